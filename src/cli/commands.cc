@@ -1,0 +1,264 @@
+#include "cli/commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "cli/demo.h"
+#include "cli/passphrase.h"
+#include "crypto/key_dir.h"
+#include "data/clean.h"
+#include "data/generate.h"
+#include "engine/mapreduce.h"
+#include "engine/result_file.h"
+#include "query/decode.h"
+#include "report/render.h"
+#include "store/dataset.h"
+#include "store/encrypt.h"
+#include "util/file.h"
+
+namespace cipherstat::cli {
+
+namespace {
+
+// A one-line progress indicator on stderr, only when stderr is a terminal.
+class Progress {
+ public:
+  explicit Progress(std::string what) : what_(std::move(what)), tty_(::isatty(2) != 0) {}
+  ~Progress() {
+    if (shown_) std::fprintf(stderr, "\n");
+  }
+  void Update(uint64_t done, uint64_t total = 0) {
+    if (!tty_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (shown_ && now - last_ < std::chrono::milliseconds(200) && done != total) return;
+    last_ = now;
+    shown_ = true;
+    if (total > 0) {
+      std::fprintf(stderr, "\r%s: %llu / %llu records (%d%%)", what_.c_str(),
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                   static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)));
+    } else {
+      std::fprintf(stderr, "\r%s: %llu records", what_.c_str(), static_cast<unsigned long long>(done));
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string what_;
+  bool tty_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
+
+Status WriteOutput(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return Status::OK();
+  }
+  return WriteFileAtomic(path, text);
+}
+
+Status Render(const ResultTable& table, const std::string& format, const std::string& out) {
+  if (format == "json") return WriteOutput(out, RenderJson(table));
+  if (format == "csv") return WriteOutput(out, RenderCsv(table));
+  return WriteOutput(out, RenderText(table));
+}
+
+}  // namespace
+
+void RegisterCommands(CLI::App& app, Registry* registry) {
+  // keygen
+  {
+    auto* cmd = app.add_subcommand("keygen", "Generate a Paillier key: DIR/public.key and a passphrase-protected DIR/secret.key");
+    auto out = std::make_shared<std::string>();
+    auto bits = std::make_shared<int>(crypto::kDefaultKeyBits);
+    auto pass_file = std::make_shared<std::string>();
+    auto fast_kdf = std::make_shared<bool>(false);
+    cmd->add_option("--out", *out, "Key folder to create")->required();
+    cmd->add_option("--bits", *bits, "Modulus size in bits")->check(CLI::IsMember({2048, 3072, 4096}));
+    cmd->add_option("--passphrase-file", *pass_file, "Read the passphrase from this file (else CIPHERSTAT_PASSPHRASE, else a prompt)");
+    cmd->add_flag("--fast-kdf", *fast_kdf, "Use Argon2id's interactive limits (tests, demos) instead of moderate");
+    registry->emplace_back(cmd, [=]() -> Status {
+      CS_ASSIGN_OR_RETURN(auto pass, GetPassphrase(*pass_file, "New passphrase for the secret key: ", true));
+      std::fprintf(stderr, "generating a %d-bit Paillier key...\n", *bits);
+      CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::GenerateKey(*bits));
+      auto limits = *fast_kdf ? crypto::FastKdfLimits() : crypto::DefaultKdfLimits();
+      CS_RETURN_IF_ERROR(crypto::WriteKeyDir(*out, sk, *pass, limits));
+      std::printf("key %s\n  public:  %s\n  secret:  %s (passphrase-protected)\n",
+                  sk.public_key().Fingerprint().c_str(), crypto::PublicKeyPath(*out).c_str(),
+                  crypto::SecretKeyPath(*out).c_str());
+      return Status::OK();
+    });
+  }
+  // schema
+  {
+    auto* cmd = app.add_subcommand("schema", "Infer an editable schema (JSON) from a raw CSV");
+    auto in = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto options = std::make_shared<InferOptions>();
+    cmd->add_option("--in", *in, "Raw CSV")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--out", *out, "Schema JSON to write")->required();
+    cmd->add_option("--max-records", options->max_records, "Largest record count the dataset may ever hold");
+    cmd->add_option("--max-levels", options->max_levels, "Columns with at most this many distinct values are groupable");
+    registry->emplace_back(cmd, [=]() -> Status {
+      CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(*in, *options));
+      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, SchemaToJson(schema)));
+      std::printf("schema for %zu columns written to %s; review it (identifiers, public columns, "
+                  "crosses) before encrypting\n", schema.columns.size(), out->c_str());
+      return Status::OK();
+    });
+  }
+  // clean
+  {
+    auto* cmd = app.add_subcommand("clean", "Validate a raw CSV against a schema; write the clean CSV and a report of every change");
+    auto schema_path = std::make_shared<std::string>();
+    auto in = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto report_path = std::make_shared<std::string>();
+    cmd->add_option("--schema", *schema_path, "Schema JSON")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--in", *in, "Raw CSV")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--out", *out, "Clean CSV to write")->required();
+    cmd->add_option("--report", *report_path, "Clean report (JSON) to write");
+    registry->emplace_back(cmd, [=]() -> Status {
+      CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
+      CleanReport report;
+      CS_RETURN_IF_ERROR(CleanCsv(schema, *in, *out, &report));
+      if (!report_path->empty()) CS_RETURN_IF_ERROR(WriteFileAtomic(*report_path, report.ToJson()));
+      std::printf("%llu rows read, %llu written, %llu dropped\n",
+                  static_cast<unsigned long long>(report.rows_read),
+                  static_cast<unsigned long long>(report.rows_written),
+                  static_cast<unsigned long long>(report.rows_dropped));
+      for (const auto& [rule, hits] : report.hits) {
+        std::printf("  %-32s %llu\n", rule.c_str(), static_cast<unsigned long long>(hits.count));
+      }
+      return Status::OK();
+    });
+  }
+  // encrypt
+  {
+    auto* cmd = app.add_subcommand("encrypt", "Encrypt a clean CSV into a dataset folder (packed Paillier ciphertexts + manifest)");
+    auto schema_path = std::make_shared<std::string>();
+    auto key = std::make_shared<std::string>();
+    auto in = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto pass_file = std::make_shared<std::string>();
+    auto public_only = std::make_shared<bool>(false);
+    auto options = std::make_shared<EncryptOptions>();
+    cmd->add_option("--schema", *schema_path, "Schema JSON")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--key", *key, "Key folder")->required()->check(CLI::ExistingDirectory);
+    cmd->add_option("--in", *in, "Clean CSV")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--out", *out, "Dataset folder to create")->required();
+    cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
+    cmd->add_flag("--public-only", *public_only, "Encrypt with the public key only (slower; no passphrase)");
+    cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)");
+    cmd->add_option("--segment-records", options->records_per_segment, "Records per segment file");
+    registry->emplace_back(cmd, [=]() -> Status {
+      CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
+      Progress progress("encrypting");
+      EncryptOptions opts = *options;
+      opts.progress = [&](uint64_t done) { progress.Update(done); };
+      Result<EncryptStats> stats = Status::OK();
+      bool crt = !*public_only && PathExists(crypto::SecretKeyPath(*key));
+      if (crt) {
+        CS_ASSIGN_OR_RETURN(auto pass, GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
+        CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
+        stats = EncryptCsv(schema, nullptr, &sk, *in, *out, opts);
+      } else {
+        CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
+        stats = EncryptCsv(schema, &pk, nullptr, *in, *out, opts);
+      }
+      CS_RETURN_IF_ERROR(stats.status());
+      std::printf("%llu records encrypted into %s (%d ciphertexts per record, packing density %.1f%%, %s)\n",
+                  static_cast<unsigned long long>(stats->records), out->c_str(),
+                  stats->ciphertexts_per_record, 100 * stats->packing_density,
+                  crt ? "CRT with the secret key" : "public key");
+      return Status::OK();
+    });
+  }
+  // query
+  {
+    auto* cmd = app.add_subcommand("query", "Run an aggregate query over an encrypted dataset (public key only)");
+    auto data = std::make_shared<std::string>();
+    auto sql = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto engine = std::make_shared<std::string>("local");
+    auto threads = std::make_shared<int>(0);
+    cmd->add_option("--data", *data, "Dataset folder")->required()->check(CLI::ExistingDirectory);
+    cmd->add_option("--sql", *sql, "SELECT ... FROM name [WHERE public_col = 'v'] [GROUP BY ...]")->required();
+    cmd->add_option("--out", *out, "Encrypted result file to write")->required();
+    cmd->add_option("--engine", *engine, "Execution engine")->check(CLI::IsMember({"local"}));
+    cmd->add_option("--threads", *threads, "Map threads (default: all cores)");
+    registry->emplace_back(cmd, [=]() -> Status {
+      CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(*data));
+      CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(*sql, dataset.manifest.schema, dataset.layout));
+      Progress progress("querying");
+      LocalOptions options;
+      options.threads = *threads;
+      options.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+      CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, options));
+      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, EncryptedResultToJson(dataset.public_key, result)));
+      std::printf("%llu records read, %llu matched, %zu groups; encrypted result in %s\n",
+                  static_cast<unsigned long long>(result.records_read),
+                  static_cast<unsigned long long>(result.records_matched), result.groups.size(),
+                  out->c_str());
+      return Status::OK();
+    });
+  }
+  // decrypt
+  {
+    auto* cmd = app.add_subcommand("decrypt", "Decrypt an encrypted result and release it with small-cell suppression");
+    auto key = std::make_shared<std::string>();
+    auto in = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>("text");
+    auto out = std::make_shared<std::string>();
+    auto pass_file = std::make_shared<std::string>();
+    auto release = std::make_shared<ReleaseOptions>();
+    cmd->add_option("--key", *key, "Key folder")->required()->check(CLI::ExistingDirectory);
+    cmd->add_option("--in", *in, "Encrypted result file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--format", *format, "Output format")->check(CLI::IsMember({"text", "json", "csv"}));
+    cmd->add_option("--out", *out, "Write here instead of standard output");
+    cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
+    cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
+    registry->emplace_back(cmd, [=]() -> Status {
+      CS_ASSIGN_OR_RETURN(std::string text, ReadFile(*in, 1u << 30));
+      CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
+      auto header = EncryptedResultFromJson(text, nullptr);
+      if (!header.ok()) return header.status().WithContext(*in);
+      if (header->key_fingerprint != pk.Fingerprint()) {
+        return Status::InvalidArgument("wrong key: " + *in + " was computed under key " +
+                                       header->key_fingerprint.substr(0, 16) + "…, " + *key +
+                                       " holds " + pk.Fingerprint().substr(0, 16) + "…");
+      }
+      auto result = EncryptedResultFromJson(text, &pk);
+      if (!result.ok()) return result.status().WithContext(*in);
+      CS_ASSIGN_OR_RETURN(auto pass, GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
+      CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
+      CS_ASSIGN_OR_RETURN(ResultTable table, DecryptResult(sk, *result, *release));
+      return Render(table, *format, *out);
+    });
+  }
+  // generate
+  {
+    auto* cmd = app.add_subcommand("generate", "Write a synthetic HIV cohort CSV (deterministic for a seed)");
+    auto options = std::make_shared<GenerateOptions>();
+    auto out = std::make_shared<std::string>();
+    cmd->add_option("--records", options->records, "Number of patients")->required();
+    cmd->add_option("--seed", options->seed, "Random seed");
+    cmd->add_option("--out", *out, "CSV to write")->required();
+    registry->emplace_back(cmd, [=]() -> Status {
+      Progress progress("generating");
+      CS_RETURN_IF_ERROR(GenerateCohort(*options, *out, [&](uint64_t done) { progress.Update(done, options->records); }));
+      std::printf("%llu records written to %s\n", static_cast<unsigned long long>(options->records), out->c_str());
+      return Status::OK();
+    });
+  }
+  RegisterDemo(app, registry);
+}
+
+}  // namespace cipherstat::cli

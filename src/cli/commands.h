@@ -1,0 +1,16 @@
+// The subcommands: each parses its flags into options and calls the library.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "util/status.h"
+
+namespace cipherstat::cli {
+
+using Registry = std::vector<std::pair<CLI::App*, std::function<Status()>>>;
+void RegisterCommands(CLI::App& app, Registry* registry);
+
+}  // namespace cipherstat::cli

@@ -1,0 +1,70 @@
+#include "cli/passphrase.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "util/file.h"
+
+namespace cipherstat::cli {
+
+namespace {
+
+// Reads one line from the terminal with echo off. The buffer is wiped before return.
+Result<std::unique_ptr<crypto::Passphrase>> Prompt(const std::string& prompt) {
+  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
+  if (fd < 0) {
+    return Status::InvalidArgument(
+        "no passphrase: set CIPHERSTAT_PASSPHRASE, pass --passphrase-file, or run on a terminal");
+  }
+  termios old_mode{};
+  bool restore = ::tcgetattr(fd, &old_mode) == 0;
+  if (restore) {
+    termios quiet = old_mode;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  (void)!::write(fd, prompt.data(), prompt.size());
+  char buf[1024];
+  size_t len = 0;
+  char ch;
+  while (len < sizeof buf && ::read(fd, &ch, 1) == 1 && ch != '\n') buf[len++] = ch;
+  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old_mode);
+  (void)!::write(fd, "\n", 1);
+  ::close(fd);
+  auto out = std::make_unique<crypto::Passphrase>(std::string_view(buf, len));
+  sodium_memzero(buf, sizeof buf);
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& passphrase_file,
+                                                          const std::string& prompt, bool confirm) {
+  if (!passphrase_file.empty()) {
+    auto text = ReadFile(passphrase_file, 4096);
+    if (!text.ok()) return text.status().WithContext("--passphrase-file");
+    std::string& s = *text;
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    auto out = std::make_unique<crypto::Passphrase>(s);
+    sodium_memzero(s.data(), s.size());
+    if (out->view().empty()) return Status::InvalidArgument(passphrase_file + ": empty passphrase");
+    return out;
+  }
+  if (const char* env = std::getenv("CIPHERSTAT_PASSPHRASE"); env != nullptr && *env != '\0') {
+    return std::make_unique<crypto::Passphrase>(env);
+  }
+  CS_ASSIGN_OR_RETURN(auto first, Prompt(prompt));
+  if (first->view().empty()) return Status::InvalidArgument("empty passphrase");
+  if (confirm) {
+    CS_ASSIGN_OR_RETURN(auto second, Prompt("Repeat passphrase: "));
+    if (first->view() != second->view()) return Status::InvalidArgument("passphrases differ");
+  }
+  return first;
+}
+
+}  // namespace cipherstat::cli

@@ -1,0 +1,16 @@
+// Where passphrases come from: CIPHERSTAT_PASSPHRASE, --passphrase-file, or a no-echo prompt.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "crypto/keystore.h"
+#include "util/status.h"
+
+namespace cipherstat::cli {
+
+// `confirm` asks twice on a terminal (for new keystores).
+Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& passphrase_file,
+                                                          const std::string& prompt, bool confirm);
+
+}  // namespace cipherstat::cli

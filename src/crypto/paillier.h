@@ -1,0 +1,135 @@
+// Paillier over GMP, with g = n + 1 (so g^m = 1 + m·n mod n²).
+//
+// Plaintexts are residues mod n; EncodeSigned/DecodeSigned map signed integers to and from
+// the representatives in (−n/2, n/2]. Every ciphertext that crosses a trust boundary is
+// checked with ValidateCiphertext before use: outside Z*_{n²} it is rejected, never decrypted.
+//
+// Constant time: every exponentiation whose exponent is secret (p, q, p−1, q−1 and their
+// derivatives) uses mpz_powm_sec. Exponentiations with public exponents (n, scalars) use
+// mpz_powm.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "crypto/bigint.h"
+#include "util/status.h"
+
+namespace cipherstat::crypto {
+
+inline constexpr int kDefaultKeyBits = 2048;
+// Key sizes we generate; readers accept >= 2048 (and the 1024-bit test vectors via
+// SecretKeyFromPrimes with allow_small = true).
+bool IsSupportedKeyBits(int bits);  // 2048, 3072, 4096
+
+struct Ciphertext {
+  BigInt value;  // in Z*_{n²}
+};
+
+class PublicKey {
+ public:
+  PublicKey() = default;
+  // REQUIRES: n odd, > 1. Use PublicKeyFromJson for untrusted input.
+  explicit PublicKey(BigInt n);
+
+  const BigInt& n() const { return n_; }
+  const BigInt& n_squared() const { return n_squared_; }
+  const BigInt& half_n() const { return half_n_; }  // floor(n / 2)
+  int bits() const;                                 // bit length of n
+  size_t ciphertext_bytes() const;                  // bytes to hold any value mod n²
+  size_t plaintext_bits() const;                    // usable packed bits: bits() − 2
+  // Hex SHA-256 of the canonical public-key encoding: a stable name for this key.
+  std::string Fingerprint() const;
+
+ private:
+  BigInt n_, n_squared_, half_n_;
+};
+
+// Holds p, q and the CRT constants. Movable, not copyable; wiped on destruction.
+class SecretKey {
+ public:
+  SecretKey() = default;
+  SecretKey(SecretKey&&) noexcept = default;
+  SecretKey& operator=(SecretKey&&) noexcept = default;
+  SecretKey(const SecretKey&) = delete;
+  SecretKey& operator=(const SecretKey&) = delete;
+
+  const PublicKey& public_key() const { return public_key_; }
+  const BigInt& p() const { return p_; }
+  const BigInt& q() const { return q_; }
+
+ private:
+  friend Result<SecretKey> SecretKeyFromPrimes(const BigInt& p, const BigInt& q, bool allow_small);
+  friend Ciphertext EncryptCrt(const SecretKey&, const BigInt&);
+  friend Ciphertext EncryptCrtWithR(const SecretKey&, const BigInt&, const BigInt&);
+  friend Result<BigInt> Decrypt(const SecretKey&, const Ciphertext&);
+  PublicKey public_key_;
+  BigInt p_, q_;
+  BigInt p_squared_, q_squared_;
+  BigInt p_minus_1_, q_minus_1_;
+  BigInt h_p_, h_q_;            // (L_p(g^(p−1) mod p²))^−1 mod p, likewise for q
+  BigInt q_inv_mod_p_;          // q^−1 mod p, for CRT recombination mod n
+  BigInt q2_inv_mod_p2_;        // (q²)^−1 mod p², for CRT recombination mod n²
+};
+
+// Generates a key with n of `bits` bits: p, q random primes of bits/2 bits each from
+// libsodium's CSPRNG (top two bits set so n has exactly `bits` bits), Miller–Rabin with
+// enough rounds for error < 2^-128, p != q, gcd(n, φ(n)) = 1.
+Result<SecretKey> GenerateKey(int bits = kDefaultKeyBits);
+
+// Builds a key from given primes (checks primality, equal length, gcd(n, φ(n)) = 1).
+// allow_small permits n < 2048 bits, for test vectors only.
+Result<SecretKey> SecretKeyFromPrimes(const BigInt& p, const BigInt& q, bool allow_small = false);
+
+// c = (1 + m·n)·r^n mod n², r uniform in Z*_n. REQUIRES: 0 <= m < n.
+Ciphertext Encrypt(const PublicKey& pk, const BigInt& m);
+// The same with a caller-chosen r (known-answer tests). REQUIRES: r in Z*_n.
+Ciphertext EncryptWithR(const PublicKey& pk, const BigInt& m, const BigInt& r);
+
+// Owner-side encryption, same distribution as Encrypt, faster: the random factor is built
+// by CRT from s_p^p mod p² and s_q^q mod q² with s_p, s_q uniform in Z*_p, Z*_q (r^n mod p²
+// depends only on r mod p, and s ↦ s^q permutes Z*_p because gcd(q, p−1) = 1).
+Ciphertext EncryptCrt(const SecretKey& sk, const BigInt& m);
+// CRT encryption with a caller-chosen r: gives exactly EncryptWithR(pk, m, r).
+Ciphertext EncryptCrtWithR(const SecretKey& sk, const BigInt& m, const BigInt& r);
+
+// CRT decryption. Fails (InvalidArgument) for a ciphertext outside Z*_{n²}.
+Result<BigInt> Decrypt(const SecretKey& sk, const Ciphertext& c);
+
+// OK iff 0 < c < n² and gcd(c, n) = 1.
+Status ValidateCiphertext(const PublicKey& pk, const Ciphertext& c);
+
+// Homomorphic operations (public key only).
+Ciphertext Add(const PublicKey& pk, const Ciphertext& a, const Ciphertext& b);   // m_a + m_b
+void AddInPlace(const PublicKey& pk, Ciphertext* acc, const Ciphertext& b);       // acc += b
+Ciphertext AddPlain(const PublicKey& pk, const Ciphertext& a, const BigInt& m);   // m_a + m
+Ciphertext MulScalar(const PublicKey& pk, const Ciphertext& a, const BigInt& k);  // k·m_a; k mod n
+Ciphertext Rerandomize(const PublicKey& pk, const Ciphertext& a);                 // fresh r
+// The encryption of zero with r = 1: the identity for sums.
+Ciphertext EncryptedZero();
+
+// Signed plaintexts: v in (−n/2, n/2] ↔ residue mod n. EncodeSigned fails outside the range.
+Result<BigInt> EncodeSigned(const PublicKey& pk, const BigInt& v);
+BigInt DecodeSigned(const PublicKey& pk, const BigInt& m);
+
+// --- Serialization -----------------------------------------------------------------------
+// Keys as versioned JSON: {"format":"cipherstat-paillier-public","version":1,"n":"<hex>"}.
+// Readers reject unknown formats/versions, bad hex, n < 2048 bits (unless allow_small),
+// even n, and (secret) p·q != n or non-prime factors.
+std::string PublicKeyToJson(const PublicKey& pk);
+Result<PublicKey> PublicKeyFromJson(std::string_view json, bool allow_small = false);
+// The secret key as JSON holds p and q in hex. Callers keep this string in wiped memory
+// (it is the plaintext that the keystore seals); never write it to disk unencrypted.
+std::string SecretKeyToJson(const SecretKey& sk);
+Result<SecretKey> SecretKeyFromJson(std::string_view json, bool allow_small = false);
+
+// A ciphertext as exactly pk.ciphertext_bytes() big-endian bytes (bulk storage inside
+// versioned containers). FromFixedBytes rejects wrong lengths and values outside Z*_{n²}.
+std::string CiphertextToFixedBytes(const PublicKey& pk, const Ciphertext& c);
+Result<Ciphertext> CiphertextFromFixedBytes(const PublicKey& pk, std::string_view bytes);
+
+// A standalone ciphertext: magic "CSCT", version byte 1, 4-byte big-endian length, bytes.
+std::string SerializeCiphertext(const PublicKey& pk, const Ciphertext& c);
+Result<Ciphertext> ParseCiphertext(const PublicKey& pk, std::string_view data);
+
+}  // namespace cipherstat::crypto

@@ -1,0 +1,24 @@
+// A synthetic HIV cohort with realistic columns and distributions, deterministic per seed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "util/status.h"
+
+namespace cipherstat {
+
+struct GenerateOptions {
+  uint64_t records = 1000;
+  uint64_t seed = 1;
+};
+
+// Writes a CSV atomically with header:
+// patient_id,age,sex,site,arm,cd4,viral_load,log10_vl,visit_year
+// Streams (constant memory) so it scales to 10 million rows. `progress` (may be empty) is
+// called with the number of rows written so far, now and then.
+Status GenerateCohort(const GenerateOptions& options, const std::string& out_path,
+                      const std::function<void(uint64_t)>& progress = {});
+
+}  // namespace cipherstat

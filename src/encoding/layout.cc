@@ -1,0 +1,364 @@
+#include "encoding/layout.h"
+
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "data/clean.h"
+
+namespace cipherstat {
+
+namespace {
+
+using u128 = unsigned __int128;
+
+int BitsFor(u128 max_value) {
+  int bits = 0;
+  while (max_value > 0) {
+    ++bits;
+    max_value >>= 1;
+  }
+  return bits;
+}
+
+int64_t Pow10(int decimals) {
+  int64_t p = 1;
+  for (int i = 0; i < decimals; ++i) p *= 10;
+  return p;
+}
+
+const char* KindName(SlotKind kind) {
+  switch (kind) {
+    case SlotKind::kCount: return "count";
+    case SlotKind::kObserved: return "observed";
+    case SlotKind::kSum: return "sum";
+    case SlotKind::kSumSquares: return "sumsq";
+    case SlotKind::kLevel: return "level";
+    case SlotKind::kBin: return "bin";
+  }
+  return "?";
+}
+
+// The largest value one record can put into a slot.
+u128 MaxPerRecord(SlotKind kind, const VariableCodec* v) {
+  switch (kind) {
+    case SlotKind::kSum: return v->range;
+    case SlotKind::kSumSquares: return static_cast<u128>(v->range) * v->range;
+    default: return 1;
+  }
+}
+
+}  // namespace
+
+Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
+  CS_RETURN_IF_ERROR(ValidateSchema(schema));
+  Layout layout;
+  layout.plaintext_bits_ = plaintext_bits;
+
+  auto add_variable = [&](const std::string& name, double min, double max, int decimals,
+                          bool can_be_missing) {
+    VariableCodec v;
+    v.name = name;
+    v.decimals = decimals;
+    const double scale = static_cast<double>(Pow10(decimals));
+    v.min_fixed = static_cast<int64_t>(std::llround(min * scale));
+    v.range = static_cast<uint64_t>(std::llround(max * scale) - v.min_fixed);
+    v.can_be_missing = can_be_missing;
+    layout.variables_.push_back(v);
+  };
+  for (const Column& c : schema.columns) {
+    if (c.numeric() && !c.is_public) {
+      add_variable(c.name, c.min, c.max, c.decimals, c.on_invalid == OnInvalid::kMissing);
+    }
+  }
+  for (const Derived& d : schema.derived) {
+    const Column* source = schema.FindColumn(d.column);
+    add_variable(d.name, 0, 1, 0, source->on_invalid == OnInvalid::kMissing);
+  }
+
+  std::vector<Slot> slots;
+  auto add = [&](SlotKind kind, const std::string& variable, const std::string& by, int level,
+                 int bin) {
+    Slot s;
+    s.kind = kind;
+    s.variable = variable;
+    s.by = by;
+    s.level = level;
+    s.bin = bin;
+    slots.push_back(s);
+  };
+  auto add_numeric = [&](const VariableCodec& v, const std::string& by, int level) {
+    if (v.can_be_missing) add(SlotKind::kObserved, v.name, by, level, -1);
+    add(SlotKind::kSum, v.name, by, level, -1);
+    if (v.range > 1) add(SlotKind::kSumSquares, v.name, by, level, -1);
+  };
+
+  // Whole-dataset slots first, then crosses grouped by their `by` column, so that a query
+  // touches as few ciphertexts as possible.
+  add(SlotKind::kCount, "", "", -1, -1);
+  for (const VariableCodec& v : layout.variables_) add_numeric(v, "", -1);
+  for (const Column& c : schema.columns) {
+    if (c.groupable() && !c.is_public) {
+      for (int l = 0; l < static_cast<int>(c.levels.size()); ++l) add(SlotKind::kLevel, c.name, "", l, -1);
+    }
+  }
+  for (const Column& c : schema.columns) {
+    if (c.numeric() && !c.is_public && !c.bins.empty()) {
+      for (int b = 0; b + 1 < static_cast<int>(c.bins.size()); ++b) add(SlotKind::kBin, c.name, "", -1, b);
+    }
+  }
+  for (const Cross& cross : schema.crosses) {
+    const Column* by = schema.FindColumn(cross.by);
+    for (int l = 0; l < static_cast<int>(by->levels.size()); ++l) {
+      for (const std::string& over : cross.over) {
+        const VariableCodec* v = layout.FindVariable(over);
+        if (v == nullptr) {
+          return Status::InvalidArgument("schema: cross by '" + cross.by + "' over '" + over +
+                                         "': not a private numeric column or derived indicator");
+        }
+        add_numeric(*v, cross.by, l);
+      }
+    }
+  }
+
+  // Widths from the record bound; next-fit packing keeps related slots together.
+  int ciphertext = 0, used = 0;
+  for (Slot& s : slots) {
+    const VariableCodec* v = layout.FindVariable(s.variable);
+    u128 max_sum = MaxPerRecord(s.kind, v) * static_cast<u128>(schema.max_records);
+    if (max_sum / schema.max_records != MaxPerRecord(s.kind, v)) {
+      return Status::InvalidArgument("schema: '" + s.variable +
+                                     "' range times max_records exceeds 128 bits");
+    }
+    s.width = std::max(1, BitsFor(max_sum));
+    if (s.width > plaintext_bits) {
+      return Status::InvalidArgument("schema: slot for '" + s.variable + "' needs " +
+                                     std::to_string(s.width) + " bits; the key holds " +
+                                     std::to_string(plaintext_bits));
+    }
+    if (used + s.width > plaintext_bits) {
+      ++ciphertext;
+      used = 0;
+    }
+    s.ciphertext = ciphertext;
+    s.offset = used;
+    used += s.width;
+  }
+  layout.slots_ = std::move(slots);
+  layout.num_ciphertexts_ = ciphertext + 1;
+  return layout;
+}
+
+double Layout::density() const {
+  double bits = 0;
+  for (const Slot& s : slots_) bits += s.width;
+  return bits / (static_cast<double>(num_ciphertexts_) * plaintext_bits_);
+}
+
+int Layout::Find(SlotKind kind, const std::string& variable, const std::string& by, int level,
+                 int bin) const {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
+    if (s.kind == kind && s.variable == variable && s.by == by && s.level == level &&
+        s.bin == bin) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+const VariableCodec* Layout::FindVariable(const std::string& name) const {
+  for (const VariableCodec& v : variables_) {
+    if (v.name == name) return &v;
+  }
+  return nullptr;
+}
+
+std::string Layout::ToJson() const {
+  nlohmann::json slots = nlohmann::json::array();
+  for (const Slot& s : slots_) {
+    nlohmann::json j = {{"kind", KindName(s.kind)}, {"width", s.width},
+                        {"ciphertext", s.ciphertext}, {"offset", s.offset}};
+    if (!s.variable.empty()) j["variable"] = s.variable;
+    if (!s.by.empty()) j["by"] = s.by;
+    if (s.level >= 0) j["level"] = s.level;
+    if (s.bin >= 0) j["bin"] = s.bin;
+    slots.push_back(std::move(j));
+  }
+  nlohmann::json out = {{"plaintext_bits", plaintext_bits_},
+                        {"ciphertexts", num_ciphertexts_},
+                        {"slots", std::move(slots)}};
+  return out.dump();
+}
+
+Status Layout::CheckMatches(const std::string& json) const {
+  nlohmann::json stored = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (stored.is_discarded() || stored != nlohmann::json::parse(ToJson())) {
+    return Status::Corruption(
+        "slot layout in the manifest does not match the one rebuilt from its schema");
+  }
+  return Status::OK();
+}
+
+// --- RecordEncoder ------------------------------------------------------------------------
+
+Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& layout,
+                                            const std::vector<std::string>& header) {
+  RecordEncoder e;
+  e.schema_ = &schema;
+  e.layout_ = &layout;
+  std::map<std::string, int> position;
+  for (size_t i = 0; i < header.size(); ++i) position[header[i]] = static_cast<int>(i);
+  for (const Column& c : schema.columns) {
+    auto it = position.find(c.name);
+    if (it == position.end()) {
+      return Status::InvalidArgument("CSV header lacks schema column '" + c.name + "'");
+    }
+    e.column_index_.push_back(it->second);
+    if (c.is_public) {
+      e.public_columns_.push_back(c.name);
+      e.public_index_.push_back(it->second);
+    }
+  }
+  e.count_slot_ = layout.Find(SlotKind::kCount, "");
+  return e;
+}
+
+namespace {
+
+// ORs `value` (< 2^width) into a little-endian limb array at bit `offset`.
+void OrBits(std::vector<uint64_t>* limbs, int offset, u128 value) {
+  int limb = offset / 64, shift = offset % 64;
+  while (value != 0) {
+    (*limbs)[limb] |= static_cast<uint64_t>(value << shift);
+    value = shift == 0 ? value >> 64 : value >> (64 - shift);
+    shift = 0;
+    ++limb;
+  }
+}
+
+bool Compare(int64_t lhs_fixed, const std::string& op, long double rhs_fixed) {
+  long double lhs = static_cast<long double>(lhs_fixed);
+  if (op == "<") return lhs < rhs_fixed;
+  if (op == "<=") return lhs <= rhs_fixed;
+  if (op == ">") return lhs > rhs_fixed;
+  if (op == ">=") return lhs >= rhs_fixed;
+  if (op == "==") return lhs == rhs_fixed;
+  return lhs != rhs_fixed;  // "!="
+}
+
+}  // namespace
+
+Status RecordEncoder::Encode(const std::vector<std::string>& row,
+                             std::vector<crypto::BigInt>* plaintexts,
+                             std::vector<std::string>* public_values) const {
+  const Schema& schema = *schema_;
+  const Layout& layout = *layout_;
+  // Fixed-point values and levels per name; absent from the maps means missing.
+  std::map<std::string, int64_t> fixed;       // raw x·10^d per numeric column
+  std::map<std::string, uint64_t> offset;     // y per variable
+  std::map<std::string, int> level;           // level index per groupable column
+  for (size_t ci = 0; ci < schema.columns.size(); ++ci) {
+    const Column& c = schema.columns[ci];
+    const size_t field = static_cast<size_t>(column_index_[ci]);
+    if (field >= row.size()) return Status::InvalidArgument("row has too few fields");
+    const std::string& text = row[field];
+    bool missing = false;
+    for (const std::string& m : schema.missing_values) missing = missing || text == m;
+    if (c.kind == ColumnKind::kIdentifier || c.is_public) continue;
+    if (missing) {
+      if (c.on_invalid == OnInvalid::kDropRow) {
+        return Status::InvalidArgument("column '" + c.name +
+                                       "': missing value in a drop_row column (re-run clean)");
+      }
+      continue;
+    }
+    if (c.numeric()) {
+      auto value = ParseFixedPoint(text, c.decimals);
+      if (!value.ok()) return value.status().WithContext("column '" + c.name + "' (re-run clean)");
+      const VariableCodec* v = layout.FindVariable(c.name);
+      if (*value < v->min_fixed || static_cast<uint64_t>(*value - v->min_fixed) > v->range) {
+        return Status::InvalidArgument("column '" + c.name + "': value " + text +
+                                       " outside the schema range (re-run clean)");
+      }
+      fixed[c.name] = *value;
+      offset[c.name] = static_cast<uint64_t>(*value - v->min_fixed);
+    }
+    if (c.groupable()) {
+      int found = -1;
+      for (size_t l = 0; l < c.levels.size(); ++l) {
+        if (c.levels[l] == text) found = static_cast<int>(l);
+      }
+      if (found < 0) {
+        return Status::InvalidArgument("column '" + c.name + "': unknown level '" + text +
+                                       "' (re-run clean)");
+      }
+      level[c.name] = found;
+    }
+  }
+  for (const Derived& d : schema.derived) {
+    auto it = fixed.find(d.column);
+    if (it == fixed.end()) continue;
+    const Column* source = schema.FindColumn(d.column);
+    long double threshold = static_cast<long double>(d.value) * Pow10(source->decimals);
+    offset[d.name] = Compare(it->second, d.op, threshold) ? 1 : 0;
+  }
+
+  std::vector<std::vector<uint64_t>> limbs(
+      static_cast<size_t>(layout.num_ciphertexts()),
+      std::vector<uint64_t>(static_cast<size_t>(layout.plaintext_bits() / 64 + 2), 0));
+  for (const Slot& s : layout.slots()) {
+    if (!s.by.empty()) {
+      auto l = level.find(s.by);
+      if (l == level.end() || l->second != s.level) continue;
+    }
+    u128 value = 0;
+    switch (s.kind) {
+      case SlotKind::kCount: value = 1; break;
+      case SlotKind::kObserved: value = offset.count(s.variable); break;
+      case SlotKind::kSum: {
+        auto it = offset.find(s.variable);
+        value = it == offset.end() ? 0 : it->second;
+        break;
+      }
+      case SlotKind::kSumSquares: {
+        auto it = offset.find(s.variable);
+        value = it == offset.end() ? 0 : static_cast<u128>(it->second) * it->second;
+        break;
+      }
+      case SlotKind::kLevel: {
+        auto it = level.find(s.variable);
+        value = (it != level.end() && it->second == s.level) ? 1 : 0;
+        break;
+      }
+      case SlotKind::kBin: {
+        auto it = fixed.find(s.variable);
+        if (it == fixed.end()) break;
+        const Column* c = schema.FindColumn(s.variable);
+        const long double scale = Pow10(c->decimals);
+        const long double x = static_cast<long double>(it->second);
+        const long double lo = static_cast<long double>(c->bins[static_cast<size_t>(s.bin)]) * scale;
+        const long double hi = static_cast<long double>(c->bins[static_cast<size_t>(s.bin) + 1]) * scale;
+        value = (x >= lo && x < hi) ? 1 : 0;
+        break;
+      }
+    }
+    if (value != 0) OrBits(&limbs[static_cast<size_t>(s.ciphertext)], s.offset, value);
+  }
+  plaintexts->resize(limbs.size());
+  for (size_t i = 0; i < limbs.size(); ++i) {
+    mpz_import((*plaintexts)[i].get(), limbs[i].size(), -1, sizeof(uint64_t), 0, 0, limbs[i].data());
+  }
+  public_values->clear();
+  for (int idx : public_index_) public_values->push_back(row[static_cast<size_t>(idx)]);
+  return Status::OK();
+}
+
+crypto::BigInt ExtractSlot(const crypto::BigInt& plaintext, const Slot& s) {
+  crypto::BigInt out;
+  mpz_fdiv_q_2exp(out.get(), plaintext.get(), static_cast<mp_bitcnt_t>(s.offset));
+  mpz_fdiv_r_2exp(out.get(), out.get(), static_cast<mp_bitcnt_t>(s.width));
+  return out;
+}
+
+}  // namespace cipherstat

@@ -1,0 +1,108 @@
+// Slot layout: which integer each record contributes to which bit range of which Paillier
+// plaintext, sized so that summing up to schema.max_records records can never carry from
+// one slot into its neighbour.
+//
+// Numeric values are encoded offset and fixed-point: y = x·10^decimals − min·10^decimals, so
+// 0 <= y <= R. Per numeric variable X (column or derived indicator) a record contributes
+//   observed(X) = 1 if X is present (omitted when X can never be missing),
+//   sum(X)      = y,
+//   sumsq(X)    = y² (omitted when R = 1: y² = y),
+// per groupable private column G one-hot level(G=l), per bin of X one-hot bin(X,i), and per
+// declared cross (G over X) the observed/sum/sumsq of X restricted to G = l.
+// Every record also contributes count = 1, which lets the owner check the record count.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crypto/bigint.h"
+#include "encoding/schema.h"
+#include "util/status.h"
+
+namespace cipherstat {
+
+enum class SlotKind { kCount, kObserved, kSum, kSumSquares, kLevel, kBin };
+
+struct Slot {
+  SlotKind kind = SlotKind::kCount;
+  std::string variable;  // X for observed/sum/sumsq/bin; G for level
+  std::string by;        // cross: the group column; empty for whole-dataset slots
+  int level = -1;        // level index (for kLevel, and for cross slots)
+  int bin = -1;          // bin index for kBin
+  int width = 0;         // bits
+  int ciphertext = 0;    // which plaintext of the record
+  int offset = 0;        // bit offset inside it
+};
+
+// A numeric variable's fixed-point encoding.
+struct VariableCodec {
+  std::string name;
+  int decimals = 0;
+  int64_t min_fixed = 0;    // min·10^decimals
+  uint64_t range = 0;       // R = max_fixed − min_fixed
+  bool can_be_missing = true;
+};
+
+class Layout {
+ public:
+  // Builds the layout for a schema and a plaintext capacity in bits (PublicKey::plaintext_bits).
+  static Result<Layout> Build(const Schema& schema, int plaintext_bits);
+
+  const std::vector<Slot>& slots() const { return slots_; }
+  int num_ciphertexts() const { return num_ciphertexts_; }
+  int plaintext_bits() const { return plaintext_bits_; }
+  // Bits carrying data over bits available: the packing density.
+  double density() const;
+
+  // Index of a slot, or -1. `by`/`level` empty/-1 for whole-dataset slots.
+  int Find(SlotKind kind, const std::string& variable, const std::string& by = "",
+           int level = -1, int bin = -1) const;
+  // Numeric variables (columns then derived) in layout order.
+  const std::vector<VariableCodec>& variables() const { return variables_; }
+  const VariableCodec* FindVariable(const std::string& name) const;
+
+  std::string ToJson() const;  // for humans reading a manifest
+  // Checks that `json` (from a manifest) equals the layout rebuilt from the schema.
+  Status CheckMatches(const std::string& json) const;
+
+ private:
+  std::vector<Slot> slots_;
+  std::vector<VariableCodec> variables_;
+  int num_ciphertexts_ = 0;
+  int plaintext_bits_ = 0;
+};
+
+// One record as slot values, before packing. Built from a clean CSV row.
+class RecordEncoder {
+ public:
+  // `header` is the clean CSV's header; every schema column must be in it.
+  static Result<RecordEncoder> Create(const Schema& schema, const Layout& layout,
+                                      const std::vector<std::string>& header);
+
+  // Packs one clean row into layout.num_ciphertexts() plaintexts (each < 2^plaintext_bits)
+  // and returns the row's public column values (schema order). Rejects values the schema does
+  // not allow, naming the column ("re-run clean").
+  Status Encode(const std::vector<std::string>& row, std::vector<crypto::BigInt>* plaintexts,
+                std::vector<std::string>* public_values) const;
+
+  // Public columns in schema order.
+  const std::vector<std::string>& public_columns() const { return public_columns_; }
+
+ private:
+  struct Target {  // a slot fed by a variable's value
+    int slot;
+    int power;  // 0: constant 1 (observed/level/bin), 1: y, 2: y²
+  };
+  const Schema* schema_ = nullptr;
+  const Layout* layout_ = nullptr;
+  std::vector<int> column_index_;  // schema column -> CSV field
+  std::vector<std::string> public_columns_;
+  std::vector<int> public_index_;  // CSV field of each public column
+  int count_slot_ = -1;
+};
+
+// Reads the value of slot `s` from a decrypted plaintext.
+crypto::BigInt ExtractSlot(const crypto::BigInt& plaintext, const Slot& s);
+
+}  // namespace cipherstat

@@ -1,0 +1,104 @@
+// Schema: what each column of a raw CSV is, how it is validated, and which aggregates the
+// encrypted layout must be able to answer. Stored as editable JSON (see SchemaToJson).
+//
+// {
+//   "format": "cipherstat-schema", "version": 1, "name": "cohort",
+//   "max_records": 1000000,
+//   "columns": [
+//     {"name": "patient_id", "kind": "identifier"},
+//     {"name": "age", "kind": "numeric", "min": 18, "max": 90, "decimals": 0,
+//      "on_invalid": "missing"},
+//     {"name": "arm", "kind": "numeric", "min": 0, "max": 3, "decimals": 0,
+//      "levels": ["0","1","2","3"]},                       // numeric AND groupable
+//     {"name": "sex", "kind": "categorical", "levels": ["F","M"], "on_invalid": "drop_row"},
+//     {"name": "site", "kind": "categorical", "levels": [...], "public": true},
+//     {"name": "cd4", "kind": "numeric", "min": 0, "max": 2000, "decimals": 0,
+//      "bins": [0, 200, 350, 500, "inf"]}
+//   ],
+//   "derived": [{"name": "viral_suppressed", "column": "viral_load", "op": "<", "value": 200}],
+//   "crosses": [{"by": "arm", "over": ["cd4", "viral_suppressed"]}],
+//   "missing_values": ["", "NA"]
+// }
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace cipherstat {
+
+enum class ColumnKind { kIdentifier, kNumeric, kCategorical };
+// What a bad or missing value does to its row.
+enum class OnInvalid { kMissing, kDropRow };
+
+// Real data needs more than 9 places (a square root stored to 10 decimals); the 2^53 range
+// rule, not this cap, is what keeps values exact.
+inline constexpr int kMaxDecimals = 15;
+
+struct Column {
+  std::string name;
+  ColumnKind kind = ColumnKind::kNumeric;
+  // Numeric: inclusive range and fixed-point scale (value = integer / 10^decimals).
+  double min = 0, max = 0;
+  int decimals = 0;
+  // Categorical levels, or for a numeric column the values it may be grouped by (in the
+  // normal form clean writes: "2", "3.5"). Non-empty => the column is groupable.
+  std::vector<std::string> levels;
+  // Histogram bin edges for a numeric column: bin i is [edges[i], edges[i+1]); the last edge
+  // may be +infinity. Empty => HISTOGRAM(column) is not answerable.
+  std::vector<double> bins;
+  bool is_public = false;  // stays plaintext; usable in WHERE and as a MapReduce key
+  // Identifier only: values must be unique (one row per patient), so clean drops repeats.
+  // False for visit-level files where an id repeats by design ("unique": false in JSON).
+  bool unique = true;
+  OnInvalid on_invalid = OnInvalid::kMissing;
+
+  bool numeric() const { return kind == ColumnKind::kNumeric; }
+  bool groupable() const { return !levels.empty(); }
+};
+
+// A 0/1 indicator computed from a numeric column: column op value. Missing if the source is.
+struct Derived {
+  std::string name;
+  std::string column;
+  std::string op;  // one of < <= > >= == !=
+  double value = 0;
+};
+
+// GROUP BY `by` may be asked over each column in `over` (private cross slots).
+struct Cross {
+  std::string by;
+  std::vector<std::string> over;
+};
+
+struct Schema {
+  std::string name = "dataset";
+  uint64_t max_records = 1000000;
+  std::vector<Column> columns;
+  std::vector<Derived> derived;
+  std::vector<Cross> crosses;
+  std::vector<std::string> missing_values = {"", "NA"};
+
+  // nullptr when absent.
+  const Column* FindColumn(const std::string& name) const;
+  const Derived* FindDerived(const std::string& name) const;
+  // True when `name` is a numeric column or a derived indicator.
+  bool IsNumeric(const std::string& name) const;
+  bool HasCross(const std::string& by, const std::string& over) const;
+};
+
+// Checks internal consistency: unique names, min <= max, 0 <= decimals <= kMaxDecimals,
+// range fits the fixed-point encoding (|value|·10^decimals < 2^53) and min/max/levels are
+// exact at that scale, levels unique (numeric levels in normal form: "3.5", not "3.50"),
+// bins increasing, derived/crosses refer to existing columns of the right kind, identifiers
+// not public, public columns not numeric-only... Errors name the column and field.
+Status ValidateSchema(const Schema& schema);
+
+std::string SchemaToJson(const Schema& schema);  // pretty-printed, stable key order
+Result<Schema> SchemaFromJson(const std::string& json);  // also runs ValidateSchema
+Result<Schema> ReadSchemaFile(const std::string& path);  // errors prefixed with the path
+
+}  // namespace cipherstat

@@ -1,0 +1,53 @@
+// Map and reduce over encrypted records: pure functions of (public key, plan, records).
+// The local engine and the Hadoop Streaming entry points both run these.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/paillier.h"
+#include "engine/result_file.h"
+#include "query/plan.h"
+#include "store/dataset.h"
+#include "util/status.h"
+
+namespace cipherstat {
+
+// In-mapper combining: one running encrypted sum per group key.
+class Mapper {
+ public:
+  Mapper(const crypto::PublicKey& pk, const Plan& plan, size_t ciphertexts_per_record);
+  // Adds one record line. Errors say what is wrong with the line (the caller adds where).
+  Status AddLine(std::string_view line);
+  // Merges another mapper's partial sums into this one (the reduce step).
+  void Merge(Mapper&& other);
+  uint64_t records_read() const { return records_read_; }
+  uint64_t records_matched() const { return records_matched_; }
+  // Groups sorted by key.
+  std::vector<EncryptedGroup> TakeGroups();
+
+ private:
+  const crypto::PublicKey& pk_;
+  const Plan& plan_;
+  size_t ciphertexts_per_record_;
+  std::map<std::vector<std::string>, EncryptedGroup> groups_;
+  uint64_t records_read_ = 0, records_matched_ = 0;
+  RecordLine fields_;
+  std::vector<std::string_view> key_view_;
+};
+
+struct LocalOptions {
+  int threads = 0;  // 0: all cores
+  std::function<void(uint64_t records_done, uint64_t records_total)> progress;
+};
+
+// Runs the plan over every segment of the dataset with a thread pool, verifying each
+// segment's size and SHA-256 against the manifest. Errors name the segment and line.
+Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
+                                 const LocalOptions& options);
+
+}  // namespace cipherstat

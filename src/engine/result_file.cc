@@ -1,0 +1,94 @@
+#include "engine/result_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include "store/dataset.h"
+
+namespace cipherstat {
+
+namespace {
+constexpr const char* kFormat = "cipherstat-result";
+constexpr int kVersion = 1;
+}  // namespace
+
+std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedResult& r) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const EncryptedGroup& g : r.groups) {
+    std::string line = FormatRecordLine(pk, {}, g.sums);
+    nlohmann::json sums = nlohmann::json::array();
+    size_t start = 0;
+    while (start <= line.size() && !line.empty()) {
+      size_t tab = line.find('\t', start);
+      sums.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    groups.push_back({{"key", g.key}, {"records", g.records}, {"sums", std::move(sums)}});
+  }
+  nlohmann::json j = {
+      {"format", kFormat},
+      {"version", kVersion},
+      {"sql", r.sql},
+      {"dataset",
+       {{"name", r.dataset_name},
+        {"record_count", r.dataset_records},
+        {"key_fingerprint", r.key_fingerprint},
+        {"manifest_sha256", r.manifest_sha256}}},
+      {"schema", nlohmann::json::parse(SchemaToJson(r.schema))},
+      {"layout", nlohmann::json::parse(r.layout_json)},
+      {"engine", r.engine},
+      {"counters", {{"records_read", r.records_read}, {"records_matched", r.records_matched}}},
+      {"ciphertexts", r.ciphertexts},
+      {"groups", std::move(groups)}};
+  return j.dump(1) + "\n";
+}
+
+Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
+                                                const crypto::PublicKey* pk) {
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("result: not valid JSON");
+  try {
+    if (j.value("format", "") != kFormat) return Status::Corruption("result: not a cipherstat result file");
+    if (j.at("version").get<int>() != kVersion) {
+      return Status::NotSupported("result: version " + j.at("version").dump() + " is not supported");
+    }
+    EncryptedResult r;
+    r.sql = j.at("sql").get<std::string>();
+    const auto& d = j.at("dataset");
+    r.dataset_name = d.at("name").get<std::string>();
+    r.dataset_records = d.at("record_count").get<uint64_t>();
+    r.key_fingerprint = d.at("key_fingerprint").get<std::string>();
+    r.manifest_sha256 = d.at("manifest_sha256").get<std::string>();
+    CS_ASSIGN_OR_RETURN(r.schema, SchemaFromJson(j.at("schema").dump()));
+    r.layout_json = j.at("layout").dump();
+    r.engine = j.at("engine").get<std::string>();
+    r.records_read = j.at("counters").at("records_read").get<uint64_t>();
+    r.records_matched = j.at("counters").at("records_matched").get<uint64_t>();
+    r.ciphertexts = j.at("ciphertexts").get<std::vector<int>>();
+    if (pk == nullptr) return r;
+    size_t index = 0;
+    for (const auto& g : j.at("groups")) {
+      EncryptedGroup group;
+      group.key = g.at("key").get<std::vector<std::string>>();
+      group.records = g.at("records").get<uint64_t>();
+      const auto& sums = g.at("sums");
+      if (sums.size() != r.ciphertexts.size()) {
+        return Status::Corruption("result: group " + std::to_string(index) + " has " +
+                                  std::to_string(sums.size()) + " sums, expected " +
+                                  std::to_string(r.ciphertexts.size()));
+      }
+      for (const auto& s : sums) {
+        auto c = DecodeCiphertextField(*pk, s.get<std::string>());
+        if (!c.ok()) return c.status().WithContext("result: group " + std::to_string(index));
+        group.sums.push_back(std::move(c).value());
+      }
+      r.groups.push_back(std::move(group));
+      ++index;
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("result: ") + e.what());
+  }
+}
+
+}  // namespace cipherstat

@@ -1,0 +1,46 @@
+// The encrypted result of a query: what the compute party hands back to the owner.
+// JSON: {"format":"cipherstat-result","version":1,"sql":..., "dataset":{name, record_count,
+//   key_fingerprint, manifest_sha256}, "schema":{...}, "layout":{...}, "engine":"local",
+//   "counters":{"records_read":N,"records_matched":N},
+//   "ciphertexts":[3,7], "groups":[{"key":["Kampala"],"records":N,"sums":["<b64>",...]}]}
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/paillier.h"
+#include "encoding/schema.h"
+#include "util/status.h"
+
+namespace cipherstat {
+
+struct EncryptedGroup {
+  std::vector<std::string> key;  // public GROUP BY values; "" is NULL
+  uint64_t records = 0;          // records the compute party summed into this group
+  std::vector<crypto::Ciphertext> sums;  // one per plan ciphertext index
+};
+
+struct EncryptedResult {
+  std::string sql;
+  std::string dataset_name;
+  uint64_t dataset_records = 0;
+  std::string key_fingerprint;
+  std::string manifest_sha256;
+  Schema schema;
+  std::string layout_json;
+  std::string engine;
+  uint64_t records_read = 0;
+  uint64_t records_matched = 0;
+  std::vector<int> ciphertexts;
+  std::vector<EncryptedGroup> groups;  // sorted by key
+};
+
+std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedResult& result);
+// Parses and validates every ciphertext against `pk` (outside Z*_{n²} → Corruption).
+// With pk == nullptr, reads only the header fields (to find the key fingerprint).
+Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
+                                                const crypto::PublicKey* pk);
+
+}  // namespace cipherstat

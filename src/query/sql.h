@@ -1,0 +1,65 @@
+// The query language: a small SQL subset with PostgreSQL semantics.
+//
+//   SELECT item [, item]... FROM name
+//     [WHERE column op literal [AND column op literal]...]
+//     [GROUP BY column [, column]...] [;]
+//   item:    column | COUNT(*) | COUNT(x) | SUM(x) | AVG(x) | STDDEV(x) | VARIANCE(x)
+//            | STDDEV_POP(x) | VAR_POP(x) | STDDEV_SAMP(x) | VAR_SAMP(x) | HISTOGRAM(x)
+//            | MIN(x) | MAX(x)          (parsed so the planner can explain why they cannot run)
+//            each optionally followed by [AS] alias
+//   op:      = | <> | != | < | <= | > | >=
+//   literal: 'text' (with '' for a quote) | number
+// Keywords and function names are case-insensitive; identifiers may be "double-quoted".
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace cipherstat {
+
+enum class Aggregate {
+  kNone,  // a plain column (must appear in GROUP BY)
+  kCountStar,
+  kCount,
+  kSum,
+  kAvg,
+  kStddevSamp,
+  kVarSamp,
+  kStddevPop,
+  kVarPop,
+  kHistogram,
+  kMin,
+  kMax,
+};
+
+struct SelectItem {
+  Aggregate aggregate = Aggregate::kNone;
+  std::string column;  // the argument (empty for COUNT(*)), or the plain column
+  std::string label;   // alias if given, else canonical text: "count(*)", "avg(cd4)", "arm"
+};
+
+struct Condition {
+  std::string column;
+  std::string op;       // one of = <> < <= > >=   ("!=" is normalized to "<>")
+  std::string literal;  // unquoted text of the literal
+  bool is_string = false;
+};
+
+struct Query {
+  std::vector<SelectItem> items;
+  std::string table;
+  std::vector<Condition> where;  // ANDed
+  std::vector<std::string> group_by;
+};
+
+// Parses `sql`. Errors are InvalidArgument with the 1-based character position and what was
+// expected, e.g. "SQL: at character 24: expected FROM, found 'FORM'".
+Result<Query> ParseSql(std::string_view sql);
+
+// Canonical lowercase name of an aggregate ("count", "avg", "stddev", ...).
+std::string AggregateName(Aggregate aggregate);
+
+}  // namespace cipherstat

@@ -1,0 +1,111 @@
+#include "report/render.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "data/csv.h"
+
+namespace cipherstat {
+
+std::string CellText(const Cell& cell) {
+  switch (cell.kind) {
+    case Cell::Kind::kNull: return "NULL";
+    case Cell::Kind::kInteger: return std::to_string(cell.integer);
+    case Cell::Kind::kReal: {
+      // Shortest text that reads back as the same double.
+      return nlohmann::json(cell.real).dump();
+    }
+    case Cell::Kind::kText: return cell.text;
+    case Cell::Kind::kSuppressed: return "suppressed";
+  }
+  return "";
+}
+
+std::string RenderJson(const ResultTable& table) {
+  nlohmann::json rows = nlohmann::json::array();
+  nlohmann::json suppressed = nlohmann::json::array();
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    nlohmann::json row = nlohmann::json::array();
+    for (size_t c = 0; c < table.rows[r].size(); ++c) {
+      const Cell& cell = table.rows[r][c];
+      switch (cell.kind) {
+        case Cell::Kind::kInteger: row.push_back(cell.integer); break;
+        case Cell::Kind::kReal: row.push_back(cell.real); break;
+        case Cell::Kind::kText: row.push_back(cell.text); break;
+        case Cell::Kind::kSuppressed:
+          suppressed.push_back({r, c});
+          row.push_back(nullptr);
+          break;
+        case Cell::Kind::kNull: row.push_back(nullptr); break;
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  nlohmann::json j = {{"query", table.sql},
+                      {"dataset", table.dataset_name},
+                      {"records", table.dataset_records},
+                      {"key_fingerprint", table.key_fingerprint},
+                      {"min_cell", table.min_cell},
+                      {"columns", table.columns},
+                      {"rows", std::move(rows)},
+                      {"suppressed", std::move(suppressed)}};
+  return j.dump(1) + "\n";
+}
+
+std::string RenderCsv(const ResultTable& table) {
+  std::string out;
+  AppendCsvRecord(table.columns, &out);
+  for (const auto& row : table.rows) {
+    std::vector<std::string> fields;
+    for (const Cell& cell : row) fields.push_back(cell.kind == Cell::Kind::kNull ? "" : CellText(cell));
+    AppendCsvRecord(fields, &out);
+  }
+  return out;
+}
+
+std::string RenderText(const ResultTable& table) {
+  std::vector<std::vector<std::string>> cells = {table.columns};
+  for (const auto& row : table.rows) {
+    std::vector<std::string> line;
+    for (const Cell& cell : row) {
+      std::string t = CellText(cell);
+      if (cell.kind == Cell::Kind::kReal) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.6g", cell.real);
+        t = buf;
+      }
+      line.push_back(t);
+    }
+    cells.push_back(std::move(line));
+  }
+  std::vector<size_t> width(table.columns.size(), 0);
+  for (const auto& line : cells) {
+    for (size_t c = 0; c < line.size() && c < width.size(); ++c) width[c] = std::max(width[c], line[c].size());
+  }
+  std::string out;
+  for (size_t r = 0; r < cells.size(); ++r) {
+    for (size_t c = 0; c < cells[r].size(); ++c) {
+      std::string t = cells[r][c];
+      out += (c == 0 ? "" : "  ");
+      out += t + std::string(width[c] - t.size(), ' ');
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += '\n';
+    if (r == 0) {
+      for (size_t c = 0; c < width.size(); ++c) out += (c == 0 ? "" : "  ") + std::string(width[c], '-');
+      out += '\n';
+    }
+  }
+  bool any_suppressed = false;
+  for (const auto& row : table.rows) {
+    for (const Cell& cell : row) any_suppressed |= cell.kind == Cell::Kind::kSuppressed;
+  }
+  if (any_suppressed) {
+    out += "(cells from fewer than " + std::to_string(table.min_cell) +
+           " records are suppressed)\n";
+  }
+  return out;
+}
+
+}  // namespace cipherstat

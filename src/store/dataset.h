@@ -1,0 +1,119 @@
+// The encrypted dataset on storage the owner does not trust.
+//
+//   DATASET/manifest.json        schema, slot layout, key fingerprint, record count, and for
+//                                each segment its record count, size and SHA-256
+//   DATASET/public.key           the public key (all the compute party needs)
+//   DATASET/segments/part-NNNNN  one record per line:
+//                                public values (tab-separated, schema order), then one
+//                                base64 ciphertext per packed plaintext, tab-separated
+// Text lines keep segments splittable for Hadoop; the manifest's checksums catch tampering.
+// A dataset is written into a temporary folder and renamed into place when complete.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/paillier.h"
+#include "encoding/layout.h"
+#include "encoding/schema.h"
+#include "util/file.h"
+#include "util/status.h"
+
+namespace cipherstat {
+
+struct SegmentInfo {
+  std::string name;  // relative to DATASET/segments/
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  std::string sha256;  // hex
+};
+
+struct Manifest {
+  std::string name;
+  std::string created_utc;
+  std::string key_fingerprint;
+  uint64_t record_count = 0;
+  Schema schema;
+  std::string layout_json;
+  std::vector<SegmentInfo> segments;
+};
+
+std::string ManifestToJson(const Manifest& manifest);
+Result<Manifest> ManifestFromJson(const std::string& json);
+
+// Hex SHA-256 of bytes (libsodium).
+std::string Sha256Hex(std::string_view data);
+
+// Incremental SHA-256 for streaming a segment.
+class Sha256 {
+ public:
+  Sha256();
+  void Update(std::string_view data);
+  std::string FinishHex();
+
+ private:
+  alignas(64) unsigned char state_[512];
+};
+
+// Writes a dataset. Non-copyable. Destroying an uncommitted writer removes what it wrote.
+class DatasetWriter {
+ public:
+  DatasetWriter() = default;
+  ~DatasetWriter();
+  DatasetWriter(const DatasetWriter&) = delete;
+  DatasetWriter& operator=(const DatasetWriter&) = delete;
+
+  // Fails with AlreadyExists if `path` exists.
+  Status Open(const std::string& path, const crypto::PublicKey& pk, const Schema& schema,
+              const Layout& layout, uint64_t records_per_segment);
+  // Appends one encoded record line (without '\n'), see FormatRecordLine.
+  Status AppendLine(std::string_view line);
+  // Writes the manifest and renames the folder into place.
+  Status Commit();
+  uint64_t records() const { return manifest_.record_count; }
+
+ private:
+  Status StartSegment();
+  Status FinishSegment();
+
+  std::string final_path_, temp_path_;
+  Manifest manifest_;
+  uint64_t records_per_segment_ = 0;
+  AtomicFile segment_;
+  bool segment_open_ = false;
+  SegmentInfo current_;
+  Sha256 hash_;
+  bool committed_ = false;
+};
+
+// Formats / parses one record line.
+std::string FormatRecordLine(const crypto::PublicKey& pk,
+                             const std::vector<std::string>& public_values,
+                             const std::vector<crypto::Ciphertext>& ciphertexts);
+
+// A parsed view of a record line: public values and undecoded ciphertext fields.
+struct RecordLine {
+  std::vector<std::string_view> public_values;
+  std::vector<std::string_view> ciphertext_fields;  // base64
+};
+// Splits a line; errors name what is wrong ("expected 3 public values and 7 ciphertexts").
+Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciphertexts,
+                       RecordLine* out);
+Result<crypto::Ciphertext> DecodeCiphertextField(const crypto::PublicKey& pk,
+                                                 std::string_view base64);
+
+// An opened dataset: manifest and public key checked against each other.
+struct Dataset {
+  std::string path;
+  Manifest manifest;
+  std::string manifest_sha256;  // of the manifest file's bytes
+  crypto::PublicKey public_key;
+  Layout layout;
+  std::string SegmentPath(const SegmentInfo& s) const { return path + "/segments/" + s.name; }
+};
+Result<Dataset> OpenDataset(const std::string& path);
+
+
+}  // namespace cipherstat

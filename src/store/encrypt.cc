@@ -1,0 +1,104 @@
+#include "store/encrypt.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "data/csv.h"
+#include "encoding/layout.h"
+#include "store/dataset.h"
+
+namespace cipherstat {
+
+namespace {
+
+constexpr size_t kBatchRecords = 512;
+
+struct PendingRecord {
+  std::vector<crypto::BigInt> plaintexts;
+  std::vector<std::string> public_values;
+  std::vector<crypto::Ciphertext> ciphertexts;
+};
+
+// Encrypts every plaintext of the batch, spreading single ciphertexts over the threads.
+void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
+                  const crypto::PublicKey* pk, const crypto::SecretKey* sk) {
+  const size_t per_record = (*batch)[0].plaintexts.size();
+  const size_t jobs = count * per_record;
+  for (size_t r = 0; r < count; ++r) (*batch)[r].ciphertexts.resize(per_record);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t j; (j = next.fetch_add(1)) < jobs;) {
+      PendingRecord& rec = (*batch)[j / per_record];
+      const crypto::BigInt& m = rec.plaintexts[j % per_record];
+      rec.ciphertexts[j % per_record] = sk ? crypto::EncryptCrt(*sk, m) : crypto::Encrypt(*pk, m);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace
+
+Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* pk,
+                                const crypto::SecretKey* sk, const std::string& csv_path,
+                                const std::string& out_path, const EncryptOptions& options) {
+  const crypto::PublicKey& key = sk ? sk->public_key() : *pk;
+  CS_ASSIGN_OR_RETURN(Layout layout, Layout::Build(schema, static_cast<int>(key.plaintext_bits())));
+  CsvReader reader;
+  CS_RETURN_IF_ERROR(reader.Open(csv_path));
+  std::vector<std::string> header, row;
+  bool eof = false;
+  CS_RETURN_IF_ERROR(reader.Next(&header, &eof));
+  if (eof) return Status::InvalidArgument(csv_path + ": empty file, expected a header");
+  auto encoder = RecordEncoder::Create(schema, layout, header);
+  if (!encoder.ok()) return encoder.status().WithContext(csv_path);
+
+  DatasetWriter writer;
+  CS_RETURN_IF_ERROR(writer.Open(out_path, key, schema, layout, options.records_per_segment));
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<PendingRecord> batch(kBatchRecords);
+  uint64_t records = 0;
+  while (!eof) {
+    size_t count = 0;
+    while (count < kBatchRecords) {
+      CS_RETURN_IF_ERROR(reader.Next(&row, &eof));
+      if (eof) break;
+      if (row.size() != header.size()) {
+        return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
+                                       ": expected " + std::to_string(header.size()) +
+                                       " fields, found " + std::to_string(row.size()) +
+                                       " (run clean first)");
+      }
+      if (records + count >= schema.max_records) {
+        return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
+                                       ": dataset larger than its schema allows (max_records=" +
+                                       std::to_string(schema.max_records) + ")");
+      }
+      PendingRecord& rec = batch[count];
+      Status s = encoder->Encode(row, &rec.plaintexts, &rec.public_values);
+      if (!s.ok()) return s.WithContext(csv_path + " line " + std::to_string(reader.line()));
+      ++count;
+    }
+    if (count == 0) break;
+    EncryptBatch(&batch, count, threads, pk, sk);
+    for (size_t r = 0; r < count; ++r) {
+      CS_RETURN_IF_ERROR(writer.AppendLine(FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts)));
+    }
+    records += count;
+    if (options.progress) options.progress(records);
+  }
+  CS_RETURN_IF_ERROR(writer.Commit());
+  EncryptStats stats;
+  stats.records = records;
+  stats.ciphertexts_per_record = layout.num_ciphertexts();
+  stats.packing_density = layout.density();
+  return stats;
+}
+
+}  // namespace cipherstat

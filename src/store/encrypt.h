@@ -1,0 +1,33 @@
+// The owner's encrypt step: clean CSV → packed plaintexts → Paillier ciphertexts → dataset.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "crypto/paillier.h"
+#include "encoding/schema.h"
+#include "util/status.h"
+
+namespace cipherstat {
+
+struct EncryptOptions {
+  int threads = 0;                      // 0: all cores
+  uint64_t records_per_segment = 4096;  // records per segment file
+  std::function<void(uint64_t records_done)> progress;
+};
+
+struct EncryptStats {
+  uint64_t records = 0;
+  int ciphertexts_per_record = 0;
+  double packing_density = 0;  // data bits / plaintext bits
+};
+
+// Encrypts with the secret key's CRT fast path when `sk` is given, else with `pk`.
+// REQUIRES: exactly one of pk, sk non-null. Streams the CSV with bounded memory; refuses more
+// records than schema.max_records; on any error nothing is left at `out_path`.
+Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* pk,
+                                const crypto::SecretKey* sk, const std::string& csv_path,
+                                const std::string& out_path, const EncryptOptions& options);
+
+}  // namespace cipherstat

@@ -1,0 +1,143 @@
+#include "util/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+namespace cipherstat {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Status Errno(const std::string& what, const std::string& path) {
+  return Status::IOError(path + ": " + what + ": " + std::strerror(errno));
+}
+
+std::string ParentDir(const std::string& path) {
+  fs::path parent = fs::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+    return Errno("cannot open", path);
+  }
+  std::string out;
+  std::vector<char> buf(1 << 16);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    if (out.size() + n > max_bytes) {
+      std::fclose(f);
+      return Status::InvalidArgument(path + ": file larger than " + std::to_string(max_bytes) +
+                                     " bytes");
+    }
+    out.append(buf.data(), n);
+  }
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Errno("read failed", path);
+  return out;
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view contents) {
+  AtomicFile file;
+  CS_RETURN_IF_ERROR(file.Open(path));
+  CS_RETURN_IF_ERROR(file.Append(contents));
+  return file.Commit();
+}
+
+AtomicFile::~AtomicFile() {
+  if (file_ != nullptr) {
+    std::fclose(file_);
+    ::unlink(temp_path_.c_str());
+  }
+}
+
+Status AtomicFile::Open(const std::string& path) {
+  path_ = path;
+  std::string templ = path + ".tmp-XXXXXX";
+  std::vector<char> name(templ.begin(), templ.end());
+  name.push_back('\0');
+  int fd = ::mkstemp(name.data());
+  if (fd < 0) return Errno("cannot create temporary file", path);
+  ::fchmod(fd, 0644);
+  temp_path_ = name.data();
+  file_ = ::fdopen(fd, "wb");
+  if (file_ == nullptr) {
+    ::close(fd);
+    ::unlink(temp_path_.c_str());
+    return Errno("fdopen", temp_path_);
+  }
+  return Status::OK();
+}
+
+Status AtomicFile::Append(std::string_view data) {
+  if (data.empty()) return Status::OK();
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+    return Errno("write failed", temp_path_);
+  }
+  return Status::OK();
+}
+
+Status AtomicFile::Commit() {
+  if (std::fflush(file_) != 0) return Errno("flush failed", temp_path_);
+  if (::fsync(::fileno(file_)) != 0) return Errno("fsync failed", temp_path_);
+  std::fclose(file_);
+  file_ = nullptr;
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    Status s = Errno("rename failed", path_);
+    ::unlink(temp_path_.c_str());
+    return s;
+  }
+  return SyncDirectory(ParentDir(path_));
+}
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return Errno("cannot open directory", dir);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("fsync failed", dir);
+  return Status::OK();
+}
+
+Result<std::string> MakeTempDirBeside(const std::string& final_path) {
+  std::string templ = final_path;
+  while (templ.size() > 1 && templ.back() == '/') templ.pop_back();
+  templ += ".tmp-XXXXXX";
+  std::vector<char> name(templ.begin(), templ.end());
+  name.push_back('\0');
+  if (::mkdtemp(name.data()) == nullptr) return Errno("cannot create temporary folder", final_path);
+  return std::string(name.data());
+}
+
+Status CommitDirectory(const std::string& temp_dir, const std::string& final_path) {
+  if (PathExists(final_path)) {
+    return Status::AlreadyExists(final_path + ": already exists; choose another path or remove it");
+  }
+  CS_RETURN_IF_ERROR(SyncDirectory(temp_dir));
+  if (::rename(temp_dir.c_str(), final_path.c_str()) != 0) return Errno("rename failed", final_path);
+  return SyncDirectory(ParentDir(final_path));
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace cipherstat

@@ -1,0 +1,53 @@
+// Files written whole or not at all: write to a temporary sibling, fsync, rename.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace cipherstat {
+
+// Reads a whole file. Refuses files larger than `max_bytes` with InvalidArgument.
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t{1} << 30);
+
+// Replaces `path` atomically with `contents` (temp file + fsync + rename + fsync of the folder).
+Status WriteFileAtomic(const std::string& path, std::string_view contents);
+
+// A file being written under a temporary name; Commit() makes it appear at its final path.
+// Destroying an uncommitted AtomicFile removes the temporary file. Non-copyable.
+class AtomicFile {
+ public:
+  AtomicFile() = default;
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  Status Open(const std::string& path);
+  Status Append(std::string_view data);
+  // REQUIRES: Open() succeeded. fsyncs, renames to the final path, fsyncs the folder.
+  Status Commit();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  std::FILE* file_ = nullptr;
+};
+
+// fsyncs a directory so that a rename inside it is durable.
+Status SyncDirectory(const std::string& dir);
+
+// Creates a fresh temporary directory next to `final_path` (e.g. "out.tmp-XXXXXX").
+Result<std::string> MakeTempDirBeside(const std::string& final_path);
+
+// Renames a finished directory into place; fails with AlreadyExists if `final_path` exists.
+Status CommitDirectory(const std::string& temp_dir, const std::string& final_path);
+
+// Removes a directory tree (best effort; used to clean up after failures).
+void RemoveTree(const std::string& path);
+
+bool PathExists(const std::string& path);
+
+}  // namespace cipherstat

@@ -1,0 +1,73 @@
+// Status: the outcome of every fallible call in cipherstat (after LevelDB's).
+// A Status is OK or carries a code and a message naming what failed: the file, line, field.
+#pragma once
+
+#include <string>
+#include <utility>
+
+namespace cipherstat {
+
+class Status {
+ public:
+  enum class Code { kOk, kInvalidArgument, kCorruption, kIOError, kNotFound, kNotSupported, kAlreadyExists };
+
+  Status() = default;
+  static Status OK() { return Status(); }
+  static Status InvalidArgument(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
+  static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
+  static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
+  static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
+  static Status NotSupported(std::string msg) { return Status(Code::kNotSupported, std::move(msg)); }
+  static Status AlreadyExists(std::string msg) { return Status(Code::kAlreadyExists, std::move(msg)); }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "Corruption: segment-00003.seg line 17: bad base64" — for humans.
+  std::string ToString() const;
+
+  // Returns a copy whose message is prefixed with `context: `.
+  Status WithContext(const std::string& context) const;
+
+ private:
+  Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+// Either a value or the Status that explains why there is none.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}           // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {}   // NOLINT: implicit by design
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+  T& value() & { return value_; }
+  const T& value() const& { return value_; }
+  T&& value() && { return std::move(value_); }
+  T* operator->() { return &value_; }
+  const T* operator->() const { return &value_; }
+  T& operator*() & { return value_; }
+  const T& operator*() const& { return value_; }
+
+ private:
+  Status status_;
+  T value_{};
+};
+
+}  // namespace cipherstat
+
+#define CS_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    ::cipherstat::Status _cs_status = (expr); \
+    if (!_cs_status.ok()) return _cs_status;  \
+  } while (0)
+
+#define CS_CONCAT_INNER(a, b) a##b
+#define CS_CONCAT(a, b) CS_CONCAT_INNER(a, b)
+#define CS_ASSIGN_OR_RETURN(lhs, expr) CS_ASSIGN_OR_RETURN_IMPL(CS_CONCAT(_cs_result_, __LINE__), lhs, expr)
+#define CS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                             \
+  if (!tmp.ok()) return tmp.status();            \
+  lhs = std::move(tmp).value()

@@ -1,0 +1,36 @@
+// Helpers shared by tests: where the real datasets are, scratch folders, running the CLI.
+#pragma once
+
+#include <string>
+
+namespace cipherstat::testing {
+
+// ../shared beside the checkout; tests that need it GTEST_SKIP() when it is missing.
+inline std::string SharedDir() { return CIPHERSTAT_SHARED_DIR; }
+// The built `cipherstat` executable.
+inline std::string Binary() { return CIPHERSTAT_BINARY; }
+
+// A fresh empty folder under the system temp dir, removed when the object dies.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr, interleaved
+};
+// Runs a shell command line and captures its output.
+CommandResult RunCommand(const std::string& command_line);
+
+bool SharedDataAvailable();
+
+}  // namespace cipherstat::testing
