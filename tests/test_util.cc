@@ -36,8 +36,6 @@ CommandResult RunCommand(const std::string& command_line) {
   return result;
 }
 
-bool SharedDataAvailable() {
-  return std::filesystem::exists(SharedDir() + "/data/actg175.csv");
-}
+bool SharedDataAvailable() { return std::filesystem::exists(SharedDir() + "/data/actg175.csv"); }
 
 }  // namespace cipherstat::testing

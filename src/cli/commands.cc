@@ -34,16 +34,20 @@ class Progress {
   }
   void Update(uint64_t done, uint64_t total = 0) {
     if (!tty_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (shown_ && now - last_ < std::chrono::milliseconds(200) && done != total) return;
-    last_ = now;
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    if (shown_ && now_ms - last_ms_ < 200 && done != total) return;
+    last_ms_ = now_ms;
     shown_ = true;
     if (total > 0) {
-      std::fprintf(stderr, "\r%s: %llu / %llu records (%d%%)", what_.c_str(),
-                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                   static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)));
+      std::fprintf(
+          stderr, "\r%s: %llu / %llu records (%d%%)", what_.c_str(),
+          static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+          static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)));
     } else {
-      std::fprintf(stderr, "\r%s: %llu records", what_.c_str(), static_cast<unsigned long long>(done));
+      std::fprintf(stderr, "\r%s: %llu records", what_.c_str(),
+                   static_cast<unsigned long long>(done));
     }
     std::fflush(stderr);
   }
@@ -52,7 +56,7 @@ class Progress {
   std::string what_;
   bool tty_;
   bool shown_ = false;
-  std::chrono::steady_clock::time_point last_;
+  int64_t last_ms_ = 0;
 };
 
 Status WriteOutput(const std::string& path, const std::string& text) {
@@ -75,17 +79,24 @@ Status Render(const ResultTable& table, const std::string& format, const std::st
 void RegisterCommands(CLI::App& app, Registry* registry) {
   // keygen
   {
-    auto* cmd = app.add_subcommand("keygen", "Generate a Paillier key: DIR/public.key and a passphrase-protected DIR/secret.key");
+    auto* cmd = app.add_subcommand(
+        "keygen",
+        "Generate a Paillier key: DIR/public.key and a passphrase-protected DIR/secret.key");
     auto out = std::make_shared<std::string>();
     auto bits = std::make_shared<int>(crypto::kDefaultKeyBits);
     auto pass_file = std::make_shared<std::string>();
     auto fast_kdf = std::make_shared<bool>(false);
     cmd->add_option("--out", *out, "Key folder to create")->required();
-    cmd->add_option("--bits", *bits, "Modulus size in bits")->check(CLI::IsMember({2048, 3072, 4096}));
-    cmd->add_option("--passphrase-file", *pass_file, "Read the passphrase from this file (else CIPHERSTAT_PASSPHRASE, else a prompt)");
-    cmd->add_flag("--fast-kdf", *fast_kdf, "Use Argon2id's interactive limits (tests, demos) instead of moderate");
+    cmd->add_option("--bits", *bits, "Modulus size in bits")
+        ->check(CLI::IsMember({2048, 3072, 4096}));
+    cmd->add_option(
+        "--passphrase-file", *pass_file,
+        "Read the passphrase from this file (else CIPHERSTAT_PASSPHRASE, else a prompt)");
+    cmd->add_flag("--fast-kdf", *fast_kdf,
+                  "Use Argon2id's interactive limits (tests, demos) instead of moderate");
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_ASSIGN_OR_RETURN(auto pass, GetPassphrase(*pass_file, "New passphrase for the secret key: ", true));
+      CS_ASSIGN_OR_RETURN(auto pass,
+                          GetPassphrase(*pass_file, "New passphrase for the secret key: ", true));
       std::fprintf(stderr, "generating a %d-bit Paillier key...\n", *bits);
       CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::GenerateKey(*bits));
       auto limits = *fast_kdf ? crypto::FastKdfLimits() : crypto::DefaultKdfLimits();
@@ -104,19 +115,25 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto options = std::make_shared<InferOptions>();
     cmd->add_option("--in", *in, "Raw CSV")->required()->check(CLI::ExistingFile);
     cmd->add_option("--out", *out, "Schema JSON to write")->required();
-    cmd->add_option("--max-records", options->max_records, "Largest record count the dataset may ever hold");
-    cmd->add_option("--max-levels", options->max_levels, "Columns with at most this many distinct values are groupable");
+    cmd->add_option("--max-records", options->max_records,
+                    "Largest record count the dataset may ever hold");
+    cmd->add_option("--max-levels", options->max_levels,
+                    "Columns with at most this many distinct values are groupable");
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(*in, *options));
       CS_RETURN_IF_ERROR(WriteFileAtomic(*out, SchemaToJson(schema)));
-      std::printf("schema for %zu columns written to %s; review it (identifiers, public columns, "
-                  "crosses) before encrypting\n", schema.columns.size(), out->c_str());
+      std::printf(
+          "schema for %zu columns written to %s; review it (identifiers, public columns, "
+          "crosses) before encrypting\n",
+          schema.columns.size(), out->c_str());
       return Status::OK();
     });
   }
   // clean
   {
-    auto* cmd = app.add_subcommand("clean", "Validate a raw CSV against a schema; write the clean CSV and a report of every change");
+    auto* cmd = app.add_subcommand(
+        "clean",
+        "Validate a raw CSV against a schema; write the clean CSV and a report of every change");
     auto schema_path = std::make_shared<std::string>();
     auto in = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
@@ -142,7 +159,9 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
   }
   // encrypt
   {
-    auto* cmd = app.add_subcommand("encrypt", "Encrypt a clean CSV into a dataset folder (packed Paillier ciphertexts + manifest)");
+    auto* cmd = app.add_subcommand(
+        "encrypt",
+        "Encrypt a clean CSV into a dataset folder (packed Paillier ciphertexts + manifest)");
     auto schema_path = std::make_shared<std::string>();
     auto key = std::make_shared<std::string>();
     auto in = std::make_shared<std::string>();
@@ -155,7 +174,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--in", *in, "Clean CSV")->required()->check(CLI::ExistingFile);
     cmd->add_option("--out", *out, "Dataset folder to create")->required();
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
-    cmd->add_flag("--public-only", *public_only, "Encrypt with the public key only (slower; no passphrase)");
+    cmd->add_flag("--public-only", *public_only,
+                  "Encrypt with the public key only (slower; no passphrase)");
     cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)");
     cmd->add_option("--segment-records", options->records_per_segment, "Records per segment file");
     registry->emplace_back(cmd, [=]() -> Status {
@@ -166,7 +186,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       Result<EncryptStats> stats = Status::OK();
       bool crt = !*public_only && PathExists(crypto::SecretKeyPath(*key));
       if (crt) {
-        CS_ASSIGN_OR_RETURN(auto pass, GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
+        CS_ASSIGN_OR_RETURN(
+            auto pass,
+            GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ",
+                          false));
         CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
         stats = EncryptCsv(schema, nullptr, &sk, *in, *out, opts);
       } else {
@@ -174,23 +197,27 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
         stats = EncryptCsv(schema, &pk, nullptr, *in, *out, opts);
       }
       CS_RETURN_IF_ERROR(stats.status());
-      std::printf("%llu records encrypted into %s (%d ciphertexts per record, packing density %.1f%%, %s)\n",
-                  static_cast<unsigned long long>(stats->records), out->c_str(),
-                  stats->ciphertexts_per_record, 100 * stats->packing_density,
-                  crt ? "CRT with the secret key" : "public key");
+      std::printf(
+          "%llu records encrypted into %s (%d ciphertexts per record, packing density %.1f%%, "
+          "%s)\n",
+          static_cast<unsigned long long>(stats->records), out->c_str(),
+          stats->ciphertexts_per_record, 100 * stats->packing_density,
+          crt ? "CRT with the secret key" : "public key");
       return Status::OK();
     });
   }
   // query
   {
-    auto* cmd = app.add_subcommand("query", "Run an aggregate query over an encrypted dataset (public key only)");
+    auto* cmd = app.add_subcommand(
+        "query", "Run an aggregate query over an encrypted dataset (public key only)");
     auto data = std::make_shared<std::string>();
     auto sql = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
     auto engine = std::make_shared<std::string>("local");
     auto threads = std::make_shared<int>(0);
     cmd->add_option("--data", *data, "Dataset folder")->required()->check(CLI::ExistingDirectory);
-    cmd->add_option("--sql", *sql, "SELECT ... FROM name [WHERE public_col = 'v'] [GROUP BY ...]")->required();
+    cmd->add_option("--sql", *sql, "SELECT ... FROM name [WHERE public_col = 'v'] [GROUP BY ...]")
+        ->required();
     cmd->add_option("--out", *out, "Encrypted result file to write")->required();
     cmd->add_option("--engine", *engine, "Execution engine")->check(CLI::IsMember({"local"}));
     cmd->add_option("--threads", *threads, "Map threads (default: all cores)");
@@ -212,7 +239,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
   }
   // decrypt
   {
-    auto* cmd = app.add_subcommand("decrypt", "Decrypt an encrypted result and release it with small-cell suppression");
+    auto* cmd = app.add_subcommand(
+        "decrypt", "Decrypt an encrypted result and release it with small-cell suppression");
     auto key = std::make_shared<std::string>();
     auto in = std::make_shared<std::string>();
     auto format = std::make_shared<std::string>("text");
@@ -221,7 +249,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto release = std::make_shared<ReleaseOptions>();
     cmd->add_option("--key", *key, "Key folder")->required()->check(CLI::ExistingDirectory);
     cmd->add_option("--in", *in, "Encrypted result file")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--format", *format, "Output format")->check(CLI::IsMember({"text", "json", "csv"}));
+    cmd->add_option("--format", *format, "Output format")
+        ->check(CLI::IsMember({"text", "json", "csv"}));
     cmd->add_option("--out", *out, "Write here instead of standard output");
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
@@ -237,7 +266,9 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       }
       auto result = EncryptedResultFromJson(text, &pk);
       if (!result.ok()) return result.status().WithContext(*in);
-      CS_ASSIGN_OR_RETURN(auto pass, GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
+      CS_ASSIGN_OR_RETURN(
+          auto pass,
+          GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
       CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
       CS_ASSIGN_OR_RETURN(ResultTable table, DecryptResult(sk, *result, *release));
       return Render(table, *format, *out);
@@ -245,7 +276,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
   }
   // generate
   {
-    auto* cmd = app.add_subcommand("generate", "Write a synthetic HIV cohort CSV (deterministic for a seed)");
+    auto* cmd = app.add_subcommand("generate",
+                                   "Write a synthetic HIV cohort CSV (deterministic for a seed)");
     auto options = std::make_shared<GenerateOptions>();
     auto out = std::make_shared<std::string>();
     cmd->add_option("--records", options->records, "Number of patients")->required();
@@ -253,8 +285,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--out", *out, "CSV to write")->required();
     registry->emplace_back(cmd, [=]() -> Status {
       Progress progress("generating");
-      CS_RETURN_IF_ERROR(GenerateCohort(*options, *out, [&](uint64_t done) { progress.Update(done, options->records); }));
-      std::printf("%llu records written to %s\n", static_cast<unsigned long long>(options->records), out->c_str());
+      CS_RETURN_IF_ERROR(GenerateCohort(
+          *options, *out, [&](uint64_t done) { progress.Update(done, options->records); }));
+      std::printf("%llu records written to %s\n", static_cast<unsigned long long>(options->records),
+                  out->c_str());
       return Status::OK();
     });
   }

@@ -27,7 +27,7 @@ namespace {
 
 struct DemoOptions {
   std::string data;  // a CSV; empty: generate a cohort
-  uint64_t records = 2000;
+  uint64_t records = 1000;
   uint64_t seed = 42;
   int bits = crypto::kDefaultKeyBits;
   std::string workdir;
@@ -53,11 +53,14 @@ std::string Indent(const std::string& text) {
 bool SameCell(const Cell& a, const Cell& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Cell::Kind::kInteger: return a.integer == b.integer;
+    case Cell::Kind::kInteger:
+      return a.integer == b.integer;
     case Cell::Kind::kReal:
       return a.real == b.real || std::fabs(a.real - b.real) <= 1e-12 * std::fabs(b.real);
-    case Cell::Kind::kText: return a.text == b.text;
-    default: return true;
+    case Cell::Kind::kText:
+      return a.text == b.text;
+    default:
+      return true;
   }
 }
 
@@ -76,7 +79,8 @@ bool SameTable(const ResultTable& a, const ResultTable& b) {
 std::vector<std::string> DemoQueries(const Schema& schema, const Layout& layout, bool generated) {
   if (generated) {
     return {
-        "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4), AVG(viral_suppressed) FROM cohort GROUP BY arm",
+        "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4), AVG(viral_suppressed) FROM cohort GROUP BY "
+        "arm",
         "SELECT HISTOGRAM(cd4) FROM cohort",
         "SELECT site, COUNT(*), AVG(age) FROM cohort GROUP BY site",
         "SELECT sex, COUNT(*), AVG(log10_vl), VARIANCE(age), COUNT(cd4) FROM cohort GROUP BY sex",
@@ -121,7 +125,8 @@ Status RunDemo(const DemoOptions& o) {
     if (ec) return Status::IOError(work + ": " + ec.message());
     for (const char* f : {"keys", "dataset", "schema.json", "clean.csv", "cohort.csv"}) {
       if (PathExists(work + "/" + f)) {
-        return Status::AlreadyExists(work + "/" + f + ": the demo folder is not empty; use a new --workdir");
+        return Status::AlreadyExists(work + "/" + f +
+                                     ": the demo folder is not empty; use a new --workdir");
       }
     }
   }
@@ -158,17 +163,19 @@ Status RunDemo(const DemoOptions& o) {
   CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(raw, infer));
   const std::string schema_path = work + "/schema.json";
   CS_RETURN_IF_ERROR(WriteFileAtomic(schema_path, SchemaToJson(schema)));
-  std::printf("[owner]   inferred schema '%s' (%zu columns, %zu crosses): %s\n", schema.name.c_str(),
-              schema.columns.size(), schema.crosses.size(), schema_path.c_str());
+  std::printf("[owner]   inferred schema '%s' (%zu columns, %zu crosses): %s\n",
+              schema.name.c_str(), schema.columns.size(), schema.crosses.size(),
+              schema_path.c_str());
 
   const std::string clean = work + "/clean.csv";
   CleanReport report;
   CS_RETURN_IF_ERROR(CleanCsv(schema, raw, clean, &report));
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/clean-report.json", report.ToJson()));
-  std::printf("[owner]   cleaned: %llu rows read, %llu kept, %llu dropped (report: %s/clean-report.json)\n",
-              static_cast<unsigned long long>(report.rows_read),
-              static_cast<unsigned long long>(report.rows_written),
-              static_cast<unsigned long long>(report.rows_dropped), work.c_str());
+  std::printf(
+      "[owner]   cleaned: %llu rows read, %llu kept, %llu dropped (report: %s/clean-report.json)\n",
+      static_cast<unsigned long long>(report.rows_read),
+      static_cast<unsigned long long>(report.rows_written),
+      static_cast<unsigned long long>(report.rows_dropped), work.c_str());
 
   t = std::chrono::steady_clock::now();
   const std::string dataset_path = work + "/dataset";
@@ -176,17 +183,21 @@ Status RunDemo(const DemoOptions& o) {
   enc.threads = o.threads;
   const bool tty = ::isatty(2) != 0;
   enc.progress = [&](uint64_t done) {
-    if (tty) std::fprintf(stderr, "\r          encrypting %llu / %llu", static_cast<unsigned long long>(done),
-                          static_cast<unsigned long long>(report.rows_written));
+    if (tty)
+      std::fprintf(stderr, "\r          encrypting %llu / %llu",
+                   static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(report.rows_written));
   };
-  CS_ASSIGN_OR_RETURN(EncryptStats stats, EncryptCsv(schema, nullptr, &sk, clean, dataset_path, enc));
+  CS_ASSIGN_OR_RETURN(EncryptStats stats,
+                      EncryptCsv(schema, nullptr, &sk, clean, dataset_path, enc));
   if (tty) std::fprintf(stderr, "\r");
   const double enc_seconds = Seconds(t);
-  std::printf("[owner]   encrypted %llu records, %d ciphertexts each (packing density %.0f%%), in %.1f s "
-              "(%.0f records/s): %s\n\n",
-              static_cast<unsigned long long>(stats.records), stats.ciphertexts_per_record,
-              100 * stats.packing_density, enc_seconds, static_cast<double>(stats.records) / enc_seconds,
-              dataset_path.c_str());
+  std::printf(
+      "[owner]   encrypted %llu records, %d ciphertexts each (packing density %.0f%%), in %.1f s "
+      "(%.0f records/s): %s\n\n",
+      static_cast<unsigned long long>(stats.records), stats.ciphertexts_per_record,
+      100 * stats.packing_density, enc_seconds, static_cast<double>(stats.records) / enc_seconds,
+      dataset_path.c_str());
 
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_path));
   ReleaseOptions release;
@@ -202,22 +213,26 @@ Status RunDemo(const DemoOptions& o) {
     local.threads = o.threads;
     CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, local));
     const std::string result_path = work + "/result-" + std::to_string(index) + ".json";
-    CS_RETURN_IF_ERROR(WriteFileAtomic(result_path, EncryptedResultToJson(dataset.public_key, result)));
+    CS_RETURN_IF_ERROR(
+        WriteFileAtomic(result_path, EncryptedResultToJson(dataset.public_key, result)));
     const double query_seconds = Seconds(t);
     // Owner: decrypt and release.
     auto text = ReadFile(result_path);
     CS_RETURN_IF_ERROR(text.status());
     CS_ASSIGN_OR_RETURN(EncryptedResult loaded, EncryptedResultFromJson(*text, &sk.public_key()));
     CS_ASSIGN_OR_RETURN(ResultTable encrypted, DecryptResult(sk, loaded, release));
-    CS_ASSIGN_OR_RETURN(ResultTable plain, EvaluatePlaintext(schema, dataset.layout, sql, clean, release));
+    CS_ASSIGN_OR_RETURN(ResultTable plain,
+                        EvaluatePlaintext(schema, dataset.layout, sql, clean, release));
     const bool match = SameTable(encrypted, plain);
     all_match = all_match && match;
     std::printf("  [compute] %llu encrypted records summed in %.2f s → %s\n",
-                static_cast<unsigned long long>(result.records_read), query_seconds, result_path.c_str());
+                static_cast<unsigned long long>(result.records_read), query_seconds,
+                result_path.c_str());
     std::printf("  [owner]   decrypted and released (cells under %llu records suppressed):\n",
                 static_cast<unsigned long long>(release.min_cell));
     std::printf("%s", Indent(RenderText(encrypted)).c_str());
-    std::printf("  [check]   the same query on the plaintext CSV:\n%s", Indent(RenderText(plain)).c_str());
+    std::printf("  [check]   the same query on the plaintext CSV:\n%s",
+                Indent(RenderText(plain)).c_str());
     std::printf("  %s\n\n", match ? "MATCH: encrypted result equals the plaintext computation"
                                   : "MISMATCH: encrypted and plaintext results differ");
   }
@@ -229,13 +244,16 @@ Status RunDemo(const DemoOptions& o) {
 }  // namespace
 
 void RegisterDemo(CLI::App& app, Registry* registry) {
-  auto* cmd = app.add_subcommand("demo", "Run keygen → schema → clean → encrypt → query → decrypt end to end");
+  auto* cmd = app.add_subcommand(
+      "demo", "Run keygen → schema → clean → encrypt → query → decrypt end to end");
   auto o = std::make_shared<DemoOptions>();
-  cmd->add_option("--data", o->data, "Run on this CSV instead of a generated cohort")->check(CLI::ExistingFile);
+  cmd->add_option("--data", o->data, "Run on this CSV instead of a generated cohort")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--records", o->records, "Size of the generated cohort");
   cmd->add_option("--seed", o->seed, "Seed of the generated cohort");
   cmd->add_option("--bits", o->bits, "Key size")->check(CLI::IsMember({2048, 3072, 4096}));
-  cmd->add_option("--workdir", o->workdir, "Folder for the demo's files (default: a new temp folder)");
+  cmd->add_option("--workdir", o->workdir,
+                  "Folder for the demo's files (default: a new temp folder)");
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
   registry->emplace_back(cmd, [o]() { return RunDemo(*o); });
 }

@@ -29,7 +29,8 @@ Result<PublicKey> ReadPublicKey(const std::string& dir) {
 }
 
 Result<SecretKey> ReadSecretKey(const std::string& dir, const Passphrase& passphrase) {
-  if (!PathExists(SecretKeyPath(dir))) return Status::NotFound(SecretKeyPath(dir) + ": no secret key here");
+  if (!PathExists(SecretKeyPath(dir)))
+    return Status::NotFound(SecretKeyPath(dir) + ": no secret key here");
   CS_ASSIGN_OR_RETURN(SecretKey sk, ReadKeystore(SecretKeyPath(dir), passphrase));
   if (PathExists(PublicKeyPath(dir))) {
     CS_ASSIGN_OR_RETURN(PublicKey pk, ReadPublicKey(dir));

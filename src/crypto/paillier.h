@@ -67,9 +67,9 @@ class SecretKey {
   BigInt p_, q_;
   BigInt p_squared_, q_squared_;
   BigInt p_minus_1_, q_minus_1_;
-  BigInt h_p_, h_q_;            // (L_p(g^(p−1) mod p²))^−1 mod p, likewise for q
-  BigInt q_inv_mod_p_;          // q^−1 mod p, for CRT recombination mod n
-  BigInt q2_inv_mod_p2_;        // (q²)^−1 mod p², for CRT recombination mod n²
+  BigInt h_p_, h_q_;      // (L_p(g^(p−1) mod p²))^−1 mod p, likewise for q
+  BigInt q_inv_mod_p_;    // q^−1 mod p, for CRT recombination mod n
+  BigInt q2_inv_mod_p2_;  // (q²)^−1 mod p², for CRT recombination mod n²
 };
 
 // Generates a key with n of `bits` bits: p, q random primes of bits/2 bits each from
@@ -100,7 +100,7 @@ Result<BigInt> Decrypt(const SecretKey& sk, const Ciphertext& c);
 Status ValidateCiphertext(const PublicKey& pk, const Ciphertext& c);
 
 // Homomorphic operations (public key only).
-Ciphertext Add(const PublicKey& pk, const Ciphertext& a, const Ciphertext& b);   // m_a + m_b
+Ciphertext Add(const PublicKey& pk, const Ciphertext& a, const Ciphertext& b);    // m_a + m_b
 void AddInPlace(const PublicKey& pk, Ciphertext* acc, const Ciphertext& b);       // acc += b
 Ciphertext AddPlain(const PublicKey& pk, const Ciphertext& a, const BigInt& m);   // m_a + m
 Ciphertext MulScalar(const PublicKey& pk, const Ciphertext& a, const BigInt& k);  // k·m_a; k mod n

@@ -11,7 +11,7 @@
 
 namespace cipherstat::crypto {
 
-// A std::allocator that wipes every block it frees, so that strings and JSON trees holding
+// A std::allocator that wipes every block it frees, so that strings holding the
 // hex of p and q leave nothing behind in the heap.
 template <class T>
 struct WipingAllocator {

@@ -16,9 +16,14 @@ struct InferOptions {
   uint64_t max_records = 1000000;  // written into the schema
 };
 // Reads the whole CSV once (streaming) and proposes a schema: identifiers (name looks like an
-// id and values are unique, or unique non-numeric text), numeric columns with min/max/decimals,
-// categorical columns, numeric columns with <= max_levels distinct integer values get levels too;
-// crosses by every private groupable column over every other numeric column.
+// id and values are unique; a patient-id name such as "id"/"patid" whose values repeat, as in
+// a visit-level file, becomes a non-unique identifier; unique text, or text with more than
+// max_levels values, is never shipped), numeric columns with exact min/max and decimals (up to
+// kMaxDecimals), categorical columns, numeric columns with <= max_levels distinct integer values
+// get levels too; CD4-named columns get clinical bins, a viral-load column a viral_suppressed (<
+// 200) indicator; crosses by every private groupable column over every other numeric column and
+// indicator. The schema is named after the file stem, made a plain SQL identifier ("2024-x" ->
+// "t_2024_x").
 Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& options);
 
 // One rule's hits in the clean report.
@@ -33,22 +38,24 @@ struct CleanReport {
   uint64_t rows_dropped = 0;
   // Keyed by "<rule>:<column>", e.g. "out_of_range:cd4", "unknown_level:sex",
   // "not_a_number:age", "too_many_decimals:wtkg", "missing:cd496", "wrong_field_count",
-  // "duplicate_identifier:pidnum", "unknown_column:foo", "missing_column:bar".
+  // "duplicate_identifier:pidnum", "unknown_column:foo", "missing_column:bar",
+  // "invalid_character:site" (a tab or line break in a public column).
   std::map<std::string, RuleHits> hits;
   std::string ToJson() const;
 };
 
 // Validates every row of `raw_path` against `schema` and writes the clean CSV atomically to
 // `out_path`: header = schema columns in order (identifiers kept for the owner's use; encrypt
-// never ships them), values normalized (numeric as written, trimmed; missing as empty field).
-// Fails (nothing written) if the header lacks a schema column or the clean rows exceed
-// schema.max_records.
+// never ships them), values trimmed and normalized (numbers in the shortest exact form:
+// "26.33333", "-3.5", "200"; missing as an empty field).
+// Fails (nothing written) if the schema is invalid, the CSV malformed, the header lacks a schema
+// column or the clean rows exceed schema.max_records. `report` may be null.
 Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::string& out_path,
                 CleanReport* report);
 
 // Parses a numeric field under a column's fixed-point scale: "12.5" with decimals 2 -> 1250.
-// Fails for non-numbers, NaN/inf, or more decimals than declared. Exponents ("1e3") allowed
-// when the result is exact.
+// Fails for non-numbers, NaN/inf, surrounding blanks, more decimals than declared, or results
+// beyond int64, or decimals outside 0..18. Exponents ("1e3") allowed when the result is exact.
 Result<int64_t> ParseFixedPoint(const std::string& text, int decimals);
 
 }  // namespace cipherstat

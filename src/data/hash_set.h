@@ -15,6 +15,7 @@ class DigestSet {
   // Adds `value`; returns false if it was already present. A false "already present" needs
   // two distinct values with equal 128-bit digests, which we do not expect to meet.
   bool Insert(std::string_view value);
+  bool Contains(std::string_view value) const;
   size_t size() const { return size_; }
   // Frees the table (the set becomes empty).
   void Clear();
@@ -23,8 +24,11 @@ class DigestSet {
   struct Digest {
     uint64_t lo = 0, hi = 0;
   };
+  static Digest Hash(std::string_view value);
+  static bool IsZero(const Digest& d) { return d.lo == 0 && d.hi == 0; }
+  // Index of d's slot, or of the empty slot where it would go.
+  size_t Probe(const Digest& d) const;
   void Grow();
-  bool InsertDigest(const Digest& d);
 
   // Open addressing with linear probing; the all-zero digest marks an empty slot, so a value
   // whose digest really is zero is tracked by a flag instead.

@@ -10,7 +10,7 @@ namespace cipherstat {
 
 namespace {
 
-using u128 = unsigned __int128;
+__extension__ typedef unsigned __int128 u128;
 
 int BitsFor(u128 max_value) {
   int bits = 0;
@@ -29,12 +29,18 @@ int64_t Pow10(int decimals) {
 
 const char* KindName(SlotKind kind) {
   switch (kind) {
-    case SlotKind::kCount: return "count";
-    case SlotKind::kObserved: return "observed";
-    case SlotKind::kSum: return "sum";
-    case SlotKind::kSumSquares: return "sumsq";
-    case SlotKind::kLevel: return "level";
-    case SlotKind::kBin: return "bin";
+    case SlotKind::kCount:
+      return "count";
+    case SlotKind::kObserved:
+      return "observed";
+    case SlotKind::kSum:
+      return "sum";
+    case SlotKind::kSumSquares:
+      return "sumsq";
+    case SlotKind::kLevel:
+      return "level";
+    case SlotKind::kBin:
+      return "bin";
   }
   return "?";
 }
@@ -42,9 +48,12 @@ const char* KindName(SlotKind kind) {
 // The largest value one record can put into a slot.
 u128 MaxPerRecord(SlotKind kind, const VariableCodec* v) {
   switch (kind) {
-    case SlotKind::kSum: return v->range;
-    case SlotKind::kSumSquares: return static_cast<u128>(v->range) * v->range;
-    default: return 1;
+    case SlotKind::kSum:
+      return v->range;
+    case SlotKind::kSumSquares:
+      return static_cast<u128>(v->range) * v->range;
+    default:
+      return 1;
   }
 }
 
@@ -99,12 +108,14 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
   for (const VariableCodec& v : layout.variables_) add_numeric(v, "", -1);
   for (const Column& c : schema.columns) {
     if (c.groupable() && !c.is_public) {
-      for (int l = 0; l < static_cast<int>(c.levels.size()); ++l) add(SlotKind::kLevel, c.name, "", l, -1);
+      for (int l = 0; l < static_cast<int>(c.levels.size()); ++l)
+        add(SlotKind::kLevel, c.name, "", l, -1);
     }
   }
   for (const Column& c : schema.columns) {
     if (c.numeric() && !c.is_public && !c.bins.empty()) {
-      for (int b = 0; b + 1 < static_cast<int>(c.bins.size()); ++b) add(SlotKind::kBin, c.name, "", -1, b);
+      for (int b = 0; b + 1 < static_cast<int>(c.bins.size()); ++b)
+        add(SlotKind::kBin, c.name, "", -1, b);
     }
   }
   for (const Cross& cross : schema.crosses) {
@@ -177,8 +188,10 @@ const VariableCodec* Layout::FindVariable(const std::string& name) const {
 std::string Layout::ToJson() const {
   nlohmann::json slots = nlohmann::json::array();
   for (const Slot& s : slots_) {
-    nlohmann::json j = {{"kind", KindName(s.kind)}, {"width", s.width},
-                        {"ciphertext", s.ciphertext}, {"offset", s.offset}};
+    nlohmann::json j = {{"kind", KindName(s.kind)},
+                        {"width", s.width},
+                        {"ciphertext", s.ciphertext},
+                        {"offset", s.offset}};
     if (!s.variable.empty()) j["variable"] = s.variable;
     if (!s.by.empty()) j["by"] = s.by;
     if (s.level >= 0) j["level"] = s.level;
@@ -255,9 +268,9 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
   const Schema& schema = *schema_;
   const Layout& layout = *layout_;
   // Fixed-point values and levels per name; absent from the maps means missing.
-  std::map<std::string, int64_t> fixed;       // raw x·10^d per numeric column
-  std::map<std::string, uint64_t> offset;     // y per variable
-  std::map<std::string, int> level;           // level index per groupable column
+  std::map<std::string, int64_t> fixed;    // raw x·10^d per numeric column
+  std::map<std::string, uint64_t> offset;  // y per variable
+  std::map<std::string, int> level;        // level index per groupable column
   for (size_t ci = 0; ci < schema.columns.size(); ++ci) {
     const Column& c = schema.columns[ci];
     const size_t field = static_cast<size_t>(column_index_[ci]);
@@ -265,7 +278,11 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
     const std::string& text = row[field];
     bool missing = false;
     for (const std::string& m : schema.missing_values) missing = missing || text == m;
-    if (c.kind == ColumnKind::kIdentifier || c.is_public) continue;
+    if (c.kind == ColumnKind::kIdentifier) continue;
+    if (c.is_public && text.find_first_of("\t\r\n") != std::string::npos) {
+      return Status::InvalidArgument("public column '" + c.name +
+                                     "': a tab or line break in a value (re-run clean)");
+    }
     if (missing) {
       if (c.on_invalid == OnInvalid::kDropRow) {
         return Status::InvalidArgument("column '" + c.name +
@@ -276,13 +293,17 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
     if (c.numeric()) {
       auto value = ParseFixedPoint(text, c.decimals);
       if (!value.ok()) return value.status().WithContext("column '" + c.name + "' (re-run clean)");
-      const VariableCodec* v = layout.FindVariable(c.name);
-      if (*value < v->min_fixed || static_cast<uint64_t>(*value - v->min_fixed) > v->range) {
+      const double scale = static_cast<double>(Pow10(c.decimals));
+      const int64_t min_fixed = std::llround(c.min * scale);
+      const int64_t max_fixed = std::llround(c.max * scale);
+      if (*value < min_fixed || *value > max_fixed) {
         return Status::InvalidArgument("column '" + c.name + "': value " + text +
                                        " outside the schema range (re-run clean)");
       }
-      fixed[c.name] = *value;
-      offset[c.name] = static_cast<uint64_t>(*value - v->min_fixed);
+      if (!c.is_public) {
+        fixed[c.name] = *value;
+        offset[c.name] = static_cast<uint64_t>(*value - min_fixed);
+      }
     }
     if (c.groupable()) {
       int found = -1;
@@ -293,7 +314,7 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
         return Status::InvalidArgument("column '" + c.name + "': unknown level '" + text +
                                        "' (re-run clean)");
       }
-      level[c.name] = found;
+      if (!c.is_public) level[c.name] = found;
     }
   }
   for (const Derived& d : schema.derived) {
@@ -314,8 +335,12 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
     }
     u128 value = 0;
     switch (s.kind) {
-      case SlotKind::kCount: value = 1; break;
-      case SlotKind::kObserved: value = offset.count(s.variable); break;
+      case SlotKind::kCount:
+        value = 1;
+        break;
+      case SlotKind::kObserved:
+        value = offset.count(s.variable);
+        break;
       case SlotKind::kSum: {
         auto it = offset.find(s.variable);
         value = it == offset.end() ? 0 : it->second;
@@ -337,8 +362,10 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
         const Column* c = schema.FindColumn(s.variable);
         const long double scale = Pow10(c->decimals);
         const long double x = static_cast<long double>(it->second);
-        const long double lo = static_cast<long double>(c->bins[static_cast<size_t>(s.bin)]) * scale;
-        const long double hi = static_cast<long double>(c->bins[static_cast<size_t>(s.bin) + 1]) * scale;
+        const long double lo =
+            static_cast<long double>(c->bins[static_cast<size_t>(s.bin)]) * scale;
+        const long double hi =
+            static_cast<long double>(c->bins[static_cast<size_t>(s.bin) + 1]) * scale;
         value = (x >= lo && x < hi) ? 1 : 0;
         break;
       }
@@ -347,7 +374,8 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
   }
   plaintexts->resize(limbs.size());
   for (size_t i = 0; i < limbs.size(); ++i) {
-    mpz_import((*plaintexts)[i].get(), limbs[i].size(), -1, sizeof(uint64_t), 0, 0, limbs[i].data());
+    mpz_import((*plaintexts)[i].get(), limbs[i].size(), -1, sizeof(uint64_t), 0, 0,
+               limbs[i].data());
   }
   public_values->clear();
   for (int idx : public_index_) public_values->push_back(row[static_cast<size_t>(idx)]);

@@ -39,8 +39,8 @@ struct Slot {
 struct VariableCodec {
   std::string name;
   int decimals = 0;
-  int64_t min_fixed = 0;    // min·10^decimals
-  uint64_t range = 0;       // R = max_fixed − min_fixed
+  int64_t min_fixed = 0;  // min·10^decimals
+  uint64_t range = 0;     // R = max_fixed − min_fixed
   bool can_be_missing = true;
 };
 
@@ -56,8 +56,8 @@ class Layout {
   double density() const;
 
   // Index of a slot, or -1. `by`/`level` empty/-1 for whole-dataset slots.
-  int Find(SlotKind kind, const std::string& variable, const std::string& by = "",
-           int level = -1, int bin = -1) const;
+  int Find(SlotKind kind, const std::string& variable, const std::string& by = "", int level = -1,
+           int bin = -1) const;
   // Numeric variables (columns then derived) in layout order.
   const std::vector<VariableCodec>& variables() const { return variables_; }
   const VariableCodec* FindVariable(const std::string& name) const;

@@ -97,7 +97,7 @@ struct Schema {
 // not public, public columns not numeric-only... Errors name the column and field.
 Status ValidateSchema(const Schema& schema);
 
-std::string SchemaToJson(const Schema& schema);  // pretty-printed, stable key order
+std::string SchemaToJson(const Schema& schema);          // pretty-printed, stable key order
 Result<Schema> SchemaFromJson(const std::string& json);  // also runs ValidateSchema
 Result<Schema> ReadSchemaFile(const std::string& path);  // errors prefixed with the path
 

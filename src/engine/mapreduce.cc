@@ -22,7 +22,8 @@ Status Mapper::AddLine(std::string_view line) {
   ++records_matched_;
   std::vector<std::string> key;
   key.reserve(plan_.group_public.size());
-  for (int idx : plan_.group_public) key.emplace_back(fields_.public_values[static_cast<size_t>(idx)]);
+  for (int idx : plan_.group_public)
+    key.emplace_back(fields_.public_values[static_cast<size_t>(idx)]);
   auto it = groups_.find(key);
   const bool fresh = it == groups_.end();
   if (fresh) {
@@ -80,7 +81,8 @@ Status MapSegment(const Dataset& dataset, const SegmentInfo& segment, Mapper* ma
   if (::fstat(::fileno(f), &st) != 0 || static_cast<uint64_t>(st.st_size) != segment.bytes) {
     std::fclose(f);
     return Status::Corruption(path + ": size differs from the manifest (" +
-                              std::to_string(segment.bytes) + " bytes expected): truncated or altered");
+                              std::to_string(segment.bytes) +
+                              " bytes expected): truncated or altered");
   }
   Sha256 hash;
   std::string pending;  // a line not yet complete
@@ -117,7 +119,8 @@ Status MapSegment(const Dataset& dataset, const SegmentInfo& segment, Mapper* ma
   CS_RETURN_IF_ERROR(status);
   if (!pending.empty()) return Status::Corruption(path + ": last line is incomplete");
   if (hash.FinishHex() != segment.sha256) {
-    return Status::Corruption(path + ": SHA-256 differs from the manifest: the segment was altered");
+    return Status::Corruption(path +
+                              ": SHA-256 differs from the manifest: the segment was altered");
   }
   if (line_number != segment.records) {
     return Status::Corruption(path + ": holds " + std::to_string(line_number) +
@@ -131,8 +134,9 @@ Status MapSegment(const Dataset& dataset, const SegmentInfo& segment, Mapper* ma
 Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
                                  const LocalOptions& options) {
   const auto& segments = dataset.manifest.segments;
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::max(1, std::min<int>(threads, static_cast<int>(segments.size())));
   const size_t per_record = static_cast<size_t>(dataset.layout.num_ciphertexts());
 

@@ -19,7 +19,8 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
     size_t start = 0;
     while (start <= line.size() && !line.empty()) {
       size_t tab = line.find('\t', start);
-      sums.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      sums.push_back(
+          line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
       if (tab == std::string::npos) break;
       start = tab + 1;
     }
@@ -48,9 +49,11 @@ Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
   nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("result: not valid JSON");
   try {
-    if (j.value("format", "") != kFormat) return Status::Corruption("result: not a cipherstat result file");
+    if (j.value("format", "") != kFormat)
+      return Status::Corruption("result: not a cipherstat result file");
     if (j.at("version").get<int>() != kVersion) {
-      return Status::NotSupported("result: version " + j.at("version").dump() + " is not supported");
+      return Status::NotSupported("result: version " + j.at("version").dump() +
+                                  " is not supported");
     }
     EncryptedResult r;
     r.sql = j.at("sql").get<std::string>();

@@ -17,8 +17,8 @@
 namespace cipherstat {
 
 struct EncryptedGroup {
-  std::vector<std::string> key;  // public GROUP BY values; "" is NULL
-  uint64_t records = 0;          // records the compute party summed into this group
+  std::vector<std::string> key;          // public GROUP BY values; "" is NULL
+  uint64_t records = 0;                  // records the compute party summed into this group
   std::vector<crypto::Ciphertext> sums;  // one per plan ciphertext index
 };
 

@@ -29,8 +29,20 @@ double RatioToDouble(const BigInt& num, const BigInt& den) {
   mpz_set(mpq_numref(q), num.get());
   mpz_set(mpq_denref(q), den.get());
   mpq_canonicalize(q);
+  // mpq_get_d truncates; the released value must be the nearest double, so compare the
+  // truncated value with its neighbour away from zero, exactly.
   double d = mpq_get_d(q);
-  mpq_clear(q);
+  double away = std::nextafter(d, mpq_sgn(q) >= 0 ? HUGE_VAL : -HUGE_VAL);
+  mpq_t a, b;
+  mpq_inits(a, b, nullptr);
+  mpq_set_d(a, d);
+  mpq_sub(a, q, a);
+  mpq_abs(a, a);
+  mpq_set_d(b, away);
+  mpq_sub(b, q, b);
+  mpq_abs(b, b);
+  if (std::isfinite(away) && mpq_cmp(b, a) < 0) d = away;
+  mpq_clears(q, a, b, nullptr);
   return d;
 }
 
@@ -146,12 +158,14 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
   table.dataset_records = dataset_records;
   table.min_cell = options.min_cell;
 
-  const Column* group_col = plan.private_group.empty() ? nullptr : schema.FindColumn(plan.private_group);
+  const Column* group_col =
+      plan.private_group.empty() ? nullptr : schema.FindColumn(plan.private_group);
   const int levels = group_col ? static_cast<int>(group_col->levels.size()) : 0;
   for (const SelectItem& item : plan.query.items) {
     if (item.aggregate == Aggregate::kHistogram) {
       const Column* c = schema.FindColumn(item.column);
-      for (size_t b = 0; b + 1 < c->bins.size(); ++b) table.columns.push_back(BinLabel(item.label, *c, b));
+      for (size_t b = 0; b + 1 < c->bins.size(); ++b)
+        table.columns.push_back(BinLabel(item.label, *c, b));
     } else {
       table.columns.push_back(item.label);
     }
@@ -189,17 +203,17 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       row_levels.push_back(kNullLevel);
     }
     for (int level : row_levels) {
-      BigInt row_count = level == kWholeGroup ? group_count
-                                              : view.Value(SlotKind::kLevel, plan.private_group, "",
-                                                           level, 0);
-      if (level == kNullLevel) {
-        row_count = group_count;
-        for (int l = 0; l < levels; ++l) {
-          BigInt part = view.Slot(layout.Find(SlotKind::kLevel, plan.private_group, "", l));
+      BigInt row_count = group_count;
+      for (int l = 0; l < levels; ++l) {
+        if (level != kNullLevel && level != l) continue;
+        BigInt part = view.Slot(layout.Find(SlotKind::kLevel, plan.private_group, "", l));
+        if (level == l)
+          row_count = part;
+        else
           mpz_sub(row_count.get(), row_count.get(), part.get());
-        }
       }
-      if (group_col != nullptr && mpz_sgn(row_count.get()) == 0) continue;  // SQL shows no empty group
+      if (group_col != nullptr && mpz_sgn(row_count.get()) == 0)
+        continue;  // SQL shows no empty group
 
       std::vector<Cell> row;
       for (const SelectItem& item : plan.query.items) {
@@ -207,21 +221,24 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
         switch (item.aggregate) {
           case Aggregate::kNone: {
             if (x == plan.private_group) {
-              row.push_back(level >= 0 ? Cell::Text(group_col->levels[static_cast<size_t>(level)]) : Cell::Null());
+              row.push_back(level >= 0 ? Cell::Text(group_col->levels[static_cast<size_t>(level)])
+                                       : Cell::Null());
             } else {
               size_t pos = static_cast<size_t>(
                   std::find(plan.query.group_by.begin(), plan.query.group_by.end(), x) -
                   plan.query.group_by.begin());
               // Position among the public GROUP BY columns.
               size_t public_pos = 0;
-              for (size_t i = 0; i < pos; ++i) public_pos += plan.query.group_by[i] != plan.private_group;
+              for (size_t i = 0; i < pos; ++i)
+                public_pos += plan.query.group_by[i] != plan.private_group;
               const std::string& value = g.key[public_pos];
               row.push_back(value.empty() ? Cell::Null() : Cell::Text(value));
             }
             break;
           }
           case Aggregate::kCountStar:
-            row.push_back(Suppress(row_count, options.min_cell) ? Cell::Suppressed() : IntegerCell(row_count));
+            row.push_back(Suppress(row_count, options.min_cell) ? Cell::Suppressed()
+                                                                : IntegerCell(row_count));
             break;
           case Aggregate::kHistogram: {
             const Column* c = schema.FindColumn(x);
@@ -252,8 +269,9 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
                       ? view.Value(SlotKind::kObserved, x, plan.private_group, level, levels)
                       : row_count;
             m.sum = view.Value(SlotKind::kSum, x, plan.private_group, level, levels);
-            m.sumsq = v->range > 1 ? view.Value(SlotKind::kSumSquares, x, plan.private_group, level, levels)
-                                   : m.sum;
+            m.sumsq = v->range > 1
+                          ? view.Value(SlotKind::kSumSquares, x, plan.private_group, level, levels)
+                          : m.sum;
             row.push_back(Suppress(m.n, options.min_cell) ? Cell::Suppressed()
                                                           : Aggregate1(item.aggregate, m, *v));
           }
@@ -263,9 +281,9 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
     }
   }
   if (plan.filters.empty() && mpz_cmp_ui(total.get(), dataset_records) != 0) {
-    return Status::Corruption("result covers " + Decimal(total) +
-                              " records but the dataset manifest lists " +
-                              std::to_string(dataset_records) + ": records were dropped or duplicated");
+    return Status::Corruption(
+        "result covers " + Decimal(total) + " records but the dataset manifest lists " +
+        std::to_string(dataset_records) + ": records were dropped or duplicated");
   }
   return table;
 }
@@ -278,7 +296,8 @@ Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const EncryptedRe
                                    result.key_fingerprint.substr(0, 16) + "…, this key is " +
                                    pk.Fingerprint().substr(0, 16) + "…");
   }
-  CS_ASSIGN_OR_RETURN(Layout layout, Layout::Build(result.schema, static_cast<int>(pk.plaintext_bits())));
+  CS_ASSIGN_OR_RETURN(Layout layout,
+                      Layout::Build(result.schema, static_cast<int>(pk.plaintext_bits())));
   CS_RETURN_IF_ERROR(layout.CheckMatches(result.layout_json).WithContext("result"));
   CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(result.sql, result.schema, layout));
   if (plan.ciphertexts != result.ciphertexts) {
@@ -295,14 +314,15 @@ Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const EncryptedRe
     for (const crypto::Ciphertext& c : g.sums) {
       CS_ASSIGN_OR_RETURN(BigInt m, crypto::Decrypt(sk, c));
       if (m.bits() > static_cast<size_t>(layout.plaintext_bits())) {
-        return Status::Corruption("result: a decrypted sum overflows its slots (wrong key or tampered result)");
+        return Status::Corruption(
+            "result: a decrypted sum overflows its slots (wrong key or tampered result)");
       }
       sums.plaintexts.push_back(std::move(m));
     }
     groups.push_back(std::move(sums));
   }
   CS_ASSIGN_OR_RETURN(ResultTable table, DecodeSums(result.schema, layout, plan, std::move(groups),
-                                                   result.dataset_records, options));
+                                                    result.dataset_records, options));
   table.key_fingerprint = result.key_fingerprint;
   return table;
 }

@@ -38,8 +38,9 @@ Status SlotsFor(const SelectItem& item, const std::string& group, const Schema& 
     case Aggregate::kHistogram: {
       const Column* c = schema.FindColumn(x);
       if (c == nullptr || !c->numeric() || c->is_public || c->bins.empty()) {
-        return Unanswerable("HISTOGRAM(" + x + ") needs \"bins\" declared on private numeric column '" +
-                            x + "' in the schema");
+        return Unanswerable("HISTOGRAM(" + x +
+                            ") needs \"bins\" declared on private numeric column '" + x +
+                            "' in the schema");
       }
       if (!group.empty()) {
         return Unanswerable("HISTOGRAM(" + x + ") cannot be grouped by private column '" + group +
@@ -73,9 +74,11 @@ Status SlotsFor(const SelectItem& item, const std::string& group, const Schema& 
   }
   std::vector<int> levels = {-1};
   if (!group.empty()) {
-    if (!schema.HasCross(group, x)) return Unanswerable("GROUP BY " + group + " over " + x + ": " + CrossHint(group, x));
+    if (!schema.HasCross(group, x))
+      return Unanswerable("GROUP BY " + group + " over " + x + ": " + CrossHint(group, x));
     levels.clear();
-    for (int l = 0; l < static_cast<int>(schema.FindColumn(group)->levels.size()); ++l) levels.push_back(l);
+    for (int l = 0; l < static_cast<int>(schema.FindColumn(group)->levels.size()); ++l)
+      levels.push_back(l);
   }
   for (int l : levels) {
     if (v->can_be_missing) CS_RETURN_IF_ERROR(need(SlotKind::kObserved, x, group, l, -1));
@@ -112,7 +115,8 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
   }
   auto public_index = [&](const std::string& name) {
     auto it = std::find(plan.public_columns.begin(), plan.public_columns.end(), name);
-    return it == plan.public_columns.end() ? -1 : static_cast<int>(it - plan.public_columns.begin());
+    return it == plan.public_columns.end() ? -1
+                                           : static_cast<int>(it - plan.public_columns.begin());
   };
 
   for (const Condition& cond : q.where) {
@@ -125,7 +129,7 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
                           "': the compute party cannot see it; mark it \"public\": true in the "
                           "schema (stored in plaintext) or GROUP BY it instead");
     }
-    plan.filters.push_back({idx, cond});
+    plan.filters.push_back({idx, cond, schema.FindColumn(cond.column)->numeric()});
   }
 
   std::set<std::string> seen_group;
@@ -138,14 +142,17 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
     }
     const Column* c = schema.FindColumn(g);
     if (c == nullptr) return Unanswerable("GROUP BY: unknown column '" + g + "'");
-    if (c->kind == ColumnKind::kIdentifier) return Unanswerable("GROUP BY: '" + g + "' is an identifier and never leaves the owner");
+    if (c->kind == ColumnKind::kIdentifier)
+      return Unanswerable("GROUP BY: '" + g + "' is an identifier and never leaves the owner");
     if (!c->groupable()) {
-      return Unanswerable("GROUP BY " + g + ": the column has no \"levels\" in the schema; "
+      return Unanswerable("GROUP BY " + g +
+                          ": the column has no \"levels\" in the schema; "
                           "declare its levels (and crosses) to group by it");
     }
     if (!plan.private_group.empty()) {
-      return Unanswerable("GROUP BY " + plan.private_group + ", " + g +
-                          ": at most one private column can be grouped by; make the other \"public\"");
+      return Unanswerable(
+          "GROUP BY " + plan.private_group + ", " + g +
+          ": at most one private column can be grouped by; make the other \"public\"");
     }
     plan.private_group = g;
   }
@@ -161,7 +168,8 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
   for (const SelectItem& item : q.items) {
     if (item.aggregate == Aggregate::kNone) {
       if (!seen_group.count(item.column)) {
-        return Unanswerable("column '" + item.column + "' must appear in GROUP BY or be used in an aggregate");
+        return Unanswerable("column '" + item.column +
+                            "' must appear in GROUP BY or be used in an aggregate");
       }
       continue;
     }
@@ -184,7 +192,7 @@ bool PassesFilters(const Plan& plan, const std::vector<std::string_view>& public
     const Condition& c = f.condition;
     int cmp;
     double a, b;
-    if (!c.is_string && ParseDouble(value, &a) && ParseDouble(c.literal, &b)) {
+    if ((f.numeric || !c.is_string) && ParseDouble(value, &a) && ParseDouble(c.literal, &b)) {
       cmp = a < b ? -1 : (a > b ? 1 : 0);
     } else {
       int r = value.compare(c.literal);

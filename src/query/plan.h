@@ -17,6 +17,7 @@ namespace cipherstat {
 struct PublicFilter {
   int public_index = 0;  // position among the dataset's public columns
   Condition condition;
+  bool numeric = false;  // a numeric column compares as numbers even with a quoted literal
 };
 
 struct Plan {
@@ -26,7 +27,7 @@ struct Plan {
   std::vector<int> group_public;            // public GROUP BY columns (indices into the above)
   std::string private_group;                // the private GROUP BY column, or empty
   std::vector<PublicFilter> filters;
-  std::vector<int> ciphertexts;             // packed ciphertext indices to sum, ascending
+  std::vector<int> ciphertexts;  // packed ciphertext indices to sum, ascending
 };
 
 // Errors are InvalidArgument naming the schema change that would make the query answerable.

@@ -15,10 +15,29 @@ struct Cell {
   std::string text;
 
   static Cell Null() { return Cell(); }
-  static Cell Integer(int64_t v) { Cell c; c.kind = Kind::kInteger; c.integer = v; return c; }
-  static Cell Real(double v) { Cell c; c.kind = Kind::kReal; c.real = v; return c; }
-  static Cell Text(std::string v) { Cell c; c.kind = Kind::kText; c.text = std::move(v); return c; }
-  static Cell Suppressed() { Cell c; c.kind = Kind::kSuppressed; return c; }
+  static Cell Integer(int64_t v) {
+    Cell c;
+    c.kind = Kind::kInteger;
+    c.integer = v;
+    return c;
+  }
+  static Cell Real(double v) {
+    Cell c;
+    c.kind = Kind::kReal;
+    c.real = v;
+    return c;
+  }
+  static Cell Text(std::string v) {
+    Cell c;
+    c.kind = Kind::kText;
+    c.text = std::move(v);
+    return c;
+  }
+  static Cell Suppressed() {
+    Cell c;
+    c.kind = Kind::kSuppressed;
+    return c;
+  }
 };
 
 struct ResultTable {

@@ -10,14 +10,18 @@ namespace cipherstat {
 
 std::string CellText(const Cell& cell) {
   switch (cell.kind) {
-    case Cell::Kind::kNull: return "NULL";
-    case Cell::Kind::kInteger: return std::to_string(cell.integer);
+    case Cell::Kind::kNull:
+      return "NULL";
+    case Cell::Kind::kInteger:
+      return std::to_string(cell.integer);
     case Cell::Kind::kReal: {
       // Shortest text that reads back as the same double.
       return nlohmann::json(cell.real).dump();
     }
-    case Cell::Kind::kText: return cell.text;
-    case Cell::Kind::kSuppressed: return "suppressed";
+    case Cell::Kind::kText:
+      return cell.text;
+    case Cell::Kind::kSuppressed:
+      return "suppressed";
   }
   return "";
 }
@@ -30,14 +34,22 @@ std::string RenderJson(const ResultTable& table) {
     for (size_t c = 0; c < table.rows[r].size(); ++c) {
       const Cell& cell = table.rows[r][c];
       switch (cell.kind) {
-        case Cell::Kind::kInteger: row.push_back(cell.integer); break;
-        case Cell::Kind::kReal: row.push_back(cell.real); break;
-        case Cell::Kind::kText: row.push_back(cell.text); break;
+        case Cell::Kind::kInteger:
+          row.push_back(cell.integer);
+          break;
+        case Cell::Kind::kReal:
+          row.push_back(cell.real);
+          break;
+        case Cell::Kind::kText:
+          row.push_back(cell.text);
+          break;
         case Cell::Kind::kSuppressed:
           suppressed.push_back({r, c});
           row.push_back(nullptr);
           break;
-        case Cell::Kind::kNull: row.push_back(nullptr); break;
+        case Cell::Kind::kNull:
+          row.push_back(nullptr);
+          break;
       }
     }
     rows.push_back(std::move(row));
@@ -58,7 +70,8 @@ std::string RenderCsv(const ResultTable& table) {
   AppendCsvRecord(table.columns, &out);
   for (const auto& row : table.rows) {
     std::vector<std::string> fields;
-    for (const Cell& cell : row) fields.push_back(cell.kind == Cell::Kind::kNull ? "" : CellText(cell));
+    for (const Cell& cell : row)
+      fields.push_back(cell.kind == Cell::Kind::kNull ? "" : CellText(cell));
     AppendCsvRecord(fields, &out);
   }
   return out;
@@ -81,7 +94,8 @@ std::string RenderText(const ResultTable& table) {
   }
   std::vector<size_t> width(table.columns.size(), 0);
   for (const auto& line : cells) {
-    for (size_t c = 0; c < line.size() && c < width.size(); ++c) width[c] = std::max(width[c], line[c].size());
+    for (size_t c = 0; c < line.size() && c < width.size(); ++c)
+      width[c] = std::max(width[c], line[c].size());
   }
   std::string out;
   for (size_t r = 0; r < cells.size(); ++r) {
@@ -93,7 +107,8 @@ std::string RenderText(const ResultTable& table) {
     while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
     if (r == 0) {
-      for (size_t c = 0; c < width.size(); ++c) out += (c == 0 ? "" : "  ") + std::string(width[c], '-');
+      for (size_t c = 0; c < width.size(); ++c)
+        out += (c == 0 ? "" : "  ") + std::string(width[c], '-');
       out += '\n';
     }
   }
@@ -102,8 +117,8 @@ std::string RenderText(const ResultTable& table) {
     for (const Cell& cell : row) any_suppressed |= cell.kind == Cell::Kind::kSuppressed;
   }
   if (any_suppressed) {
-    out += "(cells from fewer than " + std::to_string(table.min_cell) +
-           " records are suppressed)\n";
+    out +=
+        "(cells from fewer than " + std::to_string(table.min_cell) + " records are suppressed)\n";
   }
   return out;
 }

@@ -58,8 +58,8 @@ std::string Sha256Hex(std::string_view data) {
 std::string ManifestToJson(const Manifest& m) {
   nlohmann::json segments = nlohmann::json::array();
   for (const SegmentInfo& s : m.segments) {
-    segments.push_back({{"name", s.name}, {"records", s.records}, {"bytes", s.bytes},
-                        {"sha256", s.sha256}});
+    segments.push_back(
+        {{"name", s.name}, {"records", s.records}, {"bytes", s.bytes}, {"sha256", s.sha256}});
   }
   nlohmann::json j = {{"format", kManifestFormat},
                       {"version", kManifestVersion},
@@ -195,7 +195,8 @@ std::string FormatRecordLine(const crypto::PublicKey& pk,
     line += '\t';
   }
   const size_t bytes = pk.ciphertext_bytes();
-  std::string b64(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_ORIGINAL_NO_PADDING), '\0');
+  std::string b64(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_ORIGINAL_NO_PADDING),
+                  '\0');
   for (size_t i = 0; i < ciphertexts.size(); ++i) {
     std::string raw = crypto::CiphertextToFixedBytes(pk, ciphertexts[i]);
     sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(raw.data()),
@@ -215,7 +216,8 @@ Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciph
   size_t fields = 0;
   while (true) {
     size_t tab = line.find('\t', start);
-    std::string_view field = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+    std::string_view field =
+        line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
     if (fields < public_columns) {
       out->public_values.push_back(field);
     } else if (fields < expected) {
@@ -270,7 +272,8 @@ Result<Dataset> OpenDataset(const std::string& path) {
   auto layout = Layout::Build(d.manifest.schema, static_cast<int>(d.public_key.plaintext_bits()));
   if (!layout.ok()) return layout.status().WithContext(path + "/manifest.json");
   d.layout = std::move(layout).value();
-  CS_RETURN_IF_ERROR(d.layout.CheckMatches(d.manifest.layout_json).WithContext(path + "/manifest.json"));
+  CS_RETURN_IF_ERROR(
+      d.layout.CheckMatches(d.manifest.layout_json).WithContext(path + "/manifest.json"));
   return d;
 }
 

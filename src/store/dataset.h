@@ -115,5 +115,4 @@ struct Dataset {
 };
 Result<Dataset> OpenDataset(const std::string& path);
 
-
 }  // namespace cipherstat

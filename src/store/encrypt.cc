@@ -88,7 +88,8 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
     if (count == 0) break;
     EncryptBatch(&batch, count, threads, pk, sk);
     for (size_t r = 0; r < count; ++r) {
-      CS_RETURN_IF_ERROR(writer.AppendLine(FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts)));
+      CS_RETURN_IF_ERROR(
+          writer.AppendLine(FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts)));
     }
     records += count;
     if (options.progress) options.progress(records);

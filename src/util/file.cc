@@ -49,9 +49,9 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   return out;
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view contents) {
+Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode) {
   AtomicFile file;
-  CS_RETURN_IF_ERROR(file.Open(path));
+  CS_RETURN_IF_ERROR(file.Open(path, mode));
   CS_RETURN_IF_ERROR(file.Append(contents));
   return file.Commit();
 }
@@ -63,15 +63,20 @@ AtomicFile::~AtomicFile() {
   }
 }
 
-Status AtomicFile::Open(const std::string& path) {
+Status AtomicFile::Open(const std::string& path, unsigned mode) {
   path_ = path;
   std::string templ = path + ".tmp-XXXXXX";
   std::vector<char> name(templ.begin(), templ.end());
   name.push_back('\0');
-  int fd = ::mkstemp(name.data());
+  int fd = ::mkstemp(name.data());  // created 0600
   if (fd < 0) return Errno("cannot create temporary file", path);
-  ::fchmod(fd, 0644);
   temp_path_ = name.data();
+  if (mode != 0600 && ::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    Status s = Errno("fchmod failed", temp_path_);
+    ::close(fd);
+    ::unlink(temp_path_.c_str());
+    return s;
+  }
   file_ = ::fdopen(fd, "wb");
   if (file_ == nullptr) {
     ::close(fd);
@@ -126,7 +131,8 @@ Status CommitDirectory(const std::string& temp_dir, const std::string& final_pat
     return Status::AlreadyExists(final_path + ": already exists; choose another path or remove it");
   }
   CS_RETURN_IF_ERROR(SyncDirectory(temp_dir));
-  if (::rename(temp_dir.c_str(), final_path.c_str()) != 0) return Errno("rename failed", final_path);
+  if (::rename(temp_dir.c_str(), final_path.c_str()) != 0)
+    return Errno("rename failed", final_path);
   return SyncDirectory(ParentDir(final_path));
 }
 

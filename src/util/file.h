@@ -13,7 +13,8 @@ namespace cipherstat {
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t{1} << 30);
 
 // Replaces `path` atomically with `contents` (temp file + fsync + rename + fsync of the folder).
-Status WriteFileAtomic(const std::string& path, std::string_view contents);
+// The temporary file has `mode` from its creation on, so 0600 files are never readable by others.
+Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode = 0644);
 
 // A file being written under a temporary name; Commit() makes it appear at its final path.
 // Destroying an uncommitted AtomicFile removes the temporary file. Non-copyable.
@@ -24,7 +25,7 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
-  Status Open(const std::string& path);
+  Status Open(const std::string& path, unsigned mode = 0644);
   Status Append(std::string_view data);
   // REQUIRES: Open() succeeded. fsyncs, renames to the final path, fsyncs the folder.
   Status Commit();

@@ -5,13 +5,20 @@ namespace cipherstat {
 namespace {
 const char* CodeName(Status::Code code) {
   switch (code) {
-    case Status::Code::kOk: return "OK";
-    case Status::Code::kInvalidArgument: return "Invalid argument";
-    case Status::Code::kCorruption: return "Corruption";
-    case Status::Code::kIOError: return "IO error";
-    case Status::Code::kNotFound: return "Not found";
-    case Status::Code::kNotSupported: return "Not supported";
-    case Status::Code::kAlreadyExists: return "Already exists";
+    case Status::Code::kOk:
+      return "OK";
+    case Status::Code::kInvalidArgument:
+      return "Invalid argument";
+    case Status::Code::kCorruption:
+      return "Corruption";
+    case Status::Code::kIOError:
+      return "IO error";
+    case Status::Code::kNotFound:
+      return "Not found";
+    case Status::Code::kNotSupported:
+      return "Not supported";
+    case Status::Code::kAlreadyExists:
+      return "Already exists";
   }
   return "Unknown";
 }

@@ -9,16 +9,30 @@ namespace cipherstat {
 
 class Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kCorruption, kIOError, kNotFound, kNotSupported, kAlreadyExists };
+  enum class Code {
+    kOk,
+    kInvalidArgument,
+    kCorruption,
+    kIOError,
+    kNotFound,
+    kNotSupported,
+    kAlreadyExists
+  };
 
   Status() = default;
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
+  static Status InvalidArgument(std::string msg) {
+    return Status(Code::kInvalidArgument, std::move(msg));
+  }
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
   static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
-  static Status NotSupported(std::string msg) { return Status(Code::kNotSupported, std::move(msg)); }
-  static Status AlreadyExists(std::string msg) { return Status(Code::kAlreadyExists, std::move(msg)); }
+  static Status NotSupported(std::string msg) {
+    return Status(Code::kNotSupported, std::move(msg));
+  }
+  static Status AlreadyExists(std::string msg) {
+    return Status(Code::kAlreadyExists, std::move(msg));
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -39,8 +53,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}           // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {}   // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
   T& value() & { return value_; }
@@ -66,7 +80,8 @@ class Result {
 
 #define CS_CONCAT_INNER(a, b) a##b
 #define CS_CONCAT(a, b) CS_CONCAT_INNER(a, b)
-#define CS_ASSIGN_OR_RETURN(lhs, expr) CS_ASSIGN_OR_RETURN_IMPL(CS_CONCAT(_cs_result_, __LINE__), lhs, expr)
+#define CS_ASSIGN_OR_RETURN(lhs, expr) \
+  CS_ASSIGN_OR_RETURN_IMPL(CS_CONCAT(_cs_result_, __LINE__), lhs, expr)
 #define CS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) return tmp.status();            \

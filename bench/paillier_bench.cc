@@ -1,0 +1,84 @@
+// Paillier costs at the key sizes we generate: keygen, public and CRT encryption, CRT
+// decryption and one homomorphic addition. Argument: bits of n.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include "crypto/init.h"
+#include "crypto/paillier.h"
+
+namespace cipherstat::crypto {
+namespace {
+
+// One key per size for the whole run: key generation is benchmarked on its own.
+const SecretKey& KeyFor(int bits) {
+  static std::map<int, std::unique_ptr<SecretKey>> keys;
+  auto& slot = keys[bits];
+  if (!slot) {
+    Result<SecretKey> sk = GenerateKey(bits);
+    if (!sk.ok()) {
+      std::fprintf(stderr, "GenerateKey(%d): %s\n", bits, sk.status().ToString().c_str());
+      std::abort();
+    }
+    slot = std::make_unique<SecretKey>(std::move(sk).value());
+  }
+  return *slot;
+}
+
+void BM_KeyGen(benchmark::State& state) {
+  const int bits = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    Result<SecretKey> sk = GenerateKey(bits);
+    benchmark::DoNotOptimize(sk);
+  }
+}
+// Prime search time varies widely per run; a handful of iterations shows the typical cost.
+BENCHMARK(BM_KeyGen)->Arg(2048)->Arg(3072)->Iterations(8)->Unit(benchmark::kMillisecond);
+
+void BM_Encrypt(benchmark::State& state) {
+  const PublicKey& pk = KeyFor(static_cast<int>(state.range(0))).public_key();
+  const BigInt m = RandomBelow(pk.n());
+  for (auto _ : state) benchmark::DoNotOptimize(Encrypt(pk, m));
+}
+BENCHMARK(BM_Encrypt)->Arg(2048)->Arg(3072)->Unit(benchmark::kMillisecond);
+
+void BM_EncryptCrt(benchmark::State& state) {
+  const SecretKey& sk = KeyFor(static_cast<int>(state.range(0)));
+  const BigInt m = RandomBelow(sk.public_key().n());
+  for (auto _ : state) benchmark::DoNotOptimize(EncryptCrt(sk, m));
+}
+BENCHMARK(BM_EncryptCrt)->Arg(2048)->Arg(3072)->Unit(benchmark::kMillisecond);
+
+void BM_Decrypt(benchmark::State& state) {
+  const SecretKey& sk = KeyFor(static_cast<int>(state.range(0)));
+  const Ciphertext c = EncryptCrt(sk, RandomBelow(sk.public_key().n()));
+  for (auto _ : state) benchmark::DoNotOptimize(Decrypt(sk, c));
+}
+BENCHMARK(BM_Decrypt)->Arg(2048)->Arg(3072)->Unit(benchmark::kMillisecond);
+
+void BM_AddInPlace(benchmark::State& state) {
+  const SecretKey& sk = KeyFor(static_cast<int>(state.range(0)));
+  const PublicKey& pk = sk.public_key();
+  Ciphertext acc = EncryptCrt(sk, BigInt(1));
+  const Ciphertext b = EncryptCrt(sk, BigInt(2));
+  for (auto _ : state) {
+    AddInPlace(pk, &acc, b);
+    benchmark::DoNotOptimize(acc);
+  }
+}
+BENCHMARK(BM_AddInPlace)->Arg(2048)->Arg(3072)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace cipherstat::crypto
+
+int main(int argc, char** argv) {
+  if (!cipherstat::crypto::Init().ok()) return 2;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

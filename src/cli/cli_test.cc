@@ -1,0 +1,460 @@
+// The `cipherstat` executable as a user runs it: every test starts the real binary through a
+// shell and looks at its exit code, its output and the files it leaves behind.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sqlite_oracle.h"
+#include "test_util.h"
+
+namespace cipherstat {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CommandResult;
+using testing::ScratchDir;
+
+constexpr const char* kPassphrase = "correct horse battery staple";
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream s(text);
+  for (std::string line; std::getline(s, line);) lines.push_back(line);
+  return lines;
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Names in `dir` that start with `prefix` (leftover "NAME.tmp-XXXXXX" files or folders).
+std::vector<std::string> Leftovers(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0) out.push_back(name);
+  }
+  return out;
+}
+
+std::vector<std::string> Listing(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Runs `cipherstat ARGS` with `env` prepended (e.g. "CIPHERSTAT_PASSPHRASE=...").
+CommandResult Cli(const std::string& args, const std::string& env = "") {
+  const std::string line =
+      (env.empty() ? "" : env + " ") + Quote(testing::Binary()) + " " + args + " </dev/null";
+  CommandResult r = testing::RunCommand(line);
+  r.output = "$ " + line + "\n" + r.output;
+  return r;
+}
+
+std::string WithPassphrase(const std::string& passphrase = kPassphrase) {
+  return "CIPHERSTAT_PASSPHRASE=" + Quote(passphrase);
+}
+
+std::string WithoutPassphrase() { return "env -u CIPHERSTAT_PASSPHRASE"; }
+
+// One key, one small cohort, cleaned, encrypted and queried once for the whole suite; each
+// test checks one step or breaks one thing.
+class CliTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kSql =
+      "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm";
+
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<ScratchDir>();
+    const ScratchDir& d = *dir_;
+    steps_.clear();
+    steps_.push_back(Cli("keygen --fast-kdf --out " + Quote(d / "keys"), WithPassphrase()));
+    steps_.push_back(Cli("generate --records 200 --seed 3 --out " + Quote(d / "cohort.csv")));
+    steps_.push_back(Cli("schema --in " + Quote(d / "cohort.csv") + " --out " +
+                         Quote(d / "schema.json") + " --max-records 1000"));
+    steps_.push_back(Cli("clean --schema " + Quote(d / "schema.json") + " --in " +
+                         Quote(d / "cohort.csv") + " --out " + Quote(d / "clean.csv") +
+                         " --report " + Quote(d / "report.json")));
+    steps_.push_back(Cli("encrypt --schema " + Quote(d / "schema.json") + " --key " +
+                             Quote(d / "keys") + " --in " + Quote(d / "clean.csv") + " --out " +
+                             Quote(d / "dataset"),
+                         WithPassphrase()));
+    steps_.push_back(Cli("query --data " + Quote(d / "dataset") + " --sql " + Quote(kSql) +
+                         " --out " + Quote(d / "result.json")));
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+
+  void SetUp() override {
+    for (const CommandResult& r : steps_) {
+      ASSERT_EQ(r.exit_code, 0) << "suite set-up step failed:\n" << r.output;
+    }
+  }
+
+  static std::string P(const std::string& name) { return *dir_ / name; }
+
+  static inline std::unique_ptr<ScratchDir> dir_;
+  static inline std::vector<CommandResult> steps_;
+};
+
+TEST_F(CliTest, FullFlowDecryptsToJsonCsvAndText) {
+  EXPECT_TRUE(Contains(steps_[0].output, "public.key")) << steps_[0].output;
+  EXPECT_TRUE(fs::exists(P("keys/public.key")));
+  EXPECT_TRUE(fs::exists(P("keys/secret.key")));
+  EXPECT_TRUE(Contains(steps_[3].output, "200 rows read")) << steps_[3].output;
+  EXPECT_TRUE(Contains(steps_[4].output, "200 records encrypted")) << steps_[4].output;
+  EXPECT_TRUE(fs::exists(P("dataset/manifest.json")));
+
+  // JSON: columns and rows in SELECT order, numbers at full precision.
+  CommandResult json =
+      Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
+              " --format json --out " + Quote(P("out.json")),
+          WithPassphrase());
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  nlohmann::json j = nlohmann::json::parse(ReadText(P("out.json")), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << ReadText(P("out.json"));
+  ASSERT_TRUE(j.contains("columns"));
+  ASSERT_TRUE(j.contains("rows"));
+  EXPECT_EQ(j["columns"], nlohmann::json({"arm", "count(*)", "avg(cd4)", "stddev(cd4)"}));
+  ASSERT_TRUE(j["suppressed"].is_array());
+  EXPECT_TRUE(j["suppressed"].empty());
+
+  // The same numbers from SQLite over the clean CSV.
+  testing::SqliteOracle oracle;
+  std::string error;
+  ASSERT_TRUE(oracle.LoadCsv(P("clean.csv"), {{"cd4", testing::OracleType::kInteger}}, &error))
+      << error;
+  ASSERT_TRUE(oracle.CreateView({}, &error)) << error;
+  std::vector<testing::OracleRow> want;
+  ASSERT_TRUE(oracle.Query(
+      "SELECT r.arm, COUNT(*), AVG(r.cd4), "
+      "SUM((r.cd4 - a.m) * (r.cd4 - a.m)) / (COUNT(r.cd4) - 1) "
+      "FROM t AS r LEFT JOIN (SELECT arm AS g, AVG(cd4) AS m FROM t GROUP BY arm) AS a "
+      "ON r.arm IS a.g GROUP BY r.arm",
+      &want, &error))
+      << error;
+  std::map<std::string, testing::OracleRow> by_arm;
+  for (const auto& row : want) by_arm[row[0].is_null() ? "" : row[0].text] = row;
+  ASSERT_EQ(j["rows"].size(), by_arm.size());
+  uint64_t total = 0;
+  for (const auto& row : j["rows"]) {
+    ASSERT_EQ(row.size(), 4u);
+    const std::string arm = row[0].is_null() ? "" : row[0].get<std::string>();
+    ASSERT_TRUE(by_arm.count(arm)) << arm;
+    const auto& w = by_arm[arm];
+    EXPECT_EQ(row[1].get<int64_t>(), w[1].integer) << arm;
+    EXPECT_NEAR(row[2].get<double>(), w[2].real, 1e-12 * std::fabs(w[2].real)) << arm;
+    const double sd = std::sqrt(w[3].real);
+    EXPECT_NEAR(row[3].get<double>(), sd, 1e-12 * sd) << arm;
+    total += row[1].get<uint64_t>();
+  }
+  EXPECT_EQ(total, 200u);
+
+  // CSV: the same table.
+  CommandResult csv = Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
+                              " --format csv --out " + Quote(P("out.csv")),
+                          WithPassphrase());
+  ASSERT_EQ(csv.exit_code, 0) << csv.output;
+  std::vector<std::vector<std::string>> table;
+  ASSERT_TRUE(testing::ParseCsvText(ReadText(P("out.csv")), &table, &error)) << error;
+  ASSERT_EQ(table.size(), j["rows"].size() + 1);
+  EXPECT_EQ(table[0], (std::vector<std::string>{"arm", "count(*)", "avg(cd4)", "stddev(cd4)"}));
+  for (size_t r = 1; r < table.size(); ++r) {
+    const auto& row = j["rows"][r - 1];
+    EXPECT_EQ(table[r][0], row[0].is_null() ? "" : row[0].get<std::string>());
+    EXPECT_EQ(std::stoll(table[r][1]), row[1].get<int64_t>());
+    EXPECT_EQ(std::stod(table[r][2]), row[2].get<double>()) << "CSV loses precision";
+  }
+
+  // Text, on standard output.
+  CommandResult text = Cli(
+      "decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) + " --format text",
+      WithPassphrase());
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_TRUE(Contains(text.output, "avg(cd4)")) << text.output;
+  for (const auto& row : j["rows"]) {
+    if (!row[0].is_null()) {
+      EXPECT_TRUE(Contains(text.output, row[0].get<std::string>())) << text.output;
+    }
+  }
+  // The default format is text too.
+  CommandResult plain = Cli(
+      "decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")), WithPassphrase());
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_TRUE(Contains(plain.output, "count(*)")) << plain.output;
+}
+
+TEST_F(CliTest, SuppressedCellsAreNullAndListed) {
+  CommandResult r = Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
+                            " --format json --min-cell 1000 --out " + Quote(P("suppressed.json")),
+                        WithPassphrase());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json j = nlohmann::json::parse(ReadText(P("suppressed.json")), nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["min_cell"], 1000);
+  ASSERT_FALSE(j["rows"].empty());
+  std::set<std::pair<size_t, size_t>> listed;
+  for (const auto& rc : j["suppressed"]) listed.insert({rc[0].get<size_t>(), rc[1].get<size_t>()});
+  for (size_t row = 0; row < j["rows"].size(); ++row) {
+    EXPECT_FALSE(j["rows"][row][0].is_null()) << "group keys are not suppressed";
+    for (size_t col = 1; col < 4; ++col) {
+      EXPECT_TRUE(j["rows"][row][col].is_null()) << row << "," << col;
+      EXPECT_TRUE(listed.count({row, col})) << row << "," << col << " not in \"suppressed\"";
+    }
+  }
+  EXPECT_EQ(listed.size(), j["rows"].size() * 3);
+  // The text format says so.
+  CommandResult text = Cli(
+      "decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) + " --min-cell 1000",
+      WithPassphrase());
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_TRUE(Contains(text.output, "suppressed")) << text.output;
+}
+
+TEST_F(CliTest, QueryRunsWithoutTheSecretKey) {
+  // Only the dataset (with its public key) is used; move the secret key out of reach.
+  ScratchDir away;
+  fs::rename(P("keys/secret.key"), away / "secret.key");
+  CommandResult q = Cli("query --data " + Quote(P("dataset")) + " --sql " +
+                            Quote("SELECT sex, COUNT(*), AVG(viral_suppressed), VARIANCE(age) FROM "
+                                  "cohort GROUP BY sex") +
+                            " --out " + Quote(P("nosecret.json")),
+                        WithoutPassphrase());
+  fs::rename(away / "secret.key", P("keys/secret.key"));
+  ASSERT_EQ(q.exit_code, 0) << q.output;
+  EXPECT_TRUE(fs::exists(P("nosecret.json")));
+  // Nothing secret is in the dataset the compute party holds.
+  for (const std::string& f : Listing(P("dataset"))) {
+    if (fs::is_directory(f)) continue;
+    EXPECT_NE(fs::path(f).filename(), "secret.key");
+    EXPECT_FALSE(Contains(ReadText(f), "cipherstat-keystore")) << f;
+  }
+  CommandResult d =
+      Cli("decrypt --format json --key " + Quote(P("keys")) + " --in " + Quote(P("nosecret.json")),
+          WithPassphrase());
+  ASSERT_EQ(d.exit_code, 0) << d.output;
+  EXPECT_TRUE(Contains(d.output, "avg(viral_suppressed)")) << d.output;
+}
+
+TEST_F(CliTest, DecryptWithAWrongPassphraseFails) {
+  CommandResult r = Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")),
+                        WithPassphrase("not the passphrase"));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "wrong passphrase or corrupted keystore")) << r.output;
+  EXPECT_FALSE(Contains(r.output, "avg(cd4)")) << "printed a result anyway:\n" << r.output;
+}
+
+TEST_F(CliTest, DecryptWithAnotherKeyFolderFailsWrongKey) {
+  CommandResult k = Cli("keygen --fast-kdf --out " + Quote(P("other-keys")), WithPassphrase());
+  ASSERT_EQ(k.exit_code, 0) << k.output;
+  CommandResult r =
+      Cli("decrypt --key " + Quote(P("other-keys")) + " --in " + Quote(P("result.json")),
+          WithPassphrase());
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "wrong key")) << r.output;
+  // keygen refuses to overwrite a key folder.
+  CommandResult again = Cli("keygen --fast-kdf --out " + Quote(P("other-keys")), WithPassphrase());
+  EXPECT_NE(again.exit_code, 0) << again.output;
+}
+
+TEST_F(CliTest, CleanReportsMalformedRows) {
+  std::vector<std::string> raw = Lines(ReadText(P("cohort.csv")));
+  ASSERT_GT(raw.size(), 6u);
+  std::string csv;
+  for (size_t i = 0; i < 6; ++i) csv += raw[i] + "\n";         // header + 5 good rows (lines 2-6)
+  csv += "X0000001,40,M,Kampala,EFV,300,50\n";                 // line 7: too few fields
+  csv += "X0000002,40,M,Kampala,EFV,300,50,1.7,2020,extra\n";  // line 8: too many fields
+  csv += "X0000003,forty,M,Kampala,EFV,300,50,1.7,2020\n";     // line 9: age not a number
+  csv += "X0000004,40,M,Kampala,EFV,999999,50,1.7,2020\n";     // line 10: cd4 out of range
+  csv += "X0000005,40,Q,Kampala,EFV,300,50,1.7,2020\n";        // line 11: unknown sex
+  csv += "X0000006,40,F,Kampala,EFV,300,50,1.7,2020\n";        // line 12: fine
+  WriteText(P("messy.csv"), csv);
+  CommandResult r =
+      Cli("clean --schema " + Quote(P("schema.json")) + " --in " + Quote(P("messy.csv")) +
+          " --out " + Quote(P("messy.clean.csv")) + " --report " + Quote(P("messy.report.json")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "11 rows read, 9 written, 2 dropped")) << r.output;
+  for (const char* rule :
+       {"wrong_field_count", "not_a_number:age", "out_of_range:cd4", "unknown_level:sex"}) {
+    EXPECT_TRUE(Contains(r.output, rule)) << rule << "\n" << r.output;
+  }
+  nlohmann::json report = nlohmann::json::parse(ReadText(P("messy.report.json")), nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  EXPECT_EQ(report["rows_read"], 11);
+  EXPECT_EQ(report["rows_written"], 9);
+  EXPECT_EQ(report["rows_dropped"], 2);
+  EXPECT_EQ(report["hits"]["wrong_field_count"]["count"], 2);
+  EXPECT_EQ(report["hits"]["wrong_field_count"]["lines"], nlohmann::json({7, 8}));
+  EXPECT_EQ(report["hits"]["not_a_number:age"]["lines"], nlohmann::json({9}));
+  EXPECT_EQ(report["hits"]["out_of_range:cd4"]["lines"], nlohmann::json({10}));
+  EXPECT_EQ(report["hits"]["unknown_level:sex"]["lines"], nlohmann::json({11}));
+  EXPECT_EQ(Lines(ReadText(P("messy.clean.csv"))).size(), 10u);  // header + 9
+}
+
+TEST_F(CliTest, CleanWithAnUnknownSchemaColumnWritesNothing) {
+  WriteText(P("nocd4.csv"),
+            "patient_id,age,sex,site,arm,viral_load,log10_vl,visit_year\nP1,40,M,Kampala,EFV,50,1."
+            "7,2020\n");
+  CommandResult r = Cli("clean --schema " + Quote(P("schema.json")) + " --in " +
+                        Quote(P("nocd4.csv")) + " --out " + Quote(P("nocd4.clean.csv")));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "cd4")) << r.output;
+  EXPECT_FALSE(fs::exists(P("nocd4.clean.csv")));
+  EXPECT_TRUE(Leftovers(dir_->path(), "nocd4.clean.csv.").empty());
+}
+
+TEST_F(CliTest, EncryptToAnExistingFolderFailsAndLeavesItAlone) {
+  fs::create_directory(P("occupied"));
+  WriteText(P("occupied/notes.txt"), "do not touch");
+  const auto before = Listing(P("occupied"));
+  CommandResult r =
+      Cli("encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) + " --in " +
+              Quote(P("clean.csv")) + " --out " + Quote(P("occupied")),
+          WithPassphrase());
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "already exists")) << r.output;
+  EXPECT_EQ(Listing(P("occupied")), before);
+  EXPECT_EQ(ReadText(P("occupied/notes.txt")), "do not touch");
+  EXPECT_TRUE(Leftovers(dir_->path(), "occupied.").empty());
+}
+
+TEST_F(CliTest, EncryptOfAnUncleanCsvFailsNamingTheLineAndLeavesNoDataset) {
+  const std::vector<std::string> clean = Lines(ReadText(P("clean.csv")));
+  ASSERT_GT(clean.size(), 40u);
+  struct Case {
+    std::string name, bad_row;
+  };
+  const std::vector<Case> cases = {{"badnumber", "Z0000001,40,M,Kampala,EFV,lots,50,1.7,2020"},
+                                   {"badfields", "Z0000001,40,M,Kampala,EFV,300"},
+                                   {"badlevel", "Z0000001,40,M,Atlantis,EFV,300,50,1.7,2020"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    // The bad row goes to line 31, after 29 good rows and before 10 more.
+    std::string csv;
+    for (size_t i = 0; i < 30; ++i) csv += clean[i] + "\n";
+    csv += c.bad_row + "\n";
+    for (size_t i = 30; i < 40; ++i) csv += clean[i] + "\n";
+    WriteText(P(c.name + ".csv"), csv);
+    CommandResult r =
+        Cli("encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) +
+                " --in " + Quote(P(c.name + ".csv")) + " --out " + Quote(P(c.name + "-dataset")),
+            WithPassphrase());
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(Contains(r.output, "line 31")) << r.output;
+    EXPECT_FALSE(fs::exists(P(c.name + "-dataset")));
+    EXPECT_TRUE(Leftovers(dir_->path(), c.name + "-dataset").empty());
+  }
+}
+
+TEST_F(CliTest, QueryOnATamperedSegmentFailsNamingItAndWritesNoResult) {
+  fs::copy(P("dataset"), P("tampered"), fs::copy_options::recursive);
+  const std::string seg = P("tampered/segments/part-00000");
+  std::string text = ReadText(seg);
+  const size_t tab = text.rfind('\t', text.find('\n'));
+  ASSERT_NE(tab, std::string::npos);
+  char& c = text[tab + 100];
+  c = c == 'A' ? 'B' : 'A';
+  WriteText(seg, text);
+  CommandResult r = Cli("query --data " + Quote(P("tampered")) + " --sql " + Quote(kSql) +
+                        " --out " + Quote(P("tampered-result.json")));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "part-00000")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "SHA-256")) << r.output;
+  EXPECT_FALSE(fs::exists(P("tampered-result.json")));
+  EXPECT_TRUE(Leftovers(dir_->path(), "tampered-result.json").empty());
+
+  // A segment cut short.
+  WriteText(seg, text.substr(0, text.size() / 2));
+  r = Cli("query --data " + Quote(P("tampered")) + " --sql " + Quote(kSql) + " --out " +
+          Quote(P("tampered-result.json")));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "part-00000")) << r.output;
+  EXPECT_FALSE(fs::exists(P("tampered-result.json")));
+}
+
+TEST_F(CliTest, UnanswerableQueryFailsWithTheFix) {
+  CommandResult r = Cli("query --data " + Quote(P("dataset")) + " --sql " +
+                        Quote("SELECT MIN(cd4) FROM cohort") + " --out " + Quote(P("min.json")));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "HISTOGRAM")) << r.output;
+  EXPECT_FALSE(fs::exists(P("min.json")));
+  r = Cli("query --data " + Quote(P("dataset")) + " --sql " +
+          Quote("SELECT COUNT(*) FROM cohort WHERE sex = 'F'") + " --out " +
+          Quote(P("where.json")));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "public")) << r.output;
+  r = Cli("query --data " + Quote(P("dataset")) + " --sql " + Quote("SELEC COUNT(*) FROM cohort") +
+          " --out " + Quote(P("syntax.json")));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+}
+
+TEST(CliHelpTest, EveryCommandHasHelp) {
+  CommandResult top = Cli("--help");
+  EXPECT_EQ(top.exit_code, 0) << top.output;
+  const std::map<std::string, std::string> commands = {
+      {"keygen", "--out"},       {"schema", "--in"},   {"clean", "--report"},
+      {"encrypt", "--key"},      {"query", "--sql"},   {"decrypt", "--format"},
+      {"generate", "--records"}, {"demo", "--workdir"}};
+  for (const auto& [command, option] : commands) {
+    EXPECT_TRUE(Contains(top.output, command)) << command << " missing from --help";
+    CommandResult r = Cli(command + " --help");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(Contains(r.output, option)) << r.output;
+  }
+  CommandResult none = Cli("");
+  EXPECT_NE(none.exit_code, 0) << none.output;
+  CommandResult unknown = Cli("frobnicate");
+  EXPECT_NE(unknown.exit_code, 0) << unknown.output;
+  CommandResult missing = Cli("query --sql 'SELECT COUNT(*) FROM x'");
+  EXPECT_NE(missing.exit_code, 0) << "a required flag left out:\n" << missing.output;
+}
+
+TEST(CliDemoTest, DemoRunsEndToEndAndMatches) {
+  ScratchDir dir;
+  CommandResult r = Cli("demo --records 300 --workdir " + Quote(dir / "demo"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "All")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "MATCH")) << r.output;
+  EXPECT_FALSE(Contains(r.output, "MISMATCH")) << r.output;
+  // A second run into the same folder refuses rather than mixing old and new files.
+  CommandResult again = Cli("demo --records 300 --workdir " + Quote(dir / "demo"));
+  EXPECT_NE(again.exit_code, 0) << again.output;
+}
+
+}  // namespace
+}  // namespace cipherstat

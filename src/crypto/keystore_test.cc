@@ -1,0 +1,257 @@
+#include "crypto/keystore.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "test_util.h"
+#include "util/file.h"
+
+namespace cipherstat::crypto {
+namespace {
+
+constexpr char kWrong[] = "wrong passphrase or corrupted keystore";
+
+class KeystoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Result<SecretKey> sk = GenerateKey(2048);
+    ASSERT_TRUE(sk.ok()) << sk.status().ToString();
+    sk_ = new SecretKey(std::move(sk).value());
+  }
+  static void TearDownTestSuite() {
+    delete sk_;
+    sk_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(sk_, nullptr) << "key generation failed";
+    path_ = scratch_ / "secret.key";
+    ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  }
+
+  // Rewrites the keystore after `edit` has changed its JSON.
+  void Edit(const std::function<void(nlohmann::json&)>& edit) {
+    Result<std::string> text = ReadFile(path_);
+    ASSERT_TRUE(text.ok());
+    nlohmann::json j = nlohmann::json::parse(*text);
+    edit(j);
+    ASSERT_TRUE(WriteFileAtomic(path_, j.dump()).ok());
+  }
+  // Changes one hex digit, and so one byte, of a hex field.
+  void FlipHexDigit(const char* field, size_t index) {
+    Edit([&](nlohmann::json& j) {
+      std::string s = j.at(field).get<std::string>();
+      ASSERT_LT(index, s.size());
+      s[index] = s[index] == '0' ? '1' : '0';
+      j[field] = s;
+    });
+  }
+  void ExpectWrongPassphraseError(const Passphrase& pass) {
+    Result<SecretKey> sk = ReadKeystore(path_, pass);
+    ASSERT_FALSE(sk.ok());
+    EXPECT_EQ(sk.status().code(), Status::Code::kInvalidArgument) << sk.status().ToString();
+    EXPECT_EQ(sk.status().message(), path_ + ": " + kWrong);
+  }
+  void ExpectError(Status::Code code, const std::string& text) {
+    Result<SecretKey> sk = ReadKeystore(path_, pass_);
+    ASSERT_FALSE(sk.ok());
+    EXPECT_EQ(sk.status().code(), code) << sk.status().ToString();
+    EXPECT_NE(sk.status().message().find(text), std::string::npos) << sk.status().ToString();
+  }
+
+  static SecretKey* sk_;
+  testing::ScratchDir scratch_;
+  std::string path_;
+  Passphrase pass_{"correct horse battery staple"};
+};
+SecretKey* KeystoreTest::sk_ = nullptr;
+
+TEST_F(KeystoreTest, RoundTrip) {
+  Result<SecretKey> sk = ReadKeystore(path_, pass_);
+  ASSERT_TRUE(sk.ok()) << sk.status().ToString();
+  EXPECT_EQ(sk->p(), sk_->p());
+  EXPECT_EQ(sk->q(), sk_->q());
+  const BigInt m(424242);
+  Result<BigInt> d = Decrypt(*sk, Encrypt(sk_->public_key(), m));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, m);
+}
+
+TEST_F(KeystoreTest, FileIsOwnerOnlyAndHoldsNoPlaintextSecret) {
+  struct stat st;
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  Result<std::string> text = ReadFile(path_);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->find(sk_->p().ToHex().substr(0, 16)), std::string::npos);
+  EXPECT_EQ(text->find(sk_->q().ToHex().substr(0, 16)), std::string::npos);
+  nlohmann::json j = nlohmann::json::parse(*text);
+  EXPECT_EQ(j.at("format"), "cipherstat-keystore");
+  EXPECT_EQ(j.at("version"), 1);
+  EXPECT_EQ(j.at("kdf"), "argon2id13");
+  EXPECT_EQ(j.at("aead"), "xchacha20poly1305-ietf");
+}
+
+TEST_F(KeystoreTest, OverwriteKeepsOneFile) {
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  EXPECT_TRUE(ReadKeystore(path_, pass_).ok());
+}
+
+TEST_F(KeystoreTest, WrongPassphrase) {
+  ExpectWrongPassphraseError(Passphrase("correct horse battery stapler"));
+  ExpectWrongPassphraseError(Passphrase(""));
+}
+
+TEST_F(KeystoreTest, FlippedCiphertextByte) {
+  FlipHexDigit("ciphertext", 40);
+  ExpectWrongPassphraseError(pass_);
+}
+
+TEST_F(KeystoreTest, FlippedTagByte) {
+  Result<std::string> text = ReadFile(path_);
+  ASSERT_TRUE(text.ok());
+  const size_t len = nlohmann::json::parse(*text).at("ciphertext").get<std::string>().size();
+  FlipHexDigit("ciphertext", len - 1);
+  ExpectWrongPassphraseError(pass_);
+}
+
+TEST_F(KeystoreTest, FlippedNonceByte) {
+  FlipHexDigit("nonce", 3);
+  ExpectWrongPassphraseError(pass_);
+}
+
+TEST_F(KeystoreTest, FlippedSaltByte) {
+  FlipHexDigit("salt", 0);
+  ExpectWrongPassphraseError(pass_);
+}
+
+TEST_F(KeystoreTest, EditedFingerprint) {
+  FlipHexDigit("fingerprint", 63);
+  ExpectWrongPassphraseError(pass_);
+}
+
+TEST_F(KeystoreTest, FingerprintOfAnotherKey) {
+  Result<SecretKey> other = GenerateKey(2048);
+  ASSERT_TRUE(other.ok());
+  Edit([&](nlohmann::json& j) { j["fingerprint"] = other->public_key().Fingerprint(); });
+  ExpectWrongPassphraseError(pass_);
+}
+
+TEST_F(KeystoreTest, TruncatedFile) {
+  Result<std::string> text = ReadFile(path_);
+  ASSERT_TRUE(text.ok());
+  ASSERT_TRUE(WriteFileAtomic(path_, text->substr(0, text->size() / 2)).ok());
+  ExpectError(Status::Code::kCorruption, "not a keystore (not valid JSON");
+  ASSERT_TRUE(WriteFileAtomic(path_, "").ok());
+  ExpectError(Status::Code::kCorruption, "not a keystore (not valid JSON");
+}
+
+TEST_F(KeystoreTest, NotJson) {
+  ASSERT_TRUE(WriteFileAtomic(path_, "-----BEGIN PRIVATE KEY-----\n").ok());
+  ExpectError(Status::Code::kCorruption, path_ + ": not a keystore");
+  ASSERT_TRUE(WriteFileAtomic(path_, "[1,2,3]").ok());
+  ExpectError(Status::Code::kCorruption, "not a JSON object");
+  EXPECT_FALSE(ReadKeystoreInfo(path_).ok());
+}
+
+TEST_F(KeystoreTest, MissingFile) {
+  Result<SecretKey> sk = ReadKeystore(scratch_ / "nope.key", pass_);
+  ASSERT_FALSE(sk.ok());
+  EXPECT_EQ(sk.status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(KeystoreTest, StructuralErrorsAreNamed) {
+  Edit([](nlohmann::json& j) { j["format"] = "something-else"; });
+  ExpectError(Status::Code::kCorruption, "field 'format' must be \"cipherstat-keystore\"");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["version"] = 2; });
+  ExpectError(Status::Code::kCorruption, "unsupported keystore version 2");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["kdf"] = "scrypt"; });
+  ExpectError(Status::Code::kCorruption, "field 'kdf' must be \"argon2id13\"");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j.erase("nonce"); });
+  ExpectError(Status::Code::kCorruption, "missing field 'nonce'");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["nonce"] = "abcd"; });
+  ExpectError(Status::Code::kCorruption, "field 'nonce' holds 2 bytes, expected 24");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["salt"] = "not hex!"; });
+  ExpectError(Status::Code::kCorruption, "field 'salt' is not hexadecimal");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["ciphertext"] = "00"; });
+  ExpectError(Status::Code::kCorruption, "field 'ciphertext' holds 1 bytes");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["fingerprint"] = "ABC"; });
+  ExpectError(Status::Code::kCorruption, "field 'fingerprint' must be 64 lowercase hex digits");
+}
+
+TEST_F(KeystoreTest, KdfLimitsOutOfRangeAreRefusedBeforeDerivation) {
+  Edit([](nlohmann::json& j) { j["opslimit"] = 1; });
+  ExpectError(Status::Code::kInvalidArgument, "opslimit 1 is below the minimum 2");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["opslimit"] = 1000000; });
+  ExpectError(Status::Code::kInvalidArgument, "opslimit 1000000 is above the maximum");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["memlimit"] = 1024; });
+  ExpectError(Status::Code::kInvalidArgument, "memlimit 1024 is below the minimum");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["memlimit"] = uint64_t{64} << 30; });
+  ExpectError(Status::Code::kInvalidArgument, "is above the maximum 4294967296");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Edit([](nlohmann::json& j) { j["memlimit"] = -1; });
+  ExpectError(Status::Code::kCorruption, "field 'memlimit' is not an unsigned integer");
+
+  Status s = WriteKeystore(scratch_ / "weak.key", *sk_, pass_, KdfLimits{1, 1 << 20});
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_FALSE(PathExists(scratch_ / "weak.key"));
+}
+
+TEST_F(KeystoreTest, WriteRefusesEmptyPassphraseAndSmallKeys) {
+  Status s = WriteKeystore(scratch_ / "empty.key", *sk_, Passphrase(""), FastKdfLimits());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("empty passphrase"), std::string::npos);
+  Result<SecretKey> small = SecretKeyFromPrimes(
+      *BigInt::FromHex("c465fd577e2f7c72569d21af0ff72ee8e799dc05eeec15f39e5d78560735b567e40235e2a"
+                       "a598e1265072c9c216b95a6d71881eb1898253e650e006beb0b3e1b"),
+      *BigInt::FromHex("dfdcb4d4c6b7aa6aaa7ec78490b54320048f5101ce45031a91360c20e12401d0668deaea8"
+                       "75bce36b66e04360ef2b3fbc2972b3bb23d39a76382e406bcb63ea7"),
+      /*allow_small=*/true);
+  ASSERT_TRUE(small.ok());
+  s = WriteKeystore(scratch_ / "small.key", *small, pass_, FastKdfLimits());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(KeystoreTest, InfoNeedsNoPassphrase) {
+  Result<KeystoreInfo> info = ReadKeystoreInfo(path_);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->fingerprint, sk_->public_key().Fingerprint());
+  EXPECT_EQ(info->limits.opslimit, FastKdfLimits().opslimit);
+  EXPECT_EQ(info->limits.memlimit, FastKdfLimits().memlimit);
+}
+
+TEST_F(KeystoreTest, EachWriteUsesFreshSaltAndNonce) {
+  Result<std::string> first = ReadFile(path_);
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  Result<std::string> second = ReadFile(path_);
+  ASSERT_TRUE(first.ok() && second.ok());
+  nlohmann::json a = nlohmann::json::parse(*first), b = nlohmann::json::parse(*second);
+  EXPECT_NE(a.at("salt"), b.at("salt"));
+  EXPECT_NE(a.at("nonce"), b.at("nonce"));
+  EXPECT_NE(a.at("ciphertext"), b.at("ciphertext"));
+  EXPECT_EQ(a.at("fingerprint"), b.at("fingerprint"));
+}
+
+TEST(KeystorePassphraseTest, HoldsItsText) {
+  Passphrase p("hunter2");
+  EXPECT_EQ(p.view(), "hunter2");
+  Passphrase empty("");
+  EXPECT_TRUE(empty.view().empty());
+}
+
+}  // namespace
+}  // namespace cipherstat::crypto

@@ -1,0 +1,167 @@
+#include "data/csv.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace cipherstat {
+
+namespace {
+
+constexpr size_t kBufferBytes = 1 << 16;
+
+}  // namespace
+
+CsvReader::~CsvReader() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+Status CsvReader::Open(const std::string& path, Limits limits) {
+  if (file_ != nullptr) {
+    std::fclose(file_);
+    file_ = nullptr;
+  }
+  path_ = path;
+  limits_ = limits;
+  current_line_ = 1;
+  record_line_ = 0;
+  file_ = std::fopen(path.c_str(), "rb");
+  if (file_ == nullptr) {
+    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": cannot open: " + std::strerror(errno));
+  }
+  // A large stdio buffer: the parser reads one byte at a time through getc.
+  std::setvbuf(file_, nullptr, _IOFBF, kBufferBytes);
+  // Spreadsheet exports often start with a UTF-8 byte order mark; it is not part of the
+  // first column's name.
+  unsigned char bom[3];
+  size_t n = std::fread(bom, 1, 3, file_);
+  if (!(n == 3 && bom[0] == 0xEF && bom[1] == 0xBB && bom[2] == 0xBF)) {
+    if (std::fseek(file_, 0, SEEK_SET) != 0) {
+      return Status::IOError(path + ": cannot seek: " + std::strerror(errno));
+    }
+  }
+  return Status::OK();
+}
+
+Status CsvReader::Next(std::vector<std::string>* fields, bool* eof) {
+  *eof = false;
+  if (file_ == nullptr) return Status::InvalidArgument("CsvReader: Next() before Open()");
+  int c = getc_unlocked(file_);
+  if (c == EOF) {
+    if (std::ferror(file_)) return Status::IOError(path_ + ": read failed");
+    *eof = true;
+    return Status::OK();
+  }
+  record_line_ = current_line_;
+  auto error = [&](const std::string& what) {
+    return Status::InvalidArgument(path_ + " line " + std::to_string(record_line_) + ": " + what);
+  };
+
+  size_t count = 0;
+  // Reuses the caller's strings so that steady-state reading allocates nothing.
+  auto start_field = [&]() -> std::string* {
+    if (count == limits_.max_fields) return nullptr;
+    if (count < fields->size()) {
+      (*fields)[count].clear();
+    } else {
+      fields->emplace_back();
+    }
+    return &(*fields)[count++];
+  };
+  std::string* field = start_field();
+  if (field == nullptr) return error("more than " + std::to_string(limits_.max_fields) + " fields");
+  auto append = [&](char ch) {
+    if (field->size() >= limits_.max_field_bytes) return false;
+    field->push_back(ch);
+    return true;
+  };
+  const std::string too_long =
+      "a field is longer than " + std::to_string(limits_.max_field_bytes) + " bytes";
+
+  bool quoted = false;       // inside a quoted field
+  bool after_quote = false;  // a quoted field just closed; only , or a line end may follow
+  for (;; c = getc_unlocked(file_)) {
+    if (c == EOF) {
+      if (std::ferror(file_)) return Status::IOError(path_ + ": read failed");
+      if (quoted) {
+        return error("unterminated quoted field (the quote opened here is never closed)");
+      }
+      break;
+    }
+    const char ch = static_cast<char>(c);
+    if (quoted) {
+      if (ch == '"') {
+        int next = getc_unlocked(file_);
+        if (next == '"') {
+          if (!append('"')) return error(too_long);
+          continue;
+        }
+        if (next != EOF) ungetc(next, file_);
+        quoted = false;
+        after_quote = true;
+        continue;
+      }
+      if (ch == '\n') ++current_line_;
+      if (!append(ch)) return error(too_long);
+      continue;
+    }
+    if (ch == ',') {
+      field = start_field();
+      if (field == nullptr) {
+        return error("more than " + std::to_string(limits_.max_fields) + " fields");
+      }
+      after_quote = false;
+      continue;
+    }
+    if (ch == '\n') {
+      ++current_line_;
+      break;
+    }
+    if (ch == '\r') {
+      int next = getc_unlocked(file_);
+      if (next == '\n') {
+        ++current_line_;
+        break;
+      }
+      if (next != EOF) ungetc(next, file_);
+      // A lone CR is data, as in any other position.
+    }
+    if (after_quote) {
+      return error("unexpected character '" + std::string(1, ch) +
+                   "' after a closing quote (quotes inside a quoted field are written \"\")");
+    }
+    if (ch == '"' && field->empty()) {
+      quoted = true;
+      continue;
+    }
+    // A quote inside an unquoted field (5'10") is kept as data, as most tools write it.
+    if (!append(ch)) return error(too_long);
+  }
+  fields->resize(count);
+  return Status::OK();
+}
+
+void AppendCsvRecord(const std::vector<std::string>& fields, std::string* out) {
+  // A lone empty field is written "" so that the record is not mistaken for a blank line.
+  if (fields.size() == 1 && fields[0].empty()) {
+    out->append("\"\"\n");
+    return;
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    const std::string& f = fields[i];
+    if (f.find_first_of(",\"\r\n") == std::string::npos) {
+      out->append(f);
+      continue;
+    }
+    out->push_back('"');
+    for (char ch : f) {
+      if (ch == '"') out->push_back('"');
+      out->push_back(ch);
+    }
+    out->push_back('"');
+  }
+  out->push_back('\n');
+}
+
+}  // namespace cipherstat

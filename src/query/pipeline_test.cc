@@ -1,0 +1,1675 @@
+// The encrypted pipeline end to end on the local engine, checked against an independent
+// plaintext oracle (SQLite over the clean CSV; see tests/sqlite_oracle.h).
+//
+// Each suite generates one 2048-bit key, infers a schema, edits it as a user would (fewer
+// crosses, a public column), cleans, encrypts, and then runs queries through
+// MakePlan → RunLocal → result file JSON → DecryptResult, comparing every cell with SQLite:
+// integers exactly, reals to 1e-12 relative.
+#include <gmp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "crypto/paillier.h"
+#include "data/clean.h"
+#include "data/generate.h"
+#include "encoding/layout.h"
+#include "encoding/schema.h"
+#include "engine/mapreduce.h"
+#include "engine/result_file.h"
+#include "query/decode.h"
+#include "query/plan.h"
+#include "query/table.h"
+#include "sqlite_oracle.h"
+#include "store/dataset.h"
+#include "store/encrypt.h"
+#include "test_util.h"
+#include "util/file.h"
+
+namespace cipherstat {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::OracleRow;
+using testing::OracleType;
+using testing::OracleValue;
+using testing::ScratchDir;
+using testing::SqliteOracle;
+
+constexpr double kRelativeTolerance = 1e-12;
+
+// --- Query specifications: one description, two SQL texts -----------------------------------
+
+enum class Agg {
+  kPlain,
+  kCountStar,
+  kCount,
+  kSum,
+  kAvg,
+  kVarSamp,
+  kStddevSamp,
+  kVarPop,
+  kStddevPop,
+  kHistogram
+};
+
+struct Item {
+  Agg agg;
+  std::string column;
+};
+struct Cond {
+  std::string column, op, literal;
+  bool number = false;  // column op 123 rather than column op '123'
+  std::string Sql(const std::string& qualified_column) const {
+    return qualified_column + " " + op + " " +
+           (number ? literal : SqliteOracle::QuoteLiteral(literal));
+  }
+};
+struct QuerySpec {
+  std::vector<Item> items;
+  std::vector<Cond> where;
+  std::vector<std::string> group_by;
+};
+
+const char* CipherName(Agg a) {
+  switch (a) {
+    case Agg::kCount:
+      return "COUNT";
+    case Agg::kSum:
+      return "SUM";
+    case Agg::kAvg:
+      return "AVG";
+    case Agg::kVarSamp:
+      return "VARIANCE";
+    case Agg::kStddevSamp:
+      return "STDDEV";
+    case Agg::kVarPop:
+      return "VAR_POP";
+    case Agg::kStddevPop:
+      return "STDDEV_POP";
+    case Agg::kHistogram:
+      return "HISTOGRAM";
+    default:
+      return "?";
+  }
+}
+
+std::string CipherSql(const QuerySpec& q, const std::string& table) {
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < q.items.size(); ++i) {
+    const Item& it = q.items[i];
+    if (i) sql += ", ";
+    if (it.agg == Agg::kPlain) {
+      sql += it.column;
+    } else if (it.agg == Agg::kCountStar) {
+      sql += "COUNT(*)";
+    } else {
+      sql += std::string(CipherName(it.agg)) + "(" + it.column + ")";
+    }
+  }
+  sql += " FROM " + table;
+  for (size_t i = 0; i < q.where.size(); ++i) {
+    sql += (i ? " AND " : " WHERE ") + q.where[i].Sql(q.where[i].column);
+  }
+  for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : " GROUP BY ") + q.group_by[i];
+  return sql;
+}
+
+std::string Num(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+struct OracleQuery {
+  std::string sql;
+  std::vector<bool> is_key;     // per output column: a GROUP BY value
+  std::vector<bool> take_sqrt;  // per output column: a standard deviation (sqrt of variance)
+};
+
+// The same query in SQLite: variances by the two-pass formula, the group means coming from a
+// grouped subquery joined back on the group key (IS: NULL groups join too).
+OracleQuery OracleSql(const QuerySpec& q, const Schema& schema) {
+  auto col = [](const std::string& alias, const std::string& name) {
+    return alias + "." + SqliteOracle::Quote(name);
+  };
+  std::vector<std::string> mean_of;  // columns whose group mean the variance needs
+  auto mean_alias = [&](const std::string& x) {
+    for (size_t i = 0; i < mean_of.size(); ++i) {
+      if (mean_of[i] == x) return "a.m" + std::to_string(i);
+    }
+    mean_of.push_back(x);
+    return "a.m" + std::to_string(mean_of.size() - 1);
+  };
+  auto where_sql = [&](const std::string& alias) {
+    std::string w;
+    for (size_t i = 0; i < q.where.size(); ++i) {
+      const std::string c =
+          alias.empty() ? SqliteOracle::Quote(q.where[i].column) : col(alias, q.where[i].column);
+      w += (i ? " AND " : " WHERE ") + q.where[i].Sql(c);
+    }
+    return w;
+  };
+
+  OracleQuery out;
+  std::string select;
+  auto add = [&](const std::string& expr, bool key, bool root) {
+    select += (select.empty() ? "" : ", ") + expr;
+    out.is_key.push_back(key);
+    out.take_sqrt.push_back(root);
+  };
+  for (const Item& it : q.items) {
+    const std::string x = it.column.empty() ? "" : col("r", it.column);
+    switch (it.agg) {
+      case Agg::kPlain:
+        add("CAST(" + x + " AS TEXT)", true, false);
+        break;
+      case Agg::kCountStar:
+        add("COUNT(*)", false, false);
+        break;
+      case Agg::kCount:
+        add("COUNT(" + x + ")", false, false);
+        break;
+      case Agg::kSum:
+        add("SUM(" + x + ")", false, false);
+        break;
+      case Agg::kAvg:
+        add("AVG(" + x + ")", false, false);
+        break;
+      case Agg::kVarSamp:
+      case Agg::kStddevSamp:
+      case Agg::kVarPop:
+      case Agg::kStddevPop: {
+        const bool sample = it.agg == Agg::kVarSamp || it.agg == Agg::kStddevSamp;
+        const std::string m = mean_alias(it.column);
+        add("(SUM((" + x + " - " + m + ") * (" + x + " - " + m + ")) / (COUNT(" + x + ")" +
+                (sample ? " - 1" : "") + "))",
+            false, it.agg == Agg::kStddevSamp || it.agg == Agg::kStddevPop);
+        break;
+      }
+      case Agg::kHistogram: {
+        const Column* c = schema.FindColumn(it.column);
+        for (size_t b = 0; c != nullptr && b + 1 < c->bins.size(); ++b) {
+          std::string cond = x + " IS NOT NULL";
+          if (!std::isinf(c->bins[b])) cond += " AND " + x + " >= " + Num(c->bins[b]);
+          if (!std::isinf(c->bins[b + 1])) cond += " AND " + x + " < " + Num(c->bins[b + 1]);
+          add("COALESCE(SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0)", false, false);
+        }
+        break;
+      }
+    }
+  }
+  std::string from = " FROM t AS r";
+  if (!mean_of.empty()) {
+    std::string sub = "SELECT ";
+    std::string on;
+    for (size_t i = 0; i < q.group_by.size(); ++i) {
+      sub += SqliteOracle::Quote(q.group_by[i]) + " AS g" + std::to_string(i) + ", ";
+      on += (i ? " AND " : "") + col("r", q.group_by[i]) + " IS a.g" + std::to_string(i);
+    }
+    for (size_t i = 0; i < mean_of.size(); ++i) {
+      sub += (i ? ", " : "") + std::string("AVG(") + SqliteOracle::Quote(mean_of[i]) + ") AS m" +
+             std::to_string(i);
+    }
+    sub += " FROM t" + where_sql("");
+    for (size_t i = 0; i < q.group_by.size(); ++i) {
+      sub += (i ? ", " : " GROUP BY ") + SqliteOracle::Quote(q.group_by[i]);
+    }
+    from += " LEFT JOIN (" + sub + ") AS a ON " + (on.empty() ? "1" : on);
+  }
+  out.sql = "SELECT " + select + from + where_sql("r");
+  for (size_t i = 0; i < q.group_by.size(); ++i) {
+    out.sql += (i ? ", " : " GROUP BY ") + col("r", q.group_by[i]);
+  }
+  return out;
+}
+
+// COUNT, SUM, AVG, VARIANCE, STDDEV, VAR_POP, STDDEV_POP of each variable.
+std::vector<Item> AllAggregates(const std::vector<std::string>& variables) {
+  std::vector<Item> items;
+  for (const std::string& x : variables) {
+    for (Agg a : {Agg::kCount, Agg::kSum, Agg::kAvg, Agg::kVarSamp, Agg::kStddevSamp, Agg::kVarPop,
+                  Agg::kStddevPop}) {
+      items.push_back({a, x});
+    }
+  }
+  return items;
+}
+
+std::vector<Item> Concat(std::vector<Item> a, const std::vector<Item>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// --- Comparison -----------------------------------------------------------------------------
+
+std::string CellDebug(const Cell& c) {
+  switch (c.kind) {
+    case Cell::Kind::kNull:
+      return "NULL";
+    case Cell::Kind::kInteger:
+      return std::to_string(c.integer) + " (integer)";
+    case Cell::Kind::kReal:
+      return Num(c.real) + " (real)";
+    case Cell::Kind::kText:
+      return "'" + c.text + "' (text)";
+    case Cell::Kind::kSuppressed:
+      return "suppressed";
+  }
+  return "?";
+}
+
+bool CloseEnough(double got, double want) {
+  if (got == want) return true;
+  if (want == 0 || got == 0) return std::fabs(got - want) <= kRelativeTolerance;
+  return std::fabs(got - want) <= kRelativeTolerance * std::fabs(want);
+}
+
+// Empty when equal, else why not.
+std::string CompareCell(const Cell& got, const OracleValue& want) {
+  auto mismatch = [&] {
+    return "encrypted " + CellDebug(got) + " vs oracle " + want.DebugString();
+  };
+  switch (got.kind) {
+    case Cell::Kind::kNull:
+      return want.is_null() ? "" : mismatch();
+    case Cell::Kind::kSuppressed:
+      return mismatch();
+    case Cell::Kind::kInteger:
+      return want.kind == OracleValue::Kind::kInteger && want.integer == got.integer ? ""
+                                                                                     : mismatch();
+    case Cell::Kind::kReal:
+      if (want.kind != OracleValue::Kind::kReal && want.kind != OracleValue::Kind::kInteger) {
+        return mismatch();
+      }
+      return CloseEnough(got.real, want.AsDouble()) ? "" : mismatch();
+    case Cell::Kind::kText:
+      return want.kind == OracleValue::Kind::kText && want.text == got.text ? "" : mismatch();
+  }
+  return mismatch();
+}
+
+std::string KeyOf(const std::vector<Cell>& row, const std::vector<bool>& is_key) {
+  std::string key;
+  for (size_t c = 0; c < row.size() && c < is_key.size(); ++c) {
+    if (!is_key[c]) continue;
+    key += row[c].kind == Cell::Kind::kNull ? "<NULL>" : "'" + row[c].text + "'";
+    key += "|";
+  }
+  return key;
+}
+
+std::string KeyOf(const OracleRow& row, const std::vector<bool>& is_key) {
+  std::string key;
+  for (size_t c = 0; c < row.size() && c < is_key.size(); ++c) {
+    if (!is_key[c]) continue;
+    key += row[c].is_null() ? "<NULL>" : "'" + row[c].text + "'";
+    key += "|";
+  }
+  return key;
+}
+
+void ApplySqrt(std::vector<OracleRow>* rows, const std::vector<bool>& take_sqrt) {
+  for (OracleRow& row : *rows) {
+    for (size_t c = 0; c < row.size() && c < take_sqrt.size(); ++c) {
+      if (!take_sqrt[c] || row[c].is_null()) continue;
+      const double v = row[c].AsDouble();
+      row[c].kind = OracleValue::Kind::kReal;
+      row[c].real = std::sqrt(v);
+    }
+  }
+}
+
+// Rows are matched by their GROUP BY values (order does not matter); every cell compared.
+::testing::AssertionResult TablesMatch(const ResultTable& got, const std::vector<OracleRow>& want,
+                                       const std::vector<bool>& is_key) {
+  std::map<std::string, const OracleRow*> by_key;
+  for (const OracleRow& row : want) {
+    if (!by_key.emplace(KeyOf(row, is_key), &row).second) {
+      return ::testing::AssertionFailure()
+             << "oracle returned group " << KeyOf(row, is_key) << " twice";
+    }
+  }
+  if (got.rows.size() != want.size()) {
+    std::string keys;
+    for (const auto& row : got.rows) keys += KeyOf(row, is_key) + " ";
+    std::string want_keys;
+    for (const auto& row : want) want_keys += KeyOf(row, is_key) + " ";
+    return ::testing::AssertionFailure()
+           << "encrypted result has " << got.rows.size() << " rows (" << keys << "), oracle "
+           << want.size() << " (" << want_keys << ")";
+  }
+  std::set<std::string> seen;
+  for (const auto& row : got.rows) {
+    const std::string key = KeyOf(row, is_key);
+    if (!seen.insert(key).second) {
+      return ::testing::AssertionFailure() << "encrypted result shows group " << key << " twice";
+    }
+    auto it = by_key.find(key);
+    if (it == by_key.end()) {
+      return ::testing::AssertionFailure() << "group " << key << " is not in the oracle's result";
+    }
+    const OracleRow& expected = *it->second;
+    if (row.size() != expected.size()) {
+      return ::testing::AssertionFailure()
+             << "group " << key << ": " << row.size() << " cells, oracle " << expected.size();
+    }
+    for (size_t c = 0; c < row.size(); ++c) {
+      std::string diff = CompareCell(row[c], expected[c]);
+      if (!diff.empty()) {
+        return ::testing::AssertionFailure()
+               << "group " << key << " column " << c << " ("
+               << (c < got.columns.size() ? got.columns[c] : "?") << "): " << diff;
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// --- Datasets -------------------------------------------------------------------------------
+
+// An encrypted dataset and its plaintext oracle.
+struct Built {
+  std::string clean_csv;
+  CleanReport report;
+  Dataset dataset;
+  std::unique_ptr<SqliteOracle> oracle;
+};
+
+// Loads a clean CSV into SQLite typed from the schema, with the schema's derived indicators.
+Status LoadOracle(const Schema& schema, const std::string& csv, SqliteOracle* oracle) {
+  std::map<std::string, OracleType> types;
+  for (const Column& c : schema.columns) {
+    if (c.numeric()) types[c.name] = c.decimals == 0 ? OracleType::kInteger : OracleType::kReal;
+  }
+  std::string error;
+  if (!oracle->LoadCsv(csv, types, &error)) return Status::Corruption("oracle: " + error);
+  std::vector<std::pair<std::string, std::string>> derived;
+  for (const Derived& d : schema.derived) {
+    const std::string op = d.op == "==" ? "=" : d.op == "!=" ? "<>" : d.op;
+    const std::string x = SqliteOracle::Quote(d.column);
+    derived.push_back({d.name, "CASE WHEN " + x + " " + op + " " + Num(d.value) + " THEN 1 WHEN " +
+                                   x + " IS NULL THEN NULL ELSE 0 END"});
+  }
+  if (!oracle->CreateView(derived, &error)) return Status::Corruption("oracle: " + error);
+  return Status::OK();
+}
+
+// raw CSV → clean → encrypt (CRT with `sk`) → open; and the oracle over the clean CSV.
+Status BuildDataset(const Schema& schema, const crypto::SecretKey& sk, const std::string& raw_csv,
+                    const std::string& dir, const std::string& name, uint64_t records_per_segment,
+                    Built* out) {
+  out->clean_csv = dir + "/" + name + ".clean.csv";
+  CS_RETURN_IF_ERROR(CleanCsv(schema, raw_csv, out->clean_csv, &out->report).WithContext("clean"));
+  EncryptOptions options;
+  options.records_per_segment = records_per_segment;
+  const std::string path = dir + "/" + name;
+  auto stats = EncryptCsv(schema, nullptr, &sk, out->clean_csv, path, options);
+  if (!stats.ok()) return stats.status().WithContext("encrypt");
+  CS_ASSIGN_OR_RETURN(out->dataset, OpenDataset(path));
+  out->oracle = std::make_unique<SqliteOracle>();
+  return LoadOracle(schema, out->clean_csv, out->oracle.get());
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  f.close();
+  return f ? Status::OK() : Status::IOError(path + ": cannot write");
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Compute side then owner side, through the serialized result file like the CLI.
+Result<EncryptedResult> RunQuery(const Dataset& dataset, const std::string& sql) {
+  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.schema, dataset.layout));
+  CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, LocalOptions{}));
+  const std::string json = EncryptedResultToJson(dataset.public_key, result);
+  return EncryptedResultFromJson(json, &dataset.public_key);
+}
+
+Result<ResultTable> RunAndDecrypt(const crypto::SecretKey& sk, const Dataset& dataset,
+                                  const std::string& sql, ReleaseOptions release) {
+  CS_ASSIGN_OR_RETURN(EncryptedResult result, RunQuery(dataset, sql));
+  return DecryptResult(sk, result, release);
+}
+
+void ExpectMatchesOracle(const crypto::SecretKey& sk, const Built& built, const QuerySpec& q) {
+  const std::string sql = CipherSql(q, built.dataset.manifest.schema.name);
+  SCOPED_TRACE(sql);
+  auto got = RunAndDecrypt(sk, built.dataset, sql, ReleaseOptions{.min_cell = 0});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const OracleQuery oq = OracleSql(q, built.dataset.manifest.schema);
+  std::vector<OracleRow> want;
+  std::string error;
+  ASSERT_TRUE(built.oracle->Query(oq.sql, &want, &error)) << error;
+  ApplySqrt(&want, oq.take_sqrt);
+  EXPECT_TRUE(TablesMatch(*got, want, oq.is_key)) << "oracle SQL: " << oq.sql;
+}
+
+std::vector<std::string> VariableNames(const Layout& layout) {
+  std::vector<std::string> names;
+  for (const VariableCodec& v : layout.variables()) names.push_back(v.name);
+  return names;
+}
+
+std::vector<std::string> CrossedOver(const Schema& schema, const std::string& by) {
+  for (const Cross& c : schema.crosses) {
+    if (c.by == by) return c.over;
+  }
+  return {};
+}
+
+Column* MutableColumn(Schema* schema, const std::string& name) {
+  for (Column& c : schema->columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+// Keeps crosses by `by` only, each over `over` (all numeric variables when empty).
+void KeepCrosses(Schema* schema, const std::vector<std::string>& by,
+                 const std::vector<std::string>& over) {
+  std::vector<Cross> kept;
+  for (const std::string& b : by) {
+    Cross cross;
+    cross.by = b;
+    if (!over.empty()) {
+      cross.over = over;
+    } else {
+      for (const Column& c : schema->columns) {
+        if (c.numeric() && !c.is_public && c.name != b) cross.over.push_back(c.name);
+      }
+      for (const Derived& d : schema->derived) cross.over.push_back(d.name);
+    }
+    kept.push_back(cross);
+  }
+  schema->crosses = kept;
+}
+
+void EnsureBins(Schema* schema, const std::string& column) {
+  Column* c = MutableColumn(schema, column);
+  if (c != nullptr && c->bins.empty()) c->bins = {0, 200, 350, 500, INFINITY};
+}
+
+::testing::AssertionResult FailsWith(const Status& s, Status::Code code,
+                                     const std::string& needle) {
+  if (s.ok())
+    return ::testing::AssertionFailure()
+           << "succeeded; expected an error naming '" << needle << "'";
+  if (s.code() != code) return ::testing::AssertionFailure() << "wrong code: " << s.ToString();
+  if (s.ToString().find(needle) == std::string::npos) {
+    return ::testing::AssertionFailure() << "'" << s.ToString() << "' lacks '" << needle << "'";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Leftover temporary folders beside `path` ("name.tmp-XXXXXX").
+std::vector<std::string> TempSiblings(const std::string& path) {
+  std::vector<std::string> found;
+  const fs::path p(path);
+  for (const auto& e : fs::directory_iterator(p.parent_path())) {
+    if (e.path().filename().string().rfind(p.filename().string() + ".tmp", 0) == 0) {
+      found.push_back(e.path().string());
+    }
+  }
+  return found;
+}
+
+// --- Suite plumbing -------------------------------------------------------------------------
+
+struct SuiteState {
+  std::string skip;   // non-empty: every test of the suite skips with this message
+  std::string error;  // non-empty: set-up failed; every test fails with this message
+  std::unique_ptr<ScratchDir> dir;
+  crypto::SecretKey sk;
+  Schema schema;
+  Built main;
+  Built tiny;  // a few records, several segments: suppression and tampering tests
+  double setup_seconds = 0;
+};
+
+template <typename Derived>
+class PipelineSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    state_ = std::make_unique<SuiteState>();
+    const auto start = std::chrono::steady_clock::now();
+    state_->dir = std::make_unique<ScratchDir>();
+    Status s = Derived::Prepare(state_.get());
+    if (!s.ok() && state_->skip.empty()) state_->error = s.ToString();
+    state_->setup_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  static void TearDownTestSuite() { state_.reset(); }
+  void SetUp() override {
+    if (!state_->skip.empty()) GTEST_SKIP() << state_->skip;
+    ASSERT_TRUE(state_->error.empty()) << "suite set-up failed: " << state_->error;
+  }
+  static SuiteState& S() { return *state_; }
+  static std::string Table() { return S().schema.name; }
+  void Check(const QuerySpec& q) { ExpectMatchesOracle(S().sk, S().main, q); }
+
+  static inline std::unique_ptr<SuiteState> state_;
+};
+
+Status GenerateSuiteKey(SuiteState* s) {
+  auto sk = crypto::GenerateKey(2048);
+  if (!sk.ok()) return sk.status();
+  s->sk = std::move(sk).value();
+  return Status::OK();
+}
+
+// Writes the header and the first `rows` records of a clean CSV (no quoting in our data).
+Status HeadOfCsv(const std::string& from, const std::string& to, size_t rows) {
+  std::ifstream in(from);
+  std::string out, line;
+  for (size_t i = 0; i <= rows && std::getline(in, line); ++i) out += line + "\n";
+  return WriteText(to, out);
+}
+
+OracleValue OracleScalar(SqliteOracle& oracle, const std::string& sql) {
+  std::string error;
+  auto v = oracle.Scalar(sql, &error);
+  EXPECT_TRUE(v.has_value()) << error;
+  return v.value_or(OracleValue());
+}
+
+// ============================================================================================
+// (a) A generated cohort: 1500 records, seed 7; crosses by arm and sex only; site public.
+// ============================================================================================
+
+class PipelineCohortTest : public PipelineSuite<PipelineCohortTest> {
+ public:
+  static Status Prepare(SuiteState* s) {
+    CS_RETURN_IF_ERROR(GenerateSuiteKey(s));
+    const std::string raw = *s->dir / "cohort.csv";
+    CS_RETURN_IF_ERROR(GenerateCohort({.records = 1500, .seed = 7}, raw));
+    CS_ASSIGN_OR_RETURN(s->schema, InferSchema(raw, InferOptions{}));
+    Schema& schema = s->schema;
+    Column* site = MutableColumn(&schema, "site");
+    if (site == nullptr) return Status::NotFound("generated cohort has no 'site' column");
+    site->is_public = true;
+    if (schema.FindDerived("viral_suppressed") == nullptr) {
+      schema.derived.push_back({"viral_suppressed", "viral_load", "<", 200});
+    }
+    EnsureBins(&schema, "cd4");
+    KeepCrosses(&schema, {"arm", "sex"}, {});
+    CS_RETURN_IF_ERROR(ValidateSchema(schema));
+    CS_RETURN_IF_ERROR(BuildDataset(schema, s->sk, raw, s->dir->path(), "cohort", 400, &s->main));
+    // The first 25 clean records, 10 per segment.
+    const std::string tiny_raw = *s->dir / "tiny.csv";
+    CS_RETURN_IF_ERROR(HeadOfCsv(s->main.clean_csv, tiny_raw, 25));
+    return BuildDataset(schema, s->sk, tiny_raw, s->dir->path(), "tiny", 10, &s->tiny);
+  }
+
+  // The site levels as the clean CSV has them.
+  static std::vector<std::string> Sites() { return S().schema.FindColumn("site")->levels; }
+};
+
+TEST_F(PipelineCohortTest, DatasetHoldsEveryCleanRowWithMissingValues) {
+  const Built& b = S().main;
+  EXPECT_EQ(b.dataset.manifest.record_count, b.report.rows_written);
+  EXPECT_EQ(b.dataset.manifest.record_count, b.oracle->rows_loaded());
+  EXPECT_EQ(b.report.rows_read, 1500u);
+  EXPECT_GT(b.dataset.manifest.segments.size(), 1u);
+  // The missing-value paths are only tested if the data has missing values.
+  OracleValue missing = OracleScalar(*b.oracle, "SELECT COUNT(*) - COUNT(cd4) FROM t");
+  EXPECT_GT(missing.integer, 0) << "the generated cohort has no missing cd4 values";
+  std::printf("[cohort] %llu records, %d ciphertexts per record, suite set-up %.1f s\n",
+              static_cast<unsigned long long>(b.dataset.manifest.record_count),
+              b.dataset.layout.num_ciphertexts(), S().setup_seconds);
+}
+
+TEST_F(PipelineCohortTest, EveryAggregateWithoutGroupBy) {
+  Check({Concat({{Agg::kCountStar, ""}, {Agg::kCount, "sex"}},
+                AllAggregates(VariableNames(S().main.dataset.layout))),
+         {},
+         {}});
+}
+
+TEST_F(PipelineCohortTest, EveryAggregateGroupedByPrivateArm) {
+  Check({Concat({{Agg::kPlain, "arm"}, {Agg::kCountStar, ""}},
+                AllAggregates(CrossedOver(S().schema, "arm"))),
+         {},
+         {"arm"}});
+}
+
+TEST_F(PipelineCohortTest, EveryAggregateGroupedByPrivateSex) {
+  Check({Concat({{Agg::kPlain, "sex"}, {Agg::kCountStar, ""}, {Agg::kCount, "sex"}},
+                AllAggregates(CrossedOver(S().schema, "sex"))),
+         {},
+         {"sex"}});
+}
+
+TEST_F(PipelineCohortTest, GroupByPublicSite) {
+  Check({Concat({{Agg::kPlain, "site"}, {Agg::kCountStar, ""}, {Agg::kCount, "arm"}},
+                AllAggregates({"cd4", "age", "viral_suppressed"})),
+         {},
+         {"site"}});
+}
+
+TEST_F(PipelineCohortTest, GroupByPublicSiteWithWhereEquals) {
+  for (const std::string& site : {Sites().front(), Sites().back()}) {
+    Check(
+        {Concat({{Agg::kPlain, "site"}, {Agg::kCountStar, ""}}, AllAggregates({"cd4", "log10_vl"})),
+         {{"site", "=", site}},
+         {"site"}});
+  }
+}
+
+TEST_F(PipelineCohortTest, WhereNotEqualWithAndWithoutPrivateGroup) {
+  const std::string site = Sites().front();
+  Check({Concat({{Agg::kCountStar, ""}}, AllAggregates({"cd4", "viral_suppressed"})),
+         {{"site", "<>", site}},
+         {}});
+  Check({Concat({{Agg::kPlain, "arm"}, {Agg::kCountStar, ""}}, AllAggregates({"cd4", "age"})),
+         {{"site", "<>", site}},
+         {"arm"}});
+  Check({{{Agg::kPlain, "sex"}, {Agg::kCountStar, ""}, {Agg::kAvg, "viral_suppressed"}},
+         {{"site", "<>", site}, {"site", "<>", Sites().back()}},
+         {"sex"}});
+}
+
+TEST_F(PipelineCohortTest, OrderingComparisonsOnAPublicTextColumn) {
+  const std::string mid = Sites()[Sites().size() / 2];
+  for (const char* op : {"<", "<=", ">", ">="}) {
+    Check({{{Agg::kPlain, "site"}, {Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}},
+           {{"site", op, mid}},
+           {"site"}});
+  }
+  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "age"}},
+         {{"site", ">=", Sites().front()}, {"site", "<", mid}},
+         {}});
+}
+
+TEST_F(PipelineCohortTest, IdentifiersAreNeverShipped) {
+  std::vector<std::vector<std::string>> rows;
+  std::string error;
+  ASSERT_TRUE(testing::ReadCsvFile(S().tiny.clean_csv, &rows, &error)) << error;
+  ASSERT_EQ(rows[0][0], "patient_id");
+  std::string shipped;
+  for (const auto& entry : fs::recursive_directory_iterator(S().tiny.dataset.path)) {
+    if (entry.is_regular_file()) shipped += ReadText(entry.path().string());
+  }
+  for (size_t r = 1; r < rows.size(); ++r) {
+    EXPECT_EQ(shipped.find(rows[r][0]), std::string::npos)
+        << "patient id " << rows[r][0] << " is in the dataset";
+  }
+}
+
+TEST_F(PipelineCohortTest, GroupByPublicAndPrivateColumns) {
+  Check({Concat({{Agg::kPlain, "site"}, {Agg::kPlain, "arm"}, {Agg::kCountStar, ""}},
+                AllAggregates({"cd4", "viral_suppressed"})),
+         {},
+         {"site", "arm"}});
+}
+
+TEST_F(PipelineCohortTest, HistogramOfCd4) {
+  Check({{{Agg::kHistogram, "cd4"}}, {}, {}});
+  Check({{{Agg::kPlain, "site"},
+          {Agg::kCountStar, ""},
+          {Agg::kHistogram, "cd4"},
+          {Agg::kCount, "cd4"}},
+         {},
+         {"site"}});
+  Check({{{Agg::kHistogram, "cd4"}, {Agg::kAvg, "cd4"}}, {{"site", "=", Sites().front()}}, {}});
+}
+
+TEST_F(PipelineCohortTest, WhereMatchingNothingGivesOneRowWithCountZero) {
+  const QuerySpec q{{{Agg::kCountStar, ""},
+                     {Agg::kCount, "cd4"},
+                     {Agg::kSum, "cd4"},
+                     {Agg::kAvg, "cd4"},
+                     {Agg::kVarSamp, "cd4"},
+                     {Agg::kStddevPop, "age"}},
+                    {{"site", "=", "no such site"}},
+                    {}};
+  Check(q);
+  auto got = RunAndDecrypt(S().sk, S().main.dataset, CipherSql(q, Table()), ReleaseOptions{});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->rows.size(), 1u);
+  ASSERT_EQ(got->rows[0].size(), 6u);
+  EXPECT_EQ(got->rows[0][0].kind, Cell::Kind::kInteger);
+  EXPECT_EQ(got->rows[0][0].integer, 0);
+  EXPECT_EQ(got->rows[0][1].kind, Cell::Kind::kInteger);
+  EXPECT_EQ(got->rows[0][1].integer, 0);
+  for (size_t c = 2; c < 6; ++c) EXPECT_EQ(got->rows[0][c].kind, Cell::Kind::kNull) << c;
+  // With a GROUP BY, no group at all (as in SQL).
+  Check({{{Agg::kPlain, "arm"}, {Agg::kCountStar, ""}}, {{"site", "=", "no such site"}}, {"arm"}});
+}
+
+TEST_F(PipelineCohortTest, SmallCellsAreSuppressedByDefault) {
+  const Built& tiny = S().tiny;
+  ASSERT_EQ(tiny.dataset.manifest.record_count, 25u);
+  const std::string sql =
+      "SELECT arm, COUNT(*), AVG(cd4), COUNT(cd4) FROM " + Table() + " GROUP BY arm";
+  auto released = RunAndDecrypt(S().sk, tiny.dataset, sql, ReleaseOptions{});
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  EXPECT_EQ(released->min_cell, 11u);
+  auto open = RunAndDecrypt(S().sk, tiny.dataset, sql, ReleaseOptions{.min_cell = 0});
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  ASSERT_EQ(released->rows.size(), open->rows.size());
+  // Also checks the unsuppressed numbers against the oracle.
+  ExpectMatchesOracle(
+      S().sk, tiny,
+      {{{Agg::kPlain, "arm"}, {Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}, {Agg::kCount, "cd4"}},
+       {},
+       {"arm"}});
+  int suppressed = 0;
+  for (size_t r = 0; r < open->rows.size(); ++r) {
+    const auto& full = open->rows[r];
+    const auto& rel = released->rows[r];
+    ASSERT_EQ(full[1].kind, Cell::Kind::kInteger);
+    const int64_t n = full[1].integer;
+    if (n > 0 && n < 11) {
+      ++suppressed;
+      EXPECT_EQ(rel[1].kind, Cell::Kind::kSuppressed) << "group of " << n << " records shown";
+      EXPECT_EQ(rel[2].kind, Cell::Kind::kSuppressed) << "mean over " << n << " records shown";
+    } else {
+      EXPECT_EQ(rel[1].kind, Cell::Kind::kInteger);
+      EXPECT_EQ(rel[1].integer, n);
+    }
+    EXPECT_EQ(rel[0].kind, full[0].kind);  // the group key itself is never suppressed
+    EXPECT_EQ(rel[0].text, full[0].text);
+  }
+  EXPECT_GT(suppressed, 0) << "25 records over the arms should leave some group under 11";
+  // The whole-dataset count (25) is above the threshold.
+  auto total =
+      RunAndDecrypt(S().sk, tiny.dataset, "SELECT COUNT(*) FROM " + Table(), ReleaseOptions{});
+  ASSERT_TRUE(total.ok()) << total.status().ToString();
+  ASSERT_EQ(total->rows.size(), 1u);
+  EXPECT_EQ(total->rows[0][0].kind, Cell::Kind::kInteger);
+  EXPECT_EQ(total->rows[0][0].integer, 25);
+}
+
+TEST_F(PipelineCohortTest, UnanswerableQueriesNameTheFix) {
+  const Schema& schema = S().main.dataset.manifest.schema;
+  const Layout& layout = S().main.dataset.layout;
+  auto plan = [&](const std::string& sql) { return MakePlan(sql, schema, layout).status(); };
+  const std::string t = Table();
+  EXPECT_TRUE(
+      FailsWith(plan("SELECT MIN(cd4) FROM " + t), Status::Code::kInvalidArgument, "HISTOGRAM"));
+  EXPECT_TRUE(
+      FailsWith(plan("SELECT MAX(age) FROM " + t), Status::Code::kInvalidArgument, "HISTOGRAM"));
+  EXPECT_TRUE(FailsWith(plan("SELECT COUNT(*) FROM " + t + " WHERE arm = 1"),
+                        Status::Code::kInvalidArgument, "public"));
+  EXPECT_TRUE(FailsWith(plan("SELECT COUNT(*) FROM " + t + " WHERE cd4 > 200"),
+                        Status::Code::kInvalidArgument, "public"));
+  EXPECT_TRUE(FailsWith(plan("SELECT COUNT(*) FROM no_such_table"), Status::Code::kInvalidArgument,
+                        "no_such_table"));
+  EXPECT_TRUE(FailsWith(plan("SELECT site, COUNT(*) FROM " + t), Status::Code::kInvalidArgument,
+                        "GROUP BY"));
+  EXPECT_TRUE(FailsWith(plan("SELECT arm, AVG(cd4) FROM " + t + " GROUP BY site"),
+                        Status::Code::kInvalidArgument, "GROUP BY"));
+  // A private groupable column with no crosses (if the inferred schema has one).
+  for (const Column& c : schema.columns) {
+    if (!c.groupable() || c.is_public || !CrossedOver(schema, c.name).empty()) continue;
+    EXPECT_TRUE(FailsWith(plan("SELECT " + c.name + ", AVG(cd4) FROM " + t + " GROUP BY " + c.name),
+                          Status::Code::kInvalidArgument, "crosses"))
+        << c.name;
+  }
+  EXPECT_TRUE(
+      FailsWith(plan("SELECT HISTOGRAM(age) FROM " + t), Status::Code::kInvalidArgument, "bins"));
+}
+
+// --- Integrity: the compute party's mistakes and lies are caught ---------------------------
+
+class TamperedCopy {
+ public:
+  explicit TamperedCopy(const std::string& source) {
+    path_ = dir_ / "copy";
+    fs::copy(source, path_, fs::copy_options::recursive);
+  }
+  const std::string& path() const { return path_; }
+  std::string Segment(const std::string& name) const { return path_ + "/segments/" + name; }
+
+ private:
+  ScratchDir dir_;
+  std::string path_;
+};
+
+TEST_F(PipelineCohortTest, SegmentWithALineRemovedIsRejectedNamingIt) {
+  ASSERT_GE(S().tiny.dataset.manifest.segments.size(), 3u);
+  TamperedCopy copy(S().tiny.dataset.path);
+  const std::string seg = copy.Segment("part-00001");
+  std::string text = ReadText(seg);
+  const size_t first_nl = text.find('\n');
+  ASSERT_NE(first_nl, std::string::npos);
+  ASSERT_TRUE(WriteText(seg, text.substr(first_nl + 1)).ok());  // drop line 1, fix up nothing
+  auto dataset = OpenDataset(copy.path());
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  auto plan = MakePlan("SELECT COUNT(*), AVG(cd4) FROM " + Table(), dataset->manifest.schema,
+                       dataset->layout);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  auto result = RunLocal(*dataset, *plan, LocalOptions{});
+  ASSERT_FALSE(result.ok());
+  const std::string msg = result.status().ToString();
+  EXPECT_EQ(result.status().code(), Status::Code::kCorruption) << msg;
+  EXPECT_NE(msg.find("part-00001"), std::string::npos) << msg;
+  EXPECT_TRUE(msg.find("size") != std::string::npos || msg.find("SHA-256") != std::string::npos)
+      << msg;
+}
+
+TEST_F(PipelineCohortTest, SegmentWithAByteChangedFailsTheChecksum) {
+  auto run = [&](const std::string& path) -> Status {
+    CS_ASSIGN_OR_RETURN(Dataset d, OpenDataset(path));
+    CS_ASSIGN_OR_RETURN(
+        Plan p, MakePlan("SELECT site, COUNT(*), AVG(cd4) FROM " + Table() + " GROUP BY site",
+                         d.manifest.schema, d.layout));
+    return RunLocal(d, p, LocalOptions{}).status();
+  };
+  // A character in the middle of a ciphertext (still valid base64 of a valid ciphertext).
+  {
+    TamperedCopy copy(S().tiny.dataset.path);
+    const std::string seg = copy.Segment("part-00002");
+    std::string text = ReadText(seg);
+    const size_t tab = text.rfind('\t', text.find('\n'));
+    ASSERT_NE(tab, std::string::npos);
+    char& c = text[tab + 200];
+    c = c == 'A' ? 'B' : 'A';
+    ASSERT_TRUE(WriteText(seg, text).ok());
+    Status s = run(copy.path());
+    EXPECT_TRUE(FailsWith(s, Status::Code::kCorruption, "SHA-256"));
+    EXPECT_NE(s.ToString().find("part-00002"), std::string::npos) << s.ToString();
+  }
+  // A public value changed to another site of the same length.
+  {
+    TamperedCopy copy(S().tiny.dataset.path);
+    const std::string seg = copy.Segment("part-00000");
+    std::string text = ReadText(seg);
+    ASSERT_NE(text.find('\t'), std::string::npos);
+    text[0] = text[0] == 'Z' ? 'Y' : 'Z';
+    ASSERT_TRUE(WriteText(seg, text).ok());
+    Status s = run(copy.path());
+    EXPECT_TRUE(FailsWith(s, Status::Code::kCorruption, "SHA-256"));
+    EXPECT_NE(s.ToString().find("part-00000"), std::string::npos) << s.ToString();
+  }
+}
+
+TEST_F(PipelineCohortTest, ResultWithWrongRecordCountsIsRejected) {
+  const Dataset& d = S().tiny.dataset;
+  const crypto::PublicKey& pk = d.public_key;
+  auto result = RunQuery(d, "SELECT site, COUNT(*), AVG(cd4) FROM " + Table() + " GROUP BY site");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_GE(result->groups.size(), 2u);
+  ASSERT_TRUE(DecryptResult(S().sk, *result, ReleaseOptions{.min_cell = 0}).ok());
+
+  // One record's ciphertexts, to add to or take from the sums of the group it belongs to.
+  const std::string segment = ReadText(d.SegmentPath(d.manifest.segments[0]));
+  const std::string first_line = segment.substr(0, segment.find('\n'));
+  RecordLine fields;
+  ASSERT_TRUE(
+      SplitRecordLine(first_line, 1, static_cast<size_t>(d.layout.num_ciphertexts()), &fields)
+          .ok());
+  size_t g = 0;
+  while (g < result->groups.size() && result->groups[g].key.at(0) != fields.public_values[0]) ++g;
+  ASSERT_LT(g, result->groups.size());
+  std::vector<crypto::Ciphertext> record;
+  for (int ct : result->ciphertexts) {
+    auto c = DecodeCiphertextField(pk, fields.ciphertext_fields[static_cast<size_t>(ct)]);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    record.push_back(*c);
+  }
+  crypto::BigInt minus_one;
+  mpz_sub_ui(minus_one.get(), pk.n().get(), 1);
+
+  auto expect_rejected = [&](const EncryptedResult& r, const char* what) {
+    auto table = DecryptResult(S().sk, r, ReleaseOptions{.min_cell = 0});
+    EXPECT_TRUE(FailsWith(table.status(), Status::Code::kCorruption, "dropped or duplicated"))
+        << what;
+  };
+  {  // The compute party claims one more record than it summed.
+    EncryptedResult r = *result;
+    r.groups[g].records += 1;
+    expect_rejected(r, "records + 1");
+  }
+  {  // A record summed twice, the claim left alone.
+    EncryptedResult r = *result;
+    for (size_t i = 0; i < record.size(); ++i)
+      crypto::AddInPlace(pk, &r.groups[g].sums[i], record[i]);
+    expect_rejected(r, "duplicated record");
+  }
+  {  // A record summed twice and the claim adjusted: the dataset total still catches it.
+    EncryptedResult r = *result;
+    for (size_t i = 0; i < record.size(); ++i)
+      crypto::AddInPlace(pk, &r.groups[g].sums[i], record[i]);
+    r.groups[g].records += 1;
+    expect_rejected(r, "duplicated record, claim adjusted");
+  }
+  {  // A record dropped from the sums (its encryption subtracted).
+    EncryptedResult r = *result;
+    for (size_t i = 0; i < record.size(); ++i) {
+      r.groups[g].sums[i] =
+          crypto::Add(pk, r.groups[g].sums[i], crypto::MulScalar(pk, record[i], minus_one));
+    }
+    expect_rejected(r, "dropped record");
+  }
+  {  // A whole group left out.
+    EncryptedResult r = *result;
+    r.groups.erase(r.groups.begin());
+    expect_rejected(r, "dropped group");
+  }
+  {  // Two groups' sums swapped: each group's count slot disagrees with its claim.
+    EncryptedResult r = *result;
+    size_t other = 1;
+    while (other < r.groups.size() && r.groups[other].records == r.groups[0].records) ++other;
+    if (other < r.groups.size()) {
+      std::swap(r.groups[0].sums, r.groups[other].sums);
+      expect_rejected(r, "swapped sums");
+    }
+  }
+}
+
+TEST_F(PipelineCohortTest, ResultWithAnOutOfRangeSumIsRejected) {
+  const Dataset& d = S().tiny.dataset;
+  auto result = RunQuery(d, "SELECT COUNT(*), AVG(cd4) FROM " + Table());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  crypto::BigInt minus_one;
+  mpz_sub_ui(minus_one.get(), d.public_key.n().get(), 1);
+  EncryptedResult r = *result;
+  r.groups[0].sums[0] = crypto::Encrypt(d.public_key, minus_one);  // decrypts to n − 1
+  EXPECT_EQ(DecryptResult(S().sk, r, ReleaseOptions{}).status().code(), Status::Code::kCorruption);
+}
+
+// The record count the owner checks against must be the owner's, not a number the compute
+// party writes into the result file: drop a group and lower "record_count" to match.
+TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
+  GTEST_SKIP() << "known gap: the record count a result carries is not yet bound to the owner "
+                  "(needs the signed manifest of the keys and audit issue)";
+  auto result = RunQuery(S().tiny.dataset,
+                         "SELECT site, COUNT(*), AVG(cd4) FROM " + Table() + " GROUP BY site");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_GE(result->groups.size(), 2u);
+  EncryptedResult r = *result;
+  r.dataset_records -= r.groups[0].records;
+  r.records_read -= r.groups[0].records;
+  r.records_matched -= r.groups[0].records;
+  r.groups.erase(r.groups.begin());
+  // As the owner receives it: a result file.
+  auto received =
+      EncryptedResultFromJson(EncryptedResultToJson(S().sk.public_key(), r), &S().sk.public_key());
+  ASSERT_TRUE(received.ok()) << received.status().ToString();
+  auto table = DecryptResult(S().sk, *received, ReleaseOptions{.min_cell = 0});
+  EXPECT_FALSE(table.ok()) << "a result missing a whole site (" << result->groups[0].records
+                           << " records) was released";
+}
+
+// Likewise the schema used to decode: shifting a column's min and max by the same amount keeps
+// the slot layout identical but shifts every decoded mean.
+TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
+  GTEST_SKIP() << "known gap: the schema a result carries is not yet bound to the owner "
+                  "(needs the signed manifest of the keys and audit issue)";
+  auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*), AVG(age) FROM " + Table());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  auto honest = DecryptResult(S().sk, *result, ReleaseOptions{.min_cell = 0});
+  ASSERT_TRUE(honest.ok()) << honest.status().ToString();
+  EncryptedResult r = *result;
+  for (Column& c : r.schema.columns) {
+    if (c.name == "age") {
+      c.min += 10;
+      c.max += 10;
+    }
+  }
+  ASSERT_TRUE(ValidateSchema(r.schema).ok());
+  auto table = DecryptResult(S().sk, r, ReleaseOptions{.min_cell = 0});
+  ASSERT_TRUE(!table.ok() || table->rows.size() == 1);
+  EXPECT_FALSE(table.ok()) << "released AVG(age) = " << Num(table->rows[0][1].real)
+                           << " instead of " << Num(honest->rows[0][1].real);
+}
+
+TEST_F(PipelineCohortTest, DecryptingWithAnotherKeyFailsWrongKey) {
+  auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*) FROM " + Table());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  auto other = crypto::GenerateKey(2048);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto table = DecryptResult(*other, *result, ReleaseOptions{});
+  EXPECT_TRUE(FailsWith(table.status(), Status::Code::kInvalidArgument, "wrong key"));
+}
+
+// ============================================================================================
+// (b) ACTG 175: crosses by arms and gender over cd40, cd420, cd496, age, wtkg.
+// ============================================================================================
+
+class PipelineActg175Test : public PipelineSuite<PipelineActg175Test> {
+ public:
+  static Status Prepare(SuiteState* s) {
+    if (!testing::SharedDataAvailable()) {
+      s->skip = "no " + testing::SharedDir() + "/data: skipping the real-data pipeline tests";
+      return Status::NotFound(s->skip);
+    }
+    CS_RETURN_IF_ERROR(GenerateSuiteKey(s));
+    const std::string raw = testing::SharedDir() + "/data/actg175.csv";
+    CS_ASSIGN_OR_RETURN(s->schema, InferSchema(raw, InferOptions{}));
+    for (const char* c : {"arms", "gender"}) {
+      if (s->schema.FindColumn(c) == nullptr || !s->schema.FindColumn(c)->groupable()) {
+        return Status::InvalidArgument(std::string("inferred schema: '") + c +
+                                       "' is not groupable");
+      }
+    }
+    // race (0/1) made public: a plaintext key for WHERE and GROUP BY.
+    Column* race = MutableColumn(&s->schema, "race");
+    if (race == nullptr || !race->groupable())
+      return Status::InvalidArgument("inferred schema: 'race' is not groupable");
+    race->is_public = true;
+    KeepCrosses(&s->schema, {"arms", "gender"}, Over());
+    EnsureBins(&s->schema, "cd40");
+    CS_RETURN_IF_ERROR(ValidateSchema(s->schema));
+    return BuildDataset(s->schema, s->sk, raw, s->dir->path(), "actg175", 1000, &s->main);
+  }
+  static std::vector<std::string> Over() { return {"cd40", "cd420", "cd496", "age", "wtkg"}; }
+
+  // "name n=.. mean=.. sd=.." figures from actg175.reference.txt.
+  struct Figure {
+    int64_t n;
+    double mean, sd;
+  };
+  static std::map<std::string, Figure> ReferenceFigures() {
+    std::map<std::string, Figure> out;
+    std::ifstream in(testing::SharedDir() + "/data/actg175.reference.txt");
+    std::string line;
+    const std::regex fig(R"((\w+) n=(\d+) mean=([-0-9.]+) sd=([-0-9.]+))");
+    const std::regex group(R"(^(arms|gender) (\d+) count)");
+    while (std::getline(in, line)) {
+      std::string prefix;
+      std::smatch g;
+      if (std::regex_search(line, g, group)) prefix = g[1].str() + "=" + g[2].str() + " ";
+      for (auto it = std::sregex_iterator(line.begin(), line.end(), fig);
+           it != std::sregex_iterator(); ++it) {
+        out[prefix + (*it)[1].str()] = {std::stoll((*it)[2].str()), std::stod((*it)[3].str()),
+                                        std::stod((*it)[4].str())};
+      }
+    }
+    return out;
+  }
+};
+
+TEST_F(PipelineActg175Test, CleanKeepsEveryRowAndTheMissingCd496) {
+  const Built& b = S().main;
+  EXPECT_EQ(b.report.rows_read, 2139u);
+  EXPECT_EQ(b.dataset.manifest.record_count, 2139u);
+  EXPECT_EQ(OracleScalar(*b.oracle, "SELECT COUNT(*) - COUNT(cd496) FROM t").integer, 797);
+  std::printf("[actg175] %d ciphertexts per record, suite set-up %.1f s\n",
+              b.dataset.layout.num_ciphertexts(), S().setup_seconds);
+}
+
+TEST_F(PipelineActg175Test, EveryAggregateWithoutGroupBy) {
+  Check({Concat({{Agg::kCountStar, ""}}, AllAggregates(VariableNames(S().main.dataset.layout))),
+         {},
+         {}});
+}
+
+TEST_F(PipelineActg175Test, EveryAggregateGroupedByArms) {
+  Check({Concat({{Agg::kPlain, "arms"}, {Agg::kCountStar, ""}}, AllAggregates(Over())),
+         {},
+         {"arms"}});
+}
+
+TEST_F(PipelineActg175Test, EveryAggregateGroupedByGender) {
+  Check({Concat({{Agg::kPlain, "gender"}, {Agg::kCountStar, ""}}, AllAggregates(Over())),
+         {},
+         {"gender"}});
+}
+
+TEST_F(PipelineActg175Test, HistogramOfCd40AndCd496) {
+  Check({{{Agg::kHistogram, "cd40"}, {Agg::kCountStar, ""}}, {}, {}});
+  const Column* cd496 = S().schema.FindColumn("cd496");
+  if (cd496 != nullptr && !cd496->bins.empty()) Check({{{Agg::kHistogram, "cd496"}}, {}, {}});
+}
+
+TEST_F(PipelineActg175Test, AgreesWithTheRReferenceFigures) {
+  const auto ref = ReferenceFigures();
+  ASSERT_TRUE(ref.count("cd40")) << "cannot read actg175.reference.txt";
+  auto close = [](double got, double want) {
+    return std::fabs(got - want) <= 1e-9 * std::fabs(want);
+  };
+  auto all =
+      RunAndDecrypt(S().sk, S().main.dataset,
+                    "SELECT COUNT(cd40), AVG(cd40), STDDEV(cd40) FROM " + Table(), {.min_cell = 0});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  const auto& row = all->rows.at(0);
+  EXPECT_EQ(row[0].integer, ref.at("cd40").n);
+  EXPECT_TRUE(close(row[1].real, ref.at("cd40").mean)) << Num(row[1].real);
+  EXPECT_TRUE(close(row[2].real, ref.at("cd40").sd)) << Num(row[2].real);
+
+  auto by_arms = RunAndDecrypt(
+      S().sk, S().main.dataset,
+      "SELECT arms, COUNT(cd496), AVG(cd496), STDDEV(cd496) FROM " + Table() + " GROUP BY arms",
+      {.min_cell = 0});
+  ASSERT_TRUE(by_arms.ok()) << by_arms.status().ToString();
+  ASSERT_EQ(by_arms->rows.size(), 4u);
+  for (const auto& r : by_arms->rows) {
+    const std::string key = "arms=" + r[0].text + " cd496";
+    ASSERT_TRUE(ref.count(key)) << key;
+    EXPECT_EQ(r[1].integer, ref.at(key).n) << key;
+    EXPECT_TRUE(close(r[2].real, ref.at(key).mean)) << key << " mean " << Num(r[2].real);
+    EXPECT_TRUE(close(r[3].real, ref.at(key).sd)) << key << " sd " << Num(r[3].real);
+  }
+}
+
+TEST_F(PipelineActg175Test, GroupByWithoutACrossAsksForOne) {
+  const Schema& schema = S().main.dataset.manifest.schema;
+  const Layout& layout = S().main.dataset.layout;
+  auto plan = [&](const std::string& sql) { return MakePlan(sql, schema, layout).status(); };
+  EXPECT_TRUE(FailsWith(plan("SELECT arms, AVG(karnof) FROM " + Table() + " GROUP BY arms"),
+                        Status::Code::kInvalidArgument, "crosses"));
+  const Column* drugs = schema.FindColumn("drugs");
+  ASSERT_NE(drugs, nullptr);
+  ASSERT_TRUE(drugs->groupable());
+  EXPECT_TRUE(FailsWith(plan("SELECT drugs, AVG(cd40) FROM " + Table() + " GROUP BY drugs"),
+                        Status::Code::kInvalidArgument, "crosses"));
+  EXPECT_TRUE(FailsWith(plan("SELECT COUNT(*) FROM " + Table() + " WHERE gender = 1"),
+                        Status::Code::kInvalidArgument, "public"));
+  EXPECT_TRUE(FailsWith(plan("SELECT MIN(cd40) FROM " + Table()), Status::Code::kInvalidArgument,
+                        "HISTOGRAM"));
+  // COUNT(*) by a groupable column needs no cross.
+  Check({{{Agg::kPlain, "drugs"}, {Agg::kCountStar, ""}}, {}, {"drugs"}});
+}
+
+TEST_F(PipelineActg175Test, PublicRaceInWhereAndGroupBy) {
+  Check({Concat({{Agg::kPlain, "race"}, {Agg::kCountStar, ""}}, AllAggregates(Over())),
+         {},
+         {"race"}});
+  Check({Concat({{Agg::kPlain, "race"}, {Agg::kPlain, "arms"}, {Agg::kCountStar, ""}},
+                AllAggregates({"cd496"})),
+         {},
+         {"race", "arms"}});
+  Check({Concat({{Agg::kPlain, "gender"}, {Agg::kCountStar, ""}}, AllAggregates({"cd40", "cd496"})),
+         {{"race", "=", "1"}},
+         {"gender"}});
+  Check({Concat({{Agg::kCountStar, ""}, {Agg::kHistogram, "cd40"}}, AllAggregates({"cd420"})),
+         {{"race", "<>", "1"}},
+         {}});
+  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd40"}, {Agg::kVarSamp, "wtkg"}},
+         {{"race", "=", "7"}},
+         {}});
+}
+
+// ============================================================================================
+// (c) ACTG 320: crosses by tx over cd4 and age; cd4 holds repeating thirds (26.33333).
+// ============================================================================================
+
+class PipelineActg320Test : public PipelineSuite<PipelineActg320Test> {
+ public:
+  static Status Prepare(SuiteState* s) {
+    if (!testing::SharedDataAvailable()) {
+      s->skip = "no " + testing::SharedDir() + "/data: skipping the real-data pipeline tests";
+      return Status::NotFound(s->skip);
+    }
+    CS_RETURN_IF_ERROR(GenerateSuiteKey(s));
+    const std::string raw = testing::SharedDir() + "/data/actg320.csv";
+    CS_ASSIGN_OR_RETURN(s->schema, InferSchema(raw, InferOptions{}));
+    if (s->schema.FindColumn("tx") == nullptr || !s->schema.FindColumn("tx")->groupable()) {
+      return Status::InvalidArgument("inferred schema: 'tx' is not groupable");
+    }
+    Column* sex = MutableColumn(&s->schema, "sex");
+    if (sex == nullptr || !sex->groupable())
+      return Status::InvalidArgument("inferred schema: 'sex' is not groupable");
+    sex->is_public = true;
+    // karnof (70, 80, 90, 100) public as well: a numeric plaintext key.
+    Column* karnof = MutableColumn(&s->schema, "karnof");
+    if (karnof == nullptr || !karnof->groupable())
+      return Status::InvalidArgument("inferred schema: 'karnof' is not groupable");
+    karnof->is_public = true;
+    KeepCrosses(&s->schema, {"tx"}, {"cd4", "age"});
+    EnsureBins(&s->schema, "cd4");
+    CS_RETURN_IF_ERROR(ValidateSchema(s->schema));
+    return BuildDataset(s->schema, s->sk, raw, s->dir->path(), "actg320", 1000, &s->main);
+  }
+};
+
+TEST_F(PipelineActg320Test, EveryAggregateWithoutGroupBy) {
+  EXPECT_EQ(S().main.dataset.manifest.record_count, 1151u);
+  Check({Concat({{Agg::kCountStar, ""}}, AllAggregates(VariableNames(S().main.dataset.layout))),
+         {},
+         {}});
+}
+
+TEST_F(PipelineActg320Test, EveryAggregateGroupedByTx) {
+  Check({Concat({{Agg::kPlain, "tx"}, {Agg::kCountStar, ""}}, AllAggregates({"cd4", "age"})),
+         {},
+         {"tx"}});
+}
+
+TEST_F(PipelineActg320Test, HistogramOfCd4) {
+  Check({{{Agg::kHistogram, "cd4"}, {Agg::kCount, "cd4"}}, {}, {}});
+}
+
+TEST_F(PipelineActg320Test, PublicSexInWhereAndGroupBy) {
+  Check({Concat({{Agg::kPlain, "sex"}, {Agg::kCountStar, ""}, {Agg::kHistogram, "cd4"}},
+                AllAggregates({"cd4", "age", "priorzdv"})),
+         {},
+         {"sex"}});
+  Check({Concat({{Agg::kPlain, "sex"}, {Agg::kPlain, "tx"}, {Agg::kCountStar, ""}},
+                AllAggregates({"cd4"})),
+         {{"sex", "=", "2"}},
+         {"sex", "tx"}});
+  Check({Concat({{Agg::kPlain, "tx"}, {Agg::kCountStar, ""}}, AllAggregates({"cd4", "age"})),
+         {{"sex", "<>", "2"}},
+         {"tx"}});
+  Check({{{Agg::kCountStar, ""}, {Agg::kSum, "cd4"}, {Agg::kStddevSamp, "cd4"}},
+         {{"sex", "=", "3"}},
+         {}});
+}
+
+// Exact rational arithmetic on the CSV text (GMP, not the code under test).
+class ExactDecimalSum {
+ public:
+  ExactDecimalSum() { mpq_init(sum_); }
+  ~ExactDecimalSum() { mpq_clear(sum_); }
+  void Add(const std::string& text) {
+    mpq_t v;
+    mpq_init(v);
+    std::string digits;
+    int places = -1;
+    for (char c : text) {
+      if (c == '.') {
+        places = 0;
+      } else {
+        digits += c;
+        if (places >= 0) ++places;
+      }
+    }
+    mpz_set_str(mpq_numref(v), digits.c_str(), 10);
+    mpz_ui_pow_ui(mpq_denref(v), 10, static_cast<unsigned long>(std::max(places, 0)));
+    mpq_canonicalize(v);
+    mpq_add(sum_, sum_, v);
+    mpq_clear(v);
+    ++n_;
+  }
+  // The double nearest to sum (or sum / n).
+  double Nearest(bool mean) const {
+    mpq_t q;
+    mpq_init(q);
+    mpq_set(q, sum_);
+    if (mean) {
+      mpq_t d;
+      mpq_init(d);
+      mpq_set_ui(d, static_cast<unsigned long>(n_), 1);
+      mpq_div(q, q, d);
+      mpq_clear(d);
+    }
+    double best = mpq_get_d(q);  // truncated toward zero
+    double best_err = Distance(q, best);
+    for (double c : {std::nextafter(best, INFINITY), std::nextafter(best, -INFINITY)}) {
+      double e = Distance(q, c);
+      if (e < best_err) best = c, best_err = e;
+    }
+    mpq_clear(q);
+    return best;
+  }
+
+ private:
+  static double Distance(const mpq_t q, double x) {
+    mpq_t d;
+    mpq_init(d);
+    mpq_set_d(d, x);
+    mpq_sub(d, d, q);
+    mpq_abs(d, d);
+    double out = mpq_get_d(d);
+    if (out == 0 && mpq_sgn(d) != 0) out = 1e-300;
+    mpq_clear(d);
+    return out;
+  }
+  mpq_t sum_;
+  long n_ = 0;
+};
+
+// PostgreSQL compares a numeric column numerically, whether the literal is quoted or not:
+// karnof < '80' is karnof < 80, which excludes 100.
+TEST_F(PipelineActg320Test, PublicNumericColumnComparesNumerically) {
+  Check({{{Agg::kPlain, "karnof"}, {Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {}, {"karnof"}});
+  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {{"karnof", ">=", "90", true}}, {}});
+  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {{"karnof", "<", "80", true}}, {}});
+  Check({{{Agg::kPlain, "karnof"}, {Agg::kCountStar, ""}},
+         {{"karnof", "<>", "100", true}},
+         {"karnof"}});
+  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {{"karnof", "=", "90"}}, {}});
+  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {{"karnof", "<", "80"}}, {}});
+  Check({{{Agg::kPlain, "karnof"}, {Agg::kCountStar, ""}}, {{"karnof", ">", "9"}}, {"karnof"}});
+}
+
+TEST_F(PipelineActg320Test, DecimalSumsAreExact) {
+  // The clean CSV's cd4 column, summed exactly.
+  std::vector<std::vector<std::string>> rows;
+  std::string error;
+  ASSERT_TRUE(testing::ReadCsvFile(S().main.clean_csv, &rows, &error)) << error;
+  size_t col = 0;
+  while (col < rows[0].size() && rows[0][col] != "cd4") ++col;
+  ASSERT_LT(col, rows[0].size());
+  ExactDecimalSum exact;
+  bool has_thirds = false;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r][col].empty()) continue;
+    has_thirds = has_thirds || rows[r][col].find("33333") != std::string::npos;
+    exact.Add(rows[r][col]);
+  }
+  ASSERT_TRUE(has_thirds) << "clean CSV lost the repeating-thirds values of cd4";
+  auto got = RunAndDecrypt(S().sk, S().main.dataset, "SELECT SUM(cd4), AVG(cd4) FROM " + Table(),
+                           {.min_cell = 0});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const auto& row = got->rows.at(0);
+  ASSERT_EQ(row[0].kind, Cell::Kind::kReal);
+  // Fixed point makes the sum exact; the only rounding left is the final one to a double.
+  EXPECT_EQ(Num(row[0].real), Num(exact.Nearest(false)))
+      << "SUM(cd4) is not the correctly rounded exact sum";
+  EXPECT_EQ(Num(row[1].real), Num(exact.Nearest(true)))
+      << "AVG(cd4) is not the correctly rounded exact mean";
+  // And the R reference (printed to 10 significant digits).
+  EXPECT_NEAR(row[1].real, 86.45974515, 1e-9 * 86.45974515);
+}
+
+TEST_F(PipelineActg320Test, AgreesWithTheRReferenceByTx) {
+  auto got = RunAndDecrypt(S().sk, S().main.dataset,
+                           "SELECT tx, COUNT(cd4), AVG(cd4), STDDEV(cd4), STDDEV_POP(cd4) FROM " +
+                               Table() + " GROUP BY tx",
+                           {.min_cell = 0});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  // From actg320.reference.txt (R 4.2): n, mean, sd_sample, sd_pop.
+  const std::map<std::string, std::vector<double>> ref = {
+      {"0", {577, 84.30762565, 70.13752793, 70.07672382}},
+      {"1", {574, 88.62311265, 69.96496908, 69.90399742}}};
+  ASSERT_EQ(got->rows.size(), 2u);
+  for (const auto& r : got->rows) {
+    ASSERT_TRUE(ref.count(r[0].text)) << r[0].text;
+    const auto& want = ref.at(r[0].text);
+    EXPECT_EQ(r[1].integer, static_cast<int64_t>(want[0]));
+    for (size_t c = 2; c < 5; ++c) {
+      EXPECT_NEAR(r[c].real, want[c - 1], 1e-9 * want[c - 1])
+          << "tx " << r[0].text << " column " << c;
+    }
+  }
+}
+
+// ============================================================================================
+// Edge cases on hand-written schemas: record bounds, slot widths at their extremes, NULL groups.
+// ============================================================================================
+
+class PipelineEdgeTest : public PipelineSuite<PipelineEdgeTest> {
+ public:
+  static Status Prepare(SuiteState* s) { return GenerateSuiteKey(s); }
+
+  // id, grp (A/B/C, may be missing), site (public), x (0..2000, bins), t (-40..45.5, 1 place),
+  // big (±4e15), fine (0..1, 9 places), flag (0/1, groupable), req (0..100, drop_row);
+  // derived low = x < 200; crosses by grp over everything and by flag over x, big.
+  static Schema EdgeSchema(uint64_t max_records) {
+    Schema s;
+    s.name = "edge";
+    s.max_records = max_records;
+    auto numeric = [](std::string name, double min, double max, int decimals) {
+      Column c;
+      c.name = std::move(name);
+      c.kind = ColumnKind::kNumeric;
+      c.min = min;
+      c.max = max;
+      c.decimals = decimals;
+      return c;
+    };
+    Column id;
+    id.name = "id";
+    id.kind = ColumnKind::kIdentifier;
+    Column grp;
+    grp.name = "grp";
+    grp.kind = ColumnKind::kCategorical;
+    grp.levels = {"A", "B", "C"};
+    Column site;
+    site.name = "site";
+    site.kind = ColumnKind::kCategorical;
+    site.levels = {"north", "south", "we\"st, 2"};  // a quote and a comma survive CSV and JSON
+    site.is_public = true;
+    Column x = numeric("x", 0, 2000, 0);
+    x.bins = {0, 200, 350, 500, INFINITY};
+    Column flag = numeric("flag", 0, 1, 0);
+    flag.levels = {"0", "1"};
+    Column req = numeric("req", 0, 100, 0);
+    req.on_invalid = OnInvalid::kDropRow;
+    Column t = numeric("t", -40, 45.5, 1);
+    t.bins = {-INFINITY, -10, 0, 10.5};  // values below and above the edges fall in no bin
+    s.columns = {id,   grp, site, x, t, numeric("big", -4e15, 4e15, 0), numeric("fine", 0, 1, 9),
+                 flag, req};
+    s.derived = {{"low", "x", "<", 200}};
+    s.crosses = {{"grp", {"x", "t", "big", "fine", "flag", "req", "low"}}, {"flag", {"x", "big"}}};
+    return s;
+  }
+  static std::vector<std::string> Variables() {
+    return {"x", "t", "big", "fine", "flag", "req", "low"};
+  }
+
+  // Every query shape over the edge dataset, each against the oracle.
+  void CheckAllShapes(const Built& b) {
+    ExpectMatchesOracle(
+        S().sk, b,
+        {Concat({{Agg::kCountStar, ""}, {Agg::kCount, "grp"}}, AllAggregates(Variables())),
+         {},
+         {}});
+    ExpectMatchesOracle(
+        S().sk, b,
+        {Concat({{Agg::kPlain, "grp"}, {Agg::kCountStar, ""}}, AllAggregates(Variables())),
+         {},
+         {"grp"}});
+    ExpectMatchesOracle(
+        S().sk, b,
+        {Concat({{Agg::kPlain, "flag"}, {Agg::kCountStar, ""}}, AllAggregates({"x", "big"})),
+         {},
+         {"flag"}});
+    ExpectMatchesOracle(
+        S().sk, b,
+        {Concat({{Agg::kPlain, "site"}, {Agg::kCountStar, ""}, {Agg::kHistogram, "x"}},
+                AllAggregates({"big", "t"})),
+         {},
+         {"site"}});
+    ExpectMatchesOracle(
+        S().sk, b,
+        {Concat({{Agg::kPlain, "grp"}, {Agg::kCountStar, ""}}, AllAggregates({"big"})),
+         {{"site", "=", "south"}},
+         {"grp"}});
+    ExpectMatchesOracle(
+        S().sk, b,
+        {Concat({{Agg::kCountStar, ""}, {Agg::kHistogram, "t"}}, AllAggregates({"t", "fine"})),
+         {{"site", "<>", "north"}},
+         {}});
+  }
+
+  Status Build(const std::string& name, uint64_t max_records, const std::string& csv, Built* out) {
+    const std::string raw = *S().dir / (name + ".csv");
+    CS_RETURN_IF_ERROR(WriteText(raw, csv));
+    return BuildDataset(EdgeSchema(max_records), S().sk, raw, S().dir->path(), name, 4, out);
+  }
+};
+
+constexpr const char* kEdgeHeader = "id,grp,site,x,t,big,fine,flag,req\n";
+
+TEST_F(PipelineEdgeTest, MoreRecordsThanMaxRecordsAreRefusedLeavingNothing) {
+  Schema schema = EdgeSchema(5);
+  std::string csv = kEdgeHeader;
+  for (int i = 1; i <= 6; ++i) csv += std::to_string(i) + ",A,north,10,1.5,7,0.5,1,3\n";
+  const std::string in = *S().dir / "six.csv";
+  ASSERT_TRUE(WriteText(in, csv).ok());
+  const std::string out = *S().dir / "six-dataset";
+  auto stats = EncryptCsv(schema, nullptr, &S().sk, in, out, EncryptOptions{});
+  EXPECT_TRUE(FailsWith(stats.status(), Status::Code::kInvalidArgument, "max_records"));
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(TempSiblings(out).empty()) << TempSiblings(out).front();
+  // Exactly max_records records are fine.
+  schema.max_records = 6;
+  auto ok = EncryptCsv(schema, nullptr, &S().sk, in, out, EncryptOptions{});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->records, 6u);
+}
+
+TEST_F(PipelineEdgeTest, SlotWidthsHoldWhenEveryValueIsAtItsMaximum) {
+  std::string csv = kEdgeHeader;
+  const int rows = 7;
+  for (int i = 1; i <= rows; ++i)
+    csv += std::to_string(i) + ",C,south,2000,45.5,4000000000000000,1,1,100\n";
+  Built b;
+  ASSERT_TRUE(Build("all-max", rows, csv, &b).ok());
+  ASSERT_EQ(b.dataset.manifest.record_count, static_cast<uint64_t>(rows));
+  CheckAllShapes(b);
+  // Spot checks: the sums are exactly rows · max.
+  auto got =
+      RunAndDecrypt(S().sk, b.dataset, "SELECT SUM(big), SUM(x), SUM(t), VARIANCE(big) FROM edge",
+                    {.min_cell = 0});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->rows[0][0].integer, int64_t{4000000000000000} * rows);
+  EXPECT_EQ(got->rows[0][1].integer, 2000 * rows);
+  EXPECT_EQ(got->rows[0][2].real, 45.5 * rows);
+  EXPECT_EQ(got->rows[0][3].real, 0.0);
+}
+
+TEST_F(PipelineEdgeTest, SlotWidthsHoldWhenEveryValueIsAtItsMinimum) {
+  std::string csv = kEdgeHeader;
+  const int rows = 6;
+  for (int i = 1; i <= rows; ++i)
+    csv += std::to_string(i) + ",A,north,0,-40,-4000000000000000,0,0,0\n";
+  Built b;
+  ASSERT_TRUE(Build("all-min", rows, csv, &b).ok());
+  CheckAllShapes(b);
+  auto got = RunAndDecrypt(S().sk, b.dataset, "SELECT SUM(big), SUM(t), AVG(t) FROM edge",
+                           {.min_cell = 0});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->rows[0][0].integer, int64_t{-4000000000000000} * rows);
+  EXPECT_EQ(got->rows[0][1].real, -40.0 * rows);
+  EXPECT_EQ(got->rows[0][2].real, -40.0);
+}
+
+TEST_F(PipelineEdgeTest, MixedExtremesMissingValuesAndNullGroups) {
+  // Alternating extremes (maximal variance), missing values, a missing group, a missing site.
+  const std::string csv = std::string(kEdgeHeader) +
+                          "1,A,north,2000,45.5,4000000000000000,1,1,100\n"
+                          "2,A,south,0,-40,-4000000000000000,0,0,0\n"
+                          "3,,north,199,,-4000000000000000,0.123456789,,7\n"
+                          "4,B,,200,-0.1,1,,1,50\n"
+                          "5,,south,,12.3,,0.000000001,0,99\n"
+                          "6,C,north,350,45.5,4000000000000000,1,1,100\n"
+                          "7,B,\"we\"\"st, 2\",499,-40,0,0.5,0,1\n"
+                          "8,A,north,500,0,-1,0.999999999,,2\n";
+  Built b;
+  ASSERT_TRUE(Build("mixed", 8, csv, &b).ok());
+  ASSERT_EQ(b.dataset.manifest.record_count, 8u);
+  CheckAllShapes(b);
+  // The NULL group of grp (records 3 and 5) is present.
+  auto got = RunAndDecrypt(S().sk, b.dataset, "SELECT grp, COUNT(*) FROM edge GROUP BY grp",
+                           {.min_cell = 0});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  bool null_group = false;
+  for (const auto& r : got->rows) {
+    if (r[0].kind == Cell::Kind::kNull) {
+      null_group = true;
+      EXPECT_EQ(r[1].integer, 2);
+    }
+  }
+  EXPECT_TRUE(null_group);
+  // The public value with a quote and a comma comes back as written.
+  auto by_site = RunAndDecrypt(S().sk, b.dataset, "SELECT site, COUNT(*) FROM edge GROUP BY site",
+                               {.min_cell = 0});
+  ASSERT_TRUE(by_site.ok()) << by_site.status().ToString();
+  bool west = false;
+  for (const auto& r : by_site->rows)
+    west = west || (r[0].kind == Cell::Kind::kText && r[0].text == "we\"st, 2");
+  EXPECT_TRUE(west);
+}
+
+// Fixed point makes sums of decimals exact; the released double should then be the one nearest
+// to the exact value: SUM of a single 0.1 is 0.1, not 0.09999999999999999.
+TEST_F(PipelineEdgeTest, DecimalResultsAreTheNearestDouble) {
+  Built b;
+  ASSERT_TRUE(
+      Build("tenth", 1, std::string(kEdgeHeader) + "1,A,north,10,0.1,7,0.2,1,3\n", &b).ok());
+  auto got = RunAndDecrypt(
+      S().sk, b.dataset, "SELECT SUM(t), AVG(t), SUM(fine), AVG(fine) FROM edge", {.min_cell = 0});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const auto& row = got->rows.at(0);
+  EXPECT_EQ(Num(row[0].real), Num(0.1)) << "SUM(t) over the single value 0.1";
+  EXPECT_EQ(Num(row[1].real), Num(0.1)) << "AVG(t) over the single value 0.1";
+  EXPECT_EQ(Num(row[2].real), Num(0.2)) << "SUM(fine) over the single value 0.2";
+  EXPECT_EQ(Num(row[3].real), Num(0.2)) << "AVG(fine) over the single value 0.2";
+}
+
+TEST_F(PipelineEdgeTest, PublicKeyOnlyEncryptionGivesTheSameResults) {
+  const std::string csv = std::string(kEdgeHeader) +
+                          "1,A,north,2000,45.5,4000000000000000,1,1,100\n"
+                          "2,,south,0,-40,-4000000000000000,0,,0\n"
+                          "3,B,north,350,,12,0.25,0,50\n";
+  const std::string raw = *S().dir / "pkonly.csv";
+  ASSERT_TRUE(WriteText(raw, csv).ok());
+  Built b;
+  b.clean_csv = *S().dir / "pkonly.clean.csv";
+  const Schema schema = EdgeSchema(3);
+  ASSERT_TRUE(CleanCsv(schema, raw, b.clean_csv, &b.report).ok());
+  const crypto::PublicKey& pk = S().sk.public_key();
+  auto stats = EncryptCsv(schema, &pk, nullptr, b.clean_csv, *S().dir / "pkonly", [] {
+    EncryptOptions o;
+    o.threads = 1;
+    return o;
+  }());
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  auto dataset = OpenDataset(*S().dir / "pkonly");
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  b.dataset = std::move(dataset).value();
+  b.oracle = std::make_unique<SqliteOracle>();
+  ASSERT_TRUE(LoadOracle(schema, b.clean_csv, b.oracle.get()).ok());
+  CheckAllShapes(b);
+}
+
+// encrypt validates what it ships: a public value outside the schema (an unclean CSV given to
+// encrypt directly) must be refused, not written into a segment. A tab or a line break would
+// split the record line and make every later query on the dataset fail.
+TEST_F(PipelineEdgeTest, EncryptRefusesPublicValuesTheSchemaDoesNotAllow) {
+  const Schema schema = EdgeSchema(10);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"unknown-level", "Atlantis"}, {"tab", "\"nor\tth\""}, {"newline", "\"nor\nth\""}};
+  for (const auto& [name, site] : cases) {
+    SCOPED_TRACE(name);
+    const std::string in = *S().dir / ("public-" + name + ".csv");
+    ASSERT_TRUE(WriteText(in, std::string(kEdgeHeader) + "1,A,north,10,1.5,7,0.5,1,3\n2,A," + site +
+                                  ",10,1.5,7,0.5,1,3\n")
+                    .ok());
+    const std::string out = *S().dir / ("public-" + name);
+    auto stats = EncryptCsv(schema, nullptr, &S().sk, in, out, EncryptOptions{});
+    EXPECT_FALSE(stats.ok()) << "encrypt accepted site '" << site << "'";
+    if (!stats.ok()) {
+      EXPECT_NE(stats.status().ToString().find("site"), std::string::npos)
+          << stats.status().ToString();
+      EXPECT_FALSE(fs::exists(out));
+      continue;
+    }
+    // What went wrong if it was accepted: the dataset cannot be queried.
+    auto d = OpenDataset(out);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    auto q = RunQuery(*d, "SELECT site, COUNT(*) FROM edge GROUP BY site");
+    ADD_FAILURE() << "and a query on it gives: "
+                  << (q.ok() ? std::string("a result") : q.status().ToString());
+  }
+}
+
+TEST_F(PipelineEdgeTest, AnEmptyDatasetAnswersWithCountZero) {
+  Built b;
+  ASSERT_TRUE(Build("empty", 10, kEdgeHeader, &b).ok());
+  EXPECT_EQ(b.dataset.manifest.record_count, 0u);
+  ExpectMatchesOracle(
+      S().sk, b,
+      {{{Agg::kCountStar, ""}, {Agg::kAvg, "x"}, {Agg::kSum, "big"}, {Agg::kHistogram, "x"}},
+       {},
+       {}});
+}
+
+}  // namespace
+}  // namespace cipherstat

@@ -1,0 +1,429 @@
+#include "store/dataset.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "crypto/paillier.h"
+#include "encoding/layout.h"
+#include "encoding/schema.h"
+#include "test_util.h"
+
+namespace cipherstat {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+
+std::string ReadText(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream s(text);
+  for (std::string line; std::getline(s, line);) lines.push_back(line);
+  return lines;
+}
+
+// Entries of `dir` whose names start with `prefix` (e.g. leftover "out.tmp-XXXXXX").
+std::vector<std::string> EntriesStartingWith(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0)
+      out.push_back(e.path().filename().string());
+  }
+  return out;
+}
+
+Schema SmallSchema() {
+  Schema s;
+  s.name = "small";
+  s.max_records = 100;
+  Column site;
+  site.name = "site";
+  site.kind = ColumnKind::kCategorical;
+  site.levels = {"north", "south"};
+  site.is_public = true;
+  Column x;
+  x.name = "x";
+  x.kind = ColumnKind::kNumeric;
+  x.min = 0;
+  x.max = 1000;
+  s.columns = {site, x};
+  return s;
+}
+
+class DatasetTest : public ::testing::Test {
+ protected:
+  // Two keys, generated once and shared by the Dataset* suites.
+  static void SetUpTestSuite() {
+    if (sk_ != nullptr) return;
+    auto sk = crypto::GenerateKey(2048);
+    ASSERT_TRUE(sk.ok()) << sk.status().ToString();
+    auto other = crypto::GenerateKey(2048);
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    sk_ = std::make_unique<crypto::SecretKey>(std::move(sk).value());
+    other_ = std::make_unique<crypto::SecretKey>(std::move(other).value());
+  }
+  void SetUp() override {
+    ASSERT_NE(sk_, nullptr);
+    auto layout = Layout::Build(schema_, static_cast<int>(pk().plaintext_bits()));
+    ASSERT_TRUE(layout.ok()) << layout.status().ToString();
+    layout_ = std::move(layout).value();
+  }
+  static const crypto::PublicKey& pk() { return sk_->public_key(); }
+
+  // Writes `n` records (record i: site north/south, plaintexts i+1, 1000+i, ...) with
+  // `per_segment` records per segment; returns the plaintexts written.
+  std::vector<std::vector<crypto::BigInt>> WriteDataset(const std::string& path, int n,
+                                                        uint64_t per_segment) {
+    std::vector<std::vector<crypto::BigInt>> written;
+    DatasetWriter writer;
+    Status s = writer.Open(path, pk(), schema_, layout_, per_segment);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    for (int i = 0; i < n; ++i) {
+      std::vector<crypto::BigInt> plain;
+      std::vector<crypto::Ciphertext> cts;
+      for (int c = 0; c < layout_.num_ciphertexts(); ++c) {
+        plain.emplace_back(static_cast<unsigned long>(1000 * c + i + 1));
+        cts.push_back(crypto::Encrypt(pk(), plain.back()));
+      }
+      s = writer.AppendLine(FormatRecordLine(pk(), {i % 2 ? "south" : "north"}, cts));
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      written.push_back(std::move(plain));
+    }
+    EXPECT_EQ(writer.records(), static_cast<uint64_t>(n));
+    s = writer.Commit();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return written;
+  }
+
+  static inline std::unique_ptr<crypto::SecretKey> sk_, other_;
+  Schema schema_ = SmallSchema();
+  Layout layout_;
+  ScratchDir dir_;
+};
+
+TEST_F(DatasetTest, WriterAndReaderRoundTrip) {
+  const std::string path = dir_ / "data";
+  const auto written = WriteDataset(path, 5, 2);
+  EXPECT_TRUE(EntriesStartingWith(dir_.path(), "data.tmp").empty());
+
+  auto dataset = OpenDataset(path);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  const Manifest& m = dataset->manifest;
+  EXPECT_EQ(m.name, "small");
+  EXPECT_EQ(m.record_count, 5u);
+  EXPECT_EQ(m.key_fingerprint, pk().Fingerprint());
+  EXPECT_EQ(SchemaToJson(m.schema), SchemaToJson(schema_));
+  EXPECT_TRUE(layout_.CheckMatches(m.layout_json).ok());
+  EXPECT_EQ(dataset->public_key.Fingerprint(), pk().Fingerprint());
+  EXPECT_EQ(dataset->manifest_sha256, Sha256Hex(ReadText(path + "/manifest.json")));
+  ASSERT_EQ(m.segments.size(), 3u);  // 2 + 2 + 1
+
+  size_t record = 0;
+  const uint64_t expected_records[] = {2, 2, 1};
+  for (size_t si = 0; si < m.segments.size(); ++si) {
+    const SegmentInfo& seg = m.segments[si];
+    const std::string bytes = ReadText(dataset->SegmentPath(seg));
+    EXPECT_EQ(seg.records, expected_records[si]);
+    EXPECT_EQ(seg.bytes, bytes.size());
+    EXPECT_EQ(seg.sha256, Sha256Hex(bytes));
+    for (const std::string& line : Lines(bytes)) {
+      RecordLine fields;
+      Status s = SplitRecordLine(line, 1, static_cast<size_t>(layout_.num_ciphertexts()), &fields);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_LT(record, written.size());
+      EXPECT_EQ(fields.public_values[0], record % 2 ? "south" : "north");
+      for (size_t c = 0; c < fields.ciphertext_fields.size(); ++c) {
+        auto ct = DecodeCiphertextField(dataset->public_key, fields.ciphertext_fields[c]);
+        ASSERT_TRUE(ct.ok()) << ct.status().ToString();
+        auto m_ = crypto::Decrypt(*sk_, *ct);
+        ASSERT_TRUE(m_.ok());
+        EXPECT_TRUE(*m_ == written[record][c]) << "record " << record << " ciphertext " << c;
+      }
+      ++record;
+    }
+  }
+  EXPECT_EQ(record, 5u);
+}
+
+TEST_F(DatasetTest, Sha256KnownAnswerAndIncremental) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  Sha256 h;
+  h.Update("a");
+  h.Update("");
+  h.Update("bc");
+  EXPECT_EQ(h.FinishHex(), Sha256Hex("abc"));
+}
+
+TEST_F(DatasetTest, UncommittedWriterLeavesNothing) {
+  const std::string path = dir_ / "abandoned";
+  {
+    DatasetWriter writer;
+    ASSERT_TRUE(writer.Open(path, pk(), schema_, layout_, 2).ok());
+    std::vector<crypto::Ciphertext> cts(static_cast<size_t>(layout_.num_ciphertexts()),
+                                        crypto::Encrypt(pk(), crypto::BigInt(7)));
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(writer.AppendLine(FormatRecordLine(pk(), {"north"}, cts)).ok());
+    EXPECT_FALSE(fs::exists(path)) << "visible before Commit";
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(EntriesStartingWith(dir_.path(), "abandoned").empty());
+  {
+    DatasetWriter writer;  // opened, nothing appended
+    ASSERT_TRUE(writer.Open(path, pk(), schema_, layout_, 2).ok());
+  }
+  EXPECT_TRUE(EntriesStartingWith(dir_.path(), "abandoned").empty());
+}
+
+TEST_F(DatasetTest, OpenOnAnExistingPathFailsAlreadyExists) {
+  const std::string path = dir_ / "taken";
+  fs::create_directory(path);
+  WriteText(path + "/keep.txt", "mine");
+  DatasetWriter writer;
+  Status s = writer.Open(path, pk(), schema_, layout_, 2);
+  EXPECT_EQ(s.code(), Status::Code::kAlreadyExists) << s.ToString();
+  EXPECT_NE(s.message().find(path), std::string::npos) << s.ToString();
+  EXPECT_EQ(ReadText(path + "/keep.txt"), "mine");
+  EXPECT_EQ(std::distance(fs::directory_iterator(path), fs::directory_iterator()), 1);
+  EXPECT_TRUE(EntriesStartingWith(dir_.path(), "taken.tmp").empty());
+  // A plain file in the way counts too.
+  WriteText(dir_ / "file", "x");
+  DatasetWriter writer2;
+  EXPECT_EQ(writer2.Open(dir_ / "file", pk(), schema_, layout_, 2).code(),
+            Status::Code::kAlreadyExists);
+}
+
+TEST_F(DatasetTest, ACommittedDatasetCannotBeOverwritten) {
+  const std::string path = dir_ / "data";
+  WriteDataset(path, 2, 10);
+  const std::string manifest = ReadText(path + "/manifest.json");
+  DatasetWriter writer;
+  EXPECT_EQ(writer.Open(path, pk(), schema_, layout_, 2).code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(ReadText(path + "/manifest.json"), manifest);
+}
+
+TEST_F(DatasetTest, AnEmptyDatasetRoundTrips) {
+  const std::string path = dir_ / "empty";
+  WriteDataset(path, 0, 10);
+  auto dataset = OpenDataset(path);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  EXPECT_EQ(dataset->manifest.record_count, 0u);
+  EXPECT_TRUE(dataset->manifest.segments.empty());
+}
+
+// --- Manifest parsing ------------------------------------------------------------------------
+
+class DatasetManifestTest : public DatasetTest {
+ protected:
+  void SetUp() override {
+    DatasetTest::SetUp();
+    WriteDataset(dir_ / "data", 3, 2);
+    text_ = ReadText(dir_ / "data/manifest.json");
+    json_ = nlohmann::json::parse(text_);
+  }
+  Status Parse(const nlohmann::json& j) { return ManifestFromJson(j.dump()).status(); }
+  std::string text_;
+  nlohmann::json json_;
+};
+
+TEST_F(DatasetManifestTest, ValidManifestRoundTrips) {
+  auto m = ManifestFromJson(text_);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->record_count, 3u);
+  ASSERT_EQ(m->segments.size(), 2u);
+  EXPECT_EQ(m->segments[0].name, "part-00000");
+  EXPECT_EQ(ManifestToJson(*m), text_);
+}
+
+TEST_F(DatasetManifestTest, RejectsBadJson) {
+  for (const char* bad : {"", "{", "{not json", "[]", "42", "\"manifest\"", "null"}) {
+    auto m = ManifestFromJson(bad);
+    EXPECT_EQ(m.status().code(), Status::Code::kCorruption)
+        << "'" << bad << "': " << m.status().ToString();
+  }
+  EXPECT_EQ(ManifestFromJson(text_.substr(0, text_.size() / 2)).status().code(),
+            Status::Code::kCorruption);
+}
+
+TEST_F(DatasetManifestTest, RejectsAnotherFormat) {
+  auto j = json_;
+  j["format"] = "cipherstat-result";
+  Status s = Parse(j);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+  j.erase("format");
+  EXPECT_FALSE(Parse(j).ok());
+}
+
+TEST_F(DatasetManifestTest, RejectsVersion2) {
+  auto j = json_;
+  j["version"] = 2;
+  Status s = Parse(j);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find("version 2"), std::string::npos) << s.ToString();
+  j["version"] = "1";
+  EXPECT_FALSE(Parse(j).ok()) << "a version that is a string";
+}
+
+TEST_F(DatasetManifestTest, RejectsSegmentNamesThatLeaveTheSegmentsFolder) {
+  for (const char* name :
+       {"../manifest.json", "sub/part-00000", "/etc/passwd", "", ".", "..", ".hidden"}) {
+    auto j = json_;
+    j["segments"][0]["name"] = name;
+    Status s = Parse(j);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << "'" << name << "': " << s.ToString();
+  }
+}
+
+TEST_F(DatasetManifestTest, RejectsARecordCountThatDisagreesWithTheSegments) {
+  auto j = json_;
+  j["record_count"] = 4;
+  Status s = Parse(j);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+  EXPECT_NE(s.message().find("record_count"), std::string::npos) << s.ToString();
+  j = json_;
+  j["segments"][1]["records"] = 2;
+  EXPECT_EQ(Parse(j).code(), Status::Code::kCorruption);
+  j = json_;
+  j["segments"].erase(1);
+  EXPECT_EQ(Parse(j).code(), Status::Code::kCorruption) << "a segment left out";
+}
+
+TEST_F(DatasetManifestTest, RejectsMissingOrMistypedFields) {
+  for (const char* field :
+       {"name", "key_fingerprint", "record_count", "schema", "layout", "segments"}) {
+    auto j = json_;
+    j.erase(field);
+    EXPECT_FALSE(Parse(j).ok()) << "without " << field;
+  }
+  auto j = json_;
+  j["record_count"] = "three";
+  EXPECT_EQ(Parse(j).code(), Status::Code::kCorruption);
+  j = json_;
+  j["segments"] = "part-00000";
+  EXPECT_FALSE(Parse(j).ok());
+  j = json_;
+  j["schema"]["max_records"] = 0;  // the embedded schema is validated too
+  EXPECT_FALSE(Parse(j).ok());
+}
+
+// --- Record lines ------------------------------------------------------------------------------
+
+TEST_F(DatasetTest, SplitRecordLineChecksTheFieldCount) {
+  RecordLine out;
+  ASSERT_TRUE(SplitRecordLine("north\tAAA\tBBB", 1, 2, &out).ok());
+  ASSERT_EQ(out.public_values.size(), 1u);
+  EXPECT_EQ(out.public_values[0], "north");
+  ASSERT_EQ(out.ciphertext_fields.size(), 2u);
+  EXPECT_EQ(out.ciphertext_fields[1], "BBB");
+  ASSERT_TRUE(SplitRecordLine("\tAAA\tBBB", 1, 2, &out).ok()) << "an empty (NULL) public value";
+  EXPECT_EQ(out.public_values[0], "");
+  ASSERT_TRUE(SplitRecordLine("AAA", 0, 1, &out).ok());
+  EXPECT_TRUE(out.public_values.empty());
+
+  for (const char* bad : {"north\tAAA", "north\tAAA\tBBB\tCCC", "", "north", "north\tAAA\tBBB\t"}) {
+    Status s = SplitRecordLine(bad, 1, 2, &out);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << "'" << bad << "'";
+    EXPECT_NE(s.message().find("expected 1 public values and 2 ciphertexts"), std::string::npos)
+        << s.ToString();
+  }
+  EXPECT_FALSE(SplitRecordLine("AAA\tBBB", 0, 1, &out).ok());
+}
+
+std::string Base64(const std::string& raw,
+                   int variant = sodium_base64_VARIANT_ORIGINAL_NO_PADDING) {
+  std::string out(sodium_base64_encoded_len(raw.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), variant);
+  out.resize(out.size() - 1);
+  return out;
+}
+
+TEST_F(DatasetTest, DecodeCiphertextFieldRejectsBadBase64AndWrongLengths) {
+  const crypto::Ciphertext c = crypto::Encrypt(pk(), crypto::BigInt(42));
+  const std::string raw = crypto::CiphertextToFixedBytes(pk(), c);
+  ASSERT_EQ(raw.size(), pk().ciphertext_bytes());
+  auto ok = DecodeCiphertextField(pk(), Base64(raw));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->value == c.value);
+
+  auto expect_bad = [&](const std::string& field, const char* what) {
+    auto r = DecodeCiphertextField(pk(), field);
+    EXPECT_FALSE(r.ok()) << what;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().code(), Status::Code::kOk) << what;
+    }
+  };
+  std::string bad = Base64(raw);
+  bad[10] = '!';
+  expect_bad(bad, "a character outside base64");
+  expect_bad("", "empty");
+  expect_bad(Base64(raw, sodium_base64_VARIANT_ORIGINAL), "padded base64");
+  expect_bad(Base64(raw.substr(1)), "one byte short");
+  expect_bad(Base64(raw + std::string(1, '\0')), "one byte long");
+  expect_bad(Base64(raw + std::string(7, '\x01')), "several bytes long");
+  expect_bad(Base64(std::string(raw.size(), '\xff')), "a value above n squared");
+  expect_bad(Base64(std::string(raw.size(), '\0')), "zero");
+  expect_bad(Base64(raw) + " ", "trailing space");
+  // n itself shares a factor with n.
+  expect_bad(Base64(pk().n().ToBytes(raw.size())), "a multiple of n");
+}
+
+// --- Opening -----------------------------------------------------------------------------------
+
+TEST_F(DatasetTest, OpenDatasetRejectsAPublicKeyOfAnotherKeyNamingTheFingerprint) {
+  const std::string path = dir_ / "data";
+  WriteDataset(path, 2, 10);
+  WriteText(path + "/public.key", crypto::PublicKeyToJson(other_->public_key()));
+  auto dataset = OpenDataset(path);
+  ASSERT_FALSE(dataset.ok());
+  EXPECT_NE(dataset.status().ToString().find("fingerprint"), std::string::npos)
+      << dataset.status().ToString();
+}
+
+TEST_F(DatasetTest, OpenDatasetRejectsIncompleteOrAlteredDatasets) {
+  const std::string path = dir_ / "data";
+  WriteDataset(path, 2, 10);
+  const std::string manifest = ReadText(path + "/manifest.json");
+  {  // No manifest: a half-written dataset.
+    fs::rename(path + "/manifest.json", path + "/manifest.json.away");
+    auto d = OpenDataset(path);
+    EXPECT_FALSE(d.ok());
+    EXPECT_NE(d.status().ToString().find(path), std::string::npos) << d.status().ToString();
+    fs::rename(path + "/manifest.json.away", path + "/manifest.json");
+  }
+  {  // A layout that does not match the schema.
+    auto j = nlohmann::json::parse(manifest);
+    j["layout"]["slots"][0]["width"] = j["layout"]["slots"][0]["width"].get<int>() + 1;
+    WriteText(path + "/manifest.json", j.dump(1));
+    auto d = OpenDataset(path);
+    EXPECT_EQ(d.status().code(), Status::Code::kCorruption) << d.status().ToString();
+    WriteText(path + "/manifest.json", manifest);
+  }
+  {  // No public key.
+    fs::remove(path + "/public.key");
+    EXPECT_FALSE(OpenDataset(path).ok());
+  }
+  EXPECT_FALSE(OpenDataset(dir_ / "nowhere").ok());
+}
+
+}  // namespace
+}  // namespace cipherstat
