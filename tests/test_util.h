@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace cipherstat::testing {
 
@@ -32,5 +33,10 @@ struct CommandResult {
 CommandResult RunCommand(const std::string& command_line);
 
 bool SharedDataAvailable();
+
+// Whole-file text helpers for tests (no error handling: a missing file reads as "").
+std::string ReadText(const std::string& path);
+void WriteText(const std::string& path, const std::string& text);
+std::vector<std::string> Lines(const std::string& text);
 
 }  // namespace cipherstat::testing

@@ -212,11 +212,9 @@ bool MakeNumeric(const ColumnStats& s, size_t max_levels, Column* c) {
 
 Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& options) {
   CsvReader reader;
-  CS_RETURN_IF_ERROR(reader.Open(csv_path));
   std::vector<std::string> header, row;
   bool eof = false;
-  CS_RETURN_IF_ERROR(reader.Next(&header, &eof));
-  if (eof) return Status::InvalidArgument(csv_path + ": empty file, expected a header");
+  CS_RETURN_IF_ERROR(reader.OpenWithHeader(csv_path, &header));
 
   Schema schema;
   schema.name = TableName(csv_path);
@@ -333,11 +331,9 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
   CS_RETURN_IF_ERROR(ValidateSchema(schema));
 
   CsvReader reader;
-  CS_RETURN_IF_ERROR(reader.Open(raw_path));
   std::vector<std::string> header, row;
   bool eof = false;
-  CS_RETURN_IF_ERROR(reader.Next(&header, &eof));
-  if (eof) return Status::InvalidArgument(raw_path + ": empty file, expected a header");
+  CS_RETURN_IF_ERROR(reader.OpenWithHeader(raw_path, &header));
   const uint64_t header_line = reader.line();
 
   std::unordered_map<std::string, size_t> position;

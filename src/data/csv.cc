@@ -164,4 +164,12 @@ void AppendCsvRecord(const std::vector<std::string>& fields, std::string* out) {
   out->push_back('\n');
 }
 
+Status CsvReader::OpenWithHeader(const std::string& path, std::vector<std::string>* header) {
+  CS_RETURN_IF_ERROR(Open(path));
+  bool eof = false;
+  CS_RETURN_IF_ERROR(Next(header, &eof));
+  if (eof) return Status::InvalidArgument(path + ": empty file, expected a header");
+  return Status::OK();
+}
+
 }  // namespace cipherstat

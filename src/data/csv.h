@@ -24,6 +24,8 @@ class CsvReader {
 
   Status Open(const std::string& path, Limits limits);
   Status Open(const std::string& path) { return Open(path, Limits()); }
+  // Opens and reads the header record; an empty file is InvalidArgument naming the path.
+  Status OpenWithHeader(const std::string& path, std::vector<std::string>* header);
   // Reads the next record into `fields`. Sets *eof at end of input (fields untouched).
   // Errors (unterminated quote, limits) name the file and the line.
   Status Next(std::vector<std::string>* fields, bool* eof);

@@ -332,11 +332,9 @@ Result<ResultTable> EvaluatePlaintext(const Schema& schema, const Layout& layout
                                       const ReleaseOptions& options) {
   CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, schema, layout));
   CsvReader reader;
-  CS_RETURN_IF_ERROR(reader.Open(clean_csv));
   std::vector<std::string> header, row;
   bool eof = false;
-  CS_RETURN_IF_ERROR(reader.Next(&header, &eof));
-  if (eof) return Status::InvalidArgument(clean_csv + ": empty file");
+  CS_RETURN_IF_ERROR(reader.OpenWithHeader(clean_csv, &header));
   CS_ASSIGN_OR_RETURN(RecordEncoder encoder, RecordEncoder::Create(schema, layout, header));
   std::map<std::vector<std::string>, GroupSums> groups;
   std::vector<BigInt> plaintexts;

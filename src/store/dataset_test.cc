@@ -22,24 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ScratchDir;
 
-std::string ReadText(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream s(text);
-  for (std::string line; std::getline(s, line);) lines.push_back(line);
-  return lines;
-}
+using testing::Lines;
+using testing::ReadText;
+using testing::WriteText;
 
 // Entries of `dir` whose names start with `prefix` (e.g. leftover "out.tmp-XXXXXX").
 std::vector<std::string> EntriesStartingWith(const std::string& dir, const std::string& prefix) {

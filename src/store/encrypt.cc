@@ -49,11 +49,9 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   const crypto::PublicKey& key = sk ? sk->public_key() : *pk;
   CS_ASSIGN_OR_RETURN(Layout layout, Layout::Build(schema, static_cast<int>(key.plaintext_bits())));
   CsvReader reader;
-  CS_RETURN_IF_ERROR(reader.Open(csv_path));
   std::vector<std::string> header, row;
   bool eof = false;
-  CS_RETURN_IF_ERROR(reader.Next(&header, &eof));
-  if (eof) return Status::InvalidArgument(csv_path + ": empty file, expected a header");
+  CS_RETURN_IF_ERROR(reader.OpenWithHeader(csv_path, &header));
   auto encoder = RecordEncoder::Create(schema, layout, header);
   if (!encoder.ok()) return encoder.status().WithContext(csv_path);
 
