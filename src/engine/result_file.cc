@@ -14,16 +14,8 @@ constexpr int kVersion = 1;
 std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedResult& r) {
   nlohmann::json groups = nlohmann::json::array();
   for (const EncryptedGroup& g : r.groups) {
-    std::string line = FormatRecordLine(pk, {}, g.sums);
     nlohmann::json sums = nlohmann::json::array();
-    size_t start = 0;
-    while (start <= line.size() && !line.empty()) {
-      size_t tab = line.find('\t', start);
-      sums.push_back(
-          line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
+    for (const crypto::Ciphertext& c : g.sums) sums.push_back(EncodeCiphertextField(pk, c));
     groups.push_back({{"key", g.key}, {"records", g.records}, {"sums", std::move(sums)}});
   }
   nlohmann::json j = {

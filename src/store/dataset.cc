@@ -186,6 +186,16 @@ Status DatasetWriter::Commit() {
 
 // --- Record lines --------------------------------------------------------------------------
 
+std::string EncodeCiphertextField(const crypto::PublicKey& pk, const crypto::Ciphertext& c) {
+  const std::string raw = crypto::CiphertextToFixedBytes(pk, c);
+  std::string b64(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_ORIGINAL_NO_PADDING),
+                  '\0');
+  sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+  b64.pop_back();  // the terminating NUL
+  return b64;
+}
+
 std::string FormatRecordLine(const crypto::PublicKey& pk,
                              const std::vector<std::string>& public_values,
                              const std::vector<crypto::Ciphertext>& ciphertexts) {
@@ -194,15 +204,9 @@ std::string FormatRecordLine(const crypto::PublicKey& pk,
     line += v;
     line += '\t';
   }
-  const size_t bytes = pk.ciphertext_bytes();
-  std::string b64(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_ORIGINAL_NO_PADDING),
-                  '\0');
   for (size_t i = 0; i < ciphertexts.size(); ++i) {
-    std::string raw = crypto::CiphertextToFixedBytes(pk, ciphertexts[i]);
-    sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                      raw.size(), sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-    line.append(b64.data(), b64.size() - 1);
-    if (i + 1 < ciphertexts.size()) line += '\t';
+    if (i > 0) line += '\t';
+    line += EncodeCiphertextField(pk, ciphertexts[i]);
   }
   return line;
 }

@@ -101,6 +101,7 @@ struct RecordLine {
 // Splits a line; errors name what is wrong ("expected 3 public values and 7 ciphertexts").
 Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciphertexts,
                        RecordLine* out);
+std::string EncodeCiphertextField(const crypto::PublicKey& pk, const crypto::Ciphertext& c);
 Result<crypto::Ciphertext> DecodeCiphertextField(const crypto::PublicKey& pk,
                                                  std::string_view base64);
 
