@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/demo.h"
+#include "cli/output.h"
 #include "cli/passphrase.h"
 #include "crypto/key_dir.h"
 #include "data/clean.h"
@@ -16,7 +17,6 @@
 #include "engine/mapreduce.h"
 #include "engine/result_file.h"
 #include "query/decode.h"
-#include "report/render.h"
 #include "store/dataset.h"
 #include "store/encrypt.h"
 #include "util/file.h"
@@ -58,21 +58,6 @@ class Progress {
   bool shown_ = false;
   int64_t last_ms_ = 0;
 };
-
-Status WriteOutput(const std::string& path, const std::string& text) {
-  if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    return Status::OK();
-  }
-  return WriteFileAtomic(path, text);
-}
-
-Status Render(const ResultTable& table, const std::string& format, const std::string& out) {
-  if (format == "json") return WriteOutput(out, RenderJson(table));
-  if (format == "csv") return WriteOutput(out, RenderCsv(table));
-  return WriteOutput(out, RenderText(table));
-}
 
 }  // namespace
 
@@ -271,7 +256,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
           GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
       CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
       CS_ASSIGN_OR_RETURN(ResultTable table, DecryptResult(sk, *result, *release));
-      return Render(table, *format, *out);
+      return WriteTable(table, *format, *out);
     });
   }
   // generate
