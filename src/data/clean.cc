@@ -277,9 +277,17 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
   }
   if (stats.empty()) return Status::InvalidArgument(csv_path + ": the header names no columns");
 
+  uint64_t rows = 0;
   while (true) {
     CS_RETURN_IF_ERROR(reader.Next(&row, &eof));
     if (eof) break;
+    // Uniqueness is remembered per row, so memory would follow the input; past max_records
+    // the data could not be cleaned or encrypted under this schema anyway.
+    if (++rows > options.max_records) {
+      return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
+                                     ": more than " + std::to_string(options.max_records) +
+                                     " rows; raise --max-records if the data set is this large");
+    }
     // Malformed rows say nothing about the columns' types; clean reports them.
     if (row.size() != header.size()) continue;
     for (ColumnStats& s : stats) {
