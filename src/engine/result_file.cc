@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/dataset.h"
+#include "store/json_checksum.h"
 
 namespace cipherstat {
 
@@ -33,7 +34,7 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
       {"counters", {{"records_read", r.records_read}, {"records_matched", r.records_matched}}},
       {"ciphertexts", r.ciphertexts},
       {"groups", std::move(groups)}};
-  return j.dump(1) + "\n";
+  return DumpWithChecksum(std::move(j));
 }
 
 Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
@@ -60,6 +61,7 @@ Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
     r.records_read = j.at("counters").at("records_read").get<uint64_t>();
     r.records_matched = j.at("counters").at("records_matched").get<uint64_t>();
     r.ciphertexts = j.at("ciphertexts").get<std::vector<int>>();
+    CS_RETURN_IF_ERROR(VerifyChecksum(j, "result"));
     if (pk == nullptr) return r;
     size_t index = 0;
     for (const auto& g : j.at("groups")) {
