@@ -27,8 +27,7 @@ using testing::ScratchDir;
 using testing::WriteText;
 
 constexpr const char* kPassphrase = "crash test passphrase";
-constexpr const char* kSql =
-    "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm";
+constexpr const char* kSql = "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm";
 constexpr int kRuns = 3;  // kills per command
 
 constexpr const char* kSchemaJson = R"({
