@@ -561,7 +561,9 @@ std::string CleanReport::ToJson() const {
     rules[rule] = std::move(entry);
   }
   j["hits"] = std::move(rules);
-  return j.dump(2) + "\n";
+  // Rule keys carry header names from the raw file, which may not be UTF-8 (a Latin-1
+  // export): show such bytes as U+FFFD rather than throw.
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 Result<int64_t> ParseFixedPoint(const std::string& text, int decimals) {

@@ -53,5 +53,22 @@ TEST(InferUtf8Test, OverlongFormsAndSurrogatesAreNotUtf8) {
   }
 }
 
+// Regression (found while checking the csv_fuzz finding through the CLI): an unknown header
+// column that is not UTF-8 went into the clean report's rule keys, and CleanReport::ToJson
+// threw, aborting `cipherstat clean --report`.
+TEST(InferUtf8Test, ACleanReportWithANonUtf8ColumnNameSerializes) {
+  testing::ScratchDir dir;
+  testing::WriteText(dir / "raw.csv", "n,caf\xe9\n1,x\n2,y\n");
+  Schema schema;
+  Column n;
+  n.name = "n";
+  n.max = 10;
+  schema.columns.push_back(n);
+  CleanReport report;
+  ASSERT_TRUE(CleanCsv(schema, dir / "raw.csv", dir / "clean.csv", &report).ok());
+  const std::string json = report.ToJson();
+  EXPECT_NE(json.find("unknown_column:caf\xef\xbf\xbd"), std::string::npos) << json;
+}
+
 }  // namespace
 }  // namespace cipherstat
