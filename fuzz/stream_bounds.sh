@@ -21,7 +21,7 @@ rows=$(for i in $(seq 0 63); do
 done)
 generate() {  # generate GIGABYTES
   echo "site,arm,age,cd4,viral_load"
-  yes "$rows" | head -c "$(($1 * 1024 * 1024 * 1024))"
+  { yes "$rows" || true; } | head -c "$(($1 * 1024 * 1024 * 1024))"
   echo
 }
 
