@@ -55,8 +55,12 @@ for t in "${targets[@]}"; do
   log=$build/$t.log
   "$build/fuzz/$t" "$work" "$seeds" -max_total_time="$seconds" -max_len="$max_len" \
     -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" -timeout=25 -print_final_stats=1 \
-    -artifact_prefix="$findings/" >"$log" 2>&1
+    -artifact_prefix="$findings/" >"$log" 2>&1 &
+  pid=$!
+  wait "$pid"
   rc=$?
+  # The targets' scratch files are named after their process (fuzz_common.h).
+  rm -rf /dev/shm/cipherstat-fuzz-"$pid"-* /tmp/cipherstat-fuzz-"$pid"-*
   found=$(find "$findings" -type f | wc -l)
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo ?)
