@@ -66,8 +66,7 @@ void RegisterReport(CLI::App& app, Registry* registry) {
   cmd->add_option("--queries", o->queries, "Query file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "HTML file to write")->required();
   cmd->add_option("--title", o->title, "Report heading (default: \"Report on DATASET\")");
-  cmd->add_option("--min-cell", o->release.min_cell,
-                  "Suppress cells from fewer records than this");
+  cmd->add_option("--min-cell", o->release.min_cell, "Suppress cells from fewer records than this");
   cmd->add_option("--passphrase-file", o->pass_file, "Passphrase file for the secret key");
   cmd->add_option("--threads", o->threads, "Map threads (default: all cores)");
   registry->emplace_back(cmd, [o]() { return RunReport(*o); });

@@ -199,8 +199,9 @@ std::string BarChart(const std::string& id, const std::string& title, const std:
   std::string body = "<g class=\"axis\">";
   for (double t = axis.lo; t <= axis.hi + axis.step / 2; t += axis.step) {
     body += Line(x(t), kTop, x(t), plot_bottom, std::fabs(t) < axis.step / 2 ? "zero" : "grid");
-    body += Text(x(t), plot_bottom + 16, proportion ? Percent(t) : Short(t),
-                 "text-anchor=\"middle\"");
+    body +=
+        Text(x(t), plot_bottom + 16, proportion ? Format("%.0f", 100 * t) + "\u2009%" : Short(t),
+             "text-anchor=\"middle\"");
   }
   body += "</g>";
   std::string desc;
@@ -247,7 +248,8 @@ std::string Histogram(const std::string& id, const std::string& title,
                       uint64_t min_cell) {
   constexpr int kWidth = 640, kLeft = 56, kRight = 12, kTop = 22, kPlot = 170, kBottom = 30;
   const int height = kTop + kPlot + kBottom;
-  const double slot = static_cast<double>(kWidth - kLeft - kRight) / static_cast<double>(bins.size());
+  const double slot =
+      static_cast<double>(kWidth - kLeft - kRight) / static_cast<double>(bins.size());
   double hi = 0, v;
   for (const Cell* c : counts) {
     if (NumericValue(*c, &v)) hi = std::max(hi, v);
@@ -317,7 +319,8 @@ std::string Charts(const std::string& section_id, const ResultTable& table, cons
   auto row_label = [&](size_t r) {
     if (key_columns.empty()) return std::string("all records");
     std::string label;
-    for (size_t c : key_columns) label += (label.empty() ? "" : " \u00b7 ") + CellText(table.rows[r][c]);
+    for (size_t c : key_columns)
+      label += (label.empty() ? "" : " \u00b7 ") + CellText(table.rows[r][c]);
     return label;
   };
 
@@ -330,8 +333,7 @@ std::string Charts(const std::string& section_id, const ResultTable& table, cons
       const bool proportion = IsIndicator(schema, item.column);
       if (!proportion && query.group_by.empty()) continue;  // one mean: the table says it
       size_t sd_index = 0;
-      const std::string sd_kind =
-          proportion ? "" : StddevFor(item.column, roles, &sd_index);
+      const std::string sd_kind = proportion ? "" : StddevFor(item.column, roles, &sd_index);
       std::vector<Bar> bars;
       for (size_t r = 0; r < table.rows.size(); ++r) {
         bars.push_back({row_label(r), &table.rows[r][c],
@@ -360,10 +362,9 @@ std::string Charts(const std::string& section_id, const ResultTable& table, cons
         for (size_t b = c; b < end; ++b) counts.push_back(&table.rows[r][b]);
         std::string title = "Histogram of " + item.column;
         if (!key_columns.empty()) title += ", " + row_label(r);
-        out += Figure(Histogram(id + "-" + std::to_string(r + 1), title, bins, counts,
-                                table.min_cell),
-                      title + ": records per bin; a bin [a, b) holds a \u2264 " + item.column +
-                          " < b.");
+        out += Figure(
+            Histogram(id + "-" + std::to_string(r + 1), title, bins, counts, table.min_cell),
+            title + ": records per bin; a bin [a, b) holds a \u2264 " + item.column + " < b.");
       }
     }
   }
@@ -451,8 +452,8 @@ std::string Facts(const ResultTable& t, const ReportContext& context) {
 std::string TableHtml(const std::string& id, const std::string& caption, const ResultTable& t,
                       const std::vector<ColumnRole>& roles) {
   std::string out = "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"" +
-                    HtmlEscape(caption) + "\"><table class=\"result\" id=\"" + id +
-                    "\"><caption>" + HtmlEscape(caption) + "</caption>\n<thead><tr>";
+                    HtmlEscape(caption) + "\"><table class=\"result\" id=\"" + id + "\"><caption>" +
+                    HtmlEscape(caption) + "</caption>\n<thead><tr>";
   for (const std::string& col : t.columns) out += "<th scope=\"col\">" + HtmlEscape(col) + "</th>";
   out += "</tr></thead>\n<tbody>\n";
   for (const auto& row : t.rows) {
@@ -496,8 +497,9 @@ std::string TableHtml(const std::string& id, const std::string& caption, const R
   }
   if (suppressed > 0) {
     out += "<p class=\"note\">" + std::to_string(suppressed) +
-           (suppressed == 1 ? " cell is" : " cells are") + " suppressed: computed from fewer than " +
-           std::to_string(t.min_cell) + " records.</p>\n";
+           (suppressed == 1 ? " cell is" : " cells are") +
+           " suppressed: computed from fewer than " + std::to_string(t.min_cell) +
+           " records.</p>\n";
   }
   if (t.rows.empty()) out += "<p class=\"note\">No records matched: the result has no rows.</p>\n";
   return out;
@@ -508,9 +510,9 @@ std::string SectionHtml(int index, const ReportSection& section, const ReportCon
   const std::string id = "q" + std::to_string(index);
   const ResultTable& t = section.table;
   const std::string title = section.title.empty() ? DescribeQuery(t.sql) : section.title;
-  std::string out = "<section id=\"" + id + "\" aria-labelledby=\"" + id + "-h\">\n<h2 id=\"" +
-                    id + "-h\">" + (numbered ? std::to_string(index) + ". " : "") +
-                    HtmlEscape(title) + "</h2>\n";
+  std::string out = "<section id=\"" + id + "\" aria-labelledby=\"" + id + "-h\">\n<h2 id=\"" + id +
+                    "-h\">" + (numbered ? std::to_string(index) + ". " : "") + HtmlEscape(title) +
+                    "</h2>\n";
   out += "<pre class=\"sql\"><code>" + HtmlEscape(t.sql) + "</code></pre>\n";
   auto query = ParseSql(t.sql);
   std::vector<ColumnRole> roles;
@@ -541,7 +543,8 @@ std::string Footer(const ResultTable& first, const Schema* schema) {
   }
   auto list = [](const std::vector<std::string>& names) {
     std::string s;
-    for (const std::string& n : names) s += (s.empty() ? "" : ", ") + ("<code>" + HtmlEscape(n) + "</code>");
+    for (const std::string& n : names)
+      s += (s.empty() ? "" : ", ") + ("<code>" + HtmlEscape(n) + "</code>");
     return s;
   };
   if (!public_cols.empty()) {
@@ -614,8 +617,7 @@ std::string DescribeQuery(const std::string& sql) {
   }
   if (!query->group_by.empty()) {
     out += " by ";
-    for (size_t i = 0; i < query->group_by.size(); ++i)
-      out += (i ? ", " : "") + query->group_by[i];
+    for (size_t i = 0; i < query->group_by.size(); ++i) out += (i ? ", " : "") + query->group_by[i];
   }
   for (size_t i = 0; i < query->where.size(); ++i) {
     const Condition& c = query->where[i];

@@ -80,10 +80,9 @@ ResultTable GroupedMeans() {
   t.min_cell = 11;
   t.columns = {"arm", "count(*)", "avg(cd4)", "stddev(cd4)", "avg(viral_suppressed)"};
   t.rows = {
-      {Cell::Text("0"), Cell::Integer(496), Cell::Real(350.501168770458),
-       Cell::Real(120.25), Cell::Real(0.6125)},
-      {Cell::Text("1"), Cell::Integer(498), Cell::Real(412.5), Cell::Real(98.0),
-       Cell::Real(0.75)},
+      {Cell::Text("0"), Cell::Integer(496), Cell::Real(350.501168770458), Cell::Real(120.25),
+       Cell::Real(0.6125)},
+      {Cell::Text("1"), Cell::Integer(498), Cell::Real(412.5), Cell::Real(98.0), Cell::Real(0.75)},
       {Cell::Text("2"), Cell::Suppressed(), Cell::Suppressed(), Cell::Suppressed(),
        Cell::Suppressed()},
       {Cell::Null(), Cell::Integer(0), Cell::Null(), Cell::Null(), Cell::Null()},
@@ -151,8 +150,8 @@ TEST(HtmlRender, IsSelfContained) {
   context.schema = &schema;
   const std::string html =
       RenderHtmlReport({{"means", GroupedMeans()}, {"", Histogram()}}, context);
-  for (const char* outside : {"http:", "https:", "//", "src=", "<script", "<link", "url(", "@import",
-                              "@font-face"}) {
+  for (const char* outside :
+       {"http:", "https:", "//", "src=", "<script", "<link", "url(", "@import", "@font-face"}) {
     EXPECT_EQ(Count(html, outside), 0u) << outside;
   }
   EXPECT_NE(html.find("<meta charset=\"utf-8\">"), std::string::npos);
@@ -214,9 +213,8 @@ TEST(HtmlRender, GroupedMeansGetBarsWithWhiskersAndProportionsGetPercentBars) {
   EXPECT_NE(html.find("<title id=\"q1-chart3-t\">Mean of cd4 by arm (± 1 SD)</title>"),
             std::string::npos);
   EXPECT_NE(html.find("0: 350.5 ± 120.2"), std::string::npos);  // in the <desc>
-  EXPECT_EQ(Count(html, "class=\"whisker\""), 6u);               // 2 groups × (line + 2 caps)
-  EXPECT_NE(html.find("aria-label=\"Proportion with viral_suppressed by arm\""),
-            std::string::npos);
+  EXPECT_EQ(Count(html, "class=\"whisker\""), 6u);              // 2 groups × (line + 2 caps)
+  EXPECT_NE(html.find("aria-label=\"Proportion with viral_suppressed by arm\""), std::string::npos);
   EXPECT_NE(html.find("1: 75.0\u2009%"), std::string::npos);
   EXPECT_EQ(Count(html, "class=\"bar prop\""), 2u);
   // Without the schema nothing says viral_suppressed is 0/1: it is charted as a mean.

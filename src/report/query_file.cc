@@ -60,13 +60,10 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
   return queries;
 }
 
-Result<std::vector<ReportSection>> RunReportQueries(const Dataset& dataset,
-                                                    const crypto::SecretKey& sk,
-                                                    const std::vector<ReportQuery>& queries,
-                                                    const std::string& path,
-                                                    const ReleaseOptions& release,
-                                                    const LocalOptions& local,
-                                                    const std::function<void(size_t)>& progress) {
+Result<std::vector<ReportSection>> RunReportQueries(
+    const Dataset& dataset, const crypto::SecretKey& sk, const std::vector<ReportQuery>& queries,
+    const std::string& path, const ReleaseOptions& release, const LocalOptions& local,
+    const std::function<void(size_t)>& progress) {
   std::vector<Plan> plans;
   for (const ReportQuery& q : queries) {
     auto plan = MakePlan(q.sql, dataset.manifest.schema, dataset.layout);
