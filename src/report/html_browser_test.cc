@@ -40,23 +40,6 @@ CommandResult Cli(const std::string& args) {
   return r;
 }
 
-std::string Decode(std::string s) {
-  for (auto [from, to] : {std::pair<std::string, std::string>{"&lt;", "<"},
-                          {"&gt;", ">"},
-                          {"&quot;", "\""},
-                          {"&#39;", "'"},
-                          {"&nbsp;", "\u00a0"},
-                          {"&amp;", "&"}}) {
-    for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size())
-      s.replace(p, from.size(), to);
-  }
-  return s;
-}
-
-std::string StripTags(const std::string& html) {
-  return Decode(std::regex_replace(html, std::regex("<[^>]*>"), ""));
-}
-
 struct HtmlCell {
   std::string text;
   std::string open_tag;  // "<td class=\"suppressed\" ...>"
@@ -77,7 +60,7 @@ std::vector<std::vector<HtmlCell>> TableRows(const std::string& html, const std:
     const std::string tr = (*r)[1];
     std::vector<HtmlCell> cells;
     for (std::sregex_iterator c(tr.begin(), tr.end(), kCell); c != e; ++c)
-      cells.push_back({StripTags((*c)[2]), (*c)[1]});
+      cells.push_back({testing::HtmlText((*c)[2]), (*c)[1]});
     rows.push_back(std::move(cells));
   }
   return rows;
@@ -94,7 +77,7 @@ void ExpectTableMatchesJson(const std::string& html, const std::string& id,
   std::set<std::pair<size_t, size_t>> suppressed;
   for (const auto& rc : j["suppressed"])
     suppressed.insert({rc[0].get<size_t>(), rc[1].get<size_t>()});
-  const std::string page_text = StripTags(html);
+  const std::string page_text = testing::HtmlText(html);
   int numbers = 0;
   for (size_t r = 0; r < rows.size(); ++r) {
     ASSERT_EQ(rows[r].size(), j["rows"][r].size()) << "row " << r;

@@ -8,34 +8,15 @@
 
 #include "report/query_file.h"
 #include "report/render.h"
+#include "test_util.h"
 
 namespace cipherstat {
 namespace {
 
-// The page's text as a reader gets it: tags dropped, the five entities decoded.
+// The page's text as a reader gets it (from <body> on, so the stylesheet is not text).
 std::string VisibleText(const std::string& html) {
   const size_t start = html.find("<body>");
-  const std::string body = start == std::string::npos ? html : html.substr(start);
-  std::string out;
-  bool in_tag = false;
-  for (char c : body) {
-    if (c == '<') {
-      in_tag = true;
-    } else if (c == '>') {
-      in_tag = false;
-    } else if (!in_tag) {
-      out += c;
-    }
-  }
-  for (auto [from, to] : {std::pair<std::string, std::string>{"&lt;", "<"},
-                          {"&gt;", ">"},
-                          {"&quot;", "\""},
-                          {"&#39;", "'"},
-                          {"&amp;", "&"}}) {
-    for (size_t p = 0; (p = out.find(from, p)) != std::string::npos; p += to.size())
-      out.replace(p, from.size(), to);
-  }
-  return out;
+  return testing::HtmlText(start == std::string::npos ? html : html.substr(start));
 }
 
 size_t Count(const std::string& haystack, const std::string& needle) {
