@@ -564,8 +564,9 @@ std::string Footer(const ResultTable& first, const Schema* schema) {
     out += "<li>any value of the encrypted (non-public) columns</li>";
   }
   out +=
-      "<li>any number on this page: results were decrypted, and small cells suppressed, by the "
-      "data owner after the compute side had finished</li></ul>\n</footer>\n";
+      "<li>the results on this page, beyond the record counts listed above: they were "
+      "decrypted, and small cells suppressed, by the data owner after the compute side had "
+      "finished</li></ul>\n</footer>\n";
   return out;
 }
 
