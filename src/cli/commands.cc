@@ -11,6 +11,7 @@
 #include "cli/demo.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
+#include "cli/report.h"
 #include "crypto/key_dir.h"
 #include "data/clean.h"
 #include "data/generate.h"
@@ -234,8 +235,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto release = std::make_shared<ReleaseOptions>();
     cmd->add_option("--key", *key, "Key folder")->required()->check(CLI::ExistingDirectory);
     cmd->add_option("--in", *in, "Encrypted result file")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--format", *format, "Output format")
-        ->check(CLI::IsMember({"text", "json", "csv"}));
+    cmd->add_option("--format", *format, "Output format (html: a self-contained page with charts)")
+        ->check(CLI::IsMember(TableFormats()));
     cmd->add_option("--out", *out, "Write here instead of standard output");
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
@@ -256,7 +257,9 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
           GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
       CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
       CS_ASSIGN_OR_RETURN(ResultTable table, DecryptResult(sk, *result, *release));
-      return WriteTable(table, *format, *out);
+      ReportContext context;
+      context.schema = &result->schema;
+      return WriteTable(table, *format, *out, context);
     });
   }
   // generate
@@ -278,6 +281,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     });
   }
   RegisterDemo(app, registry);
+  RegisterReport(app, registry);
 }
 
 }  // namespace cipherstat::cli
