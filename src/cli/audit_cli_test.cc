@@ -140,6 +140,18 @@ TEST_F(AuditCliTest, PipelineLeavesALogThatVerifiesWithTheRightDigests) {
   EXPECT_TRUE(Contains(untrusted.output, "line 1: signed by audit key")) << untrusted.output;
 }
 
+TEST(AuditCliHelpTest, AuditCommandsHaveHelp) {
+  for (const std::string command : {"verify", "show", "key"}) {
+    CommandResult r =
+        testing::RunCommand(Quote(testing::Binary()) + " audit " + command + " --help");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(Contains(r.output, command == "show" ? "--action" : "--help")) << r.output;
+  }
+  CommandResult top = testing::RunCommand(Quote(testing::Binary()) + " --help");
+  EXPECT_TRUE(Contains(top.output, "--audit-log")) << top.output;
+  EXPECT_TRUE(Contains(top.output, "audit")) << top.output;
+}
+
 TEST_F(AuditCliTest, ShowFilters) {
   CommandResult all = Cli("audit show");
   ASSERT_EQ(all.exit_code, 0) << all.output;
