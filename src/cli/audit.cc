@@ -29,14 +29,6 @@ std::string Short(const std::string& hex, size_t n = 16) {
   return hex.size() > n ? hex.substr(0, n) : hex;
 }
 
-// The anchor this actor keeps for `log`, if there is one; never creates the audit folder.
-std::string OwnAnchor(const std::string& log) {
-  auto dir = audit::ResolveAuditDir(Flags().dir);
-  if (!dir.ok()) return "";
-  std::string path = audit::AnchorPath(*dir, log);
-  return PathExists(path) ? path : "";
-}
-
 Result<std::vector<std::string>> ReadTrustedKeys(const std::string& path) {
   CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 1 << 20));
   std::vector<std::string> keys;
@@ -82,6 +74,14 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 }  // namespace
 
 Result<std::string> ConfiguredAuditLog() { return audit::ResolveLogPath(Flags().log); }
+
+// Never creates the audit folder.
+std::string OwnAuditAnchor(const std::string& log) {
+  auto dir = audit::ResolveAuditDir(Flags().dir);
+  if (!dir.ok()) return "";
+  std::string path = audit::AnchorPath(*dir, log);
+  return PathExists(path) ? path : "";
+}
 
 AuditEvent& AuditEvent::Key(std::string fingerprint) {
   event_.key_fingerprint = std::move(fingerprint);
@@ -170,7 +170,7 @@ void RegisterAudit(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(std::string path, audit::ResolveLogPath(*log));
       audit::VerifyOptions options;
       options.anchor_files = *anchors;
-      const std::string own = OwnAnchor(path);
+      const std::string own = OwnAuditAnchor(path);
       if (!own.empty()) options.anchor_files.push_back(own);
       if (!trusted->empty()) {
         CS_ASSIGN_OR_RETURN(options.trusted_keys, ReadTrustedKeys(*trusted));

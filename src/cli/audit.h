@@ -57,5 +57,7 @@ class AuditEvent {
 
 // The log the running command records into (flag, environment or default).
 Result<std::string> ConfiguredAuditLog();
+// This actor's anchor file for `log`, or "" when there is none.
+std::string OwnAuditAnchor(const std::string& log);
 
 }  // namespace cipherstat::cli

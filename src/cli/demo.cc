@@ -270,7 +270,11 @@ Status RunDemo(const DemoOptions& o) {
                                   : "MISMATCH: encrypted and plaintext results differ");
   }
   if (!all_match) return Status::Corruption("encrypted and plaintext results differ");
-  CS_ASSIGN_OR_RETURN(audit::VerifyReport audited, audit::VerifyLog(audit_log, {}));
+  audit::VerifyOptions check;
+  if (std::string anchor = OwnAuditAnchor(audit_log); !anchor.empty()) {
+    check.anchor_files.push_back(anchor);
+  }
+  CS_ASSIGN_OR_RETURN(audit::VerifyReport audited, audit::VerifyLog(audit_log, check));
   if (!audited.ok()) {
     return Status::Corruption(audit_log + " line " + std::to_string(audited.bad_line) + ": " +
                               audited.problem);
