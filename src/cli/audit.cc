@@ -54,17 +54,36 @@ Result<std::vector<std::string>> ReadTrustedKeys(const std::string& path) {
   return keys;
 }
 
+// Logged text comes from whoever ran a command; control characters (terminal escapes, line
+// breaks that would fake further entries) are shown escaped, never sent to the terminal.
+std::string Printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 void PrintEntry(const audit::Entry& e) {
   std::printf("%5llu  %s  %-18s %s (audit key %s)\n", static_cast<unsigned long long>(e.seq),
-              e.time.c_str(), e.event.action.c_str(), e.user.c_str(),
-              Short(e.audit_key, 12).c_str());
+              Printable(e.time).c_str(), Printable(e.event.action).c_str(),
+              Printable(e.user).c_str(), Short(e.audit_key, 12).c_str());
   std::string ids;
-  if (!e.event.key_fingerprint.empty()) ids += "  key " + Short(e.event.key_fingerprint);
-  if (!e.event.dataset_digest.empty()) ids += "  dataset " + Short(e.event.dataset_digest);
-  if (!e.event.result_digest.empty()) ids += "  result " + Short(e.event.result_digest);
+  if (!e.event.key_fingerprint.empty()) ids += "  key " + Printable(Short(e.event.key_fingerprint));
+  if (!e.event.dataset_digest.empty())
+    ids += "  dataset " + Printable(Short(e.event.dataset_digest));
+  if (!e.event.result_digest.empty()) ids += "  result " + Printable(Short(e.event.result_digest));
   if (!ids.empty()) std::printf("       %s\n", ids.c_str() + 2);
-  if (!e.event.query.empty()) std::printf("       query: %s\n", e.event.query.c_str());
-  if (!e.event.detail.empty()) std::printf("       %s\n", e.event.detail.c_str());
+  if (!e.event.query.empty()) std::printf("       query: %s\n", Printable(e.event.query).c_str());
+  if (!e.event.detail.empty()) std::printf("       %s\n", Printable(e.event.detail).c_str());
 }
 
 bool StartsWith(const std::string& s, const std::string& prefix) {

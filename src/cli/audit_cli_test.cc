@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/identity.h"
 #include "audit/log.h"
 #include "crypto/key_dir.h"
 #include "test_util.h"
@@ -138,6 +139,21 @@ TEST_F(AuditCliTest, PipelineLeavesALogThatVerifiesWithTheRightDigests) {
   CommandResult untrusted = Cli("audit verify --trusted " + Quote(P("other.txt")));
   EXPECT_NE(untrusted.exit_code, 0);
   EXPECT_TRUE(Contains(untrusted.output, "line 1: signed by audit key")) << untrusted.output;
+}
+
+TEST(AuditCliShowTest, ControlCharactersInLoggedTextAreEscaped) {
+  ScratchDir dir;
+  auto id = audit::Identity::OpenOrCreate(dir / "me");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  audit::Event e;
+  e.action = "query";
+  e.query = "SELECT 1\n    2 forged\x1b[2J";
+  ASSERT_TRUE(audit::Append(dir / "log.jsonl", **id, e).ok());
+  CommandResult r = testing::RunCommand(Quote(testing::Binary()) + " audit show --log " +
+                                        Quote(dir / "log.jsonl"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "query: SELECT 1\\n    2 forged\\x1b[2J")) << r.output;
+  EXPECT_FALSE(Contains(r.output, "\x1b")) << r.output;
 }
 
 TEST(AuditCliHelpTest, AuditCommandsHaveHelp) {
