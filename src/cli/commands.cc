@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/audit.h"
 #include "cli/demo.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
@@ -60,9 +61,22 @@ class Progress {
   int64_t last_ms_ = 0;
 };
 
+// Records an encryption with the digest of the dataset just written.
+Status AuditEncrypt(const std::string& key_dir, const std::string& dataset_dir,
+                    const std::string& csv) {
+  CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_dir));
+  return AuditEvent("encrypt")
+      .Key(dataset.manifest.key_fingerprint)
+      .Dataset(dataset.manifest_sha256)
+      .Detail("dataset " + dataset_dir + " (" + std::to_string(dataset.manifest.record_count) +
+              " records) from " + csv + " with key folder " + key_dir)
+      .Record();
+}
+
 }  // namespace
 
 void RegisterCommands(CLI::App& app, Registry* registry) {
+  RegisterAudit(app, registry);  // first: adds the global --audit-log/--audit-dir flags
   // keygen
   {
     auto* cmd = app.add_subcommand(
@@ -86,6 +100,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       std::fprintf(stderr, "generating a %d-bit Paillier key...\n", *bits);
       CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::GenerateKey(*bits));
       auto limits = *fast_kdf ? crypto::FastKdfLimits() : crypto::DefaultKdfLimits();
+      CS_RETURN_IF_ERROR(AuditEvent("keygen")
+                             .Key(sk.public_key().Fingerprint())
+                             .Detail("key folder " + *out)
+                             .Record());
       CS_RETURN_IF_ERROR(crypto::WriteKeyDir(*out, sk, *pass, limits));
       std::printf("key %s\n  public:  %s\n  secret:  %s (passphrase-protected)\n",
                   sk.public_key().Fingerprint().c_str(), crypto::PublicKeyPath(*out).c_str(),
@@ -176,13 +194,19 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
             auto pass,
             GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ",
                           false));
-        CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
-        stats = EncryptCsv(schema, nullptr, &sk, *in, *out, opts);
+        auto sk = crypto::ReadSecretKey(*key, *pass);
+        if (!sk.ok())
+          return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(sk.status());
+        stats = EncryptCsv(schema, nullptr, &*sk, *in, *out, opts);
       } else {
         CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
         stats = EncryptCsv(schema, &pk, nullptr, *in, *out, opts);
       }
       CS_RETURN_IF_ERROR(stats.status());
+      if (Status audited = AuditEncrypt(*key, *out, *in); !audited.ok()) {
+        RemoveTree(*out);  // the dataset's digest exists only now; no dataset goes unrecorded
+        return audited;
+      }
       std::printf(
           "%llu records encrypted into %s (%d ciphertexts per record, packing density %.1f%%, "
           "%s)\n",
@@ -215,7 +239,15 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       options.threads = *threads;
       options.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
       CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, options));
-      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, EncryptedResultToJson(dataset.public_key, result)));
+      const std::string json = EncryptedResultToJson(dataset.public_key, result);
+      CS_RETURN_IF_ERROR(AuditEvent("query")
+                             .Key(dataset.public_key.Fingerprint())
+                             .Dataset(dataset.manifest_sha256)
+                             .ResultDigest(Sha256Hex(json))
+                             .Query(*sql)
+                             .Detail("encrypted result " + *out)
+                             .Record());
+      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, json));
       std::printf("%llu records read, %llu matched, %zu groups; encrypted result in %s\n",
                   static_cast<unsigned long long>(result.records_read),
                   static_cast<unsigned long long>(result.records_matched), result.groups.size(),
@@ -255,8 +287,19 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(
           auto pass,
           GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
-      CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
-      CS_ASSIGN_OR_RETURN(ResultTable table, DecryptResult(sk, *result, *release));
+      auto sk = crypto::ReadSecretKey(*key, *pass);
+      if (!sk.ok()) return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(sk.status());
+      CS_ASSIGN_OR_RETURN(ResultTable table, DecryptResult(*sk, *result, *release));
+      CS_RETURN_IF_ERROR(AuditEvent("decrypt")
+                             .Key(pk.Fingerprint())
+                             .Dataset(result->manifest_sha256)
+                             .ResultDigest(Sha256Hex(text))
+                             .Query(result->sql)
+                             .Detail("released as " + *format + " to " +
+                                     (out->empty() || *out == "-" ? "stdout" : *out) +
+                                     ", cells under " + std::to_string(release->min_cell) +
+                                     " records suppressed")
+                             .Record());
       ReportContext context;
       context.schema = &result->schema;
       return WriteTable(table, *format, *out, context);

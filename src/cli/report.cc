@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/audit.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
 #include "crypto/key_dir.h"
@@ -33,19 +34,32 @@ Status RunReport(const ReportOptions& o) {
   CS_ASSIGN_OR_RETURN(
       auto pass,
       GetPassphrase(o.pass_file, "Passphrase for " + crypto::SecretKeyPath(o.key) + ": ", false));
-  CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(o.key, *pass));
+  auto sk = crypto::ReadSecretKey(o.key, *pass);
+  if (!sk.ok()) return AuditEvent("failed passphrase").KeyDir(o.key).RecordFailure(sk.status());
   LocalOptions local;
   local.threads = o.threads;
   CS_ASSIGN_OR_RETURN(
       std::vector<ReportSection> sections,
-      RunReportQueries(dataset, sk, queries, o.queries, o.release, local, [&](size_t i) {
+      RunReportQueries(dataset, *sk, queries, o.queries, o.release, local, [&](size_t i) {
         std::fprintf(stderr, "query %zu/%zu: %s\n", i + 1, queries.size(), queries[i].sql.c_str());
       }));
   ReportContext context;
   context.title = o.title.empty() ? "Report on " + dataset.manifest.schema.name : o.title;
   context.generated_at = UtcNow();
   context.schema = &dataset.manifest.schema;
-  CS_RETURN_IF_ERROR(WriteOutput(o.out, RenderHtmlReport(sections, context)));
+  std::string queries_text;
+  for (const ReportQuery& q : queries) queries_text += q.sql + "\n";
+  const std::string html = RenderHtmlReport(sections, context);
+  CS_RETURN_IF_ERROR(AuditEvent("release")
+                         .Key(pk.Fingerprint())
+                         .Dataset(dataset.manifest_sha256)
+                         .ResultDigest(Sha256Hex(html))
+                         .Query(queries_text)
+                         .Detail("HTML report of " + std::to_string(queries.size()) +
+                                 " queries to " + o.out + ", cells under " +
+                                 std::to_string(o.release.min_cell) + " records suppressed")
+                         .Record());
+  CS_RETURN_IF_ERROR(WriteOutput(o.out, html));
   std::printf("%zu queries over %llu records; report written to %s\n", sections.size(),
               static_cast<unsigned long long>(dataset.manifest.record_count), o.out.c_str());
   return Status::OK();
