@@ -183,16 +183,15 @@ Status WebHdfs::ErrorFrom(const Response& r, const std::string& what) const {
     if (e.contains("exception") && e["exception"].is_string()) exception = e["exception"];
     if (e.contains("message") && e["message"].is_string()) message = e["message"];
   }
-  if (message.empty()) {
-    message = "HTTP " + std::to_string(r.code);
-    if (!r.body.empty() && r.body.size() < 300) message += ": " + r.body;
-    if (r.body.find("<html") != std::string::npos || r.body.find("<HTML") != std::string::npos) {
-      message += " (is " + options_.address + " the NameNode's WebHDFS address?)";
-    }
+  if (exception.empty()) {
+    // Not a WebHDFS answer: the address is some other server (or the NameNode's RPC port).
+    std::string body = r.body.size() < 300 ? r.body : r.body.substr(0, 300) + "…";
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    return Status::IOError(what + ": " + options_.address + " answered HTTP " +
+                           std::to_string(r.code) + (body.empty() ? "" : " (" + body + ")") +
+                           ": is it the NameNode's HTTP (WebHDFS) address, 9870 by default?");
   }
-  if (exception == "FileNotFoundException" || r.code == 404) {
-    return Status::NotFound(what + ": " + message);
-  }
+  if (exception == "FileNotFoundException") return Status::NotFound(what + ": " + message);
   if (exception == "FileAlreadyExistsException")
     return Status::AlreadyExists(what + ": " + message);
   return Status::IOError(what + ": " + (exception.empty() ? "" : exception + ": ") + message);
