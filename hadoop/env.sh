@@ -54,7 +54,7 @@ running_pid() {
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-Dcipherstat.daemon=$1 " || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q -- "-Dcipherstat.daemon=$1 " || return 1
   echo "$pid"
 }
 

@@ -241,6 +241,7 @@ Status RunStreamingMap(const StreamingContext& context, const MapTaskInput& task
     return out.good() ? Status::OK() : Status::IOError("cannot write map output");
   }
   counters << "reporter:counter:cipherstat,records_matched," << mapper.records_matched() << '\n';
+  counters << "reporter:counter:cipherstat,records_rejected,0\n";  // shown even when none
   out << kStatsKey << '\t' << mapper.records_read() << '\t' << mapper.records_matched() << '\n';
   for (const EncryptedGroup& g : mapper.TakeGroups()) WritePartial(context.public_key, g, out);
   out.flush();
