@@ -53,8 +53,9 @@ echo "== plaintext: Streaming sum job over the CSV (YARN)"
 header=$(head -1 "$work/clean.csv")
 col() { echo "$header" | tr ',' '\n' | grep -nx "$1" | cut -d: -f1; }
 a=$(col arm); c=$(col cd4)
-mapper="awk -F, '\$$c ~ /^[0-9.]+\$/ {n[\$$a]++; s[\$$a]+=\$$c} END {for (k in n) print k\"\\t\"n[k]\"\\t\"s[k]}'"
-reducer="awk -F'\\t' '{n[\$1]+=\$2; s[\$1]+=\$3} END {for (k in n) print k\"\\t\"n[k]\"\\t\"s[k]}'"
+# COUNT(*) counts every row of the arm; AVG(cd4) is over the rows where cd4 is present.
+mapper="awk -F, '\$$a != \"arm\" {n[\$$a]++} \$$a != \"arm\" && \$$c ~ /^[0-9.]+\$/ {m[\$$a]++; s[\$$a]+=\$$c} END {for (k in n) print k\"\\t\"n[k]\"\\t\"m[k]+0\"\\t\"s[k]+0}'"
+reducer="awk -F'\\t' '{n[\$1]+=\$2; m[\$1]+=\$3; s[\$1]+=\$4} END {for (k in n) print k\"\\t\"n[k]\"\\t\"m[k]\"\\t\"s[k]}'"
 t0=$(now)
 hadoop_java org.apache.hadoop.streaming.HadoopStreaming -D mapreduce.job.reduces=1 \
   -D mapreduce.framework.name=yarn \
@@ -64,7 +65,7 @@ hadoop_java org.apache.hadoop.streaming.HadoopStreaming -D mapreduce.job.reduces
 t1=$(now)
 plain=$(minus "$t1" "$t0")
 hadoop_java org.apache.hadoop.fs.FsShell -cat "$root/plain-out/part-*" 2>/dev/null |
-  awk -F'\t' '{printf "%s,%d,%.4f\n", $1, $2, $3 / $2}' | sort
+  awk -F'\t' '{printf "%s,%d,%.4f\n", $1, $2, $4 / $3}' | sort
 hadoop_java org.apache.hadoop.fs.FsShell -rm -r -f -skipTrash /cipherstat-bench >/dev/null 2>&1 || true
 
 echo "== $records records, query: $sql"
