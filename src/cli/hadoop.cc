@@ -78,12 +78,25 @@ std::shared_ptr<HadoopConfig> AddHadoopOptions(CLI::App* cmd) {
                   "CIPHERSTAT_HADOOP_FRAMEWORK)")
       ->group(g);
   cmd->add_option("--hadoop-define", c->defines, "Extra -D KEY=VALUE for the job")->group(g);
+  cmd->add_option("--hadoop-config", c->config_file,
+                  "File of key = value lines: conf, jars, yarn_rm, default_fs, framework, java, "
+                  "hdfs_user (else CIPHERSTAT_HADOOP_CONFIG; flags and env win)")
+      ->group(g);
   cmd->add_option("--reducers", c->reducers, "Reduce tasks")->group(g);
   return c;
 }
 
 Status RunHadoopQuery(const std::string& data, const std::string& sql, const std::string& out,
                       const HadoopConfig& config_in) {
+  HadoopConfig config = config_in;
+  HadoopConfigFromEnv(&config);
+  if (config.config_file.empty()) config.config_file = Env("CIPHERSTAT_HADOOP_CONFIG");
+  if (!config.config_file.empty()) {
+    std::string hdfs_user;
+    CS_RETURN_IF_ERROR(HadoopConfigFromFile(config.config_file, &config, &hdfs_user));
+    // The HDFS user is read from the environment by the storage layer; the env var wins.
+    if (!hdfs_user.empty()) ::setenv("CIPHERSTAT_HDFS_USER", hdfs_user.c_str(), 0);
+  }
   if (!IsHdfsUri(data)) {
     return Status::InvalidArgument(
         "--engine hadoop reads the dataset from HDFS: --data must be "
@@ -94,7 +107,6 @@ Status RunHadoopQuery(const std::string& data, const std::string& sql, const std
   CS_ASSIGN_OR_RETURN(auto opened, OpenedDataset::Open(data, /*with_segments=*/false));
   const Dataset& dataset = opened->dataset();
   CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.schema, dataset.layout));
-  HadoopConfig config = config_in;
   config.fail_first_map_attempt = Env("CIPHERSTAT_TEST_FAIL_FIRST_MAP_ATTEMPT") == "1";
   std::fprintf(stderr, "submitting a Hadoop Streaming job over %s (%zu segments)\n", data.c_str(),
                dataset.manifest.segments.size());

@@ -155,6 +155,46 @@ void HadoopConfigFromEnv(HadoopConfig* c) {
   if (!Env("JAVA").empty()) c->java = Env("JAVA");
 }
 
+Status HadoopConfigFromFile(const std::string& path, HadoopConfig* c, std::string* hdfs_user) {
+  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 1 << 20));
+  auto trim = [](std::string s) {
+    const char* ws = " \t\r";
+    s.erase(0, s.find_first_not_of(ws));
+    s.erase(s.find_last_not_of(ws) + 1);
+    return s;
+  };
+  size_t start = 0;
+  int line_number = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    std::string line = trim(text.substr(start, nl == std::string::npos ? nl : nl - start));
+    start = nl == std::string::npos ? text.size() : nl + 1;
+    ++line_number;
+    if (line.empty() || line[0] == '#') continue;
+    const std::string where = path + " line " + std::to_string(line_number);
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) return Status::InvalidArgument(where + ": expected key = value");
+    const std::string key = trim(line.substr(0, eq));
+    const std::string value = trim(line.substr(eq + 1));
+    std::string* field = key == "conf"         ? &c->conf_dir
+                         : key == "jars"       ? &c->jars_dir
+                         : key == "yarn_rm"    ? &c->resource_manager
+                         : key == "default_fs" ? &c->default_fs
+                         : key == "framework"  ? &c->framework
+                         : key == "java"       ? &c->java
+                         : key == "hdfs_user"  ? hdfs_user
+                                               : nullptr;
+    if (field == nullptr) {
+      return Status::InvalidArgument(where + ": unknown key '" + key +
+                                     "' (conf, jars, yarn_rm, default_fs, framework, java, "
+                                     "hdfs_user)");
+    }
+    // Flags and the environment, filled before, win over the file.
+    if (field->empty() || (field == &c->java && *field == "java")) *field = value;
+  }
+  return Status::OK();
+}
+
 Status CheckShippable(const std::string& path) {
   CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, size_t{1} << 30));
   const std::string refuse = "refusing to submit the job: " + path;

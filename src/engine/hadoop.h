@@ -31,6 +31,7 @@ struct HadoopConfig {
   std::string binary;  // the cipherstat executable to ship (default: /proc/self/exe)
   int reducers = 1;
   std::vector<std::string> defines;  // extra -D KEY=VALUE
+  std::string config_file;           // read by the CLI (HadoopConfigFromFile), not by RunHadoop
   // Test only: the first attempt of the first map task exits non-zero, to prove that Hadoop's
   // retry yields the same result (CIPHERSTAT_TEST_FAIL_FIRST_MAP_ATTEMPT in the task env).
   bool fail_first_map_attempt = false;
@@ -39,6 +40,11 @@ struct HadoopConfig {
 // Fills unset fields from the environment: CIPHERSTAT_HADOOP_CONF, CIPHERSTAT_HADOOP_JARS,
 // CIPHERSTAT_YARN_RM, CIPHERSTAT_HDFS_DEFAULT_FS, CIPHERSTAT_HADOOP_FRAMEWORK, JAVA.
 void HadoopConfigFromEnv(HadoopConfig* config);
+
+// Fills unset fields from a config file of `key = value` lines (# comments): conf, jars,
+// yarn_rm, default_fs, framework, java, and hdfs_user (returned in *hdfs_user). Unknown keys
+// and malformed lines are InvalidArgument naming file and line. hadoop/start writes one.
+Status HadoopConfigFromFile(const std::string& path, HadoopConfig* config, std::string* hdfs_user);
 
 // Fails with InvalidArgument naming the file if it is a keystore or a secret key, or is not
 // something a job may carry (an executable, a public key, a streaming plan).

@@ -76,6 +76,27 @@ TEST(HadoopShipping, RefusesSecretsAndUnknownFiles) {
   EXPECT_TRUE(CheckShippable(testing::Binary()).ok());
 }
 
+TEST(HadoopConfigFile, ReadsKeysAndNamesBadLines) {
+  ScratchDir dir;
+  testing::WriteText(dir / "ok.conf",
+                     "# an existing cluster\nconf = /etc/hadoop/conf\njars=/opt/jars\n\n"
+                     "yarn_rm = rm:8032\nframework = yarn\nhdfs_user = stats\n");
+  HadoopConfig c;
+  c.jars_dir = "/from/flag";  // flags (and env) win over the file
+  std::string user;
+  ASSERT_TRUE(HadoopConfigFromFile(dir / "ok.conf", &c, &user).ok());
+  EXPECT_EQ(c.conf_dir, "/etc/hadoop/conf");
+  EXPECT_EQ(c.jars_dir, "/from/flag");
+  EXPECT_EQ(c.resource_manager, "rm:8032");
+  EXPECT_EQ(c.framework, "yarn");
+  EXPECT_EQ(user, "stats");
+  testing::WriteText(dir / "bad.conf", "conf = /x\nnamenode = nn:9870\n");
+  Status s = HadoopConfigFromFile(dir / "bad.conf", &c, &user);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(Contains(s.ToString(), "bad.conf line 2")) << s.ToString();
+  EXPECT_TRUE(Contains(s.ToString(), "namenode")) << s.ToString();
+}
+
 TEST(HdfsErrors, UnreachableNameNodeFailsFast) {
   // Port 9 (discard) is closed on loopback: a refused connection, reported at once.
   const auto start = std::chrono::steady_clock::now();
