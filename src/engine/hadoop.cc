@@ -103,7 +103,7 @@ std::string FailureSummary(const std::string& log_text) {
     size_t nl = log_text.find('\n', start);
     std::string line = log_text.substr(start, nl == std::string::npos ? nl : nl - start);
     start = nl == std::string::npos ? log_text.size() : nl + 1;
-    if (line.find("ERROR") != std::string::npos || line.find("Exception") == 0 ||
+    if (line.find(" ERROR ") != std::string::npos || line.find("Exception") == 0 ||
         line.find("Error: ") != std::string::npos || line.find("failed") != std::string::npos ||
         line.find("Connection refused") != std::string::npos) {
       if (line.size() > 400) line = line.substr(0, 400) + "…";
@@ -304,7 +304,7 @@ Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Pl
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/command.sh", command + "\n", 0600));
   CS_ASSIGN_OR_RETURN(int rc, RunLogged(argv, run.log_path, [&](const std::string& line) {
                         if (log && (line.find("mapreduce.Job:") != std::string::npos ||
-                                    line.find("ERROR") != std::string::npos)) {
+                                    line.find(" ERROR ") != std::string::npos)) {
                           log(line);
                         }
                       }));
