@@ -10,6 +10,7 @@
 
 #include "cli/audit.h"
 #include "cli/demo.h"
+#include "cli/hadoop.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
 #include "cli/report.h"
@@ -21,6 +22,7 @@
 #include "query/decode.h"
 #include "store/dataset.h"
 #include "store/encrypt.h"
+#include "store/storage.h"
 #include "util/file.h"
 
 namespace cipherstat::cli {
@@ -62,13 +64,15 @@ class Progress {
 };
 
 // Records an encryption with the digest of the dataset just written.
-Status AuditEncrypt(const std::string& key_dir, const std::string& dataset_dir,
-                    const std::string& csv) {
-  CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_dir));
+// `written` is the local folder EncryptCsv wrote; `destination` is where it goes (the same
+// folder, or an hdfs:// path it is uploaded to once recorded).
+Status AuditEncrypt(const std::string& key_dir, const std::string& written,
+                    const std::string& destination, const std::string& csv) {
+  CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(written));
   return AuditEvent("encrypt")
       .Key(dataset.manifest.key_fingerprint)
       .Dataset(dataset.manifest_sha256)
-      .Detail("dataset " + dataset_dir + " (" + std::to_string(dataset.manifest.record_count) +
+      .Detail("dataset " + destination + " (" + std::to_string(dataset.manifest.record_count) +
               " records) from " + csv + " with key folder " + key_dir)
       .Record();
 }
@@ -176,7 +180,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--schema", *schema_path, "Schema JSON")->required()->check(CLI::ExistingFile);
     cmd->add_option("--key", *key, "Key folder")->required()->check(CLI::ExistingDirectory);
     cmd->add_option("--in", *in, "Clean CSV")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--out", *out, "Dataset folder to create")->required();
+    cmd->add_option("--out", *out, "Dataset folder (or hdfs://HOST:PORT/path) to create")
+        ->required();
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
     cmd->add_flag("--public-only", *public_only,
                   "Encrypt with the public key only (slower; no passphrase)");
@@ -184,6 +189,21 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--segment-records", options->records_per_segment, "Records per segment file");
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
+      // An hdfs:// dataset is written locally first, then uploaded and renamed into place.
+      std::unique_ptr<HdfsUri> hdfs_out;
+      std::string local_out = *out, staging;
+      if (IsHdfsUri(*out)) {
+        CS_ASSIGN_OR_RETURN(HdfsUri uri, ParseHdfsUri(*out));
+        hdfs_out = std::make_unique<HdfsUri>(uri);
+        CS_ASSIGN_OR_RETURN(staging, MakeLocalTempDir("cipherstat-upload"));
+        local_out = staging + "/dataset";
+      }
+      struct RemoveStaging {
+        std::string dir;
+        ~RemoveStaging() {
+          if (!dir.empty()) RemoveTree(dir);
+        }
+      } remove_staging{staging};
       Progress progress("encrypting");
       EncryptOptions opts = *options;
       opts.progress = [&](uint64_t done) { progress.Update(done); };
@@ -197,16 +217,17 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
         auto sk = crypto::ReadSecretKey(*key, *pass);
         if (!sk.ok())
           return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(sk.status());
-        stats = EncryptCsv(schema, nullptr, &*sk, *in, *out, opts);
+        stats = EncryptCsv(schema, nullptr, &*sk, *in, local_out, opts);
       } else {
         CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
-        stats = EncryptCsv(schema, &pk, nullptr, *in, *out, opts);
+        stats = EncryptCsv(schema, &pk, nullptr, *in, local_out, opts);
       }
       CS_RETURN_IF_ERROR(stats.status());
-      if (Status audited = AuditEncrypt(*key, *out, *in); !audited.ok()) {
-        RemoveTree(*out);  // the dataset's digest exists only now; no dataset goes unrecorded
+      if (Status audited = AuditEncrypt(*key, local_out, *out, *in); !audited.ok()) {
+        RemoveTree(local_out);  // the dataset's digest exists only now; none goes unrecorded
         return audited;
       }
+      if (hdfs_out) CS_RETURN_IF_ERROR(UploadDataset(local_out, *hdfs_out));
       std::printf(
           "%llu records encrypted into %s (%d ciphertexts per record, packing density %.1f%%, "
           "%s)\n",
@@ -225,14 +246,20 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto out = std::make_shared<std::string>();
     auto engine = std::make_shared<std::string>("local");
     auto threads = std::make_shared<int>(0);
-    cmd->add_option("--data", *data, "Dataset folder")->required()->check(CLI::ExistingDirectory);
+    cmd->add_option("--data", *data, "Dataset folder or hdfs://HOST:PORT/path")
+        ->required()
+        ->check(ExistingDirectoryOrHdfs());
     cmd->add_option("--sql", *sql, "SELECT ... FROM name [WHERE public_col = 'v'] [GROUP BY ...]")
         ->required();
-    cmd->add_option("--out", *out, "Encrypted result file to write")->required();
-    cmd->add_option("--engine", *engine, "Execution engine")->check(CLI::IsMember({"local"}));
+    cmd->add_option("--out", *out, "Encrypted result file (or hdfs:// URI) to write")->required();
+    cmd->add_option("--engine", *engine, "Execution engine: local, or hadoop (Streaming on YARN)")
+        ->check(CLI::IsMember({"local", "hadoop"}));
     cmd->add_option("--threads", *threads, "Map threads (default: all cores)");
+    auto hadoop = AddHadoopOptions(cmd);
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(*data));
+      if (*engine == "hadoop") return RunHadoopQuery(*data, *sql, *out, *hadoop);
+      CS_ASSIGN_OR_RETURN(auto opened, OpenedDataset::Open(*data, /*with_segments=*/true));
+      const Dataset& dataset = opened->dataset();
       CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(*sql, dataset.manifest.schema, dataset.layout));
       Progress progress("querying");
       LocalOptions options;
@@ -247,7 +274,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                              .Query(*sql)
                              .Detail("encrypted result " + *out)
                              .Record());
-      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, json));
+      CS_RETURN_IF_ERROR(WriteAnyFileAtomic(*out, json));
       std::printf("%llu records read, %llu matched, %zu groups; encrypted result in %s\n",
                   static_cast<unsigned long long>(result.records_read),
                   static_cast<unsigned long long>(result.records_matched), result.groups.size(),
@@ -266,14 +293,16 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto pass_file = std::make_shared<std::string>();
     auto release = std::make_shared<ReleaseOptions>();
     cmd->add_option("--key", *key, "Key folder")->required()->check(CLI::ExistingDirectory);
-    cmd->add_option("--in", *in, "Encrypted result file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--in", *in, "Encrypted result file or hdfs://HOST:PORT/path")
+        ->required()
+        ->check(ExistingFileOrHdfs());
     cmd->add_option("--format", *format, "Output format (html: a self-contained page with charts)")
         ->check(CLI::IsMember(TableFormats()));
     cmd->add_option("--out", *out, "Write here instead of standard output");
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_ASSIGN_OR_RETURN(std::string text, ReadFile(*in, 1u << 30));
+      CS_ASSIGN_OR_RETURN(std::string text, ReadAnyFile(*in, 1u << 30));
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
       auto header = EncryptedResultFromJson(text, nullptr);
       if (!header.ok()) return header.status().WithContext(*in);
@@ -325,6 +354,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
   }
   RegisterDemo(app, registry);
   RegisterReport(app, registry);
+  RegisterHadoop(app, registry);
 }
 
 }  // namespace cipherstat::cli

@@ -1,0 +1,66 @@
+// The Hadoop engine: a query as a Hadoop Streaming job on YARN (or Hadoop's local runner).
+//
+// The job's mapper, combiner and reducer are this same `cipherstat` binary (`cipherstat
+// mapreduce map|reduce`, see streaming.h), shipped with `-files` together with the public key
+// and the plan (SQL + manifest). The input is the dataset's segments folder in HDFS, one split
+// per segment; the output goes to a temporary HDFS folder that is read back over WebHDFS and
+// removed. Before anything is submitted every shipped file is checked: a keystore or a secret
+// key among them stops the job (the secret key never leaves the owner's machine).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/result_file.h"
+#include "query/plan.h"
+#include "store/dataset.h"
+#include "store/storage.h"
+#include "util/status.h"
+
+namespace cipherstat {
+
+struct HadoopConfig {
+  std::string conf_dir;          // Hadoop client configuration (core-site.xml, ...)
+  std::string jars_dir;          // Hadoop jars (hadoop-streaming among them)
+  std::string resource_manager;  // yarn.resourcemanager.address override, or empty
+  std::string default_fs;        // fs.defaultFS override (hdfs://NAMENODE:RPC_PORT), or empty
+  std::string framework;         // mapreduce.framework.name override ("yarn", "local"), or empty
+  std::string java = "java";
+  std::string binary;  // the cipherstat executable to ship (default: /proc/self/exe)
+  int reducers = 1;
+  std::vector<std::string> defines;  // extra -D KEY=VALUE
+  std::string config_file;           // read by the CLI (HadoopConfigFromFile), not by RunHadoop
+  // Test only: the first attempt of the first map task exits non-zero, to prove that Hadoop's
+  // retry yields the same result (CIPHERSTAT_TEST_FAIL_FIRST_MAP_ATTEMPT in the task env).
+  bool fail_first_map_attempt = false;
+};
+
+// Fills unset fields from the environment: CIPHERSTAT_HADOOP_CONF, CIPHERSTAT_HADOOP_JARS,
+// CIPHERSTAT_YARN_RM, CIPHERSTAT_HDFS_DEFAULT_FS, CIPHERSTAT_HADOOP_FRAMEWORK, JAVA.
+void HadoopConfigFromEnv(HadoopConfig* config);
+
+// Fills unset fields from a config file of `key = value` lines (# comments): conf, jars,
+// yarn_rm, default_fs, framework, java, and hdfs_user (returned in *hdfs_user). Unknown keys
+// and malformed lines are InvalidArgument naming file and line. hadoop/start writes one.
+Status HadoopConfigFromFile(const std::string& path, HadoopConfig* config, std::string* hdfs_user);
+
+// Fails with InvalidArgument naming the file if it is a keystore or a secret key, or is not
+// something a job may carry (an executable, a public key, a streaming plan).
+Status CheckShippable(const std::string& path);
+
+struct HadoopRun {
+  EncryptedResult result;
+  std::string job_id;
+  std::vector<std::pair<std::string, uint64_t>> counters;  // group "cipherstat"
+  std::string log_path;  // the Streaming client's log (kept on failure)
+};
+
+// Runs `plan` over the HDFS dataset `uri` (opened from `dataset`, its manifest and key).
+// `log` receives the Streaming client's progress lines if set.
+Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Plan& plan,
+                            const HadoopConfig& config,
+                            const std::function<void(const std::string&)>& log);
+
+}  // namespace cipherstat
