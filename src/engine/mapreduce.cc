@@ -1,5 +1,6 @@
 #include "engine/mapreduce.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -12,7 +13,33 @@
 namespace cipherstat {
 
 Mapper::Mapper(const crypto::PublicKey& pk, const Plan& plan, size_t ciphertexts_per_record)
-    : pk_(pk), plan_(plan), ciphertexts_per_record_(ciphertexts_per_record) {}
+    : pk_(pk),
+      plan_(plan),
+      ciphertexts_per_record_(ciphertexts_per_record),
+      modulus_(std::make_shared<const crypto::MontgomeryModulus>(pk.n_squared())) {}
+
+namespace {
+
+// Base64 → integer in (0, n²), into reused buffers (no allocation per ciphertext).
+Status DecodeIntoRange(const crypto::PublicKey& pk, std::string_view base64, std::string* raw,
+                       crypto::BigInt* out) {
+  const size_t bytes = pk.ciphertext_bytes();
+  raw->resize(bytes + 1);
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw->data()), raw->size(), base64.data(),
+                        base64.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0 ||
+      len != bytes) {
+    return Status::Corruption("ciphertext field is not valid base64 of the right length");
+  }
+  mpz_import(out->get(), len, 1, 1, 1, 0, raw->data());
+  if (mpz_sgn(out->get()) <= 0 || mpz_cmp(out->get(), pk.n_squared().get()) >= 0) {
+    return Status::Corruption("ciphertext: value outside Z*_{n^2}");
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Status Mapper::AddLine(std::string_view line) {
   ++records_read_;
@@ -25,23 +52,19 @@ Status Mapper::AddLine(std::string_view line) {
   for (int idx : plan_.group_public)
     key.emplace_back(fields_.public_values[static_cast<size_t>(idx)]);
   auto it = groups_.find(key);
-  const bool fresh = it == groups_.end();
-  if (fresh) {
-    it = groups_.emplace(key, EncryptedGroup()).first;
-    it->second.key = key;
+  if (it == groups_.end()) {
+    it = groups_.emplace(key, GroupSums()).first;
+    it->second.group.key = key;
+    it->second.sums.assign(plan_.ciphertexts.size(), crypto::ProductAccumulator(modulus_));
   }
-  EncryptedGroup& group = it->second;
+  GroupSums& group = it->second;
   for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
     const size_t field = static_cast<size_t>(plan_.ciphertexts[i]);
-    auto c = DecodeCiphertextField(pk_, fields_.ciphertext_fields[field]);
-    if (!c.ok()) return c.status().WithContext("ciphertext " + std::to_string(field));
-    if (fresh) {
-      group.sums.push_back(std::move(c).value());
-    } else {
-      crypto::AddInPlace(pk_, &group.sums[i], *c);
-    }
+    Status s = DecodeIntoRange(pk_, fields_.ciphertext_fields[field], &raw_, &value_);
+    if (!s.ok()) return s.WithContext("ciphertext " + std::to_string(field));
+    group.sums[i].Multiply(value_);
   }
-  ++group.records;
+  ++group.group.records;
   return Status::OK();
 }
 
@@ -54,17 +77,21 @@ void Mapper::Merge(Mapper&& other) {
       groups_.emplace(key, std::move(group));
       continue;
     }
-    it->second.records += group.records;
-    for (size_t i = 0; i < group.sums.size(); ++i) {
-      crypto::AddInPlace(pk_, &it->second.sums[i], group.sums[i]);
-    }
+    it->second.group.records += group.group.records;
+    for (size_t i = 0; i < group.sums.size(); ++i) it->second.sums[i].Merge(group.sums[i]);
   }
   other.groups_.clear();
 }
 
 std::vector<EncryptedGroup> Mapper::TakeGroups() {
   std::vector<EncryptedGroup> out;
-  for (auto& [key, group] : groups_) out.push_back(std::move(group));
+  for (auto& [key, state] : groups_) {
+    EncryptedGroup group = std::move(state.group);
+    group.sums.clear();
+    for (const crypto::ProductAccumulator& sum : state.sums)
+      group.sums.push_back(crypto::Ciphertext{sum.Finish()});
+    out.push_back(std::move(group));
+  }
   groups_.clear();
   return out;
 }
@@ -191,6 +218,16 @@ Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
   result.records_matched = mappers[0].records_matched();
   result.ciphertexts = plan.ciphertexts;
   result.groups = mappers[0].TakeGroups();
+  // The gcd half of the Z*_{n²} check, once per sum (see Mapper).
+  for (const EncryptedGroup& group : result.groups) {
+    for (const crypto::Ciphertext& sum : group.sums) {
+      Status valid = crypto::ValidateCiphertext(dataset.public_key, sum);
+      if (!valid.ok()) {
+        return Status::Corruption("an encrypted sum is " + valid.message() +
+                                  ": a segment holds a ciphertext outside Z*_{n^2}");
+      }
+    }
+  }
   if (result.records_read != dataset.manifest.record_count) {
     return Status::Corruption("read " + std::to_string(result.records_read) +
                               " records but the manifest lists " +
