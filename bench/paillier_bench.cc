@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "crypto/djn.h"
 #include "crypto/init.h"
 #include "crypto/montgomery.h"
 #include "crypto/paillier.h"
@@ -53,6 +54,32 @@ void BM_EncryptCrt(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(EncryptCrt(sk, m));
 }
 BENCHMARK(BM_EncryptCrt)->Arg(2048)->Arg(3072)->Unit(benchmark::kMillisecond);
+
+// DJN short-exponent encryption from fixed-base tables (table build not timed).
+void BM_EncryptDjn(benchmark::State& state) {
+  const PublicKey& pk = KeyFor(static_cast<int>(state.range(0))).public_key();
+  const DjnEncryptor djn = DjnEncryptor::Create(pk);
+  const BigInt m = RandomBelow(pk.n());
+  for (auto _ : state) benchmark::DoNotOptimize(djn.Encrypt(m));
+}
+BENCHMARK(BM_EncryptDjn)->Arg(2048)->Arg(3072)->Unit(benchmark::kMillisecond);
+
+// The textbook form the baselines use: g^m·r^n mod n² with two mpz_powm (m small).
+void BM_EncryptTextbook(benchmark::State& state) {
+  const PublicKey& pk = KeyFor(static_cast<int>(state.range(0))).public_key();
+  BigInt g = pk.n(), gm, rn, c;
+  mpz_add_ui(g.get(), g.get(), 1);
+  const BigInt m(123456);
+  for (auto _ : state) {
+    const BigInt r = RandomUnit(pk.n());
+    mpz_powm(gm.get(), g.get(), m.get(), pk.n_squared().get());
+    mpz_powm(rn.get(), r.get(), pk.n().get(), pk.n_squared().get());
+    mpz_mul(c.get(), gm.get(), rn.get());
+    mpz_mod(c.get(), c.get(), pk.n_squared().get());
+    benchmark::DoNotOptimize(c);
+  }
+}
+BENCHMARK(BM_EncryptTextbook)->Arg(2048)->Unit(benchmark::kMillisecond);
 
 void BM_Decrypt(benchmark::State& state) {
   const SecretKey& sk = KeyFor(static_cast<int>(state.range(0)));
