@@ -1,5 +1,6 @@
 #include "encoding/layout.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -102,25 +103,45 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     if (v.range > 1) add(SlotKind::kSumSquares, v.name, by, level, -1);
   };
 
-  // Whole-dataset slots first, then crosses grouped by their `by` column, so that a query
-  // touches as few ciphertexts as possible.
+  // Slots come in units that a query reads together. Unit 0: count, whole-dataset numeric
+  // slots and bins (split freely across plaintexts). Then per private groupable column G one
+  // unit: G's level slots and every cross by G — a GROUP BY G query reads count + that unit,
+  // so it should sit in one plaintext. A unit larger than a plaintext is split into G's
+  // levels and one unit per level of its crosses.
+  std::vector<std::vector<Slot>> units(1);
   add(SlotKind::kCount, "", "", -1, -1);
   for (const VariableCodec& v : layout.variables_) add_numeric(v, "", -1);
-  for (const Column& c : schema.columns) {
-    if (c.groupable() && !c.is_public) {
-      for (int l = 0; l < static_cast<int>(c.levels.size()); ++l)
-        add(SlotKind::kLevel, c.name, "", l, -1);
-    }
-  }
   for (const Column& c : schema.columns) {
     if (c.numeric() && !c.is_public && !c.bins.empty()) {
       for (int b = 0; b + 1 < static_cast<int>(c.bins.size()); ++b)
         add(SlotKind::kBin, c.name, "", -1, b);
     }
   }
+  units[0] = std::move(slots);
+  std::vector<std::vector<std::vector<Slot>>> blocks;  // per G: levels, then per-level crosses
+  std::vector<std::string> block_by;
+  auto block_for = [&](const std::string& by) -> std::vector<std::vector<Slot>>& {
+    for (size_t i = 0; i < block_by.size(); ++i) {
+      if (block_by[i] == by) return blocks[i];
+    }
+    block_by.push_back(by);
+    blocks.emplace_back(1);
+    return blocks.back();
+  };
+  for (const Column& c : schema.columns) {
+    if (c.groupable() && !c.is_public) {
+      slots.clear();
+      for (int l = 0; l < static_cast<int>(c.levels.size()); ++l)
+        add(SlotKind::kLevel, c.name, "", l, -1);
+      block_for(c.name)[0] = std::move(slots);
+    }
+  }
   for (const Cross& cross : schema.crosses) {
     const Column* by = schema.FindColumn(cross.by);
+    auto& block = block_for(cross.by);
+    if (block.size() < by->levels.size() + 1) block.resize(by->levels.size() + 1);
     for (int l = 0; l < static_cast<int>(by->levels.size()); ++l) {
+      slots.clear();
       for (const std::string& over : cross.over) {
         const VariableCodec* v = layout.FindVariable(over);
         if (v == nullptr) {
@@ -129,12 +150,13 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
         }
         add_numeric(*v, cross.by, l);
       }
+      auto& unit = block[static_cast<size_t>(l) + 1];
+      unit.insert(unit.end(), slots.begin(), slots.end());
     }
   }
 
-  // Widths from the record bound; next-fit packing keeps related slots together.
-  int ciphertext = 0, used = 0;
-  for (Slot& s : slots) {
+  // Widths from the record bound.
+  auto set_width = [&](Slot& s) -> Status {
     const VariableCodec* v = layout.FindVariable(s.variable);
     u128 max_sum = MaxPerRecord(s.kind, v) * static_cast<u128>(schema.max_records);
     if (max_sum / schema.max_records != MaxPerRecord(s.kind, v)) {
@@ -147,16 +169,64 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
                                      std::to_string(s.width) + " bits; the key holds " +
                                      std::to_string(plaintext_bits));
     }
-    if (used + s.width > plaintext_bits) {
-      ++ciphertext;
-      used = 0;
+    return Status::OK();
+  };
+  auto unit_width = [](const std::vector<Slot>& unit) {
+    int w = 0;
+    for (const Slot& s : unit) w += s.width;
+    return w;
+  };
+  for (Slot& s : units[0]) CS_RETURN_IF_ERROR(set_width(s));
+  for (auto& block : blocks) {
+    for (auto& unit : block) {
+      for (Slot& s : unit) CS_RETURN_IF_ERROR(set_width(s));
     }
-    s.ciphertext = ciphertext;
-    s.offset = used;
-    used += s.width;
+    int total = 0;
+    for (const auto& unit : block) total += unit_width(unit);
+    if (total <= plaintext_bits) {  // the whole block as one unit
+      std::vector<Slot> merged;
+      for (auto& unit : block) merged.insert(merged.end(), unit.begin(), unit.end());
+      units.push_back(std::move(merged));
+    } else {
+      for (auto& unit : block) {
+        if (!unit.empty()) units.push_back(std::move(unit));
+      }
+    }
   }
+
+  // Unit 0 next-fit from plaintext 0; every other unit first-fit into the plaintexts so far
+  // (a new one when none has room), kept whole when it fits in one plaintext.
+  std::vector<int> used(1, 0);
+  auto place_next_fit = [&](Slot& s) {
+    if (used.back() + s.width > plaintext_bits) used.push_back(0);
+    s.ciphertext = static_cast<int>(used.size()) - 1;
+    s.offset = used.back();
+    used.back() += s.width;
+  };
+  for (Slot& s : units[0]) place_next_fit(s);
+  for (size_t u = 1; u < units.size(); ++u) {
+    std::vector<Slot>& unit = units[u];
+    const int width = unit_width(unit);
+    if (width > plaintext_bits) {
+      for (Slot& s : unit) place_next_fit(s);
+      continue;
+    }
+    size_t target = 0;
+    while (target < used.size() && used[target] + width > plaintext_bits) ++target;
+    if (target == used.size()) used.push_back(0);
+    for (Slot& s : unit) {
+      s.ciphertext = static_cast<int>(target);
+      s.offset = used[target];
+      used[target] += s.width;
+    }
+  }
+  slots.clear();
+  for (auto& unit : units) slots.insert(slots.end(), unit.begin(), unit.end());
+  std::stable_sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
+    return a.ciphertext != b.ciphertext ? a.ciphertext < b.ciphertext : a.offset < b.offset;
+  });
   layout.slots_ = std::move(slots);
-  layout.num_ciphertexts_ = ciphertext + 1;
+  layout.num_ciphertexts_ = static_cast<int>(used.size());
   return layout;
 }
 
