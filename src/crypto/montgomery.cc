@@ -94,6 +94,18 @@ void ProductAccumulator::Multiply(const BigInt& x) {
   ++reductions_;
 }
 
+void ProductAccumulator::MultiplyLimbs(const mp_limb_t* x) {
+  const size_t k = modulus_->limbs();
+  if (factors_ == 0) {
+    value_.assign(x, x + k);
+    factors_ = 1;
+    return;
+  }
+  modulus_->MulRedc(value_.data(), value_.data(), x);
+  ++factors_;
+  ++reductions_;
+}
+
 void ProductAccumulator::Merge(const ProductAccumulator& other) {
   if (other.factors_ == 0) return;
   if (factors_ == 0) {

@@ -58,6 +58,8 @@ class ProductAccumulator {
 
   // this *= x. REQUIRES: 0 < x < N.
   void Multiply(const BigInt& x);
+  // The same for x given as limbs() little-endian limbs (no mpz in between).
+  void MultiplyLimbs(const mp_limb_t* x);
   // this *= other (merges two partial products over the same modulus).
   void Merge(const ProductAccumulator& other);
   bool empty() const { return factors_ == 0; }

@@ -1,6 +1,5 @@
 #include "engine/mapreduce.h"
 
-#include <sodium.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -20,20 +19,75 @@ Mapper::Mapper(const crypto::PublicKey& pk, const Plan& plan, size_t ciphertexts
 
 namespace {
 
-// Base64 → integer in (0, n²), into reused buffers (no allocation per ciphertext).
-Status DecodeIntoRange(const crypto::PublicKey& pk, std::string_view base64, std::string* raw,
-                       crypto::BigInt* out) {
+// Standard base64 alphabet → 6-bit value, 0xff for anything else. Ciphertexts are public,
+// so a table lookup (not libsodium's constant-time decoder, 5× slower) is fine here.
+struct Base64Table {
+  unsigned char value[256];
+  constexpr Base64Table() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = 0xff;
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i)
+      value[static_cast<unsigned char>(alphabet[i])] = static_cast<unsigned char>(i);
+  }
+};
+constexpr Base64Table kBase64;
+
+// Decodes unpadded base64 of exactly `bytes` bytes; rejects other lengths, characters
+// outside the alphabet and non-zero unused trailing bits (so every value has one spelling).
+bool DecodeBase64Exact(std::string_view in, unsigned char* out, size_t bytes) {
+  if (in.size() != (bytes * 4 + 2) / 3) return false;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(in.data());
+  size_t o = 0, i = 0;
+  for (; i + 4 <= in.size(); i += 4, o += 3) {
+    const uint32_t a = kBase64.value[p[i]], b = kBase64.value[p[i + 1]],
+                   c = kBase64.value[p[i + 2]], d = kBase64.value[p[i + 3]];
+    if ((a | b | c | d) & 0x80) return false;
+    const uint32_t v = a << 18 | b << 12 | c << 6 | d;
+    out[o] = static_cast<unsigned char>(v >> 16);
+    out[o + 1] = static_cast<unsigned char>(v >> 8);
+    out[o + 2] = static_cast<unsigned char>(v);
+  }
+  const size_t rest = in.size() - i;  // 0, 2 or 3 characters
+  if (rest == 1) return false;
+  if (rest >= 2) {
+    uint32_t v = 0;
+    for (size_t j = 0; j < rest; ++j) {
+      const uint32_t x = kBase64.value[p[i + j]];
+      if (x & 0x80) return false;
+      v = v << 6 | x;
+    }
+    if (rest == 2) {
+      if (v & 0xf) return false;
+      out[o] = static_cast<unsigned char>(v >> 4);
+    } else {
+      if (v & 0x3) return false;
+      out[o] = static_cast<unsigned char>(v >> 10);
+      out[o + 1] = static_cast<unsigned char>(v >> 2);
+    }
+  }
+  return true;
+}
+
+// Base64 → little-endian limbs of an integer in (0, n²), into reused buffers.
+Status DecodeIntoRange(const crypto::PublicKey& pk, const crypto::MontgomeryModulus& mont,
+                       std::string_view base64, std::string* raw, std::vector<mp_limb_t>* limbs) {
   const size_t bytes = pk.ciphertext_bytes();
-  raw->resize(bytes + 1);
-  size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw->data()), raw->size(), base64.data(),
-                        base64.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0 ||
-      len != bytes) {
+  raw->resize(bytes);
+  unsigned char* b = reinterpret_cast<unsigned char*>(raw->data());
+  if (!DecodeBase64Exact(base64, b, bytes)) {
     return Status::Corruption("ciphertext field is not valid base64 of the right length");
   }
-  mpz_import(out->get(), len, 1, 1, 1, 0, raw->data());
-  if (mpz_sgn(out->get()) <= 0 || mpz_cmp(out->get(), pk.n_squared().get()) >= 0) {
+  const size_t k = mont.limbs();
+  limbs->assign(k + 1, 0);
+  // Big-endian bytes: byte j (from the end) lands in limb j / 8.
+  for (size_t j = 0; j < bytes; ++j) {
+    const size_t from_end = bytes - 1 - j;
+    if (from_end / 8 > k) return Status::Corruption("ciphertext: value outside Z*_{n^2}");
+    (*limbs)[from_end / 8] |= static_cast<mp_limb_t>(b[j]) << (8 * (from_end % 8));
+  }
+  const mp_limb_t* n2 = mpz_limbs_read(pk.n_squared().get());
+  if ((*limbs)[k] != 0 || mpn_cmp(limbs->data(), n2, static_cast<mp_size_t>(k)) >= 0 ||
+      mpn_zero_p(limbs->data(), static_cast<mp_size_t>(k))) {
     return Status::Corruption("ciphertext: value outside Z*_{n^2}");
   }
   return Status::OK();
@@ -60,9 +114,9 @@ Status Mapper::AddLine(std::string_view line) {
   GroupSums& group = it->second;
   for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
     const size_t field = static_cast<size_t>(plan_.ciphertexts[i]);
-    Status s = DecodeIntoRange(pk_, fields_.ciphertext_fields[field], &raw_, &value_);
+    Status s = DecodeIntoRange(pk_, *modulus_, fields_.ciphertext_fields[field], &raw_, &limbs_);
     if (!s.ok()) return s.WithContext("ciphertext " + std::to_string(field));
-    group.sums[i].Multiply(value_);
+    group.sums[i].MultiplyLimbs(limbs_.data());
   }
   ++group.group.records;
   return Status::OK();

@@ -49,7 +49,7 @@ class Mapper {
   std::shared_ptr<const crypto::MontgomeryModulus> modulus_;  // mod n²
   std::map<std::vector<std::string>, GroupSums> groups_;
   std::string raw_;  // scratch for one decoded ciphertext
-  crypto::BigInt value_;
+  std::vector<mp_limb_t> limbs_;
   uint64_t records_read_ = 0, records_matched_ = 0;
   RecordLine fields_;
   std::vector<std::string_view> key_view_;
