@@ -194,32 +194,41 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     }
   }
 
-  // Unit 0 next-fit from plaintext 0; every other unit first-fit into the plaintexts so far
-  // (a new one when none has room), kept whole when it fits in one plaintext.
-  std::vector<int> used(1, 0);
-  auto place_next_fit = [&](Slot& s) {
-    if (used.back() + s.width > plaintext_bits) used.push_back(0);
-    s.ciphertext = static_cast<int>(used.size()) - 1;
-    s.offset = used.back();
-    used.back() += s.width;
-  };
-  for (Slot& s : units[0]) place_next_fit(s);
-  for (size_t u = 1; u < units.size(); ++u) {
-    std::vector<Slot>& unit = units[u];
-    const int width = unit_width(unit);
-    if (width > plaintext_bits) {
-      for (Slot& s : unit) place_next_fit(s);
-      continue;
-    }
+  // Group units first, first-fit decreasing: each lands whole in the first plaintext with
+  // room (a new one when none has), or next-fit slot by slot when larger than a plaintext.
+  // Then unit 0's slots, each first-fit into the gaps left: they are read one or a few at a
+  // time, so scattering them costs little and keeps the density of plain next-fit.
+  std::vector<int> used;
+  std::vector<size_t> order;
+  for (size_t u = 1; u < units.size(); ++u) order.push_back(u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return unit_width(units[a]) > unit_width(units[b]); });
+  auto first_fit = [&](int width) {
     size_t target = 0;
     while (target < used.size() && used[target] + width > plaintext_bits) ++target;
     if (target == used.size()) used.push_back(0);
-    for (Slot& s : unit) {
-      s.ciphertext = static_cast<int>(target);
-      s.offset = used[target];
-      used[target] += s.width;
+    return target;
+  };
+  auto put = [&](Slot& s, size_t target) {
+    s.ciphertext = static_cast<int>(target);
+    s.offset = used[target];
+    used[target] += s.width;
+  };
+  for (size_t u : order) {
+    std::vector<Slot>& unit = units[u];
+    const int width = unit_width(unit);
+    if (width > plaintext_bits) {
+      used.push_back(0);
+      for (Slot& s : unit) {
+        if (used.back() + s.width > plaintext_bits) used.push_back(0);
+        put(s, used.size() - 1);
+      }
+      continue;
     }
+    const size_t target = first_fit(width);
+    for (Slot& s : unit) put(s, target);
   }
+  for (Slot& s : units[0]) put(s, first_fit(s.width));
   slots.clear();
   for (auto& unit : units) slots.insert(slots.end(), unit.begin(), unit.end());
   std::stable_sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
