@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "crypto/init.h"
+#include "bench_main.h"
 #include "data/clean.h"
 #include "data/csv.h"
 #include "data/generate.h"
@@ -85,11 +85,4 @@ BENCHMARK(BM_EncodeRecord);
 }  // namespace
 }  // namespace cipherstat
 
-int main(int argc, char** argv) {
-  if (!cipherstat::crypto::Init().ok()) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return RunBenchmarks(argc, argv); }

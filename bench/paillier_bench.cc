@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "bench_main.h"
 #include "crypto/djn.h"
-#include "crypto/init.h"
 #include "crypto/montgomery.h"
 #include "crypto/paillier.h"
 
@@ -139,11 +139,4 @@ BENCHMARK(BM_ValidateCiphertext)->Arg(2048)->Unit(benchmark::kMicrosecond);
 }  // namespace
 }  // namespace cipherstat::crypto
 
-int main(int argc, char** argv) {
-  if (!cipherstat::crypto::Init().ok()) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return RunBenchmarks(argc, argv); }
