@@ -103,21 +103,24 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     if (v.range > 1) add(SlotKind::kSumSquares, v.name, by, level, -1);
   };
 
-  // Slots come in units that a query reads together. Unit 0: count, whole-dataset numeric
-  // slots and bins (split freely across plaintexts). Then per private groupable column G one
-  // unit: G's level slots and every cross by G — a GROUP BY G query reads count + that unit,
-  // so it should sit in one plaintext. A unit larger than a plaintext is split into G's
-  // levels and one unit per level of its crosses.
+  // Slots come in units that a query reads together, each kept in one plaintext when it
+  // fits. Unit 0: count and the whole-dataset numeric slots (every query reads count, and a
+  // grouped one the totals too). One unit per histogram's bins. Per private groupable column
+  // G one unit: G's level slots and every cross by G — a GROUP BY G query then reads unit 0
+  // and that unit. A unit larger than a plaintext is split into G's levels and one unit per
+  // level of its crosses.
   std::vector<std::vector<Slot>> units(1);
   add(SlotKind::kCount, "", "", -1, -1);
   for (const VariableCodec& v : layout.variables_) add_numeric(v, "", -1);
-  for (const Column& c : schema.columns) {
+  units[0] = std::move(slots);
+  for (const Column& c : schema.columns) {  // one unit per histogram
     if (c.numeric() && !c.is_public && !c.bins.empty()) {
+      slots.clear();
       for (int b = 0; b + 1 < static_cast<int>(c.bins.size()); ++b)
         add(SlotKind::kBin, c.name, "", -1, b);
+      units.push_back(std::move(slots));
     }
   }
-  units[0] = std::move(slots);
   std::vector<std::vector<std::vector<Slot>>> blocks;  // per G: levels, then per-level crosses
   std::vector<std::string> block_by;
   auto block_for = [&](const std::string& by) -> std::vector<std::vector<Slot>>& {
@@ -176,7 +179,9 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     for (const Slot& s : unit) w += s.width;
     return w;
   };
-  for (Slot& s : units[0]) CS_RETURN_IF_ERROR(set_width(s));
+  for (auto& unit : units) {
+    for (Slot& s : unit) CS_RETURN_IF_ERROR(set_width(s));
+  }
   for (auto& block : blocks) {
     for (auto& unit : block) {
       for (Slot& s : unit) CS_RETURN_IF_ERROR(set_width(s));
@@ -194,13 +199,11 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     }
   }
 
-  // Group units first, first-fit decreasing: each lands whole in the first plaintext with
-  // room (a new one when none has), or next-fit slot by slot when larger than a plaintext.
-  // Then unit 0's slots, each first-fit into the gaps left: they are read one or a few at a
-  // time, so scattering them costs little and keeps the density of plain next-fit.
+  // First-fit decreasing: each unit lands whole in the first plaintext with room (a new one
+  // when none has), or next-fit slot by slot in new plaintexts when larger than one.
   std::vector<int> used;
   std::vector<size_t> order;
-  for (size_t u = 1; u < units.size(); ++u) order.push_back(u);
+  for (size_t u = 0; u < units.size(); ++u) order.push_back(u);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return unit_width(units[a]) > unit_width(units[b]); });
   auto first_fit = [&](int width) {
@@ -228,7 +231,6 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     const size_t target = first_fit(width);
     for (Slot& s : unit) put(s, target);
   }
-  for (Slot& s : units[0]) put(s, first_fit(s.width));
   slots.clear();
   for (auto& unit : units) slots.insert(slots.end(), unit.begin(), unit.end());
   std::stable_sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
