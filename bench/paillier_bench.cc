@@ -6,8 +6,11 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <vector>
 
-#include "crypto/init.h"
+#include "bench_main.h"
+#include "crypto/djn.h"
+#include "crypto/montgomery.h"
 #include "crypto/paillier.h"
 
 namespace cipherstat::crypto {
@@ -52,6 +55,32 @@ void BM_EncryptCrt(benchmark::State& state) {
 }
 BENCHMARK(BM_EncryptCrt)->Arg(2048)->Arg(3072)->Unit(benchmark::kMillisecond);
 
+// DJN short-exponent encryption from fixed-base tables (table build not timed).
+void BM_EncryptDjn(benchmark::State& state) {
+  const PublicKey& pk = KeyFor(static_cast<int>(state.range(0))).public_key();
+  const DjnEncryptor djn = DjnEncryptor::Create(pk);
+  const BigInt m = RandomBelow(pk.n());
+  for (auto _ : state) benchmark::DoNotOptimize(djn.Encrypt(m));
+}
+BENCHMARK(BM_EncryptDjn)->Arg(2048)->Arg(3072)->Unit(benchmark::kMillisecond);
+
+// The textbook form the baselines use: g^m·r^n mod n² with two mpz_powm (m small).
+void BM_EncryptTextbook(benchmark::State& state) {
+  const PublicKey& pk = KeyFor(static_cast<int>(state.range(0))).public_key();
+  BigInt g = pk.n(), gm, rn, c;
+  mpz_add_ui(g.get(), g.get(), 1);
+  const BigInt m(123456);
+  for (auto _ : state) {
+    const BigInt r = RandomUnit(pk.n());
+    mpz_powm(gm.get(), g.get(), m.get(), pk.n_squared().get());
+    mpz_powm(rn.get(), r.get(), pk.n().get(), pk.n_squared().get());
+    mpz_mul(c.get(), gm.get(), rn.get());
+    mpz_mod(c.get(), c.get(), pk.n_squared().get());
+    benchmark::DoNotOptimize(c);
+  }
+}
+BENCHMARK(BM_EncryptTextbook)->Arg(2048)->Unit(benchmark::kMillisecond);
+
 void BM_Decrypt(benchmark::State& state) {
   const SecretKey& sk = KeyFor(static_cast<int>(state.range(0)));
   const Ciphertext c = EncryptCrt(sk, RandomBelow(sk.public_key().n()));
@@ -71,14 +100,43 @@ void BM_AddInPlace(benchmark::State& state) {
 }
 BENCHMARK(BM_AddInPlace)->Arg(2048)->Arg(3072)->Unit(benchmark::kMicrosecond);
 
+// The same homomorphic addition as a Montgomery product (what Mapper does per ciphertext).
+void BM_AddMontgomery(benchmark::State& state) {
+  const SecretKey& sk = KeyFor(static_cast<int>(state.range(0)));
+  const PublicKey& pk = sk.public_key();
+  ProductAccumulator acc(std::make_shared<const MontgomeryModulus>(pk.n_squared()));
+  acc.Multiply(EncryptCrt(sk, BigInt(1)).value);
+  const Ciphertext b = EncryptCrt(sk, BigInt(2));
+  for (auto _ : state) {
+    acc.Multiply(b.value);
+    benchmark::DoNotOptimize(acc);
+  }
+}
+BENCHMARK(BM_AddMontgomery)->Arg(2048)->Arg(3072)->Unit(benchmark::kMicrosecond);
+
+// The raw kernel: one k-limb Montgomery product, no padding copy.
+void BM_MulRedc(benchmark::State& state) {
+  const SecretKey& sk = KeyFor(static_cast<int>(state.range(0)));
+  const MontgomeryModulus mont(sk.public_key().n_squared());
+  std::vector<mp_limb_t> a(mont.limbs()), b(mont.limbs());
+  mont.ToLimbs(EncryptCrt(sk, BigInt(1)).value, a.data());
+  mont.ToLimbs(EncryptCrt(sk, BigInt(2)).value, b.data());
+  for (auto _ : state) {
+    mont.MulRedc(a.data(), a.data(), b.data());
+    benchmark::DoNotOptimize(a.data());
+  }
+}
+BENCHMARK(BM_MulRedc)->Arg(2048)->Arg(3072)->Unit(benchmark::kMicrosecond);
+
+// Validating a ciphertext (gcd with n): what the Mapper no longer pays per input.
+void BM_ValidateCiphertext(benchmark::State& state) {
+  const SecretKey& sk = KeyFor(static_cast<int>(state.range(0)));
+  const Ciphertext c = EncryptCrt(sk, BigInt(3));
+  for (auto _ : state) benchmark::DoNotOptimize(ValidateCiphertext(sk.public_key(), c));
+}
+BENCHMARK(BM_ValidateCiphertext)->Arg(2048)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 }  // namespace cipherstat::crypto
 
-int main(int argc, char** argv) {
-  if (!cipherstat::crypto::Init().ok()) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return RunBenchmarks(argc, argv); }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -187,6 +188,13 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                   "Encrypt with the public key only (slower; no passphrase)");
     cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)");
     cmd->add_option("--segment-records", options->records_per_segment, "Records per segment file");
+    cmd->add_option("--mode", options->mode,
+                    "standard (default) or djn: short-exponent encryption, several times "
+                    "faster, under an extra assumption (see README, DJN mode)")
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, EncryptMode>{{"standard", EncryptMode::kStandard},
+                                               {"djn", EncryptMode::kDjn}},
+            CLI::ignore_case));
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
       // An hdfs:// dataset is written locally first, then uploaded and renamed into place.
@@ -208,7 +216,9 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       EncryptOptions opts = *options;
       opts.progress = [&](uint64_t done) { progress.Update(done); };
       Result<EncryptStats> stats = Status::OK();
-      bool crt = !*public_only && PathExists(crypto::SecretKeyPath(*key));
+      // DJN mode needs only the public key: no passphrase prompt.
+      bool crt = !*public_only && opts.mode == EncryptMode::kStandard &&
+                 PathExists(crypto::SecretKeyPath(*key));
       if (crt) {
         CS_ASSIGN_OR_RETURN(
             auto pass,
@@ -233,7 +243,9 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
           "%s)\n",
           static_cast<unsigned long long>(stats->records), out->c_str(),
           stats->ciphertexts_per_record, 100 * stats->packing_density,
-          crt ? "CRT with the secret key" : "public key");
+          opts.mode == EncryptMode::kDjn ? "DJN short-exponent mode"
+          : crt                          ? "CRT with the secret key"
+                                         : "public key");
       return Status::OK();
     });
   }

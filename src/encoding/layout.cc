@@ -1,5 +1,6 @@
 #include "encoding/layout.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -102,25 +103,48 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     if (v.range > 1) add(SlotKind::kSumSquares, v.name, by, level, -1);
   };
 
-  // Whole-dataset slots first, then crosses grouped by their `by` column, so that a query
-  // touches as few ciphertexts as possible.
+  // Slots come in units that a query reads together, each kept in one plaintext when it
+  // fits. Unit 0: count and the whole-dataset numeric slots (every query reads count, and a
+  // grouped one the totals too). One unit per histogram's bins. Per private groupable column
+  // G one unit: G's level slots and every cross by G — a GROUP BY G query then reads unit 0
+  // and that unit. A unit larger than a plaintext is split into G's levels and one unit per
+  // level of its crosses.
+  std::vector<std::vector<Slot>> units(1);
   add(SlotKind::kCount, "", "", -1, -1);
   for (const VariableCodec& v : layout.variables_) add_numeric(v, "", -1);
-  for (const Column& c : schema.columns) {
-    if (c.groupable() && !c.is_public) {
-      for (int l = 0; l < static_cast<int>(c.levels.size()); ++l)
-        add(SlotKind::kLevel, c.name, "", l, -1);
-    }
-  }
-  for (const Column& c : schema.columns) {
+  units[0] = std::move(slots);
+  for (const Column& c : schema.columns) {  // one unit per histogram
     if (c.numeric() && !c.is_public && !c.bins.empty()) {
+      slots.clear();
       for (int b = 0; b + 1 < static_cast<int>(c.bins.size()); ++b)
         add(SlotKind::kBin, c.name, "", -1, b);
+      units.push_back(std::move(slots));
+    }
+  }
+  std::vector<std::vector<std::vector<Slot>>> blocks;  // per G: levels, then per-level crosses
+  std::vector<std::string> block_by;
+  auto block_for = [&](const std::string& by) -> std::vector<std::vector<Slot>>& {
+    for (size_t i = 0; i < block_by.size(); ++i) {
+      if (block_by[i] == by) return blocks[i];
+    }
+    block_by.push_back(by);
+    blocks.emplace_back(1);
+    return blocks.back();
+  };
+  for (const Column& c : schema.columns) {
+    if (c.groupable() && !c.is_public) {
+      slots.clear();
+      for (int l = 0; l < static_cast<int>(c.levels.size()); ++l)
+        add(SlotKind::kLevel, c.name, "", l, -1);
+      block_for(c.name)[0] = std::move(slots);
     }
   }
   for (const Cross& cross : schema.crosses) {
     const Column* by = schema.FindColumn(cross.by);
+    auto& block = block_for(cross.by);
+    if (block.size() < by->levels.size() + 1) block.resize(by->levels.size() + 1);
     for (int l = 0; l < static_cast<int>(by->levels.size()); ++l) {
+      slots.clear();
       for (const std::string& over : cross.over) {
         const VariableCodec* v = layout.FindVariable(over);
         if (v == nullptr) {
@@ -129,12 +153,13 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
         }
         add_numeric(*v, cross.by, l);
       }
+      auto& unit = block[static_cast<size_t>(l) + 1];
+      unit.insert(unit.end(), slots.begin(), slots.end());
     }
   }
 
-  // Widths from the record bound; next-fit packing keeps related slots together.
-  int ciphertext = 0, used = 0;
-  for (Slot& s : slots) {
+  // Widths from the record bound.
+  auto set_width = [&](Slot& s) -> Status {
     const VariableCodec* v = layout.FindVariable(s.variable);
     u128 max_sum = MaxPerRecord(s.kind, v) * static_cast<u128>(schema.max_records);
     if (max_sum / schema.max_records != MaxPerRecord(s.kind, v)) {
@@ -147,16 +172,72 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
                                      std::to_string(s.width) + " bits; the key holds " +
                                      std::to_string(plaintext_bits));
     }
-    if (used + s.width > plaintext_bits) {
-      ++ciphertext;
-      used = 0;
-    }
-    s.ciphertext = ciphertext;
-    s.offset = used;
-    used += s.width;
+    return Status::OK();
+  };
+  auto unit_width = [](const std::vector<Slot>& unit) {
+    int w = 0;
+    for (const Slot& s : unit) w += s.width;
+    return w;
+  };
+  for (auto& unit : units) {
+    for (Slot& s : unit) CS_RETURN_IF_ERROR(set_width(s));
   }
+  for (auto& block : blocks) {
+    for (auto& unit : block) {
+      for (Slot& s : unit) CS_RETURN_IF_ERROR(set_width(s));
+    }
+    int total = 0;
+    for (const auto& unit : block) total += unit_width(unit);
+    if (total <= plaintext_bits) {  // the whole block as one unit
+      std::vector<Slot> merged;
+      for (auto& unit : block) merged.insert(merged.end(), unit.begin(), unit.end());
+      units.push_back(std::move(merged));
+    } else {
+      for (auto& unit : block) {
+        if (!unit.empty()) units.push_back(std::move(unit));
+      }
+    }
+  }
+
+  // First-fit decreasing: each unit lands whole in the first plaintext with room (a new one
+  // when none has), or next-fit slot by slot in new plaintexts when larger than one.
+  std::vector<int> used;
+  std::vector<size_t> order;
+  for (size_t u = 0; u < units.size(); ++u) order.push_back(u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return unit_width(units[a]) > unit_width(units[b]); });
+  auto first_fit = [&](int width) {
+    size_t target = 0;
+    while (target < used.size() && used[target] + width > plaintext_bits) ++target;
+    if (target == used.size()) used.push_back(0);
+    return target;
+  };
+  auto put = [&](Slot& s, size_t target) {
+    s.ciphertext = static_cast<int>(target);
+    s.offset = used[target];
+    used[target] += s.width;
+  };
+  for (size_t u : order) {
+    std::vector<Slot>& unit = units[u];
+    const int width = unit_width(unit);
+    if (width > plaintext_bits) {
+      used.push_back(0);
+      for (Slot& s : unit) {
+        if (used.back() + s.width > plaintext_bits) used.push_back(0);
+        put(s, used.size() - 1);
+      }
+      continue;
+    }
+    const size_t target = first_fit(width);
+    for (Slot& s : unit) put(s, target);
+  }
+  slots.clear();
+  for (auto& unit : units) slots.insert(slots.end(), unit.begin(), unit.end());
+  std::stable_sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
+    return a.ciphertext != b.ciphertext ? a.ciphertext < b.ciphertext : a.offset < b.offset;
+  });
   layout.slots_ = std::move(slots);
-  layout.num_ciphertexts_ = ciphertext + 1;
+  layout.num_ciphertexts_ = static_cast<int>(used.size());
   return layout;
 }
 
@@ -215,6 +296,62 @@ Status Layout::CheckMatches(const std::string& json) const {
 
 // --- RecordEncoder ------------------------------------------------------------------------
 
+namespace {
+
+// ORs `value` (< 2^width) into a little-endian limb array at bit `offset`.
+void OrBits(mp_limb_t* limbs, int offset, u128 value) {
+  int limb = offset / 64, shift = offset % 64;
+  while (value != 0) {
+    limbs[limb] |= static_cast<uint64_t>(value << shift);
+    value = shift == 0 ? value >> 64 : value >> (64 - shift);
+    shift = 0;
+    ++limb;
+  }
+}
+
+int OpCode(const std::string& op) {
+  if (op == "<") return 0;
+  if (op == "<=") return 1;
+  if (op == ">") return 2;
+  if (op == ">=") return 3;
+  if (op == "==") return 4;
+  return 5;  // "!="
+}
+
+bool Compare(int64_t lhs_fixed, int op, long double rhs_fixed) {
+  const long double lhs = static_cast<long double>(lhs_fixed);
+  switch (op) {
+    case 0:
+      return lhs < rhs_fixed;
+    case 1:
+      return lhs <= rhs_fixed;
+    case 2:
+      return lhs > rhs_fixed;
+    case 3:
+      return lhs >= rhs_fixed;
+    case 4:
+      return lhs == rhs_fixed;
+    default:
+      return lhs != rhs_fixed;
+  }
+}
+
+int ColumnPosition(const Schema& schema, const std::string& name) {
+  for (size_t i = 0; i < schema.columns.size(); ++i) {
+    if (schema.columns[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int VariablePosition(const Layout& layout, const std::string& name) {
+  for (size_t i = 0; i < layout.variables().size(); ++i) {
+    if (layout.variables()[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+}  // namespace
+
 Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& layout,
                                             const std::vector<std::string>& header) {
   RecordEncoder e;
@@ -232,53 +369,86 @@ Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& 
       e.public_columns_.push_back(c.name);
       e.public_index_.push_back(it->second);
     }
+    ColumnPlan plan;
+    plan.field = it->second;
+    if (c.numeric()) {
+      const double scale = static_cast<double>(Pow10(c.decimals));
+      plan.min_fixed = std::llround(c.min * scale);
+      plan.max_fixed = std::llround(c.max * scale);
+      if (!c.is_public) plan.variable = VariablePosition(layout, c.name);
+    }
+    e.columns_.push_back(plan);
+  }
+  for (const Derived& d : schema.derived) {
+    DerivedPlan plan;
+    plan.column = ColumnPosition(schema, d.column);
+    plan.variable = VariablePosition(layout, d.name);
+    plan.op = OpCode(d.op);
+    const Column* source = schema.FindColumn(d.column);
+    plan.threshold_fixed = static_cast<long double>(d.value) * Pow10(source->decimals);
+    e.derived_.push_back(plan);
+  }
+  e.variable_count_ = layout.variables().size();
+  for (const Slot& s : layout.slots()) {
+    SlotPlan plan;
+    plan.kind = s.kind;
+    plan.ciphertext = s.ciphertext;
+    plan.offset = s.offset;
+    plan.level = s.level;
+    if (!s.by.empty()) plan.by = ColumnPosition(schema, s.by);
+    switch (s.kind) {
+      case SlotKind::kCount:
+        break;
+      case SlotKind::kObserved:
+      case SlotKind::kSum:
+      case SlotKind::kSumSquares:
+        plan.variable = VariablePosition(layout, s.variable);
+        break;
+      case SlotKind::kLevel:
+        plan.variable = ColumnPosition(schema, s.variable);
+        break;
+      case SlotKind::kBin: {
+        plan.variable = ColumnPosition(schema, s.variable);
+        const Column& c = schema.columns[static_cast<size_t>(plan.variable)];
+        const long double scale = Pow10(c.decimals);
+        plan.bin_lo = static_cast<long double>(c.bins[static_cast<size_t>(s.bin)]) * scale;
+        plan.bin_hi = static_cast<long double>(c.bins[static_cast<size_t>(s.bin) + 1]) * scale;
+        break;
+      }
+    }
+    e.slots_.push_back(plan);
   }
   e.count_slot_ = layout.Find(SlotKind::kCount, "");
   return e;
 }
-
-namespace {
-
-// ORs `value` (< 2^width) into a little-endian limb array at bit `offset`.
-void OrBits(std::vector<uint64_t>* limbs, int offset, u128 value) {
-  int limb = offset / 64, shift = offset % 64;
-  while (value != 0) {
-    (*limbs)[limb] |= static_cast<uint64_t>(value << shift);
-    value = shift == 0 ? value >> 64 : value >> (64 - shift);
-    shift = 0;
-    ++limb;
-  }
-}
-
-bool Compare(int64_t lhs_fixed, const std::string& op, long double rhs_fixed) {
-  long double lhs = static_cast<long double>(lhs_fixed);
-  if (op == "<") return lhs < rhs_fixed;
-  if (op == "<=") return lhs <= rhs_fixed;
-  if (op == ">") return lhs > rhs_fixed;
-  if (op == ">=") return lhs >= rhs_fixed;
-  if (op == "==") return lhs == rhs_fixed;
-  return lhs != rhs_fixed;  // "!="
-}
-
-}  // namespace
 
 Status RecordEncoder::Encode(const std::vector<std::string>& row,
                              std::vector<crypto::BigInt>* plaintexts,
                              std::vector<std::string>* public_values) const {
   const Schema& schema = *schema_;
   const Layout& layout = *layout_;
-  // Fixed-point values and levels per name; absent from the maps means missing.
-  std::map<std::string, int64_t> fixed;    // raw x·10^d per numeric column
-  std::map<std::string, uint64_t> offset;  // y per variable
-  std::map<std::string, int> level;        // level index per groupable column
-  for (size_t ci = 0; ci < schema.columns.size(); ++ci) {
+  const size_t columns = schema.columns.size();
+  // Per-record scratch, reused: raw fixed-point values and levels per schema column, offset
+  // values per layout variable; the *_present flags say what is missing.
+  thread_local std::vector<int64_t> fixed;
+  thread_local std::vector<int> level;  // -1: missing
+  thread_local std::vector<uint64_t> offset;
+  thread_local std::vector<char> fixed_present, offset_present;
+  fixed.assign(columns, 0);
+  fixed_present.assign(columns, 0);
+  level.assign(columns, -1);
+  offset.assign(variable_count_, 0);
+  offset_present.assign(variable_count_, 0);
+
+  for (size_t ci = 0; ci < columns; ++ci) {
     const Column& c = schema.columns[ci];
-    const size_t field = static_cast<size_t>(column_index_[ci]);
+    const ColumnPlan& plan = columns_[ci];
+    const size_t field = static_cast<size_t>(plan.field);
     if (field >= row.size()) return Status::InvalidArgument("row has too few fields");
     const std::string& text = row[field];
+    if (c.kind == ColumnKind::kIdentifier) continue;
     bool missing = false;
     for (const std::string& m : schema.missing_values) missing = missing || text == m;
-    if (c.kind == ColumnKind::kIdentifier) continue;
     if (c.is_public && text.find_first_of("\t\r\n") != std::string::npos) {
       return Status::InvalidArgument("public column '" + c.name +
                                      "': a tab or line break in a value (re-run clean)");
@@ -293,92 +463,82 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
     if (c.numeric()) {
       auto value = ParseFixedPoint(text, c.decimals);
       if (!value.ok()) return value.status().WithContext("column '" + c.name + "' (re-run clean)");
-      const double scale = static_cast<double>(Pow10(c.decimals));
-      const int64_t min_fixed = std::llround(c.min * scale);
-      const int64_t max_fixed = std::llround(c.max * scale);
-      if (*value < min_fixed || *value > max_fixed) {
+      if (*value < plan.min_fixed || *value > plan.max_fixed) {
         return Status::InvalidArgument("column '" + c.name + "': value " + text +
                                        " outside the schema range (re-run clean)");
       }
       if (!c.is_public) {
-        fixed[c.name] = *value;
-        offset[c.name] = static_cast<uint64_t>(*value - min_fixed);
+        fixed[ci] = *value;
+        fixed_present[ci] = 1;
+        const size_t v = static_cast<size_t>(plan.variable);
+        offset[v] = static_cast<uint64_t>(*value - plan.min_fixed);
+        offset_present[v] = 1;
       }
     }
     if (c.groupable()) {
       int found = -1;
-      for (size_t l = 0; l < c.levels.size(); ++l) {
+      for (size_t l = 0; l < c.levels.size() && found < 0; ++l) {
         if (c.levels[l] == text) found = static_cast<int>(l);
       }
       if (found < 0) {
         return Status::InvalidArgument("column '" + c.name + "': unknown level '" + text +
                                        "' (re-run clean)");
       }
-      if (!c.is_public) level[c.name] = found;
+      if (!c.is_public) level[ci] = found;
     }
   }
-  for (const Derived& d : schema.derived) {
-    auto it = fixed.find(d.column);
-    if (it == fixed.end()) continue;
-    const Column* source = schema.FindColumn(d.column);
-    long double threshold = static_cast<long double>(d.value) * Pow10(source->decimals);
-    offset[d.name] = Compare(it->second, d.op, threshold) ? 1 : 0;
+  for (const DerivedPlan& d : derived_) {
+    const size_t source = static_cast<size_t>(d.column);
+    if (!fixed_present[source]) continue;
+    const size_t v = static_cast<size_t>(d.variable);
+    offset[v] = Compare(fixed[source], d.op, d.threshold_fixed) ? 1 : 0;
+    offset_present[v] = 1;
   }
 
-  std::vector<std::vector<uint64_t>> limbs(
-      static_cast<size_t>(layout.num_ciphertexts()),
-      std::vector<uint64_t>(static_cast<size_t>(layout.plaintext_bits() / 64 + 2), 0));
-  for (const Slot& s : layout.slots()) {
-    if (!s.by.empty()) {
-      auto l = level.find(s.by);
-      if (l == level.end() || l->second != s.level) continue;
-    }
+  const size_t limbs = static_cast<size_t>(layout.plaintext_bits() / 64 + 2);
+  const size_t count = static_cast<size_t>(layout.num_ciphertexts());
+  thread_local std::vector<mp_limb_t> words;
+  words.assign(limbs * count, 0);
+  for (const SlotPlan& s : slots_) {
+    if (s.by >= 0 && level[static_cast<size_t>(s.by)] != s.level) continue;
+    const size_t v = static_cast<size_t>(s.variable);
     u128 value = 0;
     switch (s.kind) {
       case SlotKind::kCount:
         value = 1;
         break;
       case SlotKind::kObserved:
-        value = offset.count(s.variable);
+        value = offset_present[v] ? 1 : 0;
         break;
-      case SlotKind::kSum: {
-        auto it = offset.find(s.variable);
-        value = it == offset.end() ? 0 : it->second;
+      case SlotKind::kSum:
+        value = offset[v];
         break;
-      }
-      case SlotKind::kSumSquares: {
-        auto it = offset.find(s.variable);
-        value = it == offset.end() ? 0 : static_cast<u128>(it->second) * it->second;
+      case SlotKind::kSumSquares:
+        value = static_cast<u128>(offset[v]) * offset[v];
         break;
-      }
-      case SlotKind::kLevel: {
-        auto it = level.find(s.variable);
-        value = (it != level.end() && it->second == s.level) ? 1 : 0;
+      case SlotKind::kLevel:
+        value = level[v] == s.level ? 1 : 0;
         break;
-      }
       case SlotKind::kBin: {
-        auto it = fixed.find(s.variable);
-        if (it == fixed.end()) break;
-        const Column* c = schema.FindColumn(s.variable);
-        const long double scale = Pow10(c->decimals);
-        const long double x = static_cast<long double>(it->second);
-        const long double lo =
-            static_cast<long double>(c->bins[static_cast<size_t>(s.bin)]) * scale;
-        const long double hi =
-            static_cast<long double>(c->bins[static_cast<size_t>(s.bin) + 1]) * scale;
-        value = (x >= lo && x < hi) ? 1 : 0;
+        if (!fixed_present[v]) break;
+        const long double x = static_cast<long double>(fixed[v]);
+        value = (x >= s.bin_lo && x < s.bin_hi) ? 1 : 0;
         break;
       }
     }
-    if (value != 0) OrBits(&limbs[static_cast<size_t>(s.ciphertext)], s.offset, value);
+    if (value != 0)
+      OrBits(words.data() + static_cast<size_t>(s.ciphertext) * limbs, s.offset, value);
   }
-  plaintexts->resize(limbs.size());
-  for (size_t i = 0; i < limbs.size(); ++i) {
-    mpz_import((*plaintexts)[i].get(), limbs[i].size(), -1, sizeof(uint64_t), 0, 0,
-               limbs[i].data());
+  plaintexts->resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    mpz_ptr z = (*plaintexts)[i].get();
+    mp_limb_t* dst = mpz_limbs_write(z, static_cast<mp_size_t>(limbs));
+    std::copy(words.data() + i * limbs, words.data() + (i + 1) * limbs, dst);
+    mpz_limbs_finish(z, static_cast<mp_size_t>(limbs));
   }
-  public_values->clear();
-  for (int idx : public_index_) public_values->push_back(row[static_cast<size_t>(idx)]);
+  public_values->resize(public_index_.size());
+  for (size_t i = 0; i < public_index_.size(); ++i)
+    (*public_values)[i] = row[static_cast<size_t>(public_index_[i])];
   return Status::OK();
 }
 

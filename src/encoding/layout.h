@@ -90,15 +90,36 @@ class RecordEncoder {
   const std::vector<std::string>& public_columns() const { return public_columns_; }
 
  private:
-  struct Target {  // a slot fed by a variable's value
-    int slot;
-    int power;  // 0: constant 1 (observed/level/bin), 1: y, 2: y²
+  // Everything Encode needs, resolved once by Create so that a record costs array lookups
+  // only (no name lookups, no maps).
+  struct ColumnPlan {
+    int field = 0;      // CSV field
+    int variable = -1;  // index into layout variables for a private numeric column
+    int64_t min_fixed = 0, max_fixed = 0;
+  };
+  struct DerivedPlan {
+    int column = 0;    // schema column of the source
+    int variable = 0;  // layout variable index of the indicator
+    int op = 0;        // 0 <, 1 <=, 2 >, 3 >=, 4 ==, 5 !=
+    long double threshold_fixed = 0;
+  };
+  struct SlotPlan {
+    SlotKind kind = SlotKind::kCount;
+    int variable = -1;  // layout variable (observed/sum/sumsq); schema column (level/bin)
+    int by = -1;        // schema column of a cross's group, -1 for whole-dataset slots
+    int level = -1;
+    long double bin_lo = 0, bin_hi = 0;  // fixed-point bin edges
+    int ciphertext = 0, offset = 0;
   };
   const Schema* schema_ = nullptr;
   const Layout* layout_ = nullptr;
   std::vector<int> column_index_;  // schema column -> CSV field
   std::vector<std::string> public_columns_;
   std::vector<int> public_index_;  // CSV field of each public column
+  std::vector<ColumnPlan> columns_;
+  std::vector<DerivedPlan> derived_;
+  std::vector<SlotPlan> slots_;
+  size_t variable_count_ = 0;
   int count_slot_ = -1;
 };
 

@@ -12,7 +12,88 @@
 namespace cipherstat {
 
 Mapper::Mapper(const crypto::PublicKey& pk, const Plan& plan, size_t ciphertexts_per_record)
-    : pk_(pk), plan_(plan), ciphertexts_per_record_(ciphertexts_per_record) {}
+    : pk_(pk),
+      plan_(plan),
+      ciphertexts_per_record_(ciphertexts_per_record),
+      modulus_(std::make_shared<const crypto::MontgomeryModulus>(pk.n_squared())) {}
+
+namespace {
+
+// Standard base64 alphabet → 6-bit value, 0xff for anything else. Ciphertexts are public,
+// so a table lookup (not libsodium's constant-time decoder, 5× slower) is fine here.
+struct Base64Table {
+  unsigned char value[256];
+  constexpr Base64Table() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = 0xff;
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i)
+      value[static_cast<unsigned char>(alphabet[i])] = static_cast<unsigned char>(i);
+  }
+};
+constexpr Base64Table kBase64;
+
+// Decodes unpadded base64 of exactly `bytes` bytes; rejects other lengths, characters
+// outside the alphabet and non-zero unused trailing bits (so every value has one spelling).
+bool DecodeBase64Exact(std::string_view in, unsigned char* out, size_t bytes) {
+  if (in.size() != (bytes * 4 + 2) / 3) return false;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(in.data());
+  size_t o = 0, i = 0;
+  for (; i + 4 <= in.size(); i += 4, o += 3) {
+    const uint32_t a = kBase64.value[p[i]], b = kBase64.value[p[i + 1]],
+                   c = kBase64.value[p[i + 2]], d = kBase64.value[p[i + 3]];
+    if ((a | b | c | d) & 0x80) return false;
+    const uint32_t v = a << 18 | b << 12 | c << 6 | d;
+    out[o] = static_cast<unsigned char>(v >> 16);
+    out[o + 1] = static_cast<unsigned char>(v >> 8);
+    out[o + 2] = static_cast<unsigned char>(v);
+  }
+  const size_t rest = in.size() - i;  // 0, 2 or 3 characters
+  if (rest == 1) return false;
+  if (rest >= 2) {
+    uint32_t v = 0;
+    for (size_t j = 0; j < rest; ++j) {
+      const uint32_t x = kBase64.value[p[i + j]];
+      if (x & 0x80) return false;
+      v = v << 6 | x;
+    }
+    if (rest == 2) {
+      if (v & 0xf) return false;
+      out[o] = static_cast<unsigned char>(v >> 4);
+    } else {
+      if (v & 0x3) return false;
+      out[o] = static_cast<unsigned char>(v >> 10);
+      out[o + 1] = static_cast<unsigned char>(v >> 2);
+    }
+  }
+  return true;
+}
+
+// Base64 → little-endian limbs of an integer in (0, n²), into reused buffers.
+Status DecodeIntoRange(const crypto::PublicKey& pk, const crypto::MontgomeryModulus& mont,
+                       std::string_view base64, std::string* raw, std::vector<mp_limb_t>* limbs) {
+  const size_t bytes = pk.ciphertext_bytes();
+  raw->resize(bytes);
+  unsigned char* b = reinterpret_cast<unsigned char*>(raw->data());
+  if (!DecodeBase64Exact(base64, b, bytes)) {
+    return Status::Corruption("ciphertext field is not valid base64 of the right length");
+  }
+  const size_t k = mont.limbs();
+  limbs->assign(k + 1, 0);
+  // Big-endian bytes: byte j (from the end) lands in limb j / 8.
+  for (size_t j = 0; j < bytes; ++j) {
+    const size_t from_end = bytes - 1 - j;
+    if (from_end / 8 > k) return Status::Corruption("ciphertext: value outside Z*_{n^2}");
+    (*limbs)[from_end / 8] |= static_cast<mp_limb_t>(b[j]) << (8 * (from_end % 8));
+  }
+  const mp_limb_t* n2 = mpz_limbs_read(pk.n_squared().get());
+  if ((*limbs)[k] != 0 || mpn_cmp(limbs->data(), n2, static_cast<mp_size_t>(k)) >= 0 ||
+      mpn_zero_p(limbs->data(), static_cast<mp_size_t>(k))) {
+    return Status::Corruption("ciphertext: value outside Z*_{n^2}");
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Status Mapper::AddLine(std::string_view line) {
   ++records_read_;
@@ -24,29 +105,28 @@ Status Mapper::AddLine(std::string_view line) {
   key.reserve(plan_.group_public.size());
   for (int idx : plan_.group_public)
     key.emplace_back(fields_.public_values[static_cast<size_t>(idx)]);
-  auto it = groups_.find(key);
-  const bool fresh = it == groups_.end();
-  if (fresh) {
-    it = groups_.emplace(key, EncryptedGroup()).first;
-    it->second.key = key;
-  }
-  EncryptedGroup& group = it->second;
+  // Decode the whole line before touching any sum, so a bad field leaves no trace of the line
+  // (no half-added record, no empty group).
+  const size_t stride = modulus_->limbs() + 1;
+  line_limbs_.resize(plan_.ciphertexts.size() * stride);
   for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
     const size_t field = static_cast<size_t>(plan_.ciphertexts[i]);
-    auto c = DecodeCiphertextField(pk_, fields_.ciphertext_fields[field]);
-    if (!c.ok()) {
-      // A group created for this line must not outlive it half-built (no sums): Merge and
-      // TakeGroups expect every group to hold one sum per plan ciphertext.
-      if (fresh) groups_.erase(it);
-      return c.status().WithContext("ciphertext " + std::to_string(field));
-    }
-    if (fresh) {
-      group.sums.push_back(std::move(c).value());
-    } else {
-      crypto::AddInPlace(pk_, &group.sums[i], *c);
-    }
+    Status s = DecodeIntoRange(pk_, *modulus_, fields_.ciphertext_fields[field], &raw_, &limbs_);
+    if (!s.ok()) return s.WithContext("ciphertext " + std::to_string(field));
+    std::copy(limbs_.begin(), limbs_.end(),
+              line_limbs_.begin() + static_cast<ptrdiff_t>(i * stride));
   }
-  ++group.records;
+  auto it = groups_.find(key);
+  if (it == groups_.end()) {
+    it = groups_.emplace(key, GroupSums()).first;
+    it->second.group.key = key;
+    it->second.sums.assign(plan_.ciphertexts.size(), crypto::ProductAccumulator(modulus_));
+  }
+  GroupSums& group = it->second;
+  for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
+    group.sums[i].MultiplyLimbs(line_limbs_.data() + i * stride);
+  }
+  ++group.group.records;
   return Status::OK();
 }
 
@@ -59,17 +139,21 @@ void Mapper::Merge(Mapper&& other) {
       groups_.emplace(key, std::move(group));
       continue;
     }
-    it->second.records += group.records;
-    for (size_t i = 0; i < group.sums.size(); ++i) {
-      crypto::AddInPlace(pk_, &it->second.sums[i], group.sums[i]);
-    }
+    it->second.group.records += group.group.records;
+    for (size_t i = 0; i < group.sums.size(); ++i) it->second.sums[i].Merge(group.sums[i]);
   }
   other.groups_.clear();
 }
 
 std::vector<EncryptedGroup> Mapper::TakeGroups() {
   std::vector<EncryptedGroup> out;
-  for (auto& [key, group] : groups_) out.push_back(std::move(group));
+  for (auto& [key, state] : groups_) {
+    EncryptedGroup group = std::move(state.group);
+    group.sums.clear();
+    for (const crypto::ProductAccumulator& sum : state.sums)
+      group.sums.push_back(crypto::Ciphertext{sum.Finish()});
+    out.push_back(std::move(group));
+  }
   groups_.clear();
   return out;
 }
@@ -196,6 +280,16 @@ Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
   result.records_matched = mappers[0].records_matched();
   result.ciphertexts = plan.ciphertexts;
   result.groups = mappers[0].TakeGroups();
+  // The gcd half of the Z*_{n²} check, once per sum (see Mapper).
+  for (const EncryptedGroup& group : result.groups) {
+    for (const crypto::Ciphertext& sum : group.sums) {
+      Status valid = crypto::ValidateCiphertext(dataset.public_key, sum);
+      if (!valid.ok()) {
+        return Status::Corruption("an encrypted sum is " + valid.message() +
+                                  ": a segment holds a ciphertext outside Z*_{n^2}");
+      }
+    }
+  }
   if (result.records_read != dataset.manifest.record_count) {
     return Status::Corruption("read " + std::to_string(result.records_read) +
                               " records but the manifest lists " +

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "crypto/montgomery.h"
 #include "crypto/paillier.h"
 #include "engine/result_file.h"
 #include "query/plan.h"
@@ -17,7 +19,13 @@
 
 namespace cipherstat {
 
-// In-mapper combining: one running encrypted sum per group key.
+// In-mapper combining: one running encrypted sum per group key, kept as a Montgomery
+// product (crypto/montgomery.h) and converted once in TakeGroups.
+//
+// Each ciphertext read is checked to lie in (0, n²); the gcd(c, n) = 1 half of the Z*_{n²}
+// check is left to the sums (a factor shared with n survives into the product) — RunLocal
+// and every reader of a result file validate them — because a gcd per input costs more
+// than the product itself.
 class Mapper {
  public:
   Mapper(const crypto::PublicKey& pk, const Plan& plan, size_t ciphertexts_per_record);
@@ -34,7 +42,15 @@ class Mapper {
   const crypto::PublicKey& pk_;
   const Plan& plan_;
   size_t ciphertexts_per_record_;
-  std::map<std::vector<std::string>, EncryptedGroup> groups_;
+  struct GroupSums {
+    EncryptedGroup group;  // key and record count; sums filled by TakeGroups
+    std::vector<crypto::ProductAccumulator> sums;
+  };
+  std::shared_ptr<const crypto::MontgomeryModulus> modulus_;  // mod n²
+  std::map<std::vector<std::string>, GroupSums> groups_;
+  std::string raw_;  // scratch for one decoded ciphertext
+  std::vector<mp_limb_t> limbs_;
+  std::vector<mp_limb_t> line_limbs_;  // every plan ciphertext of the current line
   uint64_t records_read_ = 0, records_matched_ = 0;
   RecordLine fields_;
   std::vector<std::string_view> key_view_;

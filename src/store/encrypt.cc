@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
+#include "crypto/djn.h"
 #include "data/csv.h"
 #include "encoding/layout.h"
 #include "store/dataset.h"
@@ -23,7 +25,8 @@ struct PendingRecord {
 
 // Encrypts every plaintext of the batch, spreading single ciphertexts over the threads.
 void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
-                  const crypto::PublicKey* pk, const crypto::SecretKey* sk) {
+                  const crypto::PublicKey* pk, const crypto::SecretKey* sk,
+                  const crypto::DjnEncryptor* djn) {
   const size_t per_record = (*batch)[0].plaintexts.size();
   const size_t jobs = count * per_record;
   for (size_t r = 0; r < count; ++r) (*batch)[r].ciphertexts.resize(per_record);
@@ -32,7 +35,9 @@ void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
     for (size_t j; (j = next.fetch_add(1)) < jobs;) {
       PendingRecord& rec = (*batch)[j / per_record];
       const crypto::BigInt& m = rec.plaintexts[j % per_record];
-      rec.ciphertexts[j % per_record] = sk ? crypto::EncryptCrt(*sk, m) : crypto::Encrypt(*pk, m);
+      rec.ciphertexts[j % per_record] = djn  ? djn->Encrypt(m)
+                                        : sk ? crypto::EncryptCrt(*sk, m)
+                                             : crypto::Encrypt(*pk, m);
     }
   };
   std::vector<std::thread> pool;
@@ -60,6 +65,10 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::unique_ptr<crypto::DjnEncryptor> djn;
+  if (options.mode == EncryptMode::kDjn) {
+    djn = std::make_unique<crypto::DjnEncryptor>(crypto::DjnEncryptor::Create(key));
+  }
   std::vector<PendingRecord> batch(kBatchRecords);
   uint64_t records = 0;
   while (!eof) {
@@ -84,7 +93,7 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
       ++count;
     }
     if (count == 0) break;
-    EncryptBatch(&batch, count, threads, pk, sk);
+    EncryptBatch(&batch, count, threads, pk, sk, djn.get());
     for (size_t r = 0; r < count; ++r) {
       CS_RETURN_IF_ERROR(
           writer.AppendLine(FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts)));

@@ -11,7 +11,13 @@
 
 namespace cipherstat {
 
+// kStandard: Paillier as in crypto/paillier.h. kDjn: the short-exponent variant
+// (crypto/djn.h) — several times faster, same ciphertexts to every reader and to Decrypt,
+// but its security adds an assumption (README, "DJN mode").
+enum class EncryptMode { kStandard, kDjn };
+
 struct EncryptOptions {
+  EncryptMode mode = EncryptMode::kStandard;
   int threads = 0;                      // 0: all cores
   uint64_t records_per_segment = 4096;  // records per segment file
   std::function<void(uint64_t records_done)> progress;

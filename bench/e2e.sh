@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# End-to-end speed of cipherstat against two baselines, on a generated cohort:
+#   bench/e2e.sh [--records N] [--runs R] [--threads T] [--build DIR] [--sample S]
+#                [--standard-records M]
+#   (defaults: 100000 records, 3 runs, all cores, build/, baseline sample 400 encryptions,
+#   standard-mode encryption timed on the first M = min(N, 10000) records: at ~3 ms per
+#   ciphertext it would take most of an hour on 100k; DJN encryption and the query run on
+#   all N records — the query over the DJN dataset, whose ciphertexts sum exactly alike)
+# For `encrypt` (standard and DJN mode) and for a typical query — COUNT, AVG and STDDEV of
+# 4 columns, GROUP BY a 3-level column — it prints values/s (packed slot values), records/s
+# and peak RSS (/usr/bin/time -v), medians over the runs; then the same work per value by
+#   - a textbook Paillier baseline in the same run (bench/textbook_e2e.cc: one ciphertext per
+#     value, c = g^m·r^n with mpz_powm, sums with mpz_mul + mpz_mod, same threads), and
+#   - python-paillier (phe + gmpy2, in a venv under the build folder), single-threaded and
+#     multiplied by the thread count,
+# both on a SAMPLE of values, scaled per value (they would take hours on the whole cohort),
+# and the ratios. Baseline sums are in-memory only (no file reading), which favours them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+records=100000 runs=3 threads=$(nproc) build=build sample=400 standard_records=
+while (($#)); do
+  case $1 in
+    --records) records=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --sample) sample=$2; shift 2 ;;
+    --standard-records) standard_records=$2; shift 2 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+bin=$build/cipherstat
+standard_records=${standard_records:-$((records < 10000 ? records : 10000))}
+[ -x "$bin" ] && [ -x "$build/textbook_e2e" ] || { echo "build first: scripts/setup $build" >&2; exit 2; }
+venv=$build/pyvenv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import phe, gmpy2' 2>/dev/null; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q phe gmpy2
+fi
+work=$(mktemp -d "$build/e2e.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+echo "e2e: $records records, $runs runs, $threads threads, work in $work"
+
+# Peak RSS (KiB) and wall seconds of a command, appended to $work/times as "label secs kib".
+timed() {
+  local label=$1; shift
+  /usr/bin/time -v "$@" >"$work/$label.out" 2>"$work/$label.time"
+  local secs kib
+  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/$label.time")
+  kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$label.time")
+  echo "$label $secs $kib" >>"$work/times"
+}
+
+printf 'e2e-bench-passphrase\n' >"$work/pass"
+"$bin" generate --records "$records" --seed 7 --out "$work/cohort.csv" >/dev/null
+"$bin" schema --in "$work/cohort.csv" --out "$work/schema.json" --max-records "$records" >/dev/null
+"$bin" clean --schema "$work/schema.json" --in "$work/cohort.csv" --out "$work/clean.csv" >/dev/null
+head -n $((standard_records + 1)) "$work/clean.csv" >"$work/clean_standard.csv"
+"$bin" keygen --out "$work/keys" --bits 2048 --fast-kdf --passphrase-file "$work/pass" >/dev/null
+sql="SELECT arm, COUNT(*), AVG(age), STDDEV(age), AVG(cd4), STDDEV(cd4), AVG(log10_vl), STDDEV(log10_vl), AVG(visit_year), STDDEV(visit_year) FROM cohort GROUP BY arm"
+for ((r = 1; r <= runs; r++)); do
+  rm -rf "$work/ds" "$work/ds_djn"
+  timed "encrypt_standard" "$bin" encrypt --schema "$work/schema.json" --key "$work/keys" \
+    --in "$work/clean_standard.csv" --out "$work/ds" --passphrase-file "$work/pass" \
+    --threads "$threads"
+  timed "encrypt_djn" "$bin" encrypt --mode djn --schema "$work/schema.json" --key "$work/keys" \
+    --in "$work/clean.csv" --out "$work/ds_djn" --threads "$threads"
+  rm -f "$work/result.json"
+  timed "query" "$bin" query --data "$work/ds_djn" --sql "$sql" --out "$work/result.json" \
+    --threads "$threads"
+  # Baselines in every run, right after ours, so that both see the same machine load.
+  "$build/textbook_e2e" --threads "$threads" --encrypt "$sample" --add 200000 >"$work/textbook.$r"
+  "$venv/bin/python" bench/python_baseline.py $((sample / 4)) 20000 >"$work/python.$r"
+done
+"$bin" decrypt --key "$work/keys" --in "$work/result.json" --passphrase-file "$work/pass" \
+  >"$work/table.txt"
+echo "--- query result (decrypted, for a sanity look) ---"
+cat "$work/table.txt"
+
+
+python3 - "$work" "$records" "$threads" "$standard_records" "$runs" <<'PY'
+import json, statistics, sys
+work, records, threads, standard_records, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+times = {}
+for line in open(work + "/times"):
+    label, secs, kib = line.split()
+    times.setdefault(label, []).append((float(secs), int(kib)))
+kv = lambda path: {l.split()[0]: float(l.split()[1]) for l in open(path) if l.strip()}
+tbs = [kv(work + "/textbook.%d" % r) for r in range(1, runs + 1)]
+pys = [kv(work + "/python.%d" % r) for r in range(1, runs + 1)]
+# Medians of the baselines' rates for display; ratios are taken run by run, then the median.
+tb = {k: statistics.median(t[k] for t in tbs) for k in tbs[0]}
+py = {k: statistics.median(p[k] for p in pys) for k in pys[0]}
+manifest = json.load(open(work + "/ds_djn/manifest.json"))
+layout = manifest["layout"] if isinstance(manifest["layout"], dict) else json.loads(manifest["layout"])
+slots, cts, bits = layout["slots"], layout["ciphertexts"], layout["plaintext_bits"]
+used = sum(s["width"] for s in slots)
+result = json.load(open(work + "/result.json"))
+touched = set(result["ciphertexts"])
+# Values the query needs per record: count, and observed/sum/sumsq of its 4 columns, per level
+# of the private GROUP BY column (the cross slots) — what a one-value-per-ciphertext system
+# would have to encrypt and add for the same answer.
+cols = {"age", "cd4", "log10_vl", "visit_year"}
+needed = [s for s in slots if (s["kind"] == "level" and s.get("variable") == "arm") or
+          (s.get("by") == "arm" and s.get("variable") in cols)]
+needed_touched = [s for s in needed if s["ciphertext"] in touched]
+assert len(needed_touched) == len(needed), "query needs a slot outside the ciphertexts it read"
+med = lambda label, i: statistics.median(t[i] for t in times[label])
+print()
+print("schema: %d slots in %d ciphertexts per record; packing density %.1f%% (%d of %d plaintext bits)"
+      % (len(slots), cts, 100.0 * used / (cts * bits), used, cts * bits))
+print("query reads %d of %d ciphertexts per record; needs %d slot values per record"
+      % (len(touched), cts, len(needed)))
+print("baselines on a sample, scaled per value: textbook %d encryptions / %d additions on %d threads; "
+      "python-paillier %d / %d on 1 thread x %d threads"
+      % (tb["textbook_encrypt_sample_values"], tb["textbook_add_sample_values"], tb["textbook_threads"],
+         py["python_encrypt_sample_values"], py["python_add_sample_values"], threads))
+print()
+print("standard encryption timed on %d records, DJN encryption and the query on %d"
+      % (standard_records, records))
+print("%-18s %10s %12s %14s %10s %14s %12s %10s %10s" % ("step", "median s", "records/s", "values/s",
+      "peak MiB", "textbook v/s", "python v/s", "x textbook", "x python"))
+rows = [("encrypt_standard", standard_records, len(slots), "textbook_encrypt_values_per_s",
+         "python_encrypt_values_per_s", 40),
+        ("encrypt_djn", records, len(slots), "textbook_encrypt_values_per_s",
+         "python_encrypt_values_per_s", 200),
+        ("query", records, len(needed), "textbook_add_values_per_s", "python_add_values_per_s", 25)]
+for label, n, per_record, tkey, pkey, target in rows:
+    secs = med(label, 0)
+    vps = n * per_record / secs
+    x_tb = statistics.median(n * per_record / times[label][r][0] / tbs[r][tkey] for r in range(runs))
+    x_py = statistics.median(n * per_record / times[label][r][0] / (pys[r][pkey] * threads)
+                             for r in range(runs))
+    print("%-18s %10.2f %12.0f %14.0f %10.1f %14.0f %12.0f %10.1f %10.1f   target >= %dx: %s"
+          % (label, secs, n / secs, vps, med(label, 1) / 1024.0, tb[tkey], py[pkey] * threads, x_tb,
+             x_py, target, "met" if min(x_tb, x_py) >= target else "NOT met"))
+x_io = statistics.median(records * len(needed) / times["query"][r][0] /
+                         tbs[r]["textbook_add_io_values_per_s"] for r in range(runs))
+print("query vs a textbook system that also reads its stored ciphertexts (SHA-256 + base64 + "
+      "import per value, %.0f v/s): %.1fx" % (tb["textbook_add_io_values_per_s"], x_io))
+print("ratios: median over runs of (ours / baseline measured in the same run)")
+print("(all runs, seconds/peak KiB: %s)" % {k: v for k, v in times.items()})
+PY

@@ -1,0 +1,129 @@
+#include "crypto/montgomery.h"
+
+#include <algorithm>
+
+namespace cipherstat::crypto {
+
+MontgomeryModulus::MontgomeryModulus(const BigInt& modulus)
+    : modulus_(modulus), limbs_(mpz_size(modulus.get())) {
+  n_.assign(mpz_limbs_read(modulus_.get()), mpz_limbs_read(modulus_.get()) + limbs_);
+  // N^−1 mod 2^64 by Newton's iteration: each step doubles the correct low bits (N odd, so
+  // inv = N is right to 3 bits; 3 → 6 → 12 → 24 → 48 → 96).
+  mp_limb_t inv = n_[0];
+  for (int i = 0; i < 5; ++i) inv *= 2 - n_[0] * inv;
+  n_inv_ = -inv;
+  mpz_setbit(r_mod_n_.get(), 64 * limbs_);
+  mpz_mod(r_mod_n_.get(), r_mod_n_.get(), modulus_.get());
+}
+
+void MontgomeryModulus::MulRedc(mp_limb_t* out, const mp_limb_t* a, const mp_limb_t* b) const {
+  const size_t k = limbs_;
+  // Per-thread scratch: the double-width product and the deferred row carries.
+  thread_local std::vector<mp_limb_t> t, carries;
+  if (t.size() < 2 * k) t.resize(2 * k);
+  if (carries.size() < k) carries.resize(k);
+  if (a == b) {
+    mpn_sqr(t.data(), a, static_cast<mp_size_t>(k));
+  } else {
+    mpn_mul_n(t.data(), a, b, static_cast<mp_size_t>(k));
+  }
+  // Row i clears limb i by adding u·N·2^(64i); its carry belongs at limb i + k, which no later
+  // row reads to choose its u, so all carries are added in one pass at the end.
+  for (size_t i = 0; i < k; ++i) {
+    const mp_limb_t u = t[i] * n_inv_;
+    carries[i] = mpn_addmul_1(t.data() + i, n_.data(), static_cast<mp_size_t>(k), u);
+  }
+  // (a·b + U·N)/R < 2N since a, b < N < R: at most one subtraction.
+  mp_limb_t carry = mpn_add_n(out, t.data() + k, carries.data(), static_cast<mp_size_t>(k));
+  if (carry != 0 || mpn_cmp(out, n_.data(), static_cast<mp_size_t>(k)) >= 0) {
+    mpn_sub_n(out, out, n_.data(), static_cast<mp_size_t>(k));
+  }
+}
+
+void MontgomeryModulus::ToLimbs(const BigInt& x, mp_limb_t* out) const {
+  const size_t size = mpz_size(x.get());
+  const mp_limb_t* src = mpz_limbs_read(x.get());
+  std::copy(src, src + size, out);
+  std::fill(out + size, out + limbs_, mp_limb_t{0});
+}
+
+BigInt MontgomeryModulus::FromLimbs(const mp_limb_t* x) const {
+  BigInt out;
+  mp_limb_t* dst = mpz_limbs_write(out.get(), static_cast<mp_size_t>(limbs_));
+  std::copy(x, x + limbs_, dst);
+  mpz_limbs_finish(out.get(), static_cast<mp_size_t>(limbs_));
+  return out;
+}
+
+BigInt MontgomeryModulus::ToMontgomery(const BigInt& x) const {
+  BigInt out;
+  mpz_mul(out.get(), x.get(), r_mod_n_.get());
+  mpz_mod(out.get(), out.get(), modulus_.get());
+  return out;
+}
+
+BigInt MontgomeryModulus::FromMontgomery(const BigInt& x) const {
+  std::vector<mp_limb_t> a(limbs_), one(limbs_, 0);
+  one[0] = 1;
+  ToLimbs(x, a.data());
+  MulRedc(a.data(), a.data(), one.data());
+  return FromLimbs(a.data());
+}
+
+BigInt MontgomeryModulus::RPower(uint64_t e) const {
+  BigInt exponent, out;
+  mpz_import(exponent.get(), 1, -1, sizeof(e), 0, 0, &e);
+  mpz_powm(out.get(), r_mod_n_.get(), exponent.get(), modulus_.get());
+  return out;
+}
+
+// --- ProductAccumulator ----------------------------------------------------------------------
+
+void ProductAccumulator::Multiply(const BigInt& x) {
+  if (factors_ == 0) {
+    value_.resize(modulus_->limbs());
+    modulus_->ToLimbs(x, value_.data());
+    factors_ = 1;
+    return;
+  }
+  thread_local std::vector<mp_limb_t> padded;
+  if (padded.size() < modulus_->limbs()) padded.resize(modulus_->limbs());
+  modulus_->ToLimbs(x, padded.data());
+  modulus_->MulRedc(value_.data(), value_.data(), padded.data());
+  ++factors_;
+  ++reductions_;
+}
+
+void ProductAccumulator::MultiplyLimbs(const mp_limb_t* x) {
+  const size_t k = modulus_->limbs();
+  if (factors_ == 0) {
+    value_.assign(x, x + k);
+    factors_ = 1;
+    return;
+  }
+  modulus_->MulRedc(value_.data(), value_.data(), x);
+  ++factors_;
+  ++reductions_;
+}
+
+void ProductAccumulator::Merge(const ProductAccumulator& other) {
+  if (other.factors_ == 0) return;
+  if (factors_ == 0) {
+    *this = other;
+    return;
+  }
+  modulus_->MulRedc(value_.data(), value_.data(), other.value_.data());
+  factors_ += other.factors_;
+  reductions_ += other.reductions_ + 1;
+}
+
+BigInt ProductAccumulator::Finish() const {
+  if (factors_ == 0) return BigInt(1);
+  BigInt out = modulus_->FromLimbs(value_.data());
+  if (reductions_ == 0) return out;
+  mpz_mul(out.get(), out.get(), modulus_->RPower(reductions_).get());
+  mpz_mod(out.get(), out.get(), modulus_->modulus().get());
+  return out;
+}
+
+}  // namespace cipherstat::crypto
