@@ -9,9 +9,11 @@
 #include <string>
 
 #include "cli/demo.h"
+#include "cli/keys.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
 #include "crypto/key_dir.h"
+#include "crypto/roles.h"
 #include "data/clean.h"
 #include "data/generate.h"
 #include "engine/mapreduce.h"
@@ -83,12 +85,14 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(auto pass,
                           GetPassphrase(*pass_file, "New passphrase for the secret key: ", true));
       std::fprintf(stderr, "generating a %d-bit Paillier key...\n", *bits);
-      CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::GenerateKey(*bits));
+      CS_ASSIGN_OR_RETURN(crypto::OwnerKey key, crypto::GenerateOwnerKey(*bits));
       auto limits = *fast_kdf ? crypto::FastKdfLimits() : crypto::DefaultKdfLimits();
-      CS_RETURN_IF_ERROR(crypto::WriteKeyDir(*out, sk, *pass, limits));
-      std::printf("key %s\n  public:  %s\n  secret:  %s (passphrase-protected)\n",
-                  sk.public_key().Fingerprint().c_str(), crypto::PublicKeyPath(*out).c_str(),
-                  crypto::SecretKeyPath(*out).c_str());
+      CS_RETURN_IF_ERROR(crypto::WriteKeyDir(*out, key, *pass, limits));
+      std::printf(
+          "key %s\n  owner signing key %s\n  public:  %s\n  secret:  %s "
+          "(passphrase-protected)\n",
+          key.paillier.public_key().Fingerprint().c_str(), key.signing.verify_key().Hex().c_str(),
+          crypto::PublicKeyPath(*out).c_str(), crypto::SecretKeyPath(*out).c_str());
       return Status::OK();
     });
   }
@@ -160,7 +164,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--out", *out, "Dataset folder to create")->required();
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
     cmd->add_flag("--public-only", *public_only,
-                  "Encrypt with the public key only (slower; no passphrase)");
+                  "Encrypt with the public key only (slower; no passphrase). The dataset is NOT "
+                  "signed by the owner: decrypt refuses its results unless --allow-unsigned");
     cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)");
     cmd->add_option("--segment-records", options->records_per_segment, "Records per segment file");
     registry->emplace_back(cmd, [=]() -> Status {
@@ -170,16 +175,32 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       opts.progress = [&](uint64_t done) { progress.Update(done); };
       Result<EncryptStats> stats = Status::OK();
       bool crt = !*public_only && PathExists(crypto::SecretKeyPath(*key));
+      // Threshold keys: no whole secret key exists; the owner still signs with signing.key.
+      const std::string signing_path = *key + "/signing.key";
+      bool sign_only = !*public_only && !crt && PathExists(signing_path);
       if (crt) {
         CS_ASSIGN_OR_RETURN(
             auto pass,
             GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ",
                           false));
-        CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
-        stats = EncryptCsv(schema, nullptr, &sk, *in, *out, opts);
+        CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, crypto::ReadOwnerKey(*key, *pass));
+        opts.signer = &owner.signing;
+        stats = EncryptCsv(schema, nullptr, &owner.paillier, *in, *out, opts);
+      } else if (sign_only) {
+        CS_ASSIGN_OR_RETURN(
+            auto pass, GetPassphrase(*pass_file, "Passphrase for " + signing_path + ": ", false));
+        CS_ASSIGN_OR_RETURN(crypto::SigningKey signing,
+                            crypto::ReadSigningKeystore(signing_path, *pass));
+        CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
+        opts.signer = &signing;
+        stats = EncryptCsv(schema, &pk, nullptr, *in, *out, opts);
       } else {
         CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
         stats = EncryptCsv(schema, &pk, nullptr, *in, *out, opts);
+        std::fprintf(stderr,
+                     "warning: %s is not signed by the data owner; decrypting its results "
+                     "needs --allow-unsigned\n",
+                     out->c_str());
       }
       CS_RETURN_IF_ERROR(stats.status());
       std::printf(
@@ -207,6 +228,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--engine", *engine, "Execution engine")->check(CLI::IsMember({"local"}));
     cmd->add_option("--threads", *threads, "Map threads (default: all cores)");
     registry->emplace_back(cmd, [=]() -> Status {
+      CS_RETURN_IF_ERROR(crypto::CheckNoSecretMaterial(*data));  // roles: compute side
       CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(*data));
       CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(*sql, dataset.manifest.schema, dataset.layout));
       Progress progress("querying");
@@ -239,6 +261,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--out", *out, "Write here instead of standard output");
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
+    auto allow_unsigned = std::make_shared<bool>(false);
+    cmd->add_flag("--allow-unsigned", *allow_unsigned,
+                  "Accept a result from a dataset the owner did not sign (encrypt --public-only): "
+                  "decode with the compute party's unauthenticated schema and record count");
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(std::string text, ReadFile(*in, 1u << 30));
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
@@ -254,8 +280,14 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(
           auto pass,
           GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
-      CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::ReadSecretKey(*key, *pass));
-      CS_ASSIGN_OR_RETURN(ResultTable table, DecryptResult(sk, *result, *release));
+      CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, crypto::ReadOwnerKey(*key, *pass));
+      CS_ASSIGN_OR_RETURN(ResultTable table,
+                          DecryptResult(owner.paillier, owner.signing.verify_key(), *result,
+                                        *release, *allow_unsigned));
+      if (result->manifest_signature.empty()) {
+        std::fprintf(stderr, "warning: %s comes from a dataset the owner did not sign\n",
+                     in->c_str());
+      }
       return WriteTable(table, *format, *out);
     });
   }
@@ -278,6 +310,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     });
   }
   RegisterDemo(app, registry);
+  RegisterKeys(app, registry);
 }
 
 }  // namespace cipherstat::cli

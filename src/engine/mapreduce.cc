@@ -182,6 +182,7 @@ Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
   result.manifest_sha256 = dataset.manifest_sha256;
   result.schema = dataset.manifest.schema;
   result.layout_json = dataset.manifest.layout_json;
+  result.manifest_signature = dataset.manifest_signature;
   result.engine = "local";
   if (mappers.empty()) {  // a dataset with no segments has no records
     result.ciphertexts = plan.ciphertexts;
