@@ -81,7 +81,12 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
         "Read the passphrase from this file (else CIPHERSTAT_PASSPHRASE, else a prompt)");
     cmd->add_flag("--fast-kdf", *fast_kdf,
                   "Use Argon2id's interactive limits (tests, demos) instead of moderate");
+    auto custodians = std::make_shared<ThresholdKeygenOptions>();
+    AddThresholdKeygenOptions(cmd, custodians.get());
     registry->emplace_back(cmd, [=]() -> Status {
+      if (custodians->custodians > 0) {
+        return RunThresholdKeygen(*out, *bits, *pass_file, *fast_kdf, *custodians);
+      }
       CS_ASSIGN_OR_RETURN(auto pass,
                           GetPassphrase(*pass_file, "New passphrase for the secret key: ", true));
       std::fprintf(stderr, "generating a %d-bit Paillier key...\n", *bits);

@@ -483,4 +483,43 @@ Result<KeyShare> KeyShareFromJson(std::string_view json, bool allow_small) {
   return share;
 }
 
+Status WriteShareKeystore(const std::string& path, const KeyShare& share, const VerifyKey& owner,
+                          const Passphrase& passphrase, KdfLimits limits) {
+  KeystoreInfo header;
+  header.kind = "share";
+  header.fingerprint = share.pk.Fingerprint();
+  header.verify_key = owner.Hex();
+  header.share_index = static_cast<uint32_t>(share.index);
+  header.share_threshold = static_cast<uint32_t>(share.threshold);
+  header.share_parties = static_cast<uint32_t>(share.parties);
+  header.limits = limits;
+  std::string json = KeyShareToJson(share);
+  Status s = WriteSealedKeystore(path, header, json, passphrase);
+  sodium_memzero(json.data(), json.size());
+  return s;
+}
+
+Result<OpenedShare> ReadShareKeystore(const std::string& path, const Passphrase& passphrase,
+                                      bool allow_small) {
+  CS_ASSIGN_OR_RETURN(KeystoreInfo pre, ReadKeystoreInfo(path));
+  if (pre.kind != "share") {
+    return Status::InvalidArgument(path + ": not a custodian's key share (a keystore of kind '" +
+                                   pre.kind + "')");
+  }
+  KeystoreInfo info;
+  CS_ASSIGN_OR_RETURN(auto plain, OpenSealedKeystore(path, passphrase, &info));
+  OpenedShare out;
+  auto share = KeyShareFromJson(plain->view(), allow_small);
+  if (!share.ok()) return share.status().WithContext(path + ": sealed share is invalid");
+  out.share = std::move(share).value();
+  if (out.share.pk.Fingerprint() != info.fingerprint ||
+      out.share.index != static_cast<int>(info.share_index) ||
+      out.share.threshold != static_cast<int>(info.share_threshold) ||
+      out.share.parties != static_cast<int>(info.share_parties)) {
+    return Status::Corruption(path + ": sealed share does not match the keystore header");
+  }
+  CS_ASSIGN_OR_RETURN(out.owner, VerifyKey::FromHex(info.verify_key, path));
+  return out;
+}
+
 }  // namespace cipherstat::crypto

@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "crypto/bigint.h"
+#include "crypto/keystore.h"
 #include "crypto/paillier.h"
+#include "crypto/signing.h"
 #include "util/status.h"
 
 namespace cipherstat::crypto {
@@ -95,5 +97,17 @@ Result<ThresholdPublic> ThresholdPublicFromJson(std::string_view json, bool allo
 // "index":i,"parties":N,"threshold":t,"n":hex,"v":hex,"vi":hex,"s":hex}, in wiped memory.
 std::string KeyShareToJson(const KeyShare& share);  // caller wipes the result
 Result<KeyShare> KeyShareFromJson(std::string_view json, bool allow_small = false);
+
+// A custodian's share sealed in a keystore of kind "share" (crypto/keystore.h). The header
+// names the owner's verify key, so a custodian checks the owner's signature on a result's
+// manifest with a key that the AEAD authenticates.
+Status WriteShareKeystore(const std::string& path, const KeyShare& share, const VerifyKey& owner,
+                          const Passphrase& passphrase, KdfLimits limits = DefaultKdfLimits());
+struct OpenedShare {
+  KeyShare share;
+  VerifyKey owner;
+};
+Result<OpenedShare> ReadShareKeystore(const std::string& path, const Passphrase& passphrase,
+                                      bool allow_small = false);
 
 }  // namespace cipherstat::crypto
