@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace cipherstat::testing {
@@ -57,6 +58,30 @@ std::vector<std::string> Lines(const std::string& text) {
   std::stringstream s(text);
   for (std::string line; std::getline(s, line);) lines.push_back(line);
   return lines;
+}
+
+std::string HtmlText(const std::string& html) {
+  std::string out;
+  bool in_tag = false;
+  for (char c : html) {
+    if (c == '<') {
+      in_tag = true;
+    } else if (c == '>') {
+      in_tag = false;
+    } else if (!in_tag) {
+      out += c;
+    }
+  }
+  for (auto [from, to] : {std::pair<std::string, std::string>{"&lt;", "<"},
+                          {"&gt;", ">"},
+                          {"&quot;", "\""},
+                          {"&#39;", "'"},
+                          {"&nbsp;", "\u00a0"},
+                          {"&amp;", "&"}}) {
+    for (size_t p = 0; (p = out.find(from, p)) != std::string::npos; p += to.size())
+      out.replace(p, from.size(), to);
+  }
+  return out;
 }
 
 }  // namespace cipherstat::testing

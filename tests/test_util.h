@@ -39,4 +39,8 @@ std::string ReadText(const std::string& path);
 void WriteText(const std::string& path, const std::string& text);
 std::vector<std::string> Lines(const std::string& text);
 
+// The text of an HTML fragment as a reader gets it: tags dropped, entities the renderers write
+// (&lt; &gt; &quot; &#39; &amp; &nbsp;) decoded.
+std::string HtmlText(const std::string& html);
+
 }  // namespace cipherstat::testing

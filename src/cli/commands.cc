@@ -8,10 +8,12 @@
 #include <memory>
 #include <string>
 
+#include "cli/audit.h"
 #include "cli/demo.h"
 #include "cli/keys.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
+#include "cli/report.h"
 #include "crypto/key_dir.h"
 #include "crypto/roles.h"
 #include "data/clean.h"
@@ -61,9 +63,22 @@ class Progress {
   int64_t last_ms_ = 0;
 };
 
+// Records an encryption with the digest of the dataset just written.
+Status AuditEncrypt(const std::string& key_dir, const std::string& dataset_dir,
+                    const std::string& csv) {
+  CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_dir));
+  return AuditEvent("encrypt")
+      .Key(dataset.manifest.key_fingerprint)
+      .Dataset(dataset.manifest_sha256)
+      .Detail("dataset " + dataset_dir + " (" + std::to_string(dataset.manifest.record_count) +
+              " records) from " + csv + " with key folder " + key_dir)
+      .Record();
+}
+
 }  // namespace
 
 void RegisterCommands(CLI::App& app, Registry* registry) {
+  RegisterAudit(app, registry);  // first: adds the global --audit-log/--audit-dir flags
   // keygen
   {
     auto* cmd = app.add_subcommand(
@@ -92,6 +107,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       std::fprintf(stderr, "generating a %d-bit Paillier key...\n", *bits);
       CS_ASSIGN_OR_RETURN(crypto::OwnerKey key, crypto::GenerateOwnerKey(*bits));
       auto limits = *fast_kdf ? crypto::FastKdfLimits() : crypto::DefaultKdfLimits();
+      CS_RETURN_IF_ERROR(AuditEvent("keygen")
+                             .Key(key.paillier.public_key().Fingerprint())
+                             .Detail("key folder " + *out)
+                             .Record());
       CS_RETURN_IF_ERROR(crypto::WriteKeyDir(*out, key, *pass, limits));
       std::printf(
           "key %s\n  owner signing key %s\n  public:  %s\n  secret:  %s "
@@ -188,9 +207,11 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
             auto pass,
             GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ",
                           false));
-        CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, crypto::ReadOwnerKey(*key, *pass));
-        opts.signer = &owner.signing;
-        stats = EncryptCsv(schema, nullptr, &owner.paillier, *in, *out, opts);
+        auto owner = crypto::ReadOwnerKey(*key, *pass);
+        if (!owner.ok())
+          return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(owner.status());
+        opts.signer = &owner->signing;
+        stats = EncryptCsv(schema, nullptr, &owner->paillier, *in, *out, opts);
       } else if (sign_only) {
         CS_ASSIGN_OR_RETURN(
             auto pass, GetPassphrase(*pass_file, "Passphrase for " + signing_path + ": ", false));
@@ -208,6 +229,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                      out->c_str());
       }
       CS_RETURN_IF_ERROR(stats.status());
+      if (Status audited = AuditEncrypt(*key, *out, *in); !audited.ok()) {
+        RemoveTree(*out);  // the dataset's digest exists only now; no dataset goes unrecorded
+        return audited;
+      }
       std::printf(
           "%llu records encrypted into %s (%d ciphertexts per record, packing density %.1f%%, "
           "%s)\n",
@@ -241,7 +266,15 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       options.threads = *threads;
       options.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
       CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, options));
-      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, EncryptedResultToJson(dataset.public_key, result)));
+      const std::string json = EncryptedResultToJson(dataset.public_key, result);
+      CS_RETURN_IF_ERROR(AuditEvent("query")
+                             .Key(dataset.public_key.Fingerprint())
+                             .Dataset(dataset.manifest_sha256)
+                             .ResultDigest(Sha256Hex(json))
+                             .Query(*sql)
+                             .Detail("encrypted result " + *out)
+                             .Record());
+      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, json));
       std::printf("%llu records read, %llu matched, %zu groups; encrypted result in %s\n",
                   static_cast<unsigned long long>(result.records_read),
                   static_cast<unsigned long long>(result.records_matched), result.groups.size(),
@@ -261,8 +294,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto release = std::make_shared<ReleaseOptions>();
     cmd->add_option("--key", *key, "Key folder")->required()->check(CLI::ExistingDirectory);
     cmd->add_option("--in", *in, "Encrypted result file")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--format", *format, "Output format")
-        ->check(CLI::IsMember({"text", "json", "csv"}));
+    cmd->add_option("--format", *format, "Output format (html: a self-contained page with charts)")
+        ->check(CLI::IsMember(TableFormats()));
     cmd->add_option("--out", *out, "Write here instead of standard output");
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
@@ -285,15 +318,30 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(
           auto pass,
           GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
-      CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, crypto::ReadOwnerKey(*key, *pass));
+      auto owner = crypto::ReadOwnerKey(*key, *pass);
+      if (!owner.ok()) {
+        return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(owner.status());
+      }
       CS_ASSIGN_OR_RETURN(ResultTable table,
-                          DecryptResult(owner.paillier, owner.signing.verify_key(), *result,
+                          DecryptResult(owner->paillier, owner->signing.verify_key(), *result,
                                         *release, *allow_unsigned));
       if (result->manifest_signature.empty()) {
         std::fprintf(stderr, "warning: %s comes from a dataset the owner did not sign\n",
                      in->c_str());
       }
-      return WriteTable(table, *format, *out);
+      CS_RETURN_IF_ERROR(AuditEvent("decrypt")
+                             .Key(pk.Fingerprint())
+                             .Dataset(result->manifest_sha256)
+                             .ResultDigest(Sha256Hex(text))
+                             .Query(result->sql)
+                             .Detail("released as " + *format + " to " +
+                                     (out->empty() || *out == "-" ? "stdout" : *out) +
+                                     ", cells under " + std::to_string(release->min_cell) +
+                                     " records suppressed")
+                             .Record());
+      ReportContext context;
+      context.schema = &result->schema;  // equal to the owner's signed schema (checked above)
+      return WriteTable(table, *format, *out, context);
     });
   }
   // generate
@@ -316,6 +364,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
   }
   RegisterDemo(app, registry);
   RegisterKeys(app, registry);
+  RegisterReport(app, registry);
 }
 
 }  // namespace cipherstat::cli

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "audit/log.h"
+#include "cli/audit.h"
+#include "cli/output.h"
 #include "crypto/key_dir.h"
 #include "data/clean.h"
 #include "data/generate.h"
@@ -123,7 +126,8 @@ Status RunDemo(const DemoOptions& o) {
     std::error_code ec;
     std::filesystem::create_directories(work, ec);
     if (ec) return Status::IOError(work + ": " + ec.message());
-    for (const char* f : {"keys", "dataset", "schema.json", "clean.csv", "cohort.csv"}) {
+    for (const char* f :
+         {"keys", "dataset", "schema.json", "clean.csv", "cohort.csv", "audit.jsonl"}) {
       if (PathExists(work + "/" + f)) {
         return Status::AlreadyExists(work + "/" + f +
                                      ": the demo folder is not empty; use a new --workdir");
@@ -131,6 +135,9 @@ Status RunDemo(const DemoOptions& o) {
     }
   }
   std::printf("cipherstat demo — working in %s\n\n", work.c_str());
+  // The demo's throwaway key and data get their own log, signed with your audit key, so they
+  // do not clutter your real one; it is verified at the end.
+  const std::string audit_log = work + "/audit.jsonl";
 
   const bool generated = o.data.empty();
   std::string raw = o.data;
@@ -156,6 +163,11 @@ Status RunDemo(const DemoOptions& o) {
   CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, crypto::GenerateOwnerKey(o.bits));
   const crypto::SecretKey& sk = owner.paillier;
   const std::string keys = work + "/keys";
+  CS_RETURN_IF_ERROR(AuditEvent("keygen")
+                         .Key(sk.public_key().Fingerprint())
+                         .Detail("demo key folder " + keys)
+                         .Log(audit_log)
+                         .Record());
   CS_RETURN_IF_ERROR(crypto::WriteKeyDir(keys, owner, passphrase, crypto::FastKdfLimits()));
   std::printf("[owner]   %d-bit Paillier key %.16s… in %s (%.1f s)\n", o.bits,
               sk.public_key().Fingerprint().c_str(), keys.c_str(), Seconds(t));
@@ -202,9 +214,16 @@ Status RunDemo(const DemoOptions& o) {
       dataset_path.c_str());
 
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_path));
+  CS_RETURN_IF_ERROR(AuditEvent("encrypt")
+                         .Key(dataset.manifest.key_fingerprint)
+                         .Dataset(dataset.manifest_sha256)
+                         .Detail("demo dataset " + dataset_path)
+                         .Log(audit_log)
+                         .Record());
   ReleaseOptions release;
   bool all_match = true;
   int index = 0;
+  std::vector<ReportSection> sections;
   for (const std::string& sql : DemoQueries(dataset.manifest.schema, dataset.layout, generated)) {
     ++index;
     std::printf("Query %d: %s\n", index, sql.c_str());
@@ -215,8 +234,16 @@ Status RunDemo(const DemoOptions& o) {
     local.threads = o.threads;
     CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, local));
     const std::string result_path = work + "/result-" + std::to_string(index) + ".json";
-    CS_RETURN_IF_ERROR(
-        WriteFileAtomic(result_path, EncryptedResultToJson(dataset.public_key, result)));
+    const std::string result_json = EncryptedResultToJson(dataset.public_key, result);
+    const std::string result_digest = Sha256Hex(result_json);
+    CS_RETURN_IF_ERROR(AuditEvent("query")
+                           .Key(dataset.public_key.Fingerprint())
+                           .Dataset(dataset.manifest_sha256)
+                           .ResultDigest(result_digest)
+                           .Query(sql)
+                           .Log(audit_log)
+                           .Record());
+    CS_RETURN_IF_ERROR(WriteFileAtomic(result_path, result_json));
     const double query_seconds = Seconds(t);
     // Owner: decrypt and release.
     auto text = ReadFile(result_path);
@@ -224,9 +251,21 @@ Status RunDemo(const DemoOptions& o) {
     CS_ASSIGN_OR_RETURN(EncryptedResult loaded, EncryptedResultFromJson(*text, &sk.public_key()));
     CS_ASSIGN_OR_RETURN(ResultTable encrypted,
                         DecryptResult(sk, owner.signing.verify_key(), loaded, release));
+    CS_RETURN_IF_ERROR(AuditEvent("decrypt")
+                           .Key(sk.public_key().Fingerprint())
+                           .Dataset(loaded.manifest_sha256)
+                           .ResultDigest(Sha256Hex(*text))
+                           .Query(loaded.sql)
+                           .Detail("demo release to the terminal")
+                           .Log(audit_log)
+                           .Record());
     CS_ASSIGN_OR_RETURN(ResultTable plain,
                         EvaluatePlaintext(schema, dataset.layout, sql, clean, release));
     const bool match = SameTable(encrypted, plain);
+    // The released table as `decrypt --format json` writes it, beside the HTML report.
+    CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/released-" + std::to_string(index) + ".json",
+                                       RenderJson(encrypted)));
+    sections.push_back({"", encrypted});
     all_match = all_match && match;
     std::printf("  [compute] %llu encrypted records summed in %.2f s → %s\n",
                 static_cast<unsigned long long>(result.records_read), query_seconds,
@@ -240,7 +279,25 @@ Status RunDemo(const DemoOptions& o) {
                                   : "MISMATCH: encrypted and plaintext results differ");
   }
   if (!all_match) return Status::Corruption("encrypted and plaintext results differ");
+  audit::VerifyOptions check;
+  if (std::string anchor = OwnAuditAnchor(audit_log); !anchor.empty()) {
+    check.anchor_files.push_back(anchor);
+  }
+  CS_ASSIGN_OR_RETURN(audit::VerifyReport audited, audit::VerifyLog(audit_log, check));
+  if (!audited.ok()) {
+    return Status::Corruption(audit_log + " line " + std::to_string(audited.bad_line) + ": " +
+                              audited.problem);
+  }
+  std::printf("[audit]   %llu signed, hash-chained entries in %s verify\n",
+              static_cast<unsigned long long>(audited.entries), audit_log.c_str());
+  ReportContext context;
+  context.title = "cipherstat demo: " + schema.name;
+  context.generated_at = UtcNow();
+  context.schema = &dataset.manifest.schema;
+  const std::string report_path = work + "/report.html";
+  CS_RETURN_IF_ERROR(WriteFileAtomic(report_path, RenderHtmlReport(sections, context)));
   std::printf("All %d queries match. Files are in %s\n", index, work.c_str());
+  std::printf("Report (HTML, open in a browser): %s\n", report_path.c_str());
   return Status::OK();
 }
 

@@ -7,6 +7,16 @@
 // Constant time: every exponentiation whose exponent is secret (p, q, p−1, q−1 and their
 // derivatives) uses mpz_powm_sec. Exponentiations with public exponents (n, scalars) use
 // mpz_powm.
+//   Constant-time (mpz_powm_sec, odd moduli p, q, p², q²): decryption's c^(p−1) mod p² and
+//   c^(q−1) mod q², CRT encryption's s^p mod p² and s^q mod q² (and r^(n mod φ(p²)) in
+//   EncryptCrtWithR), and the key set-up inverses by Fermat/Euler instead of mpz_invert —
+//   an attacker who times decryptions or encryptions must not learn p or q from them.
+//   Not constant-time (GMP's ordinary mpz_mul/mpz_mod/mpz_divexact on secret operands): the
+//   L function, CRT recombination and reductions mod p, p²; their time depends on operand
+//   sizes in limbs, not on exponent bits. Key generation's primality tests (mpz_probab_prime_p)
+//   and the gcd checks on p, q are variable-time, run once per key on the owner's machine.
+//   Known gap: EncryptCrt draws s with RandomUnit(p), whose mpz_gcd(s, p) is variable-time
+//   in p on every encryption (and needless: every s in [1, p) is a unit mod a prime p).
 #pragma once
 
 #include <string>

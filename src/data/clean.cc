@@ -111,6 +111,42 @@ std::string TableName(const std::string& path) {
   return out;
 }
 
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or values past
+// U+10FFFF). A schema is JSON, which carries only UTF-8, so names and levels must be.
+bool IsUtf8(std::string_view text) {
+  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t len = 1;
+    uint32_t cp = c;
+    if (c >= 0x80) {
+      if ((c & 0xE0) == 0xC0) {
+        len = 2;
+        cp = c & 0x1F;
+      } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        cp = c & 0x0F;
+      } else if ((c & 0xF8) == 0xF0) {
+        len = 4;
+        cp = c & 0x07;
+      } else {
+        return false;
+      }
+      if (i + len > text.size()) return false;
+      for (size_t k = 1; k < len; ++k) {
+        const auto cc = static_cast<unsigned char>(text[i + k]);
+        if ((cc & 0xC0) != 0x80) return false;
+        cp = (cp << 6) | (cc & 0x3F);
+      }
+      if (cp < kSmallest[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+constexpr const char* kConvertHint = " is not valid UTF-8; convert the file (iconv -t utf-8)";
+
 struct ColumnStats {
   std::string name;
   size_t index = 0;
@@ -226,6 +262,11 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
   for (size_t i = 0; i < header.size(); ++i) {
     std::string name(Trim(header[i]));
     if (name.empty()) continue;
+    if (!IsUtf8(name)) {
+      return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
+                                     ": the name of column " + std::to_string(i + 1) +
+                                     kConvertHint);
+    }
     if (!names.insert(name).second) {
       return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
                                      ": column '" + name + "' appears twice in the header");
@@ -236,14 +277,26 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
   }
   if (stats.empty()) return Status::InvalidArgument(csv_path + ": the header names no columns");
 
+  uint64_t rows = 0;
   while (true) {
     CS_RETURN_IF_ERROR(reader.Next(&row, &eof));
     if (eof) break;
+    // Uniqueness is remembered per row, so memory would follow the input; past max_records
+    // the data could not be cleaned or encrypted under this schema anyway.
+    if (++rows > options.max_records) {
+      return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
+                                     ": more than " + std::to_string(options.max_records) +
+                                     " rows; raise --max-records if the data set is this large");
+    }
     // Malformed rows say nothing about the columns' types; clean reports them.
     if (row.size() != header.size()) continue;
     for (ColumnStats& s : stats) {
       std::string_view text = Trim(row[s.index]);
       if (IsMissing(text, schema.missing_values)) continue;
+      if (!IsUtf8(text)) {
+        return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
+                                       ": the value of column '" + s.name + "'" + kConvertHint);
+      }
       Observe(&s, text, options.max_levels);
     }
   }
@@ -508,7 +561,9 @@ std::string CleanReport::ToJson() const {
     rules[rule] = std::move(entry);
   }
   j["hits"] = std::move(rules);
-  return j.dump(2) + "\n";
+  // Rule keys carry header names from the raw file, which may not be UTF-8 (a Latin-1
+  // export): show such bytes as U+FFFD rather than throw.
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 Result<int64_t> ParseFixedPoint(const std::string& text, int decimals) {

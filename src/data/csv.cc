@@ -32,12 +32,23 @@ Status CsvReader::Open(const std::string& path, Limits limits) {
   // A large stdio buffer: the parser reads one byte at a time through getc.
   std::setvbuf(file_, nullptr, _IOFBF, kBufferBytes);
   // Spreadsheet exports often start with a UTF-8 byte order mark; it is not part of the
-  // first column's name.
-  unsigned char bom[3];
-  size_t n = std::fread(bom, 1, 3, file_);
-  if (!(n == 3 && bom[0] == 0xEF && bom[1] == 0xBB && bom[2] == 0xBF)) {
-    if (std::fseek(file_, 0, SEEK_SET) != 0) {
-      return Status::IOError(path + ": cannot seek: " + std::strerror(errno));
+  // first column's name. Peek and push back rather than seek, so that pipes and FIFOs
+  // (--in /dev/stdin) can be read too: the bytes just read are still in the stdio buffer,
+  // so glibc's ungetc steps back over them.
+  const int bom[3] = {0xEF, 0xBB, 0xBF};
+  int peeked[3];
+  size_t n = 0;
+  while (n < 3) {
+    const int c = getc_unlocked(file_);
+    if (c == EOF) break;
+    peeked[n++] = c;
+    if (c != bom[n - 1]) break;
+  }
+  if (n == 3 && peeked[2] == bom[2]) return Status::OK();
+  if (std::ferror(file_)) return Status::IOError(path + ": read failed");
+  while (n > 0) {
+    if (std::ungetc(peeked[--n], file_) == EOF) {
+      return Status::IOError(path + ": cannot push back the first bytes");
     }
   }
   return Status::OK();
@@ -70,13 +81,21 @@ Status CsvReader::Next(std::vector<std::string>* fields, bool* eof) {
   };
   std::string* field = start_field();
   if (field == nullptr) return error("more than " + std::to_string(limits_.max_fields) + " fields");
+  // Which limit a byte would break; the message is built only when one is broken.
+  enum class Overflow { kNone, kField, kRecord };
+  size_t record_bytes = 0;
   auto append = [&](char ch) {
-    if (field->size() >= limits_.max_field_bytes) return false;
+    if (field->size() >= limits_.max_field_bytes) return Overflow::kField;
+    if (++record_bytes > limits_.max_record_bytes) return Overflow::kRecord;
     field->push_back(ch);
-    return true;
+    return Overflow::kNone;
   };
-  const std::string too_long =
-      "a field is longer than " + std::to_string(limits_.max_field_bytes) + " bytes";
+  auto overflow_error = [&](Overflow o) {
+    return error(
+        o == Overflow::kField
+            ? "a field is longer than " + std::to_string(limits_.max_field_bytes) + " bytes"
+            : "the record is longer than " + std::to_string(limits_.max_record_bytes) + " bytes");
+  };
 
   bool quoted = false;       // inside a quoted field
   bool after_quote = false;  // a quoted field just closed; only , or a line end may follow
@@ -93,7 +112,7 @@ Status CsvReader::Next(std::vector<std::string>* fields, bool* eof) {
       if (ch == '"') {
         int next = getc_unlocked(file_);
         if (next == '"') {
-          if (!append('"')) return error(too_long);
+          if (Overflow o = append('"'); o != Overflow::kNone) return overflow_error(o);
           continue;
         }
         if (next != EOF) ungetc(next, file_);
@@ -102,7 +121,7 @@ Status CsvReader::Next(std::vector<std::string>* fields, bool* eof) {
         continue;
       }
       if (ch == '\n') ++current_line_;
-      if (!append(ch)) return error(too_long);
+      if (Overflow o = append(ch); o != Overflow::kNone) return overflow_error(o);
       continue;
     }
     if (ch == ',') {
@@ -135,7 +154,7 @@ Status CsvReader::Next(std::vector<std::string>* fields, bool* eof) {
       continue;
     }
     // A quote inside an unquoted field (5'10") is kept as data, as most tools write it.
-    if (!append(ch)) return error(too_long);
+    if (Overflow o = append(ch); o != Overflow::kNone) return overflow_error(o);
   }
   fields->resize(count);
   return Status::OK();

@@ -16,6 +16,8 @@ class CsvReader {
   struct Limits {
     size_t max_field_bytes = 1 << 20;
     size_t max_fields = 10000;
+    // Bounds one record's memory (fields × field size alone would allow 10 GB).
+    size_t max_record_bytes = 16 << 20;
   };
   CsvReader() = default;
   ~CsvReader();

@@ -34,7 +34,12 @@ Status Mapper::AddLine(std::string_view line) {
   for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
     const size_t field = static_cast<size_t>(plan_.ciphertexts[i]);
     auto c = DecodeCiphertextField(pk_, fields_.ciphertext_fields[field]);
-    if (!c.ok()) return c.status().WithContext("ciphertext " + std::to_string(field));
+    if (!c.ok()) {
+      // A group created for this line must not outlive it half-built (no sums): Merge and
+      // TakeGroups expect every group to hold one sum per plan ciphertext.
+      if (fresh) groups_.erase(it);
+      return c.status().WithContext("ciphertext " + std::to_string(field));
+    }
     if (fresh) {
       group.sums.push_back(std::move(c).value());
     } else {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/dataset.h"
+#include "store/json_checksum.h"
 
 namespace cipherstat {
 
@@ -38,7 +39,7 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
     // Not JSON means not a signature: carry it as a string so the verifier names the problem.
     j["owner_manifest"] = sig.is_discarded() ? nlohmann::json(r.manifest_signature) : sig;
   }
-  return j.dump(1) + "\n";
+  return DumpWithChecksum(std::move(j));
 }
 
 Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
@@ -65,6 +66,7 @@ Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
     r.records_read = j.at("counters").at("records_read").get<uint64_t>();
     r.records_matched = j.at("counters").at("records_matched").get<uint64_t>();
     r.ciphertexts = j.at("ciphertexts").get<std::vector<int>>();
+    CS_RETURN_IF_ERROR(VerifyChecksum(j, "result"));
     if (auto sig = j.find("owner_manifest"); sig != j.end()) r.manifest_signature = sig->dump();
     if (pk == nullptr) return r;
     size_t index = 0;

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "store/json_checksum.h"
+
 namespace cipherstat {
 
 namespace {
@@ -70,7 +72,7 @@ std::string ManifestToJson(const Manifest& m) {
                       {"schema", nlohmann::json::parse(SchemaToJson(m.schema))},
                       {"layout", nlohmann::json::parse(m.layout_json)},
                       {"segments", std::move(segments)}};
-  return j.dump(1) + "\n";
+  return DumpWithChecksum(std::move(j));
 }
 
 Result<Manifest> ManifestFromJson(const std::string& json) {
@@ -108,6 +110,7 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
       return Status::Corruption("manifest: segments hold " + std::to_string(total) +
                                 " records but record_count is " + std::to_string(m.record_count));
     }
+    CS_RETURN_IF_ERROR(VerifyChecksum(j, "manifest"));
     return m;
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("manifest: ") + e.what());

@@ -1,0 +1,1 @@
+SELECT COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort

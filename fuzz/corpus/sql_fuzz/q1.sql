@@ -1,0 +1,1 @@
+SELECT arm, COUNT(*), AVG(cd4) FROM cohort GROUP BY arm

@@ -1,0 +1,1 @@
+SELECT site, sex, VAR_POP(age) AS v FROM cohort WHERE site = 'Kampala' AND age >= 30 GROUP BY site, sex;

@@ -1,0 +1,1 @@
+select "arm", histogram(cd4), sum(viral_suppressed) from cohort where site <> 'it''s' group by arm

@@ -1,0 +1,1 @@
+SELECT MIN(age), MAX(age), COUNT(wtkg), STDDEV_SAMP(wtkg) FROM cohort WHERE site != 'x'

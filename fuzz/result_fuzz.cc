@@ -1,0 +1,23 @@
+// The encrypted result reader, then decryption and decoding of whatever it accepts: a
+// malformed or altered result must be rejected, never decoded into a table by crashing code.
+#include <cstdint>
+#include <string>
+
+#include "engine/result_file.h"
+#include "fuzz_common.h"
+#include "query/decode.h"
+
+using namespace cipherstat;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const fuzz::Fixture& f = fuzz::GetFixture();
+  const std::string json(reinterpret_cast<const char*>(data), size);
+  auto header = EncryptedResultFromJson(json, nullptr);
+  if (!header.ok()) return 0;
+  auto result = EncryptedResultFromJson(json, &f.sk.public_key());
+  if (!result.ok()) return 0;
+  ReleaseOptions options;
+  options.min_cell = 1;
+  (void)DecryptResult(f.sk, *result, options);
+  return 0;
+}

@@ -1,0 +1,657 @@
+#include "report/html.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "query/sql.h"
+#include "report/render.h"
+
+namespace cipherstat {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+
+std::string Format(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+// A chart label: few digits, but whole numbers in full ("12345", not "1.234e+04").
+std::string Short(double v) {
+  if (v == std::round(v) && std::fabs(v) < 1e15) return Format("%.0f", v);
+  if (std::fabs(v) >= 1e4) return Format("%.0f", v);
+  return Format("%.4g", v);
+}
+
+std::string Percent(double v) { return Format("%.1f", 100 * v) + "\u2009%"; }
+
+// A released number as CellText writes it, its digits past the sixth significant one greyed
+// (same characters, so the page's text equals the JSON's).
+std::string NumberHtml(const std::string& text) {
+  if (text.find_first_of("eE") != std::string::npos) return HtmlEscape(text);
+  const size_t dot = text.find('.');
+  if (dot == std::string::npos) return HtmlEscape(text);
+  int significant = 0;
+  size_t split = text.size();
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') continue;
+    if (significant > 0 || c != '0') ++significant;
+    if (significant >= 6 && i > dot) {
+      split = i + 1;
+      break;
+    }
+  }
+  if (split >= text.size()) return HtmlEscape(text);
+  return HtmlEscape(text.substr(0, split)) + "<span class=\"lo\">" +
+         HtmlEscape(text.substr(split)) + "</span>";
+}
+
+bool NumericValue(const Cell& cell, double* out) {
+  if (cell.kind == Cell::Kind::kInteger) {
+    *out = static_cast<double>(cell.integer);
+    return true;
+  }
+  if (cell.kind == Cell::Kind::kReal && std::isfinite(cell.real)) {
+    *out = cell.real;
+    return true;
+  }
+  return false;
+}
+
+// "histogram(cd4)[500,inf)" → "[500, ∞)"
+std::string BinText(const std::string& column_label, const std::string& item_label) {
+  std::string bin = column_label.substr(item_label.size());
+  std::string out;
+  for (size_t i = 0; i < bin.size(); ++i) {
+    if (bin.compare(i, 3, "inf") == 0) {
+      out += "\u221e";
+      i += 2;
+    } else if (bin[i] == ',') {
+      out += ", ";
+    } else {
+      out += bin[i];
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which SELECT item each table column came from.
+
+struct ColumnRole {
+  const SelectItem* item = nullptr;
+};
+
+// Empty when the columns do not line up with the query's items (then: table only).
+std::vector<ColumnRole> MapColumns(const ResultTable& table, const Query& query) {
+  std::vector<ColumnRole> roles;
+  size_t c = 0;
+  for (const SelectItem& item : query.items) {
+    if (item.aggregate == Aggregate::kHistogram) {
+      const std::string prefix = item.label + "[";
+      const size_t start = c;
+      while (c < table.columns.size() && table.columns[c].rfind(prefix, 0) == 0) {
+        roles.push_back({&item});
+        ++c;
+      }
+      if (c == start) return {};
+    } else {
+      if (c >= table.columns.size() || table.columns[c] != item.label) return {};
+      roles.push_back({&item});
+      ++c;
+    }
+  }
+  if (c != table.columns.size()) return {};
+  return roles;
+}
+
+bool IsIndicator(const Schema* schema, const std::string& name) {
+  if (schema == nullptr) return false;
+  if (schema->FindDerived(name) != nullptr) return true;
+  const Column* c = schema->FindColumn(name);
+  return c != nullptr && c->numeric() && c->min == 0 && c->max == 1 && c->decimals == 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts: small hand-written SVG, styled by the page's stylesheet.
+
+struct Axis {
+  double lo = 0, hi = 1, step = 0.2;
+};
+
+// Round ticks (1, 2 or 5 × 10^k) covering [lo, hi], which includes 0.
+Axis NiceAxis(double lo, double hi) {
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  if (hi - lo <= 0) hi = lo + 1;
+  const double raw = (hi - lo) / 5;
+  const double mag = std::pow(10, std::floor(std::log10(raw)));
+  const double f = raw / mag;
+  const double step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+  return {std::floor(lo / step) * step, std::ceil(hi / step) * step, step};
+}
+
+struct Bar {
+  std::string label;
+  const Cell* value = nullptr;
+  const Cell* sd = nullptr;  // whisker half-length, when asked
+};
+
+std::string Svg(int width, int height, const std::string& id, const std::string& title,
+                const std::string& desc, const std::string& body) {
+  return "<svg viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
+         "\" width=\"" + std::to_string(width) + "\" height=\"" + std::to_string(height) +
+         "\" role=\"img\" aria-label=\"" + HtmlEscape(title) + "\" aria-labelledby=\"" + id +
+         "-t " + id + "-d\"><title id=\"" + id + "-t\">" + HtmlEscape(title) +
+         "</title><desc id=\"" + id + "-d\">" + HtmlEscape(desc) + "</desc>" + body + "</svg>";
+}
+
+std::string Text(double x, double y, const std::string& text, const std::string& attrs = "") {
+  return "<text x=\"" + Format("%.1f", x) + "\" y=\"" + Format("%.1f", y) + "\"" +
+         (attrs.empty() ? "" : " " + attrs) + ">" + HtmlEscape(text) + "</text>";
+}
+
+std::string Line(double x1, double y1, double x2, double y2, const char* cls) {
+  return "<line class=\"" + std::string(cls) + "\" x1=\"" + Format("%.1f", x1) + "\" y1=\"" +
+         Format("%.1f", y1) + "\" x2=\"" + Format("%.1f", x2) + "\" y2=\"" + Format("%.1f", y2) +
+         "\"/>";
+}
+
+std::string Rect(double x, double y, double w, double h, const char* cls) {
+  return "<rect class=\"" + std::string(cls) + "\" x=\"" + Format("%.1f", x) + "\" y=\"" +
+         Format("%.1f", y) + "\" width=\"" + Format("%.1f", std::max(w, 0.0)) + "\" height=\"" +
+         Format("%.1f", std::max(h, 0.0)) + "\"/>";
+}
+
+std::string Truncate(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max - 1;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+  return s.substr(0, cut) + "\u2026";
+}
+
+// Horizontal bars, one per group: means (with ± SD whiskers) or proportions (0-100 %).
+std::string BarChart(const std::string& id, const std::string& title, const std::vector<Bar>& bars,
+                     bool proportion, uint64_t min_cell) {
+  constexpr int kWidth = 640, kLabel = 150, kRight = 130, kRow = 30, kTop = 8, kAxis = 26;
+  const int plot = kWidth - kLabel - kRight;
+  const int height = kTop + static_cast<int>(bars.size()) * kRow + kAxis;
+  Axis axis{0, 1, 0.25};
+  if (!proportion) {
+    double lo = 0, hi = 0;
+    for (const Bar& b : bars) {
+      double v, sd = 0;
+      if (!NumericValue(*b.value, &v)) continue;
+      if (b.sd != nullptr && NumericValue(*b.sd, &sd)) sd = std::fabs(sd);
+      lo = std::min(lo, v - sd);
+      hi = std::max(hi, v + sd);
+    }
+    axis = NiceAxis(lo, hi);
+  }
+  auto x = [&](double v) { return kLabel + (v - axis.lo) / (axis.hi - axis.lo) * plot; };
+  const double plot_bottom = kTop + static_cast<double>(bars.size()) * kRow;
+
+  std::string body = "<g class=\"axis\">";
+  for (double t = axis.lo; t <= axis.hi + axis.step / 2; t += axis.step) {
+    body += Line(x(t), kTop, x(t), plot_bottom, std::fabs(t) < axis.step / 2 ? "zero" : "grid");
+    body +=
+        Text(x(t), plot_bottom + 16, proportion ? Format("%.0f", 100 * t) + "\u2009%" : Short(t),
+             "text-anchor=\"middle\"");
+  }
+  body += "</g>";
+  std::string desc;
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const Bar& b = bars[i];
+    const double y = kTop + static_cast<double>(i) * kRow;
+    body += Text(kLabel - 8, y + 19, Truncate(b.label, 22), "text-anchor=\"end\"");
+    desc += (i ? "; " : "") + b.label + ": ";
+    double v;
+    if (b.value->kind == Cell::Kind::kSuppressed) {
+      const std::string note = "suppressed (fewer than " + std::to_string(min_cell) + " records)";
+      body += Text(x(0) + 6, y + 19, note, "class=\"supp-t\"");
+      desc += note;
+      continue;
+    }
+    if (!NumericValue(*b.value, &v)) {
+      body += Text(x(0) + 6, y + 19, "no data", "class=\"supp-t\"");
+      desc += "no data";
+      continue;
+    }
+    body += Rect(std::min(x(0), x(v)), y + 6, std::fabs(x(v) - x(0)), kRow - 12,
+                 proportion ? "bar prop" : "bar");
+    double end = std::max(x(0), x(v));
+    std::string label = proportion ? Percent(v) : Short(v);
+    double sd;
+    if (b.sd != nullptr && NumericValue(*b.sd, &sd)) {
+      sd = std::fabs(sd);
+      const double mid = y + kRow / 2.0;
+      body += Line(x(v - sd), mid, x(v + sd), mid, "whisker");
+      body += Line(x(v - sd), mid - 5, x(v - sd), mid + 5, "whisker");
+      body += Line(x(v + sd), mid - 5, x(v + sd), mid + 5, "whisker");
+      end = std::max(end, x(v + sd));
+      label += " \u00b1 " + Short(sd);
+    }
+    body += Text(end + 6, y + 19, label);
+    desc += label;
+  }
+  return Svg(kWidth, height, id, title, desc, body);
+}
+
+// Vertical bars, one per bin, for one row's HISTOGRAM.
+std::string Histogram(const std::string& id, const std::string& title,
+                      const std::vector<std::string>& bins, const std::vector<const Cell*>& counts,
+                      uint64_t min_cell) {
+  constexpr int kWidth = 640, kLeft = 56, kRight = 12, kTop = 22, kPlot = 170, kBottom = 30;
+  const int height = kTop + kPlot + kBottom;
+  const double slot =
+      static_cast<double>(kWidth - kLeft - kRight) / static_cast<double>(bins.size());
+  double hi = 0, v;
+  for (const Cell* c : counts) {
+    if (NumericValue(*c, &v)) hi = std::max(hi, v);
+  }
+  const Axis axis = NiceAxis(0, hi);
+  auto y = [&](double value) { return kTop + kPlot - value / axis.hi * kPlot; };
+
+  std::string body = "<g class=\"axis\">";
+  for (double t = 0; t <= axis.hi + axis.step / 2; t += axis.step) {
+    body += Line(kLeft, y(t), kWidth - kRight, y(t), t == 0 ? "zero" : "grid");
+    body += Text(kLeft - 6, y(t) + 4, Short(t), "text-anchor=\"end\"");
+  }
+  body += "</g>";
+  const std::string small = slot < 72 ? " style=\"font-size:9px\"" : "";
+  std::string desc;
+  for (size_t b = 0; b < bins.size(); ++b) {
+    const double left = kLeft + static_cast<double>(b) * slot;
+    const double mid = left + slot / 2;
+    body += Text(mid, kTop + kPlot + 16, bins[b], "text-anchor=\"middle\"" + small);
+    desc += (b ? "; " : "") + bins[b] + ": ";
+    if (counts[b]->kind == Cell::Kind::kSuppressed) {
+      body += Rect(left + 2, y(0) - 14, slot - 4, 14, "supp");
+      body += Text(mid, y(0) - 18, "< " + std::to_string(min_cell),
+                   "class=\"supp-t\" text-anchor=\"middle\"");
+      desc += "suppressed (fewer than " + std::to_string(min_cell) + " records)";
+      continue;
+    }
+    if (!NumericValue(*counts[b], &v)) {
+      desc += "no data";
+      continue;
+    }
+    body += Rect(left + 1, y(v), slot - 2, y(0) - y(v), "hist");
+    body += Text(mid, y(v) - 5, Short(v), "text-anchor=\"middle\"" + small);
+    desc += Short(v);
+  }
+  return Svg(kWidth, height, id, title, desc, body);
+}
+
+std::string Figure(const std::string& svg, const std::string& caption) {
+  return "<figure class=\"chart\">" + svg + "<figcaption>" + HtmlEscape(caption) +
+         "</figcaption></figure>\n";
+}
+
+// The STDDEV column for the same variable (sample preferred), and which kind it is.
+std::string StddevFor(const std::string& column, const std::vector<ColumnRole>& roles,
+                      size_t* index) {
+  for (Aggregate wanted : {Aggregate::kStddevSamp, Aggregate::kStddevPop}) {
+    for (size_t c = 0; c < roles.size(); ++c) {
+      if (roles[c].item->aggregate == wanted && roles[c].item->column == column) {
+        *index = c;
+        return wanted == Aggregate::kStddevSamp ? "sample" : "population";
+      }
+    }
+  }
+  return "";
+}
+
+// The charts for one result: see the header for which aggregates get one.
+std::string Charts(const std::string& section_id, const ResultTable& table, const Query& query,
+                   const std::vector<ColumnRole>& roles, const Schema* schema) {
+  std::vector<size_t> key_columns;
+  for (size_t c = 0; c < roles.size(); ++c) {
+    if (roles[c].item->aggregate == Aggregate::kNone) key_columns.push_back(c);
+  }
+  std::string by;
+  for (const std::string& g : query.group_by) by += (by.empty() ? "" : ", ") + g;
+  auto row_label = [&](size_t r) {
+    if (key_columns.empty()) return std::string("all records");
+    std::string label;
+    for (size_t c : key_columns)
+      label += (label.empty() ? "" : " \u00b7 ") + CellText(table.rows[r][c]);
+    return label;
+  };
+
+  std::string out;
+  int chart = 0;
+  for (size_t c = 0; c < roles.size(); ++c) {
+    const SelectItem& item = *roles[c].item;
+    const std::string id = section_id + "-chart" + std::to_string(++chart);
+    if (item.aggregate == Aggregate::kAvg) {
+      const bool proportion = IsIndicator(schema, item.column);
+      if (!proportion && query.group_by.empty()) continue;  // one mean: the table says it
+      size_t sd_index = 0;
+      const std::string sd_kind = proportion ? "" : StddevFor(item.column, roles, &sd_index);
+      std::vector<Bar> bars;
+      for (size_t r = 0; r < table.rows.size(); ++r) {
+        bars.push_back({row_label(r), &table.rows[r][c],
+                        sd_kind.empty() ? nullptr : &table.rows[r][sd_index]});
+      }
+      if (bars.empty()) continue;
+      std::string title = (proportion ? "Proportion with " : "Mean of ") + item.column;
+      if (!by.empty()) title += " by " + by;
+      std::string caption = title + ".";
+      if (!sd_kind.empty()) {
+        title += " (\u00b1 1 SD)";
+        caption += " Whiskers: \u00b1 one " + sd_kind + " standard deviation (" +
+                   table.columns[sd_index] + ").";
+      }
+      out += Figure(BarChart(id, title, bars, proportion, table.min_cell), caption);
+    } else if (item.aggregate == Aggregate::kHistogram) {
+      if (c > 0 && roles[c - 1].item == &item) continue;  // one chart per item, not per bin
+      size_t end = c;
+      std::vector<std::string> bins;
+      while (end < roles.size() && roles[end].item == &item) {
+        bins.push_back(BinText(table.columns[end], item.label));
+        ++end;
+      }
+      for (size_t r = 0; r < table.rows.size(); ++r) {
+        std::vector<const Cell*> counts;
+        for (size_t b = c; b < end; ++b) counts.push_back(&table.rows[r][b]);
+        std::string title = "Histogram of " + item.column;
+        if (!key_columns.empty()) title += ", " + row_label(r);
+        out += Figure(
+            Histogram(id + "-" + std::to_string(r + 1), title, bins, counts, table.min_cell),
+            title + ": records per bin; a bin [a, b) holds a \u2264 " + item.column + " < b.");
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page
+
+constexpr const char* kStyle = R"css(
+:root{color-scheme:light}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1b1f24;background:#fff;margin:0}
+main{max-width:980px;margin:0 auto;padding:24px 28px 40px}
+h1{font-size:1.6em;margin:0 0 .4em}
+h2{font-size:1.25em;margin:1.8em 0 .4em;padding-top:.8em;border-top:1px solid #d8dde3}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1.2em;margin:0 0 1em}
+dl.facts dt{font-weight:600;color:#4a5561}
+dl.facts dd{margin:0}
+code,pre{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"Liberation Mono",monospace;font-size:.9em}
+.fp{word-break:break-all}
+pre.sql{background:#f3f5f7;border-left:3px solid #3b6ea8;padding:.5em .8em;margin:.4em 0 .8em;white-space:pre-wrap;overflow-wrap:anywhere}
+.rule{background:#fff8ec;border:1px solid #f0d9b5;padding:.5em .8em;border-radius:4px}
+.scroll{overflow-x:auto}
+table.result{border-collapse:collapse;margin:.4em 0 .6em;font-variant-numeric:tabular-nums}
+table.result caption{text-align:left;font-weight:600;padding-bottom:.3em;color:#4a5561}
+th,td{border-bottom:1px solid #d8dde3;padding:.3em .7em;text-align:right;white-space:nowrap}
+thead th{border-bottom:2px solid #4a5561;vertical-align:bottom;font-weight:600}
+th[scope=row],td.text{text-align:left}
+td.suppressed{color:#8a4b00;font-style:italic;background:repeating-linear-gradient(135deg,#fff4e5 0 6px,#ffe6c4 6px 12px)}
+td.null{color:#7a8590}
+.lo{color:#8c96a0}
+.note{color:#4a5561;font-size:.92em}
+figure.chart{margin:1em 0 1.4em;break-inside:avoid}
+figure.chart svg{width:100%;max-width:640px;height:auto;display:block}
+figcaption{font-size:.88em;color:#4a5561;max-width:640px}
+svg text{font-size:12px;fill:#1b1f24}
+svg .axis text{fill:#5b6670;font-size:11px}
+.grid{stroke:#e6e9ed}
+.zero{stroke:#5b6670}
+.bar{fill:#4a78b0}
+.bar.prop{fill:#2f8f6b}
+.hist{fill:#7465b5}
+.whisker{stroke:#1b1f24;stroke-width:1.5}
+.supp{fill:#fff4e5;stroke:#8a4b00;stroke-dasharray:3 2}
+svg text.supp-t{fill:#8a4b00;font-style:italic}
+nav.toc ol{padding-left:1.4em;margin:.3em 0}
+nav.toc h2{border:0;margin:1em 0 .2em;padding:0;font-size:1.05em}
+footer{margin-top:2.4em;border-top:2px solid #4a5561;padding-top:.6em;font-size:.92em}
+footer h2{border:0;margin:.4em 0;padding:0;font-size:1.05em}
+footer ul{margin:.2em 0 .8em;padding-left:1.3em}
+@media print{
+ body{font-size:10pt}
+ main{max-width:none;padding:0}
+ .scroll{overflow:visible}
+ h2{break-after:avoid}
+ table,figure{break-inside:avoid}
+ a{color:inherit;text-decoration:none}
+ *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
+)css";
+
+std::string RuleText(uint64_t min_cell) {
+  if (min_cell <= 1) return "No small-cell suppression: every cell is released.";
+  return "Small-cell rule: a cell computed from at least 1 and fewer than " +
+         std::to_string(min_cell) +
+         " records is suppressed \u2014 it shows as \u201csuppressed\u201d and no number for it "
+         "is released.";
+}
+
+std::string Facts(const ResultTable& t, const ReportContext& context) {
+  std::string out = "<dl class=\"facts\">";
+  out += "<dt>Dataset</dt><dd>" + HtmlEscape(t.dataset_name) + "</dd>";
+  out += "<dt>Records</dt><dd>" + std::to_string(t.dataset_records) + "</dd>";
+  if (!t.key_fingerprint.empty()) {
+    out += "<dt>Key fingerprint</dt><dd><code class=\"fp\">" + HtmlEscape(t.key_fingerprint) +
+           "</code></dd>";
+  }
+  if (!context.generated_at.empty())
+    out += "<dt>Released</dt><dd>" + HtmlEscape(context.generated_at) + "</dd>";
+  out += "<dt>Minimum cell size</dt><dd>" + std::to_string(t.min_cell) + " records</dd>";
+  out += "</dl>\n<p class=\"rule\">" + HtmlEscape(RuleText(t.min_cell)) + "</p>\n";
+  return out;
+}
+
+std::string TableHtml(const std::string& id, const std::string& caption, const ResultTable& t,
+                      const std::vector<ColumnRole>& roles) {
+  std::string out = "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"" +
+                    HtmlEscape(caption) + "\"><table class=\"result\" id=\"" + id + "\"><caption>" +
+                    HtmlEscape(caption) + "</caption>\n<thead><tr>";
+  for (const std::string& col : t.columns) out += "<th scope=\"col\">" + HtmlEscape(col) + "</th>";
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : t.rows) {
+    out += "<tr>";
+    for (size_t c = 0; c < row.size(); ++c) {
+      const Cell& cell = row[c];
+      const bool key = !roles.empty() && roles[c].item->aggregate == Aggregate::kNone;
+      const std::string text = CellText(cell);
+      const char* tag = key ? "th" : "td";
+      std::string attrs = key ? " scope=\"row\"" : "";
+      std::string content;
+      switch (cell.kind) {
+        case Cell::Kind::kSuppressed:
+          attrs += " class=\"suppressed\" title=\"fewer than " + std::to_string(t.min_cell) +
+                   " records\"";
+          content = "suppressed";
+          break;
+        case Cell::Kind::kNull:
+          attrs += " class=\"null\"";
+          content = "NULL";
+          break;
+        case Cell::Kind::kText:
+          if (!key) attrs += " class=\"text\"";
+          content = HtmlEscape(text);
+          break;
+        case Cell::Kind::kReal:
+          content = NumberHtml(text);
+          break;
+        case Cell::Kind::kInteger:
+          content = HtmlEscape(text);
+          break;
+      }
+      out += std::string("<") + tag + attrs + ">" + content + "</" + tag + ">";
+    }
+    out += "</tr>\n";
+  }
+  out += "</tbody></table></div>\n";
+  size_t suppressed = 0;
+  for (const auto& row : t.rows) {
+    for (const Cell& cell : row) suppressed += cell.kind == Cell::Kind::kSuppressed;
+  }
+  if (suppressed > 0) {
+    out += "<p class=\"note\">" + std::to_string(suppressed) +
+           (suppressed == 1 ? " cell is" : " cells are") +
+           " suppressed: computed from fewer than " + std::to_string(t.min_cell) +
+           " records.</p>\n";
+  }
+  if (t.rows.empty()) out += "<p class=\"note\">No records matched: the result has no rows.</p>\n";
+  return out;
+}
+
+std::string SectionHtml(int index, const ReportSection& section, const ReportContext& context,
+                        bool numbered) {
+  const std::string id = "q" + std::to_string(index);
+  const ResultTable& t = section.table;
+  const std::string title = section.title.empty() ? DescribeQuery(t.sql) : section.title;
+  std::string out = "<section id=\"" + id + "\" aria-labelledby=\"" + id + "-h\">\n<h2 id=\"" + id +
+                    "-h\">" + (numbered ? std::to_string(index) + ". " : "") + HtmlEscape(title) +
+                    "</h2>\n";
+  out += "<pre class=\"sql\"><code>" + HtmlEscape(t.sql) + "</code></pre>\n";
+  auto query = ParseSql(t.sql);
+  std::vector<ColumnRole> roles;
+  if (query.ok()) roles = MapColumns(t, *query);
+  out += TableHtml(id + "-table", "Result: " + title, t, roles);
+  if (!roles.empty()) out += Charts(id, t, *query, roles, context.schema);
+  out += "</section>\n";
+  return out;
+}
+
+std::string Footer(const ResultTable& first, const Schema* schema) {
+  std::string out =
+      "<footer>\n<h2>What the compute side could and could not see</h2>\n"
+      "<p>The records were encrypted by the data owner with Paillier; the compute side summed "
+      "ciphertexts and returned encrypted sums. Only the owner's secret key decrypted them.</p>\n"
+      "<p><strong>Could see:</strong></p><ul>"
+      "<li>the public key (fingerprint above) and the encrypted records</li>"
+      "<li>the schema: column names, value ranges, category levels and histogram bins</li>"
+      "<li>the number of records (" +
+      std::to_string(first.dataset_records) + ") and how they are split into files</li>";
+  std::vector<std::string> public_cols, private_cols;
+  if (schema != nullptr) {
+    for (const Column& c : schema->columns) {
+      if (c.kind == ColumnKind::kIdentifier) continue;
+      (c.is_public ? public_cols : private_cols).push_back(c.name);
+    }
+    for (const Derived& d : schema->derived) private_cols.push_back(d.name);
+  }
+  auto list = [](const std::vector<std::string>& names) {
+    std::string s;
+    for (const std::string& n : names)
+      s += (s.empty() ? "" : ", ") + ("<code>" + HtmlEscape(n) + "</code>");
+    return s;
+  };
+  if (!public_cols.empty()) {
+    out += "<li>the public columns in plain text (" + list(public_cols) +
+           "), so the number of records in each group of a GROUP BY on them \u2014 including "
+           "groups suppressed on this page</li>";
+  } else if (schema == nullptr) {
+    out += "<li>the plain-text values of the dataset's public columns, if any</li>";
+  }
+  out +=
+      "<li>the text of each query and which encrypted slots it summed</li></ul>\n"
+      "<p><strong>Could not see:</strong></p><ul>"
+      "<li>the secret key</li>";
+  if (!private_cols.empty()) {
+    out += "<li>any value of the encrypted columns (" + list(private_cols) + ")</li>";
+  } else {
+    out += "<li>any value of the encrypted (non-public) columns</li>";
+  }
+  out +=
+      "<li>the results on this page, beyond the record counts listed above: they were "
+      "decrypted, and small cells suppressed, by the data owner after the compute side had "
+      "finished</li></ul>\n</footer>\n";
+  return out;
+}
+
+std::string Page(const std::string& title, const std::string& body) {
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+         "style-src 'unsafe-inline'\">\n<title>" +
+         HtmlEscape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<main>\n" +
+         body + "</main>\n</body>\n</html>\n";
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string DescribeQuery(const std::string& sql) {
+  auto query = ParseSql(sql);
+  if (!query.ok()) return sql;
+  std::string out;
+  for (const SelectItem& item : query->items) {
+    if (item.aggregate == Aggregate::kNone) continue;  // the GROUP BY says it
+    out += (out.empty() ? "" : ", ") + item.label;
+  }
+  if (!query->group_by.empty()) {
+    out += " by ";
+    for (size_t i = 0; i < query->group_by.size(); ++i) out += (i ? ", " : "") + query->group_by[i];
+  }
+  for (size_t i = 0; i < query->where.size(); ++i) {
+    const Condition& c = query->where[i];
+    out += (i ? " and " : " where ") + c.column + " " + c.op + " " + c.literal;
+  }
+  return out;
+}
+
+std::string RenderHtmlReport(const std::vector<ReportSection>& sections,
+                             const ReportContext& context) {
+  const std::string title = context.title.empty() ? "cipherstat report" : context.title;
+  std::string body = "<header>\n<h1>" + HtmlEscape(title) + "</h1>\n";
+  static const ResultTable kEmpty;
+  const ResultTable& first = sections.empty() ? kEmpty : sections.front().table;
+  body += Facts(first, context) + "</header>\n";
+  const bool toc = sections.size() > 1;
+  if (toc) {
+    body += "<nav class=\"toc\" aria-labelledby=\"toc-h\">\n<h2 id=\"toc-h\">Contents</h2>\n<ol>";
+    for (size_t i = 0; i < sections.size(); ++i) {
+      const ReportSection& s = sections[i];
+      body += "<li><a href=\"#q" + std::to_string(i + 1) + "\">" +
+              HtmlEscape(s.title.empty() ? DescribeQuery(s.table.sql) : s.title) + "</a></li>";
+    }
+    body += "</ol>\n</nav>\n";
+  }
+  for (size_t i = 0; i < sections.size(); ++i)
+    body += SectionHtml(static_cast<int>(i + 1), sections[i], context, toc);
+  body += Footer(first, context.schema);
+  return Page(title, body);
+}
+
+std::string RenderHtml(const ResultTable& table, const ReportContext& context) {
+  return RenderHtmlReport({ReportSection{"", table}}, context);
+}
+
+}  // namespace cipherstat

@@ -1,0 +1,292 @@
+#include "report/html.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+#include <string>
+
+#include "report/query_file.h"
+#include "report/render.h"
+#include "test_util.h"
+
+namespace cipherstat {
+namespace {
+
+// The page's text as a reader gets it (from <body> on, so the stylesheet is not text).
+std::string VisibleText(const std::string& html) {
+  const size_t start = html.find("<body>");
+  return testing::HtmlText(start == std::string::npos ? html : html.substr(start));
+}
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = 0; (p = haystack.find(needle, p)) != std::string::npos; p += needle.size()) ++n;
+  return n;
+}
+
+Schema CohortSchema() {
+  Schema s;
+  s.name = "cohort";
+  Column arm;
+  arm.name = "arm";
+  arm.min = 0;
+  arm.max = 3;
+  arm.levels = {"0", "1", "2", "3"};
+  Column cd4;
+  cd4.name = "cd4";
+  cd4.max = 2000;
+  cd4.bins = {0, 200, 350, 500, HUGE_VAL};
+  Column site;
+  site.name = "site";
+  site.kind = ColumnKind::kCategorical;
+  site.levels = {"Kampala", "Durban"};
+  site.is_public = true;
+  Column treated;
+  treated.name = "treated";
+  treated.max = 1;
+  s.columns = {arm, cd4, site, treated};
+  s.derived = {{"viral_suppressed", "viral_load", "<", 200}};
+  return s;
+}
+
+ResultTable GroupedMeans() {
+  ResultTable t;
+  t.sql =
+      "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4), AVG(viral_suppressed) FROM cohort GROUP BY "
+      "arm";
+  t.dataset_name = "cohort";
+  t.dataset_records = 1000;
+  t.key_fingerprint = "ab12cd34";
+  t.min_cell = 11;
+  t.columns = {"arm", "count(*)", "avg(cd4)", "stddev(cd4)", "avg(viral_suppressed)"};
+  t.rows = {
+      {Cell::Text("0"), Cell::Integer(496), Cell::Real(350.501168770458), Cell::Real(120.25),
+       Cell::Real(0.6125)},
+      {Cell::Text("1"), Cell::Integer(498), Cell::Real(412.5), Cell::Real(98.0), Cell::Real(0.75)},
+      {Cell::Text("2"), Cell::Suppressed(), Cell::Suppressed(), Cell::Suppressed(),
+       Cell::Suppressed()},
+      {Cell::Null(), Cell::Integer(0), Cell::Null(), Cell::Null(), Cell::Null()},
+  };
+  return t;
+}
+
+ResultTable Histogram() {
+  ResultTable t;
+  t.sql = "SELECT site, HISTOGRAM(cd4) FROM cohort GROUP BY site";
+  t.dataset_name = "cohort";
+  t.dataset_records = 1000;
+  t.min_cell = 11;
+  t.columns = {"site", "histogram(cd4)[0,200)", "histogram(cd4)[200,350)",
+               "histogram(cd4)[350,500)", "histogram(cd4)[500,inf)"};
+  t.rows = {{Cell::Text("Durban"), Cell::Integer(120), Cell::Integer(7), Cell::Integer(300),
+             Cell::Integer(50)},
+            {Cell::Text("Kampala"), Cell::Integer(100), Cell::Integer(200), Cell::Suppressed(),
+             Cell::Integer(223)}};
+  return t;
+}
+
+TEST(HtmlEscape, ReplacesTheFiveSpecialCharacters) {
+  EXPECT_EQ(HtmlEscape("<a href='x'>&\"y\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;y&quot;&lt;/a&gt;");
+  EXPECT_EQ(HtmlEscape("plain text, é"), "plain text, é");
+}
+
+TEST(HtmlRender, EscapesEveryStringFromDataSchemaAndQuery) {
+  ResultTable t;
+  t.sql = "SELECT name, COUNT(*) FROM \"<script>x</script>\" GROUP BY name";
+  t.dataset_name = "<img src=x onerror=alert(1)>";
+  t.key_fingerprint = "\"><script>";
+  t.min_cell = 11;
+  t.columns = {"<b>name</b>", "count(*)"};
+  t.rows = {{Cell::Text("O'Brien & <i>Sons</i>"), Cell::Integer(12)}};
+  Schema schema;
+  Column c;
+  c.name = "<svg onload=1>";
+  c.is_public = true;
+  c.kind = ColumnKind::kCategorical;
+  c.levels = {"a"};
+  schema.columns = {c};
+  ReportContext context;
+  context.title = "Title <script>";
+  context.generated_at = "<now>";
+  context.schema = &schema;
+  const std::string html = RenderHtml(t, context);
+  EXPECT_EQ(Count(html, "<script"), 0u);
+  EXPECT_EQ(Count(html, "<img"), 0u);
+  EXPECT_EQ(Count(html, "<b>"), 0u);
+  EXPECT_EQ(Count(html, "<i>"), 0u);
+  EXPECT_EQ(Count(html, "<svg onload"), 0u);
+  EXPECT_NE(html.find("O&#39;Brien &amp; &lt;i&gt;Sons&lt;/i&gt;"), std::string::npos);
+  EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
+  EXPECT_NE(html.find("&lt;svg onload=1&gt;"), std::string::npos);
+  const std::string text = VisibleText(html);
+  EXPECT_NE(text.find("O'Brien & <i>Sons</i>"), std::string::npos);
+  EXPECT_NE(text.find("Title <script>"), std::string::npos);
+}
+
+TEST(HtmlRender, IsSelfContained) {
+  const Schema schema = CohortSchema();
+  ReportContext context;
+  context.schema = &schema;
+  const std::string html =
+      RenderHtmlReport({{"means", GroupedMeans()}, {"", Histogram()}}, context);
+  for (const char* outside :
+       {"http:", "https:", "//", "src=", "<script", "<link", "url(", "@import", "@font-face"}) {
+    EXPECT_EQ(Count(html, outside), 0u) << outside;
+  }
+  EXPECT_NE(html.find("<meta charset=\"utf-8\">"), std::string::npos);
+  EXPECT_NE(html.find("@media print"), std::string::npos);
+}
+
+TEST(HtmlRender, SuppressedCellsSayHowAndShowNoNumber) {
+  const std::string html = RenderHtml(GroupedMeans());
+  // Row 3 (arm 2): every aggregate suppressed.
+  std::smatch m;
+  const std::string row = "<tr><th scope=\"row\">2</th>";
+  const size_t start = html.find(row);
+  ASSERT_NE(start, std::string::npos);
+  const std::string tr = html.substr(start, html.find("</tr>", start) - start);
+  EXPECT_EQ(Count(tr, "<td class=\"suppressed\" title=\"fewer than 11 records\">suppressed</td>"),
+            4u)
+      << tr;
+  EXPECT_FALSE(std::regex_search(VisibleText(tr).substr(1), std::regex("[0-9]"))) << tr;
+  EXPECT_NE(html.find("fewer than 11 records is suppressed"), std::string::npos);
+  EXPECT_NE(html.find("4 cells are suppressed"), std::string::npos);
+  // The chart marks the suppressed group instead of drawing a bar for it.
+  EXPECT_NE(html.find("2: suppressed (fewer than 11 records)"), std::string::npos);
+}
+
+TEST(HtmlRender, NumbersReadExactlyAsTheJsonRenderersDo) {
+  for (const ResultTable& t : {GroupedMeans(), Histogram()}) {
+    const std::string text = VisibleText(RenderHtml(t));
+    const std::string json = RenderJson(t);
+    for (const auto& row : t.rows) {
+      for (const Cell& cell : row) {
+        if (cell.kind != Cell::Kind::kInteger && cell.kind != Cell::Kind::kReal) continue;
+        const std::string n = CellText(cell);
+        EXPECT_NE(json.find(n), std::string::npos) << n;
+        EXPECT_NE(text.find(n), std::string::npos) << n;
+      }
+    }
+  }
+  // Digits past the sixth significant one are greyed, not dropped.
+  EXPECT_NE(RenderHtml(GroupedMeans()).find("350.501<span class=\"lo\">168770458</span>"),
+            std::string::npos);
+}
+
+TEST(HtmlRender, TableHasCaptionAndHeaderScopes) {
+  const std::string html = RenderHtml(GroupedMeans());
+  EXPECT_EQ(Count(html, "<caption>"), 1u);
+  EXPECT_EQ(Count(html, "<th scope=\"col\">"), 5u);
+  EXPECT_EQ(Count(html, "<th scope=\"row\""), 4u);
+  EXPECT_NE(html.find("<th scope=\"row\" class=\"null\">NULL</th>"), std::string::npos);
+}
+
+TEST(HtmlRender, GroupedMeansGetBarsWithWhiskersAndProportionsGetPercentBars) {
+  const Schema schema = CohortSchema();
+  ReportContext context;
+  context.schema = &schema;
+  const std::string html = RenderHtml(GroupedMeans(), context);
+  EXPECT_EQ(Count(html, "<svg "), 2u);
+  EXPECT_EQ(Count(html, "role=\"img\""), 2u);
+  EXPECT_NE(html.find("aria-label=\"Mean of cd4 by arm (± 1 SD)\""), std::string::npos);
+  EXPECT_NE(html.find("<title id=\"q1-chart3-t\">Mean of cd4 by arm (± 1 SD)</title>"),
+            std::string::npos);
+  EXPECT_NE(html.find("0: 350.5 ± 120.2"), std::string::npos);  // in the <desc>
+  EXPECT_EQ(Count(html, "class=\"whisker\""), 6u);              // 2 groups × (line + 2 caps)
+  EXPECT_NE(html.find("aria-label=\"Proportion with viral_suppressed by arm\""), std::string::npos);
+  EXPECT_NE(html.find("1: 75.0\u2009%"), std::string::npos);
+  EXPECT_EQ(Count(html, "class=\"bar prop\""), 2u);
+  // Without the schema nothing says viral_suppressed is 0/1: it is charted as a mean.
+  const std::string plain = RenderHtml(GroupedMeans());
+  EXPECT_EQ(Count(plain, "Proportion with"), 0u);
+  EXPECT_NE(plain.find("Mean of viral_suppressed by arm"), std::string::npos);
+}
+
+TEST(HtmlRender, HistogramsGetOneChartPerRowWithBinLabels) {
+  const std::string html = RenderHtml(Histogram());
+  EXPECT_EQ(Count(html, "<svg "), 2u);
+  EXPECT_NE(html.find("Histogram of cd4, Durban"), std::string::npos);
+  EXPECT_NE(html.find("Histogram of cd4, Kampala"), std::string::npos);
+  EXPECT_NE(html.find(">[0, 200)</text>"), std::string::npos);
+  EXPECT_NE(html.find(">[500, ∞)</text>"), std::string::npos);
+  EXPECT_EQ(Count(html, "class=\"hist\""), 7u);  // 8 bins, one suppressed
+  EXPECT_EQ(Count(html, "class=\"supp\""), 1u);
+  EXPECT_NE(html.find("[350, 500): suppressed (fewer than 11 records)"), std::string::npos);
+}
+
+TEST(HtmlRender, NoChartForASingleMeanOrForCounts) {
+  ResultTable t;
+  t.sql = "SELECT COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort";
+  t.min_cell = 11;
+  t.columns = {"count(*)", "avg(cd4)", "stddev(cd4)"};
+  t.rows = {{Cell::Integer(1000), Cell::Real(350.5), Cell::Real(100)}};
+  EXPECT_EQ(Count(RenderHtml(t), "<svg"), 0u);
+  // A table whose columns do not match its SQL still renders, without charts.
+  t.columns = {"a", "b", "c"};
+  const std::string html = RenderHtml(t);
+  EXPECT_EQ(Count(html, "<svg"), 0u);
+  EXPECT_NE(html.find("<td>350.5</td>"), std::string::npos);
+}
+
+TEST(HtmlRender, ReportHasContentsAndTheFooterSaysWhatTheComputeSideSaw) {
+  const Schema schema = CohortSchema();
+  ReportContext context;
+  context.title = "Quarterly";
+  context.generated_at = "2026-11-29 07:00 UTC";
+  context.schema = &schema;
+  const std::string html =
+      RenderHtmlReport({{"CD4 by arm", GroupedMeans()}, {"", Histogram()}}, context);
+  EXPECT_NE(html.find("<nav class=\"toc\""), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"#q1\">CD4 by arm</a>"), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"#q2\">histogram(cd4) by site</a>"), std::string::npos);
+  EXPECT_NE(html.find("<section id=\"q2\""), std::string::npos);
+  EXPECT_NE(html.find("2026-11-29 07:00 UTC"), std::string::npos);
+  EXPECT_NE(html.find("ab12cd34"), std::string::npos);
+  const std::string footer = VisibleText(html.substr(html.find("<footer>")));
+  EXPECT_NE(footer.find("public columns in plain text (site)"), std::string::npos) << footer;
+  EXPECT_NE(footer.find("encrypted columns (arm, cd4, treated, viral_suppressed)"),
+            std::string::npos)
+      << footer;
+  EXPECT_NE(footer.find("the secret key"), std::string::npos);
+  // One result: no contents.
+  EXPECT_EQ(Count(RenderHtml(GroupedMeans(), context), "<nav"), 0u);
+}
+
+TEST(DescribeQuery, NamesAggregatesGroupsAndFilters) {
+  EXPECT_EQ(DescribeQuery("SELECT arm, COUNT(*), AVG(cd4) FROM c GROUP BY arm"),
+            "count(*), avg(cd4) by arm");
+  EXPECT_EQ(DescribeQuery("SELECT COUNT(*) AS n FROM c WHERE site = 'Kampala'"),
+            "n where site = Kampala");
+  EXPECT_EQ(DescribeQuery("not sql"), "not sql");
+}
+
+TEST(ReportQueries, ParsesTitlesCommentsAndBareQueries) {
+  auto q = ParseReportQueries(
+      "# the quarterly report\n\nCD4 by arm: SELECT arm, AVG(cd4) FROM c GROUP BY arm\n"
+      "  select count(*) from c  \nTime: 10:30: SELECT COUNT(*) FROM c",
+      "q.txt");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->size(), 3u);
+  EXPECT_EQ((*q)[0].title, "CD4 by arm");
+  EXPECT_EQ((*q)[0].sql, "SELECT arm, AVG(cd4) FROM c GROUP BY arm");
+  EXPECT_EQ((*q)[0].line, 3);
+  EXPECT_EQ((*q)[1].title, "");
+  EXPECT_EQ((*q)[1].sql, "select count(*) from c");
+  EXPECT_EQ((*q)[1].line, 4);
+  EXPECT_EQ((*q)[2].title, "Time: 10:30");
+  EXPECT_EQ((*q)[2].sql, "SELECT COUNT(*) FROM c");
+}
+
+TEST(ReportQueries, RejectsLinesThatAreNotQueriesNamingTheLine) {
+  auto q = ParseReportQueries("SELECT COUNT(*) FROM c\nCD4: AVG(cd4)\n", "q.txt");
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().ToString().find("q.txt:2:"), std::string::npos) << q.status().ToString();
+  auto empty = ParseReportQueries("# nothing\n\n", "e.txt");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().ToString().find("e.txt: no queries"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cipherstat
