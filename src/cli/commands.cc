@@ -12,10 +12,12 @@
 #include "cli/audit.h"
 #include "cli/demo.h"
 #include "cli/hadoop.h"
+#include "cli/keys.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
 #include "cli/report.h"
 #include "crypto/key_dir.h"
+#include "crypto/roles.h"
 #include "data/clean.h"
 #include "data/generate.h"
 #include "engine/mapreduce.h"
@@ -99,20 +101,27 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
         "Read the passphrase from this file (else CIPHERSTAT_PASSPHRASE, else a prompt)");
     cmd->add_flag("--fast-kdf", *fast_kdf,
                   "Use Argon2id's interactive limits (tests, demos) instead of moderate");
+    auto custodians = std::make_shared<ThresholdKeygenOptions>();
+    AddThresholdKeygenOptions(cmd, custodians.get());
     registry->emplace_back(cmd, [=]() -> Status {
+      if (custodians->custodians > 0) {
+        return RunThresholdKeygen(*out, *bits, *pass_file, *fast_kdf, *custodians);
+      }
       CS_ASSIGN_OR_RETURN(auto pass,
                           GetPassphrase(*pass_file, "New passphrase for the secret key: ", true));
       std::fprintf(stderr, "generating a %d-bit Paillier key...\n", *bits);
-      CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::GenerateKey(*bits));
+      CS_ASSIGN_OR_RETURN(crypto::OwnerKey key, crypto::GenerateOwnerKey(*bits));
       auto limits = *fast_kdf ? crypto::FastKdfLimits() : crypto::DefaultKdfLimits();
       CS_RETURN_IF_ERROR(AuditEvent("keygen")
-                             .Key(sk.public_key().Fingerprint())
+                             .Key(key.paillier.public_key().Fingerprint())
                              .Detail("key folder " + *out)
                              .Record());
-      CS_RETURN_IF_ERROR(crypto::WriteKeyDir(*out, sk, *pass, limits));
-      std::printf("key %s\n  public:  %s\n  secret:  %s (passphrase-protected)\n",
-                  sk.public_key().Fingerprint().c_str(), crypto::PublicKeyPath(*out).c_str(),
-                  crypto::SecretKeyPath(*out).c_str());
+      CS_RETURN_IF_ERROR(crypto::WriteKeyDir(*out, key, *pass, limits));
+      std::printf(
+          "key %s\n  owner signing key %s\n  public:  %s\n  secret:  %s "
+          "(passphrase-protected)\n",
+          key.paillier.public_key().Fingerprint().c_str(), key.signing.verify_key().Hex().c_str(),
+          crypto::PublicKeyPath(*out).c_str(), crypto::SecretKeyPath(*out).c_str());
       return Status::OK();
     });
   }
@@ -185,7 +194,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
         ->required();
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
     cmd->add_flag("--public-only", *public_only,
-                  "Encrypt with the public key only (slower; no passphrase)");
+                  "Encrypt with the public key only (slower; no passphrase). The dataset is NOT "
+                  "signed by the owner: decrypt refuses its results unless --allow-unsigned");
     cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)");
     cmd->add_option("--segment-records", options->records_per_segment, "Records per segment file");
     cmd->add_option("--mode", options->mode,
@@ -216,21 +226,42 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       EncryptOptions opts = *options;
       opts.progress = [&](uint64_t done) { progress.Update(done); };
       Result<EncryptStats> stats = Status::OK();
-      // DJN mode needs only the public key: no passphrase prompt.
-      bool crt = !*public_only && opts.mode == EncryptMode::kStandard &&
-                 PathExists(crypto::SecretKeyPath(*key));
-      if (crt) {
+      // The owner's key is opened even in DJN mode (which encrypts with the public key): it
+      // signs the manifest. Threshold keys have no whole secret key, only signing.key.
+      const bool owner = !*public_only && PathExists(crypto::SecretKeyPath(*key));
+      const bool crt = owner && opts.mode == EncryptMode::kStandard;
+      const std::string signing_path = *key + "/signing.key";
+      const bool sign_only = !*public_only && !owner && PathExists(signing_path);
+      if (owner) {
         CS_ASSIGN_OR_RETURN(
             auto pass,
             GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ",
                           false));
-        auto sk = crypto::ReadSecretKey(*key, *pass);
-        if (!sk.ok())
-          return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(sk.status());
-        stats = EncryptCsv(schema, nullptr, &*sk, *in, local_out, opts);
+        auto owner_key = crypto::ReadOwnerKey(*key, *pass);
+        if (!owner_key.ok())
+          return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(owner_key.status());
+        opts.signer = &owner_key->signing;
+        if (crt) {
+          stats = EncryptCsv(schema, nullptr, &owner_key->paillier, *in, local_out, opts);
+        } else {
+          stats =
+              EncryptCsv(schema, &owner_key->paillier.public_key(), nullptr, *in, local_out, opts);
+        }
+      } else if (sign_only) {
+        CS_ASSIGN_OR_RETURN(
+            auto pass, GetPassphrase(*pass_file, "Passphrase for " + signing_path + ": ", false));
+        CS_ASSIGN_OR_RETURN(crypto::SigningKey signing,
+                            crypto::ReadSigningKeystore(signing_path, *pass));
+        CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
+        opts.signer = &signing;
+        stats = EncryptCsv(schema, &pk, nullptr, *in, local_out, opts);
       } else {
         CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
         stats = EncryptCsv(schema, &pk, nullptr, *in, local_out, opts);
+        std::fprintf(stderr,
+                     "warning: %s is not signed by the data owner; decrypting its results "
+                     "needs --allow-unsigned\n",
+                     out->c_str());
       }
       CS_RETURN_IF_ERROR(stats.status());
       if (Status audited = AuditEncrypt(*key, local_out, *out, *in); !audited.ok()) {
@@ -269,6 +300,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--threads", *threads, "Map threads (default: all cores)");
     auto hadoop = AddHadoopOptions(cmd);
     registry->emplace_back(cmd, [=]() -> Status {
+      CS_RETURN_IF_ERROR(crypto::CheckNoSecretMaterial(*data));  // roles: compute side
       if (*engine == "hadoop") return RunHadoopQuery(*data, *sql, *out, *hadoop);
       CS_ASSIGN_OR_RETURN(auto opened, OpenedDataset::Open(*data, /*with_segments=*/true));
       const Dataset& dataset = opened->dataset();
@@ -313,6 +345,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--out", *out, "Write here instead of standard output");
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
+    auto allow_unsigned = std::make_shared<bool>(false);
+    cmd->add_flag("--allow-unsigned", *allow_unsigned,
+                  "Accept a result from a dataset the owner did not sign (encrypt --public-only): "
+                  "decode with the compute party's unauthenticated schema and record count");
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(std::string text, ReadAnyFile(*in, 1u << 30));
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
@@ -328,9 +364,17 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(
           auto pass,
           GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
-      auto sk = crypto::ReadSecretKey(*key, *pass);
-      if (!sk.ok()) return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(sk.status());
-      CS_ASSIGN_OR_RETURN(ResultTable table, DecryptResult(*sk, *result, *release));
+      auto owner = crypto::ReadOwnerKey(*key, *pass);
+      if (!owner.ok()) {
+        return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(owner.status());
+      }
+      CS_ASSIGN_OR_RETURN(ResultTable table,
+                          DecryptResult(owner->paillier, owner->signing.verify_key(), *result,
+                                        *release, *allow_unsigned));
+      if (result->manifest_signature.empty()) {
+        std::fprintf(stderr, "warning: %s comes from a dataset the owner did not sign\n",
+                     in->c_str());
+      }
       CS_RETURN_IF_ERROR(AuditEvent("decrypt")
                              .Key(pk.Fingerprint())
                              .Dataset(result->manifest_sha256)
@@ -342,7 +386,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                                      " records suppressed")
                              .Record());
       ReportContext context;
-      context.schema = &result->schema;
+      context.schema = &result->schema;  // equal to the owner's signed schema (checked above)
       return WriteTable(table, *format, *out, context);
     });
   }
@@ -365,6 +409,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     });
   }
   RegisterDemo(app, registry);
+  RegisterKeys(app, registry);
   RegisterReport(app, registry);
   RegisterHadoop(app, registry);
 }

@@ -160,14 +160,15 @@ Status RunDemo(const DemoOptions& o) {
   sodium_memzero(hex, sizeof hex);
 
   t = std::chrono::steady_clock::now();
-  CS_ASSIGN_OR_RETURN(crypto::SecretKey sk, crypto::GenerateKey(o.bits));
+  CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, crypto::GenerateOwnerKey(o.bits));
+  const crypto::SecretKey& sk = owner.paillier;
   const std::string keys = work + "/keys";
   CS_RETURN_IF_ERROR(AuditEvent("keygen")
                          .Key(sk.public_key().Fingerprint())
                          .Detail("demo key folder " + keys)
                          .Log(audit_log)
                          .Record());
-  CS_RETURN_IF_ERROR(crypto::WriteKeyDir(keys, sk, passphrase, crypto::FastKdfLimits()));
+  CS_RETURN_IF_ERROR(crypto::WriteKeyDir(keys, owner, passphrase, crypto::FastKdfLimits()));
   std::printf("[owner]   %d-bit Paillier key %.16s… in %s (%.1f s)\n", o.bits,
               sk.public_key().Fingerprint().c_str(), keys.c_str(), Seconds(t));
 
@@ -193,6 +194,7 @@ Status RunDemo(const DemoOptions& o) {
   const std::string dataset_path = work + "/dataset";
   EncryptOptions enc;
   enc.threads = o.threads;
+  enc.signer = &owner.signing;
   const bool tty = ::isatty(2) != 0;
   enc.progress = [&](uint64_t done) {
     if (tty)
@@ -247,7 +249,8 @@ Status RunDemo(const DemoOptions& o) {
     auto text = ReadFile(result_path);
     CS_RETURN_IF_ERROR(text.status());
     CS_ASSIGN_OR_RETURN(EncryptedResult loaded, EncryptedResultFromJson(*text, &sk.public_key()));
-    CS_ASSIGN_OR_RETURN(ResultTable encrypted, DecryptResult(sk, loaded, release));
+    CS_ASSIGN_OR_RETURN(ResultTable encrypted,
+                        DecryptResult(sk, owner.signing.verify_key(), loaded, release));
     CS_RETURN_IF_ERROR(AuditEvent("decrypt")
                            .Key(sk.public_key().Fingerprint())
                            .Dataset(loaded.manifest_sha256)

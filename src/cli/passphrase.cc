@@ -45,6 +45,12 @@ Result<std::unique_ptr<crypto::Passphrase>> Prompt(const std::string& prompt) {
 
 Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& passphrase_file,
                                                           const std::string& prompt, bool confirm) {
+  return GetPassphrase(passphrase_file, "CIPHERSTAT_PASSPHRASE", prompt, confirm);
+}
+
+Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& passphrase_file,
+                                                          const char* env_var,
+                                                          const std::string& prompt, bool confirm) {
   if (!passphrase_file.empty()) {
     auto text = ReadFile(passphrase_file, 4096);
     if (!text.ok()) return text.status().WithContext("--passphrase-file");
@@ -55,7 +61,7 @@ Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& pas
     if (out->view().empty()) return Status::InvalidArgument(passphrase_file + ": empty passphrase");
     return out;
   }
-  if (const char* env = std::getenv("CIPHERSTAT_PASSPHRASE"); env != nullptr && *env != '\0') {
+  if (const char* env = std::getenv(env_var); env != nullptr && *env != '\0') {
     return std::make_unique<crypto::Passphrase>(env);
   }
   CS_ASSIGN_OR_RETURN(auto first, Prompt(prompt));

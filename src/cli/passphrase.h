@@ -12,5 +12,10 @@ namespace cipherstat::cli {
 // `confirm` asks twice on a terminal (for new keystores).
 Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& passphrase_file,
                                                           const std::string& prompt, bool confirm);
+// The same with another environment variable than CIPHERSTAT_PASSPHRASE (e.g.
+// CIPHERSTAT_NEW_PASSPHRASE for `key passwd`).
+Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& passphrase_file,
+                                                          const char* env_var,
+                                                          const std::string& prompt, bool confirm);
 
 }  // namespace cipherstat::cli

@@ -34,15 +34,18 @@ Status RunReport(const ReportOptions& o) {
   CS_ASSIGN_OR_RETURN(
       auto pass,
       GetPassphrase(o.pass_file, "Passphrase for " + crypto::SecretKeyPath(o.key) + ": ", false));
-  auto sk = crypto::ReadSecretKey(o.key, *pass);
-  if (!sk.ok()) return AuditEvent("failed passphrase").KeyDir(o.key).RecordFailure(sk.status());
+  auto owner = crypto::ReadOwnerKey(o.key, *pass);
+  if (!owner.ok()) {
+    return AuditEvent("failed passphrase").KeyDir(o.key).RecordFailure(owner.status());
+  }
   LocalOptions local;
   local.threads = o.threads;
-  CS_ASSIGN_OR_RETURN(
-      std::vector<ReportSection> sections,
-      RunReportQueries(dataset, *sk, queries, o.queries, o.release, local, [&](size_t i) {
-        std::fprintf(stderr, "query %zu/%zu: %s\n", i + 1, queries.size(), queries[i].sql.c_str());
-      }));
+  CS_ASSIGN_OR_RETURN(std::vector<ReportSection> sections,
+                      RunReportQueries(dataset, owner->paillier, owner->signing.verify_key(),
+                                       queries, o.queries, o.release, local, [&](size_t i) {
+                                         std::fprintf(stderr, "query %zu/%zu: %s\n", i + 1,
+                                                      queries.size(), queries[i].sql.c_str());
+                                       }));
   ReportContext context;
   context.title = o.title.empty() ? "Report on " + dataset.manifest.schema.name : o.title;
   context.generated_at = UtcNow();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,7 +23,8 @@ namespace cipherstat::crypto {
 namespace {
 
 constexpr char kFormat[] = "cipherstat-keystore";
-constexpr uint64_t kVersion = 1;
+constexpr uint64_t kVersion = 2;
+constexpr uint64_t kOldestVersion = 1;
 constexpr char kKdf[] = "argon2id13";
 constexpr char kAead[] = "xchacha20poly1305-ietf";
 // A keystore is well under a kilobyte per key; anything larger is not one of ours.
@@ -121,6 +123,14 @@ Result<std::string> HexField(const nlohmann::json& j, const char* field, size_t 
   return *std::move(bytes);
 }
 
+// The secret-key JSON in memory that is wiped when freed (the heap copy is wiped at once).
+WipedString SecretKeyToJsonWiped(const SecretKey& sk) {
+  std::string json = SecretKeyToJson(sk);
+  WipedString out(json.data(), json.size());
+  sodium_memzero(json.data(), json.size());
+  return out;
+}
+
 bool IsFingerprint(const std::string& s) {
   if (s.size() != 2 * crypto_hash_sha256_BYTES) return false;
   for (char c : s) {
@@ -141,14 +151,45 @@ Result<ParsedKeystore> ParseKeystore(const std::string& path) {
   if (!j.is_object()) return Status::Corruption(what + ": not a keystore (not a JSON object)");
   CS_RETURN_IF_ERROR(ExpectString(j, "format", kFormat, what));
   CS_ASSIGN_OR_RETURN(uint64_t version, UnsignedField(j, "version", what));
-  if (version != kVersion) {
+  if (version < kOldestVersion || version > kVersion) {
     return Status::Corruption(what + ": unsupported keystore version " + std::to_string(version) +
-                              " (this build reads " + std::to_string(kVersion) + ")");
+                              " (this build reads " + std::to_string(kOldestVersion) + " to " +
+                              std::to_string(kVersion) + ")");
   }
   CS_RETURN_IF_ERROR(ExpectString(j, "kdf", kKdf, what));
   CS_RETURN_IF_ERROR(ExpectString(j, "aead", kAead, what));
 
   ParsedKeystore out;
+  out.info.version = version;
+  out.info.kind = "paillier";
+  if (version >= 2) {
+    CS_ASSIGN_OR_RETURN(out.info.kind, StringField(j, "kind", what));
+    if (out.info.kind != "paillier" && out.info.kind != "owner" && out.info.kind != "signing" &&
+        out.info.kind != "share") {
+      return Status::Corruption(what + ": unknown keystore kind '" + out.info.kind + "'");
+    }
+    if (out.info.kind != "paillier") {
+      CS_ASSIGN_OR_RETURN(out.info.verify_key, StringField(j, "verify_key", what));
+      CS_RETURN_IF_ERROR(
+          VerifyKey::FromHex(out.info.verify_key, what + ": field 'verify_key'").status());
+    }
+    if (out.info.kind == "share") {
+      auto share = j.find("share");
+      if (share == j.end() || !share->is_object()) {
+        return Status::Corruption(what + ": a share keystore needs the field 'share'");
+      }
+      CS_ASSIGN_OR_RETURN(uint64_t index, UnsignedField(*share, "index", what + ": share"));
+      CS_ASSIGN_OR_RETURN(uint64_t threshold, UnsignedField(*share, "threshold", what + ": share"));
+      CS_ASSIGN_OR_RETURN(uint64_t parties, UnsignedField(*share, "parties", what + ": share"));
+      if (parties < 2 || parties > 64 || threshold < 1 || threshold > parties || index < 1 ||
+          index > parties) {
+        return Status::Corruption(what + ": share index/threshold/parties out of range");
+      }
+      out.info.share_index = static_cast<uint32_t>(index);
+      out.info.share_threshold = static_cast<uint32_t>(threshold);
+      out.info.share_parties = static_cast<uint32_t>(parties);
+    }
+  }
   CS_ASSIGN_OR_RETURN(uint64_t opslimit, UnsignedField(j, "opslimit", what));
   CS_ASSIGN_OR_RETURN(uint64_t memlimit, UnsignedField(j, "memlimit", what));
   CS_RETURN_IF_ERROR(CheckLimits(opslimit, memlimit, what));
@@ -167,6 +208,36 @@ Result<ParsedKeystore> ParseKeystore(const std::string& path) {
                       HexField(j, "ciphertext", crypto_aead_xchacha20poly1305_ietf_ABYTES + 1,
                                kMaxSealedBytes, what));
   return out;
+}
+
+// The header fields in their fixed order; for version 2 also the associated data.
+nlohmann::ordered_json Header(const KeystoreInfo& info, const std::string& salt,
+                              const std::string& nonce) {
+  nlohmann::ordered_json j;
+  j["format"] = kFormat;
+  j["version"] = info.version;
+  if (info.version >= 2) j["kind"] = info.kind;
+  j["kdf"] = kKdf;
+  j["opslimit"] = info.limits.opslimit;
+  j["memlimit"] = static_cast<uint64_t>(info.limits.memlimit);
+  j["salt"] = HexEncode(salt);
+  j["aead"] = kAead;
+  j["nonce"] = HexEncode(nonce);
+  j["fingerprint"] = info.fingerprint;
+  if (info.version >= 2 && info.kind != "paillier") j["verify_key"] = info.verify_key;
+  if (info.version >= 2 && info.kind == "share") {
+    nlohmann::ordered_json share;
+    share["index"] = info.share_index;
+    share["threshold"] = info.share_threshold;
+    share["parties"] = info.share_parties;
+    j["share"] = std::move(share);
+  }
+  return j;
+}
+
+std::string AssociatedData(const ParsedKeystore& ks) {
+  if (ks.info.version == 1) return ks.info.fingerprint;
+  return Header(ks.info, ks.salt, ks.nonce).dump();
 }
 
 }  // namespace
@@ -189,79 +260,199 @@ KdfLimits FastKdfLimits() {
   return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
 }
 
-Status WriteKeystore(const std::string& path, const SecretKey& sk, const Passphrase& passphrase,
-                     KdfLimits limits) {
-  const std::string what = path;
-  CS_RETURN_IF_ERROR(CheckLimits(limits.opslimit, limits.memlimit, what));
+Status WriteSealedKeystore(const std::string& path, const KeystoreInfo& header,
+                           std::string_view secret, const Passphrase& passphrase) {
+  const std::string& what = path;
+  CS_RETURN_IF_ERROR(CheckLimits(header.limits.opslimit, header.limits.memlimit, what));
   if (passphrase.view().empty()) return Status::InvalidArgument(what + ": empty passphrase");
-  // ReadKeystore refuses small keys, so never write one that could not be read back.
-  if (static_cast<size_t>(sk.public_key().bits()) < kMinKeyBits) {
-    return Status::InvalidArgument(what + ": refusing to store a key of " +
-                                   std::to_string(sk.public_key().bits()) + " bits");
+  if (secret.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES > kMaxSealedBytes) {
+    return Status::InvalidArgument(what + ": secret too large for a keystore");
   }
-  const std::string fingerprint = sk.public_key().Fingerprint();
-
-  std::string salt(crypto_pwhash_SALTBYTES, '\0');
-  randombytes_buf(salt.data(), salt.size());
-  std::string nonce(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, '\0');
-  randombytes_buf(nonce.data(), nonce.size());
+  ParsedKeystore ks;
+  ks.info = header;
+  ks.info.version = kVersion;
+  ks.salt.assign(crypto_pwhash_SALTBYTES, '\0');
+  randombytes_buf(ks.salt.data(), ks.salt.size());
+  ks.nonce.assign(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, '\0');
+  randombytes_buf(ks.nonce.data(), ks.nonce.size());
   SecureBuffer key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
-  CS_RETURN_IF_ERROR(DeriveKey(&key, passphrase, salt, limits, what));
+  CS_RETURN_IF_ERROR(DeriveKey(&key, passphrase, ks.salt, ks.info.limits, what));
 
-  std::string sealed;
-  {
-    // Move the secret JSON into guarded memory at once and wipe the heap copy.
-    std::string json = SecretKeyToJson(sk);
-    SecureBuffer plain(json.size());
-    std::memcpy(plain.data(), json.data(), json.size());
-    sodium_memzero(json.data(), json.size());
-    sealed.resize(plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-    unsigned long long sealed_len = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(
-        reinterpret_cast<unsigned char*>(sealed.data()), &sealed_len, plain.data(), plain.size(),
-        reinterpret_cast<const unsigned char*>(fingerprint.data()), fingerprint.size(), nullptr,
-        reinterpret_cast<const unsigned char*>(nonce.data()), key.data());
-    sealed.resize(sealed_len);
-  }
+  const std::string ad = AssociatedData(ks);
+  std::string sealed(secret.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long sealed_len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      reinterpret_cast<unsigned char*>(sealed.data()), &sealed_len,
+      reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr,
+      reinterpret_cast<const unsigned char*>(ks.nonce.data()), key.data());
+  sealed.resize(sealed_len);
 
-  nlohmann::ordered_json j;
-  j["format"] = kFormat;
-  j["version"] = kVersion;
-  j["kdf"] = kKdf;
-  j["opslimit"] = limits.opslimit;
-  j["memlimit"] = static_cast<uint64_t>(limits.memlimit);
-  j["salt"] = HexEncode(salt);
-  j["aead"] = kAead;
-  j["nonce"] = HexEncode(nonce);
-  j["fingerprint"] = fingerprint;
+  nlohmann::ordered_json j = Header(ks.info, ks.salt, ks.nonce);
   j["ciphertext"] = HexEncode(sealed);
   // 0600: the sealed key invites an offline passphrase search, so nobody else may read it.
   return WriteFileAtomic(path, j.dump(2) + "\n", 0600);
 }
 
-Result<SecretKey> ReadKeystore(const std::string& path, const Passphrase& passphrase) {
+Result<std::unique_ptr<SecureBuffer>> OpenSealedKeystore(const std::string& path,
+                                                         const Passphrase& passphrase,
+                                                         KeystoreInfo* header) {
   CS_ASSIGN_OR_RETURN(ParsedKeystore ks, ParseKeystore(path));
   SecureBuffer key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
   CS_RETURN_IF_ERROR(DeriveKey(&key, passphrase, ks.salt, ks.info.limits, path));
 
-  SecureBuffer plain(ks.sealed.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  const std::string ad = AssociatedData(ks);
+  auto plain =
+      std::make_unique<SecureBuffer>(ks.sealed.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
   unsigned long long plain_len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          plain.data(), &plain_len, nullptr,
+          plain->data(), &plain_len, nullptr,
           reinterpret_cast<const unsigned char*>(ks.sealed.data()), ks.sealed.size(),
-          reinterpret_cast<const unsigned char*>(ks.info.fingerprint.data()),
-          ks.info.fingerprint.size(), reinterpret_cast<const unsigned char*>(ks.nonce.data()),
-          key.data()) != 0) {
+          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
+          reinterpret_cast<const unsigned char*>(ks.nonce.data()), key.data()) != 0) {
     // One message for every cause: telling them apart would help nobody but an attacker.
     return Status::InvalidArgument(path + ": wrong passphrase or corrupted keystore");
   }
-  Result<SecretKey> sk = SecretKeyFromJson(plain.view().substr(0, plain_len));
+  *header = ks.info;
+  return plain;
+}
+
+Status WriteKeystore(const std::string& path, const SecretKey& sk, const Passphrase& passphrase,
+                     KdfLimits limits) {
+  // ReadKeystore refuses small keys, so never write one that could not be read back.
+  if (static_cast<size_t>(sk.public_key().bits()) < kMinKeyBits) {
+    return Status::InvalidArgument(path + ": refusing to store a key of " +
+                                   std::to_string(sk.public_key().bits()) + " bits");
+  }
+  KeystoreInfo header;
+  header.kind = "paillier";
+  header.fingerprint = sk.public_key().Fingerprint();
+  header.limits = limits;
+  const WipedString json(SecretKeyToJsonWiped(sk));
+  return WriteSealedKeystore(path, header, json, passphrase);
+}
+
+Status WriteOwnerKeystore(const std::string& path, const OwnerKey& key,
+                          const Passphrase& passphrase, KdfLimits limits) {
+  if (static_cast<size_t>(key.paillier.public_key().bits()) < kMinKeyBits) {
+    return Status::InvalidArgument(path + ": refusing to store a key of " +
+                                   std::to_string(key.paillier.public_key().bits()) + " bits");
+  }
+  KeystoreInfo header;
+  header.kind = "owner";
+  header.fingerprint = key.paillier.public_key().Fingerprint();
+  header.verify_key = key.signing.verify_key().Hex();
+  header.limits = limits;
+  WipedString secret(key.signing.Secret());
+  secret += SecretKeyToJsonWiped(key.paillier);
+  return WriteSealedKeystore(path, header, secret, passphrase);
+}
+
+Status WriteSigningKeystore(const std::string& path, const SigningKey& key,
+                            const std::string& fingerprint, const Passphrase& passphrase,
+                            KdfLimits limits) {
+  KeystoreInfo header;
+  header.kind = "signing";
+  header.fingerprint = fingerprint;
+  header.verify_key = key.verify_key().Hex();
+  header.limits = limits;
+  return WriteSealedKeystore(path, header, key.Secret(), passphrase);
+}
+
+namespace {
+
+Result<SecretKey> SealedSecretKey(const std::string& path, std::string_view json,
+                                  const KeystoreInfo& info) {
+  Result<SecretKey> sk = SecretKeyFromJson(json);
   // Authenticated but unusable means it was sealed that way: report, never echo the content.
   if (!sk.ok()) return sk.status().WithContext(path + ": sealed key is invalid");
-  if (sk->public_key().Fingerprint() != ks.info.fingerprint) {
+  if (sk->public_key().Fingerprint() != info.fingerprint) {
     return Status::Corruption(path + ": sealed key does not match the keystore fingerprint");
   }
   return sk;
+}
+
+Result<SigningKey> SealedSigningKey(const std::string& path, std::string_view secret,
+                                    const KeystoreInfo& info) {
+  if (secret.size() < crypto_sign_SECRETKEYBYTES) {
+    return Status::Corruption(path + ": sealed signing key is too short");
+  }
+  auto key = SigningKey::FromSecret(secret.substr(0, crypto_sign_SECRETKEYBYTES));
+  if (!key.ok()) return key.status().WithContext(path);
+  if (key->verify_key().Hex() != info.verify_key) {
+    return Status::Corruption(path + ": sealed signing key does not match its verify key");
+  }
+  return key;
+}
+
+Status ExpectKind(const std::string& path, const KeystoreInfo& info,
+                  std::initializer_list<const char*> kinds) {
+  for (const char* k : kinds) {
+    if (info.kind == k) return Status::OK();
+  }
+  return Status::InvalidArgument(path + ": a keystore of kind '" + info.kind +
+                                 "' cannot be used here");
+}
+
+}  // namespace
+
+Result<SecretKey> ReadKeystore(const std::string& path, const Passphrase& passphrase) {
+  CS_ASSIGN_OR_RETURN(KeystoreInfo pre, ReadKeystoreInfo(path));
+  CS_RETURN_IF_ERROR(ExpectKind(path, pre, {"paillier", "owner"}));
+  KeystoreInfo info;
+  CS_ASSIGN_OR_RETURN(auto plain, OpenSealedKeystore(path, passphrase, &info));
+  std::string_view json = plain->view();
+  if (info.kind == "owner") {
+    if (json.size() < crypto_sign_SECRETKEYBYTES) {
+      return Status::Corruption(path + ": sealed owner key is too short");
+    }
+    json.remove_prefix(crypto_sign_SECRETKEYBYTES);
+  }
+  return SealedSecretKey(path, json, info);
+}
+
+Result<OwnerKey> ReadOwnerKeystore(const std::string& path, const Passphrase& passphrase) {
+  CS_ASSIGN_OR_RETURN(KeystoreInfo pre, ReadKeystoreInfo(path));
+  if (pre.kind != "owner") {
+    return Status::InvalidArgument(
+        path + ": holds no owner signing key (kind '" + pre.kind +
+        "'; made by an older keygen?): generate a new key with `cipherstat keygen`");
+  }
+  KeystoreInfo info;
+  CS_ASSIGN_OR_RETURN(auto plain, OpenSealedKeystore(path, passphrase, &info));
+  OwnerKey key;
+  CS_ASSIGN_OR_RETURN(key.signing, SealedSigningKey(path, plain->view(), info));
+  CS_ASSIGN_OR_RETURN(
+      key.paillier, SealedSecretKey(path, plain->view().substr(crypto_sign_SECRETKEYBYTES), info));
+  return key;
+}
+
+Result<SigningKey> ReadSigningKeystore(const std::string& path, const Passphrase& passphrase) {
+  CS_ASSIGN_OR_RETURN(KeystoreInfo pre, ReadKeystoreInfo(path));
+  CS_RETURN_IF_ERROR(ExpectKind(path, pre, {"owner", "signing"}));
+  KeystoreInfo info;
+  CS_ASSIGN_OR_RETURN(auto plain, OpenSealedKeystore(path, passphrase, &info));
+  return SealedSigningKey(path, plain->view(), info);
+}
+
+Result<OwnerKey> GenerateOwnerKey(int bits) {
+  OwnerKey key;
+  CS_ASSIGN_OR_RETURN(key.paillier, GenerateKey(bits));
+  key.signing = SigningKey::Generate();
+  return key;
+}
+
+Status ChangeKeystorePassphrase(const std::string& path, const Passphrase& old_passphrase,
+                                const Passphrase& new_passphrase, const KdfLimits* limits) {
+  KeystoreInfo info;
+  CS_ASSIGN_OR_RETURN(auto plain, OpenSealedKeystore(path, old_passphrase, &info));
+  if (info.version == 1) {
+    // A version-1 file authenticates only the fingerprint; re-sealing it as version 2 would
+    // need its kind, which is "paillier" by definition.
+    info.kind = "paillier";
+  }
+  if (limits != nullptr) info.limits = *limits;
+  return WriteSealedKeystore(path, info, plain->view(), new_passphrase);
 }
 
 Result<KeystoreInfo> ReadKeystoreInfo(const std::string& path) {

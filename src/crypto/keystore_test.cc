@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -91,7 +92,8 @@ TEST_F(KeystoreTest, FileIsOwnerOnlyAndHoldsNoPlaintextSecret) {
   EXPECT_EQ(text->find(sk_->q().ToHex().substr(0, 16)), std::string::npos);
   nlohmann::json j = nlohmann::json::parse(*text);
   EXPECT_EQ(j.at("format"), "cipherstat-keystore");
-  EXPECT_EQ(j.at("version"), 1);
+  EXPECT_EQ(j.at("version"), 2);
+  EXPECT_EQ(j.at("kind"), "paillier");
   EXPECT_EQ(j.at("kdf"), "argon2id13");
   EXPECT_EQ(j.at("aead"), "xchacha20poly1305-ietf");
 }
@@ -168,8 +170,15 @@ TEST_F(KeystoreTest, StructuralErrorsAreNamed) {
   Edit([](nlohmann::json& j) { j["format"] = "something-else"; });
   ExpectError(Status::Code::kCorruption, "field 'format' must be \"cipherstat-keystore\"");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
-  Edit([](nlohmann::json& j) { j["version"] = 2; });
-  ExpectError(Status::Code::kCorruption, "unsupported keystore version 2");
+  Edit([](nlohmann::json& j) { j["version"] = 3; });
+  ExpectError(Status::Code::kCorruption, "unsupported keystore version 3");
+  ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
+  // A downgrade to version 1 changes the associated data: refused like any altered byte.
+  Edit([](nlohmann::json& j) {
+    j["version"] = 1;
+    j.erase("kind");
+  });
+  ExpectError(Status::Code::kInvalidArgument, "wrong passphrase or corrupted keystore");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   Edit([](nlohmann::json& j) { j["kdf"] = "scrypt"; });
   ExpectError(Status::Code::kCorruption, "field 'kdf' must be \"argon2id13\"");
@@ -251,6 +260,111 @@ TEST(KeystorePassphraseTest, HoldsItsText) {
   EXPECT_EQ(p.view(), "hunter2");
   Passphrase empty("");
   EXPECT_TRUE(empty.view().empty());
+}
+
+// --- Owner keystores (Paillier + Ed25519 signing key) and passphrase changes ------------
+
+class OwnerKeystoreTest : public KeystoreTest {
+ protected:
+  void SetUp() override {
+    KeystoreTest::SetUp();
+    owner_path_ = scratch_ / "owner.key";
+    OwnerKey key;
+    key.paillier = std::move(ReadKeystore(path_, pass_)).value();
+    key.signing = SigningKey::Generate();
+    verify_key_ = key.signing.verify_key();
+    ASSERT_TRUE(WriteOwnerKeystore(owner_path_, key, pass_, FastKdfLimits()).ok());
+  }
+  void EditOwner(const std::function<void(nlohmann::json&)>& edit) {
+    Result<std::string> text = ReadFile(owner_path_);
+    ASSERT_TRUE(text.ok());
+    nlohmann::json j = nlohmann::json::parse(*text);
+    edit(j);
+    ASSERT_TRUE(WriteFileAtomic(owner_path_, j.dump()).ok());
+  }
+  void ExpectOwnerWrong(const Passphrase& pass) {
+    Result<OwnerKey> key = ReadOwnerKeystore(owner_path_, pass);
+    ASSERT_FALSE(key.ok());
+    EXPECT_EQ(key.status().message(), owner_path_ + ": " + kWrong);
+  }
+
+  std::string owner_path_;
+  VerifyKey verify_key_;
+};
+
+TEST_F(OwnerKeystoreTest, RoundTripKeepsBothKeysAndShowsTheVerifyKey) {
+  Result<OwnerKey> key = ReadOwnerKeystore(owner_path_, pass_);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(key->paillier.p(), sk_->p());
+  EXPECT_EQ(key->signing.verify_key(), verify_key_);
+  const std::string sig = key->signing.Sign("manifest");
+  EXPECT_TRUE(VerifySignature(verify_key_, "manifest", sig, "test").ok());
+  EXPECT_FALSE(VerifySignature(verify_key_, "manifesT", sig, "test").ok());
+  // The Paillier key alone, too.
+  EXPECT_TRUE(ReadKeystore(owner_path_, pass_).ok());
+  Result<KeystoreInfo> info = ReadKeystoreInfo(owner_path_);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->kind, "owner");
+  EXPECT_EQ(info->verify_key, verify_key_.Hex());
+  // A "paillier" keystore has no signing key: a clear error, not a crash.
+  Result<OwnerKey> legacy = ReadOwnerKeystore(path_, pass_);
+  EXPECT_EQ(legacy.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(legacy.status().ToString().find("no owner signing key"), std::string::npos);
+}
+
+TEST_F(OwnerKeystoreTest, EveryHeaderFieldIsAuthenticated) {
+  const SigningKey other = SigningKey::Generate();
+  EditOwner([&](nlohmann::json& j) { j["verify_key"] = other.verify_key().Hex(); });
+  ExpectOwnerWrong(pass_);
+  SetUp();
+  EditOwner([&](nlohmann::json& j) { j["kind"] = "signing"; });
+  Result<SigningKey> signing = ReadSigningKeystore(owner_path_, pass_);
+  EXPECT_FALSE(signing.ok());
+  SetUp();
+  EditOwner([&](nlohmann::json& j) {
+    std::string c = j.at("ciphertext").get<std::string>();
+    c[c.size() / 2] = c[c.size() / 2] == '0' ? '1' : '0';  // one corrupted byte
+    j["ciphertext"] = c;
+  });
+  ExpectOwnerWrong(pass_);
+}
+
+TEST_F(OwnerKeystoreTest, WrongPassphraseDecryptsNothing) {
+  ExpectOwnerWrong(Passphrase("Correct horse battery staple"));
+  Result<SigningKey> signing = ReadSigningKeystore(owner_path_, Passphrase("nope"));
+  EXPECT_EQ(signing.status().message(), owner_path_ + ": " + kWrong);
+}
+
+TEST_F(OwnerKeystoreTest, ChangePassphraseOldFailsNewWorksNothingLeftBehind) {
+  Result<std::string> before = ReadFile(owner_path_);
+  ASSERT_TRUE(before.ok());
+  const Passphrase fresh("a new and longer passphrase");
+  // The old passphrase is verified first: a wrong one changes nothing.
+  Status s = ChangeKeystorePassphrase(owner_path_, Passphrase("wrong"), fresh);
+  EXPECT_EQ(s.message(), owner_path_ + ": " + kWrong);
+  EXPECT_EQ(*ReadFile(owner_path_), *before);
+
+  ASSERT_TRUE(ChangeKeystorePassphrase(owner_path_, pass_, fresh).ok());
+  ExpectOwnerWrong(pass_);
+  Result<OwnerKey> key = ReadOwnerKeystore(owner_path_, fresh);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(key->paillier.q(), sk_->q());
+  EXPECT_EQ(key->signing.verify_key(), verify_key_);
+  Result<KeystoreInfo> info = ReadKeystoreInfo(owner_path_);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->kind, "owner");
+  EXPECT_EQ(info->limits.opslimit, FastKdfLimits().opslimit);
+  struct stat st;
+  ASSERT_EQ(::stat(owner_path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Atomic replacement: only the two keystores in the folder, no temporary files.
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(scratch_.path())) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 2u);
+  EXPECT_FALSE(ChangeKeystorePassphrase(owner_path_, fresh, Passphrase("")).ok());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "engine/mapreduce.h"
 #include "engine/streaming.h"
 #include "util/file.h"
 
@@ -344,18 +345,10 @@ Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Pl
   auto parsed = ParseStreamingOutput(context, *texts);
   if (!parsed.ok()) return parsed.status().WithContext(uri.ToString());
 
+  run.result = ResultHeader(dataset, plan, "hadoop");
   EncryptedResult& result = run.result;
-  result.sql = plan.sql;
-  result.dataset_name = dataset.manifest.name;
-  result.dataset_records = dataset.manifest.record_count;
-  result.key_fingerprint = dataset.manifest.key_fingerprint;
-  result.manifest_sha256 = dataset.manifest_sha256;
-  result.schema = dataset.manifest.schema;
-  result.layout_json = dataset.manifest.layout_json;
-  result.engine = "hadoop";
   result.records_read = parsed->records_read;
   result.records_matched = parsed->records_matched;
-  result.ciphertexts = plan.ciphertexts;
   result.groups = std::move(parsed->groups);
   if (result.records_read != dataset.manifest.record_count) {
     return Status::Corruption(

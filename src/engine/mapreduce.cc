@@ -220,6 +220,21 @@ Status MapSegment(const Dataset& dataset, const SegmentInfo& segment, Mapper* ma
 
 }  // namespace
 
+EncryptedResult ResultHeader(const Dataset& dataset, const Plan& plan, std::string engine) {
+  EncryptedResult result;
+  result.sql = plan.sql;
+  result.dataset_name = dataset.manifest.name;
+  result.dataset_records = dataset.manifest.record_count;
+  result.key_fingerprint = dataset.manifest.key_fingerprint;
+  result.manifest_sha256 = dataset.manifest_sha256;
+  result.schema = dataset.manifest.schema;
+  result.layout_json = dataset.manifest.layout_json;
+  result.manifest_signature = dataset.manifest_signature;
+  result.engine = std::move(engine);
+  result.ciphertexts = plan.ciphertexts;
+  return result;
+}
+
 Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
                                  const LocalOptions& options) {
   const auto& segments = dataset.manifest.segments;
@@ -263,22 +278,10 @@ Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
   if (!first_error.ok()) return first_error;
 
   for (size_t t = 1; t < mappers.size(); ++t) mappers[0].Merge(std::move(mappers[t]));
-  EncryptedResult result;
-  result.sql = plan.sql;
-  result.dataset_name = dataset.manifest.name;
-  result.dataset_records = dataset.manifest.record_count;
-  result.key_fingerprint = dataset.manifest.key_fingerprint;
-  result.manifest_sha256 = dataset.manifest_sha256;
-  result.schema = dataset.manifest.schema;
-  result.layout_json = dataset.manifest.layout_json;
-  result.engine = "local";
-  if (mappers.empty()) {  // a dataset with no segments has no records
-    result.ciphertexts = plan.ciphertexts;
-    return result;
-  }
+  EncryptedResult result = ResultHeader(dataset, plan, "local");
+  if (mappers.empty()) return result;  // a dataset with no segments has no records
   result.records_read = mappers[0].records_read();
   result.records_matched = mappers[0].records_matched();
-  result.ciphertexts = plan.ciphertexts;
   result.groups = mappers[0].TakeGroups();
   // The gcd half of the Z*_{n²} check, once per sum (see Mapper).
   for (const EncryptedGroup& group : result.groups) {

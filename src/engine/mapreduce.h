@@ -61,6 +61,10 @@ struct LocalOptions {
   std::function<void(uint64_t records_done, uint64_t records_total)> progress;
 };
 
+// What every engine's result says about the dataset and query, before any sums: names,
+// counts, the dataset's digest and the owner's signed manifest, copied from `dataset`.
+EncryptedResult ResultHeader(const Dataset& dataset, const Plan& plan, std::string engine);
+
 // Runs the plan over every segment of the dataset with a thread pool, verifying each
 // segment's size and SHA-256 against the manifest. Errors name the segment and line.
 Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,

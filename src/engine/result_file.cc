@@ -34,6 +34,11 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
       {"counters", {{"records_read", r.records_read}, {"records_matched", r.records_matched}}},
       {"ciphertexts", r.ciphertexts},
       {"groups", std::move(groups)}};
+  if (!r.manifest_signature.empty()) {
+    nlohmann::json sig = nlohmann::json::parse(r.manifest_signature, nullptr, false);
+    // Not JSON means not a signature: carry it as a string so the verifier names the problem.
+    j["owner_manifest"] = sig.is_discarded() ? nlohmann::json(r.manifest_signature) : sig;
+  }
   return DumpWithChecksum(std::move(j));
 }
 
@@ -62,6 +67,7 @@ Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
     r.records_matched = j.at("counters").at("records_matched").get<uint64_t>();
     r.ciphertexts = j.at("ciphertexts").get<std::vector<int>>();
     CS_RETURN_IF_ERROR(VerifyChecksum(j, "result"));
+    if (auto sig = j.find("owner_manifest"); sig != j.end()) r.manifest_signature = sig->dump();
     if (pk == nullptr) return r;
     size_t index = 0;
     for (const auto& g : j.at("groups")) {

@@ -35,6 +35,10 @@ struct EncryptedResult {
   uint64_t records_matched = 0;
   std::vector<int> ciphertexts;
   std::vector<EncryptedGroup> groups;  // sorted by key
+  // The dataset's manifest.sig, copied verbatim (JSON field "owner_manifest"); empty for an
+  // unsigned dataset. The decrypting party decodes with what it signs, not with the fields
+  // above (see store/signed_manifest.h).
+  std::string manifest_signature;
 };
 
 std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedResult& result);

@@ -288,18 +288,55 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
   return table;
 }
 
-Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const EncryptedResult& result,
-                                  const ReleaseOptions& options) {
-  const crypto::PublicKey& pk = sk.public_key();
-  if (pk.Fingerprint() != result.key_fingerprint) {
+Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::VerifyKey& owner,
+                                 bool allow_unsigned) {
+  if (result.manifest_signature.empty()) {
+    if (!allow_unsigned) {
+      return Status::InvalidArgument(
+          "result: its dataset is not signed by the data owner (encrypted with --public-only?), "
+          "so its schema and record count cannot be trusted; pass --allow-unsigned to decode "
+          "with the compute party's unauthenticated copies");
+    }
+    DatasetFacts facts;
+    facts.name = result.dataset_name;
+    facts.key_fingerprint = result.key_fingerprint;
+    facts.record_count = result.dataset_records;
+    facts.schema = result.schema;
+    facts.layout_json = result.layout_json;
+    facts.signed_by_owner = false;
+    return facts;
+  }
+  auto facts = VerifyManifestSignature(result.manifest_signature, owner);
+  if (!facts.ok()) return facts.status().WithContext("result");
+  // The copies the compute party wrote beside the signature must agree with it: a mismatch
+  // means the result was edited, and is reported rather than silently corrected.
+  if (facts->key_fingerprint != result.key_fingerprint) {
+    return Status::Corruption("result: key fingerprint differs from the owner's signed manifest");
+  }
+  if (SchemaToJson(facts->schema) != SchemaToJson(result.schema)) {
+    return Status::Corruption("result: its schema differs from the owner's signed manifest");
+  }
+  if (facts->record_count != result.dataset_records) {
+    return Status::Corruption("result: claims " + std::to_string(result.dataset_records) +
+                              " dataset records, the owner's signed manifest lists " +
+                              std::to_string(facts->record_count));
+  }
+  return facts;
+}
+
+Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
+                                 const EncryptedResult& result, const SumDecryptor& decrypt,
+                                 const ReleaseOptions& options) {
+  if (pk.Fingerprint() != facts.key_fingerprint) {
     return Status::InvalidArgument("wrong key: the result was computed under key " +
-                                   result.key_fingerprint.substr(0, 16) + "…, this key is " +
+                                   facts.key_fingerprint.substr(0, 16) + "…, this key is " +
                                    pk.Fingerprint().substr(0, 16) + "…");
   }
   CS_ASSIGN_OR_RETURN(Layout layout,
-                      Layout::Build(result.schema, static_cast<int>(pk.plaintext_bits())));
+                      Layout::Build(facts.schema, static_cast<int>(pk.plaintext_bits())));
+  CS_RETURN_IF_ERROR(layout.CheckMatches(facts.layout_json).WithContext("result"));
   CS_RETURN_IF_ERROR(layout.CheckMatches(result.layout_json).WithContext("result"));
-  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(result.sql, result.schema, layout));
+  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(result.sql, facts.schema, layout));
   if (plan.ciphertexts != result.ciphertexts) {
     return Status::Corruption("result: the summed ciphertexts are not the ones its query needs");
   }
@@ -311,8 +348,11 @@ Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const EncryptedRe
     if (g.key.size() != plan.group_public.size()) {
       return Status::Corruption("result: a group key has the wrong number of values");
     }
+    if (g.sums.size() != plan.ciphertexts.size()) {
+      return Status::Corruption("result: a group has the wrong number of sums");
+    }
     for (const crypto::Ciphertext& c : g.sums) {
-      CS_ASSIGN_OR_RETURN(BigInt m, crypto::Decrypt(sk, c));
+      CS_ASSIGN_OR_RETURN(BigInt m, decrypt(c));
       if (m.bits() > static_cast<size_t>(layout.plaintext_bits())) {
         return Status::Corruption(
             "result: a decrypted sum overflows its slots (wrong key or tampered result)");
@@ -321,10 +361,25 @@ Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const EncryptedRe
     }
     groups.push_back(std::move(sums));
   }
-  CS_ASSIGN_OR_RETURN(ResultTable table, DecodeSums(result.schema, layout, plan, std::move(groups),
-                                                    result.dataset_records, options));
-  table.key_fingerprint = result.key_fingerprint;
+  CS_ASSIGN_OR_RETURN(ResultTable table, DecodeSums(facts.schema, layout, plan, std::move(groups),
+                                                    facts.record_count, options));
+  table.key_fingerprint = facts.key_fingerprint;
   return table;
+}
+
+Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::VerifyKey& owner,
+                                  const EncryptedResult& result, const ReleaseOptions& options,
+                                  bool allow_unsigned) {
+  const crypto::PublicKey& pk = sk.public_key();
+  if (pk.Fingerprint() != result.key_fingerprint) {
+    return Status::InvalidArgument("wrong key: the result was computed under key " +
+                                   result.key_fingerprint.substr(0, 16) + "…, this key is " +
+                                   pk.Fingerprint().substr(0, 16) + "…");
+  }
+  CS_ASSIGN_OR_RETURN(DatasetFacts facts, ResultFacts(result, owner, allow_unsigned));
+  return DecodeResult(
+      pk, facts, result, [&sk](const crypto::Ciphertext& c) { return crypto::Decrypt(sk, c); },
+      options);
 }
 
 Result<ResultTable> EvaluatePlaintext(const Schema& schema, const Layout& layout,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "engine/result_file.h"
 #include "query/plan.h"
 #include "query/table.h"
+#include "store/signed_manifest.h"
 #include "util/status.h"
 
 namespace cipherstat {
@@ -33,9 +35,27 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
                                std::vector<GroupSums> groups, uint64_t dataset_records,
                                const ReleaseOptions& options);
 
-// Checks the key, re-derives the plan from the SQL, decrypts and decodes.
-Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const EncryptedResult& result,
-                                  const ReleaseOptions& options);
+// The facts to decode `result` with: its owner_manifest verified with `owner` (the verify key
+// from the decrypting party's own keystore or key share). An unsigned result fails with a
+// message that names --allow-unsigned, unless `allow_unsigned`, in which case the compute
+// party's unauthenticated fields are used and facts.signed_by_owner is false. A signed result
+// whose schema, layout, key or record count differ from the signed ones is Corruption.
+Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::VerifyKey& owner,
+                                 bool allow_unsigned = false);
+
+// Turns one summed ciphertext into its plaintext (whole-key or threshold decryption).
+using SumDecryptor = std::function<Result<crypto::BigInt>(const crypto::Ciphertext&)>;
+
+// Re-derives the plan from the SQL under the signed facts, decrypts every sum with `decrypt`
+// and decodes: the one path from an encrypted result to the released table.
+Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
+                                 const EncryptedResult& result, const SumDecryptor& decrypt,
+                                 const ReleaseOptions& options);
+
+// Checks the key and the owner's signature (ResultFacts), then DecodeResult with `sk`.
+Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::VerifyKey& owner,
+                                  const EncryptedResult& result, const ReleaseOptions& options,
+                                  bool allow_unsigned = false);
 
 // The same aggregates computed on a clean plaintext CSV by summing packed plaintexts: the
 // demo's side-by-side check of the encrypted pipeline.

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -32,9 +33,11 @@
 #include "query/decode.h"
 #include "query/plan.h"
 #include "query/table.h"
+#include "report/render.h"
 #include "sqlite_oracle.h"
 #include "store/dataset.h"
 #include "store/encrypt.h"
+#include "store/signed_manifest.h"
 #include "test_util.h"
 #include "util/file.h"
 
@@ -407,7 +410,13 @@ Status LoadOracle(const Schema& schema, const std::string& csv, SqliteOracle* or
   return Status::OK();
 }
 
-// raw CSV → clean → encrypt (CRT with `sk`) → open; and the oracle over the clean CSV.
+// The data owner's signing key for every dataset these tests build (one per process).
+const crypto::SigningKey& TestOwner() {
+  static const crypto::SigningKey* key = new crypto::SigningKey(crypto::SigningKey::Generate());
+  return *key;
+}
+
+// raw CSV → clean → encrypt (CRT with `sk`, signed by TestOwner()) → open; and the oracle.
 Status BuildDataset(const Schema& schema, const crypto::SecretKey& sk, const std::string& raw_csv,
                     const std::string& dir, const std::string& name, uint64_t records_per_segment,
                     Built* out) {
@@ -415,6 +424,7 @@ Status BuildDataset(const Schema& schema, const crypto::SecretKey& sk, const std
   CS_RETURN_IF_ERROR(CleanCsv(schema, raw_csv, out->clean_csv, &out->report).WithContext("clean"));
   EncryptOptions options;
   options.records_per_segment = records_per_segment;
+  options.signer = &TestOwner();
   const std::string path = dir + "/" + name;
   auto stats = EncryptCsv(schema, nullptr, &sk, out->clean_csv, path, options);
   if (!stats.ok()) return stats.status().WithContext("encrypt");
@@ -448,7 +458,7 @@ Result<EncryptedResult> RunQuery(const Dataset& dataset, const std::string& sql)
 Result<ResultTable> RunAndDecrypt(const crypto::SecretKey& sk, const Dataset& dataset,
                                   const std::string& sql, ReleaseOptions release) {
   CS_ASSIGN_OR_RETURN(EncryptedResult result, RunQuery(dataset, sql));
-  return DecryptResult(sk, result, release);
+  return DecryptResult(sk, TestOwner().verify_key(), result, release);
 }
 
 void ExpectMatchesOracle(const crypto::SecretKey& sk, const Built& built, const QuerySpec& q) {
@@ -910,7 +920,8 @@ TEST_F(PipelineCohortTest, ResultWithWrongRecordCountsIsRejected) {
   auto result = RunQuery(d, "SELECT site, COUNT(*), AVG(cd4) FROM " + Table() + " GROUP BY site");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_GE(result->groups.size(), 2u);
-  ASSERT_TRUE(DecryptResult(S().sk, *result, ReleaseOptions{.min_cell = 0}).ok());
+  ASSERT_TRUE(
+      DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions{.min_cell = 0}).ok());
 
   // One record's ciphertexts, to add to or take from the sums of the group it belongs to.
   const std::string segment = ReadText(d.SegmentPath(d.manifest.segments[0]));
@@ -932,7 +943,7 @@ TEST_F(PipelineCohortTest, ResultWithWrongRecordCountsIsRejected) {
   mpz_sub_ui(minus_one.get(), pk.n().get(), 1);
 
   auto expect_rejected = [&](const EncryptedResult& r, const char* what) {
-    auto table = DecryptResult(S().sk, r, ReleaseOptions{.min_cell = 0});
+    auto table = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
     EXPECT_TRUE(FailsWith(table.status(), Status::Code::kCorruption, "dropped or duplicated"))
         << what;
   };
@@ -986,14 +997,13 @@ TEST_F(PipelineCohortTest, ResultWithAnOutOfRangeSumIsRejected) {
   mpz_sub_ui(minus_one.get(), d.public_key.n().get(), 1);
   EncryptedResult r = *result;
   r.groups[0].sums[0] = crypto::Encrypt(d.public_key, minus_one);  // decrypts to n − 1
-  EXPECT_EQ(DecryptResult(S().sk, r, ReleaseOptions{}).status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{}).status().code(),
+            Status::Code::kCorruption);
 }
 
 // The record count the owner checks against must be the owner's, not a number the compute
 // party writes into the result file: drop a group and lower "record_count" to match.
 TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
-  GTEST_SKIP() << "known gap: the record count a result carries is not yet bound to the owner "
-                  "(needs the signed manifest of the keys and audit issue)";
   auto result = RunQuery(S().tiny.dataset,
                          "SELECT site, COUNT(*), AVG(cd4) FROM " + Table() + " GROUP BY site");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -1007,7 +1017,8 @@ TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
   auto received =
       EncryptedResultFromJson(EncryptedResultToJson(S().sk.public_key(), r), &S().sk.public_key());
   ASSERT_TRUE(received.ok()) << received.status().ToString();
-  auto table = DecryptResult(S().sk, *received, ReleaseOptions{.min_cell = 0});
+  auto table =
+      DecryptResult(S().sk, TestOwner().verify_key(), *received, ReleaseOptions{.min_cell = 0});
   EXPECT_FALSE(table.ok()) << "a result missing a whole site (" << result->groups[0].records
                            << " records) was released";
 }
@@ -1015,11 +1026,10 @@ TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
 // Likewise the schema used to decode: shifting a column's min and max by the same amount keeps
 // the slot layout identical but shifts every decoded mean.
 TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
-  GTEST_SKIP() << "known gap: the schema a result carries is not yet bound to the owner "
-                  "(needs the signed manifest of the keys and audit issue)";
   auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*), AVG(age) FROM " + Table());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  auto honest = DecryptResult(S().sk, *result, ReleaseOptions{.min_cell = 0});
+  auto honest =
+      DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions{.min_cell = 0});
   ASSERT_TRUE(honest.ok()) << honest.status().ToString();
   EncryptedResult r = *result;
   for (Column& c : r.schema.columns) {
@@ -1029,10 +1039,51 @@ TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
     }
   }
   ASSERT_TRUE(ValidateSchema(r.schema).ok());
-  auto table = DecryptResult(S().sk, r, ReleaseOptions{.min_cell = 0});
+  auto table = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
   ASSERT_TRUE(!table.ok() || table->rows.size() == 1);
   EXPECT_FALSE(table.ok()) << "released AVG(age) = " << Num(table->rows[0][1].real)
                            << " instead of " << Num(honest->rows[0][1].real);
+}
+
+// A dataset encrypted without the owner's signing key (encrypt --public-only): its results are
+// refused unless the caller explicitly accepts the compute party's unauthenticated facts.
+TEST_F(PipelineCohortTest, UnsignedDatasetIsRefusedUnlessExplicitlyAllowed) {
+  auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*), AVG(age) FROM " + Table());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_FALSE(result->manifest_signature.empty());
+  auto honest =
+      DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions{.min_cell = 0});
+  ASSERT_TRUE(honest.ok()) << honest.status().ToString();
+  EncryptedResult r = *result;
+  r.manifest_signature.clear();
+  auto refused = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+  EXPECT_TRUE(FailsWith(refused.status(), Status::Code::kInvalidArgument, "--allow-unsigned"));
+  auto allowed = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0},
+                               /*allow_unsigned=*/true);
+  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  EXPECT_EQ(RenderCsv(*allowed), RenderCsv(*honest));
+}
+
+// The signature must be the owner's: another owner's, or another key's signature relabelled
+// with the owner's verify key, is refused.
+TEST_F(PipelineCohortTest, ManifestSignedBySomeoneElseIsRefused) {
+  auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*) FROM " + Table());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const crypto::SigningKey other = crypto::SigningKey::Generate();
+  auto wrong_owner =
+      DecryptResult(S().sk, other.verify_key(), *result, ReleaseOptions{.min_cell = 0});
+  EXPECT_TRUE(FailsWith(wrong_owner.status(), Status::Code::kInvalidArgument,
+                        "not by this key's data owner"));
+
+  Manifest forged = S().tiny.dataset.manifest;
+  forged.record_count += 5;
+  nlohmann::json sig = nlohmann::json::parse(SignManifest(forged, other));
+  sig["verify_key"] = TestOwner().verify_key().Hex();
+  EncryptedResult r = *result;
+  r.manifest_signature = sig.dump();
+  r.dataset_records = forged.record_count;
+  auto table = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+  EXPECT_TRUE(FailsWith(table.status(), Status::Code::kCorruption, "bad signature"));
 }
 
 TEST_F(PipelineCohortTest, DecryptingWithAnotherKeyFailsWrongKey) {
@@ -1040,7 +1091,7 @@ TEST_F(PipelineCohortTest, DecryptingWithAnotherKeyFailsWrongKey) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   auto other = crypto::GenerateKey(2048);
   ASSERT_TRUE(other.ok()) << other.status().ToString();
-  auto table = DecryptResult(*other, *result, ReleaseOptions{});
+  auto table = DecryptResult(*other, TestOwner().verify_key(), *result, ReleaseOptions{});
   EXPECT_TRUE(FailsWith(table.status(), Status::Code::kInvalidArgument, "wrong key"));
 }
 
@@ -1618,6 +1669,7 @@ TEST_F(PipelineEdgeTest, PublicKeyOnlyEncryptionGivesTheSameResults) {
   auto stats = EncryptCsv(schema, &pk, nullptr, b.clean_csv, *S().dir / "pkonly", [] {
     EncryptOptions o;
     o.threads = 1;
+    o.signer = &TestOwner();  // public-key encryption, still signed (as with threshold keys)
     return o;
   }());
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();

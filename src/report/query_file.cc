@@ -61,9 +61,9 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
 }
 
 Result<std::vector<ReportSection>> RunReportQueries(
-    const Dataset& dataset, const crypto::SecretKey& sk, const std::vector<ReportQuery>& queries,
-    const std::string& path, const ReleaseOptions& release, const LocalOptions& local,
-    const std::function<void(size_t)>& progress) {
+    const Dataset& dataset, const crypto::SecretKey& sk, const crypto::VerifyKey& owner,
+    const std::vector<ReportQuery>& queries, const std::string& path, const ReleaseOptions& release,
+    const LocalOptions& local, const std::function<void(size_t)>& progress) {
   std::vector<Plan> plans;
   for (const ReportQuery& q : queries) {
     auto plan = MakePlan(q.sql, dataset.manifest.schema, dataset.layout);
@@ -81,7 +81,7 @@ Result<std::vector<ReportSection>> RunReportQueries(
     const std::string json = EncryptedResultToJson(dataset.public_key, *result);
     auto loaded = EncryptedResultFromJson(json, &sk.public_key());
     if (!loaded.ok()) return loaded.status().WithContext(where);
-    auto table = DecryptResult(sk, *loaded, release);
+    auto table = DecryptResult(sk, owner, *loaded, release);
     if (!table.ok()) return table.status().WithContext(where);
     sections.push_back({queries[i].title, std::move(*table)});
   }

@@ -34,10 +34,11 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
 
 // Plans every query first (so a bad one fails before any work, naming its line), then runs,
 // round-trips each encrypted result through its file format, decrypts and releases it.
-// `progress(i)` is called before query i (0-based) runs.
+// `progress(i)` is called before query i (0-based) runs. `owner` verifies the dataset's
+// signed manifest (store/signed_manifest.h).
 Result<std::vector<ReportSection>> RunReportQueries(
-    const Dataset& dataset, const crypto::SecretKey& sk, const std::vector<ReportQuery>& queries,
-    const std::string& path, const ReleaseOptions& release, const LocalOptions& local,
-    const std::function<void(size_t)>& progress = nullptr);
+    const Dataset& dataset, const crypto::SecretKey& sk, const crypto::VerifyKey& owner,
+    const std::vector<ReportQuery>& queries, const std::string& path, const ReleaseOptions& release,
+    const LocalOptions& local, const std::function<void(size_t)>& progress = nullptr);
 
 }  // namespace cipherstat

@@ -104,6 +104,7 @@ class CorruptionTest : public ::testing::Test {
     auto sk = crypto::GenerateKey(2048);
     ASSERT_TRUE(sk.ok()) << sk.status().ToString();
     sk_ = std::make_unique<crypto::SecretKey>(std::move(sk).value());
+    owner_ = std::make_unique<crypto::SigningKey>(crypto::SigningKey::Generate());
     auto schema = SchemaFromJson(kSchemaJson);
     ASSERT_TRUE(schema.ok()) << schema.status().ToString();
     schema_ = *schema;
@@ -111,6 +112,7 @@ class CorruptionTest : public ::testing::Test {
     EncryptOptions options;
     options.threads = 2;
     options.records_per_segment = kRecordsPerSegment;
+    options.signer = owner_.get();
     auto stats = EncryptCsv(schema_, nullptr, sk_.get(), P("clean.csv"), P("dataset"), options);
     ASSERT_TRUE(stats.ok()) << stats.status().ToString();
     for (const char* sql : {kGroupedSql, kPublicSql}) {
@@ -129,6 +131,7 @@ class CorruptionTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     sk_.reset();
+    owner_.reset();
     dir_.reset();
   }
 
@@ -152,12 +155,13 @@ class CorruptionTest : public ::testing::Test {
     CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     auto parsed = EncryptedResultFromJson(text, &sk_->public_key());
     if (!parsed.ok()) return parsed.status().WithContext(path);
-    auto table = DecryptResult(*sk_, *parsed, ReleaseOptions{0});
+    auto table = DecryptResult(*sk_, owner_->verify_key(), *parsed, ReleaseOptions{0});
     if (!table.ok()) return table.status().WithContext(path);
     return RenderJson(*table);
   }
 
   static inline std::unique_ptr<ScratchDir> dir_;
+  static inline std::unique_ptr<crypto::SigningKey> owner_;
   static inline std::unique_ptr<crypto::SecretKey> sk_;
   static inline Schema schema_;
   static inline std::vector<std::string> expected_;

@@ -182,6 +182,8 @@ Status DatasetWriter::AppendLine(std::string_view line) {
 Status DatasetWriter::Commit() {
   if (segment_open_) CS_RETURN_IF_ERROR(FinishSegment());
   CS_RETURN_IF_ERROR(WriteFileAtomic(temp_path_ + "/manifest.json", ManifestToJson(manifest_)));
+  if (signer_)
+    CS_RETURN_IF_ERROR(WriteFileAtomic(temp_path_ + "/manifest.sig", signer_(manifest_)));
   CS_RETURN_IF_ERROR(CommitDirectory(temp_path_, final_path_));
   committed_ = true;
   return Status::OK();
@@ -281,6 +283,11 @@ Result<Dataset> OpenDataset(const std::string& path) {
   d.layout = std::move(layout).value();
   CS_RETURN_IF_ERROR(
       d.layout.CheckMatches(d.manifest.layout_json).WithContext(path + "/manifest.json"));
+  // The owner's signature travels, unverified here, into every result (the compute party has
+  // no reason to trust or distrust it; the decrypting party checks it).
+  if (PathExists(path + "/manifest.sig")) {
+    CS_ASSIGN_OR_RETURN(d.manifest_signature, ReadFile(path + "/manifest.sig", 256u << 20));
+  }
   return d;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,7 +71,12 @@ class DatasetWriter {
               const Layout& layout, uint64_t records_per_segment);
   // Appends one encoded record line (without '\n'), see FormatRecordLine.
   Status AppendLine(std::string_view line);
-  // Writes the manifest and renames the folder into place.
+  // Called by Commit with the final manifest; its text becomes DATASET/manifest.sig (the
+  // owner's signature, store/signed_manifest.h). Without a signer the dataset is unsigned.
+  void SetSigner(std::function<std::string(const Manifest&)> signer) {
+    signer_ = std::move(signer);
+  }
+  // Writes the manifest (and its signature) and renames the folder into place.
   Status Commit();
   uint64_t records() const { return manifest_.record_count; }
 
@@ -86,6 +92,7 @@ class DatasetWriter {
   SegmentInfo current_;
   Sha256 hash_;
   bool committed_ = false;
+  std::function<std::string(const Manifest&)> signer_;
 };
 
 // Formats / parses one record line.
@@ -112,6 +119,7 @@ struct Dataset {
   std::string manifest_sha256;  // of the manifest file's bytes
   crypto::PublicKey public_key;
   Layout layout;
+  std::string manifest_signature;  // DATASET/manifest.sig verbatim; empty when unsigned
   std::string SegmentPath(const SegmentInfo& s) const { return path + "/segments/" + s.name; }
 };
 Result<Dataset> OpenDataset(const std::string& path);

@@ -10,6 +10,7 @@
 #include "data/csv.h"
 #include "encoding/layout.h"
 #include "store/dataset.h"
+#include "store/signed_manifest.h"
 
 namespace cipherstat {
 
@@ -62,6 +63,10 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
 
   DatasetWriter writer;
   CS_RETURN_IF_ERROR(writer.Open(out_path, key, schema, layout, options.records_per_segment));
+  if (options.signer != nullptr) {
+    const crypto::SigningKey* signer = options.signer;
+    writer.SetSigner([signer](const Manifest& m) { return SignManifest(m, *signer); });
+  }
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

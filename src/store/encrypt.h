@@ -6,6 +6,7 @@
 #include <string>
 
 #include "crypto/paillier.h"
+#include "crypto/signing.h"
 #include "encoding/schema.h"
 #include "util/status.h"
 
@@ -21,6 +22,9 @@ struct EncryptOptions {
   int threads = 0;                      // 0: all cores
   uint64_t records_per_segment = 4096;  // records per segment file
   std::function<void(uint64_t records_done)> progress;
+  // The data owner's signing key: signs the manifest (store/signed_manifest.h). Without it
+  // the dataset is unsigned and decrypt refuses its results unless told --allow-unsigned.
+  const crypto::SigningKey* signer = nullptr;
 };
 
 struct EncryptStats {

@@ -122,6 +122,10 @@ Status UploadDataset(const std::string& local_dir, const HdfsUri& uri) {
           hdfs.CreateFromFile(temp + "/segments/" + name, local_dir + "/segments/" + name, false));
     }
     CS_RETURN_IF_ERROR(hdfs.CreateFromFile(temp + "/public.key", local_dir + "/public.key", false));
+    if (PathExists(local_dir + "/manifest.sig")) {  // the owner's signature (unsigned: absent)
+      CS_RETURN_IF_ERROR(
+          hdfs.CreateFromFile(temp + "/manifest.sig", local_dir + "/manifest.sig", false));
+    }
     // The manifest last: a folder without one is never taken for a dataset.
     CS_RETURN_IF_ERROR(
         hdfs.CreateFromFile(temp + "/manifest.json", local_dir + "/manifest.json", false));
@@ -139,6 +143,11 @@ Result<Dataset> FetchDataset(const HdfsUri& uri, const std::string& local_dir, b
     return manifest.WithContext(uri.ToString() + " is not a complete cipherstat dataset");
   }
   CS_RETURN_IF_ERROR(hdfs.OpenToFile(uri.path + "/public.key", local_dir + "/public.key"));
+  if (auto signature = hdfs.GetFileStatus(uri.path + "/manifest.sig"); signature.ok()) {
+    CS_RETURN_IF_ERROR(hdfs.OpenToFile(uri.path + "/manifest.sig", local_dir + "/manifest.sig"));
+  } else if (signature.status().code() != Status::Code::kNotFound) {
+    return signature.status();
+  }
   auto dataset = OpenDataset(local_dir);
   if (!dataset.ok()) return dataset.status();
   if (with_segments) {

@@ -1,0 +1,297 @@
+// Keys and custodians through the real binary: wrong and corrupted keystores, `key passwd`,
+// `key show`, t-of-n threshold decryption (`decrypt-share`, `combine`) against the whole-key
+// `decrypt` and the plaintext computation, every kind of bad partial, unsigned datasets, and
+// the compute side refusing secret key material.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "query/decode.h"
+#include "report/render.h"
+#include "store/dataset.h"
+#include "test_util.h"
+
+namespace cipherstat {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CommandResult;
+using testing::ReadText;
+using testing::ScratchDir;
+using testing::WriteText;
+
+constexpr char kOwnerPass[] = "owner passphrase 1";
+constexpr char kSql[] = "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm";
+
+std::string Q(const std::string& s) { return "'" + s + "'"; }  // paths here have no quotes
+
+// Runs `cipherstat ARGS` with `env` prepended.
+CommandResult Cs(const std::string& args, const std::string& env = "") {
+  const std::string line =
+      (env.empty() ? "" : env + " ") + Q(testing::Binary()) + " " + args + " </dev/null";
+  CommandResult r = testing::RunCommand(line);
+  r.output = "$ " + line + "\n" + r.output;
+  return r;
+}
+
+std::string Pass(const std::string& p) { return "CIPHERSTAT_PASSPHRASE=" + Q(p); }
+
+bool Has(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+class KeysCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<ScratchDir>();
+    const ScratchDir& d = *dir_;
+    auto step = [](const std::string& args, const std::string& env = "") {
+      steps_.push_back(Cs(args, env));
+    };
+    steps_.clear();
+    step("generate --records 120 --seed 5 --out " + Q(d / "cohort.csv"));
+    step("schema --in " + Q(d / "cohort.csv") + " --out " + Q(d / "schema.json") +
+         " --max-records 1000");
+    step("clean --schema " + Q(d / "schema.json") + " --in " + Q(d / "cohort.csv") + " --out " +
+         Q(d / "clean.csv"));
+    // A whole key, its dataset, result and released table.
+    step("keygen --fast-kdf --out " + Q(d / "keys"), Pass(kOwnerPass));
+    step("encrypt --schema " + Q(d / "schema.json") + " --key " + Q(d / "keys") + " --in " +
+             Q(d / "clean.csv") + " --out " + Q(d / "dataset"),
+         Pass(kOwnerPass));
+    step("query --data " + Q(d / "dataset") + " --sql " + Q(kSql) + " --out " +
+         Q(d / "result.json"));
+    step("decrypt --key " + Q(d / "keys") + " --in " + Q(d / "result.json") +
+             " --format csv --out " + Q(d / "whole.csv"),
+         Pass(kOwnerPass));
+    // A 2-of-3 threshold key, its dataset, result and three partials.
+    WriteText(d / "shares.txt", "custodian one\ncustodian two\ncustodian three\n");
+    step("keygen --fast-kdf --custodians 3 --threshold 2 --share-passphrases " +
+             Q(d / "shares.txt") + " --out " + Q(d / "tkeys"),
+         Pass(kOwnerPass));
+    step("encrypt --schema " + Q(d / "schema.json") + " --key " + Q(d / "tkeys") + " --in " +
+             Q(d / "clean.csv") + " --out " + Q(d / "tdataset"),
+         Pass(kOwnerPass));
+    step("query --data " + Q(d / "tdataset") + " --sql " + Q(kSql) + " --out " +
+         Q(d / "tresult.json"));
+    const char* names[] = {"one", "two", "three"};
+    for (int i = 1; i <= 3; ++i) {
+      step("decrypt-share --key " + Q(d / ("tkeys/share-" + std::to_string(i) + ".key")) +
+               " --in " + Q(d / "tresult.json") + " --out " + Q(Partial(i)),
+           Pass(std::string("custodian ") + names[i - 1]));
+    }
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+  void SetUp() override {
+    for (const CommandResult& r : steps_) {
+      ASSERT_EQ(r.exit_code, 0) << "suite set-up step failed:\n" << r.output;
+    }
+  }
+
+  static std::string D(const std::string& name) { return *dir_ / name; }
+  static std::string Partial(int i) { return *dir_ / ("partial-" + std::to_string(i) + ".json"); }
+  static CommandResult Combine(const std::vector<std::string>& partials,
+                               const std::string& extra = "") {
+    std::string args = "combine --key " + Q(D("tkeys")) + " --in " + Q(D("tresult.json"));
+    for (const auto& p : partials) args += " " + Q(p);
+    return Cs(args + " " + extra);
+  }
+  static void ExpectNoFile(const std::string& path) {
+    EXPECT_FALSE(fs::exists(path)) << path << " was written";
+  }
+
+  static inline std::unique_ptr<ScratchDir> dir_;
+  static inline std::vector<CommandResult> steps_;
+};
+
+TEST_F(KeysCliTest, WrongPassphraseDecryptsNothing) {
+  const std::string out = D("wrong.csv");
+  CommandResult r = Cs("decrypt --key " + Q(D("keys")) + " --in " + Q(D("result.json")) +
+                           " --format csv --out " + Q(out),
+                       Pass("not the passphrase"));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "wrong passphrase or corrupted keystore")) << r.output;
+  ExpectNoFile(out);
+}
+
+TEST_F(KeysCliTest, CorruptedKeystoreByteIsRefused) {
+  fs::copy(D("keys"), D("keys-corrupt"), fs::copy_options::recursive);
+  std::string text = ReadText(D("keys-corrupt/secret.key"));
+  const size_t at = text.find("\"ciphertext\"");
+  ASSERT_NE(at, std::string::npos);
+  const size_t digit = at + 40;  // inside the hex of the sealed key
+  text[digit] = text[digit] == 'a' ? 'b' : 'a';
+  WriteText(D("keys-corrupt/secret.key"), text);
+  const std::string out = D("corrupt.csv");
+  CommandResult r = Cs("decrypt --key " + Q(D("keys-corrupt")) + " --in " + Q(D("result.json")) +
+                           " --format csv --out " + Q(out),
+                       Pass(kOwnerPass));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "wrong passphrase or corrupted keystore")) << r.output;
+  ExpectNoFile(out);
+}
+
+TEST_F(KeysCliTest, KeyPasswdOldFailsNewWorksAtomically) {
+  fs::copy(D("keys"), D("keys-passwd"), fs::copy_options::recursive);
+  const std::string before = ReadText(D("keys-passwd/secret.key"));
+  // A wrong current passphrase changes nothing.
+  CommandResult wrong = Cs("key passwd --key " + Q(D("keys-passwd")),
+                           Pass("nope") + " CIPHERSTAT_NEW_PASSPHRASE='brand new one'");
+  EXPECT_NE(wrong.exit_code, 0) << wrong.output;
+  EXPECT_TRUE(Has(wrong.output, "wrong passphrase or corrupted keystore")) << wrong.output;
+  EXPECT_EQ(ReadText(D("keys-passwd/secret.key")), before);
+
+  WriteText(D("new-pass.txt"), "brand new one\n");
+  CommandResult ok = Cs(
+      "key passwd --key " + Q(D("keys-passwd")) + " --new-passphrase-file " + Q(D("new-pass.txt")),
+      Pass(kOwnerPass));
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ReadText(D("keys-passwd/secret.key")), before);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(D("keys-passwd")))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"public.key", "secret.key"}));
+
+  const std::string decrypt =
+      "decrypt --key " + Q(D("keys-passwd")) + " --in " + Q(D("result.json")) + " --format csv";
+  CommandResult old_pass = Cs(decrypt, Pass(kOwnerPass));
+  EXPECT_NE(old_pass.exit_code, 0) << old_pass.output;
+  EXPECT_TRUE(Has(old_pass.output, "wrong passphrase")) << old_pass.output;
+  CommandResult new_pass = Cs(decrypt + " --out " + Q(D("passwd.csv")), Pass("brand new one"));
+  ASSERT_EQ(new_pass.exit_code, 0) << new_pass.output;
+  EXPECT_EQ(ReadText(D("passwd.csv")), ReadText(D("whole.csv")));
+}
+
+TEST_F(KeysCliTest, KeyShowPrintsParametersNeverSecrets) {
+  CommandResult r = Cs("key show --key " + Q(D("keys")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "kind              owner")) << r.output;
+  EXPECT_TRUE(Has(r.output, "key bits          2048")) << r.output;
+  EXPECT_TRUE(Has(r.output, "opslimit")) << r.output;
+  EXPECT_TRUE(Has(r.output, "owner verify key")) << r.output;
+  EXPECT_TRUE(Has(r.output, "version 2")) << r.output;
+  const std::string store = ReadText(D("keys/secret.key"));
+  const size_t at = store.find("\"ciphertext\": \"");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_FALSE(Has(r.output, store.substr(at + 15, 32))) << "sealed bytes printed";
+  EXPECT_FALSE(Has(r.output, "ciphertext"));
+
+  CommandResult share = Cs("key show --key " + Q(D("tkeys/share-2.key")));
+  ASSERT_EQ(share.exit_code, 0) << share.output;
+  EXPECT_TRUE(Has(share.output, "share             2 of 3 (any 2 combine)")) << share.output;
+}
+
+TEST_F(KeysCliTest, ThresholdCombineEqualsDecryptEqualsPlaintext) {
+  CommandResult a = Combine({Partial(1), Partial(3)}, "--format csv --out " + Q(D("t13.csv")));
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  CommandResult b = Combine({Partial(3), Partial(2)}, "--format csv --out " + Q(D("t32.csv")));
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  CommandResult c = Combine({Partial(1), Partial(2), Partial(3)}, "--format csv");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  const std::string combined = ReadText(D("t13.csv"));
+  EXPECT_EQ(ReadText(D("t32.csv")), combined);
+  // The whole-key path over another encryption of the same records gives the same table…
+  EXPECT_EQ(ReadText(D("whole.csv")), combined);
+  // …and so does the plaintext computation over the clean CSV.
+  auto dataset = OpenDataset(D("tdataset"));
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  auto plain = EvaluatePlaintext(dataset->manifest.schema, dataset->layout, kSql, D("clean.csv"),
+                                 ReleaseOptions{});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(RenderCsv(*plain), combined);
+  EXPECT_TRUE(Has(combined, "arm")) << combined;
+}
+
+TEST_F(KeysCliTest, FewerThanThresholdPartialsGiveAClearError) {
+  const std::string out = D("t1.csv");
+  CommandResult r = Combine({Partial(1)}, "--out " + Q(out));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "2 of 3 custodians are needed, 1 given")) << r.output;
+  ExpectNoFile(out);
+  CommandResult twice = Combine({Partial(2), Partial(2)});
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_TRUE(Has(twice.output, "a second partial from custodian 2")) << twice.output;
+}
+
+TEST_F(KeysCliTest, PartialForADifferentResultIsNamed) {
+  CommandResult q = Cs("query --data " + Q(D("tdataset")) + " --sql " +
+                       Q("SELECT COUNT(*) FROM cohort") + " --out " + Q(D("tother.json")));
+  ASSERT_EQ(q.exit_code, 0) << q.output;
+  CommandResult s = Cs("decrypt-share --key " + Q(D("tkeys/share-2.key")) + " --in " +
+                           Q(D("tother.json")) + " --out " + Q(D("other-2.json")),
+                       Pass("custodian two"));
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  CommandResult r = Combine({Partial(1), D("other-2.json")});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "other-2.json: made for a different result")) << r.output;
+}
+
+TEST_F(KeysCliTest, TamperedOrRelabelledPartialIsNamed) {
+  // One hex digit of one partial value changed.
+  std::string text = ReadText(Partial(3));
+  const size_t at = text.find("\"c\": \"");
+  ASSERT_NE(at, std::string::npos);
+  const size_t digit = at + 20;
+  text[digit] = text[digit] == '1' ? '2' : '1';
+  WriteText(D("tampered-3.json"), text);
+  CommandResult r = Combine({Partial(1), D("tampered-3.json")});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "tampered-3.json")) << r.output;
+  EXPECT_TRUE(Has(r.output, "custodian 3")) << r.output;
+
+  // Custodian 2's partial presented as custodian 3's: a partial from the wrong share.
+  std::string relabel = ReadText(Partial(2));
+  const size_t c = relabel.find("\"custodian\": 2");
+  ASSERT_NE(c, std::string::npos);
+  relabel.replace(c, 14, "\"custodian\": 3");
+  WriteText(D("relabelled.json"), relabel);
+  CommandResult w = Combine({Partial(1), D("relabelled.json")});
+  EXPECT_NE(w.exit_code, 0) << w.output;
+  EXPECT_TRUE(Has(w.output, "relabelled.json")) << w.output;
+  EXPECT_TRUE(Has(w.output, "proof of correct decryption fails")) << w.output;
+}
+
+TEST_F(KeysCliTest, ComputeSideRefusesSecretKeyMaterial) {
+  const std::string args = " --sql " + Q(kSql) + " --out " + Q(D("never.json"));
+  for (const std::string& folder : {D("keys"), D("tkeys")}) {
+    CommandResult r = Cs("query --data " + Q(folder) + args);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(Has(r.output, "holds secret key material")) << r.output;
+  }
+  // A dataset folder with a keystore dropped into it.
+  fs::copy(D("dataset"), D("dataset-with-key"), fs::copy_options::recursive);
+  fs::copy_file(D("keys/secret.key"), D("dataset-with-key/secret.key"));
+  CommandResult r = Cs("query --data " + Q(D("dataset-with-key")) + args);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "secret.key holds secret key material")) << r.output;
+  ExpectNoFile(D("never.json"));
+}
+
+TEST_F(KeysCliTest, PublicOnlyDatasetIsUnsignedAndNeedsExplicitConsent) {
+  CommandResult e = Cs("encrypt --public-only --schema " + Q(D("schema.json")) + " --key " +
+                       Q(D("keys")) + " --in " + Q(D("clean.csv")) + " --out " + Q(D("udataset")));
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_TRUE(Has(e.output, "not signed")) << e.output;
+  EXPECT_FALSE(fs::exists(D("udataset/manifest.sig")));
+  CommandResult q = Cs("query --data " + Q(D("udataset")) + " --sql " + Q(kSql) + " --out " +
+                       Q(D("uresult.json")));
+  ASSERT_EQ(q.exit_code, 0) << q.output;
+  const std::string decrypt =
+      "decrypt --key " + Q(D("keys")) + " --in " + Q(D("uresult.json")) + " --format csv";
+  CommandResult refused = Cs(decrypt, Pass(kOwnerPass));
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_TRUE(Has(refused.output, "--allow-unsigned")) << refused.output;
+  CommandResult allowed =
+      Cs(decrypt + " --allow-unsigned --out " + Q(D("unsigned.csv")), Pass(kOwnerPass));
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_TRUE(Has(allowed.output, "did not sign")) << allowed.output;
+  EXPECT_EQ(ReadText(D("unsigned.csv")), ReadText(D("whole.csv")));
+}
+
+}  // namespace
+}  // namespace cipherstat

@@ -1,0 +1,186 @@
+// Threshold Paillier (crypto/threshold.h): t-of-n decryption, proofs of correct partial
+// decryption, and every way a partial can be wrong. 1024-bit test-only keys (allow_small)
+// keep the suite fast; the arithmetic does not depend on the size.
+#include "crypto/threshold.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/paillier.h"
+
+namespace cipherstat::crypto {
+namespace {
+
+class ThresholdTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto key = GenerateThresholdKey(1024, 5, 3, /*allow_small=*/true);
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    key_ = std::make_unique<ThresholdKey>(std::move(key).value());
+  }
+  static void TearDownTestSuite() { key_.reset(); }
+
+  static const ThresholdKey& K() { return *key_; }
+  static const PublicKey& Pk() { return key_->pub.pk; }
+
+  // Partials of `c` from the given custodians (1-based), each verified.
+  static std::vector<PartialDecryption> Partials(const Ciphertext& c, std::vector<int> who) {
+    std::vector<PartialDecryption> out;
+    for (int i : who) out.push_back(PartialDecrypt(K().shares[static_cast<size_t>(i - 1)], c));
+    return out;
+  }
+  static Result<BigInt> Combine(const std::vector<PartialDecryption>& partials) {
+    std::vector<const PartialDecryption*> ptrs;
+    for (const auto& p : partials) ptrs.push_back(&p);
+    return CombinePartials(K().pub, ptrs);
+  }
+
+  static inline std::unique_ptr<ThresholdKey> key_;
+};
+
+TEST_F(ThresholdTest, SafePrimesAndShape) {
+  EXPECT_EQ(Pk().bits(), 1024);
+  EXPECT_EQ(K().shares.size(), 5u);
+  EXPECT_EQ(K().pub.verification.size(), 5u);
+  EXPECT_EQ(K().pub.delta, BigInt(120));
+  BigInt p = RandomSafePrime(256);
+  EXPECT_EQ(p.bits(), 256u);
+  BigInt half;
+  mpz_sub_ui(half.get(), p.get(), 1);
+  mpz_tdiv_q_2exp(half.get(), half.get(), 1);
+  EXPECT_GT(mpz_probab_prime_p(p.get(), 40), 0);
+  EXPECT_GT(mpz_probab_prime_p(half.get(), 40), 0);
+}
+
+TEST_F(ThresholdTest, AnyThresholdSubsetDecrypts) {
+  const BigInt m(123456789);
+  const Ciphertext c = Encrypt(Pk(), m);
+  const std::vector<std::vector<int>> subsets = {{1, 2, 3}, {3, 4, 5}, {5, 1, 3}, {2, 4, 5}};
+  for (const auto& subset : subsets) {
+    auto partials = Partials(c, subset);
+    for (const auto& p : partials) EXPECT_TRUE(VerifyPartial(K().pub, c, p).ok());
+    auto got = Combine(partials);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, m);
+  }
+  // More than t partials: the first t are used.
+  auto all = Combine(Partials(c, {1, 2, 3, 4, 5}));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, m);
+}
+
+TEST_F(ThresholdTest, DecryptsHomomorphicSumsAndLargePlaintexts) {
+  BigInt a, b;
+  a = RandomBelow(Pk().half_n());
+  b = RandomBelow(Pk().half_n());
+  const Ciphertext sum = Add(Pk(), Encrypt(Pk(), a), Encrypt(Pk(), b));
+  auto got = Combine(Partials(sum, {2, 3, 4}));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  BigInt want;
+  mpz_add(want.get(), a.get(), b.get());
+  EXPECT_EQ(*got, want);
+  auto zero = Combine(Partials(Encrypt(Pk(), BigInt(0)), {1, 4, 5}));
+  ASSERT_TRUE(zero.ok());
+  EXPECT_EQ(*zero, BigInt(0));
+}
+
+TEST_F(ThresholdTest, FewerThanThresholdGiveAClearError) {
+  const Ciphertext c = Encrypt(Pk(), BigInt(42));
+  auto got = Combine(Partials(c, {1, 2}));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(got.status().ToString().find("3 of 5 custodians are needed, 2"), std::string::npos)
+      << got.status().ToString();
+  // The same custodian twice counts once.
+  auto twice = Combine(Partials(c, {1, 2, 2}));
+  EXPECT_FALSE(twice.ok());
+}
+
+TEST_F(ThresholdTest, PartialFromAnotherShareIsDetected) {
+  const Ciphertext c = Encrypt(Pk(), BigInt(7));
+  PartialDecryption p = PartialDecrypt(K().shares[1], c);  // custodian 2 …
+  p.index = 1;                                             // … claiming to be custodian 1
+  Status s = VerifyPartial(K().pub, c, p);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_NE(s.ToString().find("custodian 1"), std::string::npos) << s.ToString();
+  p.index = 9;
+  EXPECT_EQ(VerifyPartial(K().pub, c, p).code(), Status::Code::kCorruption);
+}
+
+TEST_F(ThresholdTest, PartialForAnotherCiphertextIsDetected) {
+  const Ciphertext c = Encrypt(Pk(), BigInt(7));
+  const Ciphertext other = Encrypt(Pk(), BigInt(7));
+  PartialDecryption p = PartialDecrypt(K().shares[0], other);
+  EXPECT_EQ(VerifyPartial(K().pub, c, p).code(), Status::Code::kCorruption);
+  EXPECT_TRUE(VerifyPartial(K().pub, other, p).ok());
+}
+
+TEST_F(ThresholdTest, TamperedPartialIsDetected) {
+  const Ciphertext c = Encrypt(Pk(), BigInt(1000));
+  const PartialDecryption honest = PartialDecrypt(K().shares[2], c);
+  ASSERT_TRUE(VerifyPartial(K().pub, c, honest).ok());
+  {
+    PartialDecryption p = honest;  // value times (1+n): still a unit, wrong by a plaintext
+    BigInt g;
+    mpz_add_ui(g.get(), Pk().n().get(), 1);
+    mpz_mul(p.value.get(), p.value.get(), g.get());
+    mpz_mod(p.value.get(), p.value.get(), Pk().n_squared().get());
+    EXPECT_EQ(VerifyPartial(K().pub, c, p).code(), Status::Code::kCorruption);
+  }
+  {
+    PartialDecryption p = honest;
+    mpz_add_ui(p.response.get(), p.response.get(), 1);
+    EXPECT_EQ(VerifyPartial(K().pub, c, p).code(), Status::Code::kCorruption);
+  }
+  {
+    PartialDecryption p = honest;
+    mpz_add_ui(p.challenge.get(), p.challenge.get(), 1);
+    EXPECT_EQ(VerifyPartial(K().pub, c, p).code(), Status::Code::kCorruption);
+  }
+  {
+    PartialDecryption p = honest;
+    p.value = BigInt(0);
+    EXPECT_EQ(VerifyPartial(K().pub, c, p).code(), Status::Code::kCorruption);
+  }
+}
+
+TEST_F(ThresholdTest, PublicAndShareJsonRoundTrip) {
+  const std::string pub_json = ThresholdPublicToJson(K().pub);
+  auto pub = ThresholdPublicFromJson(pub_json, /*allow_small=*/true);
+  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+  EXPECT_EQ(pub->pk.n(), Pk().n());
+  EXPECT_EQ(pub->threshold, 3);
+  EXPECT_EQ(pub->verification, K().pub.verification);
+  EXPECT_FALSE(ThresholdPublicFromJson(pub_json).ok()) << "1024-bit keys are test-only";
+
+  const std::string share_json = KeyShareToJson(K().shares[3]);
+  auto share = KeyShareFromJson(share_json, /*allow_small=*/true);
+  ASSERT_TRUE(share.ok()) << share.status().ToString();
+  EXPECT_EQ(share->index, 4);
+  EXPECT_EQ(share->secret, K().shares[3].secret);
+  const Ciphertext c = Encrypt(Pk(), BigInt(5));
+  EXPECT_TRUE(VerifyPartial(*pub, c, PartialDecrypt(*share, c)).ok());
+
+  std::string bad = share_json;
+  bad.replace(bad.find("\"index\":4"), 9, "\"index\":0");
+  EXPECT_FALSE(KeyShareFromJson(bad, true).ok());
+  EXPECT_FALSE(KeyShareFromJson("{}", true).ok());
+}
+
+TEST(ThresholdDealTest, RefusesBadParameters) {
+  EXPECT_FALSE(GenerateThresholdKey(1024, 1, 1, true).ok());
+  EXPECT_FALSE(GenerateThresholdKey(1024, 3, 4, true).ok());
+  EXPECT_FALSE(GenerateThresholdKey(1024, 3, 0, true).ok());
+  EXPECT_FALSE(GenerateThresholdKey(1024, 3, 2).ok()) << "1024 bits only with allow_small";
+  // Primes that are not safe.
+  auto p = GenerateKey(2048);
+  ASSERT_TRUE(p.ok());
+  auto dealt = DealThresholdKey(p->p(), p->q(), 3, 2);
+  EXPECT_FALSE(dealt.ok());
+}
+
+}  // namespace
+}  // namespace cipherstat::crypto

@@ -1,0 +1,88 @@
+#include "store/signed_manifest.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cipherstat {
+
+namespace {
+constexpr char kSignatureFormat[] = "cipherstat-manifest-signature";
+constexpr char kContentFormat[] = "cipherstat-signed-manifest";
+constexpr int kVersion = 1;
+
+}  // namespace
+
+std::string SignedManifestContent(const Manifest& m) {
+  nlohmann::ordered_json segments = nlohmann::ordered_json::array();
+  for (const SegmentInfo& s : m.segments) {
+    nlohmann::ordered_json seg;
+    seg["name"] = s.name;
+    seg["records"] = s.records;
+    seg["bytes"] = s.bytes;
+    seg["sha256"] = s.sha256;
+    segments.push_back(std::move(seg));
+  }
+  nlohmann::ordered_json j;
+  j["format"] = kContentFormat;
+  j["version"] = kVersion;
+  j["name"] = m.name;
+  j["key_fingerprint"] = m.key_fingerprint;
+  j["record_count"] = m.record_count;
+  j["schema"] = nlohmann::ordered_json::parse(SchemaToJson(m.schema));
+  j["layout"] = nlohmann::ordered_json::parse(m.layout_json);
+  j["segments"] = std::move(segments);
+  return j.dump();
+}
+
+std::string SignManifest(const Manifest& manifest, const crypto::SigningKey& key) {
+  const std::string content = SignedManifestContent(manifest);
+  nlohmann::ordered_json j;
+  j["format"] = kSignatureFormat;
+  j["version"] = kVersion;
+  j["verify_key"] = key.verify_key().Hex();
+  j["content"] = content;
+  j["signature"] = crypto::SignToHex(key, content);
+  return j.dump(1) + "\n";
+}
+
+Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
+                                             const crypto::VerifyKey& owner) {
+  const std::string what = "signed manifest";
+  nlohmann::json j = nlohmann::json::parse(signature_json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption(what + ": not valid JSON");
+  try {
+    if (j.value("format", "") != kSignatureFormat) {
+      return Status::Corruption(what + ": not a cipherstat manifest signature");
+    }
+    if (j.at("version").get<int>() != kVersion) {
+      return Status::NotSupported(what + ": version " + j.at("version").dump() +
+                                  " is not supported");
+    }
+    const std::string claimed = j.at("verify_key").get<std::string>();
+    if (claimed != owner.Hex()) {
+      return Status::InvalidArgument(
+          what + ": signed by " + claimed.substr(0, 16) + "…, not by this key's data owner " +
+          owner.Hex().substr(0, 16) + "… (a dataset of another owner, or a forged signature)");
+    }
+    const std::string content = j.at("content").get<std::string>();
+    CS_RETURN_IF_ERROR(
+        crypto::VerifyHexSignature(owner, content, j.at("signature").get<std::string>(), what));
+
+    // Authentic from here on: parse the signed bytes themselves.
+    nlohmann::json c = nlohmann::json::parse(content, nullptr, /*allow_exceptions=*/false);
+    if (c.is_discarded() || !c.is_object() || c.value("format", "") != kContentFormat) {
+      return Status::Corruption(what + ": signed content is not a manifest");
+    }
+    DatasetFacts facts;
+    facts.name = c.at("name").get<std::string>();
+    facts.key_fingerprint = c.at("key_fingerprint").get<std::string>();
+    facts.record_count = c.at("record_count").get<uint64_t>();
+    CS_ASSIGN_OR_RETURN(facts.schema, SchemaFromJson(c.at("schema").dump()));
+    facts.layout_json = c.at("layout").dump();
+    facts.signed_by_owner = true;
+    return facts;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(what + ": " + e.what());
+  }
+}
+
+}  // namespace cipherstat

@@ -1,0 +1,50 @@
+// The owner's signature over a dataset's manifest: what binds the facts a result is decoded
+// with (schema, slot layout, key fingerprint, record count) to the data owner.
+//
+// DATASET/manifest.sig (JSON): {"format":"cipherstat-manifest-signature","version":1,
+//   "verify_key":"<hex>","content":"<signed text>","signature":"<hex>"}
+// "content" is the canonical manifest (compact JSON: format tag, name, key fingerprint, record
+// count, schema, layout, and every segment's records, bytes and SHA-256), signed with Ed25519
+// as bytes. A verifier parses the very bytes it verified, so no re-canonicalisation is needed.
+// The compute party copies the file verbatim into every result (engine/result_file.h); the
+// decrypting party verifies it with the verify key from its own authenticated keystore or
+// key share and decodes with the signed facts, never with the compute party's copies.
+//
+// `encrypt --public-only` has no signing key and writes no manifest.sig: its results are
+// refused by decrypt/combine unless the user passes --allow-unsigned (then the compute
+// party's unauthenticated schema and count are used, and the output says so).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "crypto/signing.h"
+#include "encoding/schema.h"
+#include "store/dataset.h"
+#include "util/status.h"
+
+namespace cipherstat {
+
+inline constexpr char kManifestSignatureFile[] = "manifest.sig";
+
+// What the owner vouches for about a dataset.
+struct DatasetFacts {
+  std::string name;
+  std::string key_fingerprint;
+  uint64_t record_count = 0;
+  Schema schema;
+  std::string layout_json;
+  bool signed_by_owner = false;  // false only for the explicit --allow-unsigned path
+};
+
+// The canonical signed text of `manifest` (deterministic for equal manifests).
+std::string SignedManifestContent(const Manifest& manifest);
+// The manifest.sig file for `manifest`.
+std::string SignManifest(const Manifest& manifest, const crypto::SigningKey& key);
+// Parses a manifest.sig file, checks it names `owner` and verifies the signature, then returns
+// the signed facts. Errors are Corruption/InvalidArgument naming what is wrong.
+Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
+                                             const crypto::VerifyKey& owner);
+
+}  // namespace cipherstat
