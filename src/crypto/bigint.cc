@@ -118,4 +118,15 @@ BigInt RandomUnit(const BigInt& m) {
   }
 }
 
+std::vector<unsigned long> OddPrimesBelow(unsigned long limit) {
+  std::vector<bool> composite(limit, false);
+  std::vector<unsigned long> primes;
+  for (unsigned long i = 3; i < limit; i += 2) {
+    if (composite[i]) continue;
+    primes.push_back(i);
+    for (unsigned long j = i * i; j < limit; j += 2 * i) composite[j] = true;
+  }
+  return primes;
+}
+
 }  // namespace cipherstat::crypto

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/status.h"
 
@@ -44,5 +45,9 @@ BigInt RandomBelow(const BigInt& bound);
 
 // Uniform in Z*_m: 1 <= x < m with gcd(x, m) = 1.
 BigInt RandomUnit(const BigInt& m);
+
+// The odd primes below `limit` (sieve of Eratosthenes), for trial division before the
+// expensive primality tests of key generation.
+std::vector<unsigned long> OddPrimesBelow(unsigned long limit);
 
 }  // namespace cipherstat::crypto

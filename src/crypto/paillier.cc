@@ -37,17 +37,7 @@ constexpr size_t kCiphertextHeaderBytes = 4 + 1 + 4;
 // Odd primes below 2^11 for trial division: rejects ~85% of random candidates before any
 // modular exponentiation.
 const std::vector<unsigned long>& SmallOddPrimes() {
-  static const std::vector<unsigned long> primes = [] {
-    constexpr unsigned long kLimit = 2048;
-    std::vector<bool> composite(kLimit, false);
-    std::vector<unsigned long> out;
-    for (unsigned long i = 3; i < kLimit; i += 2) {
-      if (composite[i]) continue;
-      out.push_back(i);
-      for (unsigned long j = i * i; j < kLimit; j += 2 * i) composite[j] = true;
-    }
-    return out;
-  }();
+  static const std::vector<unsigned long> primes = OddPrimesBelow(2048);
   return primes;
 }
 
@@ -341,13 +331,26 @@ Ciphertext EncryptWithR(const PublicKey& pk, const BigInt& m, const BigInt& r) {
   return c;
 }
 
+namespace {
+
+// A uniform s in [1, p): every such s is a unit mod the prime p, so unlike RandomUnit no
+// (variable-time, secret-dependent) gcd with p is needed.
+BigInt RandomNonzeroBelow(const BigInt& p) {
+  for (;;) {
+    BigInt s = RandomBelow(p);
+    if (mpz_sgn(s.get()) != 0) return s;
+  }
+}
+
+}  // namespace
+
 Ciphertext EncryptCrt(const SecretKey& sk, const BigInt& m) {
   const BigInt mm = ReduceModN(sk.public_key_, m);
   // s^p mod p² depends only on s mod p and is uniform over the (p−1)-torsion where r^n mod p²
   // lives; see the header for why this is the distribution of Encrypt.
   BigInt x_p, x_q;
-  PowmSec(&x_p, RandomUnit(sk.p_), sk.p_, sk.p_squared_);
-  PowmSec(&x_q, RandomUnit(sk.q_), sk.q_, sk.q_squared_);
+  PowmSec(&x_p, RandomNonzeroBelow(sk.p_), sk.p_, sk.p_squared_);
+  PowmSec(&x_q, RandomNonzeroBelow(sk.q_), sk.q_, sk.q_squared_);
   MulPlaintextFactor(&x_p, mm, sk.p_, sk.q_, sk.p_squared_);
   MulPlaintextFactor(&x_q, mm, sk.q_, sk.p_, sk.q_squared_);
   return Ciphertext{CrtCombine(x_p, x_q, sk.p_squared_, sk.q_squared_, sk.q2_inv_mod_p2_)};

@@ -15,8 +15,8 @@
 //   L function, CRT recombination and reductions mod p, p²; their time depends on operand
 //   sizes in limbs, not on exponent bits. Key generation's primality tests (mpz_probab_prime_p)
 //   and the gcd checks on p, q are variable-time, run once per key on the owner's machine.
-//   Known gap: EncryptCrt draws s with RandomUnit(p), whose mpz_gcd(s, p) is variable-time
-//   in p on every encryption (and needless: every s in [1, p) is a unit mod a prime p).
+//   EncryptCrt draws s uniformly from [1, p) without a gcd: every such s is a unit mod the
+//   prime p, and a gcd with p would be variable-time in p on every encryption.
 #pragma once
 
 #include <string>

@@ -23,17 +23,7 @@ constexpr char kProofDomain[] = "cipherstat threshold-paillier partial-decryptio
 
 // Odd primes below 2^16 for sieving safe-prime candidates (p' and 2p'+1 both).
 const std::vector<unsigned long>& SievePrimes() {
-  static const std::vector<unsigned long> primes = [] {
-    constexpr unsigned long kLimit = 1ul << 16;
-    std::vector<bool> composite(kLimit, false);
-    std::vector<unsigned long> out;
-    for (unsigned long i = 3; i < kLimit; i += 2) {
-      if (composite[i]) continue;
-      out.push_back(i);
-      for (unsigned long j = i * i; j < kLimit; j += 2 * i) composite[j] = true;
-    }
-    return out;
-  }();
+  static const std::vector<unsigned long> primes = OddPrimesBelow(1ul << 16);
   return primes;
 }
 
