@@ -111,8 +111,13 @@ Status ExpectString(const nlohmann::json& j, const char* field, const char* expe
 Result<std::string> HexField(const nlohmann::json& j, const char* field, size_t min_bytes,
                              size_t max_bytes, const std::string& what) {
   CS_ASSIGN_OR_RETURN(std::string text, StringField(j, field, what));
+  // Only the canonical (lowercase) spelling is accepted, so that no altered byte of the file
+  // goes unnoticed, not even one that flips a hex digit's case.
   std::optional<std::string> bytes = HexDecode(text);
-  if (!bytes) return Status::Corruption(what + ": field '" + field + "' is not hexadecimal");
+  if (!bytes || HexEncode(*bytes) != text) {
+    return Status::Corruption(what + ": field '" + field +
+                              "' is not hexadecimal (lowercase digits only)");
+  }
   if (bytes->size() < min_bytes || bytes->size() > max_bytes) {
     std::string want = min_bytes == max_bytes
                            ? std::to_string(min_bytes)

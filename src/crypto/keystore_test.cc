@@ -121,6 +121,22 @@ TEST_F(KeystoreTest, FlippedTagByte) {
   ExpectWrongPassphraseError(pass_);
 }
 
+// Found by CI: bit 5 of a hex letter turns 'a' into 'A', which decodes to the same byte.
+// Every hex field must be rejected in any spelling but the canonical lowercase one.
+TEST_F(KeystoreTest, UppercasedHexDigitIsDetected) {
+  for (const char* field : {"ciphertext", "salt", "nonce"}) {
+    SetUp();
+    Edit([&](nlohmann::json& j) {
+      std::string s = j.at(field).get<std::string>();
+      const size_t letter = s.find_first_of("abcdef");
+      ASSERT_NE(letter, std::string::npos) << field;
+      s[letter] = static_cast<char>(s[letter] - 'a' + 'A');
+      j[field] = s;
+    });
+    ExpectError(Status::Code::kCorruption, "lowercase");
+  }
+}
+
 TEST_F(KeystoreTest, FlippedNonceByte) {
   FlipHexDigit("nonce", 3);
   ExpectWrongPassphraseError(pass_);

@@ -14,9 +14,12 @@ std::string VerifyKey::Hex() const {
 
 Result<VerifyKey> VerifyKey::FromHex(std::string_view hex, const std::string& what) {
   std::optional<std::string> raw = HexDecode(hex);
-  if (!raw || raw->size() != crypto_sign_PUBLICKEYBYTES) {
+  // Only the canonical lowercase spelling: a key that reads the same in another case would
+  // let an altered byte of a signed or sealed file pass unnoticed.
+  if (!raw || raw->size() != crypto_sign_PUBLICKEYBYTES || HexEncode(*raw) != hex) {
     return Status::Corruption(what + ": not an Ed25519 verify key (expected " +
-                              std::to_string(2 * crypto_sign_PUBLICKEYBYTES) + " hex digits)");
+                              std::to_string(2 * crypto_sign_PUBLICKEYBYTES) +
+                              " lowercase hex digits)");
   }
   VerifyKey key;
   std::memcpy(key.bytes.data(), raw->data(), key.bytes.size());
