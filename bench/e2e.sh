@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end speed of cipherstat against two baselines, on a generated cohort:
 #   bench/e2e.sh [--records N] [--runs R] [--threads T] [--build DIR] [--sample S]
-#                [--standard-records M]
+#                [--standard-records M] [--query-scale K]
 #   (defaults: 100000 records, 3 runs, all cores, build/, baseline sample 400 encryptions,
 #   standard-mode encryption timed on the first M = min(N, 10000) records: at ~3 ms per
 #   ciphertext it would take most of an hour on 100k; DJN encryption and the query run on
@@ -15,9 +15,11 @@
 #     multiplied by the thread count,
 # both on a SAMPLE of values, scaled per value (they would take hours on the whole cohort),
 # and the ratios. Baseline sums are in-memory only (no file reading), which favours them.
+# --query-scale K also runs the query once over K × N records (the DJN dataset's segments
+# listed K times, hard-linked by bench/replicate_dataset.cc) for its peak RSS at that size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-records=100000 runs=3 threads=$(nproc) build=build sample=400 standard_records=
+records=100000 runs=3 threads=$(nproc) build=build sample=400 standard_records= query_scale=
 while (($#)); do
   case $1 in
     --records) records=$2; shift 2 ;;
@@ -26,13 +28,14 @@ while (($#)); do
     --build) build=$2; shift 2 ;;
     --sample) sample=$2; shift 2 ;;
     --standard-records) standard_records=$2; shift 2 ;;
-    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+    --query-scale) query_scale=$2; shift 2 ;;
+    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 bin=$build/cipherstat
 standard_records=${standard_records:-$((records < 10000 ? records : 10000))}
-[ -x "$bin" ] && [ -x "$build/textbook_e2e" ] || { echo "build first: scripts/setup $build" >&2; exit 2; }
+[ -x "$bin" ] && [ -x "$build/textbook_e2e" ] && [ -x "$build/replicate_dataset" ] || { echo "build first: scripts/setup $build" >&2; exit 2; }
 venv=$build/pyvenv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import phe, gmpy2' 2>/dev/null; then
   python3 -m venv "$venv" && "$venv/bin/pip" install -q phe gmpy2
@@ -44,7 +47,9 @@ echo "e2e: $records records, $runs runs, $threads threads, work in $work"
 # Peak RSS (KiB) and wall seconds of a command, appended to $work/times as "label secs kib".
 timed() {
   local label=$1; shift
-  /usr/bin/time -v "$@" >"$work/$label.out" 2>"$work/$label.time"
+  if ! /usr/bin/time -v "$@" >"$work/$label.out" 2>"$work/$label.time"; then
+    echo "$label failed:" >&2; grep -v '^\s' "$work/$label.time" >&2; exit 1
+  fi
   local secs kib
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/$label.time")
   kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$label.time")
@@ -53,7 +58,7 @@ timed() {
 
 printf 'e2e-bench-passphrase\n' >"$work/pass"
 "$bin" generate --records "$records" --seed 7 --out "$work/cohort.csv" >/dev/null
-"$bin" schema --in "$work/cohort.csv" --out "$work/schema.json" --max-records "$records" >/dev/null
+"$bin" schema --in "$work/cohort.csv" --out "$work/schema.json" --max-records "$((records * ${query_scale:-1}))" >/dev/null
 "$bin" clean --schema "$work/schema.json" --in "$work/cohort.csv" --out "$work/clean.csv" >/dev/null
 head -n $((standard_records + 1)) "$work/clean.csv" >"$work/clean_standard.csv"
 "$bin" keygen --out "$work/keys" --bits 2048 --fast-kdf --passphrase-file "$work/pass" >/dev/null
@@ -64,7 +69,8 @@ for ((r = 1; r <= runs; r++)); do
     --in "$work/clean_standard.csv" --out "$work/ds" --passphrase-file "$work/pass" \
     --threads "$threads"
   timed "encrypt_djn" "$bin" encrypt --mode djn --schema "$work/schema.json" --key "$work/keys" \
-    --in "$work/clean.csv" --out "$work/ds_djn" --threads "$threads"
+    --in "$work/clean.csv" --out "$work/ds_djn" --passphrase-file "$work/pass" \
+    --threads "$threads"
   rm -f "$work/result.json"
   timed "query" "$bin" query --data "$work/ds_djn" --sql "$sql" --out "$work/result.json" \
     --threads "$threads"
@@ -72,13 +78,20 @@ for ((r = 1; r <= runs; r++)); do
   "$build/textbook_e2e" --threads "$threads" --encrypt "$sample" --add 200000 >"$work/textbook.$r"
   "$venv/bin/python" bench/python_baseline.py $((sample / 4)) 20000 >"$work/python.$r"
 done
+if [ -n "$query_scale" ]; then
+  "$build/replicate_dataset" "$work/ds_djn" "$work/ds_scaled" "$query_scale"
+  timed "query_scaled" "$bin" query --data "$work/ds_scaled" --sql "$sql" \
+    --out "$work/result_scaled.json" --threads "$threads"
+  "$bin" decrypt --key "$work/keys" --in "$work/result_scaled.json" --allow-unsigned \
+    --passphrase-file "$work/pass" | sed -n 1,4p
+fi
 "$bin" decrypt --key "$work/keys" --in "$work/result.json" --passphrase-file "$work/pass" \
   >"$work/table.txt"
 echo "--- query result (decrypted, for a sanity look) ---"
 cat "$work/table.txt"
 
 
-python3 - "$work" "$records" "$threads" "$standard_records" "$runs" <<'PY'
+python3 - "$work" "$records" "$threads" "$standard_records" "$runs" "${query_scale:-1}" <<'PY'
 import json, statistics, sys
 work, records, threads, standard_records, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 times = {}
@@ -136,6 +149,12 @@ for label, n, per_record, tkey, pkey, target in rows:
              x_py, target, "met" if min(x_tb, x_py) >= target else "NOT met"))
 x_io = statistics.median(records * len(needed) / times["query"][r][0] /
                          tbs[r]["textbook_add_io_values_per_s"] for r in range(runs))
+if "query_scaled" in times:
+    secs, kib = times["query_scaled"][0]
+    n = records * int(sys.argv[6])
+    print("query over %d records (the dataset repeated %s times): %.2f s, %.0f records/s, "
+          "%.0f values/s, peak %.1f MiB" % (n, sys.argv[6], secs, n / secs, n * len(needed) / secs,
+                                            kib / 1024.0))
 print("query vs a textbook system that also reads its stored ciphertexts (SHA-256 + base64 + "
       "import per value, %.0f v/s): %.1fx" % (tb["textbook_add_io_values_per_s"], x_io))
 print("ratios: median over runs of (ours / baseline measured in the same run)")

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -58,6 +59,20 @@ std::vector<std::string> Lines(const std::string& text) {
   std::stringstream s(text);
   for (std::string line; std::getline(s, line);) lines.push_back(line);
   return lines;
+}
+
+std::string AlterFirstLineCiphertexts(std::string text) {
+  const size_t end = text.find('\n');
+  size_t start = 0;
+  while (start < end) {
+    size_t tab = std::min(text.find('\t', start), end);
+    if (tab - start > 64) {
+      char& c = text[start + 40];
+      c = c == 'A' ? 'B' : 'A';
+    }
+    start = tab + 1;
+  }
+  return text;
 }
 
 std::string HtmlText(const std::string& html) {

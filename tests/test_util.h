@@ -39,6 +39,10 @@ std::string ReadText(const std::string& path);
 void WriteText(const std::string& path, const std::string& text);
 std::vector<std::string> Lines(const std::string& text);
 
+// A segment's text with one base64 character changed inside every ciphertext of its first
+// line (the fields of more than 64 characters), so a query notices whichever it reads.
+std::string AlterFirstLineCiphertexts(std::string segment_text);
+
 // The text of an HTML fragment as a reader gets it: tags dropped, entities the renderers write
 // (&lt; &gt; &quot; &#39; &amp; &nbsp;) decoded.
 std::string HtmlText(const std::string& html);

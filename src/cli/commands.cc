@@ -326,6 +326,32 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       return Status::OK();
     });
   }
+  // verify
+  {
+    auto* cmd = app.add_subcommand(
+        "verify",
+        "Check every segment of a dataset against its manifest (a query checks only the columns "
+        "it reads)");
+    auto data = std::make_shared<std::string>();
+    cmd->add_option("--data", *data, "Dataset folder or hdfs://HOST:PORT/path")
+        ->required()
+        ->check(ExistingDirectoryOrHdfs());
+    registry->emplace_back(cmd, [=]() -> Status {
+      CS_ASSIGN_OR_RETURN(auto opened, OpenedDataset::Open(*data, /*with_segments=*/true));
+      const Dataset& dataset = opened->dataset();
+      Progress progress("verifying");
+      const uint64_t total = dataset.manifest.record_count;
+      CS_RETURN_IF_ERROR(
+          VerifyDataset(dataset, [&](uint64_t done) { progress.Update(done, total); }));
+      std::printf("%s: %zu segments, %llu records, every column matches the manifest; %s\n",
+                  data->c_str(), dataset.manifest.segments.size(),
+                  static_cast<unsigned long long>(total),
+                  dataset.manifest_signature.empty()
+                      ? "unsigned (encrypt --public-only)"
+                      : "the owner's signature is checked when a result is decrypted");
+      return Status::OK();
+    });
+  }
   // decrypt
   {
     auto* cmd = app.add_subcommand(

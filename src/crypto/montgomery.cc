@@ -4,8 +4,12 @@
 
 namespace cipherstat::crypto {
 
-MontgomeryModulus::MontgomeryModulus(const BigInt& modulus)
+MontgomeryModulus::MontgomeryModulus(const BigInt& modulus, bool allow_ifma)
     : modulus_(modulus), limbs_(mpz_size(modulus.get())) {
+  if (allow_ifma && IfmaModulus::Available() &&
+      mpz_sizeinbase(modulus.get(), 2) + 2 <= 52 * IfmaModulus::kMaxLimbs) {
+    ifma_ = std::make_shared<const IfmaModulus>(modulus);
+  }
   n_.assign(mpz_limbs_read(modulus_.get()), mpz_limbs_read(modulus_.get()) + limbs_);
   // N^−1 mod 2^64 by Newton's iteration: each step doubles the correct low bits (N odd, so
   // inv = N is right to 3 bits; 3 → 6 → 12 → 24 → 48 → 96).
@@ -80,18 +84,10 @@ BigInt MontgomeryModulus::RPower(uint64_t e) const {
 // --- ProductAccumulator ----------------------------------------------------------------------
 
 void ProductAccumulator::Multiply(const BigInt& x) {
-  if (factors_ == 0) {
-    value_.resize(modulus_->limbs());
-    modulus_->ToLimbs(x, value_.data());
-    factors_ = 1;
-    return;
-  }
   thread_local std::vector<mp_limb_t> padded;
   if (padded.size() < modulus_->limbs()) padded.resize(modulus_->limbs());
   modulus_->ToLimbs(x, padded.data());
-  modulus_->MulRedc(value_.data(), value_.data(), padded.data());
-  ++factors_;
-  ++reductions_;
+  MultiplyLimbs(padded.data());
 }
 
 void ProductAccumulator::MultiplyLimbs(const mp_limb_t* x) {
@@ -101,9 +97,28 @@ void ProductAccumulator::MultiplyLimbs(const mp_limb_t* x) {
     factors_ = 1;
     return;
   }
-  modulus_->MulRedc(value_.data(), value_.data(), x);
   ++factors_;
+  if (modulus_->ifma() != nullptr && factors_ > kScalarFactors) {
+    AddToLanes(x);
+    return;
+  }
+  modulus_->MulRedc(value_.data(), value_.data(), x);
   ++reductions_;
+}
+
+void ProductAccumulator::AddToLanes(const mp_limb_t* x) {
+  const IfmaModulus& ifma = *modulus_->ifma();
+  if (lane_products_.empty()) {
+    lane_products_.resize(ifma.limbs());
+    lane_pending_.resize(ifma.limbs());
+    ifma.SetOne(lane_products_.data());
+  }
+  ifma.SetLane(lane_pending_.data(), pending_, x, modulus_->limbs());
+  ++lane_factors_;
+  if (++pending_ == IfmaModulus::kLanes) {
+    ifma.Multiply(lane_products_.data(), lane_products_.data(), lane_pending_.data());
+    pending_ = 0;
+  }
 }
 
 void ProductAccumulator::Merge(const ProductAccumulator& other) {
@@ -112,17 +127,47 @@ void ProductAccumulator::Merge(const ProductAccumulator& other) {
     *this = other;
     return;
   }
-  modulus_->MulRedc(value_.data(), value_.data(), other.value_.data());
-  factors_ += other.factors_;
-  reductions_ += other.reductions_ + 1;
+  if (lane_factors_ == 0 && other.lane_factors_ == 0) {
+    modulus_->MulRedc(value_.data(), value_.data(), other.value_.data());
+    factors_ += other.factors_;
+    reductions_ += other.reductions_ + 1;
+    return;
+  }
+  Multiply(other.Finish());
+  factors_ += other.factors_ - 1;
+}
+
+// Lane l holds R·(its factors)·R^−(its factor count); the pending lanes are multiplied in
+// with R (the Montgomery one) in the empty lanes, so the eight lanes together hold
+// (all lane factors)·R^(8 − lane_factors_).
+BigInt ProductAccumulator::FinishLanes() const {
+  const IfmaModulus& ifma = *modulus_->ifma();
+  std::vector<LaneBlock> products = lane_products_;
+  if (pending_ > 0) {
+    std::vector<LaneBlock> pending = lane_pending_;
+    ifma.SetOne(pending.data(), pending_);
+    ifma.Multiply(products.data(), products.data(), pending.data());
+  }
+  BigInt out =
+      ifma.RPower(static_cast<int64_t>(lane_factors_) - static_cast<int64_t>(IfmaModulus::kLanes));
+  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
+    mpz_mul(out.get(), out.get(), ifma.GetLane(products.data(), lane).get());
+    mpz_mod(out.get(), out.get(), modulus_->modulus().get());
+  }
+  return out;
 }
 
 BigInt ProductAccumulator::Finish() const {
   if (factors_ == 0) return BigInt(1);
   BigInt out = modulus_->FromLimbs(value_.data());
-  if (reductions_ == 0) return out;
-  mpz_mul(out.get(), out.get(), modulus_->RPower(reductions_).get());
-  mpz_mod(out.get(), out.get(), modulus_->modulus().get());
+  if (reductions_ > 0) {
+    mpz_mul(out.get(), out.get(), modulus_->RPower(reductions_).get());
+    mpz_mod(out.get(), out.get(), modulus_->modulus().get());
+  }
+  if (lane_factors_ > 0) {
+    mpz_mul(out.get(), out.get(), FinishLanes().get());
+    mpz_mod(out.get(), out.get(), modulus_->modulus().get());
+  }
   return out;
 }
 

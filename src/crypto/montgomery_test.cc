@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -109,6 +110,122 @@ TEST(MontgomeryTest, MergeEqualsOneLongProduct) {
   EXPECT_EQ(empty.Finish(), expected);
 }
 
+// --- The IFMA lanes (crypto/ifma.h), checked against mpz and against the mpn path -----------
+
+#define REQUIRE_IFMA() \
+  if (!IfmaModulus::Available()) GTEST_SKIP() << "this CPU has no AVX-512 IFMA"
+
+// Lane values below 2N, in and out of 52-bit limbs.
+BigInt ReadLane(const IfmaModulus& ifma, const std::vector<LaneBlock>& x, size_t lane) {
+  return ifma.GetLane(x.data(), lane);
+}
+void WriteLane(const IfmaModulus& ifma, std::vector<LaneBlock>* x, size_t lane, const BigInt& v) {
+  std::vector<mp_limb_t> limbs(mpz_size(v.get()) + 1, 0);
+  std::copy(mpz_limbs_read(v.get()), mpz_limbs_read(v.get()) + mpz_size(v.get()), limbs.begin());
+  ifma.SetLane(x->data(), lane, limbs.data(), limbs.size());
+}
+
+TEST(IfmaTest, EightLanesMatchMpzOnRandomAndEdgeInputs) {
+  REQUIRE_IFMA();
+  for (size_t bits : {64u, 520u, 2047u, 4096u, 4094u, 6144u, 8190u}) {
+    const BigInt n = RandomOddModulus(bits);
+    IfmaModulus ifma(n);
+    BigInt max = n;
+    mpz_sub_ui(max.get(), max.get(), 1);
+    BigInt r(0);
+    mpz_setbit(r.get(), 52 * ifma.limbs());
+    const BigInt r_mod_n = MulMod(r, BigInt(1), n);
+    for (int round = 0; round < 8; ++round) {
+      std::vector<LaneBlock> a(ifma.limbs()), b(ifma.limbs()), out(ifma.limbs());
+      std::vector<BigInt> av, bv;
+      for (size_t lane = 0; lane < 8; ++lane) {
+        // Round 0 uses edge values; later rounds random ones, some of them in [N, 2N).
+        BigInt x = round == 0 ? (lane % 2 ? max : BigInt(lane / 2)) : RandomBelow(n);
+        BigInt y = round == 0 ? (lane < 4 ? max : BigInt(1)) : RandomBelow(n);
+        if (round >= 4 && lane % 3 == 0) mpz_add(x.get(), x.get(), n.get());
+        WriteLane(ifma, &a, lane, x);
+        WriteLane(ifma, &b, lane, y);
+        av.push_back(x);
+        bv.push_back(y);
+      }
+      ifma.Multiply(out.data(), a.data(), b.data());
+      for (size_t lane = 0; lane < 8; ++lane) {
+        // out·R ≡ a·b (mod N).
+        EXPECT_EQ(MulMod(ReadLane(ifma, out, lane), r_mod_n, n), MulMod(av[lane], bv[lane], n))
+            << bits << " bits, round " << round << ", lane " << lane;
+      }
+    }
+  }
+}
+
+TEST(IfmaTest, AChainOfProductsStaysBelowTwoNAndCorrect) {
+  REQUIRE_IFMA();
+  // All-ones limbs: the largest intermediate values.
+  BigInt n;
+  mpz_setbit(n.get(), 4096);
+  mpz_sub_ui(n.get(), n.get(), 1);
+  IfmaModulus ifma(n);
+  std::vector<LaneBlock> acc(ifma.limbs()), x(ifma.limbs());
+  ifma.SetOne(acc.data());
+  std::vector<BigInt> expected(8, BigInt(1));
+  constexpr int kRounds = 300;
+  for (int round = 0; round < kRounds; ++round) {
+    for (size_t lane = 0; lane < 8; ++lane) {
+      BigInt v = RandomBelow(n);
+      if (round % 50 == 0) mpz_sub_ui(v.get(), n.get(), 1);
+      WriteLane(ifma, &x, lane, v);
+      expected[lane] = MulMod(expected[lane], v, n);
+    }
+    ifma.Multiply(acc.data(), acc.data(), x.data());
+  }
+  for (size_t lane = 0; lane < 8; ++lane) {
+    // acc = R·∏x·R^−rounds.
+    EXPECT_EQ(MulMod(ReadLane(ifma, acc, lane), ifma.RPower(kRounds - 1), n), expected[lane])
+        << "lane " << lane;
+  }
+}
+
+// Every count around the switch to the lanes and around a full batch of eight, with and
+// without IFMA, against mpz; merges in every combination of scalar and lane state.
+TEST(IfmaTest, AccumulatorOnLanesEqualsMpzAndTheMpnPath) {
+  REQUIRE_IFMA();
+  const BigInt n = RandomOddModulus(4096);
+  auto with = std::make_shared<const MontgomeryModulus>(n);
+  auto without = std::make_shared<const MontgomeryModulus>(n, /*allow_ifma=*/false);
+  ASSERT_NE(with->ifma(), nullptr);
+  ASSERT_EQ(without->ifma(), nullptr);
+  const int s = static_cast<int>(ProductAccumulator::kScalarFactors);
+  std::vector<BigInt> factors;
+  for (int i = 0; i < s + 200; ++i) {
+    BigInt x = RandomBelow(n);
+    mpz_setbit(x.get(), 0);
+    factors.push_back(x);
+  }
+  for (int count : {0, 1, s - 1, s, s + 1, s + 7, s + 8, s + 9, s + 16, s + 23, s + 200}) {
+    ProductAccumulator fast(with), slow(without);
+    BigInt expected(1);
+    for (int i = 0; i < count; ++i) {
+      fast.Multiply(factors[static_cast<size_t>(i)]);
+      slow.Multiply(factors[static_cast<size_t>(i)]);
+      expected = MulMod(expected, factors[static_cast<size_t>(i)], n);
+    }
+    EXPECT_EQ(fast.Finish(), expected) << count << " factors";
+    EXPECT_EQ(slow.Finish(), expected) << count << " factors";
+    EXPECT_EQ(fast.factors(), static_cast<uint64_t>(count));
+    for (int other : {0, 3, s + 5, s + 120}) {
+      ProductAccumulator left = fast, right(with);
+      BigInt merged = expected;
+      for (int i = 0; i < other; ++i) {
+        right.Multiply(factors[static_cast<size_t>(i)]);
+        merged = MulMod(merged, factors[static_cast<size_t>(i)], n);
+      }
+      left.Merge(right);
+      EXPECT_EQ(left.Finish(), merged) << count << " merged with " << other;
+      EXPECT_EQ(left.factors(), static_cast<uint64_t>(count + other));
+    }
+  }
+}
+
 // On a real key: the accumulated product of ciphertexts decrypts to the sum of plaintexts.
 TEST(MontgomeryTest, HomomorphicSumDecrypts) {
   Result<SecretKey> sk = GenerateKey(2048);
@@ -116,7 +233,7 @@ TEST(MontgomeryTest, HomomorphicSumDecrypts) {
   const PublicKey& pk = sk->public_key();
   ProductAccumulator acc(std::make_shared<const MontgomeryModulus>(pk.n_squared()));
   unsigned long sum = 0;
-  for (unsigned long m = 1; m <= 20; ++m) {
+  for (unsigned long m = 1; m <= 100; ++m) {  // past kScalarFactors: the lanes too, with IFMA
     acc.Multiply(EncryptCrt(*sk, BigInt(m * 1000003)).value);
     sum += m * 1000003;
   }

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -68,9 +71,9 @@ bool DecodeBase64Exact(std::string_view in, unsigned char* out, size_t bytes) {
   return true;
 }
 
-// Base64 → little-endian limbs of an integer in (0, n²), into reused buffers.
+// Base64 → the k + 1 little-endian limbs at `limbs` of an integer in (0, n²); `raw` is scratch.
 Status DecodeIntoRange(const crypto::PublicKey& pk, const crypto::MontgomeryModulus& mont,
-                       std::string_view base64, std::string* raw, std::vector<mp_limb_t>* limbs) {
+                       std::string_view base64, std::string* raw, mp_limb_t* limbs) {
   const size_t bytes = pk.ciphertext_bytes();
   raw->resize(bytes);
   unsigned char* b = reinterpret_cast<unsigned char*>(raw->data());
@@ -78,16 +81,22 @@ Status DecodeIntoRange(const crypto::PublicKey& pk, const crypto::MontgomeryModu
     return Status::Corruption("ciphertext field is not valid base64 of the right length");
   }
   const size_t k = mont.limbs();
-  limbs->assign(k + 1, 0);
-  // Big-endian bytes: byte j (from the end) lands in limb j / 8.
-  for (size_t j = 0; j < bytes; ++j) {
-    const size_t from_end = bytes - 1 - j;
-    if (from_end / 8 > k) return Status::Corruption("ciphertext: value outside Z*_{n^2}");
-    (*limbs)[from_end / 8] |= static_cast<mp_limb_t>(b[j]) << (8 * (from_end % 8));
+  std::fill(limbs, limbs + k + 1, mp_limb_t{0});
+  // Big-endian bytes: the last 8 are limb 0, and so on; a short leading group is the top limb.
+  static_assert(std::endian::native == std::endian::little, "limbs are read little-endian");
+  const size_t full = bytes / 8, top = bytes % 8;
+  if (full + (top != 0 ? 1 : 0) > k + 1) {
+    return Status::Corruption("ciphertext: value outside Z*_{n^2}");
   }
+  for (size_t i = 0; i < full; ++i) {
+    uint64_t word;
+    std::memcpy(&word, b + bytes - 8 * (i + 1), 8);
+    limbs[i] = __builtin_bswap64(word);
+  }
+  for (size_t j = 0; j < top; ++j) limbs[full] = limbs[full] << 8 | b[j];
   const mp_limb_t* n2 = mpz_limbs_read(pk.n_squared().get());
-  if ((*limbs)[k] != 0 || mpn_cmp(limbs->data(), n2, static_cast<mp_size_t>(k)) >= 0 ||
-      mpn_zero_p(limbs->data(), static_cast<mp_size_t>(k))) {
+  if (limbs[k] != 0 || mpn_cmp(limbs, n2, static_cast<mp_size_t>(k)) >= 0 ||
+      mpn_zero_p(limbs, static_cast<mp_size_t>(k))) {
     return Status::Corruption("ciphertext: value outside Z*_{n^2}");
   }
   return Status::OK();
@@ -96,30 +105,36 @@ Status DecodeIntoRange(const crypto::PublicKey& pk, const crypto::MontgomeryModu
 }  // namespace
 
 Status Mapper::AddLine(std::string_view line) {
+  Status split =
+      SplitRecordLine(line, plan_.public_columns.size(), ciphertexts_per_record_, &fields_);
+  if (!split.ok()) {
+    ++records_read_;
+    return split;
+  }
+  return AddRecord(fields_);
+}
+
+Status Mapper::AddRecord(const RecordLine& fields) {
   ++records_read_;
-  CS_RETURN_IF_ERROR(
-      SplitRecordLine(line, plan_.public_columns.size(), ciphertexts_per_record_, &fields_));
-  if (!PassesFilters(plan_, fields_.public_values)) return Status::OK();
+  if (!PassesFilters(plan_, fields.public_values)) return Status::OK();
   ++records_matched_;
-  std::vector<std::string> key;
-  key.reserve(plan_.group_public.size());
-  for (int idx : plan_.group_public)
-    key.emplace_back(fields_.public_values[static_cast<size_t>(idx)]);
+  key_.resize(plan_.group_public.size());
+  for (size_t k = 0; k < key_.size(); ++k)
+    key_[k].assign(fields.public_values[static_cast<size_t>(plan_.group_public[k])]);
   // Decode the whole line before touching any sum, so a bad field leaves no trace of the line
   // (no half-added record, no empty group).
   const size_t stride = modulus_->limbs() + 1;
   line_limbs_.resize(plan_.ciphertexts.size() * stride);
   for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
     const size_t field = static_cast<size_t>(plan_.ciphertexts[i]);
-    Status s = DecodeIntoRange(pk_, *modulus_, fields_.ciphertext_fields[field], &raw_, &limbs_);
+    Status s = DecodeIntoRange(pk_, *modulus_, fields.ciphertext_fields[field], &raw_,
+                               line_limbs_.data() + i * stride);
     if (!s.ok()) return s.WithContext("ciphertext " + std::to_string(field));
-    std::copy(limbs_.begin(), limbs_.end(),
-              line_limbs_.begin() + static_cast<ptrdiff_t>(i * stride));
   }
-  auto it = groups_.find(key);
+  auto it = groups_.find(key_);
   if (it == groups_.end()) {
-    it = groups_.emplace(key, GroupSums()).first;
-    it->second.group.key = key;
+    it = groups_.emplace(key_, GroupSums()).first;
+    it->second.group.key = key_;
     it->second.sums.assign(plan_.ciphertexts.size(), crypto::ProductAccumulator(modulus_));
   }
   GroupSums& group = it->second;
@@ -160,62 +175,14 @@ std::vector<EncryptedGroup> Mapper::TakeGroups() {
 
 namespace {
 
-// Streams one segment through a mapper, checking its size and checksum.
-Status MapSegment(const Dataset& dataset, const SegmentInfo& segment, Mapper* mapper,
-                  std::atomic<uint64_t>* done) {
-  const std::string path = dataset.SegmentPath(segment);
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IOError(path + ": cannot open segment listed in the manifest");
-  struct stat st;
-  if (::fstat(::fileno(f), &st) != 0 || static_cast<uint64_t>(st.st_size) != segment.bytes) {
-    std::fclose(f);
-    return Status::Corruption(path + ": size differs from the manifest (" +
-                              std::to_string(segment.bytes) +
-                              " bytes expected): truncated or altered");
-  }
-  Sha256 hash;
-  std::string pending;  // a line not yet complete
-  std::vector<char> buf(1 << 16);
-  uint64_t line_number = 0;
-  Status status;
-  size_t n;
-  while (status.ok() && (n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
-    std::string_view chunk(buf.data(), n);
-    hash.Update(chunk);
-    size_t start = 0;
-    while (status.ok()) {
-      size_t nl = chunk.find('\n', start);
-      if (nl == std::string_view::npos) {
-        pending.append(chunk.substr(start));
-        break;
-      }
-      ++line_number;
-      std::string_view line;
-      if (pending.empty()) {
-        line = chunk.substr(start, nl - start);
-      } else {
-        pending.append(chunk.substr(start, nl - start));
-        line = pending;
-      }
-      status = mapper->AddLine(line);
-      if (!status.ok()) status = status.WithContext(path + " line " + std::to_string(line_number));
-      pending.clear();
-      start = nl + 1;
-      done->fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  std::fclose(f);
-  CS_RETURN_IF_ERROR(status);
-  if (!pending.empty()) return Status::Corruption(path + ": last line is incomplete");
-  if (hash.FinishHex() != segment.sha256) {
-    return Status::Corruption(path +
-                              ": SHA-256 differs from the manifest: the segment was altered");
-  }
-  if (line_number != segment.records) {
-    return Status::Corruption(path + ": holds " + std::to_string(line_number) +
-                              " records, the manifest says " + std::to_string(segment.records));
-  }
-  return Status::OK();
+// Streams one segment through a mapper, checking its size, line count and the digests of the
+// columns the plan reads.
+Status MapSegment(const Dataset& dataset, const SegmentInfo& segment, const Plan& plan,
+                  Mapper* mapper, std::atomic<uint64_t>* done) {
+  return ReadSegment(dataset, segment, plan.ciphertexts, [&](const RecordLine& fields) {
+    done->fetch_add(1, std::memory_order_relaxed);
+    return mapper->AddRecord(fields);
+  });
 }
 
 }  // namespace
@@ -249,28 +216,35 @@ Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> done{0};
   std::atomic<bool> failed{false};
-  std::atomic<int> finished{0};
+  int finished = 0;  // guarded by finished_mu; the progress loop wakes when it changes
+  std::mutex finished_mu;
+  std::condition_variable finished_cv;
   std::mutex error_mu;
   Status first_error;
   auto worker = [&](int t) {
     while (!failed.load()) {
       size_t i = next.fetch_add(1);
       if (i >= segments.size()) break;
-      Status s = MapSegment(dataset, segments[i], &mappers[static_cast<size_t>(t)], &done);
+      Status s = MapSegment(dataset, segments[i], plan, &mappers[static_cast<size_t>(t)], &done);
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(error_mu);
         if (first_error.ok()) first_error = s;
         failed = true;
       }
     }
-    finished.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> lock(finished_mu);
+      ++finished;
+    }
+    finished_cv.notify_all();
   };
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
   if (options.progress) {
-    while (finished.load() < threads) {
+    std::unique_lock<std::mutex> lock(finished_mu);
+    while (finished < threads) {
       options.progress(done.load(), dataset.manifest.record_count);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      finished_cv.wait_for(lock, std::chrono::milliseconds(200));
     }
     options.progress(done.load(), dataset.manifest.record_count);
   }

@@ -31,6 +31,8 @@ class Mapper {
   Mapper(const crypto::PublicKey& pk, const Plan& plan, size_t ciphertexts_per_record);
   // Adds one record line. Errors say what is wrong with the line (the caller adds where).
   Status AddLine(std::string_view line);
+  // Adds one record already split by SplitRecordLine (or a SegmentVerifier).
+  Status AddRecord(const RecordLine& fields);
   // Merges another mapper's partial sums into this one (the reduce step).
   void Merge(Mapper&& other);
   uint64_t records_read() const { return records_read_; }
@@ -48,12 +50,11 @@ class Mapper {
   };
   std::shared_ptr<const crypto::MontgomeryModulus> modulus_;  // mod n²
   std::map<std::vector<std::string>, GroupSums> groups_;
-  std::string raw_;  // scratch for one decoded ciphertext
-  std::vector<mp_limb_t> limbs_;
+  std::string raw_;                    // scratch for one decoded ciphertext
+  std::vector<std::string> key_;       // scratch for the current record's group key
   std::vector<mp_limb_t> line_limbs_;  // every plan ciphertext of the current line
   uint64_t records_read_ = 0, records_matched_ = 0;
   RecordLine fields_;
-  std::vector<std::string_view> key_view_;
 };
 
 struct LocalOptions {

@@ -210,28 +210,23 @@ Status RunStreamingMap(const StreamingContext& context, const MapTaskInput& task
   }
   Mapper mapper(context.public_key, context.plan,
                 static_cast<size_t>(context.layout.num_ciphertexts()));
-  Sha256 hash;
-  uint64_t bytes = 0, lines = 0;
+  static const SegmentInfo kUnlisted;
+  SegmentVerifier verifier(segment ? *segment : kUnlisted, context.plan.public_columns.size(),
+                           static_cast<size_t>(context.layout.num_ciphertexts()),
+                           context.plan.ciphertexts);
+  RecordLine fields;
+  uint64_t lines = 0;
   std::string line;
   while (std::getline(in, line)) {
     ++lines;
-    hash.Update(line);
-    hash.Update("\n");
-    bytes += line.size() + 1;
     if (!error.empty()) continue;  // keep reading: Streaming wants all input consumed
-    Status s = mapper.AddLine(line);
+    Status s = verifier.AddLine(line, &fields);
+    if (s.ok()) s = mapper.AddRecord(fields);
     if (!s.ok()) error = where + " line " + std::to_string(lines) + ": " + s.ToString();
   }
-  if (error.empty() && bytes != segment->bytes) {
-    error = where + ": " + std::to_string(bytes) + " bytes, the manifest says " +
-            std::to_string(segment->bytes) + ": truncated or altered";
-  }
-  if (error.empty() && hash.FinishHex() != segment->sha256) {
-    error = where + ": SHA-256 differs from the manifest: the segment was altered";
-  }
-  if (error.empty() && lines != segment->records) {
-    error = where + ": holds " + std::to_string(lines) + " records, the manifest says " +
-            std::to_string(segment->records);
+  if (error.empty()) {
+    Status s = verifier.Finish();
+    if (!s.ok()) error = where + ": " + s.message();
   }
   counters << "reporter:counter:cipherstat,records_read," << lines << '\n';
   if (!error.empty()) {

@@ -6,11 +6,10 @@
 //   #stats\t<records read>\t<records matched>           the mapper's counts
 //   !error\t<message>                                   a segment failed its checks
 // The mapper sees one whole segment per task (the job sets an unsplittable split size), so
-// it verifies the segment's size, line count and SHA-256 against the manifest, like the local
-// engine; a mismatch becomes an !error line (not a task failure, which Hadoop would retry
-// in vain) that the client turns into a Corruption error naming the segment.
-// Counters go to stderr as `reporter:counter:cipherstat,NAME,N` (records_read,
-// records_matched, records_rejected).
+// it verifies the segment's size, line count and column digests against the manifest, like the
+// local engine; a mismatch becomes an !error line (not a task failure, which Hadoop would retry in
+// vain) that the client turns into a Corruption error naming the segment. Counters go to stderr as
+// `reporter:counter:cipherstat,NAME,N` (records_read, records_matched, records_rejected).
 #pragma once
 
 #include <cstdint>

@@ -15,7 +15,7 @@ namespace cipherstat {
 namespace {
 
 constexpr const char* kManifestFormat = "cipherstat-dataset";
-constexpr int kManifestVersion = 1;
+constexpr int kManifestVersion = 2;  // 1 had a SHA-256 per segment file
 
 std::string UtcNow() {
   std::time_t t = std::time(nullptr);
@@ -31,6 +31,13 @@ std::string HexOf(const unsigned char* bytes, size_t n) {
   sodium_bin2hex(hex.data(), hex.size(), bytes, n);
   hex.pop_back();
   return hex;
+}
+
+// A record line's public values are the schema's public columns, in schema order.
+size_t PublicColumnCount(const Schema& schema) {
+  size_t n = 0;
+  for (const auto& column : schema.columns) n += column.is_public ? 1 : 0;
+  return n;
 }
 
 }  // namespace
@@ -61,7 +68,11 @@ std::string ManifestToJson(const Manifest& m) {
   nlohmann::json segments = nlohmann::json::array();
   for (const SegmentInfo& s : m.segments) {
     segments.push_back(
-        {{"name", s.name}, {"records", s.records}, {"bytes", s.bytes}, {"sha256", s.sha256}});
+        {{"name", s.name},
+         {"records", s.records},
+         {"bytes", s.bytes},
+         {"digests",
+          {{"public", s.digests.public_values}, {"ciphertexts", s.digests.ciphertexts}}}});
   }
   nlohmann::json j = {{"format", kManifestFormat},
                       {"version", kManifestVersion},
@@ -93,13 +104,21 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
     m.record_count = j.at("record_count").get<uint64_t>();
     CS_ASSIGN_OR_RETURN(m.schema, SchemaFromJson(j.at("schema").dump()));
     m.layout_json = j.at("layout").dump();
+    const int ciphertexts = j.at("layout").at("ciphertexts").get<int>();
     uint64_t total = 0;
     for (const auto& s : j.at("segments")) {
       SegmentInfo info;
       info.name = s.at("name").get<std::string>();
       info.records = s.at("records").get<uint64_t>();
       info.bytes = s.at("bytes").get<uint64_t>();
-      info.sha256 = s.at("sha256").get<std::string>();
+      const auto& digests = s.at("digests");
+      info.digests.public_values = digests.at("public").get<std::string>();
+      info.digests.ciphertexts = digests.at("ciphertexts").get<std::vector<std::string>>();
+      if (info.digests.ciphertexts.size() != static_cast<size_t>(ciphertexts)) {
+        return Status::Corruption("manifest: segment " + info.name + " has " +
+                                  std::to_string(info.digests.ciphertexts.size()) +
+                                  " ciphertext digests, the layout " + std::to_string(ciphertexts));
+      }
       if (info.name.empty() || info.name.find('/') != std::string::npos || info.name[0] == '.') {
         return Status::Corruption("manifest: bad segment name '" + info.name + "'");
       }
@@ -142,6 +161,10 @@ Status DatasetWriter::Open(const std::string& path, const crypto::PublicKey& pk,
   manifest_.key_fingerprint = pk.Fingerprint();
   manifest_.schema = schema;
   manifest_.layout_json = layout.ToJson();
+  public_columns_ = PublicColumnCount(schema);
+  ciphertexts_ = static_cast<size_t>(layout.num_ciphertexts());
+  all_ciphertexts_.clear();
+  for (size_t i = 0; i < ciphertexts_; ++i) all_ciphertexts_.push_back(static_cast<int>(i));
   return Status::OK();
 }
 
@@ -150,7 +173,7 @@ Status DatasetWriter::StartSegment() {
   std::snprintf(name, sizeof name, "part-%05zu", manifest_.segments.size());
   current_ = SegmentInfo();
   current_.name = name;
-  hash_ = Sha256();
+  hasher_ = std::make_unique<ColumnHasher>(ciphertexts_, all_ciphertexts_);
   CS_RETURN_IF_ERROR(segment_.Open(temp_path_ + "/segments/" + current_.name));
   segment_open_ = true;
   return Status::OK();
@@ -159,19 +182,20 @@ Status DatasetWriter::StartSegment() {
 Status DatasetWriter::FinishSegment() {
   CS_RETURN_IF_ERROR(segment_.Commit());
   segment_open_ = false;
-  current_.sha256 = hash_.FinishHex();
+  current_.digests = hasher_->Finish();
   manifest_.segments.push_back(current_);
   return Status::OK();
 }
 
 Status DatasetWriter::AppendLine(std::string_view line) {
+  CS_RETURN_IF_ERROR(SplitRecordLine(line, public_columns_, ciphertexts_, &fields_));
   if (!segment_open_) CS_RETURN_IF_ERROR(StartSegment());
+  hasher_->Add(fields_);
   std::string with_newline;
   with_newline.reserve(line.size() + 1);
   with_newline.append(line);
   with_newline.push_back('\n');
   CS_RETURN_IF_ERROR(segment_.Append(with_newline));
-  hash_.Update(with_newline);
   current_.bytes += with_newline.size();
   ++current_.records;
   ++manifest_.record_count;
@@ -244,6 +268,100 @@ Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciph
   return Status::OK();
 }
 
+// --- Column digests ------------------------------------------------------------------------
+
+ColumnHasher::ColumnHasher(size_t ciphertexts, const std::vector<int>& hashed)
+    : ciphertexts_(ciphertexts), hashed_(hashed) {
+  static_assert(sizeof(crypto_generichash_state) <= sizeof(State::bytes));
+  crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(public_.bytes), nullptr, 0,
+                          crypto_generichash_BYTES);
+  for (int i : hashed_) {
+    crypto_generichash_init(
+        reinterpret_cast<crypto_generichash_state*>(ciphertexts_[static_cast<size_t>(i)].bytes),
+        nullptr, 0, crypto_generichash_BYTES);
+  }
+}
+
+void ColumnHasher::Update(State* state, std::string_view field) {
+  auto* s = reinterpret_cast<crypto_generichash_state*>(state->bytes);
+  crypto_generichash_update(s, reinterpret_cast<const unsigned char*>(field.data()), field.size());
+  crypto_generichash_update(s, reinterpret_cast<const unsigned char*>("\n"), 1);
+}
+
+std::string ColumnHasher::FinishHex(State* state) {
+  unsigned char digest[crypto_generichash_BYTES];
+  crypto_generichash_final(reinterpret_cast<crypto_generichash_state*>(state->bytes), digest,
+                           sizeof digest);
+  return HexOf(digest, sizeof digest);
+}
+
+void ColumnHasher::Add(const RecordLine& line) {
+  // The public values are one contiguous run of the line, tabs included.
+  std::string_view public_values;
+  if (!line.public_values.empty()) {
+    const char* begin = line.public_values.front().data();
+    const char* end = line.public_values.back().data() + line.public_values.back().size();
+    public_values = std::string_view(begin, static_cast<size_t>(end - begin));
+  }
+  Update(&public_, public_values);
+  for (int i : hashed_) {
+    const size_t c = static_cast<size_t>(i);
+    Update(&ciphertexts_[c], line.ciphertext_fields[c]);
+  }
+}
+
+SegmentDigests ColumnHasher::Finish() {
+  SegmentDigests d;
+  d.public_values = FinishHex(&public_);
+  d.ciphertexts.assign(ciphertexts_.size(), std::string());
+  for (int i : hashed_) {
+    const size_t c = static_cast<size_t>(i);
+    d.ciphertexts[c] = FinishHex(&ciphertexts_[c]);
+  }
+  return d;
+}
+
+SegmentVerifier::SegmentVerifier(const SegmentInfo& segment, size_t public_columns,
+                                 size_t ciphertexts, const std::vector<int>& read)
+    : segment_(segment),
+      public_columns_(public_columns),
+      ciphertexts_(ciphertexts),
+      read_(read),
+      hasher_(ciphertexts, read) {}
+
+Status SegmentVerifier::AddLine(std::string_view line, RecordLine* fields) {
+  ++lines_;
+  bytes_ += line.size() + 1;
+  CS_RETURN_IF_ERROR(SplitRecordLine(line, public_columns_, ciphertexts_, fields));
+  hasher_.Add(*fields);
+  return Status::OK();
+}
+
+Status SegmentVerifier::Finish() {
+  if (bytes_ != segment_.bytes) {
+    return Status::Corruption(std::to_string(bytes_) + " bytes, the manifest says " +
+                              std::to_string(segment_.bytes) + ": truncated or altered");
+  }
+  if (lines_ != segment_.records) {
+    return Status::Corruption("holds " + std::to_string(lines_) + " records, the manifest says " +
+                              std::to_string(segment_.records));
+  }
+  const SegmentDigests got = hasher_.Finish();
+  if (got.public_values != segment_.digests.public_values) {
+    return Status::Corruption(
+        "the public values differ from the manifest's digest: the segment was altered");
+  }
+  for (int i : read_) {
+    const size_t c = static_cast<size_t>(i);
+    if (c >= segment_.digests.ciphertexts.size() ||
+        got.ciphertexts[c] != segment_.digests.ciphertexts[c]) {
+      return Status::Corruption("ciphertext column " + std::to_string(c) +
+                                " differs from the manifest's digest: the segment was altered");
+    }
+  }
+  return Status::OK();
+}
+
 Result<crypto::Ciphertext> DecodeCiphertextField(const crypto::PublicKey& pk,
                                                  std::string_view base64) {
   std::string raw(pk.ciphertext_bytes() + 1, '\0');
@@ -289,6 +407,69 @@ Result<Dataset> OpenDataset(const std::string& path) {
     CS_ASSIGN_OR_RETURN(d.manifest_signature, ReadFile(path + "/manifest.sig", 256u << 20));
   }
   return d;
+}
+
+Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
+                   const std::vector<int>& ciphertexts,
+                   const std::function<Status(const RecordLine&)>& use) {
+  const std::string path = dataset.SegmentPath(segment);
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IOError(path + ": cannot open segment listed in the manifest");
+  struct stat st;
+  if (::fstat(::fileno(f), &st) != 0 || static_cast<uint64_t>(st.st_size) != segment.bytes) {
+    std::fclose(f);
+    return Status::Corruption(path + ": size differs from the manifest (" +
+                              std::to_string(segment.bytes) +
+                              " bytes expected): truncated or altered");
+  }
+  SegmentVerifier verifier(segment, PublicColumnCount(dataset.manifest.schema),
+                           static_cast<size_t>(dataset.layout.num_ciphertexts()), ciphertexts);
+  RecordLine fields;
+  std::string pending;  // a line not yet complete
+  std::vector<char> buf(1 << 16);
+  Status status;
+  size_t n;
+  while (status.ok() && (n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    std::string_view chunk(buf.data(), n);
+    size_t start = 0;
+    while (status.ok()) {
+      size_t nl = chunk.find('\n', start);
+      if (nl == std::string_view::npos) {
+        pending.append(chunk.substr(start));
+        break;
+      }
+      std::string_view line;
+      if (pending.empty()) {
+        line = chunk.substr(start, nl - start);
+      } else {
+        pending.append(chunk.substr(start, nl - start));
+        line = pending;
+      }
+      status = verifier.AddLine(line, &fields);
+      if (status.ok()) status = use(fields);
+      if (!status.ok())
+        status = status.WithContext(path + " line " + std::to_string(verifier.lines()));
+      pending.clear();
+      start = nl + 1;
+    }
+  }
+  std::fclose(f);
+  CS_RETURN_IF_ERROR(status);
+  if (!pending.empty()) return Status::Corruption(path + ": last line is incomplete");
+  return verifier.Finish().WithContext(path);
+}
+
+Status VerifyDataset(const Dataset& dataset, const std::function<void(uint64_t)>& progress) {
+  std::vector<int> all(static_cast<size_t>(dataset.layout.num_ciphertexts()));
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  uint64_t done = 0;
+  for (const SegmentInfo& segment : dataset.manifest.segments) {
+    CS_RETURN_IF_ERROR(
+        ReadSegment(dataset, segment, all, [](const RecordLine&) { return Status::OK(); }));
+    done += segment.records;
+    if (progress) progress(done);
+  }
+  return Status::OK();
 }
 
 }  // namespace cipherstat

@@ -1,17 +1,20 @@
 // The encrypted dataset on storage the owner does not trust.
 //
 //   DATASET/manifest.json        schema, slot layout, key fingerprint, record count, and for
-//                                each segment its record count, size and SHA-256
+//                                each segment its record count, size and column digests
 //   DATASET/public.key           the public key (all the compute party needs)
 //   DATASET/segments/part-NNNNN  one record per line:
 //                                public values (tab-separated, schema order), then one
 //                                base64 ciphertext per packed plaintext, tab-separated
-// Text lines keep segments splittable for Hadoop; the manifest's checksums catch tampering.
+// Text lines keep segments splittable for Hadoop; the manifest's digests catch tampering.
+// The digests are per column (see SegmentDigests) so that a query checks every byte it uses
+// without hashing the ciphertexts it skips: hashing whole lines cost more than the sums.
 // A dataset is written into a temporary folder and renamed into place when complete.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,11 +27,21 @@
 
 namespace cipherstat {
 
+// BLAKE2b-256 digests (hex) of a segment's columns. Column "public" is each line's public
+// values with the tabs between them; ciphertext column i is each line's i-th base64 field.
+// A column's digest covers its fields line after line, each followed by '\n', so it also
+// fixes the line count and the order.
+struct SegmentDigests {
+  std::string public_values;
+  std::vector<std::string> ciphertexts;  // one per packed ciphertext; "" if not hashed
+  bool operator==(const SegmentDigests&) const = default;
+};
+
 struct SegmentInfo {
   std::string name;  // relative to DATASET/segments/
   uint64_t records = 0;
   uint64_t bytes = 0;
-  std::string sha256;  // hex
+  SegmentDigests digests;
 };
 
 struct Manifest {
@@ -56,6 +69,57 @@ class Sha256 {
 
  private:
   alignas(64) unsigned char state_[512];
+};
+
+// A parsed view of a record line: public values and undecoded ciphertext fields, as views
+// into the line.
+struct RecordLine {
+  std::vector<std::string_view> public_values;
+  std::vector<std::string_view> ciphertext_fields;  // base64
+};
+// Splits a line; errors name what is wrong ("expected 3 public values and 7 ciphertexts").
+Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciphertexts,
+                       RecordLine* out);
+
+// Hashes the public column and the chosen ciphertext columns of a segment, line by line.
+class ColumnHasher {
+ public:
+  // `hashed`: indices of the ciphertext columns to hash, out of `ciphertexts` per line.
+  ColumnHasher(size_t ciphertexts, const std::vector<int>& hashed);
+  void Add(const RecordLine& line);
+  SegmentDigests Finish();
+
+ private:
+  struct alignas(64) State {
+    unsigned char bytes[512];
+  };
+  void Update(State* state, std::string_view field);
+  std::string FinishHex(State* state);
+
+  State public_;
+  std::vector<State> ciphertexts_;
+  std::vector<int> hashed_;
+};
+
+// Checks a segment against its manifest entry as its lines stream past: the record count,
+// the size and the digests of the columns a reader uses (the public column and `read`).
+// Errors say what differs; the caller adds which file.
+class SegmentVerifier {
+ public:
+  SegmentVerifier(const SegmentInfo& segment, size_t public_columns, size_t ciphertexts,
+                  const std::vector<int>& read);
+  // Splits one line (without its '\n') into `fields` and hashes the columns read.
+  Status AddLine(std::string_view line, RecordLine* fields);
+  // After the last line.
+  Status Finish();
+  uint64_t lines() const { return lines_; }
+
+ private:
+  const SegmentInfo& segment_;
+  size_t public_columns_, ciphertexts_;
+  std::vector<int> read_;
+  ColumnHasher hasher_;
+  uint64_t lines_ = 0, bytes_ = 0;
 };
 
 // Writes a dataset. Non-copyable. Destroying an uncommitted writer removes what it wrote.
@@ -90,7 +154,10 @@ class DatasetWriter {
   AtomicFile segment_;
   bool segment_open_ = false;
   SegmentInfo current_;
-  Sha256 hash_;
+  size_t public_columns_ = 0, ciphertexts_ = 0;
+  std::vector<int> all_ciphertexts_;
+  std::unique_ptr<ColumnHasher> hasher_;
+  RecordLine fields_;
   bool committed_ = false;
   std::function<std::string(const Manifest&)> signer_;
 };
@@ -100,14 +167,6 @@ std::string FormatRecordLine(const crypto::PublicKey& pk,
                              const std::vector<std::string>& public_values,
                              const std::vector<crypto::Ciphertext>& ciphertexts);
 
-// A parsed view of a record line: public values and undecoded ciphertext fields.
-struct RecordLine {
-  std::vector<std::string_view> public_values;
-  std::vector<std::string_view> ciphertext_fields;  // base64
-};
-// Splits a line; errors name what is wrong ("expected 3 public values and 7 ciphertexts").
-Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciphertexts,
-                       RecordLine* out);
 std::string EncodeCiphertextField(const crypto::PublicKey& pk, const crypto::Ciphertext& c);
 Result<crypto::Ciphertext> DecodeCiphertextField(const crypto::PublicKey& pk,
                                                  std::string_view base64);
@@ -123,5 +182,16 @@ struct Dataset {
   std::string SegmentPath(const SegmentInfo& s) const { return path + "/segments/" + s.name; }
 };
 Result<Dataset> OpenDataset(const std::string& path);
+
+// Streams a local segment: checks its size, splits each line, hands it to `use`, and checks the
+// line count and the digests of the public column and `ciphertexts` (store/dataset.h above).
+// Errors name the segment file and, for a line, its number.
+Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
+                   const std::vector<int>& ciphertexts,
+                   const std::function<Status(const RecordLine&)>& use);
+
+// Checks every column of every segment against the manifest (`cipherstat verify`); a query
+// checks only what it reads. `progress` gets the records checked so far after each segment.
+Status VerifyDataset(const Dataset& dataset, const std::function<void(uint64_t)>& progress);
 
 }  // namespace cipherstat

@@ -7,7 +7,7 @@ namespace cipherstat {
 namespace {
 constexpr char kSignatureFormat[] = "cipherstat-manifest-signature";
 constexpr char kContentFormat[] = "cipherstat-signed-manifest";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 1 signed a SHA-256 per segment file
 
 }  // namespace
 
@@ -18,7 +18,7 @@ std::string SignedManifestContent(const Manifest& m) {
     seg["name"] = s.name;
     seg["records"] = s.records;
     seg["bytes"] = s.bytes;
-    seg["sha256"] = s.sha256;
+    seg["digests"] = {{"public", s.digests.public_values}, {"ciphertexts", s.digests.ciphertexts}};
     segments.push_back(std::move(seg));
   }
   nlohmann::ordered_json j;

@@ -4,9 +4,9 @@
 // DATASET/manifest.sig (JSON): {"format":"cipherstat-manifest-signature","version":1,
 //   "verify_key":"<hex>","content":"<signed text>","signature":"<hex>"}
 // "content" is the canonical manifest (compact JSON: format tag, name, key fingerprint, record
-// count, schema, layout, and every segment's records, bytes and SHA-256), signed with Ed25519
-// as bytes. A verifier parses the very bytes it verified, so no re-canonicalisation is needed.
-// The compute party copies the file verbatim into every result (engine/result_file.h); the
+// count, schema, layout, and every segment's records, bytes and column digests), signed with
+// Ed25519 as bytes. A verifier parses the very bytes it verified, so no re-canonicalisation is
+// needed. The compute party copies the file verbatim into every result (engine/result_file.h); the
 // decrypting party verifies it with the verify key from its own authenticated keystore or
 // key share and decodes with the signed facts, never with the compute party's copies.
 //
