@@ -271,7 +271,11 @@ Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciph
 // --- Column digests ------------------------------------------------------------------------
 
 ColumnHasher::ColumnHasher(size_t ciphertexts, const std::vector<int>& hashed)
-    : ciphertexts_(ciphertexts), hashed_(hashed) {
+    : ciphertexts_(ciphertexts) {
+  // An index past the line's ciphertexts is never hashed, so SegmentVerifier reports it.
+  for (int i : hashed) {
+    if (i >= 0 && static_cast<size_t>(i) < ciphertexts) hashed_.push_back(i);
+  }
   static_assert(sizeof(crypto_generichash_state) <= sizeof(State::bytes));
   crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(public_.bytes), nullptr, 0,
                           crypto_generichash_BYTES);
