@@ -67,7 +67,8 @@ struct LocalOptions {
 EncryptedResult ResultHeader(const Dataset& dataset, const Plan& plan, std::string engine);
 
 // Runs the plan over every segment of the dataset with a thread pool, verifying each
-// segment's size and SHA-256 against the manifest. Errors name the segment and line.
+// segment's size, line count and the digests of the columns the plan reads against the
+// manifest. Errors name the segment and line.
 Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
                                  const LocalOptions& options);
 

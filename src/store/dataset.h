@@ -60,7 +60,7 @@ Result<Manifest> ManifestFromJson(const std::string& json);
 // Hex SHA-256 of bytes (libsodium).
 std::string Sha256Hex(std::string_view data);
 
-// Incremental SHA-256 for streaming a segment.
+// Incremental SHA-256 (manifest and result digests, the audit log).
 class Sha256 {
  public:
   Sha256();

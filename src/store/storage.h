@@ -7,7 +7,7 @@
 // Writes are atomic in both worlds: a file or dataset folder is written under a temporary
 // name and renamed into place, so a failed upload never looks complete. A dataset read from
 // HDFS is checked the same way as a local one (manifest against key; segment sizes, line
-// counts and SHA-256 against the manifest when its records are read).
+// counts and column digests against the manifest when its records are read).
 #pragma once
 
 #include <memory>
