@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "store/json_checksum.h"
 
@@ -38,6 +39,13 @@ size_t PublicColumnCount(const Schema& schema) {
   size_t n = 0;
   for (const auto& column : schema.columns) n += column.is_public ? 1 : 0;
   return n;
+}
+
+// 0, 1, ..., ciphertexts − 1: every ciphertext column of a line.
+std::vector<int> AllCiphertextColumns(size_t ciphertexts) {
+  std::vector<int> all(ciphertexts);
+  std::iota(all.begin(), all.end(), 0);
+  return all;
 }
 
 }  // namespace
@@ -163,8 +171,6 @@ Status DatasetWriter::Open(const std::string& path, const crypto::PublicKey& pk,
   manifest_.layout_json = layout.ToJson();
   public_columns_ = PublicColumnCount(schema);
   ciphertexts_ = static_cast<size_t>(layout.num_ciphertexts());
-  all_ciphertexts_.clear();
-  for (size_t i = 0; i < ciphertexts_; ++i) all_ciphertexts_.push_back(static_cast<int>(i));
   return Status::OK();
 }
 
@@ -173,7 +179,7 @@ Status DatasetWriter::StartSegment() {
   std::snprintf(name, sizeof name, "part-%05zu", manifest_.segments.size());
   current_ = SegmentInfo();
   current_.name = name;
-  hasher_ = std::make_unique<ColumnHasher>(ciphertexts_, all_ciphertexts_);
+  hasher_ = std::make_unique<ColumnHasher>(ciphertexts_, AllCiphertextColumns(ciphertexts_));
   CS_RETURN_IF_ERROR(segment_.Open(temp_path_ + "/segments/" + current_.name));
   segment_open_ = true;
   return Status::OK();
@@ -464,8 +470,8 @@ Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
 }
 
 Status VerifyDataset(const Dataset& dataset, const std::function<void(uint64_t)>& progress) {
-  std::vector<int> all(static_cast<size_t>(dataset.layout.num_ciphertexts()));
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  const std::vector<int> all =
+      AllCiphertextColumns(static_cast<size_t>(dataset.layout.num_ciphertexts()));
   uint64_t done = 0;
   for (const SegmentInfo& segment : dataset.manifest.segments) {
     CS_RETURN_IF_ERROR(

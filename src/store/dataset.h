@@ -155,7 +155,6 @@ class DatasetWriter {
   bool segment_open_ = false;
   SegmentInfo current_;
   size_t public_columns_ = 0, ciphertexts_ = 0;
-  std::vector<int> all_ciphertexts_;
   std::unique_ptr<ColumnHasher> hasher_;
   RecordLine fields_;
   bool committed_ = false;
