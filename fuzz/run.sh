@@ -13,12 +13,19 @@ shift
 build=${FUZZ_BUILD:-build-fuzz}
 rss_mb=${FUZZ_RSS_MB:-2048}
 
-cxx=$(command -v clang++ || command -v clang++-14 || true)
-cc=$(command -v clang || command -v clang-14 || true)
-if [ -z "$cxx" ]; then
-  echo "fuzz/run.sh: clang is missing; install it: apt-get install clang libclang-rt-14-dev" >&2
-  exit 2
+# clang with libFuzzer's runtime, from Debian's packages like the rest (scripts/setup).
+if ! command -v clang++ >/dev/null && ! command -v clang++-14 >/dev/null ||
+  ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+  echo "installing: clang libclang-rt-14-dev (for libFuzzer)"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq &&
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev \
+      >/dev/null || exit 2
 fi
+cxx=$(command -v clang++ || command -v clang++-14)
+cc=$(command -v clang || command -v clang-14)
 
 targets=("$@")
 if ((${#targets[@]} == 0)); then

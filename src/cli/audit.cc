@@ -8,7 +8,6 @@
 
 #include "audit/identity.h"
 #include "audit/log.h"
-#include "crypto/key_dir.h"
 #include "util/file.h"
 
 namespace cipherstat::cli {
@@ -92,68 +91,10 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 
 }  // namespace
 
-Result<std::string> ConfiguredAuditLog() { return audit::ResolveLogPath(Flags().log); }
-
-// Never creates the audit folder.
-std::string OwnAuditAnchor(const std::string& log) {
-  auto dir = audit::ResolveAuditDir(Flags().dir);
-  if (!dir.ok()) return "";
-  std::string path = audit::AnchorPath(*dir, log);
-  return PathExists(path) ? path : "";
-}
-
-AuditEvent& AuditEvent::Key(std::string fingerprint) {
-  event_.key_fingerprint = std::move(fingerprint);
-  return *this;
-}
-AuditEvent& AuditEvent::KeyDir(const std::string& dir) {
-  auto pk = crypto::ReadPublicKey(dir);
-  if (pk.ok()) event_.key_fingerprint = pk->Fingerprint();
-  return *this;
-}
-AuditEvent& AuditEvent::Dataset(std::string manifest_sha256) {
-  event_.dataset_digest = std::move(manifest_sha256);
-  return *this;
-}
-AuditEvent& AuditEvent::ResultDigest(std::string sha256) {
-  event_.result_digest = std::move(sha256);
-  return *this;
-}
-AuditEvent& AuditEvent::Query(std::string text) {
-  event_.query = std::move(text);
-  return *this;
-}
-AuditEvent& AuditEvent::Detail(std::string text) {
-  event_.detail = std::move(text);
-  return *this;
-}
-AuditEvent& AuditEvent::Log(std::string path) {
-  log_ = std::move(path);
-  return *this;
-}
-
-Status AuditEvent::Record() const {
-  auto fail = [&](const Status& s) {
-    return Status(s).WithContext("cannot record '" + event_.action +
-                                 "' in the audit log, so the command was stopped");
-  };
-  auto log = log_.empty() ? ConfiguredAuditLog() : Result<std::string>(log_);
-  if (!log.ok()) return fail(log.status());
-  auto dir = audit::ResolveAuditDir(Flags().dir);
-  if (!dir.ok()) return fail(dir.status());
-  auto identity = audit::Identity::OpenOrCreate(*dir);
-  if (!identity.ok()) return fail(identity.status());
-  auto entry = audit::Append(*log, **identity, event_);
-  if (!entry.ok()) return fail(entry.status());
-  return Status::OK();
-}
-
-Status AuditEvent::RecordFailure(const Status& failure) const {
-  AuditEvent with_detail = *this;
-  with_detail.event_.detail = failure.ToString();
-  Status recorded = with_detail.Record();
-  if (recorded.ok()) return failure;
-  return failure.WithContext(recorded.ToString());
+const audit::Trail& CommandTrail() {
+  // Built on first use, after the command line (and so the flags) has been parsed.
+  static const audit::Trail trail(Flags().log, Flags().dir);
+  return trail;
 }
 
 void RegisterAudit(CLI::App& app, Registry* registry) {
@@ -189,7 +130,7 @@ void RegisterAudit(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(std::string path, audit::ResolveLogPath(*log));
       audit::VerifyOptions options;
       options.anchor_files = *anchors;
-      const std::string own = OwnAuditAnchor(path);
+      const std::string own = CommandTrail().OwnAnchor(path);
       if (!own.empty()) options.anchor_files.push_back(own);
       if (!trusted->empty()) {
         CS_ASSIGN_OR_RETURN(options.trusted_keys, ReadTrustedKeys(*trusted));
@@ -283,7 +224,7 @@ void RegisterAudit(CLI::App& app, Registry* registry) {
     auto* cmd = audit_cmd->add_subcommand(
         "key", "Print your audit public key (creating your signing key on first use)");
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_ASSIGN_OR_RETURN(std::string dir, audit::ResolveAuditDir(Flags().dir));
+      CS_ASSIGN_OR_RETURN(std::string dir, CommandTrail().ActorDir());
       CS_ASSIGN_OR_RETURN(auto identity, audit::Identity::OpenOrCreate(dir));
       std::printf("%s  %s\n", identity->public_key_hex().c_str(), audit::CurrentUserName().c_str());
       std::fprintf(stderr, "signing key: %s/signing.key\n", dir.c_str());

@@ -10,10 +10,8 @@
 #include <string>
 
 #include "cli/audit.h"
-#include "cli/demo.h"
 #include "cli/hadoop.h"
 #include "cli/keys.h"
-#include "cli/output.h"
 #include "cli/passphrase.h"
 #include "cli/report.h"
 #include "crypto/key_dir.h"
@@ -22,7 +20,11 @@
 #include "data/generate.h"
 #include "engine/mapreduce.h"
 #include "engine/result_file.h"
+#include "pipeline/demo.h"
+#include "pipeline/keys.h"
+#include "pipeline/release.h"
 #include "query/decode.h"
+#include "report/format.h"
 #include "store/dataset.h"
 #include "store/encrypt.h"
 #include "store/storage.h"
@@ -72,12 +74,12 @@ class Progress {
 Status AuditEncrypt(const std::string& key_dir, const std::string& written,
                     const std::string& destination, const std::string& csv) {
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(written));
-  return AuditEvent("encrypt")
-      .Key(dataset.manifest.key_fingerprint)
-      .Dataset(dataset.manifest_sha256)
-      .Detail("dataset " + destination + " (" + std::to_string(dataset.manifest.record_count) +
-              " records) from " + csv + " with key folder " + key_dir)
-      .Record();
+  return CommandTrail().Record(
+      audit::EventOf("encrypt")
+          .Key(dataset.manifest.key_fingerprint)
+          .Dataset(dataset.manifest_sha256)
+          .Detail("dataset " + destination + " (" + std::to_string(dataset.manifest.record_count) +
+                  " records) from " + csv + " with key folder " + key_dir));
 }
 
 }  // namespace
@@ -110,13 +112,11 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(auto pass,
                           GetPassphrase(*pass_file, "New passphrase for the secret key: ", true));
       std::fprintf(stderr, "generating a %d-bit Paillier key...\n", *bits);
-      CS_ASSIGN_OR_RETURN(crypto::OwnerKey key, crypto::GenerateOwnerKey(*bits));
-      auto limits = *fast_kdf ? crypto::FastKdfLimits() : crypto::DefaultKdfLimits();
-      CS_RETURN_IF_ERROR(AuditEvent("keygen")
-                             .Key(key.paillier.public_key().Fingerprint())
-                             .Detail("key folder " + *out)
-                             .Record());
-      CS_RETURN_IF_ERROR(crypto::WriteKeyDir(*out, key, *pass, limits));
+      CS_ASSIGN_OR_RETURN(
+          crypto::OwnerKey key,
+          pipeline::CreateOwnerKey(*out, *bits, *pass,
+                                   *fast_kdf ? crypto::FastKdfLimits() : crypto::DefaultKdfLimits(),
+                                   CommandTrail()));
       std::printf(
           "key %s\n  owner signing key %s\n  public:  %s\n  secret:  %s "
           "(passphrase-protected)\n",
@@ -239,7 +239,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                           false));
         auto owner_key = crypto::ReadOwnerKey(*key, *pass);
         if (!owner_key.ok())
-          return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(owner_key.status());
+          return CommandTrail().RecordFailure(audit::EventOf("failed passphrase").KeyDir(*key),
+                                              owner_key.status());
         opts.signer = &owner_key->signing;
         if (crt) {
           stats = EncryptCsv(schema, nullptr, &owner_key->paillier, *in, local_out, opts);
@@ -311,13 +312,12 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       options.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
       CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, options));
       const std::string json = EncryptedResultToJson(dataset.public_key, result);
-      CS_RETURN_IF_ERROR(AuditEvent("query")
-                             .Key(dataset.public_key.Fingerprint())
-                             .Dataset(dataset.manifest_sha256)
-                             .ResultDigest(Sha256Hex(json))
-                             .Query(*sql)
-                             .Detail("encrypted result " + *out)
-                             .Record());
+      CS_RETURN_IF_ERROR(CommandTrail().Record(audit::EventOf("query")
+                                                   .Key(dataset.public_key.Fingerprint())
+                                                   .Dataset(dataset.manifest_sha256)
+                                                   .ResultDigest(Sha256Hex(json))
+                                                   .Query(*sql)
+                                                   .Detail("encrypted result " + *out)));
       CS_RETURN_IF_ERROR(WriteAnyFileAtomic(*out, json));
       std::printf("%llu records read, %llu matched, %zu groups; encrypted result in %s\n",
                   static_cast<unsigned long long>(result.records_read),
@@ -376,44 +376,14 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                   "Accept a result from a dataset the owner did not sign (encrypt --public-only): "
                   "decode with the compute party's unauthenticated schema and record count");
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_ASSIGN_OR_RETURN(std::string text, ReadAnyFile(*in, 1u << 30));
+      // The result is checked against the key before the passphrase is asked for.
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
-      auto header = EncryptedResultFromJson(text, nullptr);
-      if (!header.ok()) return header.status().WithContext(*in);
-      if (header->key_fingerprint != pk.Fingerprint()) {
-        return Status::InvalidArgument("wrong key: " + *in + " was computed under key " +
-                                       header->key_fingerprint.substr(0, 16) + "…, " + *key +
-                                       " holds " + pk.Fingerprint().substr(0, 16) + "…");
-      }
-      auto result = EncryptedResultFromJson(text, &pk);
-      if (!result.ok()) return result.status().WithContext(*in);
-      CS_ASSIGN_OR_RETURN(
-          auto pass,
-          GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ", false));
-      auto owner = crypto::ReadOwnerKey(*key, *pass);
-      if (!owner.ok()) {
-        return AuditEvent("failed passphrase").KeyDir(*key).RecordFailure(owner.status());
-      }
-      CS_ASSIGN_OR_RETURN(ResultTable table,
-                          DecryptResult(owner->paillier, owner->signing.verify_key(), *result,
-                                        *release, *allow_unsigned));
-      if (result->manifest_signature.empty()) {
-        std::fprintf(stderr, "warning: %s comes from a dataset the owner did not sign\n",
-                     in->c_str());
-      }
-      CS_RETURN_IF_ERROR(AuditEvent("decrypt")
-                             .Key(pk.Fingerprint())
-                             .Dataset(result->manifest_sha256)
-                             .ResultDigest(Sha256Hex(text))
-                             .Query(result->sql)
-                             .Detail("released as " + *format + " to " +
-                                     (out->empty() || *out == "-" ? "stdout" : *out) +
-                                     ", cells under " + std::to_string(release->min_cell) +
-                                     " records suppressed")
-                             .Record());
-      ReportContext context;
-      context.schema = &result->schema;  // equal to the owner's signed schema (checked above)
-      return WriteTable(table, *format, *out, context);
+      CS_ASSIGN_OR_RETURN(pipeline::LoadedResult loaded, pipeline::ReadResult(*in, pk));
+      CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner,
+                          pipeline::OpenOwnerKey(*key, PassphraseFrom(*pass_file), CommandTrail()));
+      pipeline::OwnerDecryptor decryptor(owner);
+      return pipeline::ReleaseResult(loaded, decryptor, {*release, *allow_unsigned},
+                                     {*format, *out}, CommandTrail());
     });
   }
   // generate
@@ -434,7 +404,21 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       return Status::OK();
     });
   }
-  RegisterDemo(app, registry);
+  // demo
+  {
+    auto* cmd = app.add_subcommand(
+        "demo", "Run keygen → schema → clean → encrypt → query → decrypt end to end");
+    auto o = std::make_shared<pipeline::DemoOptions>();
+    cmd->add_option("--data", o->data, "Run on this CSV instead of a generated cohort")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--records", o->records, "Size of the generated cohort");
+    cmd->add_option("--seed", o->seed, "Seed of the generated cohort");
+    cmd->add_option("--bits", o->bits, "Key size")->check(CLI::IsMember({2048, 3072, 4096}));
+    cmd->add_option("--workdir", o->workdir,
+                    "Folder for the demo's files (default: a new temp folder)");
+    cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+    registry->emplace_back(cmd, [o]() { return pipeline::RunDemo(*o, CommandTrail()); });
+  }
   RegisterKeys(app, registry);
   RegisterReport(app, registry);
   RegisterHadoop(app, registry);

@@ -116,13 +116,13 @@ Status RunHadoopQuery(const std::string& data, const std::string& sql, const std
                         std::fprintf(stderr, "  %s\n", line.c_str());
                       }));
   const std::string json = EncryptedResultToJson(dataset.public_key, run.result);
-  CS_RETURN_IF_ERROR(AuditEvent("query")
-                         .Key(dataset.public_key.Fingerprint())
-                         .Dataset(dataset.manifest_sha256)
-                         .ResultDigest(Sha256Hex(json))
-                         .Query(sql)
-                         .Detail("Hadoop job " + run.job_id + ", encrypted result " + out)
-                         .Record());
+  CS_RETURN_IF_ERROR(
+      CommandTrail().Record(audit::EventOf("query")
+                                .Key(dataset.public_key.Fingerprint())
+                                .Dataset(dataset.manifest_sha256)
+                                .ResultDigest(Sha256Hex(json))
+                                .Query(sql)
+                                .Detail("Hadoop job " + run.job_id + ", encrypted result " + out)));
   CS_RETURN_IF_ERROR(WriteAnyFileAtomic(out, json));
   std::printf("job %s: %llu records read, %llu matched, %zu groups; encrypted result in %s\n",
               run.job_id.c_str(), static_cast<unsigned long long>(run.result.records_read),

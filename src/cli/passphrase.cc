@@ -73,4 +73,10 @@ Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& pas
   return first;
 }
 
+pipeline::PassphraseSource PassphraseFrom(const std::string& passphrase_file) {
+  return [passphrase_file](const std::string& prompt) {
+    return GetPassphrase(passphrase_file, prompt, false);
+  };
+}
+
 }  // namespace cipherstat::cli

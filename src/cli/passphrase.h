@@ -5,6 +5,7 @@
 #include <string>
 
 #include "crypto/keystore.h"
+#include "pipeline/keys.h"
 #include "util/status.h"
 
 namespace cipherstat::cli {
@@ -17,5 +18,8 @@ Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& pas
 Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& passphrase_file,
                                                           const char* env_var,
                                                           const std::string& prompt, bool confirm);
+
+// The pipeline's passphrase source for a --passphrase-file flag (pipeline/keys.h).
+pipeline::PassphraseSource PassphraseFrom(const std::string& passphrase_file);
 
 }  // namespace cipherstat::cli

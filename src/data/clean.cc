@@ -12,8 +12,8 @@
 #include <unordered_set>
 
 #include "data/csv.h"
-#include "data/decimal.h"
 #include "data/hash_set.h"
+#include "encoding/fixed_point.h"
 #include "util/file.h"
 
 namespace cipherstat {
@@ -564,27 +564,6 @@ std::string CleanReport::ToJson() const {
   // Rule keys carry header names from the raw file, which may not be UTF-8 (a Latin-1
   // export): show such bytes as U+FFFD rather than throw.
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-}
-
-Result<int64_t> ParseFixedPoint(const std::string& text, int decimals) {
-  if (decimals < 0 || decimals > 18) {
-    return Status::InvalidArgument("decimals must be between 0 and 18, got " +
-                                   std::to_string(decimals));
-  }
-  Decimal d;
-  if (!ParseDecimal(text, &d)) return Status::InvalidArgument("'" + text + "' is not a number");
-  int64_t fixed = 0;
-  switch (DecimalToFixedPoint(d, decimals, &fixed)) {
-    case FixedPointError::kOk:
-      return fixed;
-    case FixedPointError::kTooManyDecimals:
-      return Status::InvalidArgument("'" + text + "' has more than " + std::to_string(decimals) +
-                                     " decimals");
-    case FixedPointError::kTooLarge:
-      break;
-  }
-  return Status::InvalidArgument("'" + text + "' is too large for fixed point with " +
-                                 std::to_string(decimals) + " decimals");
 }
 
 }  // namespace cipherstat

@@ -53,9 +53,4 @@ struct CleanReport {
 Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::string& out_path,
                 CleanReport* report);
 
-// Parses a numeric field under a column's fixed-point scale: "12.5" with decimals 2 -> 1250.
-// Fails for non-numbers, NaN/inf, surrounding blanks, more decimals than declared, or results
-// beyond int64, or decimals outside 0..18. Exponents ("1e3") allowed when the result is exact.
-Result<int64_t> ParseFixedPoint(const std::string& text, int decimals);
-
 }  // namespace cipherstat

@@ -5,7 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "data/clean.h"
+#include "encoding/fixed_point.h"
 
 namespace cipherstat {
 

@@ -8,7 +8,7 @@
 #include <set>
 #include <string_view>
 
-#include "data/decimal.h"
+#include "encoding/fixed_point.h"
 #include "util/file.h"
 
 namespace cipherstat {

@@ -1,5 +1,8 @@
 #include "util/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace cipherstat {
 
 namespace {
@@ -33,5 +36,13 @@ Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
   return Status(code_, context + ": " + message_);
 }
+
+namespace internal {
+void DieOnEmptyResult(const Status& status) {
+  std::fprintf(stderr, "cipherstat: bug: the value of a failed Result was read (%s)\n",
+               status.ToString().c_str());
+  std::abort();
+}
+}  // namespace internal
 
 }  // namespace cipherstat

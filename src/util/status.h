@@ -2,12 +2,13 @@
 // A Status is OK or carries a code and a message naming what failed: the file, line, field.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 
 namespace cipherstat {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk,
@@ -49,25 +50,40 @@ class Status {
   std::string message_;
 };
 
-// Either a value or the Status that explains why there is none.
+namespace internal {
+// Prints `status` and aborts: Result::value() was called on an error.
+[[noreturn]] void DieOnEmptyResult(const Status& status);
+}  // namespace internal
+
+// Either a value or the Status that explains why there is none. Reading the value of an
+// error is a bug in the caller, so it stops the process with the error rather than hand back
+// a default T that would pass for data.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
-  T& value() & { return value_; }
-  const T& value() const& { return value_; }
-  T&& value() && { return std::move(value_); }
-  T* operator->() { return &value_; }
-  const T* operator->() const { return &value_; }
-  T& operator*() & { return value_; }
-  const T& operator*() const& { return value_; }
+  T& value() & { return Checked(); }
+  const T& value() const& { return Checked(); }
+  T&& value() && { return std::move(Checked()); }
+  T* operator->() { return &Checked(); }
+  const T* operator->() const { return &Checked(); }
+  T& operator*() & { return Checked(); }
+  const T& operator*() const& { return Checked(); }
 
  private:
+  T& Checked() {
+    if (!value_.has_value()) internal::DieOnEmptyResult(status_);
+    return *value_;
+  }
+  const T& Checked() const {
+    if (!value_.has_value()) internal::DieOnEmptyResult(status_);
+    return *value_;
+  }
   Status status_;
-  T value_{};
+  std::optional<T> value_;
 };
 
 }  // namespace cipherstat

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/status.h"
+
 namespace cipherstat {
 
 // value = (negative ? -1 : 1) · digits · 10^exponent
@@ -41,5 +43,10 @@ std::string FormatDecimal(const Decimal& value);
 // Shortest text that reads back as the same double ("26.33333", "1e+20"); "inf"/"-inf"/"nan"
 // for non-finite values.
 std::string FormatDouble(double value);
+
+// Parses a numeric field under a column's fixed-point scale: "12.5" with decimals 2 -> 1250.
+// Fails for non-numbers, NaN/inf, surrounding blanks, more decimals than declared, or results
+// beyond int64, or decimals outside 0..18. Exponents ("1e3") allowed when the result is exact.
+Result<int64_t> ParseFixedPoint(const std::string& text, int decimals);
 
 }  // namespace cipherstat

@@ -1,4 +1,4 @@
-#include "cli/demo.h"
+#include "pipeline/demo.h"
 
 #include <sodium.h>
 #include <unistd.h>
@@ -12,30 +12,23 @@
 #include <vector>
 
 #include "audit/log.h"
-#include "cli/audit.h"
-#include "cli/output.h"
 #include "crypto/key_dir.h"
 #include "data/clean.h"
 #include "data/generate.h"
 #include "engine/mapreduce.h"
+#include "pipeline/keys.h"
+#include "pipeline/release.h"
 #include "query/decode.h"
+#include "report/format.h"
+#include "report/html.h"
 #include "report/render.h"
 #include "store/dataset.h"
 #include "store/encrypt.h"
 #include "util/file.h"
 
-namespace cipherstat::cli {
+namespace cipherstat::pipeline {
 
 namespace {
-
-struct DemoOptions {
-  std::string data;  // a CSV; empty: generate a cohort
-  uint64_t records = 1000;
-  uint64_t seed = 42;
-  int bits = crypto::kDefaultKeyBits;
-  std::string workdir;
-  int threads = 0;
-};
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -114,7 +107,9 @@ std::vector<std::string> DemoQueries(const Schema& schema, const Layout& layout,
   return queries;
 }
 
-Status RunDemo(const DemoOptions& o) {
+}  // namespace
+
+Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   std::string work = o.workdir;
   if (work.empty()) {
     std::string templ = std::filesystem::temp_directory_path().string() + "/cipherstat-demo-XXXXXX";
@@ -138,6 +133,7 @@ Status RunDemo(const DemoOptions& o) {
   // The demo's throwaway key and data get their own log, signed with your audit key, so they
   // do not clutter your real one; it is verified at the end.
   const std::string audit_log = work + "/audit.jsonl";
+  const audit::Trail trail = user_trail.WithLog(audit_log);
 
   const bool generated = o.data.empty();
   std::string raw = o.data;
@@ -160,15 +156,10 @@ Status RunDemo(const DemoOptions& o) {
   sodium_memzero(hex, sizeof hex);
 
   t = std::chrono::steady_clock::now();
-  CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, crypto::GenerateOwnerKey(o.bits));
-  const crypto::SecretKey& sk = owner.paillier;
   const std::string keys = work + "/keys";
-  CS_RETURN_IF_ERROR(AuditEvent("keygen")
-                         .Key(sk.public_key().Fingerprint())
-                         .Detail("demo key folder " + keys)
-                         .Log(audit_log)
-                         .Record());
-  CS_RETURN_IF_ERROR(crypto::WriteKeyDir(keys, owner, passphrase, crypto::FastKdfLimits()));
+  CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner,
+                      CreateOwnerKey(keys, o.bits, passphrase, crypto::FastKdfLimits(), trail));
+  const crypto::SecretKey& sk = owner.paillier;
   std::printf("[owner]   %d-bit Paillier key %.16s… in %s (%.1f s)\n", o.bits,
               sk.public_key().Fingerprint().c_str(), keys.c_str(), Seconds(t));
 
@@ -214,13 +205,13 @@ Status RunDemo(const DemoOptions& o) {
       dataset_path.c_str());
 
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_path));
-  CS_RETURN_IF_ERROR(AuditEvent("encrypt")
-                         .Key(dataset.manifest.key_fingerprint)
-                         .Dataset(dataset.manifest_sha256)
-                         .Detail("demo dataset " + dataset_path)
-                         .Log(audit_log)
-                         .Record());
-  ReleaseOptions release;
+  CS_RETURN_IF_ERROR(trail.Record(audit::EventOf("encrypt")
+                                      .Key(dataset.manifest.key_fingerprint)
+                                      .Dataset(dataset.manifest_sha256)
+                                      .Detail("demo dataset " + dataset_path)));
+  ReleaseRules rules;
+  const ReleaseOptions& release = rules.cells;
+  OwnerDecryptor decryptor(owner);
   bool all_match = true;
   int index = 0;
   std::vector<ReportSection> sections;
@@ -236,35 +227,30 @@ Status RunDemo(const DemoOptions& o) {
     const std::string result_path = work + "/result-" + std::to_string(index) + ".json";
     const std::string result_json = EncryptedResultToJson(dataset.public_key, result);
     const std::string result_digest = Sha256Hex(result_json);
-    CS_RETURN_IF_ERROR(AuditEvent("query")
-                           .Key(dataset.public_key.Fingerprint())
-                           .Dataset(dataset.manifest_sha256)
-                           .ResultDigest(result_digest)
-                           .Query(sql)
-                           .Log(audit_log)
-                           .Record());
+    CS_RETURN_IF_ERROR(trail.Record(audit::EventOf("query")
+                                        .Key(dataset.public_key.Fingerprint())
+                                        .Dataset(dataset.manifest_sha256)
+                                        .ResultDigest(result_digest)
+                                        .Query(sql)));
     CS_RETURN_IF_ERROR(WriteFileAtomic(result_path, result_json));
     const double query_seconds = Seconds(t);
-    // Owner: decrypt and release.
-    auto text = ReadFile(result_path);
-    CS_RETURN_IF_ERROR(text.status());
-    CS_ASSIGN_OR_RETURN(EncryptedResult loaded, EncryptedResultFromJson(*text, &sk.public_key()));
-    CS_ASSIGN_OR_RETURN(ResultTable encrypted,
-                        DecryptResult(sk, owner.signing.verify_key(), loaded, release));
-    CS_RETURN_IF_ERROR(AuditEvent("decrypt")
-                           .Key(sk.public_key().Fingerprint())
-                           .Dataset(loaded.manifest_sha256)
-                           .ResultDigest(Sha256Hex(*text))
-                           .Query(loaded.sql)
-                           .Detail("demo release to the terminal")
-                           .Log(audit_log)
-                           .Record());
+    // Owner: decrypt and release, as `decrypt --format json` would.
+    CS_ASSIGN_OR_RETURN(std::string text, ReadFile(result_path));
+    CS_ASSIGN_OR_RETURN(LoadedResult loaded, ParseResult(text, result_path, sk.public_key()));
+    CS_ASSIGN_OR_RETURN(Released released, OpenResult(loaded, decryptor, rules));
+    const ResultTable& encrypted = released.table;
+    const std::string released_path = work + "/released-" + std::to_string(index) + ".json";
+    CS_RETURN_IF_ERROR(Publish(trail,
+                               audit::EventOf("decrypt")
+                                   .Key(sk.public_key().Fingerprint())
+                                   .Dataset(loaded.result.manifest_sha256)
+                                   .ResultDigest(loaded.sha256)
+                                   .Query(loaded.result.sql)
+                                   .Detail("demo release to the terminal and " + released_path),
+                               RenderJson(encrypted), released_path));
     CS_ASSIGN_OR_RETURN(ResultTable plain,
                         EvaluatePlaintext(schema, dataset.layout, sql, clean, release));
     const bool match = SameTable(encrypted, plain);
-    // The released table as `decrypt --format json` writes it, beside the HTML report.
-    CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/released-" + std::to_string(index) + ".json",
-                                       RenderJson(encrypted)));
     sections.push_back({"", encrypted});
     all_match = all_match && match;
     std::printf("  [compute] %llu encrypted records summed in %.2f s → %s\n",
@@ -280,7 +266,7 @@ Status RunDemo(const DemoOptions& o) {
   }
   if (!all_match) return Status::Corruption("encrypted and plaintext results differ");
   audit::VerifyOptions check;
-  if (std::string anchor = OwnAuditAnchor(audit_log); !anchor.empty()) {
+  if (std::string anchor = trail.OwnAnchor(audit_log); !anchor.empty()) {
     check.anchor_files.push_back(anchor);
   }
   CS_ASSIGN_OR_RETURN(audit::VerifyReport audited, audit::VerifyLog(audit_log, check));
@@ -292,7 +278,7 @@ Status RunDemo(const DemoOptions& o) {
               static_cast<unsigned long long>(audited.entries), audit_log.c_str());
   ReportContext context;
   context.title = "cipherstat demo: " + schema.name;
-  context.generated_at = UtcNow();
+  context.generated_at = ReportTime();
   context.schema = &dataset.manifest.schema;
   const std::string report_path = work + "/report.html";
   CS_RETURN_IF_ERROR(WriteFileAtomic(report_path, RenderHtmlReport(sections, context)));
@@ -301,21 +287,4 @@ Status RunDemo(const DemoOptions& o) {
   return Status::OK();
 }
 
-}  // namespace
-
-void RegisterDemo(CLI::App& app, Registry* registry) {
-  auto* cmd = app.add_subcommand(
-      "demo", "Run keygen → schema → clean → encrypt → query → decrypt end to end");
-  auto o = std::make_shared<DemoOptions>();
-  cmd->add_option("--data", o->data, "Run on this CSV instead of a generated cohort")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--records", o->records, "Size of the generated cohort");
-  cmd->add_option("--seed", o->seed, "Seed of the generated cohort");
-  cmd->add_option("--bits", o->bits, "Key size")->check(CLI::IsMember({2048, 3072, 4096}));
-  cmd->add_option("--workdir", o->workdir,
-                  "Folder for the demo's files (default: a new temp folder)");
-  cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
-  registry->emplace_back(cmd, [o]() { return RunDemo(*o); });
-}
-
-}  // namespace cipherstat::cli
+}  // namespace cipherstat::pipeline

@@ -1,4 +1,4 @@
-#include "data/decimal.h"
+#include "encoding/fixed_point.h"
 
 #include <charconv>
 #include <cmath>
@@ -162,6 +162,27 @@ std::string FormatDouble(double value) {
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   if (ec != std::errc()) return "?";
   return std::string(buf, end);
+}
+
+Result<int64_t> ParseFixedPoint(const std::string& text, int decimals) {
+  if (decimals < 0 || decimals > 18) {
+    return Status::InvalidArgument("decimals must be between 0 and 18, got " +
+                                   std::to_string(decimals));
+  }
+  Decimal d;
+  if (!ParseDecimal(text, &d)) return Status::InvalidArgument("'" + text + "' is not a number");
+  int64_t fixed = 0;
+  switch (DecimalToFixedPoint(d, decimals, &fixed)) {
+    case FixedPointError::kOk:
+      return fixed;
+    case FixedPointError::kTooManyDecimals:
+      return Status::InvalidArgument("'" + text + "' has more than " + std::to_string(decimals) +
+                                     " decimals");
+    case FixedPointError::kTooLarge:
+      break;
+  }
+  return Status::InvalidArgument("'" + text + "' is too large for fixed point with " +
+                                 std::to_string(decimals) + " decimals");
 }
 
 }  // namespace cipherstat

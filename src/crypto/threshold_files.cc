@@ -1,0 +1,133 @@
+#include "crypto/threshold_files.h"
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/file.h"
+
+namespace cipherstat::crypto {
+
+namespace {
+
+constexpr char kPartialFormat[] = "cipherstat-partial-decryption";
+
+Result<BigInt> HexNumber(const nlohmann::json& j, const char* field, const std::string& what) {
+  if (!j.is_object() || !j.contains(field) || !j[field].is_string()) {
+    return Status::Corruption(what + ": missing field '" + field + "'");
+  }
+  auto v = BigInt::FromHex(j[field].get<std::string>());
+  if (!v.ok()) return Status::Corruption(what + ": field '" + field + "' is not hexadecimal");
+  return v;
+}
+
+}  // namespace
+
+std::string ShareFileName(int index) { return "share-" + std::to_string(index) + ".key"; }
+
+std::string ThresholdFolderToJson(const ThresholdPublic& pub, const VerifyKey& owner) {
+  nlohmann::ordered_json thr = nlohmann::ordered_json::parse(ThresholdPublicToJson(pub));
+  thr["key_fingerprint"] = pub.pk.Fingerprint();
+  thr["owner_verify_key"] = owner.Hex();
+  return thr.dump(1) + "\n";
+}
+
+Result<ThresholdFolder> ThresholdFolderFromJson(const std::string& text,
+                                                const std::string& source) {
+  auto pub = ThresholdPublicFromJson(text);
+  if (!pub.ok()) return pub.status().WithContext(source);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("owner_verify_key") || !j["owner_verify_key"].is_string()) {
+    return Status::Corruption(source + ": missing field 'owner_verify_key'");
+  }
+  CS_ASSIGN_OR_RETURN(VerifyKey owner,
+                      VerifyKey::FromHex(j["owner_verify_key"].get<std::string>(), source));
+  return ThresholdFolder{std::move(pub).value(), std::move(owner)};
+}
+
+Result<ThresholdFolder> ReadThresholdFolder(const std::string& dir) {
+  const std::string path = dir + "/" + kThresholdFile;
+  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 4u << 20));
+  return ThresholdFolderFromJson(text, path);
+}
+
+Status WriteThresholdKeyDir(const std::string& dir, const ThresholdKey& key,
+                            const SigningKey& signing, const Passphrase& owner_passphrase,
+                            const std::vector<const Passphrase*>& share_passphrases,
+                            KdfLimits limits) {
+  if (PathExists(dir)) {
+    return Status::AlreadyExists(dir + ": already exists; refusing to overwrite a key");
+  }
+  if (share_passphrases.size() != key.shares.size()) {
+    return Status::InvalidArgument("one passphrase per custodian is needed");
+  }
+  CS_ASSIGN_OR_RETURN(std::string temp, MakeTempDirBeside(dir));
+  ::chmod(temp.c_str(), 0700);
+  auto write_all = [&]() -> Status {
+    const PublicKey& pk = key.pub.pk;
+    nlohmann::ordered_json pub = nlohmann::ordered_json::parse(PublicKeyToJson(pk));
+    pub["owner_verify_key"] = signing.verify_key().Hex();
+    CS_RETURN_IF_ERROR(WriteFileAtomic(temp + "/public.key", pub.dump() + "\n"));
+    CS_RETURN_IF_ERROR(WriteFileAtomic(temp + "/" + kThresholdFile,
+                                       ThresholdFolderToJson(key.pub, signing.verify_key())));
+    CS_RETURN_IF_ERROR(WriteSigningKeystore(temp + "/signing.key", signing, pk.Fingerprint(),
+                                            owner_passphrase, limits));
+    for (const KeyShare& share : key.shares) {
+      CS_RETURN_IF_ERROR(
+          WriteShareKeystore(temp + "/" + ShareFileName(share.index), share, signing.verify_key(),
+                             *share_passphrases[static_cast<size_t>(share.index - 1)], limits));
+    }
+    return CommitDirectory(temp, dir);
+  };
+  Status s = write_all();
+  if (!s.ok()) RemoveTree(temp);
+  return s;
+}
+
+std::string PartialFileToJson(const PartialFile& file) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const PartialDecryption& p : file.partials) {
+    nlohmann::ordered_json e;
+    e["c"] = p.value.ToHex();
+    e["e"] = p.challenge.ToHex();
+    e["z"] = p.response.ToHex();
+    list.push_back(std::move(e));
+  }
+  nlohmann::ordered_json j;
+  j["format"] = kPartialFormat;
+  j["version"] = 1;
+  j["result_sha256"] = file.result_sha256;
+  j["key_fingerprint"] = file.key_fingerprint;
+  j["custodian"] = file.custodian;
+  j["partials"] = std::move(list);
+  return j.dump(1) + "\n";
+}
+
+Result<PartialFile> PartialFileFromJson(const std::string& text, const std::string& source) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("format", "") != kPartialFormat) {
+    return Status::Corruption(source + ": not a cipherstat partial decryption");
+  }
+  try {
+    PartialFile out;
+    out.result_sha256 = j.at("result_sha256").get<std::string>();
+    out.key_fingerprint = j.at("key_fingerprint").get<std::string>();
+    out.custodian = j.at("custodian").get<int>();
+    const auto& list = j.at("partials");
+    if (!list.is_array()) return Status::Corruption(source + ": 'partials' is not a list");
+    for (size_t k = 0; k < list.size(); ++k) {
+      const std::string what = source + ": sum " + std::to_string(k);
+      PartialDecryption p;
+      p.index = out.custodian;
+      CS_ASSIGN_OR_RETURN(p.value, HexNumber(list[k], "c", what));
+      CS_ASSIGN_OR_RETURN(p.challenge, HexNumber(list[k], "e", what));
+      CS_ASSIGN_OR_RETURN(p.response, HexNumber(list[k], "z", what));
+      out.partials.push_back(std::move(p));
+    }
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(source + ": " + e.what());
+  }
+}
+
+}  // namespace cipherstat::crypto

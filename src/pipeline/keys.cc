@@ -1,0 +1,101 @@
+#include "pipeline/keys.h"
+
+#include <cstdio>
+
+#include "crypto/key_dir.h"
+#include "crypto/threshold_files.h"
+#include "pipeline/release.h"
+#include "store/dataset.h"  // Sha256Hex
+#include "util/file.h"
+
+namespace cipherstat::pipeline {
+
+Result<crypto::OwnerKey> OpenOwnerKey(const std::string& dir, const PassphraseSource& passphrase,
+                                      const audit::Trail& trail) {
+  CS_ASSIGN_OR_RETURN(auto pass, passphrase("Passphrase for " + crypto::SecretKeyPath(dir) + ": "));
+  auto owner = crypto::ReadOwnerKey(dir, *pass);
+  if (!owner.ok()) {
+    return trail.RecordFailure(audit::EventOf("failed passphrase").KeyDir(dir), owner.status());
+  }
+  return owner;
+}
+
+Result<crypto::OwnerKey> CreateOwnerKey(const std::string& dir, int bits,
+                                        const crypto::Passphrase& passphrase,
+                                        crypto::KdfLimits limits, const audit::Trail& trail) {
+  CS_ASSIGN_OR_RETURN(crypto::OwnerKey key, crypto::GenerateOwnerKey(bits));
+  CS_RETURN_IF_ERROR(trail.Record(audit::EventOf("keygen")
+                                      .Key(key.paillier.public_key().Fingerprint())
+                                      .Detail("key folder " + dir)));
+  CS_RETURN_IF_ERROR(crypto::WriteKeyDir(dir, key, passphrase, limits));
+  return key;
+}
+
+Result<CreatedThresholdKey> CreateThresholdKey(
+    const std::string& dir, const ThresholdKeygen& options, const crypto::Passphrase& owner,
+    const std::vector<std::unique_ptr<crypto::Passphrase>>& share_passphrases,
+    const audit::Trail& trail) {
+  if (PathExists(dir)) {
+    return Status::AlreadyExists(dir + ": already exists; refusing to overwrite a key");
+  }
+  CS_ASSIGN_OR_RETURN(
+      crypto::ThresholdKey key,
+      crypto::GenerateThresholdKey(options.bits, options.custodians, options.threshold));
+  const crypto::SigningKey signing = crypto::SigningKey::Generate();
+  CS_RETURN_IF_ERROR(trail.Record(
+      audit::EventOf("keygen")
+          .Key(key.pub.pk.Fingerprint())
+          .Detail("threshold key folder " + dir + ": any " + std::to_string(options.threshold) +
+                  " of " + std::to_string(options.custodians) + " custodians decrypt")));
+  std::vector<const crypto::Passphrase*> shares;
+  for (const auto& p : share_passphrases) shares.push_back(p.get());
+  CS_RETURN_IF_ERROR(
+      crypto::WriteThresholdKeyDir(dir, key, signing, owner, shares, options.limits));
+  return CreatedThresholdKey{key.pub.pk.Fingerprint(), signing.verify_key().Hex()};
+}
+
+Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::string& result_path,
+                                      const std::string& out, bool allow_unsigned,
+                                      const PassphraseSource& passphrase, const audit::Trail& trail,
+                                      const std::function<void(size_t, size_t)>& progress) {
+  CS_ASSIGN_OR_RETURN(crypto::KeystoreInfo info, crypto::ReadKeystoreInfo(share_path));
+  if (info.kind != "share") {
+    return Status::InvalidArgument(share_path + ": not a custodian's key share (kind '" +
+                                   info.kind + "')");
+  }
+  CS_ASSIGN_OR_RETURN(auto pass, passphrase("Passphrase for " + share_path + ": "));
+  auto share = crypto::ReadShareKeystore(share_path, *pass);
+  if (!share.ok()) {
+    return trail.RecordFailure(audit::EventOf("failed passphrase")
+                                   .Key(info.fingerprint)
+                                   .Detail("decrypt-share with " + share_path),
+                               share.status());
+  }
+  const crypto::OpenedShare& opened = *share;
+  CS_ASSIGN_OR_RETURN(LoadedResult loaded, ReadResult(result_path, opened.share.pk));
+  // A custodian helps only with results over datasets its owner signed.
+  CS_RETURN_IF_ERROR(ResultFacts(loaded.result, opened.owner, allow_unsigned).status());
+  crypto::PartialFile file;
+  file.result_sha256 = loaded.sha256;
+  file.key_fingerprint = loaded.result.key_fingerprint;
+  file.custodian = opened.share.index;
+  const auto sums = AllSums(loaded.result);
+  for (const crypto::Ciphertext* c : sums) {
+    file.partials.push_back(crypto::PartialDecrypt(opened.share, *c));
+    if (progress) progress(file.partials.size(), sums.size());
+  }
+  const std::string text = crypto::PartialFileToJson(file);
+  CS_RETURN_IF_ERROR(
+      Publish(trail,
+              audit::EventOf("decrypt-share")
+                  .Key(loaded.result.key_fingerprint)
+                  .Dataset(loaded.result.manifest_sha256)
+                  .ResultDigest(loaded.sha256)
+                  .Query(loaded.result.sql)
+                  .Detail("custodian " + std::to_string(opened.share.index) +
+                          " partial decryption to " + out + " (sha256 " + Sha256Hex(text) + ")"),
+              text, out));
+  return SharedDecryption{opened.share.index, sums.size()};
+}
+
+}  // namespace cipherstat::pipeline

@@ -1,0 +1,160 @@
+#include "pipeline/release.h"
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "report/format.h"
+#include "store/dataset.h"  // Sha256Hex
+#include "store/storage.h"
+#include "util/file.h"
+
+namespace cipherstat::pipeline {
+
+namespace {
+
+std::string Short(const std::string& fingerprint) { return fingerprint.substr(0, 16) + "…"; }
+
+bool IsStdout(const std::string& path) { return path.empty() || path == "-"; }
+
+}  // namespace
+
+Result<LoadedResult> ParseResult(const std::string& text, const std::string& source,
+                                 const crypto::PublicKey& pk) {
+  LoadedResult out;
+  out.source = source;
+  out.sha256 = Sha256Hex(text);
+  // The header first: a result under another key is named as such, not as bad ciphertexts.
+  auto header = EncryptedResultFromJson(text, nullptr);
+  if (!header.ok()) return header.status().WithContext(source);
+  if (header->key_fingerprint != pk.Fingerprint()) {
+    return Status::InvalidArgument("wrong key: " + source + " was computed under key " +
+                                   Short(header->key_fingerprint) + ", this key is " +
+                                   Short(pk.Fingerprint()));
+  }
+  auto result = EncryptedResultFromJson(text, &pk);
+  if (!result.ok()) return result.status().WithContext(source);
+  out.result = std::move(result).value();
+  return out;
+}
+
+Result<LoadedResult> ReadResult(const std::string& path, const crypto::PublicKey& pk) {
+  CS_ASSIGN_OR_RETURN(std::string text, ReadAnyFile(path, 1u << 30));
+  return ParseResult(text, path, pk);
+}
+
+std::vector<const crypto::Ciphertext*> AllSums(const EncryptedResult& result) {
+  std::vector<const crypto::Ciphertext*> out;
+  for (const EncryptedGroup& g : result.groups) {
+    for (const crypto::Ciphertext& c : g.sums) out.push_back(&c);
+  }
+  return out;
+}
+
+Result<SumDecryptor> OwnerDecryptor::Prepare(const LoadedResult&) {
+  const crypto::SecretKey& sk = key_.paillier;
+  return SumDecryptor([&sk](const crypto::Ciphertext& c) { return crypto::Decrypt(sk, c); });
+}
+
+Result<SumDecryptor> CustodianDecryptor::Prepare(const LoadedResult& loaded) {
+  const crypto::ThresholdPublic& pub = folder_.pub;
+  const auto sums = AllSums(loaded.result);
+  std::vector<crypto::PartialFile> files;
+  std::set<int> custodians;
+  for (const std::string& path : partial_paths_) {
+    CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 1u << 30));
+    CS_ASSIGN_OR_RETURN(crypto::PartialFile file, crypto::PartialFileFromJson(text, path));
+    if (file.result_sha256 != loaded.sha256) {
+      return Status::InvalidArgument(path + ": made for a different result (digest " +
+                                     Short(file.result_sha256) + ", this result is " +
+                                     Short(loaded.sha256) + ")");
+    }
+    if (file.key_fingerprint != loaded.result.key_fingerprint) {
+      return Status::InvalidArgument(path + ": made with a share of another key");
+    }
+    if (file.partials.size() != sums.size()) {
+      return Status::Corruption(path + ": holds " + std::to_string(file.partials.size()) +
+                                " partial decryptions, the result has " +
+                                std::to_string(sums.size()) + " sums");
+    }
+    if (!custodians.insert(file.custodian).second) {
+      return Status::InvalidArgument(path + ": a second partial from custodian " +
+                                     std::to_string(file.custodian));
+    }
+    for (size_t k = 0; k < sums.size(); ++k) {
+      Status s = crypto::VerifyPartial(pub, *sums[k], file.partials[k]);
+      if (!s.ok()) return s.WithContext(path + " (sum " + std::to_string(k) + ")");
+    }
+    files.push_back(std::move(file));
+  }
+  if (static_cast<int>(files.size()) < pub.threshold) {
+    return Status::InvalidArgument(
+        "not enough partial decryptions: " + std::to_string(pub.threshold) + " of " +
+        std::to_string(pub.parties) + " custodians are needed, " + std::to_string(files.size()) +
+        " given; nothing was decrypted");
+  }
+  auto plain = std::make_shared<std::map<std::string, crypto::BigInt>>();  // ciphertext → sum
+  for (size_t k = 0; k < sums.size(); ++k) {
+    std::vector<const crypto::PartialDecryption*> ps;
+    for (const crypto::PartialFile& f : files) ps.push_back(&f.partials[k]);
+    CS_ASSIGN_OR_RETURN(crypto::BigInt m, crypto::CombinePartials(pub, ps));
+    (*plain)[sums[k]->value.ToHex()] = std::move(m);
+  }
+  custodians_.clear();
+  for (int c : custodians) custodians_ += (custodians_.empty() ? "" : ",") + std::to_string(c);
+  return SumDecryptor([plain](const crypto::Ciphertext& c) -> Result<crypto::BigInt> {
+    auto it = plain->find(c.value.ToHex());
+    if (it == plain->end()) return Status::Corruption("result: a sum was not combined");
+    return it->second;
+  });
+}
+
+Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
+                            const ReleaseRules& rules) {
+  Released out;
+  CS_ASSIGN_OR_RETURN(out.facts,
+                      ResultFacts(loaded.result, decryptor.owner(), rules.allow_unsigned));
+  CS_ASSIGN_OR_RETURN(SumDecryptor decrypt, decryptor.Prepare(loaded));
+  CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, loaded.result,
+                                              decrypt, rules.cells));
+  return out;
+}
+
+Status Publish(const audit::Trail& trail, const audit::Event& event, const std::string& text,
+               const std::string& out) {
+  CS_RETURN_IF_ERROR(trail.Record(event));
+  Status written;
+  if (IsStdout(out)) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    written = std::fflush(stdout) == 0 ? Status::OK() : Status::IOError("cannot write stdout");
+  } else {
+    written = WriteAnyFileAtomic(out, text);
+  }
+  if (written.ok()) return written;
+  audit::Event closing = event;
+  closing.action = "output failed";
+  return trail.RecordFailure(
+      closing, written.WithContext("the '" + event.action + "' entry above released nothing"));
+}
+
+Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const ReleaseRules& rules,
+                     const Output& output, const audit::Trail& trail) {
+  CS_ASSIGN_OR_RETURN(Released released, OpenResult(loaded, decryptor, rules));
+  if (!released.facts.signed_by_owner) {
+    std::fprintf(stderr, "warning: %s comes from a dataset the owner did not sign\n",
+                 loaded.source.c_str());
+  }
+  const std::string text = RenderTable(released.table, output.format, &released.facts.schema);
+  return Publish(trail,
+                 audit::EventOf(decryptor.action())
+                     .Key(decryptor.public_key().Fingerprint())
+                     .Dataset(loaded.result.manifest_sha256)
+                     .ResultDigest(loaded.sha256)
+                     .Query(loaded.result.sql)
+                     .Detail(decryptor.detail_prefix() + "released as " + output.format + " to " +
+                             (IsStdout(output.path) ? "stdout" : output.path) + ", cells under " +
+                             std::to_string(rules.cells.min_cell) + " records suppressed"),
+                 text, output.path);
+}
+
+}  // namespace cipherstat::pipeline

@@ -1,0 +1,117 @@
+// Releasing a result: the owner-side sequence, written once.
+//
+//   read the result file → check its key → verify the owner's signed manifest → decrypt the
+//   sums (the owner's key, or custodians' partial decryptions) → decode under the signed facts
+//   → disclosure rules (small-cell suppression) → audit → write
+//
+// `decrypt`, `combine`, `report` and the demo all release through OpenResult and Publish;
+// a new release rule belongs in OpenResult, and reaches every one of them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/trail.h"
+#include "crypto/keystore.h"
+#include "crypto/paillier.h"
+#include "crypto/threshold_files.h"
+#include "engine/result_file.h"
+#include "query/decode.h"
+#include "query/table.h"
+#include "store/signed_manifest.h"
+#include "util/status.h"
+
+namespace cipherstat::pipeline {
+
+// A result file as the owner or a custodian reads it.
+struct LoadedResult {
+  std::string source;  // where it was read from, for messages
+  std::string sha256;  // of the file's bytes: what the audit log and partial files name
+  EncryptedResult result;
+};
+// Parses `text` and checks every ciphertext under `pk`; a result computed under another key is
+// InvalidArgument ("wrong key: ...") naming both fingerprints.
+Result<LoadedResult> ParseResult(const std::string& text, const std::string& source,
+                                 const crypto::PublicKey& pk);
+// The same for a local file or hdfs:// URI.
+Result<LoadedResult> ReadResult(const std::string& path, const crypto::PublicKey& pk);
+
+// Every summed ciphertext of a result, group by group: the order partial files follow.
+std::vector<const crypto::Ciphertext*> AllSums(const EncryptedResult& result);
+
+// Who turns a result's sums into plaintexts.
+class Decryptor {
+ public:
+  virtual ~Decryptor() = default;
+  virtual const crypto::PublicKey& public_key() const = 0;
+  // The owner's verify key, from the decrypting party's own authenticated key material.
+  virtual const crypto::VerifyKey& owner() const = 0;
+  // The audit action ("decrypt", "combine") and what its detail starts with.
+  virtual std::string action() const = 0;
+  virtual std::string detail_prefix() const { return ""; }
+  // Called once the signed manifest is verified, before any sum is decoded.
+  virtual Result<SumDecryptor> Prepare(const LoadedResult& loaded) = 0;
+};
+
+// The owner's whole secret key.
+class OwnerDecryptor : public Decryptor {
+ public:
+  explicit OwnerDecryptor(const crypto::OwnerKey& key) : key_(key) {}
+  const crypto::PublicKey& public_key() const override { return key_.paillier.public_key(); }
+  const crypto::VerifyKey& owner() const override { return key_.signing.verify_key(); }
+  std::string action() const override { return "decrypt"; }
+  Result<SumDecryptor> Prepare(const LoadedResult& loaded) override;
+
+ private:
+  const crypto::OwnerKey& key_;
+};
+
+// At least t custodians' partial decryption files (crypto/threshold_files.h); every proof is
+// checked before anything is combined.
+class CustodianDecryptor : public Decryptor {
+ public:
+  CustodianDecryptor(crypto::ThresholdFolder folder, std::vector<std::string> partial_paths)
+      : folder_(std::move(folder)), partial_paths_(std::move(partial_paths)) {}
+  const crypto::PublicKey& public_key() const override { return folder_.pub.pk; }
+  const crypto::VerifyKey& owner() const override { return folder_.owner; }
+  std::string action() const override { return "combine"; }
+  std::string detail_prefix() const override { return "custodians " + custodians_ + "; "; }
+  Result<SumDecryptor> Prepare(const LoadedResult& loaded) override;
+
+ private:
+  crypto::ThresholdFolder folder_;
+  std::vector<std::string> partial_paths_;
+  std::string custodians_;  // "1,3", known once Prepare has read the files
+};
+
+struct ReleaseRules {
+  ReleaseOptions cells;         // small-cell suppression
+  bool allow_unsigned = false;  // decode an unsigned dataset's result with its own claims
+};
+
+struct Released {
+  ResultTable table;
+  DatasetFacts facts;  // what the table was decoded with
+};
+
+// decrypt → verify → decode → disclosure rules, for one loaded result. No output, no audit.
+Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
+                            const ReleaseRules& rules);
+
+// Records `event` in `trail`, then writes `text` atomically to `out` (stdout when "" or "-").
+// If the write fails after the entry was recorded, a closing "output failed" entry says so.
+Status Publish(const audit::Trail& trail, const audit::Event& event, const std::string& text,
+               const std::string& out);
+
+// Where a released table goes.
+struct Output {
+  std::string format = "text";  // one of TableFormats() (report/format.h)
+  std::string path;             // "" or "-": stdout
+};
+// The sequence after reading: OpenResult, render as `output.format`, Publish with the
+// decryptor's audit entry. Warns on stderr when the dataset is unsigned.
+Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const ReleaseRules& rules,
+                     const Output& output, const audit::Trail& trail);
+
+}  // namespace cipherstat::pipeline

@@ -1,0 +1,138 @@
+#include "pipeline/report.h"
+
+#include <cctype>
+
+#include "crypto/key_dir.h"
+#include "engine/result_file.h"
+#include "query/plan.h"
+#include "report/format.h"
+#include "util/file.h"
+
+namespace cipherstat::pipeline {
+
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+bool StartsWithSelect(const std::string& s) {
+  if (s.size() < 6) return false;
+  for (size_t i = 0; i < 6; ++i) {
+    if (std::toupper(static_cast<unsigned char>(s[i])) != "SELECT"[i]) return false;
+  }
+  return s.size() == 6 || !std::isalnum(static_cast<unsigned char>(s[6]));
+}
+
+}  // namespace
+
+Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
+                                                    const std::string& path) {
+  std::vector<ReportQuery> queries;
+  size_t start = 0;
+  int line_no = 0;
+  while (start <= text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string line = Trim(text.substr(start, nl - start));
+    start = nl + 1;
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    ReportQuery q;
+    q.line = line_no;
+    if (StartsWithSelect(line)) {
+      q.sql = line;
+    } else {
+      // The title ends at the first colon followed by SELECT, so titles may hold colons.
+      size_t colon = line.find(':');
+      while (colon != std::string::npos && !StartsWithSelect(Trim(line.substr(colon + 1))))
+        colon = line.find(':', colon + 1);
+      if (colon == std::string::npos) {
+        return Status::InvalidArgument(path + ":" + std::to_string(line_no) +
+                                       ": expected \"SELECT ...\" or \"title: SELECT ...\"");
+      }
+      q.title = Trim(line.substr(0, colon));
+      q.sql = Trim(line.substr(colon + 1));
+    }
+    queries.push_back(std::move(q));
+  }
+  if (queries.empty()) return Status::InvalidArgument(path + ": no queries");
+  return queries;
+}
+
+Result<std::vector<ReportSection>> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
+                                                    const std::vector<ReportQuery>& queries,
+                                                    const std::string& path,
+                                                    const ReleaseRules& rules,
+                                                    const LocalOptions& local,
+                                                    const std::function<void(size_t)>& progress) {
+  std::vector<Plan> plans;
+  for (const ReportQuery& q : queries) {
+    auto plan = MakePlan(q.sql, dataset.manifest.schema, dataset.layout);
+    if (!plan.ok()) return plan.status().WithContext(path + ":" + std::to_string(q.line));
+    plans.push_back(std::move(*plan));
+  }
+  std::vector<ReportSection> sections;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (progress) progress(i);
+    const std::string where = path + ":" + std::to_string(queries[i].line);
+    // Compute side: public key, plan and ciphertexts only.
+    auto result = RunLocal(dataset, plans[i], local);
+    if (!result.ok()) return result.status().WithContext(where);
+    // Owner: reads the result as the compute side would hand it over, then opens it.
+    auto loaded = ParseResult(EncryptedResultToJson(dataset.public_key, *result), where,
+                              decryptor.public_key());
+    if (!loaded.ok()) return loaded.status();
+    auto released = OpenResult(*loaded, decryptor, rules);
+    if (!released.ok()) return released.status().WithContext(where);
+    sections.push_back({queries[i].title, std::move(released->table)});
+  }
+  return sections;
+}
+
+Result<ReportSummary> WriteReport(
+    const ReportRequest& o, const PassphraseSource& passphrase, const audit::Trail& trail,
+    const std::function<void(size_t, size_t, const ReportQuery&)>& progress) {
+  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(o.queries));
+  CS_ASSIGN_OR_RETURN(std::vector<ReportQuery> queries, ParseReportQueries(text, o.queries));
+  CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(o.data));
+  CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(o.key));
+  if (pk.Fingerprint() != dataset.manifest.key_fingerprint) {
+    return Status::InvalidArgument("wrong key: " + o.data + " is encrypted under key " +
+                                   dataset.manifest.key_fingerprint.substr(0, 16) + "…, " + o.key +
+                                   " holds " + pk.Fingerprint().substr(0, 16) + "…");
+  }
+  CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, OpenOwnerKey(o.key, passphrase, trail));
+  OwnerDecryptor decryptor(owner);
+  LocalOptions local;
+  local.threads = o.threads;
+  CS_ASSIGN_OR_RETURN(
+      std::vector<ReportSection> sections,
+      RunReportQueries(dataset, decryptor, queries, o.queries, o.rules, local, [&](size_t i) {
+        if (progress) progress(i, queries.size(), queries[i]);
+      }));
+  ReportContext context;
+  context.title = o.title.empty() ? "Report on " + dataset.manifest.schema.name : o.title;
+  context.generated_at = ReportTime();
+  context.schema = &dataset.manifest.schema;
+  std::string queries_text;
+  for (const ReportQuery& q : queries) queries_text += q.sql + "\n";
+  const std::string html = RenderHtmlReport(sections, context);
+  CS_RETURN_IF_ERROR(
+      Publish(trail,
+              audit::EventOf("release")
+                  .Key(pk.Fingerprint())
+                  .Dataset(dataset.manifest_sha256)
+                  .ResultDigest(Sha256Hex(html))
+                  .Query(queries_text)
+                  .Detail("HTML report of " + std::to_string(queries.size()) + " queries to " +
+                          o.out + ", cells under " + std::to_string(o.rules.cells.min_cell) +
+                          " records suppressed"),
+              html, o.out));
+  return ReportSummary{sections.size(), dataset.manifest.record_count};
+}
+
+}  // namespace cipherstat::pipeline
