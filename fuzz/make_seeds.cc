@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/keystore.h"
+#include "crypto/threshold_files.h"
 #include "data/clean.h"
 #include "data/csv.h"
 #include "data/generate.h"
@@ -101,6 +102,19 @@ int main(int argc, char** argv) {
   Check(crypto::WriteKeystore(tmp + ".keystore", f.sk, pass, crypto::FastKdfLimits()), "keystore");
   Seed("keys_fuzz", "secret.key", *ReadFile(tmp + ".keystore"));
   ::unlink((tmp + ".keystore").c_str());
+
+  // A custodian's partial decryption file (the parser checks form, not proofs).
+  crypto::PartialFile partial;
+  partial.result_sha256 = std::string(64, 'a');
+  partial.key_fingerprint = pk.Fingerprint();
+  partial.custodian = 2;
+  crypto::PartialDecryption p;
+  p.index = 2;
+  p.value = *crypto::BigInt::FromHex("1f2e3d");
+  p.challenge = *crypto::BigInt::FromHex("4c");
+  p.response = *crypto::BigInt::FromHex("5b6a");
+  partial.partials = {p, p};
+  Seed("threshold_fuzz", "partial.json", crypto::PartialFileToJson(partial));
 
   // Ciphertexts.
   auto m = crypto::BigInt::FromHex("2a");

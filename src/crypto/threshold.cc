@@ -89,7 +89,8 @@ Status CheckCounts(int parties, int threshold) {
   return Status::OK();
 }
 
-Result<BigInt> HexOf(const nlohmann::json& j, const char* field, const std::string& what) {
+Result<BigInt> PositiveHexField(const nlohmann::json& j, const char* field,
+                                const std::string& what) {
   auto it = j.find(field);
   if (it == j.end() || !it->is_string()) {
     return Status::Corruption(what + ": missing or non-string field '" + field + "'");
@@ -380,14 +381,14 @@ Result<ThresholdPublic> ThresholdPublicFromJson(std::string_view json, bool allo
   CS_ASSIGN_OR_RETURN(int version, IntOf(j, "version", what));
   if (version != kVersion) return Status::NotSupported(what + ": unsupported version");
   ThresholdPublic pub;
-  CS_ASSIGN_OR_RETURN(BigInt n, HexOf(j, "n", what));
+  CS_ASSIGN_OR_RETURN(BigInt n, PositiveHexField(j, "n", what));
   CS_ASSIGN_OR_RETURN(PublicKey pk, PublicKeyFromJson(PublicKeyToJson(PublicKey(n)), allow_small));
   pub.pk = std::move(pk);
   CS_ASSIGN_OR_RETURN(pub.parties, IntOf(j, "parties", what));
   CS_ASSIGN_OR_RETURN(pub.threshold, IntOf(j, "threshold", what));
   CS_RETURN_IF_ERROR(CheckCounts(pub.parties, pub.threshold).WithContext(what));
   pub.delta = Factorial(pub.parties);
-  CS_ASSIGN_OR_RETURN(pub.v, HexOf(j, "v", what));
+  CS_ASSIGN_OR_RETURN(pub.v, PositiveHexField(j, "v", what));
   CS_RETURN_IF_ERROR(CheckUnit(pub.pk, pub.v, what + ": v"));
   auto vks = j.find("verification");
   if (vks == j.end() || !vks->is_array() || vks->size() != static_cast<size_t>(pub.parties)) {

@@ -12,7 +12,7 @@ namespace {
 
 constexpr char kPartialFormat[] = "cipherstat-partial-decryption";
 
-Result<BigInt> HexNumber(const nlohmann::json& j, const char* field, const std::string& what) {
+Result<BigInt> HexField(const nlohmann::json& j, const char* field, const std::string& what) {
   if (!j.is_object() || !j.contains(field) || !j[field].is_string()) {
     return Status::Corruption(what + ": missing field '" + field + "'");
   }
@@ -119,9 +119,9 @@ Result<PartialFile> PartialFileFromJson(const std::string& text, const std::stri
       const std::string what = source + ": sum " + std::to_string(k);
       PartialDecryption p;
       p.index = out.custodian;
-      CS_ASSIGN_OR_RETURN(p.value, HexNumber(list[k], "c", what));
-      CS_ASSIGN_OR_RETURN(p.challenge, HexNumber(list[k], "e", what));
-      CS_ASSIGN_OR_RETURN(p.response, HexNumber(list[k], "z", what));
+      CS_ASSIGN_OR_RETURN(p.value, HexField(list[k], "c", what));
+      CS_ASSIGN_OR_RETURN(p.challenge, HexField(list[k], "e", what));
+      CS_ASSIGN_OR_RETURN(p.response, HexField(list[k], "z", what));
       out.partials.push_back(std::move(p));
     }
     return out;
