@@ -84,6 +84,8 @@ Status AuditEncrypt(const std::string& key_dir, const std::string& written,
 
 }  // namespace
 
+void Warn(const std::string& text) { std::fprintf(stderr, "warning: %s\n", text.c_str()); }
+
 void RegisterCommands(CLI::App& app, Registry* registry) {
   RegisterAudit(app, registry);  // first: adds the global --audit-log/--audit-dir flags
   // keygen
@@ -383,7 +385,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                           pipeline::OpenOwnerKey(*key, PassphraseFrom(*pass_file), CommandTrail()));
       pipeline::OwnerDecryptor decryptor(owner);
       return pipeline::ReleaseResult(loaded, decryptor, {*release, *allow_unsigned},
-                                     {*format, *out}, CommandTrail());
+                                     {*format, *out}, CommandTrail(), Warn);
     });
   }
   // generate
@@ -417,7 +419,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--workdir", o->workdir,
                     "Folder for the demo's files (default: a new temp folder)");
     cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
-    registry->emplace_back(cmd, [o]() { return pipeline::RunDemo(*o, CommandTrail()); });
+    registry->emplace_back(cmd, [o]() {
+      if (::isatty(2)) o->progress = stderr;
+      return pipeline::RunDemo(*o, CommandTrail());
+    });
   }
   RegisterKeys(app, registry);
   RegisterReport(app, registry);

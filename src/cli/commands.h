@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -12,5 +13,8 @@ namespace cipherstat::cli {
 
 using Registry = std::vector<std::pair<CLI::App*, std::function<Status()>>>;
 void RegisterCommands(CLI::App& app, Registry* registry);
+
+// "warning: TEXT" on stderr: what the library reports without failing.
+void Warn(const std::string& text);
 
 }  // namespace cipherstat::cli

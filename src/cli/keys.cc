@@ -300,7 +300,7 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(pipeline::LoadedResult loaded, pipeline::ReadResult(*in, folder.pub.pk));
       pipeline::CustodianDecryptor custodians(std::move(folder), *partial_paths);
       return pipeline::ReleaseResult(loaded, custodians, {*release, *allow_unsigned},
-                                     {*format, *out}, CommandTrail());
+                                     {*format, *out}, CommandTrail(), Warn);
     });
   }
 }

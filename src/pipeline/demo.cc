@@ -129,7 +129,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
       }
     }
   }
-  std::printf("cipherstat demo — working in %s\n\n", work.c_str());
+  std::fprintf(o.out, "cipherstat demo — working in %s\n\n", work.c_str());
   // The demo's throwaway key and data get their own log, signed with your audit key, so they
   // do not clutter your real one; it is verified at the end.
   const std::string audit_log = work + "/audit.jsonl";
@@ -141,9 +141,10 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   if (generated) {
     raw = work + "/cohort.csv";
     CS_RETURN_IF_ERROR(GenerateCohort({o.records, o.seed}, raw));
-    std::printf("[owner]   generated a synthetic HIV cohort of %llu patients (seed %llu): %s\n",
-                static_cast<unsigned long long>(o.records), static_cast<unsigned long long>(o.seed),
-                raw.c_str());
+    std::fprintf(o.out,
+                 "[owner]   generated a synthetic HIV cohort of %llu patients (seed %llu): %s\n",
+                 static_cast<unsigned long long>(o.records),
+                 static_cast<unsigned long long>(o.seed), raw.c_str());
   }
 
   // The demo's passphrase is random and lives only in this process's locked memory.
@@ -160,22 +161,23 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner,
                       CreateOwnerKey(keys, o.bits, passphrase, crypto::FastKdfLimits(), trail));
   const crypto::SecretKey& sk = owner.paillier;
-  std::printf("[owner]   %d-bit Paillier key %.16s… in %s (%.1f s)\n", o.bits,
-              sk.public_key().Fingerprint().c_str(), keys.c_str(), Seconds(t));
+  std::fprintf(o.out, "[owner]   %d-bit Paillier key %.16s… in %s (%.1f s)\n", o.bits,
+               sk.public_key().Fingerprint().c_str(), keys.c_str(), Seconds(t));
 
   InferOptions infer;
   CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(raw, infer));
   const std::string schema_path = work + "/schema.json";
   CS_RETURN_IF_ERROR(WriteFileAtomic(schema_path, SchemaToJson(schema)));
-  std::printf("[owner]   inferred schema '%s' (%zu columns, %zu crosses): %s\n",
-              schema.name.c_str(), schema.columns.size(), schema.crosses.size(),
-              schema_path.c_str());
+  std::fprintf(o.out, "[owner]   inferred schema '%s' (%zu columns, %zu crosses): %s\n",
+               schema.name.c_str(), schema.columns.size(), schema.crosses.size(),
+               schema_path.c_str());
 
   const std::string clean = work + "/clean.csv";
   CleanReport report;
   CS_RETURN_IF_ERROR(CleanCsv(schema, raw, clean, &report));
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/clean-report.json", report.ToJson()));
-  std::printf(
+  std::fprintf(
+      o.out,
       "[owner]   cleaned: %llu rows read, %llu kept, %llu dropped (report: %s/clean-report.json)\n",
       static_cast<unsigned long long>(report.rows_read),
       static_cast<unsigned long long>(report.rows_written),
@@ -186,18 +188,18 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   EncryptOptions enc;
   enc.threads = o.threads;
   enc.signer = &owner.signing;
-  const bool tty = ::isatty(2) != 0;
   enc.progress = [&](uint64_t done) {
-    if (tty)
-      std::fprintf(stderr, "\r          encrypting %llu / %llu",
+    if (o.progress != nullptr)
+      std::fprintf(o.progress, "\r          encrypting %llu / %llu",
                    static_cast<unsigned long long>(done),
                    static_cast<unsigned long long>(report.rows_written));
   };
   CS_ASSIGN_OR_RETURN(EncryptStats stats,
                       EncryptCsv(schema, nullptr, &sk, clean, dataset_path, enc));
-  if (tty) std::fprintf(stderr, "\r");
+  if (o.progress != nullptr) std::fprintf(o.progress, "\r");
   const double enc_seconds = Seconds(t);
-  std::printf(
+  std::fprintf(
+      o.out,
       "[owner]   encrypted %llu records, %d ciphertexts each (packing density %.0f%%), in %.1f s "
       "(%.0f records/s): %s\n\n",
       static_cast<unsigned long long>(stats.records), stats.ciphertexts_per_record,
@@ -217,7 +219,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   std::vector<ReportSection> sections;
   for (const std::string& sql : DemoQueries(dataset.manifest.schema, dataset.layout, generated)) {
     ++index;
-    std::printf("Query %d: %s\n", index, sql.c_str());
+    std::fprintf(o.out, "Query %d: %s\n", index, sql.c_str());
     t = std::chrono::steady_clock::now();
     // Compute party: public key and dataset only.
     CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.schema, dataset.layout));
@@ -253,16 +255,18 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
     const bool match = SameTable(encrypted, plain);
     sections.push_back({"", encrypted});
     all_match = all_match && match;
-    std::printf("  [compute] %llu encrypted records summed in %.2f s → %s\n",
-                static_cast<unsigned long long>(result.records_read), query_seconds,
-                result_path.c_str());
-    std::printf("  [owner]   decrypted and released (cells under %llu records suppressed):\n",
-                static_cast<unsigned long long>(release.min_cell));
-    std::printf("%s", Indent(RenderText(encrypted)).c_str());
-    std::printf("  [check]   the same query on the plaintext CSV:\n%s",
-                Indent(RenderText(plain)).c_str());
-    std::printf("  %s\n\n", match ? "MATCH: encrypted result equals the plaintext computation"
-                                  : "MISMATCH: encrypted and plaintext results differ");
+    std::fprintf(o.out, "  [compute] %llu encrypted records summed in %.2f s → %s\n",
+                 static_cast<unsigned long long>(result.records_read), query_seconds,
+                 result_path.c_str());
+    std::fprintf(o.out,
+                 "  [owner]   decrypted and released (cells under %llu records suppressed):\n",
+                 static_cast<unsigned long long>(release.min_cell));
+    std::fprintf(o.out, "%s", Indent(RenderText(encrypted)).c_str());
+    std::fprintf(o.out, "  [check]   the same query on the plaintext CSV:\n%s",
+                 Indent(RenderText(plain)).c_str());
+    std::fprintf(o.out, "  %s\n\n",
+                 match ? "MATCH: encrypted result equals the plaintext computation"
+                       : "MISMATCH: encrypted and plaintext results differ");
   }
   if (!all_match) return Status::Corruption("encrypted and plaintext results differ");
   audit::VerifyOptions check;
@@ -274,16 +278,16 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
     return Status::Corruption(audit_log + " line " + std::to_string(audited.bad_line) + ": " +
                               audited.problem);
   }
-  std::printf("[audit]   %llu signed, hash-chained entries in %s verify\n",
-              static_cast<unsigned long long>(audited.entries), audit_log.c_str());
+  std::fprintf(o.out, "[audit]   %llu signed, hash-chained entries in %s verify\n",
+               static_cast<unsigned long long>(audited.entries), audit_log.c_str());
   ReportContext context;
   context.title = "cipherstat demo: " + schema.name;
   context.generated_at = ReportTime();
   context.schema = &dataset.manifest.schema;
   const std::string report_path = work + "/report.html";
   CS_RETURN_IF_ERROR(WriteFileAtomic(report_path, RenderHtmlReport(sections, context)));
-  std::printf("All %d queries match. Files are in %s\n", index, work.c_str());
-  std::printf("Report (HTML, open in a browser): %s\n", report_path.c_str());
+  std::fprintf(o.out, "All %d queries match. Files are in %s\n", index, work.c_str());
+  std::fprintf(o.out, "Report (HTML, open in a browser): %s\n", report_path.c_str());
   return Status::OK();
 }
 

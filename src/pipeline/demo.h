@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "audit/trail.h"
@@ -18,10 +19,12 @@ struct DemoOptions {
   int bits = crypto::kDefaultKeyBits;
   std::string workdir;  // empty: a new temporary folder
   int threads = 0;
+  std::FILE* out = stdout;        // the narration
+  std::FILE* progress = nullptr;  // encryption progress, when set (a terminal)
 };
 
 // keygen → schema → clean → encrypt → query → release, as the owner and the compute party,
-// narrated on stdout. The demo's throwaway key and data get their own audit log in the work
+// narrated on options.out. The demo's throwaway key and data get their own audit log in the work
 // folder, signed by the actor of `trail`, and verified at the end. Corruption when an
 // encrypted result differs from the plaintext computation.
 Status RunDemo(const DemoOptions& options, const audit::Trail& trail);

@@ -138,11 +138,11 @@ Status Publish(const audit::Trail& trail, const audit::Event& event, const std::
 }
 
 Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const ReleaseRules& rules,
-                     const Output& output, const audit::Trail& trail) {
+                     const Output& output, const audit::Trail& trail,
+                     const std::function<void(const std::string&)>& warn) {
   CS_ASSIGN_OR_RETURN(Released released, OpenResult(loaded, decryptor, rules));
   if (!released.facts.signed_by_owner) {
-    std::fprintf(stderr, "warning: %s comes from a dataset the owner did not sign\n",
-                 loaded.source.c_str());
+    warn(loaded.source + " comes from a dataset the owner did not sign");
   }
   const std::string text = RenderTable(released.table, output.format, &released.facts.schema);
   return Publish(trail,

@@ -8,6 +8,7 @@
 // a new release rule belongs in OpenResult, and reaches every one of them.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -110,8 +111,9 @@ struct Output {
   std::string path;             // "" or "-": stdout
 };
 // The sequence after reading: OpenResult, render as `output.format`, Publish with the
-// decryptor's audit entry. Warns on stderr when the dataset is unsigned.
+// decryptor's audit entry. `warn` hears when the dataset is unsigned.
 Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const ReleaseRules& rules,
-                     const Output& output, const audit::Trail& trail);
+                     const Output& output, const audit::Trail& trail,
+                     const std::function<void(const std::string&)>& warn);
 
 }  // namespace cipherstat::pipeline
