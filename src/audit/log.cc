@@ -501,4 +501,29 @@ Result<VerifyReport> VerifyLog(const std::string& log_path, const VerifyOptions&
   return report;
 }
 
+Result<std::vector<std::string>> ReadTrustedKeys(const std::string& path) {
+  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 1 << 20));
+  std::vector<std::string> keys;
+  size_t line_no = 0;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t nl = text.find('\n', start);
+    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    start = nl == std::string::npos ? text.size() + 1 : nl + 1;
+    ++line_no;
+    line = line.substr(0, line.find('#'));
+    size_t b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    std::string key = line.substr(b, line.find_first_of(" \t\r", b) - b);
+    if (key.size() != kPublicKeyHexSize ||
+        key.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return Status::InvalidArgument(path + " line " + std::to_string(line_no) +
+                                     ": not a 64-digit lowercase hex audit key");
+    }
+    keys.push_back(key);
+  }
+  if (keys.empty()) return Status::InvalidArgument(path + ": no keys");
+  return keys;
+}
+
 }  // namespace cipherstat::audit

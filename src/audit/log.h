@@ -98,6 +98,10 @@ std::string AnchorPath(const std::string& audit_dir, const std::string& log_path
 // Reads an anchor and checks its signature by the key it names.
 Result<Anchor> ReadAnchor(const std::string& path);
 
+// A file of trusted audit public keys: one 64-digit lowercase hex key a line, '#' starts a
+// comment. Errors name the file and line.
+Result<std::vector<std::string>> ReadTrustedKeys(const std::string& path);
+
 struct VerifyOptions {
   std::vector<std::string> anchor_files;  // anchors the log must agree with; each must exist
   std::vector<std::string> trusted_keys;  // hex public keys; empty = any key may sign

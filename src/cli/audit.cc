@@ -28,31 +28,6 @@ std::string Short(const std::string& hex, size_t n = 16) {
   return hex.size() > n ? hex.substr(0, n) : hex;
 }
 
-Result<std::vector<std::string>> ReadTrustedKeys(const std::string& path) {
-  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 1 << 20));
-  std::vector<std::string> keys;
-  size_t line_no = 0;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-    start = nl == std::string::npos ? text.size() + 1 : nl + 1;
-    ++line_no;
-    line = line.substr(0, line.find('#'));
-    size_t b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos) continue;
-    std::string key = line.substr(b, line.find_first_of(" \t\r", b) - b);
-    if (key.size() != audit::kPublicKeyHexSize ||
-        key.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      return Status::InvalidArgument(path + " line " + std::to_string(line_no) +
-                                     ": not a 64-digit lowercase hex audit key");
-    }
-    keys.push_back(key);
-  }
-  if (keys.empty()) return Status::InvalidArgument(path + ": no keys");
-  return keys;
-}
-
 // Logged text comes from whoever ran a command; control characters (terminal escapes, line
 // breaks that would fake further entries) are shown escaped, never sent to the terminal.
 std::string Printable(const std::string& text) {
@@ -133,7 +108,7 @@ void RegisterAudit(CLI::App& app, Registry* registry) {
       const std::string own = CommandTrail().OwnAnchor(path);
       if (!own.empty()) options.anchor_files.push_back(own);
       if (!trusted->empty()) {
-        CS_ASSIGN_OR_RETURN(options.trusted_keys, ReadTrustedKeys(*trusted));
+        CS_ASSIGN_OR_RETURN(options.trusted_keys, audit::ReadTrustedKeys(*trusted));
       }
       CS_ASSIGN_OR_RETURN(audit::VerifyReport report, audit::VerifyLog(path, options));
       if (!report.ok()) {
