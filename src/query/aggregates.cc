@@ -8,31 +8,6 @@ namespace cipherstat {
 
 using crypto::BigInt;
 
-RowSums::RowSums(const Layout& layout, SlotReader read, std::string private_group,
-                 int private_levels, int level, BigInt records, uint64_t min_cell)
-    : layout_(layout),
-      read_(std::move(read)),
-      private_group_(std::move(private_group)),
-      private_levels_(private_levels),
-      level_(level),
-      records_(std::move(records)),
-      min_cell_(min_cell) {}
-
-BigInt RowSums::Slot(SlotKind kind, const std::string& variable, int level, int bin) const {
-  return read_(layout_.Find(kind, variable, "", level, bin));
-}
-
-BigInt RowSums::ForRow(SlotKind kind, const std::string& variable) const {
-  if (level_ == kWholeGroup) return Slot(kind, variable);
-  auto level_sum = [&](int level) {
-    return read_(layout_.Find(kind, variable, private_group_, level));
-  };
-  if (level_ >= 0) return level_sum(level_);
-  BigInt missing_group = Slot(kind, variable);
-  for (int l = 0; l < private_levels_; ++l) missing_group -= level_sum(l);
-  return missing_group;
-}
-
 Cell RowSums::Release(const BigInt& support, Cell value) const {
   return support > 0 && support < min_cell_ ? Cell::Suppressed() : std::move(value);
 }
@@ -208,10 +183,10 @@ std::vector<Cell> DecodeCount(const ItemContext& item, const RowSums& row) {
   // NULL row).
   BigInt n;
   if (item.column == item.private_group) {
-    if (row.level() >= 0) n = row.records();
+    if (!row.null_group()) n = row.records();
   } else {
     const int levels = static_cast<int>(item.schema.FindColumn(item.column)->levels.size());
-    for (int l = 0; l < levels; ++l) n += row.Slot(SlotKind::kLevel, item.column, l);
+    for (int l = 0; l < levels; ++l) n += row.Slot(SlotKind::kLevel, item.column, l, -1);
   }
   return {row.Release(n, IntegerCell(n))};
 }

@@ -6,7 +6,7 @@
 // in aggregates.cc; nothing else changes.
 #pragma once
 
-#include <functional>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
@@ -53,47 +53,8 @@ enum class ChartHint {
   kHistogram,             // a chart per row, a bar per bin
 };
 
-// One SELECT item as the planner and the decoder see it.
-struct ItemContext {
-  Aggregate aggregate;
-  const std::string& column;         // the argument; empty for COUNT(*)
-  const std::string& private_group;  // the private GROUP BY column, or empty
-  const Schema& schema;
-  const Layout& layout;
-};
-
-// The sums behind one output row: a public group's summed slots, narrowed to one level of the
-// private GROUP BY column when the query has one.
-class RowSums {
- public:
-  static constexpr int kWholeGroup = -1;  // the query has no private GROUP BY
-  static constexpr int kNullLevel = -2;   // the records missing the private GROUP BY column
-
-  using SlotReader = std::function<crypto::BigInt(int slot_index)>;  // a slot's group sum
-
-  RowSums(const Layout& layout, SlotReader read, std::string private_group, int private_levels,
-          int level, crypto::BigInt records, uint64_t min_cell);
-
-  int level() const { return level_; }                        // a level index, or above
-  const crypto::BigInt& records() const { return records_; }  // the records in the row
-  // A slot summed over the whole public group (Layout::Find's arguments).
-  crypto::BigInt Slot(SlotKind kind, const std::string& variable, int level = -1,
-                      int bin = -1) const;
-  // A slot of `variable` over the row's records: the whole group's, the row's level's (a
-  // cross by the private column), or for the NULL row the total minus every level's.
-  crypto::BigInt ForRow(SlotKind kind, const std::string& variable) const;
-  // `value`, unless the small-cell rule suppresses it: 0 < support < min_cell.
-  Cell Release(const crypto::BigInt& support, Cell value) const;
-
- private:
-  const Layout& layout_;
-  SlotReader read_;
-  std::string private_group_;
-  int private_levels_;
-  int level_;
-  crypto::BigInt records_;
-  uint64_t min_cell_;
-};
+struct ItemContext;
+class RowSums;
 
 struct AggregateSpec {
   Aggregate aggregate;
@@ -106,6 +67,41 @@ struct AggregateSpec {
   Status (*slots)(const ItemContext& item, std::set<int>* slots);
   // The item's cells in one row, after the small-cell rule.
   std::vector<Cell> (*decode)(const ItemContext& item, const RowSums& row);
+};
+
+// One SELECT item as the planner and the decoder see it.
+struct ItemContext {
+  Aggregate aggregate;
+  const std::string& column;         // the argument; empty for COUNT(*)
+  const std::string& private_group;  // the private GROUP BY column, or empty
+  const Schema& schema;
+  const Layout& layout;
+};
+
+// The decrypted sums behind one output row: a public group's, narrowed to one level of the
+// private GROUP BY column when the query has one.
+class RowSums {
+ public:
+  virtual ~RowSums() = default;
+
+  virtual const crypto::BigInt& records() const = 0;  // the records in the row
+  // True for the row of records that miss the private GROUP BY column.
+  virtual bool null_group() const = 0;
+  // A slot summed over the row's whole public group (Layout::Find's arguments, `by` empty).
+  virtual crypto::BigInt Slot(SlotKind kind, const std::string& variable, int level,
+                              int bin) const = 0;
+  // A slot of `variable` summed over the row's records: the whole group's, the row's level's
+  // (a cross by the private column), or for the NULL row the total minus every level's.
+  virtual crypto::BigInt ForRow(SlotKind kind, const std::string& variable) const = 0;
+
+  // `value`, unless the small-cell rule suppresses it: 0 < support < min_cell.
+  Cell Release(const crypto::BigInt& support, Cell value) const;
+
+ protected:
+  explicit RowSums(uint64_t min_cell) : min_cell_(min_cell) {}
+
+ private:
+  uint64_t min_cell_;
 };
 
 // Every entry, in enum order.

@@ -42,6 +42,49 @@ class GroupView {
   std::map<int, size_t> position_;
 };
 
+constexpr int kWholeGroup = -1;  // no private GROUP BY
+constexpr int kNullLevel = -2;   // the private GROUP BY column is missing
+
+// One output row of a public group: the whole group, or one level of the private GROUP BY
+// column, or the records missing it.
+class GroupRow final : public RowSums {
+ public:
+  GroupRow(const Layout& layout, const GroupView& view, const std::string& private_group,
+           int private_levels, int level, BigInt records, uint64_t min_cell)
+      : RowSums(min_cell),
+        layout_(layout),
+        view_(view),
+        private_group_(private_group),
+        private_levels_(private_levels),
+        level_(level),
+        records_(std::move(records)) {}
+
+  const BigInt& records() const override { return records_; }
+  bool null_group() const override { return level_ == kNullLevel; }
+  BigInt Slot(SlotKind kind, const std::string& variable, int level, int bin) const override {
+    return view_.Slot(layout_.Find(kind, variable, "", level, bin));
+  }
+  BigInt ForRow(SlotKind kind, const std::string& variable) const override {
+    if (level_ == kWholeGroup) return Slot(kind, variable, -1, -1);
+    if (level_ >= 0) return LevelSum(kind, variable, level_);
+    BigInt missing_group = Slot(kind, variable, -1, -1);
+    for (int l = 0; l < private_levels_; ++l) missing_group -= LevelSum(kind, variable, l);
+    return missing_group;
+  }
+
+ private:
+  BigInt LevelSum(SlotKind kind, const std::string& variable, int level) const {
+    return view_.Slot(layout_.Find(kind, variable, private_group_, level));
+  }
+
+  const Layout& layout_;
+  const GroupView& view_;
+  const std::string& private_group_;
+  int private_levels_;
+  int level_;
+  BigInt records_;
+};
+
 // A GROUP BY column's value in a row: the private column's level, or the public group's key.
 Cell GroupKeyCell(const Plan& plan, const Column* private_column, int level, const GroupSums& g,
                   const std::string& column) {
@@ -124,10 +167,10 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
 
     std::vector<int> row_levels;
     if (group_col == nullptr) {
-      row_levels.push_back(RowSums::kWholeGroup);
+      row_levels.push_back(kWholeGroup);
     } else {
       for (int l = 0; l < levels; ++l) row_levels.push_back(l);
-      row_levels.push_back(RowSums::kNullLevel);
+      row_levels.push_back(kNullLevel);
     }
     auto level_count = [&](int l) {
       return view.Slot(layout.Find(SlotKind::kLevel, plan.private_group, "", l));
@@ -141,9 +184,8 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       }
       if (group_col != nullptr && row_count == 0) continue;  // SQL shows no empty group
 
-      const RowSums row(
-          layout, [&view](int slot) { return view.Slot(slot); }, plan.private_group, levels, level,
-          row_count, options.min_cell);
+      const GroupRow row(layout, view, plan.private_group, levels, level, row_count,
+                         options.min_cell);
       std::vector<Cell> cells;
       for (const SelectItem& item : plan.query.items) {
         if (item.aggregate == Aggregate::kNone) {
