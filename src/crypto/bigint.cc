@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -57,10 +58,14 @@ Result<BigInt> BigInt::FromHex(std::string_view hex) {
   return out;
 }
 
-std::string BigInt::ToHex() const {
+std::string BigInt::ToHex() const { return InBase(16); }
+
+std::string BigInt::ToDecimal() const { return InBase(10); }
+
+std::string BigInt::InBase(int base) const {
   // sizeinbase may overestimate by one; room for sign and NUL.
-  std::string out(mpz_sizeinbase(value_, 16) + 2, '\0');
-  mpz_get_str(out.data(), 16, value_);
+  std::string out(mpz_sizeinbase(value_, base) + 2, '\0');
+  mpz_get_str(out.data(), base, value_);
   out.resize(std::char_traits<char>::length(out.c_str()));
   return out;
 }
@@ -88,6 +93,64 @@ BigInt BigInt::FromBytes(std::string_view bytes) {
 }
 
 size_t BigInt::bits() const { return mpz_sgn(value_) == 0 ? 0 : mpz_sizeinbase(value_, 2); }
+
+BigInt BigInt::FromLong(long value) {
+  BigInt out;
+  mpz_set_si(out.value_, value);
+  return out;
+}
+
+BigInt BigInt::Power(unsigned long base, unsigned long exponent) {
+  BigInt out;
+  mpz_ui_pow_ui(out.value_, base, exponent);
+  return out;
+}
+
+std::optional<long> BigInt::ToLong() const {
+  if (!mpz_fits_slong_p(value_)) return std::nullopt;
+  return mpz_get_si(value_);
+}
+
+double BigInt::ToDouble() const { return mpz_get_d(value_); }
+
+BigInt& BigInt::operator+=(const BigInt& other) {
+  mpz_add(value_, value_, other.value_);
+  return *this;
+}
+
+BigInt& BigInt::operator-=(const BigInt& other) {
+  mpz_sub(value_, value_, other.value_);
+  return *this;
+}
+
+BigInt& BigInt::operator*=(const BigInt& other) {
+  mpz_mul(value_, value_, other.value_);
+  return *this;
+}
+
+double NearestDouble(const BigInt& numerator, const BigInt& denominator) {
+  if (mpz_sgn(denominator.get()) == 0) RequirementFailed("NearestDouble needs denominator != 0");
+  mpq_t q, error_truncated, error_away;
+  mpq_inits(q, error_truncated, error_away, nullptr);
+  mpz_set(mpq_numref(q), numerator.get());
+  mpz_set(mpq_denref(q), denominator.get());
+  mpq_canonicalize(q);
+  // mpq_get_d truncates; take the neighbour away from zero instead when it is nearer, which
+  // only exact arithmetic can tell.
+  double d = mpq_get_d(q);
+  const double away = std::nextafter(d, mpq_sgn(q) >= 0 ? HUGE_VAL : -HUGE_VAL);
+  if (std::isfinite(away)) {
+    mpq_set_d(error_truncated, d);
+    mpq_sub(error_truncated, q, error_truncated);
+    mpq_abs(error_truncated, error_truncated);
+    mpq_set_d(error_away, away);
+    mpq_sub(error_away, q, error_away);
+    mpq_abs(error_away, error_away);
+    if (mpq_cmp(error_away, error_truncated) < 0) d = away;
+  }
+  mpq_clears(q, error_truncated, error_away, nullptr);
+  return d;
+}
 
 BigInt RandomBelow(const BigInt& bound) {
   if (mpz_sgn(bound.get()) <= 0) RequirementFailed("RandomBelow needs bound > 0");

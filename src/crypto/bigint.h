@@ -4,6 +4,9 @@
 
 #include <gmp.h>
 
+#include <compare>
+#include <concepts>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,12 +36,51 @@ class BigInt {
   static BigInt FromBytes(std::string_view bytes);
 
   size_t bits() const;  // 0 for zero
+
+  // The constructor above takes only non-negative values; this one any.
+  static BigInt FromLong(long value);
+  static BigInt Power(unsigned long base, unsigned long exponent);
+  int sign() const { return mpz_sgn(value_); }  // -1, 0 or 1
+  std::optional<long> ToLong() const;           // nullopt when it does not fit
+  double ToDouble() const;                      // truncated towards zero, like a C cast
+  std::string ToDecimal() const;
+
+  BigInt& operator+=(const BigInt& other);
+  BigInt& operator-=(const BigInt& other);
+  BigInt& operator*=(const BigInt& other);
+  friend BigInt operator+(BigInt a, const BigInt& b) { return a += b; }
+  friend BigInt operator-(BigInt a, const BigInt& b) { return a -= b; }
+  friend BigInt operator*(BigInt a, const BigInt& b) { return a *= b; }
+
   bool operator==(const BigInt& other) const { return mpz_cmp(value_, other.value_) == 0; }
   bool operator!=(const BigInt& other) const { return !(*this == other); }
+  std::strong_ordering operator<=>(const BigInt& other) const {
+    return mpz_cmp(value_, other.value_) <=> 0;
+  }
+  // Comparisons with machine integers (any signedness; long at most).
+  template <std::integral T>
+  bool operator==(T other) const {
+    return (*this <=> other) == 0;
+  }
+  template <std::integral T>
+  std::strong_ordering operator<=>(T other) const {
+    static_assert(sizeof(T) <= sizeof(long));
+    if constexpr (std::is_signed_v<T>) {
+      return mpz_cmp_si(value_, static_cast<long>(other)) <=> 0;
+    } else {
+      return mpz_cmp_ui(value_, static_cast<unsigned long>(other)) <=> 0;
+    }
+  }
 
  private:
+  std::string InBase(int base) const;
+
   mpz_t value_;
 };
+
+// numerator / denominator rounded to the nearest double (a tie keeps the value nearer zero),
+// computed exactly. REQUIRES: denominator != 0.
+double NearestDouble(const BigInt& numerator, const BigInt& denominator);
 
 // Uniform in [0, bound) from libsodium's CSPRNG (rejection sampling). REQUIRES: bound > 0.
 BigInt RandomBelow(const BigInt& bound);

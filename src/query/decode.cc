@@ -13,39 +13,6 @@ namespace {
 
 using crypto::BigInt;
 
-constexpr int kWholeGroup = -1;  // no private GROUP BY
-constexpr int kNullLevel = -2;   // the private group column is missing
-
-BigInt Pow10(int e) {
-  BigInt p;
-  mpz_ui_pow_ui(p.get(), 10, static_cast<unsigned long>(e));
-  return p;
-}
-
-// num / den as the nearest double, via exact rational arithmetic.
-double RatioToDouble(const BigInt& num, const BigInt& den) {
-  mpq_t q;
-  mpq_init(q);
-  mpz_set(mpq_numref(q), num.get());
-  mpz_set(mpq_denref(q), den.get());
-  mpq_canonicalize(q);
-  // mpq_get_d truncates; the released value must be the nearest double, so compare the
-  // truncated value with its neighbour away from zero, exactly.
-  double d = mpq_get_d(q);
-  double away = std::nextafter(d, mpq_sgn(q) >= 0 ? HUGE_VAL : -HUGE_VAL);
-  mpq_t a, b;
-  mpq_inits(a, b, nullptr);
-  mpq_set_d(a, d);
-  mpq_sub(a, q, a);
-  mpq_abs(a, a);
-  mpq_set_d(b, away);
-  mpq_sub(b, q, b);
-  mpq_abs(b, b);
-  if (std::isfinite(away) && mpq_cmp(b, a) < 0) d = away;
-  mpq_clears(q, a, b, nullptr);
-  return d;
-}
-
 std::string FormatEdge(double edge) {
   if (std::isinf(edge)) return edge > 0 ? "inf" : "-inf";
   char buf[64];
@@ -68,18 +35,6 @@ class GroupView {
     const cipherstat::Slot& s = layout_.slots()[static_cast<size_t>(index)];
     return ExtractSlot(sums_.plaintexts[position_.at(s.ciphertext)], s);
   }
-  // A slot's value for one output row: the whole group, one private level, or NULL.
-  BigInt Value(SlotKind kind, const std::string& variable, const std::string& by, int level,
-               int levels) const {
-    if (level == kWholeGroup) return Slot(layout_.Find(kind, variable));
-    if (level >= 0) return Slot(layout_.Find(kind, variable, by, level));
-    BigInt v = Slot(layout_.Find(kind, variable));
-    for (int l = 0; l < levels; ++l) {
-      BigInt part = Slot(layout_.Find(kind, variable, by, l));
-      mpz_sub(v.get(), v.get(), part.get());
-    }
-    return v;
-  }
 
  private:
   const Layout& layout_;
@@ -87,67 +42,90 @@ class GroupView {
   std::map<int, size_t> position_;
 };
 
-struct Moments {
-  BigInt n, sum, sumsq;  // over the offset encoding y
+constexpr int kWholeGroup = -1;  // no private GROUP BY
+constexpr int kNullLevel = -2;   // the private GROUP BY column is missing
+
+// One output row of a public group: the whole group, or one level of the private GROUP BY
+// column, or the records missing it.
+class GroupRow final : public RowSums {
+ public:
+  GroupRow(const Layout& layout, const GroupView& view, const std::string& private_group,
+           int private_levels, int level, BigInt records, uint64_t min_cell)
+      : RowSums(min_cell),
+        layout_(layout),
+        view_(view),
+        private_group_(private_group),
+        private_levels_(private_levels),
+        level_(level),
+        records_(std::move(records)) {}
+
+  const BigInt& records() const override { return records_; }
+  bool null_group() const override { return level_ == kNullLevel; }
+  BigInt Slot(SlotKind kind, const std::string& variable, int level, int bin) const override {
+    return view_.Slot(layout_.Find(kind, variable, "", level, bin));
+  }
+  BigInt ForRow(SlotKind kind, const std::string& variable) const override {
+    if (level_ == kWholeGroup) return Slot(kind, variable, -1, -1);
+    if (level_ >= 0) return LevelSum(kind, variable, level_);
+    BigInt missing_group = Slot(kind, variable, -1, -1);
+    for (int l = 0; l < private_levels_; ++l) missing_group -= LevelSum(kind, variable, l);
+    return missing_group;
+  }
+
+ private:
+  BigInt LevelSum(SlotKind kind, const std::string& variable, int level) const {
+    return view_.Slot(layout_.Find(kind, variable, private_group_, level));
+  }
+
+  const Layout& layout_;
+  const GroupView& view_;
+  const std::string& private_group_;
+  int private_levels_;
+  int level_;
+  BigInt records_;
 };
 
-Cell IntegerCell(const BigInt& v) {
-  if (mpz_fits_slong_p(v.get())) return Cell::Integer(mpz_get_si(v.get()));
-  return Cell::Real(mpz_get_d(v.get()));
-}
-
-Cell Aggregate1(Aggregate agg, const Moments& m, const VariableCodec& v) {
-  if (agg == Aggregate::kCount) return IntegerCell(m.n);
-  const unsigned long n = mpz_get_ui(m.n.get());
-  if (n == 0) return Cell::Null();
-  BigInt shifted, den, num, tmp;
-  switch (agg) {
-    case Aggregate::kSum:
-    case Aggregate::kAvg: {
-      // Σx·10^d = Σy + n·min_fixed
-      mpz_set_si(tmp.get(), v.min_fixed);
-      mpz_mul(shifted.get(), m.n.get(), tmp.get());
-      mpz_add(shifted.get(), shifted.get(), m.sum.get());
-      if (agg == Aggregate::kSum && v.decimals == 0) return IntegerCell(shifted);
-      den = Pow10(v.decimals);
-      if (agg == Aggregate::kAvg) mpz_mul(den.get(), den.get(), m.n.get());
-      return Cell::Real(RatioToDouble(shifted, den));
-    }
-    case Aggregate::kVarSamp:
-    case Aggregate::kStddevSamp:
-    case Aggregate::kVarPop:
-    case Aggregate::kStddevPop: {
-      const bool sample = agg == Aggregate::kVarSamp || agg == Aggregate::kStddevSamp;
-      if (sample && n < 2) return Cell::Null();
-      // n·Σy² − (Σy)², exact; the offset cancels out of the variance.
-      mpz_mul(num.get(), m.n.get(), m.sumsq.get());
-      mpz_mul(tmp.get(), m.sum.get(), m.sum.get());
-      mpz_sub(num.get(), num.get(), tmp.get());
-      mpz_set(den.get(), m.n.get());
-      mpz_mul_ui(den.get(), den.get(), sample ? n - 1 : n);
-      BigInt scale = Pow10(2 * v.decimals);
-      mpz_mul(den.get(), den.get(), scale.get());
-      double var = RatioToDouble(num, den);
-      if (agg == Aggregate::kVarSamp || agg == Aggregate::kVarPop) return Cell::Real(var);
-      return Cell::Real(std::sqrt(var));
-    }
-    default:
-      return Cell::Null();
+// A GROUP BY column's value in a row: the private column's level, or the public group's key.
+Cell GroupKeyCell(const Plan& plan, const Column* private_column, int level, const GroupSums& g,
+                  const std::string& column) {
+  if (column == plan.private_group) {
+    return level >= 0 ? Cell::Text(private_column->levels[static_cast<size_t>(level)])
+                      : Cell::Null();
   }
-}
-
-std::string Decimal(const BigInt& v) {
-  std::string out(mpz_sizeinbase(v.get(), 10) + 2, '\0');
-  mpz_get_str(out.data(), 10, v.get());
-  out.resize(std::char_traits<char>::length(out.c_str()));
-  return out;
-}
-
-bool Suppress(const BigInt& support, uint64_t min_cell) {
-  return mpz_sgn(support.get()) > 0 && mpz_cmp_ui(support.get(), min_cell) < 0;
+  const std::vector<std::string>& group_by = plan.query.group_by;
+  const size_t pos =
+      static_cast<size_t>(std::find(group_by.begin(), group_by.end(), column) - group_by.begin());
+  // Position among the public GROUP BY columns.
+  size_t public_pos = 0;
+  for (size_t i = 0; i < pos; ++i) public_pos += group_by[i] != plan.private_group;
+  const std::string& value = g.key[public_pos];
+  return value.empty() ? Cell::Null() : Cell::Text(value);
 }
 
 }  // namespace
+
+void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table) {
+  table->query = query;
+  table->columns.clear();
+  table->column_info.clear();
+  for (size_t i = 0; i < query.items.size(); ++i) {
+    const SelectItem& item = query.items[i];
+    const AggregateSpec* spec = FindAggregate(item.aggregate);
+    ColumnInfo info{item.aggregate, item.column, spec ? spec->chart : ChartHint::kNone,
+                    static_cast<int>(i), -1};
+    if (spec == nullptr || spec->columns == OutputColumns::kOne) {
+      table->columns.push_back(item.label);
+      table->column_info.push_back(info);
+      continue;
+    }
+    const Column* c = schema.FindColumn(item.column);
+    for (size_t b = 0; b + 1 < c->bins.size(); ++b) {
+      table->columns.push_back(BinLabel(item.label, *c, b));
+      info.bin = static_cast<int>(b);
+      table->column_info.push_back(info);
+    }
+  }
+}
 
 Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const Plan& plan,
                                std::vector<GroupSums> groups, uint64_t dataset_records,
@@ -157,19 +135,11 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
   table.dataset_name = schema.name;
   table.dataset_records = dataset_records;
   table.min_cell = options.min_cell;
+  SetResultColumns(plan.query, schema, &table);
 
   const Column* group_col =
       plan.private_group.empty() ? nullptr : schema.FindColumn(plan.private_group);
   const int levels = group_col ? static_cast<int>(group_col->levels.size()) : 0;
-  for (const SelectItem& item : plan.query.items) {
-    if (item.aggregate == Aggregate::kHistogram) {
-      const Column* c = schema.FindColumn(item.column);
-      for (size_t b = 0; b + 1 < c->bins.size(); ++b)
-        table.columns.push_back(BinLabel(item.label, *c, b));
-    } else {
-      table.columns.push_back(item.label);
-    }
-  }
 
   // SQL: an aggregate without GROUP BY yields one row even over no records.
   if (groups.empty() && plan.query.group_by.empty()) {
@@ -185,15 +155,15 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       return Status::Corruption("result: a group carries the wrong number of sums");
     }
     GroupView view(layout, plan, g);
-    BigInt group_count = view.Slot(count_slot);
-    if (mpz_cmp_ui(group_count.get(), g.records) != 0) {
+    const BigInt group_count = view.Slot(count_slot);
+    if (group_count != g.records) {
       return Status::Corruption("result: a group's encrypted record count (" +
-                                Decimal(group_count) + ") differs from the " +
+                                group_count.ToDecimal() + ") differs from the " +
                                 std::to_string(g.records) +
                                 " records the compute party reported; records were dropped or "
                                 "duplicated");
     }
-    mpz_add(total.get(), total.get(), group_count.get());
+    total += group_count;
 
     std::vector<int> row_levels;
     if (group_col == nullptr) {
@@ -202,87 +172,37 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       for (int l = 0; l < levels; ++l) row_levels.push_back(l);
       row_levels.push_back(kNullLevel);
     }
+    auto level_count = [&](int l) {
+      return view.Slot(layout.Find(SlotKind::kLevel, plan.private_group, "", l));
+    };
     for (int level : row_levels) {
       BigInt row_count = group_count;
-      for (int l = 0; l < levels; ++l) {
-        if (level != kNullLevel && level != l) continue;
-        BigInt part = view.Slot(layout.Find(SlotKind::kLevel, plan.private_group, "", l));
-        if (level == l)
-          row_count = part;
-        else
-          mpz_sub(row_count.get(), row_count.get(), part.get());
+      if (level >= 0) {
+        row_count = level_count(level);
+      } else {
+        for (int l = 0; l < levels; ++l) row_count -= level_count(l);
       }
-      if (group_col != nullptr && mpz_sgn(row_count.get()) == 0)
-        continue;  // SQL shows no empty group
+      if (group_col != nullptr && row_count == 0) continue;  // SQL shows no empty group
 
-      std::vector<Cell> row;
+      const GroupRow row(layout, view, plan.private_group, levels, level, row_count,
+                         options.min_cell);
+      std::vector<Cell> cells;
       for (const SelectItem& item : plan.query.items) {
-        const std::string& x = item.column;
-        switch (item.aggregate) {
-          case Aggregate::kNone: {
-            if (x == plan.private_group) {
-              row.push_back(level >= 0 ? Cell::Text(group_col->levels[static_cast<size_t>(level)])
-                                       : Cell::Null());
-            } else {
-              size_t pos = static_cast<size_t>(
-                  std::find(plan.query.group_by.begin(), plan.query.group_by.end(), x) -
-                  plan.query.group_by.begin());
-              // Position among the public GROUP BY columns.
-              size_t public_pos = 0;
-              for (size_t i = 0; i < pos; ++i)
-                public_pos += plan.query.group_by[i] != plan.private_group;
-              const std::string& value = g.key[public_pos];
-              row.push_back(value.empty() ? Cell::Null() : Cell::Text(value));
-            }
-            break;
-          }
-          case Aggregate::kCountStar:
-            row.push_back(Suppress(row_count, options.min_cell) ? Cell::Suppressed()
-                                                                : IntegerCell(row_count));
-            break;
-          case Aggregate::kHistogram: {
-            const Column* c = schema.FindColumn(x);
-            for (int b = 0; b + 1 < static_cast<int>(c->bins.size()); ++b) {
-              BigInt v = view.Slot(layout.Find(SlotKind::kBin, x, "", -1, b));
-              row.push_back(Suppress(v, options.min_cell) ? Cell::Suppressed() : IntegerCell(v));
-            }
-            break;
-          }
-          default: {
-            const VariableCodec* v = layout.FindVariable(x);
-            if (v == nullptr) {  // COUNT of a categorical column: its level slots
-              BigInt n;
-              if (x == plan.private_group) {
-                if (level >= 0) n = row_count;
-              } else {
-                const Column* c = schema.FindColumn(x);
-                for (int l = 0; l < static_cast<int>(c->levels.size()); ++l) {
-                  BigInt part = view.Slot(layout.Find(SlotKind::kLevel, x, "", l));
-                  mpz_add(n.get(), n.get(), part.get());
-                }
-              }
-              row.push_back(Suppress(n, options.min_cell) ? Cell::Suppressed() : IntegerCell(n));
-              break;
-            }
-            Moments m;
-            m.n = v->can_be_missing
-                      ? view.Value(SlotKind::kObserved, x, plan.private_group, level, levels)
-                      : row_count;
-            m.sum = view.Value(SlotKind::kSum, x, plan.private_group, level, levels);
-            m.sumsq = v->range > 1
-                          ? view.Value(SlotKind::kSumSquares, x, plan.private_group, level, levels)
-                          : m.sum;
-            row.push_back(Suppress(m.n, options.min_cell) ? Cell::Suppressed()
-                                                          : Aggregate1(item.aggregate, m, *v));
-          }
+        if (item.aggregate == Aggregate::kNone) {
+          cells.push_back(GroupKeyCell(plan, group_col, level, g, item.column));
+          continue;
+        }
+        const ItemContext context{item.aggregate, item.column, plan.private_group, schema, layout};
+        for (Cell& cell : FindAggregate(item.aggregate)->decode(context, row)) {
+          cells.push_back(std::move(cell));
         }
       }
-      table.rows.push_back(std::move(row));
+      table.rows.push_back(std::move(cells));
     }
   }
-  if (plan.filters.empty() && mpz_cmp_ui(total.get(), dataset_records) != 0) {
+  if (plan.filters.empty() && total != dataset_records) {
     return Status::Corruption(
-        "result covers " + Decimal(total) + " records but the dataset manifest lists " +
+        "result covers " + total.ToDecimal() + " records but the dataset manifest lists " +
         std::to_string(dataset_records) + ": records were dropped or duplicated");
   }
   return table;
@@ -413,7 +333,7 @@ Result<ResultTable> EvaluatePlaintext(const Schema& schema, const Layout& layout
     ++g.records;
     for (size_t i = 0; i < plan.ciphertexts.size(); ++i) {
       const BigInt& p = plaintexts[static_cast<size_t>(plan.ciphertexts[i])];
-      mpz_add(g.plaintexts[i].get(), g.plaintexts[i].get(), p.get());
+      g.plaintexts[i] += p;
     }
   }
   std::vector<GroupSums> list;

@@ -29,6 +29,11 @@ struct ReleaseOptions {
   uint64_t min_cell = 11;  // the common health-statistics threshold
 };
 
+// Fills table->columns with the labels of the columns DecodeSums releases for `query` (a
+// HISTOGRAM item gives one per bin), table->column_info with what each holds, and
+// table->query.
+void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table);
+
 // Builds the released table. `dataset_records` enables the record-count check for queries
 // without WHERE (a dropped or duplicated record changes the encrypted count slot).
 Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const Plan& plan,

@@ -30,6 +30,7 @@
 #include "encoding/schema.h"
 #include "engine/mapreduce.h"
 #include "engine/result_file.h"
+#include "query/aggregates.h"
 #include "query/decode.h"
 #include "query/plan.h"
 #include "query/table.h"
@@ -55,21 +56,8 @@ constexpr double kRelativeTolerance = 1e-12;
 
 // --- Query specifications: one description, two SQL texts -----------------------------------
 
-enum class Agg {
-  kPlain,
-  kCountStar,
-  kCount,
-  kSum,
-  kAvg,
-  kVarSamp,
-  kStddevSamp,
-  kVarPop,
-  kStddevPop,
-  kHistogram
-};
-
 struct Item {
-  Agg agg;
+  Aggregate agg;
   std::string column;
 };
 struct Cond {
@@ -86,40 +74,17 @@ struct QuerySpec {
   std::vector<std::string> group_by;
 };
 
-const char* CipherName(Agg a) {
-  switch (a) {
-    case Agg::kCount:
-      return "COUNT";
-    case Agg::kSum:
-      return "SUM";
-    case Agg::kAvg:
-      return "AVG";
-    case Agg::kVarSamp:
-      return "VARIANCE";
-    case Agg::kStddevSamp:
-      return "STDDEV";
-    case Agg::kVarPop:
-      return "VAR_POP";
-    case Agg::kStddevPop:
-      return "STDDEV_POP";
-    case Agg::kHistogram:
-      return "HISTOGRAM";
-    default:
-      return "?";
-  }
-}
-
 std::string CipherSql(const QuerySpec& q, const std::string& table) {
   std::string sql = "SELECT ";
   for (size_t i = 0; i < q.items.size(); ++i) {
     const Item& it = q.items[i];
     if (i) sql += ", ";
-    if (it.agg == Agg::kPlain) {
+    const AggregateSpec* spec = FindAggregate(it.agg);
+    if (spec == nullptr) {
       sql += it.column;
-    } else if (it.agg == Agg::kCountStar) {
-      sql += "COUNT(*)";
     } else {
-      sql += std::string(CipherName(it.agg)) + "(" + it.column + ")";
+      const bool star = spec->argument == ArgumentKind::kStar;
+      sql += AggregateName(it.agg) + "(" + (star ? "*" : it.column) + ")";
     }
   }
   sql += " FROM " + table;
@@ -176,33 +141,37 @@ OracleQuery OracleSql(const QuerySpec& q, const Schema& schema) {
   for (const Item& it : q.items) {
     const std::string x = it.column.empty() ? "" : col("r", it.column);
     switch (it.agg) {
-      case Agg::kPlain:
+      case Aggregate::kNone:
         add("CAST(" + x + " AS TEXT)", true, false);
         break;
-      case Agg::kCountStar:
+      case Aggregate::kCountStar:
         add("COUNT(*)", false, false);
         break;
-      case Agg::kCount:
+      case Aggregate::kCount:
         add("COUNT(" + x + ")", false, false);
         break;
-      case Agg::kSum:
+      case Aggregate::kSum:
         add("SUM(" + x + ")", false, false);
         break;
-      case Agg::kAvg:
+      case Aggregate::kAvg:
         add("AVG(" + x + ")", false, false);
         break;
-      case Agg::kVarSamp:
-      case Agg::kStddevSamp:
-      case Agg::kVarPop:
-      case Agg::kStddevPop: {
-        const bool sample = it.agg == Agg::kVarSamp || it.agg == Agg::kStddevSamp;
+      case Aggregate::kVarSamp:
+      case Aggregate::kStddevSamp:
+      case Aggregate::kVarPop:
+      case Aggregate::kStddevPop: {
+        const bool sample = it.agg == Aggregate::kVarSamp || it.agg == Aggregate::kStddevSamp;
         const std::string m = mean_alias(it.column);
         add("(SUM((" + x + " - " + m + ") * (" + x + " - " + m + ")) / (COUNT(" + x + ")" +
                 (sample ? " - 1" : "") + "))",
-            false, it.agg == Agg::kStddevSamp || it.agg == Agg::kStddevPop);
+            false, it.agg == Aggregate::kStddevSamp || it.agg == Aggregate::kStddevPop);
         break;
       }
-      case Agg::kHistogram: {
+      case Aggregate::kMin:
+      case Aggregate::kMax:
+        ADD_FAILURE() << "MIN and MAX have no encrypted form to compare";
+        break;
+      case Aggregate::kHistogram: {
         const Column* c = schema.FindColumn(it.column);
         for (size_t b = 0; c != nullptr && b + 1 < c->bins.size(); ++b) {
           std::string cond = x + " IS NOT NULL";
@@ -243,8 +212,8 @@ OracleQuery OracleSql(const QuerySpec& q, const Schema& schema) {
 std::vector<Item> AllAggregates(const std::vector<std::string>& variables) {
   std::vector<Item> items;
   for (const std::string& x : variables) {
-    for (Agg a : {Agg::kCount, Agg::kSum, Agg::kAvg, Agg::kVarSamp, Agg::kStddevSamp, Agg::kVarPop,
-                  Agg::kStddevPop}) {
+    for (Aggregate a : {Aggregate::kCount, Aggregate::kSum, Aggregate::kAvg, Aggregate::kVarSamp,
+                        Aggregate::kStddevSamp, Aggregate::kVarPop, Aggregate::kStddevPop}) {
       items.push_back({a, x});
     }
   }
@@ -649,51 +618,56 @@ TEST_F(PipelineCohortTest, DatasetHoldsEveryCleanRowWithMissingValues) {
 }
 
 TEST_F(PipelineCohortTest, EveryAggregateWithoutGroupBy) {
-  Check({Concat({{Agg::kCountStar, ""}, {Agg::kCount, "sex"}},
+  Check({Concat({{Aggregate::kCountStar, ""}, {Aggregate::kCount, "sex"}},
                 AllAggregates(VariableNames(S().main.dataset.layout))),
          {},
          {}});
 }
 
 TEST_F(PipelineCohortTest, EveryAggregateGroupedByPrivateArm) {
-  Check({Concat({{Agg::kPlain, "arm"}, {Agg::kCountStar, ""}},
+  Check({Concat({{Aggregate::kNone, "arm"}, {Aggregate::kCountStar, ""}},
                 AllAggregates(CrossedOver(S().schema, "arm"))),
          {},
          {"arm"}});
 }
 
 TEST_F(PipelineCohortTest, EveryAggregateGroupedByPrivateSex) {
-  Check({Concat({{Agg::kPlain, "sex"}, {Agg::kCountStar, ""}, {Agg::kCount, "sex"}},
-                AllAggregates(CrossedOver(S().schema, "sex"))),
-         {},
-         {"sex"}});
+  Check(
+      {Concat({{Aggregate::kNone, "sex"}, {Aggregate::kCountStar, ""}, {Aggregate::kCount, "sex"}},
+              AllAggregates(CrossedOver(S().schema, "sex"))),
+       {},
+       {"sex"}});
 }
 
 TEST_F(PipelineCohortTest, GroupByPublicSite) {
-  Check({Concat({{Agg::kPlain, "site"}, {Agg::kCountStar, ""}, {Agg::kCount, "arm"}},
-                AllAggregates({"cd4", "age", "viral_suppressed"})),
-         {},
-         {"site"}});
+  Check(
+      {Concat({{Aggregate::kNone, "site"}, {Aggregate::kCountStar, ""}, {Aggregate::kCount, "arm"}},
+              AllAggregates({"cd4", "age", "viral_suppressed"})),
+       {},
+       {"site"}});
 }
 
 TEST_F(PipelineCohortTest, GroupByPublicSiteWithWhereEquals) {
   for (const std::string& site : {Sites().front(), Sites().back()}) {
-    Check(
-        {Concat({{Agg::kPlain, "site"}, {Agg::kCountStar, ""}}, AllAggregates({"cd4", "log10_vl"})),
-         {{"site", "=", site}},
-         {"site"}});
+    Check({Concat({{Aggregate::kNone, "site"}, {Aggregate::kCountStar, ""}},
+                  AllAggregates({"cd4", "log10_vl"})),
+           {{"site", "=", site}},
+           {"site"}});
   }
 }
 
 TEST_F(PipelineCohortTest, WhereNotEqualWithAndWithoutPrivateGroup) {
   const std::string site = Sites().front();
-  Check({Concat({{Agg::kCountStar, ""}}, AllAggregates({"cd4", "viral_suppressed"})),
+  Check({Concat({{Aggregate::kCountStar, ""}}, AllAggregates({"cd4", "viral_suppressed"})),
          {{"site", "<>", site}},
          {}});
-  Check({Concat({{Agg::kPlain, "arm"}, {Agg::kCountStar, ""}}, AllAggregates({"cd4", "age"})),
+  Check({Concat({{Aggregate::kNone, "arm"}, {Aggregate::kCountStar, ""}},
+                AllAggregates({"cd4", "age"})),
          {{"site", "<>", site}},
          {"arm"}});
-  Check({{{Agg::kPlain, "sex"}, {Agg::kCountStar, ""}, {Agg::kAvg, "viral_suppressed"}},
+  Check({{{Aggregate::kNone, "sex"},
+          {Aggregate::kCountStar, ""},
+          {Aggregate::kAvg, "viral_suppressed"}},
          {{"site", "<>", site}, {"site", "<>", Sites().back()}},
          {"sex"}});
 }
@@ -701,11 +675,11 @@ TEST_F(PipelineCohortTest, WhereNotEqualWithAndWithoutPrivateGroup) {
 TEST_F(PipelineCohortTest, OrderingComparisonsOnAPublicTextColumn) {
   const std::string mid = Sites()[Sites().size() / 2];
   for (const char* op : {"<", "<=", ">", ">="}) {
-    Check({{{Agg::kPlain, "site"}, {Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}},
+    Check({{{Aggregate::kNone, "site"}, {Aggregate::kCountStar, ""}, {Aggregate::kAvg, "cd4"}},
            {{"site", op, mid}},
            {"site"}});
   }
-  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "age"}},
+  Check({{{Aggregate::kCountStar, ""}, {Aggregate::kAvg, "age"}},
          {{"site", ">=", Sites().front()}, {"site", "<", mid}},
          {}});
 }
@@ -726,30 +700,33 @@ TEST_F(PipelineCohortTest, IdentifiersAreNeverShipped) {
 }
 
 TEST_F(PipelineCohortTest, GroupByPublicAndPrivateColumns) {
-  Check({Concat({{Agg::kPlain, "site"}, {Agg::kPlain, "arm"}, {Agg::kCountStar, ""}},
-                AllAggregates({"cd4", "viral_suppressed"})),
-         {},
-         {"site", "arm"}});
+  Check(
+      {Concat({{Aggregate::kNone, "site"}, {Aggregate::kNone, "arm"}, {Aggregate::kCountStar, ""}},
+              AllAggregates({"cd4", "viral_suppressed"})),
+       {},
+       {"site", "arm"}});
 }
 
 TEST_F(PipelineCohortTest, HistogramOfCd4) {
-  Check({{{Agg::kHistogram, "cd4"}}, {}, {}});
-  Check({{{Agg::kPlain, "site"},
-          {Agg::kCountStar, ""},
-          {Agg::kHistogram, "cd4"},
-          {Agg::kCount, "cd4"}},
+  Check({{{Aggregate::kHistogram, "cd4"}}, {}, {}});
+  Check({{{Aggregate::kNone, "site"},
+          {Aggregate::kCountStar, ""},
+          {Aggregate::kHistogram, "cd4"},
+          {Aggregate::kCount, "cd4"}},
          {},
          {"site"}});
-  Check({{{Agg::kHistogram, "cd4"}, {Agg::kAvg, "cd4"}}, {{"site", "=", Sites().front()}}, {}});
+  Check({{{Aggregate::kHistogram, "cd4"}, {Aggregate::kAvg, "cd4"}},
+         {{"site", "=", Sites().front()}},
+         {}});
 }
 
 TEST_F(PipelineCohortTest, WhereMatchingNothingGivesOneRowWithCountZero) {
-  const QuerySpec q{{{Agg::kCountStar, ""},
-                     {Agg::kCount, "cd4"},
-                     {Agg::kSum, "cd4"},
-                     {Agg::kAvg, "cd4"},
-                     {Agg::kVarSamp, "cd4"},
-                     {Agg::kStddevPop, "age"}},
+  const QuerySpec q{{{Aggregate::kCountStar, ""},
+                     {Aggregate::kCount, "cd4"},
+                     {Aggregate::kSum, "cd4"},
+                     {Aggregate::kAvg, "cd4"},
+                     {Aggregate::kVarSamp, "cd4"},
+                     {Aggregate::kStddevPop, "age"}},
                     {{"site", "=", "no such site"}},
                     {}};
   Check(q);
@@ -763,7 +740,9 @@ TEST_F(PipelineCohortTest, WhereMatchingNothingGivesOneRowWithCountZero) {
   EXPECT_EQ(got->rows[0][1].integer, 0);
   for (size_t c = 2; c < 6; ++c) EXPECT_EQ(got->rows[0][c].kind, Cell::Kind::kNull) << c;
   // With a GROUP BY, no group at all (as in SQL).
-  Check({{{Agg::kPlain, "arm"}, {Agg::kCountStar, ""}}, {{"site", "=", "no such site"}}, {"arm"}});
+  Check({{{Aggregate::kNone, "arm"}, {Aggregate::kCountStar, ""}},
+         {{"site", "=", "no such site"}},
+         {"arm"}});
 }
 
 TEST_F(PipelineCohortTest, SmallCellsAreSuppressedByDefault) {
@@ -778,11 +757,13 @@ TEST_F(PipelineCohortTest, SmallCellsAreSuppressedByDefault) {
   ASSERT_TRUE(open.ok()) << open.status().ToString();
   ASSERT_EQ(released->rows.size(), open->rows.size());
   // Also checks the unsuppressed numbers against the oracle.
-  ExpectMatchesOracle(
-      S().sk, tiny,
-      {{{Agg::kPlain, "arm"}, {Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}, {Agg::kCount, "cd4"}},
-       {},
-       {"arm"}});
+  ExpectMatchesOracle(S().sk, tiny,
+                      {{{Aggregate::kNone, "arm"},
+                        {Aggregate::kCountStar, ""},
+                        {Aggregate::kAvg, "cd4"},
+                        {Aggregate::kCount, "cd4"}},
+                       {},
+                       {"arm"}});
   int suppressed = 0;
   for (size_t r = 0; r < open->rows.size(); ++r) {
     const auto& full = open->rows[r];
@@ -1157,27 +1138,28 @@ TEST_F(PipelineActg175Test, CleanKeepsEveryRowAndTheMissingCd496) {
 }
 
 TEST_F(PipelineActg175Test, EveryAggregateWithoutGroupBy) {
-  Check({Concat({{Agg::kCountStar, ""}}, AllAggregates(VariableNames(S().main.dataset.layout))),
-         {},
-         {}});
+  Check(
+      {Concat({{Aggregate::kCountStar, ""}}, AllAggregates(VariableNames(S().main.dataset.layout))),
+       {},
+       {}});
 }
 
 TEST_F(PipelineActg175Test, EveryAggregateGroupedByArms) {
-  Check({Concat({{Agg::kPlain, "arms"}, {Agg::kCountStar, ""}}, AllAggregates(Over())),
+  Check({Concat({{Aggregate::kNone, "arms"}, {Aggregate::kCountStar, ""}}, AllAggregates(Over())),
          {},
          {"arms"}});
 }
 
 TEST_F(PipelineActg175Test, EveryAggregateGroupedByGender) {
-  Check({Concat({{Agg::kPlain, "gender"}, {Agg::kCountStar, ""}}, AllAggregates(Over())),
+  Check({Concat({{Aggregate::kNone, "gender"}, {Aggregate::kCountStar, ""}}, AllAggregates(Over())),
          {},
          {"gender"}});
 }
 
 TEST_F(PipelineActg175Test, HistogramOfCd40AndCd496) {
-  Check({{{Agg::kHistogram, "cd40"}, {Agg::kCountStar, ""}}, {}, {}});
+  Check({{{Aggregate::kHistogram, "cd40"}, {Aggregate::kCountStar, ""}}, {}, {}});
   const Column* cd496 = S().schema.FindColumn("cd496");
-  if (cd496 != nullptr && !cd496->bins.empty()) Check({{{Agg::kHistogram, "cd496"}}, {}, {}});
+  if (cd496 != nullptr && !cd496->bins.empty()) Check({{{Aggregate::kHistogram, "cd496"}}, {}, {}});
 }
 
 TEST_F(PipelineActg175Test, AgreesWithTheRReferenceFigures) {
@@ -1226,24 +1208,27 @@ TEST_F(PipelineActg175Test, GroupByWithoutACrossAsksForOne) {
   EXPECT_TRUE(FailsWith(plan("SELECT MIN(cd40) FROM " + Table()), Status::Code::kInvalidArgument,
                         "HISTOGRAM"));
   // COUNT(*) by a groupable column needs no cross.
-  Check({{{Agg::kPlain, "drugs"}, {Agg::kCountStar, ""}}, {}, {"drugs"}});
+  Check({{{Aggregate::kNone, "drugs"}, {Aggregate::kCountStar, ""}}, {}, {"drugs"}});
 }
 
 TEST_F(PipelineActg175Test, PublicRaceInWhereAndGroupBy) {
-  Check({Concat({{Agg::kPlain, "race"}, {Agg::kCountStar, ""}}, AllAggregates(Over())),
+  Check({Concat({{Aggregate::kNone, "race"}, {Aggregate::kCountStar, ""}}, AllAggregates(Over())),
          {},
          {"race"}});
-  Check({Concat({{Agg::kPlain, "race"}, {Agg::kPlain, "arms"}, {Agg::kCountStar, ""}},
-                AllAggregates({"cd496"})),
-         {},
-         {"race", "arms"}});
-  Check({Concat({{Agg::kPlain, "gender"}, {Agg::kCountStar, ""}}, AllAggregates({"cd40", "cd496"})),
+  Check(
+      {Concat({{Aggregate::kNone, "race"}, {Aggregate::kNone, "arms"}, {Aggregate::kCountStar, ""}},
+              AllAggregates({"cd496"})),
+       {},
+       {"race", "arms"}});
+  Check({Concat({{Aggregate::kNone, "gender"}, {Aggregate::kCountStar, ""}},
+                AllAggregates({"cd40", "cd496"})),
          {{"race", "=", "1"}},
          {"gender"}});
-  Check({Concat({{Agg::kCountStar, ""}, {Agg::kHistogram, "cd40"}}, AllAggregates({"cd420"})),
+  Check({Concat({{Aggregate::kCountStar, ""}, {Aggregate::kHistogram, "cd40"}},
+                AllAggregates({"cd420"})),
          {{"race", "<>", "1"}},
          {}});
-  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd40"}, {Agg::kVarSamp, "wtkg"}},
+  Check({{{Aggregate::kCountStar, ""}, {Aggregate::kAvg, "cd40"}, {Aggregate::kVarSamp, "wtkg"}},
          {{"race", "=", "7"}},
          {}});
 }
@@ -1283,34 +1268,39 @@ class PipelineActg320Test : public PipelineSuite<PipelineActg320Test> {
 
 TEST_F(PipelineActg320Test, EveryAggregateWithoutGroupBy) {
   EXPECT_EQ(S().main.dataset.manifest.record_count, 1151u);
-  Check({Concat({{Agg::kCountStar, ""}}, AllAggregates(VariableNames(S().main.dataset.layout))),
-         {},
-         {}});
+  Check(
+      {Concat({{Aggregate::kCountStar, ""}}, AllAggregates(VariableNames(S().main.dataset.layout))),
+       {},
+       {}});
 }
 
 TEST_F(PipelineActg320Test, EveryAggregateGroupedByTx) {
-  Check({Concat({{Agg::kPlain, "tx"}, {Agg::kCountStar, ""}}, AllAggregates({"cd4", "age"})),
+  Check({Concat({{Aggregate::kNone, "tx"}, {Aggregate::kCountStar, ""}},
+                AllAggregates({"cd4", "age"})),
          {},
          {"tx"}});
 }
 
 TEST_F(PipelineActg320Test, HistogramOfCd4) {
-  Check({{{Agg::kHistogram, "cd4"}, {Agg::kCount, "cd4"}}, {}, {}});
+  Check({{{Aggregate::kHistogram, "cd4"}, {Aggregate::kCount, "cd4"}}, {}, {}});
 }
 
 TEST_F(PipelineActg320Test, PublicSexInWhereAndGroupBy) {
-  Check({Concat({{Agg::kPlain, "sex"}, {Agg::kCountStar, ""}, {Agg::kHistogram, "cd4"}},
-                AllAggregates({"cd4", "age", "priorzdv"})),
-         {},
-         {"sex"}});
-  Check({Concat({{Agg::kPlain, "sex"}, {Agg::kPlain, "tx"}, {Agg::kCountStar, ""}},
+  Check(
+      {Concat(
+           {{Aggregate::kNone, "sex"}, {Aggregate::kCountStar, ""}, {Aggregate::kHistogram, "cd4"}},
+           AllAggregates({"cd4", "age", "priorzdv"})),
+       {},
+       {"sex"}});
+  Check({Concat({{Aggregate::kNone, "sex"}, {Aggregate::kNone, "tx"}, {Aggregate::kCountStar, ""}},
                 AllAggregates({"cd4"})),
          {{"sex", "=", "2"}},
          {"sex", "tx"}});
-  Check({Concat({{Agg::kPlain, "tx"}, {Agg::kCountStar, ""}}, AllAggregates({"cd4", "age"})),
+  Check({Concat({{Aggregate::kNone, "tx"}, {Aggregate::kCountStar, ""}},
+                AllAggregates({"cd4", "age"})),
          {{"sex", "<>", "2"}},
          {"tx"}});
-  Check({{{Agg::kCountStar, ""}, {Agg::kSum, "cd4"}, {Agg::kStddevSamp, "cd4"}},
+  Check({{{Aggregate::kCountStar, ""}, {Aggregate::kSum, "cd4"}, {Aggregate::kStddevSamp, "cd4"}},
          {{"sex", "=", "3"}},
          {}});
 }
@@ -1381,15 +1371,22 @@ class ExactDecimalSum {
 // PostgreSQL compares a numeric column numerically, whether the literal is quoted or not:
 // karnof < '80' is karnof < 80, which excludes 100.
 TEST_F(PipelineActg320Test, PublicNumericColumnComparesNumerically) {
-  Check({{{Agg::kPlain, "karnof"}, {Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {}, {"karnof"}});
-  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {{"karnof", ">=", "90", true}}, {}});
-  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {{"karnof", "<", "80", true}}, {}});
-  Check({{{Agg::kPlain, "karnof"}, {Agg::kCountStar, ""}},
+  Check({{{Aggregate::kNone, "karnof"}, {Aggregate::kCountStar, ""}, {Aggregate::kAvg, "cd4"}},
+         {},
+         {"karnof"}});
+  Check({{{Aggregate::kCountStar, ""}, {Aggregate::kAvg, "cd4"}},
+         {{"karnof", ">=", "90", true}},
+         {}});
+  Check(
+      {{{Aggregate::kCountStar, ""}, {Aggregate::kAvg, "cd4"}}, {{"karnof", "<", "80", true}}, {}});
+  Check({{{Aggregate::kNone, "karnof"}, {Aggregate::kCountStar, ""}},
          {{"karnof", "<>", "100", true}},
          {"karnof"}});
-  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {{"karnof", "=", "90"}}, {}});
-  Check({{{Agg::kCountStar, ""}, {Agg::kAvg, "cd4"}}, {{"karnof", "<", "80"}}, {}});
-  Check({{{Agg::kPlain, "karnof"}, {Agg::kCountStar, ""}}, {{"karnof", ">", "9"}}, {"karnof"}});
+  Check({{{Aggregate::kCountStar, ""}, {Aggregate::kAvg, "cd4"}}, {{"karnof", "=", "90"}}, {}});
+  Check({{{Aggregate::kCountStar, ""}, {Aggregate::kAvg, "cd4"}}, {{"karnof", "<", "80"}}, {}});
+  Check({{{Aggregate::kNone, "karnof"}, {Aggregate::kCountStar, ""}},
+         {{"karnof", ">", "9"}},
+         {"karnof"}});
 }
 
 TEST_F(PipelineActg320Test, DecimalSumsAreExact) {
@@ -1500,37 +1497,38 @@ class PipelineEdgeTest : public PipelineSuite<PipelineEdgeTest> {
 
   // Every query shape over the edge dataset, each against the oracle.
   void CheckAllShapes(const Built& b) {
+    ExpectMatchesOracle(S().sk, b,
+                        {Concat({{Aggregate::kCountStar, ""}, {Aggregate::kCount, "grp"}},
+                                AllAggregates(Variables())),
+                         {},
+                         {}});
+    ExpectMatchesOracle(S().sk, b,
+                        {Concat({{Aggregate::kNone, "grp"}, {Aggregate::kCountStar, ""}},
+                                AllAggregates(Variables())),
+                         {},
+                         {"grp"}});
+    ExpectMatchesOracle(S().sk, b,
+                        {Concat({{Aggregate::kNone, "flag"}, {Aggregate::kCountStar, ""}},
+                                AllAggregates({"x", "big"})),
+                         {},
+                         {"flag"}});
+    ExpectMatchesOracle(S().sk, b,
+                        {Concat({{Aggregate::kNone, "site"},
+                                 {Aggregate::kCountStar, ""},
+                                 {Aggregate::kHistogram, "x"}},
+                                AllAggregates({"big", "t"})),
+                         {},
+                         {"site"}});
     ExpectMatchesOracle(
         S().sk, b,
-        {Concat({{Agg::kCountStar, ""}, {Agg::kCount, "grp"}}, AllAggregates(Variables())),
-         {},
-         {}});
-    ExpectMatchesOracle(
-        S().sk, b,
-        {Concat({{Agg::kPlain, "grp"}, {Agg::kCountStar, ""}}, AllAggregates(Variables())),
-         {},
-         {"grp"}});
-    ExpectMatchesOracle(
-        S().sk, b,
-        {Concat({{Agg::kPlain, "flag"}, {Agg::kCountStar, ""}}, AllAggregates({"x", "big"})),
-         {},
-         {"flag"}});
-    ExpectMatchesOracle(
-        S().sk, b,
-        {Concat({{Agg::kPlain, "site"}, {Agg::kCountStar, ""}, {Agg::kHistogram, "x"}},
-                AllAggregates({"big", "t"})),
-         {},
-         {"site"}});
-    ExpectMatchesOracle(
-        S().sk, b,
-        {Concat({{Agg::kPlain, "grp"}, {Agg::kCountStar, ""}}, AllAggregates({"big"})),
+        {Concat({{Aggregate::kNone, "grp"}, {Aggregate::kCountStar, ""}}, AllAggregates({"big"})),
          {{"site", "=", "south"}},
          {"grp"}});
-    ExpectMatchesOracle(
-        S().sk, b,
-        {Concat({{Agg::kCountStar, ""}, {Agg::kHistogram, "t"}}, AllAggregates({"t", "fine"})),
-         {{"site", "<>", "north"}},
-         {}});
+    ExpectMatchesOracle(S().sk, b,
+                        {Concat({{Aggregate::kCountStar, ""}, {Aggregate::kHistogram, "t"}},
+                                AllAggregates({"t", "fine"})),
+                         {{"site", "<>", "north"}},
+                         {}});
   }
 
   Status Build(const std::string& name, uint64_t max_records, const std::string& csv, Built* out) {
@@ -1711,11 +1709,13 @@ TEST_F(PipelineEdgeTest, AnEmptyDatasetAnswersWithCountZero) {
   Built b;
   ASSERT_TRUE(Build("empty", 10, kEdgeHeader, &b).ok());
   EXPECT_EQ(b.dataset.manifest.record_count, 0u);
-  ExpectMatchesOracle(
-      S().sk, b,
-      {{{Agg::kCountStar, ""}, {Agg::kAvg, "x"}, {Agg::kSum, "big"}, {Agg::kHistogram, "x"}},
-       {},
-       {}});
+  ExpectMatchesOracle(S().sk, b,
+                      {{{Aggregate::kCountStar, ""},
+                        {Aggregate::kAvg, "x"},
+                        {Aggregate::kSum, "big"},
+                        {Aggregate::kHistogram, "x"}},
+                       {},
+                       {}});
 }
 
 }  // namespace

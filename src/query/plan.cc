@@ -10,90 +10,6 @@ namespace {
 
 Status Unanswerable(const std::string& why) { return Status::InvalidArgument("query: " + why); }
 
-std::string CrossHint(const std::string& by, const std::string& over) {
-  return "add {\"by\": \"" + by + "\", \"over\": [\"" + over +
-         "\"]} to the schema's \"crosses\" and re-encrypt";
-}
-
-// Collects the slots an aggregate needs; errors explain what the schema lacks.
-Status SlotsFor(const SelectItem& item, const std::string& group, const Schema& schema,
-                const Layout& layout, std::set<int>* slots) {
-  auto need = [&](SlotKind kind, const std::string& variable, const std::string& by, int level,
-                  int bin) -> Status {
-    int s = layout.Find(kind, variable, by, level, bin);
-    if (s < 0) return Status::NotFound(variable);
-    slots->insert(s);
-    return Status::OK();
-  };
-  const std::string& x = item.column;
-  switch (item.aggregate) {
-    case Aggregate::kNone:
-    case Aggregate::kCountStar:
-      return Status::OK();
-    case Aggregate::kMin:
-    case Aggregate::kMax:
-      return Unanswerable(AggregateName(item.aggregate) +
-                          "() cannot be computed from encrypted sums; HISTOGRAM(" + x +
-                          ") over declared \"bins\" shows the distribution instead");
-    case Aggregate::kHistogram: {
-      const Column* c = schema.FindColumn(x);
-      if (c == nullptr || !c->numeric() || c->is_public || c->bins.empty()) {
-        return Unanswerable("HISTOGRAM(" + x +
-                            ") needs \"bins\" declared on private numeric column '" + x +
-                            "' in the schema");
-      }
-      if (!group.empty()) {
-        return Unanswerable("HISTOGRAM(" + x + ") cannot be grouped by private column '" + group +
-                            "'; group by a public column instead");
-      }
-      for (int b = 0; b + 1 < static_cast<int>(c->bins.size()); ++b) {
-        CS_RETURN_IF_ERROR(need(SlotKind::kBin, x, "", -1, b));
-      }
-      return Status::OK();
-    }
-    default:
-      break;
-  }
-  const VariableCodec* v = layout.FindVariable(x);
-  if (v == nullptr) {
-    const Column* c = schema.FindColumn(x);
-    if (item.aggregate == Aggregate::kCount && c != nullptr && c->groupable() && !c->is_public &&
-        (group.empty() || group == x)) {
-      for (int l = 0; l < static_cast<int>(c->levels.size()); ++l) {
-        CS_RETURN_IF_ERROR(need(SlotKind::kLevel, x, "", l, -1));
-      }
-      return Status::OK();
-    }
-    if (c == nullptr) return Unanswerable("unknown column '" + x + "'");
-    if (c->is_public) {
-      return Unanswerable(AggregateName(item.aggregate) + "(" + x + "): '" + x +
-                          "' is a public column; aggregates run over private numeric columns");
-    }
-    return Unanswerable(AggregateName(item.aggregate) + "(" + x + "): '" + x +
-                        "' is not numeric in the schema");
-  }
-  std::vector<int> levels = {-1};
-  if (!group.empty()) {
-    if (!schema.HasCross(group, x))
-      return Unanswerable("GROUP BY " + group + " over " + x + ": " + CrossHint(group, x));
-    levels.clear();
-    for (int l = 0; l < static_cast<int>(schema.FindColumn(group)->levels.size()); ++l)
-      levels.push_back(l);
-  }
-  for (int l : levels) {
-    if (v->can_be_missing) CS_RETURN_IF_ERROR(need(SlotKind::kObserved, x, group, l, -1));
-    CS_RETURN_IF_ERROR(need(SlotKind::kSum, x, group, l, -1));
-    if (v->range > 1) CS_RETURN_IF_ERROR(need(SlotKind::kSumSquares, x, group, l, -1));
-  }
-  // NULL-group values are totals minus the levels' sums.
-  if (!group.empty()) {
-    if (v->can_be_missing) CS_RETURN_IF_ERROR(need(SlotKind::kObserved, x, "", -1, -1));
-    CS_RETURN_IF_ERROR(need(SlotKind::kSum, x, "", -1, -1));
-    if (v->range > 1) CS_RETURN_IF_ERROR(need(SlotKind::kSumSquares, x, "", -1, -1));
-  }
-  return Status::OK();
-}
-
 bool ParseDouble(std::string_view text, double* out) {
   if (text.empty()) return false;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
@@ -173,7 +89,8 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
       }
       continue;
     }
-    Status s = SlotsFor(item, plan.private_group, schema, layout, &slots);
+    const ItemContext context{item.aggregate, item.column, plan.private_group, schema, layout};
+    Status s = FindAggregate(item.aggregate)->slots(context, &slots);
     if (s.code() == Status::Code::kNotFound) {
       return Status::Corruption("layout lacks a slot for '" + s.message() + "'");
     }

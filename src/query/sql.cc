@@ -74,33 +74,6 @@ bool IsReserved(std::string_view word) {
   return false;
 }
 
-struct FunctionInfo {
-  std::string_view name;
-  Aggregate aggregate;
-};
-
-constexpr std::array<FunctionInfo, 12> kFunctions = {{
-    {"count", Aggregate::kCount},
-    {"sum", Aggregate::kSum},
-    {"avg", Aggregate::kAvg},
-    {"stddev", Aggregate::kStddevSamp},
-    {"stddev_samp", Aggregate::kStddevSamp},
-    {"variance", Aggregate::kVarSamp},
-    {"var_samp", Aggregate::kVarSamp},
-    {"stddev_pop", Aggregate::kStddevPop},
-    {"var_pop", Aggregate::kVarPop},
-    {"histogram", Aggregate::kHistogram},
-    {"min", Aggregate::kMin},
-    {"max", Aggregate::kMax},
-}};
-
-const FunctionInfo* FindFunction(std::string_view lowercase_name) {
-  for (const FunctionInfo& info : kFunctions) {
-    if (info.name == lowercase_name) return &info;
-  }
-  return nullptr;
-}
-
 class Parser {
  public:
   explicit Parser(std::string_view sql) : sql_(sql) {}
@@ -303,19 +276,23 @@ Result<SelectItem> Parser::ParseSelectItem() {
 
   if (may_be_function && AtSymbol("(")) {
     const std::string function = LowerAscii(name);
-    const FunctionInfo* info = FindFunction(function);
-    if (info == nullptr) return ErrorAt(name_offset, "unknown function '" + function + "'");
+    const AggregateSpec* of_star = FindAggregate(function, ArgumentKind::kStar);
+    const AggregateSpec* of_column = FindAggregate(function, ArgumentKind::kColumn);
+    if (of_star == nullptr && of_column == nullptr) {
+      return ErrorAt(name_offset, "unknown function '" + function + "'");
+    }
     CS_RETURN_IF_ERROR(Advance());
     if (AtKeyword("DISTINCT")) {
       return ErrorAt(tok_.offset, "DISTINCT is not supported inside " + function + "(...)");
     }
     std::string argument;
-    if (info->aggregate == Aggregate::kCount && AtSymbol("*")) {
-      item.aggregate = Aggregate::kCountStar;
+    if (of_star != nullptr && (AtSymbol("*") || of_column == nullptr)) {
+      if (!AtSymbol("*")) return Expected("'*'");
+      item.aggregate = of_star->aggregate;
       argument = "*";
       CS_RETURN_IF_ERROR(Advance());
     } else {
-      item.aggregate = info->aggregate;
+      item.aggregate = of_column->aggregate;
       CS_ASSIGN_OR_RETURN(item.column, ParseName("a column name"));
       argument = item.column;
     }
@@ -444,34 +421,5 @@ Result<Query> Parser::Parse() {
 }  // namespace
 
 Result<Query> ParseSql(std::string_view sql) { return Parser(sql).Parse(); }
-
-std::string AggregateName(Aggregate aggregate) {
-  switch (aggregate) {
-    case Aggregate::kNone:
-      return "none";
-    case Aggregate::kCountStar:
-    case Aggregate::kCount:
-      return "count";
-    case Aggregate::kSum:
-      return "sum";
-    case Aggregate::kAvg:
-      return "avg";
-    case Aggregate::kStddevSamp:
-      return "stddev";
-    case Aggregate::kVarSamp:
-      return "variance";
-    case Aggregate::kStddevPop:
-      return "stddev_pop";
-    case Aggregate::kVarPop:
-      return "var_pop";
-    case Aggregate::kHistogram:
-      return "histogram";
-    case Aggregate::kMin:
-      return "min";
-    case Aggregate::kMax:
-      return "max";
-  }
-  return "unknown";
-}
 
 }  // namespace cipherstat

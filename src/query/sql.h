@@ -5,7 +5,7 @@
 //     [GROUP BY column [, column]...] [;]
 //   item:    column | COUNT(*) | COUNT(x) | SUM(x) | AVG(x) | STDDEV(x) | VARIANCE(x)
 //            | STDDEV_POP(x) | VAR_POP(x) | STDDEV_SAMP(x) | VAR_SAMP(x) | HISTOGRAM(x)
-//            | MIN(x) | MAX(x)          (parsed so the planner can explain why they cannot run)
+//            | MIN(x) | MAX(x)          (the functions of query/aggregates.h)
 //            each optionally followed by [AS] alias
 //   op:      = | <> | != | < | <= | > | >=
 //   literal: 'text' (with '' for a quote) | number
@@ -16,24 +16,10 @@
 #include <string_view>
 #include <vector>
 
+#include "query/aggregates.h"
 #include "util/status.h"
 
 namespace cipherstat {
-
-enum class Aggregate {
-  kNone,  // a plain column (must appear in GROUP BY)
-  kCountStar,
-  kCount,
-  kSum,
-  kAvg,
-  kStddevSamp,
-  kVarSamp,
-  kStddevPop,
-  kVarPop,
-  kHistogram,
-  kMin,
-  kMax,
-};
 
 struct SelectItem {
   Aggregate aggregate = Aggregate::kNone;
@@ -58,8 +44,5 @@ struct Query {
 // Parses `sql`. Errors are InvalidArgument with the 1-based character position and what was
 // expected, e.g. "SQL: at character 24: expected FROM, found 'FORM'".
 Result<Query> ParseSql(std::string_view sql);
-
-// Canonical lowercase name of an aggregate ("count", "avg", "stddev", ...).
-std::string AggregateName(Aggregate aggregate);
 
 }  // namespace cipherstat

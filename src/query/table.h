@@ -5,39 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "query/aggregates.h"
+#include "query/cell.h"
+#include "query/sql.h"
+
 namespace cipherstat {
 
-struct Cell {
-  enum class Kind { kNull, kInteger, kReal, kText, kSuppressed };
-  Kind kind = Kind::kNull;
-  int64_t integer = 0;
-  double real = 0;
-  std::string text;
-
-  static Cell Null() { return Cell(); }
-  static Cell Integer(int64_t v) {
-    Cell c;
-    c.kind = Kind::kInteger;
-    c.integer = v;
-    return c;
-  }
-  static Cell Real(double v) {
-    Cell c;
-    c.kind = Kind::kReal;
-    c.real = v;
-    return c;
-  }
-  static Cell Text(std::string v) {
-    Cell c;
-    c.kind = Kind::kText;
-    c.text = std::move(v);
-    return c;
-  }
-  static Cell Suppressed() {
-    Cell c;
-    c.kind = Kind::kSuppressed;
-    return c;
-  }
+// What a released column holds, for renderers that chart or describe a table. The released
+// text (JSON, CSV, plain text) does not include it.
+struct ColumnInfo {
+  Aggregate aggregate = Aggregate::kNone;  // kNone: a GROUP BY value
+  std::string argument;                    // the aggregated or grouped column; "" for COUNT(*)
+  ChartHint chart = ChartHint::kNone;
+  int item = 0;  // index of the SELECT item it comes from (a histogram's bins share one)
+  int bin = -1;  // a histogram column's bin, else -1
 };
 
 struct ResultTable {
@@ -48,6 +29,10 @@ struct ResultTable {
   uint64_t min_cell = 0;  // cells from 1..min_cell-1 records are suppressed
   std::vector<std::string> columns;
   std::vector<std::vector<Cell>> rows;
+
+  // How the table was computed: empty in a table built by hand, which renders without charts.
+  Query query;                          // `sql`, parsed
+  std::vector<ColumnInfo> column_info;  // one per column
 };
 
 }  // namespace cipherstat

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "query/sql.h"
 #include "report/render.h"
 
 namespace cipherstat {
@@ -80,34 +79,14 @@ std::string BinText(const std::string& column_label, const std::string& item_lab
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Which SELECT item each table column came from.
-
-struct ColumnRole {
-  const SelectItem* item = nullptr;
-};
-
-// Empty when the columns do not line up with the query's items (then: table only).
-std::vector<ColumnRole> MapColumns(const ResultTable& table, const Query& query) {
-  std::vector<ColumnRole> roles;
-  size_t c = 0;
-  for (const SelectItem& item : query.items) {
-    if (item.aggregate == Aggregate::kHistogram) {
-      const std::string prefix = item.label + "[";
-      const size_t start = c;
-      while (c < table.columns.size() && table.columns[c].rfind(prefix, 0) == 0) {
-        roles.push_back({&item});
-        ++c;
-      }
-      if (c == start) return {};
-    } else {
-      if (c >= table.columns.size() || table.columns[c] != item.label) return {};
-      roles.push_back({&item});
-      ++c;
-    }
+// The table's column metadata when it is consistent with its columns and query; else empty,
+// and the table renders without charts.
+std::vector<ColumnInfo> ChartableColumns(const ResultTable& table) {
+  if (table.column_info.size() != table.columns.size()) return {};
+  for (const ColumnInfo& info : table.column_info) {
+    if (info.item < 0 || static_cast<size_t>(info.item) >= table.query.items.size()) return {};
   }
-  if (c != table.columns.size()) return {};
-  return roles;
+  return table.column_info;
 }
 
 bool IsIndicator(const Schema* schema, const std::string& name) {
@@ -293,14 +272,14 @@ std::string Figure(const std::string& svg, const std::string& caption) {
          "</figcaption></figure>\n";
 }
 
-// The STDDEV column for the same variable (sample preferred), and which kind it is.
-std::string StddevFor(const std::string& column, const std::vector<ColumnRole>& roles,
+// The standard deviation column for the same variable (sample preferred), and which kind it is.
+std::string StddevFor(const std::string& column, const std::vector<ColumnInfo>& columns,
                       size_t* index) {
-  for (Aggregate wanted : {Aggregate::kStddevSamp, Aggregate::kStddevPop}) {
-    for (size_t c = 0; c < roles.size(); ++c) {
-      if (roles[c].item->aggregate == wanted && roles[c].item->column == column) {
+  for (ChartHint wanted : {ChartHint::kSampleSdWhiskers, ChartHint::kPopulationSdWhiskers}) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (columns[c].chart == wanted && columns[c].argument == column) {
         *index = c;
-        return wanted == Aggregate::kStddevSamp ? "sample" : "population";
+        return wanted == ChartHint::kSampleSdWhiskers ? "sample" : "population";
       }
     }
   }
@@ -308,14 +287,15 @@ std::string StddevFor(const std::string& column, const std::vector<ColumnRole>& 
 }
 
 // The charts for one result: see the header for which aggregates get one.
-std::string Charts(const std::string& section_id, const ResultTable& table, const Query& query,
-                   const std::vector<ColumnRole>& roles, const Schema* schema) {
+std::string Charts(const std::string& section_id, const ResultTable& table,
+                   const std::vector<ColumnInfo>& columns, const Schema* schema) {
   std::vector<size_t> key_columns;
-  for (size_t c = 0; c < roles.size(); ++c) {
-    if (roles[c].item->aggregate == Aggregate::kNone) key_columns.push_back(c);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (columns[c].aggregate == Aggregate::kNone) key_columns.push_back(c);
   }
+  const std::vector<std::string>& group_by = table.query.group_by;
   std::string by;
-  for (const std::string& g : query.group_by) by += (by.empty() ? "" : ", ") + g;
+  for (const std::string& g : group_by) by += (by.empty() ? "" : ", ") + g;
   auto row_label = [&](size_t r) {
     if (key_columns.empty()) return std::string("all records");
     std::string label;
@@ -326,21 +306,22 @@ std::string Charts(const std::string& section_id, const ResultTable& table, cons
 
   std::string out;
   int chart = 0;
-  for (size_t c = 0; c < roles.size(); ++c) {
-    const SelectItem& item = *roles[c].item;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const ColumnInfo& column = columns[c];
+    const std::string& x = column.argument;
     const std::string id = section_id + "-chart" + std::to_string(++chart);
-    if (item.aggregate == Aggregate::kAvg) {
-      const bool proportion = IsIndicator(schema, item.column);
-      if (!proportion && query.group_by.empty()) continue;  // one mean: the table says it
+    if (column.chart == ChartHint::kMeanBars) {
+      const bool proportion = IsIndicator(schema, x);
+      if (!proportion && group_by.empty()) continue;  // one mean: the table says it
       size_t sd_index = 0;
-      const std::string sd_kind = proportion ? "" : StddevFor(item.column, roles, &sd_index);
+      const std::string sd_kind = proportion ? "" : StddevFor(x, columns, &sd_index);
       std::vector<Bar> bars;
       for (size_t r = 0; r < table.rows.size(); ++r) {
         bars.push_back({row_label(r), &table.rows[r][c],
                         sd_kind.empty() ? nullptr : &table.rows[r][sd_index]});
       }
       if (bars.empty()) continue;
-      std::string title = (proportion ? "Proportion with " : "Mean of ") + item.column;
+      std::string title = (proportion ? "Proportion with " : "Mean of ") + x;
       if (!by.empty()) title += " by " + by;
       std::string caption = title + ".";
       if (!sd_kind.empty()) {
@@ -349,22 +330,23 @@ std::string Charts(const std::string& section_id, const ResultTable& table, cons
                    table.columns[sd_index] + ").";
       }
       out += Figure(BarChart(id, title, bars, proportion, table.min_cell), caption);
-    } else if (item.aggregate == Aggregate::kHistogram) {
-      if (c > 0 && roles[c - 1].item == &item) continue;  // one chart per item, not per bin
+    } else if (column.chart == ChartHint::kHistogram) {
+      if (c > 0 && columns[c - 1].item == column.item) continue;  // one chart per item, not bin
+      const std::string& item_label = table.query.items[static_cast<size_t>(column.item)].label;
       size_t end = c;
       std::vector<std::string> bins;
-      while (end < roles.size() && roles[end].item == &item) {
-        bins.push_back(BinText(table.columns[end], item.label));
+      while (end < columns.size() && columns[end].item == column.item) {
+        bins.push_back(BinText(table.columns[end], item_label));
         ++end;
       }
       for (size_t r = 0; r < table.rows.size(); ++r) {
         std::vector<const Cell*> counts;
         for (size_t b = c; b < end; ++b) counts.push_back(&table.rows[r][b]);
-        std::string title = "Histogram of " + item.column;
+        std::string title = "Histogram of " + x;
         if (!key_columns.empty()) title += ", " + row_label(r);
-        out += Figure(
-            Histogram(id + "-" + std::to_string(r + 1), title, bins, counts, table.min_cell),
-            title + ": records per bin; a bin [a, b) holds a \u2264 " + item.column + " < b.");
+        out +=
+            Figure(Histogram(id + "-" + std::to_string(r + 1), title, bins, counts, table.min_cell),
+                   title + ": records per bin; a bin [a, b) holds a \u2264 " + x + " < b.");
       }
     }
   }
@@ -450,7 +432,7 @@ std::string Facts(const ResultTable& t, const ReportContext& context) {
 }
 
 std::string TableHtml(const std::string& id, const std::string& caption, const ResultTable& t,
-                      const std::vector<ColumnRole>& roles) {
+                      const std::vector<ColumnInfo>& columns) {
   std::string out = "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"" +
                     HtmlEscape(caption) + "\"><table class=\"result\" id=\"" + id + "\"><caption>" +
                     HtmlEscape(caption) + "</caption>\n<thead><tr>";
@@ -460,7 +442,7 @@ std::string TableHtml(const std::string& id, const std::string& caption, const R
     out += "<tr>";
     for (size_t c = 0; c < row.size(); ++c) {
       const Cell& cell = row[c];
-      const bool key = !roles.empty() && roles[c].item->aggregate == Aggregate::kNone;
+      const bool key = !columns.empty() && columns[c].aggregate == Aggregate::kNone;
       const std::string text = CellText(cell);
       const char* tag = key ? "th" : "td";
       std::string attrs = key ? " scope=\"row\"" : "";
@@ -509,16 +491,14 @@ std::string SectionHtml(int index, const ReportSection& section, const ReportCon
                         bool numbered) {
   const std::string id = "q" + std::to_string(index);
   const ResultTable& t = section.table;
-  const std::string title = section.title.empty() ? DescribeQuery(t.sql) : section.title;
+  const std::string title = section.title.empty() ? DescribeQuery(t) : section.title;
   std::string out = "<section id=\"" + id + "\" aria-labelledby=\"" + id + "-h\">\n<h2 id=\"" + id +
                     "-h\">" + (numbered ? std::to_string(index) + ". " : "") + HtmlEscape(title) +
                     "</h2>\n";
   out += "<pre class=\"sql\"><code>" + HtmlEscape(t.sql) + "</code></pre>\n";
-  auto query = ParseSql(t.sql);
-  std::vector<ColumnRole> roles;
-  if (query.ok()) roles = MapColumns(t, *query);
-  out += TableHtml(id + "-table", "Result: " + title, t, roles);
-  if (!roles.empty()) out += Charts(id, t, *query, roles, context.schema);
+  const std::vector<ColumnInfo> columns = ChartableColumns(t);
+  out += TableHtml(id + "-table", "Result: " + title, t, columns);
+  if (!columns.empty()) out += Charts(id, t, columns, context.schema);
   out += "</section>\n";
   return out;
 }
@@ -608,20 +588,20 @@ std::string HtmlEscape(std::string_view text) {
   return out;
 }
 
-std::string DescribeQuery(const std::string& sql) {
-  auto query = ParseSql(sql);
-  if (!query.ok()) return sql;
+std::string DescribeQuery(const ResultTable& table) {
+  const Query& query = table.query;
+  if (query.items.empty()) return table.sql;
   std::string out;
-  for (const SelectItem& item : query->items) {
+  for (const SelectItem& item : query.items) {
     if (item.aggregate == Aggregate::kNone) continue;  // the GROUP BY says it
     out += (out.empty() ? "" : ", ") + item.label;
   }
-  if (!query->group_by.empty()) {
+  if (!query.group_by.empty()) {
     out += " by ";
-    for (size_t i = 0; i < query->group_by.size(); ++i) out += (i ? ", " : "") + query->group_by[i];
+    for (size_t i = 0; i < query.group_by.size(); ++i) out += (i ? ", " : "") + query.group_by[i];
   }
-  for (size_t i = 0; i < query->where.size(); ++i) {
-    const Condition& c = query->where[i];
+  for (size_t i = 0; i < query.where.size(); ++i) {
+    const Condition& c = query.where[i];
     out += (i ? " and " : " where ") + c.column + " " + c.op + " " + c.literal;
   }
   return out;
@@ -640,7 +620,7 @@ std::string RenderHtmlReport(const std::vector<ReportSection>& sections,
     for (size_t i = 0; i < sections.size(); ++i) {
       const ReportSection& s = sections[i];
       body += "<li><a href=\"#q" + std::to_string(i + 1) + "\">" +
-              HtmlEscape(s.title.empty() ? DescribeQuery(s.table.sql) : s.title) + "</a></li>";
+              HtmlEscape(s.title.empty() ? DescribeQuery(s.table) : s.title) + "</a></li>";
     }
     body += "</ol>\n</nav>\n";
   }

@@ -3,12 +3,14 @@
 //
 // A page states the query, the dataset (name, record count, key fingerprint), when it was
 // released and the small-cell rule; shows each result as a <table> (suppressed cells say
-// "suppressed", never a number) with charts for the aggregates that have one:
+// "suppressed", never a number) with charts for the aggregates whose registry entry names one
+// (ChartHint in query/aggregates.h):
 //   AVG(x) over groups          bars, with ± one standard deviation whiskers when the query
 //                               also asks STDDEV(x) (sample, else population)
 //   AVG(x) of a 0/1 column      proportions as bars on a 0-100 % axis (needs the schema)
 //   HISTOGRAM(x)                one histogram per row, labelled with its bin edges
-// and ends with what the compute side could and could not see.
+// and ends with what the compute side could and could not see. Which column holds what comes
+// from the table's column_info; a table without it (built by hand) gets no charts.
 // Numbers in tables are CellText's, so they read exactly like the JSON renderer's.
 #pragma once
 
@@ -30,7 +32,7 @@ struct ReportContext {
 
 // One titled result in a multi-query report.
 struct ReportSection {
-  std::string title;  // empty: DescribeQuery(table.sql)
+  std::string title;  // empty: DescribeQuery(table)
   ResultTable table;
 };
 
@@ -43,7 +45,8 @@ std::string RenderHtmlReport(const std::vector<ReportSection>& sections,
 // `text` with & < > " ' replaced by entities: safe in element content and quoted attributes.
 std::string HtmlEscape(std::string_view text);
 
-// A short title for a query: "count(*), avg(cd4) by arm" (the SQL itself if it does not parse).
-std::string DescribeQuery(const std::string& sql);
+// A short title for a table's query: "count(*), avg(cd4) by arm" (its SQL when the table
+// carries no parsed query).
+std::string DescribeQuery(const ResultTable& table);
 
 }  // namespace cipherstat

@@ -6,6 +6,7 @@
 #include <regex>
 #include <string>
 
+#include "query/decode.h"
 #include "report/render.h"
 #include "test_util.h"
 
@@ -49,6 +50,16 @@ Schema CohortSchema() {
   return s;
 }
 
+// Gives a hand-built table the query and column metadata that DecodeSums would, checking that
+// its column labels are the decoder's.
+void Annotate(ResultTable* t) {
+  auto query = ParseSql(t->sql);
+  ASSERT_TRUE(query.ok()) << query.status().ToString();
+  const std::vector<std::string> labels = t->columns;
+  SetResultColumns(*query, CohortSchema(), t);
+  EXPECT_EQ(t->columns, labels);
+}
+
 ResultTable GroupedMeans() {
   ResultTable t;
   t.sql =
@@ -67,6 +78,7 @@ ResultTable GroupedMeans() {
        Cell::Suppressed()},
       {Cell::Null(), Cell::Integer(0), Cell::Null(), Cell::Null(), Cell::Null()},
   };
+  Annotate(&t);
   return t;
 }
 
@@ -82,6 +94,7 @@ ResultTable Histogram() {
              Cell::Integer(50)},
             {Cell::Text("Kampala"), Cell::Integer(100), Cell::Integer(200), Cell::Suppressed(),
              Cell::Integer(223)}};
+  Annotate(&t);
   return t;
 }
 
@@ -221,9 +234,11 @@ TEST(HtmlRender, NoChartForASingleMeanOrForCounts) {
   t.min_cell = 11;
   t.columns = {"count(*)", "avg(cd4)", "stddev(cd4)"};
   t.rows = {{Cell::Integer(1000), Cell::Real(350.5), Cell::Real(100)}};
+  Annotate(&t);
   EXPECT_EQ(Count(RenderHtml(t), "<svg"), 0u);
-  // A table whose columns do not match its SQL still renders, without charts.
-  t.columns = {"a", "b", "c"};
+  // A table whose metadata does not match its columns still renders, without charts.
+  t.columns.push_back("d");
+  for (auto& row : t.rows) row.push_back(Cell::Integer(1));
   const std::string html = RenderHtml(t);
   EXPECT_EQ(Count(html, "<svg"), 0u);
   EXPECT_NE(html.find("<td>350.5</td>"), std::string::npos);
@@ -254,11 +269,17 @@ TEST(HtmlRender, ReportHasContentsAndTheFooterSaysWhatTheComputeSideSaw) {
 }
 
 TEST(DescribeQuery, NamesAggregatesGroupsAndFilters) {
-  EXPECT_EQ(DescribeQuery("SELECT arm, COUNT(*), AVG(cd4) FROM c GROUP BY arm"),
+  auto describe = [](const std::string& sql) {
+    ResultTable t;
+    t.sql = sql;
+    if (auto query = ParseSql(sql); query.ok()) t.query = *query;
+    return DescribeQuery(t);
+  };
+  EXPECT_EQ(describe("SELECT arm, COUNT(*), AVG(cd4) FROM c GROUP BY arm"),
             "count(*), avg(cd4) by arm");
-  EXPECT_EQ(DescribeQuery("SELECT COUNT(*) AS n FROM c WHERE site = 'Kampala'"),
+  EXPECT_EQ(describe("SELECT COUNT(*) AS n FROM c WHERE site = 'Kampala'"),
             "n where site = Kampala");
-  EXPECT_EQ(DescribeQuery("not sql"), "not sql");
+  EXPECT_EQ(describe("not sql"), "not sql");
 }
 
 }  // namespace

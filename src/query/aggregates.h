@@ -1,0 +1,116 @@
+// The aggregates of the query language, one registry entry each. The parser finds an entry by
+// its SQL name, the planner asks it which slots to sum, the decoder turns a row's sums into its
+// cells, and the HTML report reads the chart it suits.
+//
+// Adding an aggregate takes an enum value below and an entry, with its slots and its decoder,
+// in aggregates.cc; nothing else changes.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/bigint.h"
+#include "encoding/layout.h"
+#include "encoding/schema.h"
+#include "query/cell.h"
+#include "util/status.h"
+
+namespace cipherstat {
+
+enum class Aggregate {
+  kNone,  // a plain column (must appear in GROUP BY): no entry
+  kCountStar,
+  kCount,
+  kSum,
+  kAvg,
+  kStddevSamp,
+  kVarSamp,
+  kStddevPop,
+  kVarPop,
+  kHistogram,
+  kMin,  // MIN and MAX are parsed so that the planner can explain why they cannot run
+  kMax,
+};
+
+// What goes between the parentheses: COUNT(*) takes a star, every other aggregate a column.
+enum class ArgumentKind { kStar, kColumn };
+
+// How many columns an item releases.
+enum class OutputColumns {
+  kOne,        // labelled like the item: "avg(cd4)" or its alias
+  kOnePerBin,  // one per bin of the argument: "histogram(cd4)[0,200)", ...
+};
+
+// The chart the HTML report draws from an aggregate's column.
+enum class ChartHint {
+  kNone,
+  kMeanBars,              // a bar per row; a 0/1 column's mean is drawn as a proportion
+  kSampleSdWhiskers,      // ± one SD whiskers on the mean bars of the same column
+  kPopulationSdWhiskers,  // the same, when the query asks no sample SD
+  kHistogram,             // a chart per row, a bar per bin
+};
+
+struct ItemContext;
+class RowSums;
+
+struct AggregateSpec {
+  Aggregate aggregate;
+  std::vector<std::string_view> names;  // SQL names in lowercase, the canonical one first
+  ArgumentKind argument;
+  OutputColumns columns;
+  ChartHint chart;
+  // Adds the slots the item needs to `slots`. Errors: InvalidArgument naming what the schema
+  // lacks; NotFound(variable) when the layout lacks a slot the schema promises.
+  Status (*slots)(const ItemContext& item, std::set<int>* slots);
+  // The item's cells in one row, after the small-cell rule.
+  std::vector<Cell> (*decode)(const ItemContext& item, const RowSums& row);
+};
+
+// One SELECT item as the planner and the decoder see it.
+struct ItemContext {
+  Aggregate aggregate;
+  const std::string& column;         // the argument; empty for COUNT(*)
+  const std::string& private_group;  // the private GROUP BY column, or empty
+  const Schema& schema;
+  const Layout& layout;
+};
+
+// The decrypted sums behind one output row: a public group's, narrowed to one level of the
+// private GROUP BY column when the query has one.
+class RowSums {
+ public:
+  virtual ~RowSums() = default;
+
+  virtual const crypto::BigInt& records() const = 0;  // the records in the row
+  // True for the row of records that miss the private GROUP BY column.
+  virtual bool null_group() const = 0;
+  // A slot summed over the row's whole public group (Layout::Find's arguments, `by` empty).
+  virtual crypto::BigInt Slot(SlotKind kind, const std::string& variable, int level,
+                              int bin) const = 0;
+  // A slot of `variable` summed over the row's records: the whole group's, the row's level's
+  // (a cross by the private column), or for the NULL row the total minus every level's.
+  virtual crypto::BigInt ForRow(SlotKind kind, const std::string& variable) const = 0;
+
+  // `value`, unless the small-cell rule suppresses it: 0 < support < min_cell.
+  Cell Release(const crypto::BigInt& support, Cell value) const;
+
+ protected:
+  explicit RowSums(uint64_t min_cell) : min_cell_(min_cell) {}
+
+ private:
+  uint64_t min_cell_;
+};
+
+// Every entry, in enum order.
+const std::vector<AggregateSpec>& Aggregates();
+// The entry of `aggregate`; nullptr for kNone.
+const AggregateSpec* FindAggregate(Aggregate aggregate);
+// The entry called `lowercase_name` that takes `argument`, or nullptr.
+const AggregateSpec* FindAggregate(std::string_view lowercase_name, ArgumentKind argument);
+// Canonical lowercase name ("count", "avg", "stddev", ...); "none" for kNone.
+std::string AggregateName(Aggregate aggregate);
+
+}  // namespace cipherstat
