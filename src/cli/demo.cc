@@ -14,6 +14,7 @@
 #include "audit/log.h"
 #include "cli/audit.h"
 #include "cli/output.h"
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
 #include "data/clean.h"
 #include "data/generate.h"

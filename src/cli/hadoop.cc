@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/audit.h"
+#include "crypto/hash.h"
 #include "engine/streaming.h"
 #include "query/plan.h"
 #include "store/storage.h"

@@ -18,12 +18,13 @@
 #include "cli/audit.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
 #include "crypto/keystore.h"
 #include "crypto/threshold.h"
-#include "engine/result_file.h"
 #include "query/decode.h"
 #include "store/dataset.h"
+#include "store/result_file.h"
 #include "util/file.h"
 
 namespace cipherstat::cli {

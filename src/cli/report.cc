@@ -7,6 +7,7 @@
 #include "cli/audit.h"
 #include "cli/output.h"
 #include "cli/passphrase.h"
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
 #include "report/query_file.h"
 #include "util/file.h"

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/result_file.h"
 #include "query/plan.h"
 #include "store/dataset.h"
+#include "store/result_file.h"
 #include "store/storage.h"
 #include "util/status.h"
 

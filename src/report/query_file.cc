@@ -2,8 +2,8 @@
 
 #include <cctype>
 
-#include "engine/result_file.h"
 #include "query/plan.h"
+#include "store/result_file.h"
 
 namespace cipherstat {
 

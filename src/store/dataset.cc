@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "crypto/hash.h"
 #include "store/json_checksum.h"
 
 namespace cipherstat {
@@ -49,28 +50,6 @@ std::vector<int> AllCiphertextColumns(size_t ciphertexts) {
 }
 
 }  // namespace
-
-Sha256::Sha256() {
-  static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(state_));
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
-}
-
-void Sha256::Update(std::string_view data) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
-                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
-}
-
-std::string Sha256::FinishHex() {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), digest);
-  return HexOf(digest, sizeof digest);
-}
-
-std::string Sha256Hex(std::string_view data) {
-  Sha256 h;
-  h.Update(data);
-  return h.FinishHex();
-}
 
 std::string ManifestToJson(const Manifest& m) {
   nlohmann::json segments = nlohmann::json::array();

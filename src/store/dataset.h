@@ -57,20 +57,6 @@ struct Manifest {
 std::string ManifestToJson(const Manifest& manifest);
 Result<Manifest> ManifestFromJson(const std::string& json);
 
-// Hex SHA-256 of bytes (libsodium).
-std::string Sha256Hex(std::string_view data);
-
-// Incremental SHA-256 (manifest and result digests, the audit log).
-class Sha256 {
- public:
-  Sha256();
-  void Update(std::string_view data);
-  std::string FinishHex();
-
- private:
-  alignas(64) unsigned char state_[512];
-};
-
 // A parsed view of a record line: public values and undecoded ciphertext fields, as views
 // into the line.
 struct RecordLine {
