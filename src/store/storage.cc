@@ -1,10 +1,9 @@
 #include "store/storage.h"
 
 #include <sodium.h>
-#include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
-#include <vector>
 
 #include "crypto/hex.h"
 #include "store/hdfs_storage.h"
@@ -79,11 +78,6 @@ StagedDataset::~StagedDataset() {
 Result<std::string> ReadAnyFile(const std::string& path, size_t max_bytes) {
   CS_ASSIGN_OR_RETURN(auto storage, StorageFor(path));
   return storage->ReadFile(path, max_bytes);
-}
-
-Status WriteAnyFileAtomic(const std::string& path, std::string_view contents, bool overwrite) {
-  CS_ASSIGN_OR_RETURN(auto storage, StorageFor(path));
-  return storage->WriteFileAtomic(path, contents, overwrite);
 }
 
 std::string RandomSuffix() {

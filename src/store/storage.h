@@ -88,10 +88,8 @@ Result<std::shared_ptr<const Storage>> StorageFor(const std::string& path,
 // than by command-line validators that look at the local file system.
 bool HasScheme(std::string_view path);
 
-// Shorthands through StorageFor with the default configuration.
+// A whole file from any storage, with the default configuration (StorageFor).
 Result<std::string> ReadAnyFile(const std::string& path, size_t max_bytes = size_t{1} << 30);
-Status WriteAnyFileAtomic(const std::string& path, std::string_view contents,
-                          bool overwrite = true);
 
 // A fresh local temporary folder (under TMPDIR or /tmp), removed by the caller.
 Result<std::string> MakeLocalTempDir(const std::string& prefix);

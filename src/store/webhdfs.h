@@ -45,7 +45,6 @@ class WebHdfs {
   Status CreateFromFile(const std::string& path, const std::string& local_file, bool overwrite);
   // OPEN, following the redirect to a DataNode. Fails past max_bytes.
   Result<std::string> Open(const std::string& path, size_t max_bytes = size_t{1} << 30);
-  Status OpenToFile(const std::string& path, const std::string& local_file);
   // OPEN streamed to `sink` chunk by chunk; a false return stops the transfer (IOError).
   using Sink = std::function<bool(std::string_view)>;
   Status Read(const std::string& path, const Sink& sink);
