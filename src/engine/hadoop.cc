@@ -308,10 +308,14 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
   std::string command;
   for (const std::string& a : argv) command += ShellQuote(a) + " ";
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/command.sh", command + "\n", 0600));
+  if (log) {
+    log("submitting a Hadoop Streaming job over " + dataset.path + " (" +
+        std::to_string(dataset.manifest.segments.size()) + " segments)");
+  }
   CS_ASSIGN_OR_RETURN(int rc, RunLogged(argv, run.log_path, [&](const std::string& line) {
                         if (log && (line.find("mapreduce.Job:") != std::string::npos ||
                                     line.find(" ERROR ") != std::string::npos)) {
-                          log(line);
+                          log("  " + line);
                         }
                       }));
   CS_ASSIGN_OR_RETURN(std::string log_text, ReadFile(run.log_path));
@@ -373,14 +377,7 @@ class HadoopStreamingEngine : public Engine {
 
   Result<EngineRun> Run(const Dataset& dataset, const Plan& plan,
                         const EngineContext& context) override {
-    auto log = [&](const std::string& line) {
-      if (context.log) context.log(line);
-    };
-    log("submitting a Hadoop Streaming job over " + dataset.path + " (" +
-        std::to_string(dataset.manifest.segments.size()) + " segments)");
-    CS_ASSIGN_OR_RETURN(
-        HadoopRun hadoop,
-        RunHadoop(dataset, plan, config_, [&](const std::string& line) { log("  " + line); }));
+    CS_ASSIGN_OR_RETURN(HadoopRun hadoop, RunHadoop(dataset, plan, config_, context.log));
     EngineRun run;
     run.result = std::move(hadoop.result);
     run.job_id = hadoop.job_id;

@@ -54,7 +54,8 @@ struct HadoopRun {
 };
 
 // Runs `plan` over `dataset`, which must be stored in HDFS (InvalidArgument otherwise).
-// `log` receives the Streaming client's progress lines if set.
+// `log`, if set, receives a line announcing the job, then the Streaming client's progress
+// lines (indented).
 Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const HadoopConfig& config,
                             const std::function<void(const std::string&)>& log);
 
