@@ -215,20 +215,8 @@ class HdfsDatasetTest : public ::testing::Test {
   static void SetUpTestSuite() {
     ASSERT_TRUE(crypto::Init().ok());
     dir_ = new ScratchDir();
-    const ScratchDir& d = *dir_;
-    const std::string bin = "CIPHERSTAT_PASSPHRASE=x '" + testing::Binary() + "' ";
-    ::mkdir((d / "root").c_str(), 0700);  // the fake NameNode's namespace
-    for (const std::string& step :
-         {"keygen --fast-kdf --out " + d / "keys",
-          "generate --records 120 --seed 7 --out " + d / "cohort.csv",
-          "schema --in " + d / "cohort.csv" + " --out " + d / "schema.json",
-          "clean --schema " + d / "schema.json" + " --in " + d / "cohort.csv" + " --out " +
-              d / "clean.csv",
-          "encrypt --segment-records 50 --schema " + d / "schema.json" + " --key " + d / "keys" +
-              " --in " + d / "clean.csv" + " --out " + d / "root/ds"}) {
-      CommandResult r = testing::RunCommand(bin + step);
-      if (r.exit_code != 0) error_ += step + ": " + r.output;
-    }
+    ::mkdir((*dir_ / "root").c_str(), 0700);  // the fake NameNode's namespace
+    error_ = testing::MakeCohortDataset(*dir_, 120, 7, 50, *dir_ / "root/ds");
   }
   static void TearDownTestSuite() {
     delete dir_;
