@@ -15,9 +15,9 @@
 #include "data/csv.h"
 #include "data/generate.h"
 #include "engine/mapreduce.h"
-#include "engine/result_file.h"
 #include "fuzz_common.h"
 #include "store/dataset.h"
+#include "store/result_file.h"
 #include "util/file.h"
 
 using namespace cipherstat;

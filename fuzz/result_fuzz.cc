@@ -4,9 +4,9 @@
 #include <string>
 
 #include "crypto/signing.h"
-#include "engine/result_file.h"
 #include "fuzz_common.h"
 #include "query/decode.h"
+#include "store/result_file.h"
 
 using namespace cipherstat;
 

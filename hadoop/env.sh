@@ -64,3 +64,14 @@ hadoop_java() {  # java with the cluster's classpath and flags: hadoop_java CLAS
 }
 
 http_ok() { curl -sf --max-time 3 -o /dev/null "$1"; }
+
+# For -h/--help as the first argument: prints the calling script's header comment (its
+# usage) and exits, before the script starts or stops anything.
+usage_on_help() {
+  case "${1:-}" in
+    -h | --help)
+      sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+      exit 0
+      ;;
+  esac
+}

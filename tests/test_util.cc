@@ -42,6 +42,25 @@ CommandResult RunCommand(const std::string& command_line) {
 
 bool SharedDataAvailable() { return std::filesystem::exists(SharedDir() + "/data/actg175.csv"); }
 
+std::string MakeCohortDataset(const ScratchDir& dir, int records, int seed, int segment_records,
+                              const std::string& dataset) {
+  const std::string bin = "CIPHERSTAT_PASSPHRASE=x '" + Binary() + "' ";
+  for (const std::string& step :
+       {"keygen --fast-kdf --out " + dir / "keys",
+        "generate --records " + std::to_string(records) + " --seed " + std::to_string(seed) +
+            " --out " + dir / "cohort.csv",
+        "schema --in " + dir / "cohort.csv" + " --out " + dir / "schema.json",
+        "clean --schema " + dir / "schema.json" + " --in " + dir / "cohort.csv" + " --out " +
+            dir / "clean.csv",
+        "encrypt --segment-records " + std::to_string(segment_records) + " --schema " +
+            dir / "schema.json" + " --key " + dir / "keys" + " --in " + dir / "clean.csv" +
+            " --out " + dataset}) {
+    CommandResult r = RunCommand(bin + step);
+    if (r.exit_code != 0) return step + ": " + r.output;
+  }
+  return "";
+}
+
 std::string ReadText(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::stringstream s;

@@ -34,6 +34,12 @@ CommandResult RunCommand(const std::string& command_line);
 
 bool SharedDataAvailable();
 
+// Makes an encrypted synthetic cohort with the cipherstat binary (keygen --fast-kdf, passphrase
+// "x"; generate; schema; clean; encrypt): dir/keys, dir/cohort.csv, dir/schema.json,
+// dir/clean.csv and the dataset at `dataset`. Returns the failed step and its output, or "".
+std::string MakeCohortDataset(const ScratchDir& dir, int records, int seed, int segment_records,
+                              const std::string& dataset);
+
 // Whole-file text helpers for tests (no error handling: a missing file reads as "").
 std::string ReadText(const std::string& path);
 void WriteText(const std::string& path, const std::string& text);

@@ -16,8 +16,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "crypto/hash.h"
 #include "crypto/hex.h"
-#include "store/dataset.h"
 #include "util/file.h"
 
 namespace cipherstat::audit {

@@ -14,12 +14,12 @@
 #include "cli/keys.h"
 #include "cli/passphrase.h"
 #include "cli/report.h"
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
 #include "crypto/roles.h"
 #include "data/clean.h"
 #include "data/generate.h"
-#include "engine/mapreduce.h"
-#include "engine/result_file.h"
+#include "engine/engine.h"
 #include "pipeline/demo.h"
 #include "pipeline/keys.h"
 #include "pipeline/release.h"
@@ -27,6 +27,7 @@
 #include "report/format.h"
 #include "store/dataset.h"
 #include "store/encrypt.h"
+#include "store/result_file.h"
 #include "store/storage.h"
 #include "util/file.h"
 
@@ -209,21 +210,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
             CLI::ignore_case));
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
-      // An hdfs:// dataset is written locally first, then uploaded and renamed into place.
-      std::unique_ptr<HdfsUri> hdfs_out;
-      std::string local_out = *out, staging;
-      if (IsHdfsUri(*out)) {
-        CS_ASSIGN_OR_RETURN(HdfsUri uri, ParseHdfsUri(*out));
-        hdfs_out = std::make_unique<HdfsUri>(uri);
-        CS_ASSIGN_OR_RETURN(staging, MakeLocalTempDir("cipherstat-upload"));
-        local_out = staging + "/dataset";
-      }
-      struct RemoveStaging {
-        std::string dir;
-        ~RemoveStaging() {
-          if (!dir.empty()) RemoveTree(dir);
-        }
-      } remove_staging{staging};
+      // Written on this machine (in place, or staged for an upload), then published.
+      CS_ASSIGN_OR_RETURN(auto storage, StorageFor(*out));
+      CS_ASSIGN_OR_RETURN(auto staged, storage->StageDataset(*out));
+      const std::string& local_out = staged->local_dir();
       Progress progress("encrypting");
       EncryptOptions opts = *options;
       opts.progress = [&](uint64_t done) { progress.Update(done); };
@@ -271,7 +261,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
         RemoveTree(local_out);  // the dataset's digest exists only now; none goes unrecorded
         return audited;
       }
-      if (hdfs_out) CS_RETURN_IF_ERROR(UploadDataset(local_out, *hdfs_out));
+      CS_RETURN_IF_ERROR(staged->Publish());
       std::printf(
           "%llu records encrypted into %s (%d ciphertexts per record, packing density %.1f%%, "
           "%s)\n",
@@ -290,41 +280,50 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto data = std::make_shared<std::string>();
     auto sql = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
-    auto engine = std::make_shared<std::string>("local");
-    auto threads = std::make_shared<int>(0);
+    auto engine_name = std::make_shared<std::string>("local");
     cmd->add_option("--data", *data, "Dataset folder or hdfs://HOST:PORT/path")
         ->required()
         ->check(ExistingDirectoryOrHdfs());
     cmd->add_option("--sql", *sql, "SELECT ... FROM name [WHERE public_col = 'v'] [GROUP BY ...]")
         ->required();
     cmd->add_option("--out", *out, "Encrypted result file (or hdfs:// URI) to write")->required();
-    cmd->add_option("--engine", *engine, "Execution engine: local, or hadoop (Streaming on YARN)")
-        ->check(CLI::IsMember({"local", "hadoop"}));
-    cmd->add_option("--threads", *threads, "Map threads (default: all cores)");
-    auto hadoop = AddHadoopOptions(cmd);
+    cmd->add_option("--engine", *engine_name, "Execution engine: " + EngineHelp());
+    auto engine_flags = AddEngineOptions(cmd);
     registry->emplace_back(cmd, [=]() -> Status {
       CS_RETURN_IF_ERROR(crypto::CheckNoSecretMaterial(*data));  // roles: compute side
-      if (*engine == "hadoop") return RunHadoopQuery(*data, *sql, *out, *hadoop);
-      CS_ASSIGN_OR_RETURN(auto opened, OpenedDataset::Open(*data, /*with_segments=*/true));
-      const Dataset& dataset = opened->dataset();
+      CS_ASSIGN_OR_RETURN(auto engine, MakeEngine(*engine_name, engine_flags->Settings()));
+      const StorageConfig storage_config = engine->storage_config();
+      CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(*data, storage_config));
       CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(*sql, dataset.manifest.schema, dataset.layout));
+      CS_ASSIGN_OR_RETURN(auto out_storage, StorageFor(*out, storage_config));
       Progress progress("querying");
-      LocalOptions options;
-      options.threads = *threads;
-      options.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
-      CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, options));
+      EngineContext context;
+      context.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+      context.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+      CS_ASSIGN_OR_RETURN(EngineRun run, engine->Run(dataset, plan, context));
+      const EncryptedResult& result = run.result;
       const std::string json = EncryptedResultToJson(dataset.public_key, result);
-      CS_RETURN_IF_ERROR(CommandTrail().Record(audit::EventOf("query")
-                                                   .Key(dataset.public_key.Fingerprint())
-                                                   .Dataset(dataset.manifest_sha256)
-                                                   .ResultDigest(Sha256Hex(json))
-                                                   .Query(*sql)
-                                                   .Detail("encrypted result " + *out)));
-      CS_RETURN_IF_ERROR(WriteAnyFileAtomic(*out, json));
+      CS_RETURN_IF_ERROR(
+          CommandTrail().Record(audit::EventOf("query")
+                                    .Key(dataset.public_key.Fingerprint())
+                                    .Dataset(dataset.manifest_sha256)
+                                    .ResultDigest(Sha256Hex(json))
+                                    .Query(*sql)
+                                    .Detail((run.job_name.empty() ? "" : run.job_name + ", ") +
+                                            "encrypted result " + *out)));
+      CS_RETURN_IF_ERROR(out_storage->WriteFileAtomic(*out, json, /*overwrite=*/true));
+      if (!run.job_id.empty()) std::printf("job %s: ", run.job_id.c_str());
       std::printf("%llu records read, %llu matched, %zu groups; encrypted result in %s\n",
                   static_cast<unsigned long long>(result.records_read),
                   static_cast<unsigned long long>(result.records_matched), result.groups.size(),
                   out->c_str());
+      if (!run.counters.empty()) {
+        std::printf("counters (cipherstat):");
+        for (const auto& [name, value] : run.counters) {
+          std::printf(" %s=%llu", name.c_str(), static_cast<unsigned long long>(value));
+        }
+        std::printf("\n");
+      }
       return Status::OK();
     });
   }
@@ -339,8 +338,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
         ->required()
         ->check(ExistingDirectoryOrHdfs());
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_ASSIGN_OR_RETURN(auto opened, OpenedDataset::Open(*data, /*with_segments=*/true));
-      const Dataset& dataset = opened->dataset();
+      CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(*data));
       Progress progress("verifying");
       const uint64_t total = dataset.manifest.record_count;
       CS_RETURN_IF_ERROR(

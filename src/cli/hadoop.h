@@ -1,27 +1,42 @@
-// The CLI side of the Hadoop engine and hdfs:// paths: hidden `mapreduce map|reduce` task
-// commands, the --engine hadoop options of `query`, and validators that accept hdfs:// URIs.
+// The CLI side of engines and storage: the engines' options on `query`, the hidden
+// `mapreduce map|reduce` task commands that Hadoop Streaming runs, and validators that let
+// paths with a scheme (hdfs://...) through to the storage layer.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "cli/commands.h"
-#include "engine/hadoop.h"
+#include "engine/engine.h"
 
 namespace cipherstat::cli {
 
 // `cipherstat mapreduce map|reduce`: what Hadoop Streaming runs (hidden from --help).
 void RegisterHadoop(CLI::App& app, Registry* registry);
 
-// Adds --hadoop-conf, --hadoop-jars, --yarn-rm, --hdfs-default-fs, --hadoop-framework,
-// --hadoop-define to `cmd`; the returned config is filled when the command line is parsed.
-std::shared_ptr<HadoopConfig> AddHadoopOptions(CLI::App* cmd);
+// The values of every registered engine's options on one command.
+class EngineFlags {
+ public:
+  // The options given on the command line, by flag (see engine/engine.h).
+  EngineSettings Settings() const;
 
-// `query --engine hadoop`: the dataset must be an hdfs:// URI; `out` may be local or hdfs://.
-Status RunHadoopQuery(const std::string& data, const std::string& sql, const std::string& out,
-                      const HadoopConfig& config);
+ private:
+  friend std::shared_ptr<EngineFlags> AddEngineOptions(CLI::App* cmd);
+  struct Flag {
+    CLI::Option* option = nullptr;
+    std::vector<std::string> values;
+  };
+  std::vector<std::unique_ptr<Flag>> flags_;
+};
 
-// Like CLI::ExistingDirectory / ExistingFile, but any hdfs:// URI passes (checked on use).
+// Adds every registered engine's options to `cmd` (an option two engines share is added
+// once); the returned flags are filled when the command line is parsed.
+std::shared_ptr<EngineFlags> AddEngineOptions(CLI::App* cmd);
+// "local (this machine's cores), hadoop (Streaming on YARN)", for --engine's help.
+std::string EngineHelp();
+
+// Like CLI::ExistingDirectory / ExistingFile, but a path with a scheme (hdfs://...) passes:
+// its storage checks it on use.
 CLI::Validator ExistingDirectoryOrHdfs();
 CLI::Validator ExistingFileOrHdfs();
 

@@ -13,6 +13,7 @@
 
 #include "engine/mapreduce.h"
 #include "engine/streaming.h"
+#include "store/hdfs_storage.h"
 #include "util/file.h"
 
 extern char** environ;
@@ -223,9 +224,17 @@ Status CheckShippable(const std::string& path) {
   return Status::OK();
 }
 
-Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Plan& plan,
-                            const HadoopConfig& config_in,
+Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const HadoopConfig& config_in,
                             const std::function<void(const std::string&)>& log) {
+  // The one place that needs the dataset in HDFS: the job reads its segments there.
+  const auto* storage = dynamic_cast<const HdfsStorage*>(dataset.storage.get());
+  if (storage == nullptr) {
+    return Status::InvalidArgument(
+        "--engine hadoop reads the dataset from HDFS: --data must be "
+        "hdfs://HOST:PORT/path, not " +
+        dataset.path);
+  }
+  CS_ASSIGN_OR_RETURN(HdfsUri uri, storage->Locate(dataset.path));
   HadoopConfig config = config_in;
   HadoopConfigFromEnv(&config);
   if (config.conf_dir.empty() || config.jars_dir.empty()) {
@@ -254,8 +263,7 @@ Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Pl
   } cleanup{work};
 
   // What the tasks get: the program, the plan (SQL + manifest) and the public key.
-  CS_ASSIGN_OR_RETURN(std::string manifest_text,
-                      ReadFile(dataset.path + "/manifest.json", 256u << 20));
+  const std::string& manifest_text = dataset.manifest_json;
   CS_ASSIGN_OR_RETURN(std::string binary, ReadFile(config.binary, size_t{1} << 30));
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/cipherstat", binary, 0755));
   CS_RETURN_IF_ERROR(
@@ -266,8 +274,8 @@ Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Pl
                                             work + "/public.key"};
   for (const std::string& f : shipped) CS_RETURN_IF_ERROR(CheckShippable(f));
 
-  WebHdfs hdfs = HdfsClient(uri);
-  const std::string output = "/tmp/cipherstat-jobs/" + DefaultHdfsUser() + "-" + RandomSuffix();
+  WebHdfs hdfs = storage->Client(uri);
+  const std::string output = "/tmp/cipherstat-jobs/" + storage->user() + "-" + RandomSuffix();
   std::string files;
   for (const std::string& f : shipped) files += (files.empty() ? "" : ",") + ("file://" + f);
   const std::string task = "cipherstat mapreduce ";
@@ -294,19 +302,20 @@ Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Pl
   argv.insert(argv.end(), {"-files", files, "-input", uri.path + "/segments", "-output", output,
                            "-mapper", task + "map" + args, "-combiner", task + "reduce" + args,
                            "-reducer", task + "reduce" + args});
-  if (config.fail_first_map_attempt) {
-    argv.insert(argv.end(), {"-cmdenv", "CIPHERSTAT_TEST_FAIL_FIRST_MAP_ATTEMPT=1"});
-  }
 
   HadoopRun run;
   run.log_path = work + "/streaming.log";
   std::string command;
   for (const std::string& a : argv) command += ShellQuote(a) + " ";
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/command.sh", command + "\n", 0600));
+  if (log) {
+    log("submitting a Hadoop Streaming job over " + dataset.path + " (" +
+        std::to_string(dataset.manifest.segments.size()) + " segments)");
+  }
   CS_ASSIGN_OR_RETURN(int rc, RunLogged(argv, run.log_path, [&](const std::string& line) {
                         if (log && (line.find("mapreduce.Job:") != std::string::npos ||
                                     line.find(" ERROR ") != std::string::npos)) {
-                          log(line);
+                          log("  " + line);
                         }
                       }));
   CS_ASSIGN_OR_RETURN(std::string log_text, ReadFile(run.log_path));
@@ -357,6 +366,77 @@ Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Pl
         " (a segment missing from the segments folder?)");
   }
   return run;
+}
+
+namespace {
+
+class HadoopStreamingEngine : public Engine {
+ public:
+  HadoopStreamingEngine(HadoopConfig config, std::string hdfs_user)
+      : config_(std::move(config)), hdfs_user_(std::move(hdfs_user)) {}
+
+  Result<EngineRun> Run(const Dataset& dataset, const Plan& plan,
+                        const EngineContext& context) override {
+    CS_ASSIGN_OR_RETURN(HadoopRun hadoop, RunHadoop(dataset, plan, config_, context.log));
+    EngineRun run;
+    run.result = std::move(hadoop.result);
+    run.job_id = hadoop.job_id;
+    run.job_name = "Hadoop job " + hadoop.job_id;
+    run.counters = std::move(hadoop.counters);
+    return run;
+  }
+
+  StorageConfig storage_config() const override {
+    if (hdfs_user_.empty()) return {};
+    return {{"hdfs_user", hdfs_user_}};
+  }
+
+ private:
+  HadoopConfig config_;
+  std::string hdfs_user_;  // from the --hadoop-config file
+};
+
+Result<std::unique_ptr<Engine>> MakeHadoopEngine(const EngineSettings& settings) {
+  HadoopConfig config;
+  config.conf_dir = Setting(settings, "--hadoop-conf");
+  config.jars_dir = Setting(settings, "--hadoop-jars");
+  config.resource_manager = Setting(settings, "--yarn-rm");
+  config.default_fs = Setting(settings, "--hdfs-default-fs");
+  config.framework = Setting(settings, "--hadoop-framework");
+  if (auto it = settings.find("--hadoop-define"); it != settings.end()) config.defines = it->second;
+  CS_ASSIGN_OR_RETURN(config.reducers, IntSetting(settings, "--reducers", 1));
+  std::string hdfs_user;
+  if (const std::string file = Setting(settings, "--hadoop-config"); !file.empty()) {
+    CS_RETURN_IF_ERROR(HadoopConfigFromFile(file, &config, &hdfs_user));
+  }
+  return std::unique_ptr<Engine>(
+      std::make_unique<HadoopStreamingEngine>(std::move(config), std::move(hdfs_user)));
+}
+
+}  // namespace
+
+EngineEntry HadoopStreamingEngineEntry() {
+  return {"hadoop",
+          "Streaming on YARN",
+          "Hadoop engine",
+          {
+              {"--hadoop-conf", "Hadoop client conf folder", "CIPHERSTAT_HADOOP_CONF"},
+              {"--hadoop-jars", "Folder of Hadoop jars incl. hadoop-streaming",
+               "CIPHERSTAT_HADOOP_JARS"},
+              {"--yarn-rm", "ResourceManager HOST:PORT, overriding the conf", "CIPHERSTAT_YARN_RM"},
+              {"--hdfs-default-fs", "fs.defaultFS (hdfs://NAMENODE:RPC_PORT), overriding the conf",
+               "CIPHERSTAT_HDFS_DEFAULT_FS"},
+              {"--hadoop-framework", "mapreduce.framework.name: yarn, or local to run in one JVM",
+               "CIPHERSTAT_HADOOP_FRAMEWORK"},
+              {"--hadoop-define", "Extra -D KEY=VALUE for the job", "", false,
+               /*repeatable=*/true},
+              {"--hadoop-config",
+               "File of key = value lines: conf, jars, yarn_rm, default_fs, framework, java, "
+               "hdfs_user; flags and env win",
+               "CIPHERSTAT_HADOOP_CONFIG"},
+              {"--reducers", "Reduce tasks", "", /*integer=*/true},
+          },
+          MakeHadoopEngine};
 }
 
 }  // namespace cipherstat

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/result_file.h"
+#include "engine/engine.h"
 #include "query/plan.h"
 #include "store/dataset.h"
-#include "store/storage.h"
+#include "store/result_file.h"
 #include "util/status.h"
 
 namespace cipherstat {
@@ -31,10 +31,6 @@ struct HadoopConfig {
   std::string binary;  // the cipherstat executable to ship (default: /proc/self/exe)
   int reducers = 1;
   std::vector<std::string> defines;  // extra -D KEY=VALUE
-  std::string config_file;           // read by the CLI (HadoopConfigFromFile), not by RunHadoop
-  // Test only: the first attempt of the first map task exits non-zero, to prove that Hadoop's
-  // retry yields the same result (CIPHERSTAT_TEST_FAIL_FIRST_MAP_ATTEMPT in the task env).
-  bool fail_first_map_attempt = false;
 };
 
 // Fills unset fields from the environment: CIPHERSTAT_HADOOP_CONF, CIPHERSTAT_HADOOP_JARS,
@@ -57,10 +53,16 @@ struct HadoopRun {
   std::string log_path;  // the Streaming client's log (kept on failure)
 };
 
-// Runs `plan` over the HDFS dataset `uri` (opened from `dataset`, its manifest and key).
-// `log` receives the Streaming client's progress lines if set.
-Result<HadoopRun> RunHadoop(const HdfsUri& uri, const Dataset& dataset, const Plan& plan,
-                            const HadoopConfig& config,
+// Runs `plan` over `dataset`, which must be stored in HDFS (InvalidArgument otherwise).
+// `log`, if set, receives a line announcing the job, then the Streaming client's progress
+// lines (indented).
+Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const HadoopConfig& config,
                             const std::function<void(const std::string&)>& log);
+
+// The registry entry of the `hadoop` engine: the options --hadoop-conf, --hadoop-jars,
+// --yarn-rm, --hdfs-default-fs, --hadoop-framework, --hadoop-define, --hadoop-config and
+// --reducers (with their environment variables), read in that order of precedence: flags,
+// environment, then the --hadoop-config file.
+EngineEntry HadoopStreamingEngineEntry();
 
 }  // namespace cipherstat

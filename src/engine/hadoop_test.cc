@@ -14,7 +14,7 @@
 #include "crypto/init.h"
 #include "crypto/key_dir.h"
 #include "engine/streaming.h"
-#include "store/storage.h"
+#include "store/hdfs_storage.h"
 #include "test_util.h"
 
 namespace cipherstat {
@@ -164,7 +164,7 @@ class HadoopCluster : public ::testing::Test {
   static void TearDownTestSuite() {
     if (!root_.empty()) {
       auto uri = ParseHdfsUri(root_);
-      if (uri.ok()) (void)HdfsClient(*uri).Delete(uri->path, true);
+      if (uri.ok()) (void)HdfsStorage({}).Client(*uri).Delete(uri->path, true);
     }
     delete dir_;
     dir_ = nullptr;
@@ -189,16 +189,15 @@ class HadoopCluster : public ::testing::Test {
   // decrypted tables must be byte-identical.
   // Returns the Hadoop run's output.
   static std::string ExpectSameAsLocal(const std::string& sql, const std::string& framework,
-                                       const std::string& name, const std::string& env = "") {
+                                       const std::string& name, const std::string& flags = "") {
     CommandResult local = Cli("query --data " + Quote(P("dataset")) + " --sql " + Quote(sql) +
                               " --out " + Quote(P(name + ".local.json")));
     EXPECT_EQ(local.exit_code, 0) << local.output;
     if (local.exit_code != 0) return "";
     const std::string remote = root_ + "/results/" + name + ".json";
     CommandResult hadoop =
-        Cli("query --engine hadoop --hadoop-framework " + framework + " --data " +
-                Quote(root_ + "/dataset") + " --sql " + Quote(sql) + " --out " + Quote(remote),
-            env);
+        Cli("query --engine hadoop --hadoop-framework " + framework + " " + flags + " --data " +
+            Quote(root_ + "/dataset") + " --sql " + Quote(sql) + " --out " + Quote(remote));
     EXPECT_EQ(hadoop.exit_code, 0) << hadoop.output;
     if (hadoop.exit_code != 0) return hadoop.output;
     EXPECT_TRUE(Contains(hadoop.output, "records_read=300")) << hadoop.output;
@@ -230,9 +229,11 @@ TEST_F(HadoopCluster, QueriesMatchTheLocalEngine) {
 // On YARN, with the first attempt of the first mapper failing: Hadoop's retry gives the
 // same result.
 TEST_F(HadoopCluster, YarnJobSurvivesAFailedMapAttempt) {
-  const std::string output =
-      ExpectSameAsLocal("SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm",
-                        "yarn", "yarn_retry", "CIPHERSTAT_TEST_FAIL_FIRST_MAP_ATTEMPT=1");
+  const std::string output = ExpectSameAsLocal(
+      "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm", "yarn", "yarn_retry",
+      // Streaming hands every job setting to its tasks as an environment
+      // variable: the test's switch travels like any -D.
+      "--hadoop-define CIPHERSTAT_TEST_FAIL_FIRST_MAP_ATTEMPT=1");
   // The retry really happened: attempt _0 of map 0 failed.
   EXPECT_TRUE(Contains(output, "_m_000000_0, Status : FAILED")) << output;
   EXPECT_TRUE(Contains(output, "records_matched=300")) << output;
@@ -249,7 +250,7 @@ TEST_F(HadoopCluster, CorruptedSegmentIsNamed) {
   ASSERT_EQ(up.exit_code, 0) << up.output;
   auto uri = ParseHdfsUri(bad);
   ASSERT_TRUE(uri.ok());
-  WebHdfs hdfs = HdfsClient(*uri);
+  WebHdfs hdfs = HdfsStorage({}).Client(*uri);
   auto text = hdfs.Open(uri->path + "/segments/part-00001");
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   auto lines = testing::Lines(*text);

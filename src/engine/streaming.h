@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "crypto/paillier.h"
-#include "engine/result_file.h"
 #include "query/plan.h"
 #include "store/dataset.h"
+#include "store/result_file.h"
 #include "util/status.h"
 
 namespace cipherstat {

@@ -24,19 +24,7 @@ class StreamingTest : public ::testing::Test {
   static void SetUpTestSuite() {
     ASSERT_TRUE(crypto::Init().ok());
     dir_ = new ScratchDir();
-    const std::string bin = "CIPHERSTAT_PASSPHRASE=x '" + testing::Binary() + "' ";
-    const ScratchDir& d = *dir_;
-    for (const std::string& step :
-         {"keygen --fast-kdf --out " + d / "keys",
-          "generate --records 120 --seed 5 --out " + d / "cohort.csv",
-          "schema --in " + d / "cohort.csv" + " --out " + d / "schema.json",
-          "clean --schema " + d / "schema.json" + " --in " + d / "cohort.csv" + " --out " +
-              d / "clean.csv",
-          "encrypt --segment-records 50 --schema " + d / "schema.json" + " --key " + d / "keys" +
-              " --in " + d / "clean.csv" + " --out " + d / "ds"}) {
-      CommandResult r = testing::RunCommand(bin + step);
-      if (r.exit_code != 0) error_ += step + ": " + r.output;
-    }
+    error_ = testing::MakeCohortDataset(*dir_, 120, 5, 50, *dir_ / "ds");
   }
   static void TearDownTestSuite() {
     delete dir_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "audit/log.h"
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
 #include "data/clean.h"
 #include "data/generate.h"

@@ -2,10 +2,10 @@
 
 #include <cstdio>
 
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
 #include "crypto/threshold_files.h"
 #include "pipeline/release.h"
-#include "store/dataset.h"  // Sha256Hex
 #include "util/file.h"
 
 namespace cipherstat::pipeline {

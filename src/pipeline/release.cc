@@ -4,8 +4,8 @@
 #include <map>
 #include <set>
 
+#include "crypto/hash.h"
 #include "report/format.h"
-#include "store/dataset.h"  // Sha256Hex
 #include "store/storage.h"
 #include "util/file.h"
 
@@ -128,7 +128,9 @@ Status Publish(const audit::Trail& trail, const audit::Event& event, const std::
     std::fwrite(text.data(), 1, text.size(), stdout);
     written = std::fflush(stdout) == 0 ? Status::OK() : Status::IOError("cannot write stdout");
   } else {
-    written = WriteAnyFileAtomic(out, text);
+    auto storage = StorageFor(out);
+    written = storage.ok() ? (*storage)->WriteFileAtomic(out, text, /*overwrite=*/true)
+                           : storage.status();
   }
   if (written.ok()) return written;
   audit::Event closing = event;

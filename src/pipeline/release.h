@@ -17,7 +17,7 @@
 #include "crypto/keystore.h"
 #include "crypto/paillier.h"
 #include "crypto/threshold_files.h"
-#include "engine/result_file.h"
+#include "store/result_file.h"
 #include "query/decode.h"
 #include "query/table.h"
 #include "store/signed_manifest.h"

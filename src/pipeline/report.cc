@@ -2,10 +2,11 @@
 
 #include <cctype>
 
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
-#include "engine/result_file.h"
 #include "query/plan.h"
 #include "report/format.h"
+#include "store/result_file.h"
 #include "util/file.h"
 
 namespace cipherstat::pipeline {

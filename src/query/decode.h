@@ -10,9 +10,9 @@
 
 #include "crypto/paillier.h"
 #include "encoding/layout.h"
-#include "engine/result_file.h"
 #include "query/plan.h"
 #include "query/table.h"
+#include "store/result_file.h"
 #include "store/signed_manifest.h"
 #include "util/status.h"
 

@@ -17,11 +17,11 @@
 
 #include "crypto/keystore.h"
 #include "engine/mapreduce.h"
-#include "engine/result_file.h"
 #include "query/decode.h"
 #include "report/render.h"
 #include "store/dataset.h"
 #include "store/encrypt.h"
+#include "store/result_file.h"
 #include "test_util.h"
 #include "util/file.h"
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "crypto/hash.h"
 #include "store/json_checksum.h"
 
 namespace cipherstat {
@@ -49,28 +50,6 @@ std::vector<int> AllCiphertextColumns(size_t ciphertexts) {
 }
 
 }  // namespace
-
-Sha256::Sha256() {
-  static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(state_));
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
-}
-
-void Sha256::Update(std::string_view data) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
-                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
-}
-
-std::string Sha256::FinishHex() {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), digest);
-  return HexOf(digest, sizeof digest);
-}
-
-std::string Sha256Hex(std::string_view data) {
-  Sha256 h;
-  h.Update(data);
-  return h.FinishHex();
-}
 
 std::string ManifestToJson(const Manifest& m) {
   nlohmann::json segments = nlohmann::json::array();
@@ -387,18 +366,21 @@ Result<crypto::Ciphertext> DecodeCiphertextField(const crypto::PublicKey& pk,
 
 // --- Reader --------------------------------------------------------------------------------
 
-Result<Dataset> OpenDataset(const std::string& path) {
+Result<Dataset> OpenDataset(const std::string& path, const StorageConfig& config) {
   Dataset d;
   d.path = path;
-  auto manifest_text = ReadFile(path + "/manifest.json", 256u << 20);
+  CS_ASSIGN_OR_RETURN(d.storage, StorageFor(path, config));
+  const Storage& storage = *d.storage;
+  auto manifest_text = storage.ReadFile(path + "/manifest.json", 256u << 20);
   if (!manifest_text.ok()) {
     return manifest_text.status().WithContext(path + " is not a complete cipherstat dataset");
   }
-  auto manifest = ManifestFromJson(*manifest_text);
+  d.manifest_json = std::move(manifest_text).value();
+  auto manifest = ManifestFromJson(d.manifest_json);
   if (!manifest.ok()) return manifest.status().WithContext(path + "/manifest.json");
   d.manifest = std::move(manifest).value();
-  d.manifest_sha256 = Sha256Hex(*manifest_text);
-  auto key_text = ReadFile(path + "/public.key", 1 << 20);
+  d.manifest_sha256 = Sha256Hex(d.manifest_json);
+  auto key_text = storage.ReadFile(path + "/public.key", 1 << 20);
   if (!key_text.ok()) return key_text.status();
   auto pk = crypto::PublicKeyFromJson(*key_text);
   if (!pk.ok()) return pk.status().WithContext(path + "/public.key");
@@ -413,8 +395,9 @@ Result<Dataset> OpenDataset(const std::string& path) {
       d.layout.CheckMatches(d.manifest.layout_json).WithContext(path + "/manifest.json"));
   // The owner's signature travels, unverified here, into every result (the compute party has
   // no reason to trust or distrust it; the decrypting party checks it).
-  if (PathExists(path + "/manifest.sig")) {
-    CS_ASSIGN_OR_RETURN(d.manifest_signature, ReadFile(path + "/manifest.sig", 256u << 20));
+  CS_ASSIGN_OR_RETURN(bool signed_dataset, storage.Exists(path + "/manifest.sig"));
+  if (signed_dataset) {
+    CS_ASSIGN_OR_RETURN(d.manifest_signature, storage.ReadFile(path + "/manifest.sig", 256u << 20));
   }
   return d;
 }
@@ -423,30 +406,29 @@ Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
                    const std::vector<int>& ciphertexts,
                    const std::function<Status(const RecordLine&)>& use) {
   const std::string path = dataset.SegmentPath(segment);
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IOError(path + ": cannot open segment listed in the manifest");
-  struct stat st;
-  if (::fstat(::fileno(f), &st) != 0 || static_cast<uint64_t>(st.st_size) != segment.bytes) {
-    std::fclose(f);
-    return Status::Corruption(path + ": size differs from the manifest (" +
-                              std::to_string(segment.bytes) +
-                              " bytes expected): truncated or altered");
+  std::shared_ptr<const Storage> storage = dataset.storage;
+  if (storage == nullptr) {  // a Dataset put together by hand rather than by OpenDataset
+    CS_ASSIGN_OR_RETURN(storage, StorageFor(dataset.path));
   }
   SegmentVerifier verifier(segment, PublicColumnCount(dataset.manifest.schema),
                            static_cast<size_t>(dataset.layout.num_ciphertexts()), ciphertexts);
   RecordLine fields;
   std::string pending;  // a line not yet complete
-  std::vector<char> buf(1 << 16);
-  Status status;
-  size_t n;
-  while (status.ok() && (n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
-    std::string_view chunk(buf.data(), n);
+  bool opened = false;
+  auto check_size = [&](uint64_t size) -> Status {
+    opened = true;
+    if (size == segment.bytes) return Status::OK();
+    return Status::Corruption(path + ": size differs from the manifest (" +
+                              std::to_string(segment.bytes) +
+                              " bytes expected): truncated or altered");
+  };
+  auto add_lines = [&](std::string_view chunk) -> Status {
     size_t start = 0;
-    while (status.ok()) {
+    while (true) {
       size_t nl = chunk.find('\n', start);
       if (nl == std::string_view::npos) {
         pending.append(chunk.substr(start));
-        break;
+        return Status::OK();
       }
       std::string_view line;
       if (pending.empty()) {
@@ -455,15 +437,19 @@ Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
         pending.append(chunk.substr(start, nl - start));
         line = pending;
       }
-      status = verifier.AddLine(line, &fields);
+      Status status = verifier.AddLine(line, &fields);
       if (status.ok()) status = use(fields);
-      if (!status.ok())
-        status = status.WithContext(path + " line " + std::to_string(verifier.lines()));
+      if (!status.ok()) {
+        return status.WithContext(path + " line " + std::to_string(verifier.lines()));
+      }
       pending.clear();
       start = nl + 1;
     }
+  };
+  Status status = storage->StreamFile(path, check_size, add_lines);
+  if (!status.ok() && !opened) {
+    return status.WithContext(path + ": cannot open segment listed in the manifest");
   }
-  std::fclose(f);
   CS_RETURN_IF_ERROR(status);
   if (!pending.empty()) return Status::Corruption(path + ": last line is incomplete");
   return verifier.Finish().WithContext(path);

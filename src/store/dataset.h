@@ -22,6 +22,7 @@
 #include "crypto/paillier.h"
 #include "encoding/layout.h"
 #include "encoding/schema.h"
+#include "store/storage.h"
 #include "util/file.h"
 #include "util/status.h"
 
@@ -56,20 +57,6 @@ struct Manifest {
 
 std::string ManifestToJson(const Manifest& manifest);
 Result<Manifest> ManifestFromJson(const std::string& json);
-
-// Hex SHA-256 of bytes (libsodium).
-std::string Sha256Hex(std::string_view data);
-
-// Incremental SHA-256 (manifest and result digests, the audit log).
-class Sha256 {
- public:
-  Sha256();
-  void Update(std::string_view data);
-  std::string FinishHex();
-
- private:
-  alignas(64) unsigned char state_[512];
-};
 
 // A parsed view of a record line: public values and undecoded ciphertext fields, as views
 // into the line.
@@ -172,19 +159,23 @@ Result<crypto::Ciphertext> DecodeCiphertextField(const crypto::PublicKey& pk,
 
 // An opened dataset: manifest and public key checked against each other.
 struct Dataset {
-  std::string path;
+  std::string path;                        // local folder or URI (store/storage.h)
+  std::shared_ptr<const Storage> storage;  // serves `path`; segments are streamed from it
   Manifest manifest;
-  std::string manifest_sha256;  // of the manifest file's bytes
+  std::string manifest_json;    // the manifest file's bytes
+  std::string manifest_sha256;  // of manifest_json
   crypto::PublicKey public_key;
   Layout layout;
   std::string manifest_signature;  // DATASET/manifest.sig verbatim; empty when unsigned
   std::string SegmentPath(const SegmentInfo& s) const { return path + "/segments/" + s.name; }
 };
-Result<Dataset> OpenDataset(const std::string& path);
+// Reads the manifest, key and signature through the storage that serves `path` (configured
+// by `config`); segments are read later, as a query streams them.
+Result<Dataset> OpenDataset(const std::string& path, const StorageConfig& config = {});
 
-// Streams a local segment: checks its size, splits each line, hands it to `use`, and checks the
-// line count and the digests of the public column and `ciphertexts` (store/dataset.h above).
-// Errors name the segment file and, for a line, its number.
+// Streams a segment from the dataset's storage: checks its size, splits each line, hands it to
+// `use`, and checks the line count and the digests of the public column and `ciphertexts`
+// (store/dataset.h above). Errors name the segment file and, for a line, its number.
 Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
                    const std::vector<int>& ciphertexts,
                    const std::function<Status(const RecordLine&)>& use);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/hash.h"
 #include "crypto/paillier.h"
 #include "encoding/layout.h"
 #include "encoding/schema.h"

@@ -1,6 +1,6 @@
 #include "store/json_checksum.h"
 
-#include "store/dataset.h"
+#include "crypto/hash.h"
 
 namespace cipherstat {
 

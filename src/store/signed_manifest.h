@@ -6,7 +6,7 @@
 // "content" is the canonical manifest (compact JSON: format tag, name, key fingerprint, record
 // count, schema, layout, and every segment's records, bytes and column digests), signed with
 // Ed25519 as bytes. A verifier parses the very bytes it verified, so no re-canonicalisation is
-// needed. The compute party copies the file verbatim into every result (engine/result_file.h); the
+// needed. The compute party copies the file verbatim into every result (store/result_file.h); the
 // decrypting party verifies it with the verify key from its own authenticated keystore or
 // key share and decodes with the signed facts, never with the compute party's copies.
 //

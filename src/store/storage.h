@@ -1,69 +1,95 @@
-// Where datasets and result files live: a local path, or `hdfs://HOST:PORT/path` in HDFS.
+// Where datasets and result files live, behind one interface (in the spirit of LevelDB's Env
+// and SQLite's VFS): a path's scheme picks the backend, and callers never ask which one it is.
 //
-// In an hdfs:// URI, HOST:PORT is the NameNode's HTTP (WebHDFS) address, e.g.
-// hdfs://127.0.0.1:9870/cohorts/hiv (the RPC address is not needed: all I/O is WebHDFS).
-// The HDFS user is CIPHERSTAT_HDFS_USER, else HADOOP_USER_NAME, else the login name.
+//   /local/path, relative/path     LocalStorage (store/local_storage.h)
+//   hdfs://HOST:PORT/path          HdfsStorage over WebHDFS (store/hdfs_storage.h)
 //
-// Writes are atomic in both worlds: a file or dataset folder is written under a temporary
-// name and renamed into place, so a failed upload never looks complete. A dataset read from
-// HDFS is checked the same way as a local one (manifest against key; segment sizes, line
-// counts and column digests against the manifest when its records are read).
+// Writes are atomic on every backend: a file or dataset folder is written under a temporary
+// name and renamed into place, so a failed write never looks complete. A dataset is read
+// through its backend as a stream, and checked the same way wherever it lives (store/dataset.h).
+//
+// Adding a backend: a class derived from Storage in its own file pair, and one line in the
+// table of backends in storage.cc.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "store/dataset.h"
-#include "store/webhdfs.h"
 #include "util/status.h"
 
 namespace cipherstat {
 
-struct HdfsUri {
-  std::string address;  // NameNode HTTP HOST:PORT
-  std::string path;     // absolute, without a trailing slash
-  std::string ToString() const { return "hdfs://" + address + path; }
+// Settings for backends, by name; a backend ignores the names it does not use.
+//   hdfs_user   the HDFS user (HdfsStorage; CIPHERSTAT_HDFS_USER still wins)
+using StorageConfig = std::map<std::string, std::string>;
+
+class StagedDataset;
+
+// Paths given to a backend are whole: "hdfs://HOST:PORT/a/b", not "/a/b".
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // A whole file; fails past max_bytes.
+  virtual Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const = 0;
+
+  // Writes a whole file atomically. With !overwrite, an existing file is AlreadyExists (a
+  // local file is always replaced: the local rename cannot refuse an existing target).
+  virtual Status WriteFileAtomic(const std::string& path, std::string_view contents,
+                                 bool overwrite) const = 0;
+
+  // Streams a file: `size` gets its length before any data (so a reader can refuse a file of
+  // the wrong size unread), then `chunk` its bytes in order. The first error from either
+  // stops the transfer and is returned as is.
+  virtual Status StreamFile(const std::string& path, const std::function<Status(uint64_t)>& size,
+                            const std::function<Status(std::string_view)>& chunk) const = 0;
+
+  virtual Result<bool> Exists(const std::string& path) const = 0;
+
+  // Where to write a new dataset bound for `path` on this machine. By default a folder in a
+  // fresh local temporary folder, published by uploading it; a local backend writes in place.
+  virtual Result<std::unique_ptr<StagedDataset>> StageDataset(const std::string& path) const;
+
+  // Makes the complete dataset folder `local_dir` appear at `path`, which must not exist
+  // (AlreadyExists), atomically: the manifest is what marks a folder as a dataset, so it goes
+  // last, and the folder is renamed into place only when whole.
+  virtual Status PublishDataset(const std::string& local_dir, const std::string& path) const = 0;
 };
 
-bool IsHdfsUri(std::string_view path);
-// InvalidArgument unless "hdfs://HOST:PORT/absolute/path".
-Result<HdfsUri> ParseHdfsUri(const std::string& uri);
-std::string DefaultHdfsUser();
-// A client for the URI's NameNode as DefaultHdfsUser().
-WebHdfs HdfsClient(const HdfsUri& uri);
-
-// Reads a whole file from a local path or hdfs:// URI.
-Result<std::string> ReadAnyFile(const std::string& path, size_t max_bytes = size_t{1} << 30);
-// Writes a whole file atomically (local: temp + fsync + rename; HDFS: temp name + RENAME).
-// Fails with AlreadyExists for an existing HDFS file unless `overwrite`.
-Status WriteAnyFileAtomic(const std::string& path, std::string_view contents,
-                          bool overwrite = true);
-
-// Copies a complete local dataset folder to `uri` (which must not exist): uploaded under a
-// temporary name beside it, then renamed into place.
-Status UploadDataset(const std::string& local_dir, const HdfsUri& uri);
-
-// A dataset in HDFS, opened from a local copy of its manifest and public key (and, with
-// `with_segments`, its segments) in `local_dir`; the returned Dataset reads from that copy.
-// The copy's manifest is byte-identical, so manifest_sha256 is the HDFS dataset's.
-Result<Dataset> FetchDataset(const HdfsUri& uri, const std::string& local_dir, bool with_segments);
-
-// Opens a local dataset or fetches an hdfs:// one (with segments) into a temporary folder
-// that lives as long as the returned holder.
-class OpenedDataset {
+// A dataset folder being written on this machine (Storage::StageDataset). Destroying it
+// removes the temporary copy, published or not.
+class StagedDataset {
  public:
-  OpenedDataset() = default;
-  ~OpenedDataset();
-  OpenedDataset(const OpenedDataset&) = delete;
-  OpenedDataset& operator=(const OpenedDataset&) = delete;
-  static Result<std::unique_ptr<OpenedDataset>> Open(const std::string& path, bool with_segments);
-  const Dataset& dataset() const { return dataset_; }
+  StagedDataset(const Storage* storage, std::string destination, std::string local_dir,
+                std::string temp_root);
+  ~StagedDataset();
+  StagedDataset(const StagedDataset&) = delete;
+  StagedDataset& operator=(const StagedDataset&) = delete;
+
+  // The folder the dataset writer creates.
+  const std::string& local_dir() const { return local_dir_; }
+  Status Publish() const { return storage_->PublishDataset(local_dir_, destination_); }
 
  private:
-  Dataset dataset_;
-  std::string temp_dir_;
+  const Storage* storage_;
+  std::string destination_, local_dir_, temp_root_;
 };
+
+// The backend for `path`, chosen by its scheme ("hdfs://..."; none: local). InvalidArgument
+// for a scheme no backend serves, listing the ones that exist.
+Result<std::shared_ptr<const Storage>> StorageFor(const std::string& path,
+                                                  const StorageConfig& config = {});
+
+// True for a path with a scheme ("hdfs://..."): a remote path, checked when used rather
+// than by command-line validators that look at the local file system.
+bool HasScheme(std::string_view path);
+
+// A whole file from any storage, with the default configuration (StorageFor).
+Result<std::string> ReadAnyFile(const std::string& path, size_t max_bytes = size_t{1} << 30);
 
 // A fresh local temporary folder (under TMPDIR or /tmp), removed by the caller.
 Result<std::string> MakeLocalTempDir(const std::string& prefix);

@@ -308,17 +308,6 @@ Result<std::string> WebHdfs::Open(const std::string& path, size_t max_bytes) {
   return out;
 }
 
-Status WebHdfs::OpenToFile(const std::string& path, const std::string& local_file) {
-  std::FILE* f = std::fopen(local_file.c_str(), "wb");
-  if (f == nullptr) return Status::IOError(local_file + ": cannot create");
-  Sink sink = [&](std::string_view chunk) {
-    return std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size();
-  };
-  Status s = Read(path, sink);
-  if (std::fclose(f) != 0 && s.ok()) s = Status::IOError(local_file + ": cannot write");
-  return s;
-}
-
 Status WebHdfs::Rename(const std::string& from, const std::string& to) {
   const std::string what = "hdfs RENAME " + from + " -> " + to;
   CURL* curl = curl_easy_init();

@@ -45,7 +45,9 @@ class WebHdfs {
   Status CreateFromFile(const std::string& path, const std::string& local_file, bool overwrite);
   // OPEN, following the redirect to a DataNode. Fails past max_bytes.
   Result<std::string> Open(const std::string& path, size_t max_bytes = size_t{1} << 30);
-  Status OpenToFile(const std::string& path, const std::string& local_file);
+  // OPEN streamed to `sink` chunk by chunk; a false return stops the transfer (IOError).
+  using Sink = std::function<bool(std::string_view)>;
+  Status Read(const std::string& path, const Sink& sink);
   // Fails (IOError) if HDFS refuses, e.g. when `to` exists.
   Status Rename(const std::string& from, const std::string& to);
   // Deleting a missing path is not an error.
@@ -57,7 +59,6 @@ class WebHdfs {
     std::string body;
     std::string location;
   };
-  using Sink = std::function<bool(std::string_view)>;
   std::string Url(const std::string& path, const std::string& op, const std::string& params) const;
   Status Perform(const std::string& method, const std::string& url, const std::string& what,
                  bool data_transfer, std::FILE* upload, uint64_t upload_size,
@@ -65,7 +66,6 @@ class WebHdfs {
   Status ErrorFrom(const Response& r, const std::string& what) const;
   Status PutData(const std::string& path, bool overwrite, std::FILE* file, uint64_t size,
                  std::string_view data);
-  Status Read(const std::string& path, const Sink& sink);
 
   WebHdfsOptions options_;
 };

@@ -1,4 +1,4 @@
-#include "engine/result_file.h"
+#include "store/result_file.h"
 
 #include <nlohmann/json.hpp>
 

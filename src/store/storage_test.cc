@@ -1,0 +1,291 @@
+// The storage layer: backends chosen by scheme, the local backend, and the HDFS backend
+// against a loopback fake of the WebHDFS read operations (GETFILESTATUS, OPEN) serving a local
+// folder, so that reading a dataset from hdfs:// is tested without a cluster.
+#include "store/storage.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "crypto/init.h"
+#include "engine/mapreduce.h"
+#include "store/dataset.h"
+#include "store/hdfs_storage.h"
+#include "store/local_storage.h"
+#include "test_util.h"
+#include "util/file.h"
+
+namespace cipherstat {
+namespace {
+
+using testing::CommandResult;
+using testing::ScratchDir;
+
+// Serves the files under `root` as HDFS paths: GETFILESTATUS and OPEN, one request per
+// connection. Records each request as "OP PATH USER".
+class FakeWebHdfs {
+ public:
+  explicit FakeWebHdfs(std::string root) : root_(std::move(root)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_fd_, 64) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+      return;
+    }
+    address_ = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakeWebHdfs() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    ::close(listen_fd_);
+  }
+  const std::string& address() const { return address_; }
+  std::vector<std::string> requests() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) continue;
+      std::string request;
+      char buf[4096];
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        request.append(buf, static_cast<size_t>(n));
+      }
+      const std::string answer = Answer(request.substr(0, request.find("\r\n")));
+      for (size_t sent = 0; sent < answer.size();) {
+        ssize_t n = ::write(fd, answer.data() + sent, answer.size() - sent);
+        if (n <= 0) break;
+        sent += static_cast<size_t>(n);
+      }
+      ::close(fd);
+    }
+  }
+
+  // "GET /webhdfs/v1/PATH?op=OP&user.name=USER HTTP/1.1"
+  std::string Answer(const std::string& line) {
+    const size_t start = line.find("/webhdfs/v1") + 11, query = line.find('?');
+    const std::string path = line.substr(start, query - start);
+    auto param = [&](const std::string& name) {
+      size_t at = line.find(name + "=", query);
+      return at == std::string::npos
+                 ? ""
+                 : line.substr(at + name.size() + 1,
+                               line.find_first_of("& ", at) - at - name.size() - 1);
+    };
+    const std::string op = param("op");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(op + " " + path + " " + param("user.name"));
+    }
+    auto text = ReadFile(root_ + path);
+    const bool folder = !text.ok() && PathExists(root_ + path + "/.");
+    if (!text.ok() && !folder) {
+      return Http("404 Not Found", R"({"RemoteException":{"exception":"FileNotFoundException",)"
+                                   R"("message":"File does not exist: )" +
+                                       path + "\"}}");
+    }
+    if (op == "GETFILESTATUS") {
+      return Http("200 OK", R"({"FileStatus":{"type":")" +
+                                std::string(folder ? "DIRECTORY" : "FILE") + R"(","length":)" +
+                                std::to_string(folder ? 0 : text->size()) + "}}");
+    }
+    if (op == "OPEN" && !folder) return Http("200 OK", *text);
+    return Http("400 Bad Request", "{}");
+  }
+
+  static std::string Http(const std::string& status, const std::string& body) {
+    return "HTTP/1.1 " + status +
+           "\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
+  std::string root_, address_;
+  int listen_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<std::string> requests_;
+};
+
+// Unsets an environment variable for one test.
+class ScopedUnsetEnv {
+ public:
+  explicit ScopedUnsetEnv(const char* name) : name_(name) {
+    if (const char* v = std::getenv(name)) saved_ = v;
+    ::unsetenv(name);
+  }
+  ~ScopedUnsetEnv() {
+    if (saved_) ::setenv(name_, saved_->c_str(), 1);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(StorageRegistry, ChoosesTheBackendByScheme) {
+  auto local = StorageFor("/some/folder");
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  EXPECT_NE(dynamic_cast<const LocalStorage*>(local->get()), nullptr);
+  auto hdfs = StorageFor("hdfs://127.0.0.1:9870/x");
+  ASSERT_TRUE(hdfs.ok()) << hdfs.status().ToString();
+  EXPECT_NE(dynamic_cast<const HdfsStorage*>(hdfs->get()), nullptr);
+  auto s3 = StorageFor("s3://bucket/x");
+  ASSERT_FALSE(s3.ok());
+  EXPECT_TRUE(Contains(s3.status().ToString(), "s3://")) << s3.status().ToString();
+  EXPECT_TRUE(Contains(s3.status().ToString(), "hdfs://")) << s3.status().ToString();
+  EXPECT_TRUE(HasScheme("hdfs://h:1/x"));
+  EXPECT_FALSE(HasScheme("relative/path"));
+  EXPECT_FALSE(HasScheme("/a/b://c"));  // "://" after a slash is part of a local name
+}
+
+TEST(StorageRegistry, HdfsUserComesFromTheConfigurationUnlessTheEnvironmentSetsIt) {
+  ScopedUnsetEnv unset("CIPHERSTAT_HDFS_USER");
+  EXPECT_EQ(HdfsStorage(StorageConfig{{"hdfs_user", "stats"}}).user(), "stats");
+  ::setenv("CIPHERSTAT_HDFS_USER", "from-env", 1);
+  EXPECT_EQ(HdfsStorage(StorageConfig{{"hdfs_user", "stats"}}).user(), "from-env");
+}
+
+TEST(LocalStorage, StreamsSizeThenChunksAndStopsAtTheFirstError) {
+  ScratchDir dir;
+  const std::string text(200000, 'x');
+  LocalStorage storage;
+  ASSERT_TRUE(storage.WriteFileAtomic(dir / "f", text, true).ok());
+  uint64_t size = 0;
+  std::string got;
+  ASSERT_TRUE(storage
+                  .StreamFile(
+                      dir / "f",
+                      [&](uint64_t n) {
+                        size = n;
+                        return Status::OK();
+                      },
+                      [&](std::string_view chunk) {
+                        got.append(chunk);
+                        return Status::OK();
+                      })
+                  .ok());
+  EXPECT_EQ(size, text.size());
+  EXPECT_EQ(got, text);
+  int chunks = 0;
+  Status stopped = storage.StreamFile(
+      dir / "f", [](uint64_t) { return Status::OK(); },
+      [&](std::string_view) {
+        ++chunks;
+        return Status::Corruption("enough");
+      });
+  EXPECT_EQ(stopped.ToString(), Status::Corruption("enough").ToString());
+  EXPECT_EQ(chunks, 1);
+  auto exists = storage.Exists(dir / "f");
+  ASSERT_TRUE(exists.ok());
+  EXPECT_TRUE(*exists);
+}
+
+class HdfsDatasetTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(crypto::Init().ok());
+    dir_ = new ScratchDir();
+    ::mkdir((*dir_ / "root").c_str(), 0700);  // the fake NameNode's namespace
+    error_ = testing::MakeCohortDataset(*dir_, 120, 7, 50, *dir_ / "root/ds");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(error_.empty()) << error_; }
+
+  static ScratchDir* dir_;
+  static std::string error_;
+};
+ScratchDir* HdfsDatasetTest::dir_ = nullptr;
+std::string HdfsDatasetTest::error_;
+
+TEST_F(HdfsDatasetTest, LocalEngineStreamsSegmentsFromHdfs) {
+  FakeWebHdfs server(*dir_ / "root");
+  const std::string uri = "hdfs://" + server.address() + "/ds";
+  const std::string sql = "SELECT arm, COUNT(*), AVG(cd4) FROM cohort GROUP BY arm";
+  CommandResult local =
+      testing::RunCommand("'" + testing::Binary() + "' query --data " + *dir_ / "root/ds" +
+                          " --sql '" + sql + "' --out " + *dir_ / "local.json");
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  CommandResult remote =
+      testing::RunCommand("CIPHERSTAT_HDFS_USER=alice '" + testing::Binary() + "' query --data " +
+                          uri + " --sql '" + sql + "' --out " + *dir_ / "remote.json");
+  ASSERT_EQ(remote.exit_code, 0) << remote.output;
+  // The same result, byte for byte, wherever the dataset is read from.
+  EXPECT_EQ(testing::ReadText(*dir_ / "local.json"), testing::ReadText(*dir_ / "remote.json"));
+  auto dataset = OpenDataset(*dir_ / "root/ds");
+  ASSERT_TRUE(dataset.ok());
+  int opened = 0;
+  for (const std::string& request : server.requests()) {
+    EXPECT_TRUE(request.ends_with(" alice")) << request;
+    opened += request.starts_with("OPEN /ds/segments/") ? 1 : 0;
+  }
+  EXPECT_EQ(opened, static_cast<int>(dataset->manifest.segments.size()));
+}
+
+TEST_F(HdfsDatasetTest, SegmentsFromHdfsAreVerified) {
+  ScratchDir copy;
+  ASSERT_EQ(
+      testing::RunCommand("cp -r '" + *dir_ / "root/ds" + "' '" + copy / "ds" + "'").exit_code, 0);
+  auto dataset = OpenDataset(copy / "ds");
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  const SegmentInfo& first = dataset->manifest.segments[0];
+  auto lines = testing::Lines(testing::ReadText(dataset->SegmentPath(first)));
+  ASSERT_GT(lines.size(), 2u);
+  std::swap(lines[0], lines[1]);  // well-formed, same size: only the digests can tell
+  std::string swapped;
+  for (const auto& l : lines) swapped += l + "\n";
+  testing::WriteText(dataset->SegmentPath(first), swapped);
+  testing::WriteText(dataset->SegmentPath(dataset->manifest.segments[1]), "short\n");
+
+  FakeWebHdfs server(copy.path());
+  auto remote = OpenDataset("hdfs://" + server.address() + "/ds");
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  EXPECT_EQ(remote->manifest_sha256, dataset->manifest_sha256);
+  auto plan =
+      MakePlan("SELECT COUNT(*), AVG(cd4) FROM cohort", remote->manifest.schema, remote->layout);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  Status altered = ReadSegment(*remote, first, plan->ciphertexts,
+                               [](const RecordLine&) { return Status::OK(); });
+  EXPECT_TRUE(Contains(altered.ToString(), first.name)) << altered.ToString();
+  EXPECT_TRUE(Contains(altered.ToString(), "digest")) << altered.ToString();
+  Status truncated = ReadSegment(*remote, remote->manifest.segments[1], plan->ciphertexts,
+                                 [](const RecordLine&) { return Status::OK(); });
+  EXPECT_TRUE(Contains(truncated.ToString(), "size differs")) << truncated.ToString();
+  auto result = RunLocal(*remote, *plan, LocalOptions{});
+  EXPECT_FALSE(result.ok());
+}
+
+}  // namespace
+}  // namespace cipherstat
