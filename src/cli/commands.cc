@@ -21,7 +21,9 @@
 #include "data/generate.h"
 #include "engine/engine.h"
 #include "pipeline/demo.h"
+#include "pipeline/encrypt.h"
 #include "pipeline/keys.h"
+#include "pipeline/query.h"
 #include "pipeline/release.h"
 #include "query/decode.h"
 #include "report/format.h"
@@ -68,20 +70,6 @@ class Progress {
   bool shown_ = false;
   int64_t last_ms_ = 0;
 };
-
-// Records an encryption with the digest of the dataset just written.
-// `written` is the local folder EncryptCsv wrote; `destination` is where it goes (the same
-// folder, or an hdfs:// path it is uploaded to once recorded).
-Status AuditEncrypt(const std::string& key_dir, const std::string& written,
-                    const std::string& destination, const std::string& csv) {
-  CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(written));
-  return CommandTrail().Record(
-      audit::EventOf("encrypt")
-          .Key(dataset.manifest.key_fingerprint)
-          .Dataset(dataset.manifest_sha256)
-          .Detail("dataset " + destination + " (" + std::to_string(dataset.manifest.record_count) +
-                  " records) from " + csv + " with key folder " + key_dir));
-}
 
 }  // namespace
 
@@ -210,66 +198,17 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
             CLI::ignore_case));
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
-      // Written on this machine (in place, or staged for an upload), then published.
-      CS_ASSIGN_OR_RETURN(auto storage, StorageFor(*out));
-      CS_ASSIGN_OR_RETURN(auto staged, storage->StageDataset(*out));
-      const std::string& local_out = staged->local_dir();
       Progress progress("encrypting");
-      EncryptOptions opts = *options;
-      opts.progress = [&](uint64_t done) { progress.Update(done); };
-      Result<EncryptStats> stats = Status::OK();
-      // The owner's key is opened even in DJN mode (which encrypts with the public key): it
-      // signs the manifest. Threshold keys have no whole secret key, only signing.key.
-      const bool owner = !*public_only && PathExists(crypto::SecretKeyPath(*key));
-      const bool crt = owner && opts.mode == EncryptMode::kStandard;
-      const std::string signing_path = *key + "/signing.key";
-      const bool sign_only = !*public_only && !owner && PathExists(signing_path);
-      if (owner) {
-        CS_ASSIGN_OR_RETURN(
-            auto pass,
-            GetPassphrase(*pass_file, "Passphrase for " + crypto::SecretKeyPath(*key) + ": ",
-                          false));
-        auto owner_key = crypto::ReadOwnerKey(*key, *pass);
-        if (!owner_key.ok())
-          return CommandTrail().RecordFailure(audit::EventOf("failed passphrase").KeyDir(*key),
-                                              owner_key.status());
-        opts.signer = &owner_key->signing;
-        if (crt) {
-          stats = EncryptCsv(schema, nullptr, &owner_key->paillier, *in, local_out, opts);
-        } else {
-          stats =
-              EncryptCsv(schema, &owner_key->paillier.public_key(), nullptr, *in, local_out, opts);
-        }
-      } else if (sign_only) {
-        CS_ASSIGN_OR_RETURN(
-            auto pass, GetPassphrase(*pass_file, "Passphrase for " + signing_path + ": ", false));
-        CS_ASSIGN_OR_RETURN(crypto::SigningKey signing,
-                            crypto::ReadSigningKeystore(signing_path, *pass));
-        CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
-        opts.signer = &signing;
-        stats = EncryptCsv(schema, &pk, nullptr, *in, local_out, opts);
-      } else {
-        CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
-        stats = EncryptCsv(schema, &pk, nullptr, *in, local_out, opts);
-        std::fprintf(stderr,
-                     "warning: %s is not signed by the data owner; decrypting its results "
-                     "needs --allow-unsigned\n",
-                     out->c_str());
-      }
-      CS_RETURN_IF_ERROR(stats.status());
-      if (Status audited = AuditEncrypt(*key, local_out, *out, *in); !audited.ok()) {
-        RemoveTree(local_out);  // the dataset's digest exists only now; none goes unrecorded
-        return audited;
-      }
-      CS_RETURN_IF_ERROR(staged->Publish());
+      pipeline::EncryptRequest request{*key, *in, *out, *public_only, *options};
+      request.options.progress = [&](uint64_t done) { progress.Update(done); };
+      CS_ASSIGN_OR_RETURN(pipeline::Encrypted done,
+                          pipeline::EncryptDataset(schema, request, PassphraseFrom(*pass_file),
+                                                   CommandTrail(), Warn));
       std::printf(
           "%llu records encrypted into %s (%d ciphertexts per record, packing density %.1f%%, "
           "%s)\n",
-          static_cast<unsigned long long>(stats->records), out->c_str(),
-          stats->ciphertexts_per_record, 100 * stats->packing_density,
-          opts.mode == EncryptMode::kDjn ? "DJN short-exponent mode"
-          : crt                          ? "CRT with the secret key"
-                                         : "public key");
+          static_cast<unsigned long long>(done.stats.records), out->c_str(),
+          done.stats.ciphertexts_per_record, 100 * done.stats.packing_density, done.method.c_str());
       return Status::OK();
     });
   }
@@ -290,28 +229,14 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--engine", *engine_name, "Execution engine: " + EngineHelp());
     auto engine_flags = AddEngineOptions(cmd);
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_RETURN_IF_ERROR(crypto::CheckNoSecretMaterial(*data));  // roles: compute side
-      CS_ASSIGN_OR_RETURN(auto engine, MakeEngine(*engine_name, engine_flags->Settings()));
-      const StorageConfig storage_config = engine->storage_config();
-      CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(*data, storage_config));
-      CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(*sql, dataset.manifest.schema, dataset.layout));
-      CS_ASSIGN_OR_RETURN(auto out_storage, StorageFor(*out, storage_config));
       Progress progress("querying");
       EngineContext context;
       context.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
       context.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
-      CS_ASSIGN_OR_RETURN(EngineRun run, engine->Run(dataset, plan, context));
+      CS_ASSIGN_OR_RETURN(EngineRun run, pipeline::RunQuery({*data, *sql, *out, *engine_name,
+                                                             engine_flags->Settings()},
+                                                            context, CommandTrail()));
       const EncryptedResult& result = run.result;
-      const std::string json = EncryptedResultToJson(dataset.public_key, result);
-      CS_RETURN_IF_ERROR(
-          CommandTrail().Record(audit::EventOf("query")
-                                    .Key(dataset.public_key.Fingerprint())
-                                    .Dataset(dataset.manifest_sha256)
-                                    .ResultDigest(Sha256Hex(json))
-                                    .Query(*sql)
-                                    .Detail((run.job_name.empty() ? "" : run.job_name + ", ") +
-                                            "encrypted result " + *out)));
-      CS_RETURN_IF_ERROR(out_storage->WriteFileAtomic(*out, json, /*overwrite=*/true));
       if (!run.job_id.empty()) std::printf("job %s: ", run.job_id.c_str());
       std::printf("%llu records read, %llu matched, %zu groups; encrypted result in %s\n",
                   static_cast<unsigned long long>(result.records_read),

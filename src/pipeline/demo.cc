@@ -17,7 +17,9 @@
 #include "data/clean.h"
 #include "data/generate.h"
 #include "engine/mapreduce.h"
+#include "pipeline/encrypt.h"
 #include "pipeline/keys.h"
+#include "pipeline/query.h"
 #include "pipeline/release.h"
 #include "query/decode.h"
 #include "report/format.h"
@@ -188,15 +190,16 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   const std::string dataset_path = work + "/dataset";
   EncryptOptions enc;
   enc.threads = o.threads;
-  enc.signer = &owner.signing;
   enc.progress = [&](uint64_t done) {
     if (o.progress != nullptr)
       std::fprintf(o.progress, "\r          encrypting %llu / %llu",
                    static_cast<unsigned long long>(done),
                    static_cast<unsigned long long>(report.rows_written));
   };
-  CS_ASSIGN_OR_RETURN(EncryptStats stats,
-                      EncryptCsv(schema, nullptr, &sk, clean, dataset_path, enc));
+  const EncryptKeys keys_used{nullptr, &sk, &owner.signing, "the demo key"};
+  CS_ASSIGN_OR_RETURN(Encrypted written,
+                      EncryptWithKeys(schema, keys_used, clean, dataset_path, enc, trail));
+  const EncryptStats& stats = written.stats;
   if (o.progress != nullptr) std::fprintf(o.progress, "\r");
   const double enc_seconds = Seconds(t);
   std::fprintf(
@@ -208,10 +211,6 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
       dataset_path.c_str());
 
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_path));
-  CS_RETURN_IF_ERROR(trail.Record(audit::EventOf("encrypt")
-                                      .Key(dataset.manifest.key_fingerprint)
-                                      .Dataset(dataset.manifest_sha256)
-                                      .Detail("demo dataset " + dataset_path)));
   ReleaseRules rules;
   const ReleaseOptions& release = rules.cells;
   OwnerDecryptor decryptor(owner);
@@ -223,19 +222,11 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
     std::fprintf(o.out, "Query %d: %s\n", index, sql.c_str());
     t = std::chrono::steady_clock::now();
     // Compute party: public key and dataset only.
-    CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.schema, dataset.layout));
-    LocalOptions local;
-    local.threads = o.threads;
-    CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, local));
     const std::string result_path = work + "/result-" + std::to_string(index) + ".json";
-    const std::string result_json = EncryptedResultToJson(dataset.public_key, result);
-    const std::string result_digest = Sha256Hex(result_json);
-    CS_RETURN_IF_ERROR(trail.Record(audit::EventOf("query")
-                                        .Key(dataset.public_key.Fingerprint())
-                                        .Dataset(dataset.manifest_sha256)
-                                        .ResultDigest(result_digest)
-                                        .Query(sql)));
-    CS_RETURN_IF_ERROR(WriteFileAtomic(result_path, result_json));
+    QueryRequest query{dataset_path, sql, result_path, "local", {}};
+    if (o.threads > 0) query.settings["--threads"] = {std::to_string(o.threads)};
+    CS_ASSIGN_OR_RETURN(EngineRun run, RunQuery(query, {}, trail));
+    const EncryptedResult& result = run.result;
     const double query_seconds = Seconds(t);
     // Owner: decrypt and release, as `decrypt --format json` would.
     CS_ASSIGN_OR_RETURN(std::string text, ReadFile(result_path));

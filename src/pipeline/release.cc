@@ -15,8 +15,6 @@ namespace {
 
 std::string Short(const std::string& fingerprint) { return fingerprint.substr(0, 16) + "…"; }
 
-bool IsStdout(const std::string& path) { return path.empty() || path == "-"; }
-
 }  // namespace
 
 Result<LoadedResult> ParseResult(const std::string& text, const std::string& source,
@@ -118,25 +116,6 @@ Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
   CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, loaded.result,
                                               decrypt, rules.cells));
   return out;
-}
-
-Status Publish(const audit::Trail& trail, const audit::Event& event, const std::string& text,
-               const std::string& out) {
-  CS_RETURN_IF_ERROR(trail.Record(event));
-  Status written;
-  if (IsStdout(out)) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    written = std::fflush(stdout) == 0 ? Status::OK() : Status::IOError("cannot write stdout");
-  } else {
-    auto storage = StorageFor(out);
-    written = storage.ok() ? (*storage)->WriteFileAtomic(out, text, /*overwrite=*/true)
-                           : storage.status();
-  }
-  if (written.ok()) return written;
-  audit::Event closing = event;
-  closing.action = "output failed";
-  return trail.RecordFailure(
-      closing, written.WithContext("the '" + event.action + "' entry above released nothing"));
 }
 
 Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const ReleaseRules& rules,

@@ -17,9 +17,10 @@
 #include "crypto/keystore.h"
 #include "crypto/paillier.h"
 #include "crypto/threshold_files.h"
-#include "store/result_file.h"
+#include "pipeline/publish.h"
 #include "query/decode.h"
 #include "query/table.h"
+#include "store/result_file.h"
 #include "store/signed_manifest.h"
 #include "util/status.h"
 
@@ -99,11 +100,6 @@ struct Released {
 // decrypt → verify → decode → disclosure rules, for one loaded result. No output, no audit.
 Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
                             const ReleaseRules& rules);
-
-// Records `event` in `trail`, then writes `text` atomically to `out` (stdout when "" or "-").
-// If the write fails after the entry was recorded, a closing "output failed" entry says so.
-Status Publish(const audit::Trail& trail, const audit::Event& event, const std::string& text,
-               const std::string& out);
 
 // Where a released table goes.
 struct Output {

@@ -4,6 +4,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/key_dir.h"
+#include "pipeline/query.h"
 #include "query/plan.h"
 #include "report/format.h"
 #include "store/result_file.h"
@@ -67,25 +68,21 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
 Result<std::vector<ReportSection>> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
                                                     const std::vector<ReportQuery>& queries,
                                                     const std::string& path,
-                                                    const ReleaseRules& rules,
-                                                    const LocalOptions& local,
+                                                    const ReleaseRules& rules, Engine& engine,
                                                     const std::function<void(size_t)>& progress) {
-  std::vector<Plan> plans;
-  for (const ReportQuery& q : queries) {
-    auto plan = MakePlan(q.sql, dataset.manifest.schema, dataset.layout);
-    if (!plan.ok()) return plan.status().WithContext(path + ":" + std::to_string(q.line));
-    plans.push_back(std::move(*plan));
+  for (const ReportQuery& q : queries) {  // a bad query fails before any work
+    Status planned = MakePlan(q.sql, dataset.manifest.schema, dataset.layout).status();
+    if (!planned.ok()) return planned.WithContext(path + ":" + std::to_string(q.line));
   }
   std::vector<ReportSection> sections;
   for (size_t i = 0; i < queries.size(); ++i) {
     if (progress) progress(i);
     const std::string where = path + ":" + std::to_string(queries[i].line);
     // Compute side: public key, plan and ciphertexts only.
-    auto result = RunLocal(dataset, plans[i], local);
-    if (!result.ok()) return result.status().WithContext(where);
+    auto computed = ComputeResult(dataset, queries[i].sql, engine, {});
+    if (!computed.ok()) return computed.status().WithContext(where);
     // Owner: reads the result as the compute side would hand it over, then opens it.
-    auto loaded = ParseResult(EncryptedResultToJson(dataset.public_key, *result), where,
-                              decryptor.public_key());
+    auto loaded = ParseResult(computed->json, where, decryptor.public_key());
     if (!loaded.ok()) return loaded.status();
     auto released = OpenResult(*loaded, decryptor, rules);
     if (!released.ok()) return released.status().WithContext(where);
@@ -108,11 +105,12 @@ Result<ReportSummary> WriteReport(
   }
   CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner, OpenOwnerKey(o.key, passphrase, trail));
   OwnerDecryptor decryptor(owner);
-  LocalOptions local;
-  local.threads = o.threads;
+  EngineSettings settings;
+  if (o.threads > 0) settings["--threads"] = {std::to_string(o.threads)};
+  CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", settings));
   CS_ASSIGN_OR_RETURN(
       std::vector<ReportSection> sections,
-      RunReportQueries(dataset, decryptor, queries, o.queries, o.rules, local, [&](size_t i) {
+      RunReportQueries(dataset, decryptor, queries, o.queries, o.rules, *engine, [&](size_t i) {
         if (progress) progress(i, queries.size(), queries[i]);
       }));
   ReportContext context;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "audit/trail.h"
-#include "engine/mapreduce.h"
+#include "engine/engine.h"
 #include "pipeline/keys.h"
 #include "pipeline/release.h"
 #include "report/html.h"
@@ -34,12 +34,12 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
                                                     const std::string& path);
 
 // Plans every query first (so a bad one fails before any work, naming its line), then, for
-// each: runs it on the local engine as the compute side would (public key and ciphertexts
+// each: runs it on `engine` as the compute side would (public key and ciphertexts
 // only), round-trips the encrypted result through its file format, and opens it with
 // `decryptor` under `rules` (pipeline/release.h). `progress(i)` is called before query i.
 Result<std::vector<ReportSection>> RunReportQueries(
     const Dataset& dataset, Decryptor& decryptor, const std::vector<ReportQuery>& queries,
-    const std::string& path, const ReleaseRules& rules, const LocalOptions& local,
+    const std::string& path, const ReleaseRules& rules, Engine& engine,
     const std::function<void(size_t)>& progress = nullptr);
 
 struct ReportRequest {
