@@ -258,5 +258,28 @@ TEST_F(AuditCliTest, AnUnwritableLogStopsTheCommandWithNoOutput) {
   EXPECT_EQ(Lines(ReadText(P("audit.jsonl"))).size(), 5u);
 }
 
+// A release whose output cannot be written after it was recorded is closed by an entry that
+// says so: the log never claims a table was released to a file that does not exist.
+TEST_F(AuditCliTest, AFailedWriteAfterTheEntryIsRecordedAsSuch) {
+  const std::string log = " --audit-log " + Quote(P("closing.jsonl"));
+  CommandResult decrypt =
+      Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
+          " --format json --out " + Quote(P("no-such-folder/released.json")) + log);
+  EXPECT_NE(decrypt.exit_code, 0) << decrypt.output;
+  EXPECT_FALSE(fs::exists(P("no-such-folder")));
+  std::vector<nlohmann::json> entries;
+  for (const std::string& line : Lines(ReadText(P("closing.jsonl")))) {
+    entries.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(entries.size(), 2u) << ReadText(P("closing.jsonl"));
+  EXPECT_EQ(entries[0]["action"], "decrypt");
+  EXPECT_EQ(entries[1]["action"], "output failed");
+  EXPECT_EQ(entries[1]["result"], entries[0]["result"]);
+  const std::string detail = entries[1]["detail"].get<std::string>();
+  EXPECT_TRUE(Contains(detail, "no-such-folder/released.json")) << detail;
+  EXPECT_TRUE(Contains(detail, "the 'decrypt' entry above released nothing")) << detail;
+  EXPECT_EQ(Cli("audit verify --log " + Quote(P("closing.jsonl"))).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace cipherstat

@@ -133,11 +133,11 @@ Status Mapper::AddRecord(const RecordLine& fields) {
   }
   auto it = groups_.find(key_);
   if (it == groups_.end()) {
-    it = groups_.emplace(key_, GroupSums()).first;
+    it = groups_.emplace(key_, RunningGroup()).first;
     it->second.group.key = key_;
     it->second.sums.assign(plan_.ciphertexts.size(), crypto::ProductAccumulator(modulus_));
   }
-  GroupSums& group = it->second;
+  RunningGroup& group = it->second;
   for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
     group.sums[i].MultiplyLimbs(line_limbs_.data() + i * stride);
   }

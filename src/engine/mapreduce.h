@@ -44,12 +44,12 @@ class Mapper {
   const crypto::PublicKey& pk_;
   const Plan& plan_;
   size_t ciphertexts_per_record_;
-  struct GroupSums {
+  struct RunningGroup {
     EncryptedGroup group;  // key and record count; sums filled by TakeGroups
     std::vector<crypto::ProductAccumulator> sums;
   };
   std::shared_ptr<const crypto::MontgomeryModulus> modulus_;  // mod n²
-  std::map<std::vector<std::string>, GroupSums> groups_;
+  std::map<std::vector<std::string>, RunningGroup> groups_;
   std::string raw_;                    // scratch for one decoded ciphertext
   std::vector<std::string> key_;       // scratch for the current record's group key
   std::vector<mp_limb_t> line_limbs_;  // every plan ciphertext of the current line
