@@ -18,6 +18,7 @@
 #include "crypto/hex.h"
 #include "crypto/secure_memory.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace cipherstat::crypto {
 namespace {
@@ -147,13 +148,10 @@ bool IsFingerprint(const std::string& s) {
 Result<ParsedKeystore> ParseKeystore(const std::string& path) {
   CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxFileBytes));
   const std::string& what = path;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(what + ": not a keystore (not valid JSON: " + e.what() + ")");
-  }
-  if (!j.is_object()) return Status::Corruption(what + ": not a keystore (not a JSON object)");
+  auto parsed = ParseJsonObject(text);
+  if (!parsed.ok())
+    return Status::Corruption(what + ": not a keystore (" + parsed.status().message() + ")");
+  nlohmann::json& j = *parsed;
   CS_RETURN_IF_ERROR(ExpectString(j, "format", kFormat, what));
   CS_ASSIGN_OR_RETURN(uint64_t version, UnsignedField(j, "version", what));
   if (version < kOldestVersion || version > kVersion) {

@@ -9,6 +9,7 @@
 
 #include "crypto/flat_json.h"
 #include "crypto/secure_memory.h"
+#include "util/json.h"
 
 namespace cipherstat::crypto {
 
@@ -373,11 +374,9 @@ std::string ThresholdPublicToJson(const ThresholdPublic& pub) {
 
 Result<ThresholdPublic> ThresholdPublicFromJson(std::string_view json, bool allow_small) {
   const std::string what = "threshold public key";
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption(what + ": not valid JSON");
-  if (j.value("format", "") != kPublicFormat) {
-    return Status::Corruption(what + ": not a cipherstat threshold public key");
-  }
+  auto parsed = ParseFormat(json, kPublicFormat, "cipherstat threshold public key");
+  if (!parsed.ok()) return parsed.status().WithContext(what);
+  const nlohmann::json& j = *parsed;
   CS_ASSIGN_OR_RETURN(int version, IntOf(j, "version", what));
   if (version != kVersion) return Status::NotSupported(what + ": unsupported version");
   ThresholdPublic pub;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/file.h"
+#include "util/json.h"
 
 namespace cipherstat::crypto {
 
@@ -36,8 +37,8 @@ Result<ThresholdFolder> ThresholdFolderFromJson(const std::string& text,
                                                 const std::string& source) {
   auto pub = ThresholdPublicFromJson(text);
   if (!pub.ok()) return pub.status().WithContext(source);
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object() || !j.contains("owner_verify_key") || !j["owner_verify_key"].is_string()) {
+  CS_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonObject(text));  // parsed above: it is valid
+  if (!j.contains("owner_verify_key") || !j["owner_verify_key"].is_string()) {
     return Status::Corruption(source + ": missing field 'owner_verify_key'");
   }
   CS_ASSIGN_OR_RETURN(VerifyKey owner,
@@ -104,10 +105,9 @@ std::string PartialFileToJson(const PartialFile& file) {
 }
 
 Result<PartialFile> PartialFileFromJson(const std::string& text, const std::string& source) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != kPartialFormat) {
-    return Status::Corruption(source + ": not a cipherstat partial decryption");
-  }
+  auto parsed = ParseFormat(text, kPartialFormat, "cipherstat partial decryption");
+  if (!parsed.ok()) return parsed.status().WithContext(source);
+  const nlohmann::json& j = *parsed;
   try {
     PartialFile out;
     out.result_sha256 = j.at("result_sha256").get<std::string>();

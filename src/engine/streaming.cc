@@ -6,6 +6,7 @@
 #include "crypto/hex.h"
 #include "engine/mapreduce.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace cipherstat {
 
@@ -19,11 +20,12 @@ std::string StreamingPlanToJson(const StreamingPlan& plan) {
 }
 
 Result<StreamingPlan> StreamingPlanFromJson(const std::string& json) {
-  auto j = nlohmann::json::parse(json, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "cipherstat-streaming-plan" ||
-      !j.contains("sql") || !j["sql"].is_string() || !j.contains("manifest") ||
+  auto parsed = ParseFormat(json, "cipherstat-streaming-plan", "cipherstat streaming plan");
+  if (!parsed.ok()) return parsed.status();
+  const nlohmann::json& j = *parsed;
+  if (!j.contains("sql") || !j["sql"].is_string() || !j.contains("manifest") ||
       !j["manifest"].is_string()) {
-    return Status::InvalidArgument("not a cipherstat streaming plan");
+    return Status::Corruption("not a cipherstat streaming plan");
   }
   return StreamingPlan{j["sql"].get<std::string>(), j["manifest"].get<std::string>()};
 }

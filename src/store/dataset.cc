@@ -11,6 +11,7 @@
 
 #include "crypto/hash.h"
 #include "store/json_checksum.h"
+#include "util/json.h"
 
 namespace cipherstat {
 
@@ -74,12 +75,10 @@ std::string ManifestToJson(const Manifest& m) {
 }
 
 Result<Manifest> ManifestFromJson(const std::string& json) {
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption("manifest: not valid JSON");
+  auto parsed = ParseFormat(json, kManifestFormat, "cipherstat dataset manifest");
+  if (!parsed.ok()) return parsed.status().WithContext("manifest");
+  const nlohmann::json& j = *parsed;
   try {
-    if (j.value("format", "") != kManifestFormat) {
-      return Status::Corruption("manifest: not a cipherstat dataset manifest");
-    }
     if (j.at("version").get<int>() != kManifestVersion) {
       return Status::NotSupported("manifest: version " + j.at("version").dump() +
                                   " is not supported");

@@ -4,6 +4,7 @@
 
 #include "store/dataset.h"
 #include "store/json_checksum.h"
+#include "util/json.h"
 
 namespace cipherstat {
 
@@ -44,11 +45,10 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
 
 Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
                                                 const crypto::PublicKey* pk) {
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption("result: not valid JSON");
+  auto parsed = ParseFormat(json, kFormat, "cipherstat result file");
+  if (!parsed.ok()) return parsed.status().WithContext("result");
+  const nlohmann::json& j = *parsed;
   try {
-    if (j.value("format", "") != kFormat)
-      return Status::Corruption("result: not a cipherstat result file");
     if (j.at("version").get<int>() != kVersion) {
       return Status::NotSupported("result: version " + j.at("version").dump() +
                                   " is not supported");

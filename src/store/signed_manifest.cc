@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json.h"
+
 namespace cipherstat {
 
 namespace {
@@ -47,12 +49,10 @@ std::string SignManifest(const Manifest& manifest, const crypto::SigningKey& key
 Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
                                              const crypto::VerifyKey& owner) {
   const std::string what = "signed manifest";
-  nlohmann::json j = nlohmann::json::parse(signature_json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption(what + ": not valid JSON");
+  auto parsed = ParseFormat(signature_json, kSignatureFormat, "cipherstat manifest signature");
+  if (!parsed.ok()) return parsed.status().WithContext(what);
+  const nlohmann::json& j = *parsed;
   try {
-    if (j.value("format", "") != kSignatureFormat) {
-      return Status::Corruption(what + ": not a cipherstat manifest signature");
-    }
     if (j.at("version").get<int>() != kVersion) {
       return Status::NotSupported(what + ": version " + j.at("version").dump() +
                                   " is not supported");
@@ -68,10 +68,10 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
         crypto::VerifyHexSignature(owner, content, j.at("signature").get<std::string>(), what));
 
     // Authentic from here on: parse the signed bytes themselves.
-    nlohmann::json c = nlohmann::json::parse(content, nullptr, /*allow_exceptions=*/false);
-    if (c.is_discarded() || !c.is_object() || c.value("format", "") != kContentFormat) {
+    auto signed_content = ParseFormat(content, kContentFormat, "manifest");
+    if (!signed_content.ok())
       return Status::Corruption(what + ": signed content is not a manifest");
-    }
+    const nlohmann::json& c = *signed_content;
     DatasetFacts facts;
     facts.name = c.at("name").get<std::string>();
     facts.key_fingerprint = c.at("key_fingerprint").get<std::string>();

@@ -1,0 +1,32 @@
+#include "util/json.h"
+
+#include <string>
+
+namespace cipherstat {
+
+Result<nlohmann::json> ParseJsonObject(std::string_view text, JsonAuthor author) {
+  auto fail = [author](std::string message) {
+    return author == JsonAuthor::kPerson ? Status::InvalidArgument(std::move(message))
+                                         : Status::Corruption(std::move(message));
+  };
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return fail("not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  }
+  if (!j.is_object()) return fail("not a JSON object");
+  return j;
+}
+
+Result<nlohmann::json> ParseFormat(std::string_view text, std::string_view format,
+                                   const std::string& description) {
+  CS_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonObject(text));
+  const auto it = j.find("format");
+  if (it == j.end() || !it->is_string() || it->get<std::string>() != format) {
+    return Status::Corruption("not a " + description);
+  }
+  return j;
+}
+
+}  // namespace cipherstat

@@ -1,0 +1,30 @@
+// JSON documents, parsed one way everywhere (except secret keys: crypto/flat_json.h).
+//
+// What a malformed document is depends on who wrote it: a file cipherstat writes (keys,
+// manifests and their signatures, results, plans, partial decryptions) that does not parse
+// was damaged or forged, and is Corruption; a file a person writes (the schema) is
+// InvalidArgument. (Not yet followed by the Paillier key readers in crypto/paillier.cc, which
+// report every fault as InvalidArgument.) Messages give the byte offset, never the text around it, so a damaged
+// keystore or result is not echoed to the terminal.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace cipherstat {
+
+enum class JsonAuthor { kCipherstat, kPerson };
+
+// The JSON object in `text`. Errors say "not valid JSON (at byte N)" or "not a JSON object";
+// the caller adds which file (Status::WithContext).
+Result<nlohmann::json> ParseJsonObject(std::string_view text,
+                                       JsonAuthor author = JsonAuthor::kCipherstat);
+
+// A document cipherstat wrote: a JSON object whose "format" is `format`, else Corruption
+// "not a DESCRIPTION" ("not a cipherstat result file").
+Result<nlohmann::json> ParseFormat(std::string_view text, std::string_view format,
+                                   const std::string& description);
+
+}  // namespace cipherstat
