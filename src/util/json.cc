@@ -14,6 +14,9 @@ Result<nlohmann::json> ParseJsonObject(std::string_view text, JsonAuthor author)
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return fail("not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (
+      const nlohmann::json::exception&) {  // a number beyond a double's range (found by fuzzing)
+    return fail("not valid JSON (a number out of range)");
   }
   if (!j.is_object()) return fail("not a JSON object");
   return j;

@@ -4,8 +4,8 @@
 // manifests and their signatures, results, plans, partial decryptions) that does not parse
 // was damaged or forged, and is Corruption; a file a person writes (the schema) is
 // InvalidArgument. (Not yet followed by the Paillier key readers in crypto/paillier.cc, which
-// report every fault as InvalidArgument.) Messages give the byte offset, never the text around it, so a damaged
-// keystore or result is not echoed to the terminal.
+// report every fault as InvalidArgument.) Messages give the byte offset, never the text around it,
+// so a damaged keystore or result is not echoed to the terminal.
 #pragma once
 
 #include <nlohmann/json.hpp>

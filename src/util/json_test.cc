@@ -1,0 +1,43 @@
+#include "util/json.h"
+
+#include <gtest/gtest.h>
+
+namespace cipherstat {
+namespace {
+
+TEST(ParseJsonObject, AnObjectParses) {
+  auto j = ParseJsonObject(R"({"format":"x","n":1})");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ((*j)["n"], 1);
+}
+
+TEST(ParseJsonObject, WhatCipherstatWroteIsCorruptionWhatAPersonWroteIsInvalidArgument) {
+  EXPECT_EQ(ParseJsonObject("{").status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(ParseJsonObject("{", JsonAuthor::kPerson).status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(ParseJsonObject("[1,2]").status().message(), "not a JSON object");
+}
+
+TEST(ParseJsonObject, ErrorsNameAnOffsetNotTheText) {
+  const Status s = ParseJsonObject(R"({"sealed":"0123456789abcdef)").status();
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_NE(s.message().find("at byte"), std::string::npos) << s.ToString();
+  EXPECT_EQ(s.message().find("0123456789abcdef"), std::string::npos) << s.ToString();
+}
+
+// nlohmann reports a number beyond a double's range as out_of_range, not parse_error; the
+// fuzzer found it escaping as an exception.
+TEST(ParseJsonObject, ANumberOutOfRangeIsAnErrorNotAThrow) {
+  EXPECT_EQ(ParseJsonObject("444444E48888888888").status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(ParseJsonObject(R"({"v":1e999})").status().code(), Status::Code::kCorruption);
+}
+
+TEST(ParseFormat, NamesWhatTheDocumentIsNot) {
+  EXPECT_TRUE(ParseFormat(R"({"format":"cipherstat-x"})", "cipherstat-x", "x file").ok());
+  const Status s = ParseFormat(R"({"format":"other"})", "cipherstat-x", "x file").status();
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_EQ(s.message(), "not a x file");
+}
+
+}  // namespace
+}  // namespace cipherstat
