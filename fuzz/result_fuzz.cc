@@ -5,6 +5,7 @@
 
 #include "crypto/signing.h"
 #include "fuzz_common.h"
+#include "pipeline/release.h"
 #include "query/decode.h"
 #include "store/result_file.h"
 
@@ -22,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The seeds are unsigned results (the fixture has no owner signature), so decoding is
   // reached through the explicit --allow-unsigned path; a signature is checked when present.
   static const crypto::SigningKey owner = crypto::SigningKey::Generate();
-  (void)DecryptResult(f.sk, owner.verify_key(), *result, options, /*allow_unsigned=*/true);
+  (void)pipeline::DecryptResult(f.sk, owner.verify_key(), *result, options,
+                                /*allow_unsigned=*/true);
   return 0;
 }

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,9 +13,7 @@
 #include "cli/keys.h"
 #include "cli/passphrase.h"
 #include "cli/report.h"
-#include "crypto/hash.h"
 #include "crypto/key_dir.h"
-#include "crypto/roles.h"
 #include "data/clean.h"
 #include "data/generate.h"
 #include "engine/engine.h"
@@ -30,7 +27,6 @@
 #include "store/dataset.h"
 #include "store/encrypt.h"
 #include "store/result_file.h"
-#include "store/storage.h"
 #include "util/file.h"
 
 namespace cipherstat::cli {

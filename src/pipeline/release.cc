@@ -50,7 +50,7 @@ std::vector<const crypto::Ciphertext*> AllSums(const EncryptedResult& result) {
 }
 
 Result<SumDecryptor> OwnerDecryptor::Prepare(const LoadedResult&) {
-  const crypto::SecretKey& sk = key_.paillier;
+  const crypto::SecretKey& sk = sk_;
   return SumDecryptor([&sk](const crypto::Ciphertext& c) { return crypto::Decrypt(sk, c); });
 }
 
@@ -116,6 +116,20 @@ Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
   CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, loaded.result,
                                               decrypt, rules.cells));
   return out;
+}
+
+Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::VerifyKey& owner,
+                                  const EncryptedResult& result, const ReleaseOptions& options,
+                                  bool allow_unsigned) {
+  if (sk.public_key().Fingerprint() != result.key_fingerprint) {
+    return Status::InvalidArgument("wrong key: the result was computed under key " +
+                                   Short(result.key_fingerprint) + ", this key is " +
+                                   Short(sk.public_key().Fingerprint()));
+  }
+  OwnerDecryptor decryptor(sk, owner);
+  CS_ASSIGN_OR_RETURN(Released released,
+                      OpenResult({"result", "", result}, decryptor, {options, allow_unsigned}));
+  return std::move(released.table);
 }
 
 Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const ReleaseRules& rules,

@@ -56,17 +56,21 @@ class Decryptor {
   virtual Result<SumDecryptor> Prepare(const LoadedResult& loaded) = 0;
 };
 
-// The owner's whole secret key.
+// The owner's whole secret key, and the owner's verify key from the same keystore.
 class OwnerDecryptor : public Decryptor {
  public:
-  explicit OwnerDecryptor(const crypto::OwnerKey& key) : key_(key) {}
-  const crypto::PublicKey& public_key() const override { return key_.paillier.public_key(); }
-  const crypto::VerifyKey& owner() const override { return key_.signing.verify_key(); }
+  explicit OwnerDecryptor(const crypto::OwnerKey& key)
+      : OwnerDecryptor(key.paillier, key.signing.verify_key()) {}
+  OwnerDecryptor(const crypto::SecretKey& sk, const crypto::VerifyKey& owner)
+      : sk_(sk), owner_(owner) {}
+  const crypto::PublicKey& public_key() const override { return sk_.public_key(); }
+  const crypto::VerifyKey& owner() const override { return owner_; }
   std::string action() const override { return "decrypt"; }
   Result<SumDecryptor> Prepare(const LoadedResult& loaded) override;
 
  private:
-  const crypto::OwnerKey& key_;
+  const crypto::SecretKey& sk_;
+  const crypto::VerifyKey& owner_;
 };
 
 // At least t custodians' partial decryption files (crypto/threshold_files.h); every proof is
@@ -100,6 +104,12 @@ struct Released {
 // decrypt → verify → decode → disclosure rules, for one loaded result. No output, no audit.
 Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
                             const ReleaseRules& rules);
+
+// OpenResult with the owner's key for a result already parsed (tests, fuzzing): the table, or
+// why it cannot be released ("wrong key: ..." for a result under another key).
+Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::VerifyKey& owner,
+                                  const EncryptedResult& result, const ReleaseOptions& options,
+                                  bool allow_unsigned = false);
 
 // Where a released table goes.
 struct Output {

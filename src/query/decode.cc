@@ -287,21 +287,6 @@ Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts
   return table;
 }
 
-Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::VerifyKey& owner,
-                                  const EncryptedResult& result, const ReleaseOptions& options,
-                                  bool allow_unsigned) {
-  const crypto::PublicKey& pk = sk.public_key();
-  if (pk.Fingerprint() != result.key_fingerprint) {
-    return Status::InvalidArgument("wrong key: the result was computed under key " +
-                                   result.key_fingerprint.substr(0, 16) + "…, this key is " +
-                                   pk.Fingerprint().substr(0, 16) + "…");
-  }
-  CS_ASSIGN_OR_RETURN(DatasetFacts facts, ResultFacts(result, owner, allow_unsigned));
-  return DecodeResult(
-      pk, facts, result, [&sk](const crypto::Ciphertext& c) { return crypto::Decrypt(sk, c); },
-      options);
-}
-
 Result<ResultTable> EvaluatePlaintext(const Schema& schema, const Layout& layout,
                                       const std::string& sql, const std::string& clean_csv,
                                       const ReleaseOptions& options) {

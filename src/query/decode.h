@@ -57,11 +57,6 @@ Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts
                                  const EncryptedResult& result, const SumDecryptor& decrypt,
                                  const ReleaseOptions& options);
 
-// Checks the key and the owner's signature (ResultFacts), then DecodeResult with `sk`.
-Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::VerifyKey& owner,
-                                  const EncryptedResult& result, const ReleaseOptions& options,
-                                  bool allow_unsigned = false);
-
 // The same aggregates computed on a clean plaintext CSV by summing packed plaintexts: the
 // demo's side-by-side check of the encrypted pipeline.
 Result<ResultTable> EvaluatePlaintext(const Schema& schema, const Layout& layout,

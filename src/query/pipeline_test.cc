@@ -29,6 +29,7 @@
 #include "encoding/layout.h"
 #include "encoding/schema.h"
 #include "engine/mapreduce.h"
+#include "pipeline/release.h"
 #include "query/aggregates.h"
 #include "query/decode.h"
 #include "query/plan.h"
@@ -427,7 +428,7 @@ Result<EncryptedResult> RunQuery(const Dataset& dataset, const std::string& sql)
 Result<ResultTable> RunAndDecrypt(const crypto::SecretKey& sk, const Dataset& dataset,
                                   const std::string& sql, ReleaseOptions release) {
   CS_ASSIGN_OR_RETURN(EncryptedResult result, RunQuery(dataset, sql));
-  return DecryptResult(sk, TestOwner().verify_key(), result, release);
+  return pipeline::DecryptResult(sk, TestOwner().verify_key(), result, release);
 }
 
 void ExpectMatchesOracle(const crypto::SecretKey& sk, const Built& built, const QuerySpec& q) {
@@ -896,8 +897,9 @@ TEST_F(PipelineCohortTest, ResultWithWrongRecordCountsIsRejected) {
   auto result = RunQuery(d, "SELECT site, COUNT(*), AVG(cd4) FROM " + Table() + " GROUP BY site");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_GE(result->groups.size(), 2u);
-  ASSERT_TRUE(
-      DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions{.min_cell = 0}).ok());
+  ASSERT_TRUE(pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result,
+                                      ReleaseOptions{.min_cell = 0})
+                  .ok());
 
   // One record's ciphertexts, to add to or take from the sums of the group it belongs to.
   const std::string segment = ReadText(d.SegmentPath(d.manifest.segments[0]));
@@ -919,7 +921,8 @@ TEST_F(PipelineCohortTest, ResultWithWrongRecordCountsIsRejected) {
   mpz_sub_ui(minus_one.get(), pk.n().get(), 1);
 
   auto expect_rejected = [&](const EncryptedResult& r, const char* what) {
-    auto table = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+    auto table =
+        pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
     EXPECT_TRUE(FailsWith(table.status(), Status::Code::kCorruption, "dropped or duplicated"))
         << what;
   };
@@ -973,7 +976,9 @@ TEST_F(PipelineCohortTest, ResultWithAnOutOfRangeSumIsRejected) {
   mpz_sub_ui(minus_one.get(), d.public_key.n().get(), 1);
   EncryptedResult r = *result;
   r.groups[0].sums[0] = crypto::Encrypt(d.public_key, minus_one);  // decrypts to n − 1
-  EXPECT_EQ(DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{}).status().code(),
+  EXPECT_EQ(pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{})
+                .status()
+                .code(),
             Status::Code::kCorruption);
 }
 
@@ -993,8 +998,8 @@ TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
   auto received =
       EncryptedResultFromJson(EncryptedResultToJson(S().sk.public_key(), r), &S().sk.public_key());
   ASSERT_TRUE(received.ok()) << received.status().ToString();
-  auto table =
-      DecryptResult(S().sk, TestOwner().verify_key(), *received, ReleaseOptions{.min_cell = 0});
+  auto table = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *received,
+                                       ReleaseOptions{.min_cell = 0});
   EXPECT_FALSE(table.ok()) << "a result missing a whole site (" << result->groups[0].records
                            << " records) was released";
 }
@@ -1004,8 +1009,8 @@ TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
 TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
   auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*), AVG(age) FROM " + Table());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  auto honest =
-      DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions{.min_cell = 0});
+  auto honest = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result,
+                                        ReleaseOptions{.min_cell = 0});
   ASSERT_TRUE(honest.ok()) << honest.status().ToString();
   EncryptedResult r = *result;
   for (Column& c : r.schema.columns) {
@@ -1015,7 +1020,8 @@ TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
     }
   }
   ASSERT_TRUE(ValidateSchema(r.schema).ok());
-  auto table = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+  auto table =
+      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
   ASSERT_TRUE(!table.ok() || table->rows.size() == 1);
   EXPECT_FALSE(table.ok()) << "released AVG(age) = " << Num(table->rows[0][1].real)
                            << " instead of " << Num(honest->rows[0][1].real);
@@ -1027,15 +1033,17 @@ TEST_F(PipelineCohortTest, UnsignedDatasetIsRefusedUnlessExplicitlyAllowed) {
   auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*), AVG(age) FROM " + Table());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_FALSE(result->manifest_signature.empty());
-  auto honest =
-      DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions{.min_cell = 0});
+  auto honest = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result,
+                                        ReleaseOptions{.min_cell = 0});
   ASSERT_TRUE(honest.ok()) << honest.status().ToString();
   EncryptedResult r = *result;
   r.manifest_signature.clear();
-  auto refused = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+  auto refused =
+      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
   EXPECT_TRUE(FailsWith(refused.status(), Status::Code::kInvalidArgument, "--allow-unsigned"));
-  auto allowed = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0},
-                               /*allow_unsigned=*/true);
+  auto allowed =
+      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0},
+                              /*allow_unsigned=*/true);
   ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
   EXPECT_EQ(RenderCsv(*allowed), RenderCsv(*honest));
 }
@@ -1047,7 +1055,7 @@ TEST_F(PipelineCohortTest, ManifestSignedBySomeoneElseIsRefused) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   const crypto::SigningKey other = crypto::SigningKey::Generate();
   auto wrong_owner =
-      DecryptResult(S().sk, other.verify_key(), *result, ReleaseOptions{.min_cell = 0});
+      pipeline::DecryptResult(S().sk, other.verify_key(), *result, ReleaseOptions{.min_cell = 0});
   EXPECT_TRUE(FailsWith(wrong_owner.status(), Status::Code::kInvalidArgument,
                         "not by this key's data owner"));
 
@@ -1058,7 +1066,8 @@ TEST_F(PipelineCohortTest, ManifestSignedBySomeoneElseIsRefused) {
   EncryptedResult r = *result;
   r.manifest_signature = sig.dump();
   r.dataset_records = forged.record_count;
-  auto table = DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+  auto table =
+      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
   EXPECT_TRUE(FailsWith(table.status(), Status::Code::kCorruption, "bad signature"));
 }
 
@@ -1067,7 +1076,7 @@ TEST_F(PipelineCohortTest, DecryptingWithAnotherKeyFailsWrongKey) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   auto other = crypto::GenerateKey(2048);
   ASSERT_TRUE(other.ok()) << other.status().ToString();
-  auto table = DecryptResult(*other, TestOwner().verify_key(), *result, ReleaseOptions{});
+  auto table = pipeline::DecryptResult(*other, TestOwner().verify_key(), *result, ReleaseOptions{});
   EXPECT_TRUE(FailsWith(table.status(), Status::Code::kInvalidArgument, "wrong key"));
 }
 

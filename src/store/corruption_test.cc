@@ -17,6 +17,7 @@
 
 #include "crypto/keystore.h"
 #include "engine/mapreduce.h"
+#include "pipeline/release.h"
 #include "query/decode.h"
 #include "report/render.h"
 #include "store/dataset.h"
@@ -156,7 +157,7 @@ class CorruptionTest : public ::testing::Test {
     CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     auto parsed = EncryptedResultFromJson(text, &sk_->public_key());
     if (!parsed.ok()) return parsed.status().WithContext(path);
-    auto table = DecryptResult(*sk_, owner_->verify_key(), *parsed, ReleaseOptions{0});
+    auto table = pipeline::DecryptResult(*sk_, owner_->verify_key(), *parsed, ReleaseOptions{0});
     if (!table.ok()) return table.status().WithContext(path);
     return RenderJson(*table);
   }
