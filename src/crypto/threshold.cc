@@ -374,11 +374,9 @@ std::string ThresholdPublicToJson(const ThresholdPublic& pub) {
 
 Result<ThresholdPublic> ThresholdPublicFromJson(std::string_view json, bool allow_small) {
   const std::string what = "threshold public key";
-  auto parsed = ParseFormat(json, kPublicFormat, "cipherstat threshold public key");
+  auto parsed = ParseFormat(json, kPublicFormat, "cipherstat threshold public key", kVersion);
   if (!parsed.ok()) return parsed.status().WithContext(what);
   const nlohmann::json& j = *parsed;
-  CS_ASSIGN_OR_RETURN(int version, IntOf(j, "version", what));
-  if (version != kVersion) return Status::NotSupported(what + ": unsupported version");
   ThresholdPublic pub;
   CS_ASSIGN_OR_RETURN(BigInt n, PositiveHexField(j, "n", what));
   CS_ASSIGN_OR_RETURN(PublicKey pk, PublicKeyFromJson(PublicKeyToJson(PublicKey(n)), allow_small));

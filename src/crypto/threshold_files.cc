@@ -12,6 +12,7 @@ namespace cipherstat::crypto {
 namespace {
 
 constexpr char kPartialFormat[] = "cipherstat-partial-decryption";
+constexpr int kPartialVersion = 1;
 
 Result<BigInt> HexField(const nlohmann::json& j, const char* field, const std::string& what) {
   if (!j.is_object() || !j.contains(field) || !j[field].is_string()) {
@@ -96,7 +97,7 @@ std::string PartialFileToJson(const PartialFile& file) {
   }
   nlohmann::ordered_json j;
   j["format"] = kPartialFormat;
-  j["version"] = 1;
+  j["version"] = kPartialVersion;
   j["result_sha256"] = file.result_sha256;
   j["key_fingerprint"] = file.key_fingerprint;
   j["custodian"] = file.custodian;
@@ -105,7 +106,7 @@ std::string PartialFileToJson(const PartialFile& file) {
 }
 
 Result<PartialFile> PartialFileFromJson(const std::string& text, const std::string& source) {
-  auto parsed = ParseFormat(text, kPartialFormat, "cipherstat partial decryption");
+  auto parsed = ParseFormat(text, kPartialFormat, "cipherstat partial decryption", kPartialVersion);
   if (!parsed.ok()) return parsed.status().WithContext(source);
   const nlohmann::json& j = *parsed;
   try {

@@ -10,17 +10,22 @@
 
 namespace cipherstat {
 
+namespace {
+constexpr char kPlanFormat[] = "cipherstat-streaming-plan";
+constexpr int kPlanVersion = 1;
+}  // namespace
+
 std::string StreamingPlanToJson(const StreamingPlan& plan) {
   nlohmann::json j;
-  j["format"] = "cipherstat-streaming-plan";
-  j["version"] = 1;
+  j["format"] = kPlanFormat;
+  j["version"] = kPlanVersion;
   j["sql"] = plan.sql;
   j["manifest"] = plan.manifest_json;
   return j.dump();
 }
 
 Result<StreamingPlan> StreamingPlanFromJson(const std::string& json) {
-  auto parsed = ParseFormat(json, "cipherstat-streaming-plan", "cipherstat streaming plan");
+  auto parsed = ParseFormat(json, kPlanFormat, "cipherstat streaming plan", kPlanVersion);
   if (!parsed.ok()) return parsed.status();
   const nlohmann::json& j = *parsed;
   if (!j.contains("sql") || !j["sql"].is_string() || !j.contains("manifest") ||

@@ -75,14 +75,10 @@ std::string ManifestToJson(const Manifest& m) {
 }
 
 Result<Manifest> ManifestFromJson(const std::string& json) {
-  auto parsed = ParseFormat(json, kManifestFormat, "cipherstat dataset manifest");
+  auto parsed = ParseFormat(json, kManifestFormat, "cipherstat dataset manifest", kManifestVersion);
   if (!parsed.ok()) return parsed.status().WithContext("manifest");
   const nlohmann::json& j = *parsed;
   try {
-    if (j.at("version").get<int>() != kManifestVersion) {
-      return Status::NotSupported("manifest: version " + j.at("version").dump() +
-                                  " is not supported");
-    }
     Manifest m;
     m.name = j.at("name").get<std::string>();
     m.created_utc = j.at("created_utc").get<std::string>();

@@ -45,14 +45,10 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
 
 Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
                                                 const crypto::PublicKey* pk) {
-  auto parsed = ParseFormat(json, kFormat, "cipherstat result file");
+  auto parsed = ParseFormat(json, kFormat, "cipherstat result file", kVersion);
   if (!parsed.ok()) return parsed.status().WithContext("result");
   const nlohmann::json& j = *parsed;
   try {
-    if (j.at("version").get<int>() != kVersion) {
-      return Status::NotSupported("result: version " + j.at("version").dump() +
-                                  " is not supported");
-    }
     EncryptedResult r;
     r.sql = j.at("sql").get<std::string>();
     const auto& d = j.at("dataset");

@@ -49,14 +49,11 @@ std::string SignManifest(const Manifest& manifest, const crypto::SigningKey& key
 Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
                                              const crypto::VerifyKey& owner) {
   const std::string what = "signed manifest";
-  auto parsed = ParseFormat(signature_json, kSignatureFormat, "cipherstat manifest signature");
+  auto parsed =
+      ParseFormat(signature_json, kSignatureFormat, "cipherstat manifest signature", kVersion);
   if (!parsed.ok()) return parsed.status().WithContext(what);
   const nlohmann::json& j = *parsed;
   try {
-    if (j.at("version").get<int>() != kVersion) {
-      return Status::NotSupported(what + ": version " + j.at("version").dump() +
-                                  " is not supported");
-    }
     const std::string claimed = j.at("verify_key").get<std::string>();
     if (claimed != owner.Hex()) {
       return Status::InvalidArgument(
@@ -68,7 +65,7 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
         crypto::VerifyHexSignature(owner, content, j.at("signature").get<std::string>(), what));
 
     // Authentic from here on: parse the signed bytes themselves.
-    auto signed_content = ParseFormat(content, kContentFormat, "manifest");
+    auto signed_content = ParseFormat(content, kContentFormat, "manifest", kVersion);
     if (!signed_content.ok())
       return Status::Corruption(what + ": signed content is not a manifest");
     const nlohmann::json& c = *signed_content;

@@ -23,11 +23,18 @@ Result<nlohmann::json> ParseJsonObject(std::string_view text, JsonAuthor author)
 }
 
 Result<nlohmann::json> ParseFormat(std::string_view text, std::string_view format,
-                                   const std::string& description) {
+                                   const std::string& description, int version) {
   CS_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonObject(text));
   const auto it = j.find("format");
   if (it == j.end() || !it->is_string() || it->get<std::string>() != format) {
     return Status::Corruption("not a " + description);
+  }
+  const auto v = j.find("version");
+  if (v == j.end() || !v->is_number_integer()) {
+    return Status::Corruption("missing or non-integer field 'version'");
+  }
+  if (v->get<int64_t>() != version) {
+    return Status::NotSupported("version " + v->dump() + " is not supported");
   }
   return j;
 }

@@ -23,8 +23,9 @@ Result<nlohmann::json> ParseJsonObject(std::string_view text,
                                        JsonAuthor author = JsonAuthor::kCipherstat);
 
 // A document cipherstat wrote: a JSON object whose "format" is `format`, else Corruption
-// "not a DESCRIPTION" ("not a cipherstat result file").
+// "not a DESCRIPTION" ("not a cipherstat result file"), and whose "version" is `version`,
+// else NotSupported "version N is not supported".
 Result<nlohmann::json> ParseFormat(std::string_view text, std::string_view format,
-                                   const std::string& description);
+                                   const std::string& description, int version);
 
 }  // namespace cipherstat

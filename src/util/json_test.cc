@@ -32,11 +32,18 @@ TEST(ParseJsonObject, ANumberOutOfRangeIsAnErrorNotAThrow) {
   EXPECT_EQ(ParseJsonObject(R"({"v":1e999})").status().code(), Status::Code::kCorruption);
 }
 
-TEST(ParseFormat, NamesWhatTheDocumentIsNot) {
-  EXPECT_TRUE(ParseFormat(R"({"format":"cipherstat-x"})", "cipherstat-x", "x file").ok());
-  const Status s = ParseFormat(R"({"format":"other"})", "cipherstat-x", "x file").status();
+TEST(ParseFormat, NamesWhatTheDocumentIsNotAndWhichVersionItIs) {
+  EXPECT_TRUE(
+      ParseFormat(R"({"format":"cipherstat-x","version":1})", "cipherstat-x", "x file", 1).ok());
+  Status s = ParseFormat(R"({"format":"other","version":1})", "cipherstat-x", "x file", 1).status();
   EXPECT_EQ(s.code(), Status::Code::kCorruption);
   EXPECT_EQ(s.message(), "not a x file");
+  s = ParseFormat(R"({"format":"cipherstat-x","version":2})", "cipherstat-x", "x file", 1).status();
+  EXPECT_EQ(s.code(), Status::Code::kNotSupported);
+  EXPECT_EQ(s.message(), "version 2 is not supported");
+  s = ParseFormat(R"({"format":"cipherstat-x","version":"1"})", "cipherstat-x", "x file", 1)
+          .status();
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
 }
 
 }  // namespace
