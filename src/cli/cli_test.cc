@@ -1,6 +1,7 @@
 // The `cipherstat` executable as a user runs it: every test starts the real binary through a
 // shell and looks at its exit code, its output and the files it leaves behind.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -441,6 +442,48 @@ TEST(CliDemoTest, DemoRunsEndToEndAndMatches) {
   // A second run into the same folder refuses rather than mixing old and new files.
   CommandResult again = Cli("demo --records 300 --workdir " + Quote(dir / "demo"));
   EXPECT_NE(again.exit_code, 0) << again.output;
+}
+
+// Files holding patient-level plaintext or released results are the owner's alone, whatever
+// the umask; only what the compute party receives (the dataset) and public keys are readable.
+TEST(CliPrivateFilesTest, PatientFilesAreOwnerOnlyWhateverTheUmask) {
+  ScratchDir dir;
+  auto p = [&](const std::string& name) { return Quote(dir / name); };
+  const std::string open_umask = "umask 000; " + WithPassphrase();
+  for (const std::string& step : {
+           "keygen --fast-kdf --out " + p("keys"),
+           "generate --records 150 --seed 9 --out " + p("cohort.csv"),
+           "schema --in " + p("cohort.csv") + " --out " + p("schema.json"),
+           "clean --schema " + p("schema.json") + " --in " + p("cohort.csv") + " --out " +
+               p("clean.csv") + " --report " + p("clean-report.json"),
+           "encrypt --schema " + p("schema.json") + " --key " + p("keys") + " --in " +
+               p("clean.csv") + " --out " + p("dataset"),
+           "query --data " + p("dataset") + " --sql 'SELECT COUNT(*), AVG(cd4) FROM cohort'" +
+               " --out " + p("result.json"),
+           "decrypt --key " + p("keys") + " --in " + p("result.json") + " --format csv --out " +
+               p("released.csv"),
+           "decrypt --key " + p("keys") + " --in " + p("result.json") + " --format html --out " +
+               p("released.html"),
+           "demo --records 150 --workdir " + p("demo"),
+       }) {
+    CommandResult r = Cli(step, open_umask);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  auto mode = [&](const std::string& name) {
+    struct stat st {};
+    EXPECT_EQ(::stat((dir / name).c_str(), &st), 0) << name;
+    return st.st_mode & 0777;
+  };
+  for (const char* name :
+       {"cohort.csv", "schema.json", "clean.csv", "clean-report.json", "released.csv",
+        "released.html", "result.json", "keys/secret.key", "demo/cohort.csv", "demo/schema.json",
+        "demo/clean.csv", "demo/clean-report.json", "demo/released-1.json", "demo/report.html"}) {
+    EXPECT_EQ(mode(name), 0600u) << name;
+  }
+  for (const char* name : {"keys/public.key", "dataset/manifest.json", "dataset/manifest.sig",
+                           "dataset/public.key", "dataset/segments/part-00000"}) {
+    EXPECT_EQ(mode(name), 0644u) << name;
+  }
 }
 
 }  // namespace

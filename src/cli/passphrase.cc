@@ -61,8 +61,13 @@ Result<std::unique_ptr<crypto::Passphrase>> GetPassphrase(const std::string& pas
     if (out->view().empty()) return Status::InvalidArgument(passphrase_file + ": empty passphrase");
     return out;
   }
-  if (const char* env = std::getenv(env_var); env != nullptr && *env != '\0') {
-    return std::make_unique<crypto::Passphrase>(env);
+  if (char* env = std::getenv(env_var); env != nullptr && *env != '\0') {
+    auto out = std::make_unique<crypto::Passphrase>(env);
+    // Taken, then wiped and removed, so that no child process (a Hadoop client, a shell)
+    // inherits it and no copy stays in this process's environment block.
+    sodium_memzero(env, std::strlen(env));
+    ::unsetenv(env_var);
+    return out;
   }
   CS_ASSIGN_OR_RETURN(auto first, Prompt(prompt));
   if (first->view().empty()) return Status::InvalidArgument("empty passphrase");

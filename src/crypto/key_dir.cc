@@ -23,7 +23,7 @@ Status WriteKeyDir(const std::string& dir, const OwnerKey& key, const Passphrase
   nlohmann::ordered_json pub =
       nlohmann::ordered_json::parse(PublicKeyToJson(key.paillier.public_key()));
   pub["owner_verify_key"] = key.signing.verify_key().Hex();
-  return WriteFileAtomic(PublicKeyPath(dir), pub.dump() + "\n");
+  return WriteFileAtomic(PublicKeyPath(dir), pub.dump() + "\n", kSharedFile);
 }
 
 Result<PublicKey> ReadPublicKey(const std::string& dir) {

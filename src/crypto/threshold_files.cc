@@ -69,9 +69,10 @@ Status WriteThresholdKeyDir(const std::string& dir, const ThresholdKey& key,
     const PublicKey& pk = key.pub.pk;
     nlohmann::ordered_json pub = nlohmann::ordered_json::parse(PublicKeyToJson(pk));
     pub["owner_verify_key"] = signing.verify_key().Hex();
-    CS_RETURN_IF_ERROR(WriteFileAtomic(temp + "/public.key", pub.dump() + "\n"));
+    CS_RETURN_IF_ERROR(WriteFileAtomic(temp + "/public.key", pub.dump() + "\n", kSharedFile));
     CS_RETURN_IF_ERROR(WriteFileAtomic(temp + "/" + kThresholdFile,
-                                       ThresholdFolderToJson(key.pub, signing.verify_key())));
+                                       ThresholdFolderToJson(key.pub, signing.verify_key()),
+                                       kSharedFile));
     CS_RETURN_IF_ERROR(WriteSigningKeystore(temp + "/signing.key", signing, pk.Fingerprint(),
                                             owner_passphrase, limits));
     for (const KeyShare& share : key.shares) {

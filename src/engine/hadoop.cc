@@ -266,10 +266,10 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
   const std::string& manifest_text = dataset.manifest_json;
   CS_ASSIGN_OR_RETURN(std::string binary, ReadFile(config.binary, size_t{1} << 30));
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/cipherstat", binary, 0755));
-  CS_RETURN_IF_ERROR(
-      WriteFileAtomic(work + "/plan.json", StreamingPlanToJson({plan.sql, manifest_text})));
-  CS_RETURN_IF_ERROR(
-      WriteFileAtomic(work + "/public.key", crypto::PublicKeyToJson(dataset.public_key)));
+  CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/plan.json",
+                                     StreamingPlanToJson({plan.sql, manifest_text}), kSharedFile));
+  CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/public.key",
+                                     crypto::PublicKeyToJson(dataset.public_key), kSharedFile));
   const std::vector<std::string> shipped = {work + "/cipherstat", work + "/plan.json",
                                             work + "/public.key"};
   for (const std::string& f : shipped) CS_RETURN_IF_ERROR(CheckShippable(f));

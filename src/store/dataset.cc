@@ -137,7 +137,9 @@ Status DatasetWriter::Open(const std::string& path, const crypto::PublicKey& pk,
   if (::mkdir((temp_path_ + "/segments").c_str(), 0755) != 0) {
     return Status::IOError(temp_path_ + "/segments: cannot create folder");
   }
-  CS_RETURN_IF_ERROR(WriteFileAtomic(temp_path_ + "/public.key", crypto::PublicKeyToJson(pk)));
+  // The dataset is what the compute party receives: its files are meant to be read.
+  CS_RETURN_IF_ERROR(
+      WriteFileAtomic(temp_path_ + "/public.key", crypto::PublicKeyToJson(pk), kSharedFile));
   manifest_.name = schema.name;
   manifest_.created_utc = UtcNow();
   manifest_.key_fingerprint = pk.Fingerprint();
@@ -154,7 +156,7 @@ Status DatasetWriter::StartSegment() {
   current_ = SegmentInfo();
   current_.name = name;
   hasher_ = std::make_unique<ColumnHasher>(ciphertexts_, AllCiphertextColumns(ciphertexts_));
-  CS_RETURN_IF_ERROR(segment_.Open(temp_path_ + "/segments/" + current_.name));
+  CS_RETURN_IF_ERROR(segment_.Open(temp_path_ + "/segments/" + current_.name, kSharedFile));
   segment_open_ = true;
   return Status::OK();
 }
@@ -185,9 +187,11 @@ Status DatasetWriter::AppendLine(std::string_view line) {
 
 Status DatasetWriter::Commit() {
   if (segment_open_) CS_RETURN_IF_ERROR(FinishSegment());
-  CS_RETURN_IF_ERROR(WriteFileAtomic(temp_path_ + "/manifest.json", ManifestToJson(manifest_)));
+  CS_RETURN_IF_ERROR(
+      WriteFileAtomic(temp_path_ + "/manifest.json", ManifestToJson(manifest_), kSharedFile));
   if (signer_)
-    CS_RETURN_IF_ERROR(WriteFileAtomic(temp_path_ + "/manifest.sig", signer_(manifest_)));
+    CS_RETURN_IF_ERROR(
+        WriteFileAtomic(temp_path_ + "/manifest.sig", signer_(manifest_), kSharedFile));
   CS_RETURN_IF_ERROR(CommitDirectory(temp_path_, final_path_));
   committed_ = true;
   return Status::OK();

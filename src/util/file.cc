@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -27,25 +28,46 @@ std::string ParentDir(const std::string& path) {
 }  // namespace
 
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
+  // read(2) straight into the string, sized from fstat: no stdio buffer and no intermediate
+  // copy is left behind in freed memory, because callers read passphrase files and keys here
+  // and wipe only the string they get.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound(path + ": no such file");
     return Errno("cannot open", path);
   }
-  std::string out;
-  std::vector<char> buf(1 << 16);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
-    if (out.size() + n > max_bytes) {
-      std::fclose(f);
-      return Status::InvalidArgument(path + ": file larger than " + std::to_string(max_bytes) +
-                                     " bytes");
+  struct stat st {};
+  const size_t expected =
+      ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
+  std::string out(std::min(expected, max_bytes) + 1, '\0');  // +1: EOF without growing
+  size_t length = 0;
+  auto fail = [&](Status s) {
+    ::explicit_bzero(out.data(), out.size());
+    ::close(fd);
+    return s;
+  };
+  auto too_large = [&] {
+    return fail(Status::InvalidArgument(path + ": file larger than " + std::to_string(max_bytes) +
+                                        " bytes"));
+  };
+  if (expected > max_bytes) return too_large();
+  while (true) {
+    if (length == out.size()) {  // a file that grew, or a pipe: grow, wiping the old copy
+      if (length > max_bytes) return too_large();
+      std::string bigger(std::max<size_t>(2 * out.size(), 4096), '\0');
+      std::memcpy(bigger.data(), out.data(), length);
+      ::explicit_bzero(out.data(), out.size());
+      out.swap(bigger);
     }
-    out.append(buf.data(), n);
+    const ssize_t n = ::read(fd, out.data() + length, out.size() - length);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Errno("read failed", path));
+    if (n == 0) break;
+    length += static_cast<size_t>(n);
   }
-  bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return Errno("read failed", path);
+  if (length > max_bytes) return too_large();
+  ::close(fd);
+  out.resize(length);  // shrinking keeps the same buffer
   return out;
 }
 
@@ -71,7 +93,7 @@ Status AtomicFile::Open(const std::string& path, unsigned mode) {
   int fd = ::mkstemp(name.data());  // created 0600
   if (fd < 0) return Errno("cannot create temporary file", path);
   temp_path_ = name.data();
-  if (mode != 0600 && ::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+  if (mode != kPrivateFile && ::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
     Status s = Errno("fchmod failed", temp_path_);
     ::close(fd);
     ::unlink(temp_path_.c_str());

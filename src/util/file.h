@@ -9,12 +9,20 @@
 
 namespace cipherstat {
 
+// Who may read a file written here. Private unless the caller says the file is meant for
+// others (the dataset the compute party receives, public keys): clean CSVs, schemas, released
+// tables and reports hold patient-level or released data, and must not depend on the umask.
+inline constexpr unsigned kPrivateFile = 0600;
+inline constexpr unsigned kSharedFile = 0644;
+
 // Reads a whole file. Refuses files larger than `max_bytes` with InvalidArgument.
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t{1} << 30);
 
 // Replaces `path` atomically with `contents` (temp file + fsync + rename + fsync of the folder).
-// The temporary file has `mode` from its creation on, so 0600 files are never readable by others.
-Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode = 0644);
+// The temporary file has `mode` from its creation on (whatever the umask), so a private file is
+// never readable by others.
+Status WriteFileAtomic(const std::string& path, std::string_view contents,
+                       unsigned mode = kPrivateFile);
 
 // A file being written under a temporary name; Commit() makes it appear at its final path.
 // Destroying an uncommitted AtomicFile removes the temporary file. Non-copyable.
@@ -25,7 +33,7 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
-  Status Open(const std::string& path, unsigned mode = 0644);
+  Status Open(const std::string& path, unsigned mode = kPrivateFile);
   Status Append(std::string_view data);
   // REQUIRES: Open() succeeded. fsyncs, renames to the final path, fsyncs the folder.
   Status Commit();
