@@ -12,11 +12,8 @@
 #include <vector>
 
 #include "audit/log.h"
-#include "crypto/hash.h"
-#include "crypto/key_dir.h"
 #include "data/clean.h"
 #include "data/generate.h"
-#include "engine/mapreduce.h"
 #include "pipeline/encrypt.h"
 #include "pipeline/keys.h"
 #include "pipeline/query.h"
