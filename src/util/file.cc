@@ -39,21 +39,24 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   struct stat st {};
   const size_t expected =
       ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
-  std::string out(std::min(expected, max_bytes) + 1, '\0');  // +1: EOF without growing
+  auto too_large = [&] {
+    return Status::InvalidArgument(path + ": file larger than " + std::to_string(max_bytes) +
+                                   " bytes");
+  };
+  if (expected > max_bytes) {  // refused before a byte is allocated or read
+    ::close(fd);
+    return too_large();
+  }
+  std::string out(expected + 1, '\0');  // +1: EOF without growing
   size_t length = 0;
   auto fail = [&](Status s) {
     ::explicit_bzero(out.data(), out.size());
     ::close(fd);
     return s;
   };
-  auto too_large = [&] {
-    return fail(Status::InvalidArgument(path + ": file larger than " + std::to_string(max_bytes) +
-                                        " bytes"));
-  };
-  if (expected > max_bytes) return too_large();
   while (true) {
     if (length == out.size()) {  // a file that grew, or a pipe: grow, wiping the old copy
-      if (length > max_bytes) return too_large();
+      if (length > max_bytes) return fail(too_large());
       std::string bigger(std::max<size_t>(2 * out.size(), 4096), '\0');
       std::memcpy(bigger.data(), out.data(), length);
       ::explicit_bzero(out.data(), out.size());
@@ -65,7 +68,7 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
     if (n == 0) break;
     length += static_cast<size_t>(n);
   }
-  if (length > max_bytes) return too_large();
+  if (length > max_bytes) return fail(too_large());
   ::close(fd);
   out.resize(length);  // shrinking keeps the same buffer
   return out;
