@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
   Check(dataset.status(), "open dataset");
   for (const char* sql : {"SELECT COUNT(*), AVG(cd4) FROM cohort",
                           "SELECT site, arm, COUNT(*), AVG(cd4) FROM cohort GROUP BY site, arm"}) {
-    auto plan = MakePlan(sql, f.schema, f.layout);
+    auto plan = MakePlan(sql, CatalogOf(f.schema), f.layout);
     Check(plan.status(), "plan");
     LocalOptions options;
     options.threads = 1;

@@ -14,8 +14,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!manifest.ok()) return 0;
   auto again = ManifestFromJson(ManifestToJson(*manifest));
   if (!again.ok()) __builtin_trap();
-  auto layout =
-      Layout::Build(manifest->schema, static_cast<int>(f.sk.public_key().plaintext_bits()));
-  if (layout.ok()) (void)layout->CheckMatches(manifest->layout_json);
+  auto layout = Layout::FromJson(manifest->layout_json);
+  if (layout.ok()) {
+    auto again_layout = Layout::FromJson(layout->ToJson());
+    if (!again_layout.ok()) __builtin_trap();
+  }
+  // The sealed schema's key decrypts to something Open refuses or accepts, never crashes on.
+  auto key = crypto::SealedKey(f.sk.public_key(), manifest->sealed_schema);
+  if (key.ok()) {
+    auto k = crypto::Decrypt(f.sk, *key);
+    if (k.ok()) {
+      (void)OpenSchema(f.sk.public_key(), manifest->sealed_schema, *k, manifest->catalog,
+                       manifest->layout_json);
+    }
+  }
   return 0;
 }

@@ -19,7 +19,7 @@ const std::vector<Plan>& Plans() {
          {"SELECT COUNT(*), AVG(cd4) FROM cohort",
           "SELECT site, COUNT(*), STDDEV(age) FROM cohort WHERE site = 'Kampala' GROUP BY site",
           "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm"}) {
-      auto plan = MakePlan(sql, f.schema, f.layout);
+      auto plan = MakePlan(sql, CatalogOf(f.schema), f.layout);
       if (!plan.ok()) std::abort();
       out->push_back(std::move(plan).value());
     }

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fuzz::Fixture& fixture = fuzz::GetFixture();
   const std::string sql(reinterpret_cast<const char*>(data), size);
   (void)ParseSql(sql);
-  auto plan = MakePlan(sql, fixture.schema, fixture.layout);
+  auto plan = MakePlan(sql, CatalogOf(fixture.schema), fixture.layout);
   if (!plan.ok()) return 0;
   for (int c : plan->ciphertexts) {
     if (c < 0 || c >= fixture.layout.num_ciphertexts()) __builtin_trap();

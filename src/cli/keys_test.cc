@@ -198,10 +198,12 @@ TEST_F(KeysCliTest, ThresholdCombineEqualsDecryptEqualsPlaintext) {
   // The whole-key path over another encryption of the same records gives the same table…
   EXPECT_EQ(ReadText(D("whole.csv")), combined);
   // …and so does the plaintext computation over the clean CSV.
+  auto schema = ReadSchemaFile(D("schema.json"));
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
   auto dataset = OpenDataset(D("tdataset"));
   ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
-  auto plain = EvaluatePlaintext(dataset->manifest.schema, dataset->layout, kSql, D("clean.csv"),
-                                 ReleaseOptions{});
+  auto plain = EvaluatePlaintext(*schema, static_cast<int>(dataset->public_key.plaintext_bits()),
+                                 kSql, D("clean.csv"), ReleaseOptions{});
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_EQ(RenderCsv(*plain), combined);
   EXPECT_TRUE(Has(combined, "arm")) << combined;

@@ -183,8 +183,8 @@ TEST(BoundsTest, AGroupByOverAThousandLevelsIsPlanned) {
   ASSERT_TRUE(schema.ok()) << schema.status().ToString();
   auto layout = Layout::Build(*schema, 2046);
   ASSERT_TRUE(layout.ok()) << layout.status().ToString();
-  auto plan =
-      MakePlan("SELECT ward, COUNT(*), AVG(cd4) FROM cohort GROUP BY ward", *schema, *layout);
+  auto plan = MakePlan("SELECT ward, COUNT(*), AVG(cd4) FROM cohort GROUP BY ward",
+                       CatalogOf(*schema), *layout);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->private_group, "ward");
   EXPECT_FALSE(plan->ciphertexts.empty());

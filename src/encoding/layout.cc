@@ -285,6 +285,56 @@ std::string Layout::ToJson() const {
   return out.dump();
 }
 
+Result<Layout> Layout::FromJson(const std::string& json) {
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  auto bad = [](const std::string& what) { return Status::Corruption("slot layout: " + what); };
+  if (!j.is_object()) return bad("not a JSON object");
+  try {
+    Layout layout;
+    layout.plaintext_bits_ = j.at("plaintext_bits").get<int>();
+    layout.num_ciphertexts_ = j.at("ciphertexts").get<int>();
+    if (layout.plaintext_bits_ <= 0 || layout.num_ciphertexts_ <= 0 ||
+        layout.num_ciphertexts_ > 100000) {
+      return bad("bad plaintext size or ciphertext count");
+    }
+    // Bits used per ciphertext, to refuse overlapping slots.
+    std::vector<std::vector<std::pair<int, int>>> used(
+        static_cast<size_t>(layout.num_ciphertexts_));
+    for (const auto& e : j.at("slots")) {
+      Slot s;
+      const std::string kind = e.at("kind").get<std::string>();
+      bool known = false;
+      for (SlotKind k : {SlotKind::kCount, SlotKind::kObserved, SlotKind::kSum,
+                         SlotKind::kSumSquares, SlotKind::kLevel, SlotKind::kBin}) {
+        if (kind == KindName(k)) s.kind = k, known = true;
+      }
+      if (!known) return bad("unknown slot kind '" + kind + "'");
+      s.width = e.at("width").get<int>();
+      s.ciphertext = e.at("ciphertext").get<int>();
+      s.offset = e.at("offset").get<int>();
+      s.variable = e.value("variable", "");
+      s.by = e.value("by", "");
+      s.level = e.value("level", -1);
+      s.bin = e.value("bin", -1);
+      if (s.width <= 0 || s.width > 128 || s.offset < 0 || s.ciphertext < 0 ||
+          s.ciphertext >= layout.num_ciphertexts_ || s.offset > layout.plaintext_bits_ - s.width) {
+        return bad("a " + kind + " slot lies outside its plaintext");
+      }
+      for (auto [offset, width] : used[static_cast<size_t>(s.ciphertext)]) {
+        if (s.offset < offset + width && offset < s.offset + s.width) {
+          return bad("two slots overlap in ciphertext " + std::to_string(s.ciphertext));
+        }
+      }
+      used[static_cast<size_t>(s.ciphertext)].emplace_back(s.offset, s.width);
+      layout.slots_.push_back(std::move(s));
+    }
+    if (layout.Find(SlotKind::kCount, "") < 0) return bad("no record count slot");
+    return layout;
+  } catch (const nlohmann::json::exception& e) {
+    return bad(e.what());
+  }
+}
+
 Status Layout::CheckMatches(const std::string& json) const {
   nlohmann::json stored = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (stored.is_discarded() || stored != nlohmann::json::parse(ToJson())) {

@@ -48,6 +48,10 @@ class Layout {
  public:
   // Builds the layout for a schema and a plaintext capacity in bits (PublicKey::plaintext_bits).
   static Result<Layout> Build(const Schema& schema, int plaintext_bits);
+  // The compute party's layout, read from a manifest: the slots alone, with no variable
+  // codecs (variables() is empty) since those come from the owner's sealed schema. Checks
+  // that every slot fits its plaintext and none overlaps another (Corruption otherwise).
+  static Result<Layout> FromJson(const std::string& json);
 
   const std::vector<Slot>& slots() const { return slots_; }
   int num_ciphertexts() const { return num_ciphertexts_; }
@@ -58,7 +62,7 @@ class Layout {
   // Index of a slot, or -1. `by`/`level` empty/-1 for whole-dataset slots.
   int Find(SlotKind kind, const std::string& variable, const std::string& by = "", int level = -1,
            int bin = -1) const;
-  // Numeric variables (columns then derived) in layout order.
+  // Numeric variables (columns then derived) in layout order; empty for a layout FromJson.
   const std::vector<VariableCodec>& variables() const { return variables_; }
   const VariableCodec* FindVariable(const std::string& name) const;
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -492,6 +493,46 @@ TEST(LayoutRecordEncoderTest, MaxRecordsOfMaximalRecordsFillEachSlotWithoutCarry
   // The widest slots are full: n · R² needs every bit of its width.
   const Slot& sq = layout.slots()[static_cast<size_t>(layout.Find(SlotKind::kSumSquares, "cd4"))];
   EXPECT_EQ(sq.width, Bits(static_cast<u128>(2000) * 2000 * n));
+}
+
+// The compute party reads the layout from the manifest: the same slots, no codecs.
+TEST(LayoutTest, FromJsonGivesTheSameSlotsWithoutCodecs) {
+  const Layout built = MustBuild(TestSchema());
+  auto read = Layout::FromJson(built.ToJson());
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->ToJson(), built.ToJson());
+  EXPECT_TRUE(built.CheckMatches(read->ToJson()).ok());
+  EXPECT_EQ(read->num_ciphertexts(), built.num_ciphertexts());
+  EXPECT_TRUE(read->variables().empty());
+  for (const Slot& s : built.slots()) {
+    EXPECT_GE(read->Find(s.kind, s.variable, s.by, s.level, s.bin), 0) << s.variable;
+  }
+}
+
+TEST(LayoutTest, FromJsonRefusesSlotsOutsideTheirPlaintextOrOverlapping) {
+  const Layout built = MustBuild(TestSchema());
+  const nlohmann::json good = nlohmann::json::parse(built.ToJson());
+  auto refused = [](const nlohmann::json& j) {
+    return Layout::FromJson(j.dump()).status().code() == Status::Code::kCorruption;
+  };
+  nlohmann::json j = good;
+  j["slots"][1]["offset"] = j["slots"][0]["offset"];
+  j["slots"][1]["ciphertext"] = j["slots"][0]["ciphertext"];
+  EXPECT_TRUE(refused(j)) << "overlap";
+  j = good;
+  j["slots"][0]["offset"] = built.plaintext_bits();
+  EXPECT_TRUE(refused(j)) << "past the plaintext";
+  j = good;
+  j["slots"][0]["ciphertext"] = built.num_ciphertexts();
+  EXPECT_TRUE(refused(j)) << "no such ciphertext";
+  j = good;
+  j["slots"][0]["kind"] = "secret";
+  EXPECT_TRUE(refused(j)) << "unknown kind";
+  j = good;
+  j["slots"] = nlohmann::json::array();
+  EXPECT_TRUE(refused(j)) << "no count slot";
+  EXPECT_FALSE(Layout::FromJson("[]").ok());
+  EXPECT_FALSE(Layout::FromJson("{").ok());
 }
 
 }  // namespace

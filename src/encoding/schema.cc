@@ -41,18 +41,6 @@ bool HasTabOrNewline(std::string_view s) {
   return s.find_first_of("\t\n\r") != std::string_view::npos;
 }
 
-const char* KindName(ColumnKind kind) {
-  switch (kind) {
-    case ColumnKind::kIdentifier:
-      return "identifier";
-    case ColumnKind::kNumeric:
-      return "numeric";
-    case ColumnKind::kCategorical:
-      return "categorical";
-  }
-  return "?";
-}
-
 bool ValidOp(const std::string& op) {
   return op == "<" || op == "<=" || op == ">" || op == ">=" || op == "==" || op == "!=";
 }
@@ -184,6 +172,18 @@ Status ValidateColumn(const Schema& schema, const Column& c) {
 }
 
 }  // namespace
+
+const char* ColumnKindName(ColumnKind kind) {
+  switch (kind) {
+    case ColumnKind::kIdentifier:
+      return "identifier";
+    case ColumnKind::kNumeric:
+      return "numeric";
+    case ColumnKind::kCategorical:
+      return "categorical";
+  }
+  return "?";
+}
 
 const Column* Schema::FindColumn(const std::string& column_name) const {
   for (const Column& c : columns) {
@@ -332,7 +332,7 @@ ordered_json Number(double x) {
 ordered_json ColumnJson(const Column& c) {
   ordered_json j;
   j["name"] = c.name;
-  j["kind"] = KindName(c.kind);
+  j["kind"] = ColumnKindName(c.kind);
   if (c.kind == ColumnKind::kIdentifier) {
     if (!c.unique) j["unique"] = false;
     return j;

@@ -31,6 +31,7 @@
 namespace cipherstat {
 
 enum class ColumnKind { kIdentifier, kNumeric, kCategorical };
+const char* ColumnKindName(ColumnKind kind);  // "identifier", "numeric", "categorical"
 // What a bad or missing value does to its row.
 enum class OnInvalid { kMissing, kDropRow };
 
@@ -72,6 +73,7 @@ struct Derived {
 struct Cross {
   std::string by;
   std::vector<std::string> over;
+  bool operator==(const Cross&) const = default;
 };
 
 struct Schema {

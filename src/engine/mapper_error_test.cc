@@ -21,7 +21,7 @@ TEST(MapperErrorTest, AFailedLineLeavesNoHalfBuiltGroup) {
   auto layout = Layout::Build(*schema, static_cast<int>(pk.plaintext_bits()));
   ASSERT_TRUE(layout.ok());
   ASSERT_EQ(layout->num_ciphertexts(), 1);
-  auto plan = MakePlan("SELECT site, COUNT(*) FROM t GROUP BY site", *schema, *layout);
+  auto plan = MakePlan("SELECT site, COUNT(*) FROM t GROUP BY site", CatalogOf(*schema), *layout);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   auto one = crypto::BigInt::FromHex("1");
   const std::string good = FormatRecordLine(pk, {"A"}, {crypto::Encrypt(pk, *one)});

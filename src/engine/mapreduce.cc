@@ -194,8 +194,9 @@ EncryptedResult ResultHeader(const Dataset& dataset, const Plan& plan, std::stri
   result.dataset_records = dataset.manifest.record_count;
   result.key_fingerprint = dataset.manifest.key_fingerprint;
   result.manifest_sha256 = dataset.manifest_sha256;
-  result.schema = dataset.manifest.schema;
+  result.catalog = dataset.manifest.catalog;
   result.layout_json = dataset.manifest.layout_json;
+  result.sealed_schema = dataset.manifest.sealed_schema;
   result.manifest_signature = dataset.manifest_signature;
   result.engine = std::move(engine);
   result.ciphertexts = plan.ciphertexts;

@@ -33,7 +33,7 @@ class MapperTest : public ::testing::Test {
     auto layout = Layout::Build(schema_, static_cast<int>(pk().plaintext_bits()));
     ASSERT_TRUE(layout.ok()) << layout.status().ToString();
     layout_ = std::move(layout).value();
-    auto plan = MakePlan("SELECT COUNT(*), AVG(x) FROM t", schema_, layout_);
+    auto plan = MakePlan("SELECT COUNT(*), AVG(x) FROM t", CatalogOf(schema_), layout_);
     ASSERT_TRUE(plan.ok()) << plan.status().ToString();
     plan_ = std::make_unique<Plan>(std::move(plan).value());
     ASSERT_EQ(layout_.num_ciphertexts(), 1);

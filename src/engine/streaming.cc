@@ -52,11 +52,10 @@ Result<StreamingContext> LoadStreamingContext(const std::string& plan_file,
   if (c.public_key.Fingerprint() != c.manifest.key_fingerprint) {
     return Status::InvalidArgument(key_file + " does not match the manifest's key fingerprint");
   }
-  auto layout = Layout::Build(c.manifest.schema, static_cast<int>(c.public_key.plaintext_bits()));
-  if (!layout.ok()) return layout.status();
+  auto layout = Layout::FromJson(c.manifest.layout_json);
+  if (!layout.ok()) return layout.status().WithContext(plan_file + " manifest");
   c.layout = std::move(layout).value();
-  CS_RETURN_IF_ERROR(c.layout.CheckMatches(c.manifest.layout_json));
-  CS_ASSIGN_OR_RETURN(c.plan, MakePlan(c.shipped.sql, c.manifest.schema, c.layout));
+  CS_ASSIGN_OR_RETURN(c.plan, MakePlan(c.shipped.sql, c.manifest.catalog, c.layout));
   return c;
 }
 

@@ -80,7 +80,7 @@ TEST_F(StreamingTest, SameCiphertextsAsTheLocalEngine) {
   for (const std::string sql :
        {"SELECT COUNT(*), AVG(cd4) FROM cohort",
         "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm"}) {
-    auto plan = MakePlan(sql, ds->manifest.schema, ds->layout);
+    auto plan = MakePlan(sql, ds->manifest.catalog, ds->layout);
     ASSERT_TRUE(plan.ok()) << plan.status().ToString();
     auto local = RunLocal(*ds, *plan, LocalOptions());
     ASSERT_TRUE(local.ok()) << local.status().ToString();

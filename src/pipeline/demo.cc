@@ -208,13 +208,16 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
       dataset_path.c_str());
 
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_path));
+  // The owner's layout, with the codecs the compute party's (dataset.layout) lacks.
+  CS_ASSIGN_OR_RETURN(Layout layout,
+                      Layout::Build(schema, static_cast<int>(sk.public_key().plaintext_bits())));
   ReleaseRules rules;
   const ReleaseOptions& release = rules.cells;
   OwnerDecryptor decryptor(owner);
   bool all_match = true;
   int index = 0;
   std::vector<ReportSection> sections;
-  for (const std::string& sql : DemoQueries(dataset.manifest.schema, dataset.layout, generated)) {
+  for (const std::string& sql : DemoQueries(schema, layout, generated)) {
     ++index;
     std::fprintf(o.out, "Query %d: %s\n", index, sql.c_str());
     t = std::chrono::steady_clock::now();
@@ -240,7 +243,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
                                    .Detail("demo release to the terminal and " + released_path),
                                RenderJson(encrypted), released_path));
     CS_ASSIGN_OR_RETURN(ResultTable plain,
-                        EvaluatePlaintext(schema, dataset.layout, sql, clean, release));
+                        EvaluatePlaintext(schema, layout.plaintext_bits(), sql, clean, release));
     const bool match = SameTable(encrypted, plain);
     sections.push_back({"", encrypted});
     all_match = all_match && match;
@@ -272,7 +275,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   ReportContext context;
   context.title = "cipherstat demo: " + schema.name;
   context.generated_at = ReportTime();
-  context.schema = &dataset.manifest.schema;
+  context.schema = &schema;
   const std::string report_path = work + "/report.html";
   CS_RETURN_IF_ERROR(WriteFileAtomic(report_path, RenderHtmlReport(sections, context)));
   std::fprintf(o.out, "All %d queries match. Files are in %s\n", index, work.c_str());

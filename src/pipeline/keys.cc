@@ -74,14 +74,15 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
   const crypto::OpenedShare& opened = *share;
   CS_ASSIGN_OR_RETURN(LoadedResult loaded, ReadResult(result_path, opened.share.pk));
   // A custodian helps only with results over datasets its owner signed.
-  CS_RETURN_IF_ERROR(ResultFacts(loaded.result, opened.owner, allow_unsigned).status());
+  CS_ASSIGN_OR_RETURN(DatasetFacts facts, ResultFacts(loaded.result, opened.owner, allow_unsigned));
   crypto::PartialFile file;
   file.result_sha256 = loaded.sha256;
   file.key_fingerprint = loaded.result.key_fingerprint;
   file.custodian = opened.share.index;
-  const auto sums = AllSums(loaded.result);
-  for (const crypto::Ciphertext* c : sums) {
-    file.partials.push_back(crypto::PartialDecrypt(opened.share, *c));
+  CS_ASSIGN_OR_RETURN(const std::vector<crypto::Ciphertext> sums,
+                      CiphertextsToDecrypt(opened.share.pk, facts, loaded.result));
+  for (const crypto::Ciphertext& c : sums) {
+    file.partials.push_back(crypto::PartialDecrypt(opened.share, c));
     if (progress) progress(file.partials.size(), sums.size());
   }
   const std::string text = crypto::PartialFileToJson(file);

@@ -11,7 +11,7 @@ namespace cipherstat::pipeline {
 
 Result<ComputedResult> ComputeResult(const Dataset& dataset, const std::string& sql, Engine& engine,
                                      const EngineContext& context) {
-  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.schema, dataset.layout));
+  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.catalog, dataset.layout));
   ComputedResult out;
   CS_ASSIGN_OR_RETURN(out.run, engine.Run(dataset, plan, context));
   out.json = EncryptedResultToJson(dataset.public_key, out.run.result);

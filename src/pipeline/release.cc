@@ -41,22 +41,16 @@ Result<LoadedResult> ReadResult(const std::string& path, const crypto::PublicKey
   return ParseResult(text, path, pk);
 }
 
-std::vector<const crypto::Ciphertext*> AllSums(const EncryptedResult& result) {
-  std::vector<const crypto::Ciphertext*> out;
-  for (const EncryptedGroup& g : result.groups) {
-    for (const crypto::Ciphertext& c : g.sums) out.push_back(&c);
-  }
-  return out;
-}
-
-Result<SumDecryptor> OwnerDecryptor::Prepare(const LoadedResult&) {
+Result<SumDecryptor> OwnerDecryptor::Prepare(const LoadedResult&, const DatasetFacts&) {
   const crypto::SecretKey& sk = sk_;
   return SumDecryptor([&sk](const crypto::Ciphertext& c) { return crypto::Decrypt(sk, c); });
 }
 
-Result<SumDecryptor> CustodianDecryptor::Prepare(const LoadedResult& loaded) {
+Result<SumDecryptor> CustodianDecryptor::Prepare(const LoadedResult& loaded,
+                                                 const DatasetFacts& facts) {
   const crypto::ThresholdPublic& pub = folder_.pub;
-  const auto sums = AllSums(loaded.result);
+  CS_ASSIGN_OR_RETURN(const std::vector<crypto::Ciphertext> sums,
+                      CiphertextsToDecrypt(pub.pk, facts, loaded.result));
   std::vector<crypto::PartialFile> files;
   std::set<int> custodians;
   for (const std::string& path : partial_paths_) {
@@ -72,15 +66,17 @@ Result<SumDecryptor> CustodianDecryptor::Prepare(const LoadedResult& loaded) {
     }
     if (file.partials.size() != sums.size()) {
       return Status::Corruption(path + ": holds " + std::to_string(file.partials.size()) +
-                                " partial decryptions, the result has " +
-                                std::to_string(sums.size()) + " sums");
+                                " partial decryptions, the result needs " +
+                                std::to_string(sums.size()) +
+                                " (its sums and the sealed "
+                                "schema's key)");
     }
     if (!custodians.insert(file.custodian).second) {
       return Status::InvalidArgument(path + ": a second partial from custodian " +
                                      std::to_string(file.custodian));
     }
     for (size_t k = 0; k < sums.size(); ++k) {
-      Status s = crypto::VerifyPartial(pub, *sums[k], file.partials[k]);
+      Status s = crypto::VerifyPartial(pub, sums[k], file.partials[k]);
       if (!s.ok()) return s.WithContext(path + " (sum " + std::to_string(k) + ")");
     }
     files.push_back(std::move(file));
@@ -96,7 +92,7 @@ Result<SumDecryptor> CustodianDecryptor::Prepare(const LoadedResult& loaded) {
     std::vector<const crypto::PartialDecryption*> ps;
     for (const crypto::PartialFile& f : files) ps.push_back(&f.partials[k]);
     CS_ASSIGN_OR_RETURN(crypto::BigInt m, crypto::CombinePartials(pub, ps));
-    (*plain)[sums[k]->value.ToHex()] = std::move(m);
+    (*plain)[sums[k].value.ToHex()] = std::move(m);
   }
   custodians_.clear();
   for (int c : custodians) custodians_ += (custodians_.empty() ? "" : ",") + std::to_string(c);
@@ -112,9 +108,10 @@ Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
   Released out;
   CS_ASSIGN_OR_RETURN(out.facts,
                       ResultFacts(loaded.result, decryptor.owner(), rules.allow_unsigned));
-  CS_ASSIGN_OR_RETURN(SumDecryptor decrypt, decryptor.Prepare(loaded));
-  CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, loaded.result,
-                                              decrypt, rules.cells));
+  CS_ASSIGN_OR_RETURN(SumDecryptor decrypt, decryptor.Prepare(loaded, out.facts));
+  CS_ASSIGN_OR_RETURN(out.schema, OpenFactsSchema(decryptor.public_key(), out.facts, decrypt));
+  CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, out.schema,
+                                              loaded.result, decrypt, rules.cells));
   return out;
 }
 
@@ -139,7 +136,7 @@ Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const Rel
   if (!released.facts.signed_by_owner) {
     warn(loaded.source + " comes from a dataset the owner did not sign");
   }
-  const std::string text = RenderTable(released.table, output.format, &released.facts.schema);
+  const std::string text = RenderTable(released.table, output.format, &released.schema);
   return Publish(trail,
                  audit::EventOf(decryptor.action())
                      .Key(decryptor.public_key().Fingerprint())

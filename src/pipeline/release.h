@@ -1,8 +1,9 @@
 // Releasing a result: the owner-side sequence, written once.
 //
 //   read the result file → check its key → verify the owner's signed manifest → decrypt the
-//   sums (the owner's key, or custodians' partial decryptions) → decode under the signed facts
-//   → disclosure rules (small-cell suppression) → audit → write
+//   sums and the sealed schema's key (the owner's key, or custodians' partial decryptions) →
+//   open the owner's schema → decode under it and the signed facts → disclosure rules
+//   (small-cell suppression) → audit → write
 //
 // `decrypt`, `combine`, `report` and the demo all release through OpenResult and Publish;
 // a new release rule belongs in OpenResult, and reaches every one of them.
@@ -39,9 +40,6 @@ Result<LoadedResult> ParseResult(const std::string& text, const std::string& sou
 // The same for a local file or hdfs:// URI.
 Result<LoadedResult> ReadResult(const std::string& path, const crypto::PublicKey& pk);
 
-// Every summed ciphertext of a result, group by group: the order partial files follow.
-std::vector<const crypto::Ciphertext*> AllSums(const EncryptedResult& result);
-
 // Who turns a result's sums into plaintexts.
 class Decryptor {
  public:
@@ -52,8 +50,9 @@ class Decryptor {
   // The audit action ("decrypt", "combine") and what its detail starts with.
   virtual std::string action() const = 0;
   virtual std::string detail_prefix() const { return ""; }
-  // Called once the signed manifest is verified, before any sum is decoded.
-  virtual Result<SumDecryptor> Prepare(const LoadedResult& loaded) = 0;
+  // Called once the signed manifest is verified, before anything is decrypted: a decryptor
+  // for CiphertextsToDecrypt(loaded, facts) (query/decode.h).
+  virtual Result<SumDecryptor> Prepare(const LoadedResult& loaded, const DatasetFacts& facts) = 0;
 };
 
 // The owner's whole secret key, and the owner's verify key from the same keystore.
@@ -66,7 +65,7 @@ class OwnerDecryptor : public Decryptor {
   const crypto::PublicKey& public_key() const override { return sk_.public_key(); }
   const crypto::VerifyKey& owner() const override { return owner_; }
   std::string action() const override { return "decrypt"; }
-  Result<SumDecryptor> Prepare(const LoadedResult& loaded) override;
+  Result<SumDecryptor> Prepare(const LoadedResult& loaded, const DatasetFacts& facts) override;
 
  private:
   const crypto::SecretKey& sk_;
@@ -83,7 +82,7 @@ class CustodianDecryptor : public Decryptor {
   const crypto::VerifyKey& owner() const override { return folder_.owner; }
   std::string action() const override { return "combine"; }
   std::string detail_prefix() const override { return "custodians " + custodians_ + "; "; }
-  Result<SumDecryptor> Prepare(const LoadedResult& loaded) override;
+  Result<SumDecryptor> Prepare(const LoadedResult& loaded, const DatasetFacts& facts) override;
 
  private:
   crypto::ThresholdFolder folder_;
@@ -98,7 +97,8 @@ struct ReleaseRules {
 
 struct Released {
   ResultTable table;
-  DatasetFacts facts;  // what the table was decoded with
+  DatasetFacts facts;  // what the table was decoded with: the signed facts
+  Schema schema;       // and the owner's schema they sealed
 };
 
 // decrypt → verify → decode → disclosure rules, for one loaded result. No output, no audit.

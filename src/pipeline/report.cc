@@ -65,16 +65,15 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
   return queries;
 }
 
-Result<std::vector<ReportSection>> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
-                                                    const std::vector<ReportQuery>& queries,
-                                                    const std::string& path,
-                                                    const ReleaseRules& rules, Engine& engine,
-                                                    const std::function<void(size_t)>& progress) {
+Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
+                                   const std::vector<ReportQuery>& queries, const std::string& path,
+                                   const ReleaseRules& rules, Engine& engine,
+                                   const std::function<void(size_t)>& progress) {
   for (const ReportQuery& q : queries) {  // a bad query fails before any work
-    Status planned = MakePlan(q.sql, dataset.manifest.schema, dataset.layout).status();
+    Status planned = MakePlan(q.sql, dataset.manifest.catalog, dataset.layout).status();
     if (!planned.ok()) return planned.WithContext(path + ":" + std::to_string(q.line));
   }
-  std::vector<ReportSection> sections;
+  ReportRun run;
   for (size_t i = 0; i < queries.size(); ++i) {
     if (progress) progress(i);
     const std::string where = path + ":" + std::to_string(queries[i].line);
@@ -86,9 +85,10 @@ Result<std::vector<ReportSection>> RunReportQueries(const Dataset& dataset, Decr
     if (!loaded.ok()) return loaded.status();
     auto released = OpenResult(*loaded, decryptor, rules);
     if (!released.ok()) return released.status().WithContext(where);
-    sections.push_back({queries[i].title, std::move(released->table)});
+    run.sections.push_back({queries[i].title, std::move(released->table)});
+    run.schema = std::move(released->schema);
   }
-  return sections;
+  return run;
 }
 
 Result<ReportSummary> WriteReport(
@@ -108,18 +108,18 @@ Result<ReportSummary> WriteReport(
   EngineSettings settings;
   if (o.threads > 0) settings["--threads"] = {std::to_string(o.threads)};
   CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", settings));
-  CS_ASSIGN_OR_RETURN(
-      std::vector<ReportSection> sections,
-      RunReportQueries(dataset, decryptor, queries, o.queries, o.rules, *engine, [&](size_t i) {
-        if (progress) progress(i, queries.size(), queries[i]);
-      }));
+  CS_ASSIGN_OR_RETURN(ReportRun run, RunReportQueries(dataset, decryptor, queries, o.queries,
+                                                      o.rules, *engine, [&](size_t i) {
+                                                        if (progress)
+                                                          progress(i, queries.size(), queries[i]);
+                                                      }));
   ReportContext context;
-  context.title = o.title.empty() ? "Report on " + dataset.manifest.schema.name : o.title;
+  context.title = o.title.empty() ? "Report on " + dataset.manifest.name : o.title;
   context.generated_at = ReportTime();
-  context.schema = &dataset.manifest.schema;
+  context.schema = &run.schema;
   std::string queries_text;
   for (const ReportQuery& q : queries) queries_text += q.sql + "\n";
-  const std::string html = RenderHtmlReport(sections, context);
+  const std::string html = RenderHtmlReport(run.sections, context);
   CS_RETURN_IF_ERROR(
       Publish(trail,
               audit::EventOf("release")
@@ -131,7 +131,7 @@ Result<ReportSummary> WriteReport(
                           o.out + ", cells under " + std::to_string(o.rules.cells.min_cell) +
                           " records suppressed"),
               html, o.out));
-  return ReportSummary{sections.size(), dataset.manifest.record_count};
+  return ReportSummary{run.sections.size(), dataset.manifest.record_count};
 }
 
 }  // namespace cipherstat::pipeline

@@ -37,10 +37,14 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
 // each: runs it on `engine` as the compute side would (public key and ciphertexts
 // only), round-trips the encrypted result through its file format, and opens it with
 // `decryptor` under `rules` (pipeline/release.h). `progress(i)` is called before query i.
-Result<std::vector<ReportSection>> RunReportQueries(
-    const Dataset& dataset, Decryptor& decryptor, const std::vector<ReportQuery>& queries,
-    const std::string& path, const ReleaseRules& rules, Engine& engine,
-    const std::function<void(size_t)>& progress = nullptr);
+struct ReportRun {
+  std::vector<ReportSection> sections;
+  Schema schema;  // the owner's, opened with the results
+};
+Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
+                                   const std::vector<ReportQuery>& queries, const std::string& path,
+                                   const ReleaseRules& rules, Engine& engine,
+                                   const std::function<void(size_t)>& progress = nullptr);
 
 struct ReportRequest {
   std::string data;     // dataset folder

@@ -40,10 +40,24 @@ Status NoEncryptedForm(const ItemContext& item, std::set<int>*) {
                       ") over declared \"bins\" shows the distribution instead");
 }
 
+// A slot the item needs when the layout has it: observed(X) is left out for an X that can
+// never be missing, sumsq(X) for a 0/1 X (encoding/layout.h).
+void NeedIfPresent(const ItemContext& item, SlotKind kind, const std::string& by, int level,
+                   std::set<int>* slots) {
+  const int s = item.layout.Find(kind, item.column, by, level, -1);
+  if (s >= 0) slots->insert(s);
+}
+
+// A private numeric column or a derived indicator: it has sum slots.
+bool IsVariable(const Catalog& catalog, const std::string& name) {
+  const CatalogColumn* c = catalog.FindColumn(name);
+  return c != nullptr ? c->numeric() && !c->is_public : catalog.IsDerived(name);
+}
+
 Status BinSlots(const ItemContext& item, std::set<int>* slots) {
   const std::string& x = item.column;
-  const Column* c = item.schema.FindColumn(x);
-  if (c == nullptr || !c->numeric() || c->is_public || c->bins.empty()) {
+  const CatalogColumn* c = item.catalog.FindColumn(x);
+  if (c == nullptr || !c->numeric() || c->is_public || c->bins == 0) {
     return Unanswerable("HISTOGRAM(" + x + ") needs \"bins\" declared on private numeric column '" +
                         x + "' in the schema");
   }
@@ -51,9 +65,8 @@ Status BinSlots(const ItemContext& item, std::set<int>* slots) {
     return Unanswerable("HISTOGRAM(" + x + ") cannot be grouped by private column '" +
                         item.private_group + "'; group by a public column instead");
   }
-  for (int b = 0; b + 1 < static_cast<int>(c->bins.size()); ++b) {
+  for (int b = 0; b < c->bins; ++b)
     CS_RETURN_IF_ERROR(Need(item, SlotKind::kBin, "", -1, b, slots));
-  }
   return Status::OK();
 }
 
@@ -62,9 +75,8 @@ Status BinSlots(const ItemContext& item, std::set<int>* slots) {
 Status MomentSlots(const ItemContext& item, std::set<int>* slots) {
   const std::string& x = item.column;
   const std::string& group = item.private_group;
-  const VariableCodec* v = item.layout.FindVariable(x);
-  if (v == nullptr) {
-    const Column* c = item.schema.FindColumn(x);
+  if (!IsVariable(item.catalog, x)) {
+    const CatalogColumn* c = item.catalog.FindColumn(x);
     if (c == nullptr) return Unanswerable("unknown column '" + x + "'");
     const std::string call = AggregateName(item.aggregate) + "(" + x + "): '" + x + "' ";
     if (c->is_public) {
@@ -73,34 +85,33 @@ Status MomentSlots(const ItemContext& item, std::set<int>* slots) {
     return Unanswerable(call + "is not numeric in the schema");
   }
   auto need_moments = [&](const std::string& by, int level) -> Status {
-    if (v->can_be_missing)
-      CS_RETURN_IF_ERROR(Need(item, SlotKind::kObserved, by, level, -1, slots));
+    NeedIfPresent(item, SlotKind::kObserved, by, level, slots);
     CS_RETURN_IF_ERROR(Need(item, SlotKind::kSum, by, level, -1, slots));
-    if (v->range > 1) CS_RETURN_IF_ERROR(Need(item, SlotKind::kSumSquares, by, level, -1, slots));
+    NeedIfPresent(item, SlotKind::kSumSquares, by, level, slots);
     return Status::OK();
   };
   if (group.empty()) return need_moments("", -1);
-  if (!item.schema.HasCross(group, x)) {
+  if (!item.catalog.HasCross(group, x)) {
     return Unanswerable("GROUP BY " + group + " over " + x + ": add {\"by\": \"" + group +
                         "\", \"over\": [\"" + x +
                         "\"]} to the schema's \"crosses\" and re-encrypt");
   }
-  const int levels = static_cast<int>(item.schema.FindColumn(group)->levels.size());
+  const int levels = item.catalog.FindColumn(group)->levels;
   for (int l = 0; l < levels; ++l) CS_RETURN_IF_ERROR(need_moments(group, l));
   return need_moments("", -1);
 }
 
 // COUNT of a private categorical column (no numeric encoding) reads its level slots.
 bool CountsLevels(const ItemContext& item) {
-  if (item.layout.FindVariable(item.column) != nullptr) return false;
-  const Column* c = item.schema.FindColumn(item.column);
-  return c != nullptr && c->groupable() && !c->is_public &&
+  if (IsVariable(item.catalog, item.column)) return false;
+  const CatalogColumn* c = item.catalog.FindColumn(item.column);
+  return c != nullptr && c->levels > 0 && !c->is_public &&
          (item.private_group.empty() || item.private_group == item.column);
 }
 
 Status CountSlots(const ItemContext& item, std::set<int>* slots) {
   if (!CountsLevels(item)) return MomentSlots(item, slots);
-  const int levels = static_cast<int>(item.schema.FindColumn(item.column)->levels.size());
+  const int levels = item.catalog.FindColumn(item.column)->levels;
   for (int l = 0; l < levels; ++l)
     CS_RETURN_IF_ERROR(Need(item, SlotKind::kLevel, "", l, -1, slots));
   return Status::OK();
@@ -185,7 +196,7 @@ std::vector<Cell> DecodeCount(const ItemContext& item, const RowSums& row) {
   if (item.column == item.private_group) {
     if (!row.null_group()) n = row.records();
   } else {
-    const int levels = static_cast<int>(item.schema.FindColumn(item.column)->levels.size());
+    const int levels = item.catalog.FindColumn(item.column)->levels;
     for (int l = 0; l < levels; ++l) n += row.Slot(SlotKind::kLevel, item.column, l, -1);
   }
   return {row.Release(n, IntegerCell(n))};
@@ -193,8 +204,8 @@ std::vector<Cell> DecodeCount(const ItemContext& item, const RowSums& row) {
 
 std::vector<Cell> DecodeHistogram(const ItemContext& item, const RowSums& row) {
   std::vector<Cell> cells;
-  const Column* c = item.schema.FindColumn(item.column);
-  for (int b = 0; b + 1 < static_cast<int>(c->bins.size()); ++b) {
+  const int bins = item.catalog.FindColumn(item.column)->bins;
+  for (int b = 0; b < bins; ++b) {
     const BigInt records_in_bin = row.Slot(SlotKind::kBin, item.column, -1, b);
     cells.push_back(row.Release(records_in_bin, IntegerCell(records_in_bin)));
   }

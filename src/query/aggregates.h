@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "crypto/bigint.h"
+#include "encoding/catalog.h"
 #include "encoding/layout.h"
-#include "encoding/schema.h"
 #include "query/cell.h"
 #include "util/status.h"
 
@@ -69,12 +69,14 @@ struct AggregateSpec {
   std::vector<Cell> (*decode)(const ItemContext& item, const RowSums& row);
 };
 
-// One SELECT item as the planner and the decoder see it.
+// One SELECT item as the planner and the decoder see it. The planner runs on both sides, so
+// `slots` reads only the catalog and the layout's slots; `decode` runs on the owner's side,
+// where the layout is built from the owner's schema and has its variable codecs.
 struct ItemContext {
   Aggregate aggregate;
   const std::string& column;         // the argument; empty for COUNT(*)
   const std::string& private_group;  // the private GROUP BY column, or empty
-  const Schema& schema;
+  const Catalog& catalog;
   const Layout& layout;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "data/csv.h"
 
@@ -137,6 +138,14 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
   table.min_cell = options.min_cell;
   SetResultColumns(plan.query, schema, &table);
 
+  const Catalog catalog = CatalogOf(schema);
+  // Decoding needs the codecs of the owner's layout (Layout::Build), which the compute
+  // party's (Layout::FromJson) does not have.
+  size_t variables = catalog.derived.size();
+  for (const CatalogColumn& c : catalog.columns) variables += c.numeric() && !c.is_public;
+  if (layout.variables().size() != variables) {
+    return Status::InvalidArgument("decode: the layout was not built from this schema");
+  }
   const Column* group_col =
       plan.private_group.empty() ? nullptr : schema.FindColumn(plan.private_group);
   const int levels = group_col ? static_cast<int>(group_col->levels.size()) : 0;
@@ -192,7 +201,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
           cells.push_back(GroupKeyCell(plan, group_col, level, g, item.column));
           continue;
         }
-        const ItemContext context{item.aggregate, item.column, plan.private_group, schema, layout};
+        const ItemContext context{item.aggregate, item.column, plan.private_group, catalog, layout};
         for (Cell& cell : FindAggregate(item.aggregate)->decode(context, row)) {
           cells.push_back(std::move(cell));
         }
@@ -221,8 +230,9 @@ Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::Ve
     facts.name = result.dataset_name;
     facts.key_fingerprint = result.key_fingerprint;
     facts.record_count = result.dataset_records;
-    facts.schema = result.schema;
+    facts.catalog = result.catalog;
     facts.layout_json = result.layout_json;
+    facts.sealed_schema = result.sealed_schema;
     facts.signed_by_owner = false;
     return facts;
   }
@@ -233,8 +243,12 @@ Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::Ve
   if (facts->key_fingerprint != result.key_fingerprint) {
     return Status::Corruption("result: key fingerprint differs from the owner's signed manifest");
   }
-  if (SchemaToJson(facts->schema) != SchemaToJson(result.schema)) {
-    return Status::Corruption("result: its schema differs from the owner's signed manifest");
+  if (facts->catalog != result.catalog || facts->sealed_schema != result.sealed_schema) {
+    return Status::Corruption("result: its catalog differs from the owner's signed manifest");
+  }
+  if (nlohmann::json::parse(facts->layout_json, nullptr, false) !=
+      nlohmann::json::parse(result.layout_json, nullptr, false)) {
+    return Status::Corruption("result: its slot layout differs from the owner's signed manifest");
   }
   if (facts->record_count != result.dataset_records) {
     return Status::Corruption("result: claims " + std::to_string(result.dataset_records) +
@@ -244,19 +258,49 @@ Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::Ve
   return facts;
 }
 
-Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
-                                 const EncryptedResult& result, const SumDecryptor& decrypt,
-                                 const ReleaseOptions& options) {
+Result<std::vector<crypto::Ciphertext>> CiphertextsToDecrypt(const crypto::PublicKey& pk,
+                                                             const DatasetFacts& facts,
+                                                             const EncryptedResult& result) {
+  std::vector<crypto::Ciphertext> out;
+  for (const EncryptedGroup& g : result.groups) {
+    for (const crypto::Ciphertext& c : g.sums) out.push_back(c);
+  }
+  auto key = crypto::SealedKey(pk, facts.sealed_schema);
+  if (!key.ok()) return key.status().WithContext("result");
+  out.push_back(std::move(key).value());
+  return out;
+}
+
+Result<Schema> OpenFactsSchema(const crypto::PublicKey& pk, const DatasetFacts& facts,
+                               const SumDecryptor& decrypt) {
   if (pk.Fingerprint() != facts.key_fingerprint) {
     return Status::InvalidArgument("wrong key: the result was computed under key " +
                                    facts.key_fingerprint.substr(0, 16) + "…, this key is " +
                                    pk.Fingerprint().substr(0, 16) + "…");
   }
-  CS_ASSIGN_OR_RETURN(Layout layout,
-                      Layout::Build(facts.schema, static_cast<int>(pk.plaintext_bits())));
+  auto key_ciphertext = crypto::SealedKey(pk, facts.sealed_schema);
+  if (!key_ciphertext.ok()) return key_ciphertext.status().WithContext("result");
+  CS_ASSIGN_OR_RETURN(BigInt key, decrypt(*key_ciphertext));
+  auto schema = OpenSchema(pk, facts.sealed_schema, key, facts.catalog, facts.layout_json);
+  if (!schema.ok()) return schema.status().WithContext("result");
+  if (schema->name != facts.name) {
+    return Status::Corruption("result: the sealed schema is for dataset '" + schema->name +
+                              "', not '" + facts.name + "'");
+  }
+  return schema;
+}
+
+Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
+                                 const Schema& schema, const EncryptedResult& result,
+                                 const SumDecryptor& decrypt, const ReleaseOptions& options) {
+  if (pk.Fingerprint() != facts.key_fingerprint) {
+    return Status::InvalidArgument("wrong key: the result was computed under key " +
+                                   facts.key_fingerprint.substr(0, 16) + "…, this key is " +
+                                   pk.Fingerprint().substr(0, 16) + "…");
+  }
+  CS_ASSIGN_OR_RETURN(Layout layout, Layout::Build(schema, static_cast<int>(pk.plaintext_bits())));
   CS_RETURN_IF_ERROR(layout.CheckMatches(facts.layout_json).WithContext("result"));
-  CS_RETURN_IF_ERROR(layout.CheckMatches(result.layout_json).WithContext("result"));
-  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(result.sql, facts.schema, layout));
+  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(result.sql, CatalogOf(schema), layout));
   if (plan.ciphertexts != result.ciphertexts) {
     return Status::Corruption("result: the summed ciphertexts are not the ones its query needs");
   }
@@ -281,16 +325,17 @@ Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts
     }
     groups.push_back(std::move(sums));
   }
-  CS_ASSIGN_OR_RETURN(ResultTable table, DecodeSums(facts.schema, layout, plan, std::move(groups),
+  CS_ASSIGN_OR_RETURN(ResultTable table, DecodeSums(schema, layout, plan, std::move(groups),
                                                     facts.record_count, options));
   table.key_fingerprint = facts.key_fingerprint;
   return table;
 }
 
-Result<ResultTable> EvaluatePlaintext(const Schema& schema, const Layout& layout,
+Result<ResultTable> EvaluatePlaintext(const Schema& schema, int plaintext_bits,
                                       const std::string& sql, const std::string& clean_csv,
                                       const ReleaseOptions& options) {
-  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, schema, layout));
+  CS_ASSIGN_OR_RETURN(const Layout layout, Layout::Build(schema, plaintext_bits));
+  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, CatalogOf(schema), layout));
   CsvReader reader;
   std::vector<std::string> header, row;
   bool eof = false;

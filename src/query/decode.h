@@ -44,22 +44,35 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
 // from the decrypting party's own keystore or key share). An unsigned result fails with a
 // message that names --allow-unsigned, unless `allow_unsigned`, in which case the compute
 // party's unauthenticated fields are used and facts.signed_by_owner is false. A signed result
-// whose schema, layout, key or record count differ from the signed ones is Corruption.
+// whose catalog, layout, sealed schema, key or record count differ from the signed ones is
+// Corruption.
 Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::VerifyKey& owner,
                                  bool allow_unsigned = false);
 
-// Turns one summed ciphertext into its plaintext (whole-key or threshold decryption).
+// Every ciphertext a key holder decrypts to release `result`: its sums, group by group, then
+// the key of the schema sealed in `facts`. Partial decryption files follow this order.
+Result<std::vector<crypto::Ciphertext>> CiphertextsToDecrypt(const crypto::PublicKey& pk,
+                                                             const DatasetFacts& facts,
+                                                             const EncryptedResult& result);
+
+// Turns one ciphertext into its plaintext (whole-key or threshold decryption).
 using SumDecryptor = std::function<Result<crypto::BigInt>(const crypto::Ciphertext&)>;
 
-// Re-derives the plan from the SQL under the signed facts, decrypts every sum with `decrypt`
-// and decodes: the one path from an encrypted result to the released table.
-Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
-                                 const EncryptedResult& result, const SumDecryptor& decrypt,
-                                 const ReleaseOptions& options);
+// The owner's schema sealed in `facts` (store/dataset.h), its key decrypted with `decrypt`.
+Result<Schema> OpenFactsSchema(const crypto::PublicKey& pk, const DatasetFacts& facts,
+                               const SumDecryptor& decrypt);
 
-// The same aggregates computed on a clean plaintext CSV by summing packed plaintexts: the
-// demo's side-by-side check of the encrypted pipeline.
-Result<ResultTable> EvaluatePlaintext(const Schema& schema, const Layout& layout,
+// Re-derives the plan from the SQL under the signed facts, decrypts every sum with `decrypt`
+// and decodes with the owner's `schema` (OpenFactsSchema): the one path from an encrypted
+// result to the released table.
+Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
+                                 const Schema& schema, const EncryptedResult& result,
+                                 const SumDecryptor& decrypt, const ReleaseOptions& options);
+
+// The same aggregates computed on a clean plaintext CSV by summing plaintexts packed as for a
+// key with `plaintext_bits` (PublicKey::plaintext_bits): the demo's side-by-side check of the
+// encrypted pipeline.
+Result<ResultTable> EvaluatePlaintext(const Schema& schema, int plaintext_bits,
                                       const std::string& sql, const std::string& clean_csv,
                                       const ReleaseOptions& options);
 

@@ -139,7 +139,7 @@ class DecodeTest : public ::testing::Test {
   }
 
   Plan MustPlan(const std::string& sql) const {
-    auto plan = MakePlan(sql, schema_, layout_);
+    auto plan = MakePlan(sql, CatalogOf(schema_), layout_);
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
     return plan.ok() ? *plan : Plan{};
   }

@@ -355,6 +355,7 @@ void ApplySqrt(std::vector<OracleRow>* rows, const std::vector<bool>& take_sqrt)
 
 // An encrypted dataset and its plaintext oracle.
 struct Built {
+  Schema schema;  // the owner's; the dataset's manifest carries only its catalog
   std::string clean_csv;
   CleanReport report;
   Dataset dataset;
@@ -390,6 +391,7 @@ const crypto::SigningKey& TestOwner() {
 Status BuildDataset(const Schema& schema, const crypto::SecretKey& sk, const std::string& raw_csv,
                     const std::string& dir, const std::string& name, uint64_t records_per_segment,
                     Built* out) {
+  out->schema = schema;
   out->clean_csv = dir + "/" + name + ".clean.csv";
   CS_RETURN_IF_ERROR(CleanCsv(schema, raw_csv, out->clean_csv, &out->report).WithContext("clean"));
   EncryptOptions options;
@@ -419,7 +421,7 @@ std::string ReadText(const std::string& path) {
 
 // Compute side then owner side, through the serialized result file like the CLI.
 Result<EncryptedResult> RunQuery(const Dataset& dataset, const std::string& sql) {
-  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.schema, dataset.layout));
+  CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.catalog, dataset.layout));
   CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, LocalOptions{}));
   const std::string json = EncryptedResultToJson(dataset.public_key, result);
   return EncryptedResultFromJson(json, &dataset.public_key);
@@ -432,11 +434,11 @@ Result<ResultTable> RunAndDecrypt(const crypto::SecretKey& sk, const Dataset& da
 }
 
 void ExpectMatchesOracle(const crypto::SecretKey& sk, const Built& built, const QuerySpec& q) {
-  const std::string sql = CipherSql(q, built.dataset.manifest.schema.name);
+  const std::string sql = CipherSql(q, built.dataset.manifest.name);
   SCOPED_TRACE(sql);
   auto got = RunAndDecrypt(sk, built.dataset, sql, ReleaseOptions{.min_cell = 0});
   ASSERT_TRUE(got.ok()) << got.status().ToString();
-  const OracleQuery oq = OracleSql(q, built.dataset.manifest.schema);
+  const OracleQuery oq = OracleSql(q, built.schema);
   std::vector<OracleRow> want;
   std::string error;
   ASSERT_TRUE(built.oracle->Query(oq.sql, &want, &error)) << error;
@@ -793,7 +795,7 @@ TEST_F(PipelineCohortTest, SmallCellsAreSuppressedByDefault) {
 }
 
 TEST_F(PipelineCohortTest, UnanswerableQueriesNameTheFix) {
-  const Schema& schema = S().main.dataset.manifest.schema;
+  const Catalog& schema = S().main.dataset.manifest.catalog;
   const Layout& layout = S().main.dataset.layout;
   auto plan = [&](const std::string& sql) { return MakePlan(sql, schema, layout).status(); };
   const std::string t = Table();
@@ -812,8 +814,8 @@ TEST_F(PipelineCohortTest, UnanswerableQueriesNameTheFix) {
   EXPECT_TRUE(FailsWith(plan("SELECT arm, AVG(cd4) FROM " + t + " GROUP BY site"),
                         Status::Code::kInvalidArgument, "GROUP BY"));
   // A private groupable column with no crosses (if the inferred schema has one).
-  for (const Column& c : schema.columns) {
-    if (!c.groupable() || c.is_public || !CrossedOver(schema, c.name).empty()) continue;
+  for (const Column& c : S().main.schema.columns) {
+    if (!c.groupable() || c.is_public || !CrossedOver(S().main.schema, c.name).empty()) continue;
     EXPECT_TRUE(FailsWith(plan("SELECT " + c.name + ", AVG(cd4) FROM " + t + " GROUP BY " + c.name),
                           Status::Code::kInvalidArgument, "crosses"))
         << c.name;
@@ -848,7 +850,7 @@ TEST_F(PipelineCohortTest, SegmentWithALineRemovedIsRejectedNamingIt) {
   ASSERT_TRUE(WriteText(seg, text.substr(first_nl + 1)).ok());  // drop line 1, fix up nothing
   auto dataset = OpenDataset(copy.path());
   ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
-  auto plan = MakePlan("SELECT COUNT(*), AVG(cd4) FROM " + Table(), dataset->manifest.schema,
+  auto plan = MakePlan("SELECT COUNT(*), AVG(cd4) FROM " + Table(), dataset->manifest.catalog,
                        dataset->layout);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   auto result = RunLocal(*dataset, *plan, LocalOptions{});
@@ -865,7 +867,7 @@ TEST_F(PipelineCohortTest, SegmentWithAByteChangedFailsTheChecksum) {
     CS_ASSIGN_OR_RETURN(Dataset d, OpenDataset(path));
     CS_ASSIGN_OR_RETURN(
         Plan p, MakePlan("SELECT site, COUNT(*), AVG(cd4) FROM " + Table() + " GROUP BY site",
-                         d.manifest.schema, d.layout));
+                         d.manifest.catalog, d.layout));
     return RunLocal(d, p, LocalOptions{}).status();
   };
   // A character in the middle of a ciphertext (still valid base64 of a valid ciphertext).
@@ -1005,7 +1007,8 @@ TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
 }
 
 // Likewise the schema used to decode: shifting a column's min and max by the same amount keeps
-// the slot layout identical but shifts every decoded mean.
+// the slot layout identical but shifts every decoded mean. Anyone can seal such a schema with
+// the public key; the owner's signature over the sealed one is what refuses it.
 TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
   auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*), AVG(age) FROM " + Table());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -1013,13 +1016,15 @@ TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
                                         ReleaseOptions{.min_cell = 0});
   ASSERT_TRUE(honest.ok()) << honest.status().ToString();
   EncryptedResult r = *result;
-  for (Column& c : r.schema.columns) {
+  Schema shifted = S().tiny.schema;
+  for (Column& c : shifted.columns) {
     if (c.name == "age") {
       c.min += 10;
       c.max += 10;
     }
   }
-  ASSERT_TRUE(ValidateSchema(r.schema).ok());
+  ASSERT_TRUE(ValidateSchema(shifted).ok());
+  r.sealed_schema = SealSchema(S().sk.public_key(), shifted);
   auto table =
       pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
   ASSERT_TRUE(!table.ok() || table->rows.size() == 1);
@@ -1202,14 +1207,14 @@ TEST_F(PipelineActg175Test, AgreesWithTheRReferenceFigures) {
 }
 
 TEST_F(PipelineActg175Test, GroupByWithoutACrossAsksForOne) {
-  const Schema& schema = S().main.dataset.manifest.schema;
+  const Catalog& schema = S().main.dataset.manifest.catalog;
   const Layout& layout = S().main.dataset.layout;
   auto plan = [&](const std::string& sql) { return MakePlan(sql, schema, layout).status(); };
   EXPECT_TRUE(FailsWith(plan("SELECT arms, AVG(karnof) FROM " + Table() + " GROUP BY arms"),
                         Status::Code::kInvalidArgument, "crosses"));
-  const Column* drugs = schema.FindColumn("drugs");
+  const CatalogColumn* drugs = schema.FindColumn("drugs");
   ASSERT_NE(drugs, nullptr);
-  ASSERT_TRUE(drugs->groupable());
+  ASSERT_GT(drugs->levels, 0);
   EXPECT_TRUE(FailsWith(plan("SELECT drugs, AVG(cd40) FROM " + Table() + " GROUP BY drugs"),
                         Status::Code::kInvalidArgument, "crosses"));
   EXPECT_TRUE(FailsWith(plan("SELECT COUNT(*) FROM " + Table() + " WHERE gender = 1"),
@@ -1664,8 +1669,9 @@ TEST_F(PipelineEdgeTest, PublicKeyOnlyEncryptionGivesTheSameResults) {
   const std::string raw = *S().dir / "pkonly.csv";
   ASSERT_TRUE(WriteText(raw, csv).ok());
   Built b;
+  b.schema = EdgeSchema(3);
   b.clean_csv = *S().dir / "pkonly.clean.csv";
-  const Schema schema = EdgeSchema(3);
+  const Schema& schema = b.schema;
   ASSERT_TRUE(CleanCsv(schema, raw, b.clean_csv, &b.report).ok());
   const crypto::PublicKey& pk = S().sk.public_key();
   auto stats = EncryptCsv(schema, &pk, nullptr, b.clean_csv, *S().dir / "pkonly", [] {

@@ -18,17 +18,15 @@ bool ParseDouble(std::string_view text, double* out) {
 
 }  // namespace
 
-Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout& layout) {
+Result<Plan> MakePlan(const std::string& sql, const Catalog& catalog, const Layout& layout) {
   Plan plan;
   plan.sql = sql;
   CS_ASSIGN_OR_RETURN(plan.query, ParseSql(sql));
   const Query& q = plan.query;
-  if (q.table != schema.name) {
-    return Unanswerable("unknown table '" + q.table + "'; this dataset is '" + schema.name + "'");
+  if (q.table != catalog.name) {
+    return Unanswerable("unknown table '" + q.table + "'; this dataset is '" + catalog.name + "'");
   }
-  for (const Column& c : schema.columns) {
-    if (c.is_public) plan.public_columns.push_back(c.name);
-  }
+  plan.public_columns = catalog.PublicColumns();
   auto public_index = [&](const std::string& name) {
     auto it = std::find(plan.public_columns.begin(), plan.public_columns.end(), name);
     return it == plan.public_columns.end() ? -1
@@ -38,14 +36,14 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
   for (const Condition& cond : q.where) {
     int idx = public_index(cond.column);
     if (idx < 0) {
-      if (schema.FindColumn(cond.column) == nullptr && schema.FindDerived(cond.column) == nullptr) {
+      if (catalog.FindColumn(cond.column) == nullptr && !catalog.IsDerived(cond.column)) {
         return Unanswerable("WHERE: unknown column '" + cond.column + "'");
       }
       return Unanswerable("WHERE on private column '" + cond.column +
                           "': the compute party cannot see it; mark it \"public\": true in the "
                           "schema (stored in plaintext) or GROUP BY it instead");
     }
-    plan.filters.push_back({idx, cond, schema.FindColumn(cond.column)->numeric()});
+    plan.filters.push_back({idx, cond, catalog.FindColumn(cond.column)->numeric()});
   }
 
   std::set<std::string> seen_group;
@@ -56,11 +54,11 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
       plan.group_public.push_back(idx);
       continue;
     }
-    const Column* c = schema.FindColumn(g);
+    const CatalogColumn* c = catalog.FindColumn(g);
     if (c == nullptr) return Unanswerable("GROUP BY: unknown column '" + g + "'");
     if (c->kind == ColumnKind::kIdentifier)
       return Unanswerable("GROUP BY: '" + g + "' is an identifier and never leaves the owner");
-    if (!c->groupable()) {
+    if (c->levels == 0) {
       return Unanswerable("GROUP BY " + g +
                           ": the column has no \"levels\" in the schema; "
                           "declare its levels (and crosses) to group by it");
@@ -75,8 +73,8 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
 
   std::set<int> slots = {layout.Find(SlotKind::kCount, "")};
   if (!plan.private_group.empty()) {
-    const Column* c = schema.FindColumn(plan.private_group);
-    for (int l = 0; l < static_cast<int>(c->levels.size()); ++l) {
+    const CatalogColumn* c = catalog.FindColumn(plan.private_group);
+    for (int l = 0; l < c->levels; ++l) {
       slots.insert(layout.Find(SlotKind::kLevel, plan.private_group, "", l));
     }
   }
@@ -89,7 +87,7 @@ Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout
       }
       continue;
     }
-    const ItemContext context{item.aggregate, item.column, plan.private_group, schema, layout};
+    const ItemContext context{item.aggregate, item.column, plan.private_group, catalog, layout};
     Status s = FindAggregate(item.aggregate)->slots(context, &slots);
     if (s.code() == Status::Code::kNotFound) {
       return Status::Corruption("layout lacks a slot for '" + s.message() + "'");

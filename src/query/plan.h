@@ -1,13 +1,13 @@
 // The planner: which slots answer which aggregate, and what the compute party must sum.
-// A plan is a pure function of (SQL, schema, layout), so the owner re-derives it at decryption
-// instead of trusting one shipped by the compute party.
+// A plan is a pure function of (SQL, catalog, slot layout), what the compute party holds, so
+// the owner re-derives it at decryption instead of trusting one shipped by the compute party.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "encoding/catalog.h"
 #include "encoding/layout.h"
-#include "encoding/schema.h"
 #include "query/sql.h"
 #include "util/status.h"
 
@@ -31,7 +31,7 @@ struct Plan {
 };
 
 // Errors are InvalidArgument naming the schema change that would make the query answerable.
-Result<Plan> MakePlan(const std::string& sql, const Schema& schema, const Layout& layout);
+Result<Plan> MakePlan(const std::string& sql, const Catalog& catalog, const Layout& layout);
 
 // True when a record's public values pass every filter (SQL semantics: a comparison with a
 // missing value, written as an empty field, is not true).

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "encoding/catalog.h"
 #include "report/render.h"
 
 namespace cipherstat {
@@ -503,47 +504,42 @@ std::string SectionHtml(int index, const ReportSection& section, const ReportCon
   return out;
 }
 
+// What the compute side held, told from CatalogOf: the function that decides what a dataset's
+// manifest and every result carry (encoding/catalog.h), so the page cannot claim less than
+// what was shipped.
 std::string Footer(const ResultTable& first, const Schema* schema) {
   std::string out =
       "<footer>\n<h2>What the compute side could and could not see</h2>\n"
       "<p>The records were encrypted by the data owner with Paillier; the compute side summed "
-      "ciphertexts and returned encrypted sums. Only the owner's secret key decrypted them.</p>\n"
+      "ciphertexts and returned encrypted sums. Only the holders of the secret key decrypted "
+      "them.</p>\n"
       "<p><strong>Could see:</strong></p><ul>"
       "<li>the public key (fingerprint above) and the encrypted records</li>"
-      "<li>the schema: column names, value ranges, category levels and histogram bins</li>"
       "<li>the number of records (" +
-      std::to_string(first.dataset_records) + ") and how they are split into files</li>";
-  std::vector<std::string> public_cols, private_cols;
+      std::to_string(first.dataset_records) +
+      ") and how they are split into files, with their sizes and digests</li>"
+      "<li>which encrypted slot holds what, by number, and how wide each is</li>";
   if (schema != nullptr) {
-    for (const Column& c : schema->columns) {
-      if (c.kind == ColumnKind::kIdentifier) continue;
-      (c.is_public ? public_cols : private_cols).push_back(c.name);
+    out += "<li>the dataset's catalog, and nothing else about its columns:<ul>";
+    for (const std::string& line : DescribeCatalog(CatalogOf(*schema))) {
+      out += "<li>" + HtmlEscape(line) + "</li>";
     }
-    for (const Derived& d : schema->derived) private_cols.push_back(d.name);
-  }
-  auto list = [](const std::vector<std::string>& names) {
-    std::string s;
-    for (const std::string& n : names)
-      s += (s.empty() ? "" : ", ") + ("<code>" + HtmlEscape(n) + "</code>");
-    return s;
-  };
-  if (!public_cols.empty()) {
-    out += "<li>the public columns in plain text (" + list(public_cols) +
-           "), so the number of records in each group of a GROUP BY on them \u2014 including "
-           "groups suppressed on this page</li>";
-  } else if (schema == nullptr) {
-    out += "<li>the plain-text values of the dataset's public columns, if any</li>";
+    out += "</ul></li>";
+  } else {
+    out +=
+        "<li>the dataset's catalog: column names and kinds, which columns are public, and "
+        "how many levels and histogram bins each private column has</li>";
   }
   out +=
+      "<li>the plain-text values of the public columns, so the number of records in each "
+      "group of a GROUP BY on them \u2014 including groups suppressed on this page</li>"
       "<li>the text of each query and which encrypted slots it summed</li></ul>\n"
       "<p><strong>Could not see:</strong></p><ul>"
-      "<li>the secret key</li>";
-  if (!private_cols.empty()) {
-    out += "<li>any value of the encrypted columns (" + list(private_cols) + ")</li>";
-  } else {
-    out += "<li>any value of the encrypted (non-public) columns</li>";
-  }
-  out +=
+      "<li>the secret key</li>"
+      "<li>any value of the encrypted columns</li>"
+      "<li>the owner's schema: value ranges, decimals, the names of private columns' levels, "
+      "histogram bin edges and the rules of derived indicators; it travels sealed under the "
+      "dataset's key and only the key holders opened it</li>"
       "<li>the results on this page, beyond the record counts listed above: they were "
       "decrypted, and small cells suppressed, by the data owner after the compute side had "
       "finished</li></ul>\n</footer>\n";

@@ -259,8 +259,18 @@ TEST(HtmlRender, ReportHasContentsAndTheFooterSaysWhatTheComputeSideSaw) {
   EXPECT_NE(html.find("2026-11-29 07:00 UTC"), std::string::npos);
   EXPECT_NE(html.find("ab12cd34"), std::string::npos);
   const std::string footer = VisibleText(html.substr(html.find("<footer>")));
-  EXPECT_NE(footer.find("public columns in plain text (site)"), std::string::npos) << footer;
-  EXPECT_NE(footer.find("encrypted columns (arm, cd4, treated, viral_suppressed)"),
+  // Every column as the catalog (what the manifest carries) describes it…
+  for (const std::string& line : DescribeCatalog(CatalogOf(schema))) {
+    EXPECT_NE(footer.find(line), std::string::npos) << line << "\n" << footer;
+  }
+  EXPECT_NE(footer.find("site: public categorical"), std::string::npos) << footer;
+  EXPECT_NE(footer.find("arm: private numeric, encrypted; 4 levels, by number only"),
+            std::string::npos)
+      << footer;
+  // …and what it keeps sealed is named as unseen, not listed as seen.
+  const std::string seen = footer.substr(0, footer.find("Could not see"));
+  EXPECT_EQ(seen.find("value ranges"), std::string::npos) << footer;
+  EXPECT_NE(footer.find("value ranges, decimals, the names of private columns' levels"),
             std::string::npos)
       << footer;
   EXPECT_NE(footer.find("the secret key"), std::string::npos);

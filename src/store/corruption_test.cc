@@ -124,8 +124,8 @@ class CorruptionTest : public ::testing::Test {
       // The undamaged answer is the plaintext answer.
       auto dataset = OpenDataset(P("dataset"));
       ASSERT_TRUE(dataset.ok());
-      auto plain =
-          EvaluatePlaintext(schema_, dataset->layout, sql, P("clean.csv"), ReleaseOptions{0});
+      auto plain = EvaluatePlaintext(schema_, dataset->layout.plaintext_bits(), sql, P("clean.csv"),
+                                     ReleaseOptions{0});
       ASSERT_TRUE(plain.ok()) << plain.status().ToString();
       plain->key_fingerprint = dataset->manifest.key_fingerprint;  // not known to plaintext
       ASSERT_EQ(*table, RenderJson(*plain));
@@ -144,7 +144,7 @@ class CorruptionTest : public ::testing::Test {
   static Result<std::string> RunPipeline(const std::string& dataset_path, const std::string& sql,
                                          const std::string* result_path) {
     CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(dataset_path));
-    CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.schema, dataset.layout));
+    CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(sql, dataset.manifest.catalog, dataset.layout));
     LocalOptions options;
     options.threads = 1;
     CS_ASSIGN_OR_RETURN(EncryptedResult result, RunLocal(dataset, plan, options));
@@ -182,7 +182,7 @@ TEST_F(CorruptionTest, EverySampledBitFlipAQueryReadsIsDetectedAndNamesTheSegmen
   for (const char* candidate : {kGroupedSql, kPublicSql, "SELECT COUNT(*), AVG(age) FROM cohort",
                                 "SELECT sex, COUNT(*) FROM cohort GROUP BY sex"}) {
     sql = candidate;
-    plan = MakePlan(sql, dataset->manifest.schema, dataset->layout);
+    plan = MakePlan(sql, dataset->manifest.catalog, dataset->layout);
     ASSERT_TRUE(plan.ok()) << plan.status().ToString();
     if (plan->ciphertexts.size() < static_cast<size_t>(dataset->layout.num_ciphertexts())) break;
   }
@@ -190,7 +190,8 @@ TEST_F(CorruptionTest, EverySampledBitFlipAQueryReadsIsDetectedAndNamesTheSegmen
       << "the test needs a query that skips a ciphertext column";
   auto expected = RunPipeline(P("dataset"), sql, nullptr);
   ASSERT_TRUE(expected.ok()) << expected.status().ToString();
-  auto plain = EvaluatePlaintext(schema_, dataset->layout, sql, P("clean.csv"), ReleaseOptions{0});
+  auto plain = EvaluatePlaintext(schema_, dataset->layout.plaintext_bits(), sql, P("clean.csv"),
+                                 ReleaseOptions{0});
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   plain->key_fingerprint = dataset->manifest.key_fingerprint;
   ASSERT_EQ(*expected, RenderJson(*plain));

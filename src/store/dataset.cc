@@ -18,7 +18,9 @@ namespace cipherstat {
 namespace {
 
 constexpr const char* kManifestFormat = "cipherstat-dataset";
-constexpr int kManifestVersion = 2;  // 1 had a SHA-256 per segment file
+// 1 had a SHA-256 per segment file; 2 carried the owner's schema in the clear.
+constexpr int kManifestVersion = 3;
+constexpr char kSealedSchemaContext[] = "cipherstat sealed schema v1, key ";
 
 std::string UtcNow() {
   std::time_t t = std::time(nullptr);
@@ -36,13 +38,6 @@ std::string HexOf(const unsigned char* bytes, size_t n) {
   return hex;
 }
 
-// A record line's public values are the schema's public columns, in schema order.
-size_t PublicColumnCount(const Schema& schema) {
-  size_t n = 0;
-  for (const auto& column : schema.columns) n += column.is_public ? 1 : 0;
-  return n;
-}
-
 // 0, 1, ..., ciphertexts − 1: every ciphertext column of a line.
 std::vector<int> AllCiphertextColumns(size_t ciphertexts) {
   std::vector<int> all(ciphertexts);
@@ -51,6 +46,38 @@ std::vector<int> AllCiphertextColumns(size_t ciphertexts) {
 }
 
 }  // namespace
+
+crypto::Sealed SealSchema(const crypto::PublicKey& pk, const Schema& schema) {
+  // Padded with spaces (valid JSON whitespace) to a multiple of 4 KiB, so that the size of
+  // the box does not tell how long the level names are.
+  std::string text = SchemaToJson(schema);
+  text.resize((text.size() / 4096 + 1) * 4096, ' ');
+  return crypto::Seal(pk, text, kSealedSchemaContext + pk.Fingerprint());
+}
+
+Result<Schema> OpenSchema(const crypto::PublicKey& pk, const crypto::Sealed& sealed,
+                          const crypto::BigInt& key, const Catalog& catalog,
+                          const std::string& layout_json) {
+  auto text = crypto::Open(sealed, key, kSealedSchemaContext + pk.Fingerprint());
+  if (!text.ok()) return text.status().WithContext("sealed schema");
+  auto schema = SchemaFromJson(*text);
+  if (!schema.ok()) return Status::Corruption("sealed schema: " + schema.status().message());
+  if (CatalogOf(*schema) != catalog) {
+    return Status::Corruption("sealed schema: does not match the dataset's catalog");
+  }
+  CS_ASSIGN_OR_RETURN(Layout layout, Layout::Build(*schema, static_cast<int>(pk.plaintext_bits())));
+  CS_RETURN_IF_ERROR(layout.CheckMatches(layout_json).WithContext("sealed schema"));
+  return schema;
+}
+
+Status RefuseOldFormat(Status status, const std::string& what) {
+  if (status.code() != Status::Code::kNotSupported) return status;
+  return Status::NotSupported(
+      what + ": " + status.message() +
+      "; it was written by an older cipherstat whose datasets showed the compute party the "
+      "schema (bounds, level names): re-encrypt the dataset from its clean CSV with this "
+      "version, then query it again");
+}
 
 std::string ManifestToJson(const Manifest& m) {
   nlohmann::json segments = nlohmann::json::array();
@@ -62,21 +89,23 @@ std::string ManifestToJson(const Manifest& m) {
          {"digests",
           {{"public", s.digests.public_values}, {"ciphertexts", s.digests.ciphertexts}}}});
   }
-  nlohmann::json j = {{"format", kManifestFormat},
-                      {"version", kManifestVersion},
-                      {"name", m.name},
-                      {"created_utc", m.created_utc},
-                      {"key_fingerprint", m.key_fingerprint},
-                      {"record_count", m.record_count},
-                      {"schema", nlohmann::json::parse(SchemaToJson(m.schema))},
-                      {"layout", nlohmann::json::parse(m.layout_json)},
-                      {"segments", std::move(segments)}};
+  nlohmann::json j = {
+      {"format", kManifestFormat},
+      {"version", kManifestVersion},
+      {"name", m.name},
+      {"created_utc", m.created_utc},
+      {"key_fingerprint", m.key_fingerprint},
+      {"record_count", m.record_count},
+      {"catalog", nlohmann::json::parse(CatalogToJson(m.catalog))},
+      {"layout", nlohmann::json::parse(m.layout_json)},
+      {"sealed_schema", nlohmann::json::parse(crypto::SealedToJson(m.sealed_schema))},
+      {"segments", std::move(segments)}};
   return DumpWithChecksum(std::move(j));
 }
 
 Result<Manifest> ManifestFromJson(const std::string& json) {
   auto parsed = ParseFormat(json, kManifestFormat, "cipherstat dataset manifest", kManifestVersion);
-  if (!parsed.ok()) return parsed.status().WithContext("manifest");
+  if (!parsed.ok()) return RefuseOldFormat(parsed.status(), "manifest");
   const nlohmann::json& j = *parsed;
   try {
     Manifest m;
@@ -84,8 +113,10 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
     m.created_utc = j.at("created_utc").get<std::string>();
     m.key_fingerprint = j.at("key_fingerprint").get<std::string>();
     m.record_count = j.at("record_count").get<uint64_t>();
-    CS_ASSIGN_OR_RETURN(m.schema, SchemaFromJson(j.at("schema").dump()));
+    CS_ASSIGN_OR_RETURN(m.catalog, CatalogFromJson(j.at("catalog").dump()));
     m.layout_json = j.at("layout").dump();
+    CS_ASSIGN_OR_RETURN(m.sealed_schema,
+                        crypto::SealedFromJson(j.at("sealed_schema").dump(), "manifest"));
     const int ciphertexts = j.at("layout").at("ciphertexts").get<int>();
     uint64_t total = 0;
     for (const auto& s : j.at("segments")) {
@@ -143,9 +174,10 @@ Status DatasetWriter::Open(const std::string& path, const crypto::PublicKey& pk,
   manifest_.name = schema.name;
   manifest_.created_utc = UtcNow();
   manifest_.key_fingerprint = pk.Fingerprint();
-  manifest_.schema = schema;
+  manifest_.catalog = CatalogOf(schema);
   manifest_.layout_json = layout.ToJson();
-  public_columns_ = PublicColumnCount(schema);
+  manifest_.sealed_schema = SealSchema(pk, schema);
+  public_columns_ = manifest_.catalog.PublicColumns().size();
   ciphertexts_ = static_cast<size_t>(layout.num_ciphertexts());
   return Status::OK();
 }
@@ -387,11 +419,12 @@ Result<Dataset> OpenDataset(const std::string& path, const StorageConfig& config
   if (d.public_key.Fingerprint() != d.manifest.key_fingerprint) {
     return Status::Corruption(path + ": public.key does not match the manifest's key fingerprint");
   }
-  auto layout = Layout::Build(d.manifest.schema, static_cast<int>(d.public_key.plaintext_bits()));
+  auto layout = Layout::FromJson(d.manifest.layout_json);
   if (!layout.ok()) return layout.status().WithContext(path + "/manifest.json");
   d.layout = std::move(layout).value();
-  CS_RETURN_IF_ERROR(
-      d.layout.CheckMatches(d.manifest.layout_json).WithContext(path + "/manifest.json"));
+  if (d.layout.plaintext_bits() != static_cast<int>(d.public_key.plaintext_bits())) {
+    return Status::Corruption(path + "/manifest.json: the slot layout is not for this key");
+  }
   // The owner's signature travels, unverified here, into every result (the compute party has
   // no reason to trust or distrust it; the decrypting party checks it).
   CS_ASSIGN_OR_RETURN(bool signed_dataset, storage.Exists(path + "/manifest.sig"));
@@ -409,7 +442,7 @@ Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
   if (storage == nullptr) {  // a Dataset put together by hand rather than by OpenDataset
     CS_ASSIGN_OR_RETURN(storage, StorageFor(dataset.path));
   }
-  SegmentVerifier verifier(segment, PublicColumnCount(dataset.manifest.schema),
+  SegmentVerifier verifier(segment, dataset.manifest.catalog.PublicColumns().size(),
                            static_cast<size_t>(dataset.layout.num_ciphertexts()), ciphertexts);
   RecordLine fields;
   std::string pending;  // a line not yet complete

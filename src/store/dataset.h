@@ -1,7 +1,9 @@
 // The encrypted dataset on storage the owner does not trust.
 //
-//   DATASET/manifest.json        schema, slot layout, key fingerprint, record count, and for
-//                                each segment its record count, size and column digests
+//   DATASET/manifest.json        catalog (encoding/catalog.h), slot layout, the owner's
+//                                schema sealed for the key holders, key fingerprint, record
+//                                count, and for each segment its record count, size and
+//                                column digests
 //   DATASET/public.key           the public key (all the compute party needs)
 //   DATASET/segments/part-NNNNN  one record per line:
 //                                public values (tab-separated, schema order), then one
@@ -10,6 +12,15 @@
 // The digests are per column (see SegmentDigests) so that a query checks every byte it uses
 // without hashing the ciphertexts it skips: hashing whole lines cost more than the sums.
 // A dataset is written into a temporary folder and renamed into place when complete.
+//
+// What the compute party learns from a dataset is exactly: the catalog (column names and
+// kinds, which are public, how many level and bin slots a private column has), the slot
+// layout (which ciphertext, offset and width hold what, by index), the public columns' values,
+// the record count, segment sizes and digests, the creation time and the public key. The
+// schema as the owner wrote it (bounds, decimals, level names, bin edges, derived rules) is
+// sealed (crypto/seal.h) under the dataset's own Paillier key, so that exactly who can decrypt
+// a result can decode it: the owner, or t custodians in `combine`. Manifest version 3; older
+// manifests carried that schema in the clear and are refused with a request to re-encrypt.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +31,8 @@
 #include <vector>
 
 #include "crypto/paillier.h"
+#include "crypto/seal.h"
+#include "encoding/catalog.h"
 #include "encoding/layout.h"
 #include "encoding/schema.h"
 #include "store/storage.h"
@@ -50,10 +63,23 @@ struct Manifest {
   std::string created_utc;
   std::string key_fingerprint;
   uint64_t record_count = 0;
-  Schema schema;
+  Catalog catalog;
   std::string layout_json;
+  crypto::Sealed sealed_schema;  // the owner's schema: SealSchema / OpenSchema
   std::vector<SegmentInfo> segments;
 };
+
+// Seals the owner's schema for the holders of `pk`'s secret key; the associated data binds it
+// to the key's fingerprint.
+crypto::Sealed SealSchema(const crypto::PublicKey& pk, const Schema& schema);
+// Opens a sealed schema with its key, as decrypted from crypto::SealedKey, and checks that it
+// is the schema behind `catalog` and `layout_json` (whatever else the seal says is Corruption).
+Result<Schema> OpenSchema(const crypto::PublicKey& pk, const crypto::Sealed& sealed,
+                          const crypto::BigInt& key, const Catalog& catalog,
+                          const std::string& layout_json);
+// Refuses a file of an older format version with what to do about it; `status` is what
+// ParseFormat said.
+Status RefuseOldFormat(Status status, const std::string& what);
 
 std::string ManifestToJson(const Manifest& manifest);
 Result<Manifest> ManifestFromJson(const std::string& json);
@@ -157,7 +183,8 @@ std::string EncodeCiphertextField(const crypto::PublicKey& pk, const crypto::Cip
 Result<crypto::Ciphertext> DecodeCiphertextField(const crypto::PublicKey& pk,
                                                  std::string_view base64);
 
-// An opened dataset: manifest and public key checked against each other.
+// An opened dataset: manifest and public key checked against each other. `layout` is the
+// compute party's (Layout::FromJson): slots, no codecs.
 struct Dataset {
   std::string path;                        // local folder or URI (store/storage.h)
   std::shared_ptr<const Storage> storage;  // serves `path`; segments are streamed from it

@@ -126,7 +126,7 @@ TEST_F(DatasetTest, WriterAndReaderRoundTrip) {
   EXPECT_EQ(m.name, "small");
   EXPECT_EQ(m.record_count, 5u);
   EXPECT_EQ(m.key_fingerprint, pk().Fingerprint());
-  EXPECT_EQ(SchemaToJson(m.schema), SchemaToJson(schema_));
+  EXPECT_EQ(m.catalog, CatalogOf(schema_));
   EXPECT_TRUE(layout_.CheckMatches(m.layout_json).ok());
   EXPECT_EQ(dataset->public_key.Fingerprint(), pk().Fingerprint());
   EXPECT_EQ(dataset->manifest_sha256, Sha256Hex(ReadText(path + "/manifest.json")));
@@ -277,14 +277,62 @@ TEST_F(DatasetManifestTest, RejectsAnotherFormat) {
   EXPECT_FALSE(Parse(j).ok());
 }
 
-TEST_F(DatasetManifestTest, RejectsVersion3) {
+TEST_F(DatasetManifestTest, RejectsVersion4) {
   auto j = json_;
-  j["version"] = 3;
+  j["version"] = 4;
   Status s = Parse(j);
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.ToString().find("version 3"), std::string::npos) << s.ToString();
-  j["version"] = "2";
+  EXPECT_NE(s.ToString().find("version 4"), std::string::npos) << s.ToString();
+  j["version"] = "3";
   EXPECT_FALSE(Parse(j).ok()) << "a version that is a string";
+}
+
+// Version 2 showed the compute party the owner's schema; such a dataset is refused with what
+// to do, not read.
+TEST_F(DatasetManifestTest, AnOldFormatDatasetIsRefusedWithARequestToReEncrypt) {
+  auto j = json_;
+  j["version"] = 2;
+  j.erase("catalog");
+  j.erase("sealed_schema");
+  j["schema"] = nlohmann::json::parse(SchemaToJson(schema_));
+  Status s = Parse(j);
+  EXPECT_EQ(s.code(), Status::Code::kNotSupported) << s.ToString();
+  EXPECT_NE(s.ToString().find("re-encrypt"), std::string::npos) << s.ToString();
+  // The same through OpenDataset, which names the file.
+  WriteText(dir_ / "data/manifest.json", j.dump());
+  auto opened = OpenDataset(dir_ / "data");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().ToString().find("manifest.json"), std::string::npos)
+      << opened.status().ToString();
+  EXPECT_NE(opened.status().ToString().find("re-encrypt"), std::string::npos)
+      << opened.status().ToString();
+}
+
+// What the compute party reads of the schema is its catalog; the rest is sealed and opens
+// only with the key's plaintext, and only as the schema behind that catalog and layout.
+TEST_F(DatasetManifestTest, TheManifestCarriesTheCatalogAndASealedSchema) {
+  auto m = ManifestFromJson(text_);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->catalog, CatalogOf(schema_));
+  EXPECT_FALSE(json_.contains("schema"));
+  EXPECT_EQ(text_.find("\"max\""), std::string::npos) << text_;
+  auto key = crypto::SealedKey(pk(), m->sealed_schema);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  auto k = crypto::Decrypt(*sk_, *key);
+  ASSERT_TRUE(k.ok());
+  auto opened = OpenSchema(pk(), m->sealed_schema, *k, m->catalog, m->layout_json);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(SchemaToJson(*opened), SchemaToJson(schema_));
+  // Under another catalog (a renamed column) it does not open.
+  Catalog renamed = m->catalog;
+  renamed.columns[0].name = "town";
+  EXPECT_EQ(OpenSchema(pk(), m->sealed_schema, *k, renamed, m->layout_json).status().code(),
+            Status::Code::kCorruption);
+  // Nor with a wrong key plaintext.
+  EXPECT_EQ(OpenSchema(pk(), m->sealed_schema, *k + crypto::BigInt(1), m->catalog, m->layout_json)
+                .status()
+                .code(),
+            Status::Code::kCorruption);
 }
 
 TEST_F(DatasetManifestTest, RejectsSegmentNamesThatLeaveTheSegmentsFolder) {
@@ -312,8 +360,8 @@ TEST_F(DatasetManifestTest, RejectsARecordCountThatDisagreesWithTheSegments) {
 }
 
 TEST_F(DatasetManifestTest, RejectsMissingOrMistypedFields) {
-  for (const char* field :
-       {"name", "key_fingerprint", "record_count", "schema", "layout", "segments"}) {
+  for (const char* field : {"name", "key_fingerprint", "record_count", "catalog", "layout",
+                            "sealed_schema", "segments"}) {
     auto j = json_;
     j.erase(field);
     EXPECT_FALSE(Parse(j).ok()) << "without " << field;
@@ -325,7 +373,10 @@ TEST_F(DatasetManifestTest, RejectsMissingOrMistypedFields) {
   j["segments"] = "part-00000";
   EXPECT_FALSE(Parse(j).ok());
   j = json_;
-  j["schema"]["max_records"] = 0;  // the embedded schema is validated too
+  j["catalog"]["columns"][0]["levels"] = -1;  // the catalog is validated too
+  EXPECT_FALSE(Parse(j).ok());
+  j = json_;
+  j["sealed_schema"]["box"] = "not base64!";
   EXPECT_FALSE(Parse(j).ok());
 }
 

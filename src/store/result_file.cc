@@ -10,7 +10,7 @@ namespace cipherstat {
 
 namespace {
 constexpr const char* kFormat = "cipherstat-result";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 1 copied the owner's schema in the clear
 }  // namespace
 
 std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedResult& r) {
@@ -29,8 +29,9 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
         {"record_count", r.dataset_records},
         {"key_fingerprint", r.key_fingerprint},
         {"manifest_sha256", r.manifest_sha256}}},
-      {"schema", nlohmann::json::parse(SchemaToJson(r.schema))},
+      {"catalog", nlohmann::json::parse(CatalogToJson(r.catalog))},
       {"layout", nlohmann::json::parse(r.layout_json)},
+      {"sealed_schema", nlohmann::json::parse(crypto::SealedToJson(r.sealed_schema))},
       {"engine", r.engine},
       {"counters", {{"records_read", r.records_read}, {"records_matched", r.records_matched}}},
       {"ciphertexts", r.ciphertexts},
@@ -46,7 +47,7 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
 Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
                                                 const crypto::PublicKey* pk) {
   auto parsed = ParseFormat(json, kFormat, "cipherstat result file", kVersion);
-  if (!parsed.ok()) return parsed.status().WithContext("result");
+  if (!parsed.ok()) return RefuseOldFormat(parsed.status(), "result");
   const nlohmann::json& j = *parsed;
   try {
     EncryptedResult r;
@@ -56,8 +57,10 @@ Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
     r.dataset_records = d.at("record_count").get<uint64_t>();
     r.key_fingerprint = d.at("key_fingerprint").get<std::string>();
     r.manifest_sha256 = d.at("manifest_sha256").get<std::string>();
-    CS_ASSIGN_OR_RETURN(r.schema, SchemaFromJson(j.at("schema").dump()));
+    CS_ASSIGN_OR_RETURN(r.catalog, CatalogFromJson(j.at("catalog").dump()));
     r.layout_json = j.at("layout").dump();
+    CS_ASSIGN_OR_RETURN(r.sealed_schema,
+                        crypto::SealedFromJson(j.at("sealed_schema").dump(), "result"));
     r.engine = j.at("engine").get<std::string>();
     r.records_read = j.at("counters").at("records_read").get<uint64_t>();
     r.records_matched = j.at("counters").at("records_matched").get<uint64_t>();

@@ -1,6 +1,7 @@
 // The encrypted result of a query: what the compute party hands back to the owner.
-// JSON: {"format":"cipherstat-result","version":1,"sql":..., "dataset":{name, record_count,
-//   key_fingerprint, manifest_sha256}, "schema":{...}, "layout":{...}, "engine":"local",
+// JSON: {"format":"cipherstat-result","version":2,"sql":..., "dataset":{name, record_count,
+//   key_fingerprint, manifest_sha256}, "catalog":{...}, "layout":{...}, "sealed_schema":{...},
+//   "engine":"local",
 //   "counters":{"records_read":N,"records_matched":N},
 //   "ciphertexts":[3,7], "groups":[{"key":["Kampala"],"records":N,"sums":["<b64>",...]}]}
 #pragma once
@@ -11,7 +12,8 @@
 #include <vector>
 
 #include "crypto/paillier.h"
-#include "encoding/schema.h"
+#include "crypto/seal.h"
+#include "encoding/catalog.h"
 #include "util/status.h"
 
 namespace cipherstat {
@@ -28,8 +30,9 @@ struct EncryptedResult {
   uint64_t dataset_records = 0;
   std::string key_fingerprint;
   std::string manifest_sha256;
-  Schema schema;
+  Catalog catalog;  // the dataset's, copied from its manifest like the two below
   std::string layout_json;
+  crypto::Sealed sealed_schema;
   std::string engine;
   uint64_t records_read = 0;
   uint64_t records_matched = 0;

@@ -9,7 +9,8 @@ namespace cipherstat {
 namespace {
 constexpr char kSignatureFormat[] = "cipherstat-manifest-signature";
 constexpr char kContentFormat[] = "cipherstat-signed-manifest";
-constexpr int kVersion = 2;  // 1 signed a SHA-256 per segment file
+// 1 signed a SHA-256 per segment file; 2 signed the owner's schema in the clear.
+constexpr int kVersion = 3;
 
 }  // namespace
 
@@ -29,8 +30,9 @@ std::string SignedManifestContent(const Manifest& m) {
   j["name"] = m.name;
   j["key_fingerprint"] = m.key_fingerprint;
   j["record_count"] = m.record_count;
-  j["schema"] = nlohmann::ordered_json::parse(SchemaToJson(m.schema));
+  j["catalog"] = nlohmann::ordered_json::parse(CatalogToJson(m.catalog));
   j["layout"] = nlohmann::ordered_json::parse(m.layout_json);
+  j["sealed_schema"] = nlohmann::ordered_json::parse(crypto::SealedToJson(m.sealed_schema));
   j["segments"] = std::move(segments);
   return j.dump();
 }
@@ -51,7 +53,7 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
   const std::string what = "signed manifest";
   auto parsed =
       ParseFormat(signature_json, kSignatureFormat, "cipherstat manifest signature", kVersion);
-  if (!parsed.ok()) return parsed.status().WithContext(what);
+  if (!parsed.ok()) return RefuseOldFormat(parsed.status(), what);
   const nlohmann::json& j = *parsed;
   try {
     const std::string claimed = j.at("verify_key").get<std::string>();
@@ -73,8 +75,10 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
     facts.name = c.at("name").get<std::string>();
     facts.key_fingerprint = c.at("key_fingerprint").get<std::string>();
     facts.record_count = c.at("record_count").get<uint64_t>();
-    CS_ASSIGN_OR_RETURN(facts.schema, SchemaFromJson(c.at("schema").dump()));
+    CS_ASSIGN_OR_RETURN(facts.catalog, CatalogFromJson(c.at("catalog").dump()));
     facts.layout_json = c.at("layout").dump();
+    CS_ASSIGN_OR_RETURN(facts.sealed_schema,
+                        crypto::SealedFromJson(c.at("sealed_schema").dump(), what));
     facts.signed_by_owner = true;
     return facts;
   } catch (const nlohmann::json::exception& e) {

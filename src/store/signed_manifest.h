@@ -4,7 +4,8 @@
 // DATASET/manifest.sig (JSON): {"format":"cipherstat-manifest-signature","version":1,
 //   "verify_key":"<hex>","content":"<signed text>","signature":"<hex>"}
 // "content" is the canonical manifest (compact JSON: format tag, name, key fingerprint, record
-// count, schema, layout, and every segment's records, bytes and column digests), signed with
+// count, catalog, layout, sealed schema, and every segment's records, bytes and column
+// digests), signed with
 // Ed25519 as bytes. A verifier parses the very bytes it verified, so no re-canonicalisation is
 // needed. The compute party copies the file verbatim into every result (store/result_file.h); the
 // decrypting party verifies it with the verify key from its own authenticated keystore or
@@ -12,7 +13,7 @@
 //
 // `encrypt --public-only` has no signing key and writes no manifest.sig: its results are
 // refused by decrypt/combine unless the user passes --allow-unsigned (then the compute
-// party's unauthenticated schema and count are used, and the output says so).
+// party's unauthenticated catalog, sealed schema and count are used, and the output says so).
 #pragma once
 
 #include <cstdint>
@@ -33,8 +34,9 @@ struct DatasetFacts {
   std::string name;
   std::string key_fingerprint;
   uint64_t record_count = 0;
-  Schema schema;
+  Catalog catalog;
   std::string layout_json;
+  crypto::Sealed sealed_schema;  // opened by whoever decrypts (store/dataset.h OpenSchema)
   bool signed_by_owner = false;  // false only for the explicit --allow-unsigned path
 };
 

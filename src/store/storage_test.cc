@@ -274,7 +274,7 @@ TEST_F(HdfsDatasetTest, SegmentsFromHdfsAreVerified) {
   ASSERT_TRUE(remote.ok()) << remote.status().ToString();
   EXPECT_EQ(remote->manifest_sha256, dataset->manifest_sha256);
   auto plan =
-      MakePlan("SELECT COUNT(*), AVG(cd4) FROM cohort", remote->manifest.schema, remote->layout);
+      MakePlan("SELECT COUNT(*), AVG(cd4) FROM cohort", remote->manifest.catalog, remote->layout);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   Status altered = ReadSegment(*remote, first, plan->ciphertexts,
                                [](const RecordLine&) { return Status::OK(); });
