@@ -124,13 +124,21 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                     "Largest record count the dataset may ever hold");
     cmd->add_option("--max-levels", options->max_levels,
                     "Columns with at most this many distinct values are groupable");
+    auto ranges = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--range", *ranges,
+                    "A numeric column's clinical range, used as its bounds instead of the "
+                    "rounded grid (repeatable); refused if any value lies outside it")
+        ->type_name("COLUMN=MIN:MAX");
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(*in, *options));
+      InferOptions infer = *options;
+      for (const std::string& spec : *ranges) CS_RETURN_IF_ERROR(AddDeclaredRange(spec, &infer));
+      InferredBoundsMap bounds;
+      CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(*in, infer, &bounds));
       CS_RETURN_IF_ERROR(WriteFileAtomic(*out, SchemaToJson(schema)));
       std::printf(
           "schema for %zu columns written to %s; review it (identifiers, public columns, "
-          "crosses) before encrypting\n",
-          schema.columns.size(), out->c_str());
+          "bounds, crosses) before encrypting\n%s",
+          schema.columns.size(), out->c_str(), DescribeInferredSchema(schema, bounds).c_str());
       return Status::OK();
     });
   }

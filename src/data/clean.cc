@@ -158,6 +158,10 @@ struct ColumnStats {
   std::set<std::string> texts;   // distinct texts, at most max_levels + 1
   bool unique = true;
   DigestSet seen;  // cleared once a duplicate shows up
+  // A declared range (options.ranges), and how many values fall outside it.
+  bool has_range = false;
+  Decimal range_min, range_max;
+  uint64_t outside_range = 0;
 };
 
 void Observe(ColumnStats* s, std::string_view text, size_t max_levels) {
@@ -175,6 +179,10 @@ void Observe(ColumnStats* s, std::string_view text, size_t max_levels) {
       if (s->present == 0 || CompareDecimal(d, s->min) < 0) s->min = d;
       if (s->present == 0 || CompareDecimal(d, s->max) > 0) s->max = d;
       s->decimals = std::max(s->decimals, d.decimals());
+      if (s->has_range &&
+          (CompareDecimal(d, s->range_min) < 0 || CompareDecimal(d, s->range_max) > 0)) {
+        ++s->outside_range;
+      }
       if (s->numbers.size() <= max_levels) {
         bool known = false;
         for (const Decimal& n : s->numbers) known = known || CompareDecimal(n, d) == 0;
@@ -214,8 +222,82 @@ double FixedToDouble(int64_t fixed, int decimals) {
   return std::strtod(FormatFixedPoint(fixed, decimals).c_str(), nullptr);
 }
 
+// The smallest multiple of `step` (> 0) at or above `value`.
+int64_t CeilToStep(int64_t value, int64_t step) {
+  int64_t q = value / step;
+  if (value % step != 0 && value > 0) ++q;
+  return q * step;
+}
+
+// The upper bound on `value`'s side of the grid of `step` (both in fixed-point units, value
+// below kInferLimit): ceil(value / step)·step, or where that reaches kInferLimit, the largest
+// 10^15 - 10^k that still holds `value`, on the finer grid 10^k. The lower bound of a negative
+// value is the negation of its magnitude's.
+InferredBounds::Side UpperGridBound(int64_t value, int64_t step, int decimals, int64_t* bound) {
+  InferredBounds::Side side;
+  *bound = CeilToStep(value, step);
+  if (*bound >= kInferLimit) {
+    // value > kInferLimit - step, so only a finer grid can hold it; at step 1 the bound is
+    // kInferLimit - 1 >= value.
+    do {
+      step /= 10;
+    } while (kInferLimit - step < value);
+    *bound = kInferLimit - step;
+    side.narrowed = true;
+    side.observed = *bound == value;
+  }
+  side.step = FormatFixedPoint(step, decimals);
+  return side;
+}
+
+// Proposes the grid bounds (see InferSchema in clean.h) for fixed-point extremes at `decimals`.
+InferredBounds GridBounds(int64_t min_fixed, int64_t max_fixed, int decimals, int64_t* lower,
+                          int64_t* upper) {
+  const int64_t magnitude =
+      std::max(min_fixed < 0 ? -min_fixed : min_fixed, max_fixed < 0 ? -max_fixed : max_fixed);
+  int64_t step = 1;
+  while (step <= magnitude / 10) step *= 10;
+  InferredBounds b;
+  b.source = InferredBounds::Source::kGrid;
+  b.step = FormatFixedPoint(step, decimals);
+  b.max = UpperGridBound(max_fixed, step, decimals, upper);
+  if (min_fixed >= 0) {
+    *lower = 0;  // non-negative measures start at 0, which pins nothing
+    b.min.step = b.step;
+  } else {
+    b.min = UpperGridBound(-min_fixed, step, decimals, lower);
+    *lower = -*lower;
+  }
+  return b;
+}
+
+// A bound of a declared range at the column's scale, checked like an inferred one.
+Status DeclaredFixed(const std::string& column, const char* which, const std::string& text,
+                     int decimals, int64_t* out) {
+  Decimal d;
+  const std::string where = "--range " + column + ": " + which + " " + text;
+  if (!ParseDecimal(text, &d)) return Status::InvalidArgument(where + " is not a number");
+  switch (DecimalToFixedPoint(d, decimals, out)) {
+    case FixedPointError::kOk:
+      break;
+    case FixedPointError::kTooManyDecimals:
+      return Status::InvalidArgument(where + " has more decimals than the column's values (" +
+                                     std::to_string(decimals) + ")");
+    case FixedPointError::kTooLarge:
+      *out = kInferLimit;
+      break;
+  }
+  if (*out >= kInferLimit || *out <= -kInferLimit) {
+    return Status::InvalidArgument(where + " needs more than 15 digits at the column's " +
+                                   std::to_string(decimals) + " decimals");
+  }
+  return Status::OK();
+}
+
 // Fills a numeric column from its statistics; false if the values do not fit fixed point.
-bool MakeNumeric(const ColumnStats& s, size_t max_levels, Column* c) {
+// `declared` (may be null) replaces the grid bounds.
+Result<bool> MakeNumeric(const ColumnStats& s, size_t max_levels, const DeclaredRange* declared,
+                         Column* c, InferredBounds* origin) {
   int decimals = static_cast<int>(std::min<int64_t>(s.decimals, kMaxDecimals));
   int64_t min_fixed = 0, max_fixed = 0;
   // Wide-ranged columns give up places (the rare values that need them are then reported by
@@ -228,16 +310,32 @@ bool MakeNumeric(const ColumnStats& s, size_t max_levels, Column* c) {
       break;
     }
   }
+  int64_t lower = 0, upper = 0;
+  if (declared != nullptr) {
+    CS_RETURN_IF_ERROR(DeclaredFixed(s.name, "MIN", declared->min, decimals, &lower));
+    CS_RETURN_IF_ERROR(DeclaredFixed(s.name, "MAX", declared->max, decimals, &upper));
+    if (s.outside_range > 0) {
+      return Status::InvalidArgument("--range " + s.name + "=" + declared->min + ":" +
+                                     declared->max + ": " + std::to_string(s.outside_range) +
+                                     " observed value" +
+                                     (s.outside_range == 1 ? " lies" : "s lie") +
+                                     " outside the declared range; widen it or correct the data");
+    }
+    origin->source = InferredBounds::Source::kDeclared;
+  } else {
+    *origin = GridBounds(min_fixed, max_fixed, decimals, &lower, &upper);
+  }
   c->kind = ColumnKind::kNumeric;
   c->decimals = decimals;
-  c->min = FixedToDouble(min_fixed, decimals);
-  c->max = FixedToDouble(max_fixed, decimals);
+  c->min = FixedToDouble(lower, decimals);
+  c->max = FixedToDouble(upper, decimals);
   if (decimals == 0 && s.decimals == 0 && s.numbers.size() <= max_levels) {
     std::vector<Decimal> values = s.numbers;
     std::sort(values.begin(), values.end(),
               [](const Decimal& a, const Decimal& b) { return CompareDecimal(a, b) < 0; });
     for (const Decimal& v : values) c->levels.push_back(FormatDecimal(v));
   }
+  // Clinical choices follow the data, not the bounds.
   if (Lower(c->name).find("cd4") != std::string::npos && min_fixed >= 0) {
     c->bins = {0, 200, 350, 500, INFINITY};
   }
@@ -246,7 +344,31 @@ bool MakeNumeric(const ColumnStats& s, size_t max_levels, Column* c) {
 
 }  // namespace
 
-Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& options) {
+Status AddDeclaredRange(const std::string& spec, InferOptions* options) {
+  const size_t eq = spec.rfind('=');
+  const size_t colon = eq == std::string::npos ? std::string::npos : spec.find(':', eq);
+  if (eq == std::string::npos || eq == 0 || colon == std::string::npos) {
+    return Status::InvalidArgument("--range '" + spec + "': write COLUMN=MIN:MAX");
+  }
+  const std::string column(Trim(std::string_view(spec).substr(0, eq)));
+  DeclaredRange range;
+  range.min = std::string(Trim(std::string_view(spec).substr(eq + 1, colon - eq - 1)));
+  range.max = std::string(Trim(std::string_view(spec).substr(colon + 1)));
+  Decimal lo, hi;
+  if (!ParseDecimal(range.min, &lo) || !ParseDecimal(range.max, &hi)) {
+    return Status::InvalidArgument("--range " + spec + ": MIN and MAX must be plain numbers");
+  }
+  if (CompareDecimal(lo, hi) > 0) {
+    return Status::InvalidArgument("--range " + spec + ": MIN is greater than MAX");
+  }
+  if (!options->ranges.emplace(column, std::move(range)).second) {
+    return Status::InvalidArgument("--range names column '" + column + "' twice");
+  }
+  return Status::OK();
+}
+
+Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& options,
+                           InferredBoundsMap* bounds) {
   CsvReader reader;
   std::vector<std::string> header, row;
   bool eof = false;
@@ -276,6 +398,19 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
     stats.back().index = i;
   }
   if (stats.empty()) return Status::InvalidArgument(csv_path + ": the header names no columns");
+  for (const auto& [column, range] : options.ranges) {
+    if (names.count(column) == 0) {
+      return Status::InvalidArgument("--range names column '" + column + "', which " + csv_path +
+                                     " does not have");
+    }
+    for (ColumnStats& s : stats) {
+      if (s.name != column) continue;
+      s.has_range = true;
+      if (!ParseDecimal(range.min, &s.range_min) || !ParseDecimal(range.max, &s.range_max)) {
+        return Status::InvalidArgument("--range " + column + ": MIN and MAX must be numbers");
+      }
+    }
+  }
 
   uint64_t rows = 0;
   while (true) {
@@ -301,19 +436,38 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
     }
   }
 
+  InferredBoundsMap origins;
+  std::set<std::string> nonnegative;  // numeric columns with no value below 0
   for (ColumnStats& s : stats) {
     Column c;
     c.name = s.name;
     const std::string lower = Lower(s.name);
+    auto declared = options.ranges.find(s.name);
+    const DeclaredRange* range = declared == options.ranges.end() ? nullptr : &declared->second;
+    InferredBounds origin;
+    bool made_numeric = false;
+    if (s.present > 0 && s.numeric && !(s.unique && LooksLikeIdName(lower)) &&
+        !IsPatientIdName(lower)) {
+      CS_ASSIGN_OR_RETURN(made_numeric, MakeNumeric(s, options.max_levels, range, &c, &origin));
+    }
     if (s.present == 0) {
       // Nothing to learn from: a numeric [0, 0] column keeps every row, all missing.
       c.kind = ColumnKind::kNumeric;
+      origin.source = InferredBounds::Source::kNoValues;
+      if (range != nullptr) {
+        int64_t lo = 0, hi = 0;
+        CS_RETURN_IF_ERROR(DeclaredFixed(s.name, "MIN", range->min, 0, &lo));
+        CS_RETURN_IF_ERROR(DeclaredFixed(s.name, "MAX", range->max, 0, &hi));
+        c.min = FixedToDouble(lo, 0);
+        c.max = FixedToDouble(hi, 0);
+        origin.source = InferredBounds::Source::kDeclared;
+      }
     } else if (s.unique && LooksLikeIdName(lower)) {
       c.kind = ColumnKind::kIdentifier;
     } else if (IsPatientIdName(lower)) {
       c.kind = ColumnKind::kIdentifier;
       c.unique = false;  // a visit-level file: one patient, many rows
-    } else if (s.numeric && MakeNumeric(s, options.max_levels, &c)) {
+    } else if (made_numeric) {
       // filled in by MakeNumeric
     } else if (s.texts.size() <= options.max_levels && !s.unique) {
       c.kind = ColumnKind::kCategorical;
@@ -324,11 +478,20 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
       c.kind = ColumnKind::kIdentifier;
       c.unique = s.unique;
     }
+    if (c.numeric()) {
+      origins[c.name] = origin;
+      if (CompareDecimal(s.min, Decimal()) >= 0) nonnegative.insert(c.name);
+    } else if (range != nullptr) {
+      return Status::InvalidArgument(
+          "--range " + s.name + ": column '" + s.name + "' is " +
+          (c.kind == ColumnKind::kCategorical ? "categorical" : "an identifier (never shipped)") +
+          ", not numeric");
+    }
     schema.columns.push_back(std::move(c));
   }
 
   for (const Column& c : schema.columns) {
-    if (c.numeric() && c.min >= 0 && LooksLikeViralLoad(Lower(c.name)) &&
+    if (c.numeric() && nonnegative.count(c.name) > 0 && LooksLikeViralLoad(Lower(c.name)) &&
         schema.FindColumn("viral_suppressed") == nullptr) {
       schema.derived.push_back({"viral_suppressed", c.name, "<", 200});
       break;
@@ -346,7 +509,108 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
   }
   Status valid = ValidateSchema(schema);
   if (!valid.ok()) return valid.WithContext(csv_path + ": inferred schema");
+  if (bounds != nullptr) *bounds = std::move(origins);
   return schema;
+}
+
+namespace {
+
+// A schema bound at its column's scale, without exponent ("200000000000000", "0.99").
+std::string BoundText(double value, int decimals) {
+  Decimal d;
+  int64_t fixed = 0;
+  if (!ParseDecimal(FormatDouble(value), &d) ||
+      DecimalToFixedPoint(d, decimals, &fixed) != FixedPointError::kOk) {
+    return FormatDouble(value);
+  }
+  return FormatFixedPoint(fixed, decimals);
+}
+
+std::string Counted(size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// "(grid 1000)", "(declared range)", with a note for a side that could not stay on the grid.
+std::string BoundsOrigin(const InferredBounds& b, int decimals) {
+  switch (b.source) {
+    case InferredBounds::Source::kDeclared:
+      return " (declared range)";
+    case InferredBounds::Source::kNoValues:
+      return " (no values)";
+    case InferredBounds::Source::kGrid:
+      break;
+  }
+  std::string out = " (grid " + b.step;
+  for (const auto& [which, side] :
+       {std::pair<const char*, const InferredBounds::Side*>{"min", &b.min}, {"max", &b.max}}) {
+    if (side->observed) {
+      out += std::string("; ") + which +
+             " is the observed value: nothing coarser fits 15 digits at " +
+             Counted(static_cast<size_t>(decimals), "decimal", "decimals") +
+             " (lower the decimals to widen it)";
+    } else if (side->narrowed) {
+      out += std::string("; ") + which + " on grid " + side->step + " to fit 15 digits";
+    }
+  }
+  return out + ")";
+}
+
+}  // namespace
+
+std::string DescribeInferredSchema(const Schema& schema, const InferredBoundsMap& bounds) {
+  size_t width = 0;
+  for (const Column& c : schema.columns) width = std::max(width, c.name.size());
+  std::string out;
+  for (const Column& c : schema.columns) {
+    std::string line = "  " + c.name + std::string(width - c.name.size(), ' ') + "  ";
+    switch (c.kind) {
+      case ColumnKind::kIdentifier:
+        line +=
+            c.unique ? "identifier (never shipped)" : "identifier, repeats allowed (never shipped)";
+        break;
+      case ColumnKind::kCategorical:
+        line += "categorical  " + Counted(c.levels.size(), "level", "levels");
+        break;
+      case ColumnKind::kNumeric: {
+        line += "numeric  " + Counted(static_cast<size_t>(c.decimals), "decimal", "decimals");
+        if (!c.levels.empty()) line += "  " + Counted(c.levels.size(), "level", "levels");
+        auto origin = bounds.find(c.name);
+        const bool known = origin != bounds.end();
+        const bool min_observed = known && origin->second.min.observed;
+        const bool max_observed = known && origin->second.max.observed;
+        // An observed extreme never goes into the text, even when it had to be the bound.
+        line += "  bounds [" + (min_observed ? "observed" : BoundText(c.min, c.decimals)) + ", " +
+                (max_observed ? "observed" : BoundText(c.max, c.decimals)) + "]";
+        if (known) line += BoundsOrigin(origin->second, c.decimals);
+        if (!c.bins.empty()) {
+          line += "  bins ";
+          for (size_t i = 0; i < c.bins.size(); ++i) {
+            if (i > 0) line += ",";
+            line +=
+                std::isinf(c.bins[i]) ? (c.bins[i] > 0 ? "inf" : "-inf") : FormatDouble(c.bins[i]);
+          }
+        }
+        break;
+      }
+    }
+    if (c.kind != ColumnKind::kIdentifier) line += c.is_public ? "  public" : "  private";
+    out += line + "\n";
+  }
+  out += "  derived: " + (schema.derived.empty() ? std::string("none")
+                                                 : std::to_string(schema.derived.size()) + " (");
+  for (size_t i = 0; i < schema.derived.size(); ++i) {
+    const Derived& d = schema.derived[i];
+    out +=
+        (i > 0 ? ", " : "") + d.name + " = " + d.column + " " + d.op + " " + FormatDouble(d.value);
+  }
+  out += schema.derived.empty() ? "\n" : ")\n";
+  out += "  crosses: " + (schema.crosses.empty() ? std::string("none")
+                                                 : std::to_string(schema.crosses.size()) + " (by ");
+  for (size_t i = 0; i < schema.crosses.size(); ++i) {
+    out += (i > 0 ? ", " : "") + schema.crosses[i].by;
+  }
+  out += schema.crosses.empty() ? "\n" : ")\n";
+  return out;
 }
 
 // --- cleaning -----------------------------------------------------------------------------
