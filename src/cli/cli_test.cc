@@ -374,6 +374,10 @@ TEST_F(CliTest, QueryOnATamperedSegmentFailsNamingItAndWritesNoResult) {
   CommandResult v = Cli("verify --data " + Quote(P("tampered")));
   EXPECT_EQ(v.exit_code, 0) << v.output;
   EXPECT_TRUE(Contains(v.output, "every column matches")) << v.output;
+  // It also says what the dataset tells whoever holds it: the catalog, no level name.
+  EXPECT_TRUE(Contains(v.output, "sex: private categorical, encrypted; 2 levels, by number only"))
+      << v.output;
+  EXPECT_FALSE(Contains(v.output, "Kampala")) << v.output;
   WriteText(seg, testing::AlterFirstLineCiphertexts(text));
   v = Cli("verify --data " + Quote(P("tampered")));
   EXPECT_NE(v.exit_code, 0) << v.output;

@@ -278,6 +278,11 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                   dataset.manifest_signature.empty()
                       ? "unsigned (encrypt --public-only)"
                       : "the owner's signature is checked when a result is decrypted");
+      // What the dataset tells whoever holds it (its owner's schema is sealed).
+      std::printf("catalog (all the compute side learns of the columns):\n");
+      for (const std::string& line : DescribeCatalog(dataset.manifest.catalog)) {
+        std::printf("  %s\n", line.c_str());
+      }
       return Status::OK();
     });
   }

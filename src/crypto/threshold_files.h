@@ -6,7 +6,8 @@
 //   partial file         one custodian's partial decryptions of one result:
 //     {"format":"cipherstat-partial-decryption","version":1,"result_sha256":hex,
 //      "key_fingerprint":hex,"custodian":I,"partials":[{"c":hex,"e":hex,"z":hex},...]}
-//     one entry per summed ciphertext of the result, in the result's order.
+//     one entry per ciphertext the result needs decrypted, in CiphertextsToDecrypt's order
+//     (query/decode.h): its sums group by group, then the key of the dataset's sealed schema.
 #pragma once
 
 #include <string>

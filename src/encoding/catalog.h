@@ -56,8 +56,8 @@ std::string CatalogToJson(const Catalog& catalog);  // compact, stable order
 // Corruption naming the field (a catalog is written by cipherstat, never by hand).
 Result<Catalog> CatalogFromJson(const std::string& json);
 
-// The catalog in words, one line per column: what the compute side saw. The HTML report's
-// footer and `cipherstat inspect` print it.
+// The catalog in words, one line per column and indicator: what the compute side saw. The HTML
+// report's footer and `cipherstat verify` print it.
 std::vector<std::string> DescribeCatalog(const Catalog& catalog);
 
 }  // namespace cipherstat

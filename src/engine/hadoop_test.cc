@@ -16,6 +16,7 @@
 #include "engine/streaming.h"
 #include "store/hdfs_storage.h"
 #include "test_util.h"
+#include "util/file.h"
 
 namespace cipherstat {
 namespace {
@@ -259,7 +260,7 @@ TEST_F(HadoopCluster, CorruptedSegmentIsNamed) {
   std::string swapped;
   for (const auto& l : lines) swapped += l + "\n";
   ASSERT_EQ(swapped.size(), text->size());
-  ASSERT_TRUE(hdfs.Create(uri->path + "/segments/part-00001", swapped, true).ok());
+  ASSERT_TRUE(hdfs.Create(uri->path + "/segments/part-00001", swapped, true, kSharedFile).ok());
 
   const std::string sql = "SELECT COUNT(*), AVG(cd4) FROM cohort";
   CommandResult h = Cli("query --engine hadoop --hadoop-framework local --data " + Quote(bad) +
@@ -284,6 +285,22 @@ TEST_F(HadoopCluster, LocalEngineReadsHdfsAndWritesHdfs) {
   ASSERT_EQ(a.exit_code, 0) << a.output;
   ASSERT_EQ(b.exit_code, 0) << b.output;
   EXPECT_EQ(Decrypt(P("l1.json")).output, Decrypt(root_ + "/results/l2.json").output);
+  // A released table written to HDFS is the writer's alone, like a local one; the dataset is
+  // meant to be read.
+  CommandResult released =
+      Cli("decrypt --format csv --key " + Quote(P("keys")) + " --in " +
+              Quote(root_ + "/results/l2.json") + " --out " + Quote(root_ + "/released/l2.csv"),
+          Env());
+  ASSERT_EQ(released.exit_code, 0) << released.output;
+  auto permission = [](const std::string& uri) -> std::string {
+    auto u = ParseHdfsUri(uri);
+    if (!u.ok()) return u.status().ToString();
+    auto status = HdfsStorage({}).Client(*u).GetFileStatus(u->path);
+    return status.ok() ? status->permission : status.status().ToString();
+  };
+  EXPECT_EQ(permission(root_ + "/released/l2.csv"), "600");
+  EXPECT_EQ(permission(root_ + "/results/l2.json"), "600");
+  EXPECT_EQ(permission(root_ + "/dataset/manifest.json"), "644");
   // An existing dataset is never overwritten.
   CommandResult again =
       Cli("encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) + " --in " +

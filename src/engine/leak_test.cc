@@ -51,6 +51,7 @@
 #include "crypto/init.h"
 #include "store/hdfs_storage.h"
 #include "store/webhdfs.h"
+#include "util/file.h"
 #include "test_util.h"
 
 namespace cipherstat {
@@ -1007,7 +1008,7 @@ TEST_F(HadoopLeak, YarnAndLocalRunner) {
   blocks.Baseline();
   ASSERT_TRUE(hdfs_
                   ->Create(root_ + "/owner-control/clean.csv",
-                           testing::ReadText(dir / "owner/clean.csv"), true)
+                           testing::ReadText(dir / "owner/clean.csv"), true, kPrivateFile)
                   .ok());
   auto text = hdfs_->Open(root_ + "/owner-control/clean.csv");
   ASSERT_TRUE(text.ok()) << text.status().ToString();

@@ -97,7 +97,8 @@ Status HdfsStorage::WriteFileAtomic(const std::string& path, std::string_view co
   }
   CS_RETURN_IF_ERROR(hdfs.Mkdirs(Parent(uri.path)));
   const std::string temp = TempBeside(uri.path);
-  Status s = hdfs.Create(temp, contents, false);
+  // Results and released tables: private to the writer, like local files (util/file.h).
+  Status s = hdfs.Create(temp, contents, false, kPrivateFile);
   if (s.ok() && existing.ok()) s = hdfs.Delete(uri.path, false);
   if (s.ok()) s = hdfs.Rename(temp, uri.path);
   if (!s.ok()) (void)hdfs.Delete(temp, false);
@@ -150,17 +151,18 @@ Status HdfsStorage::PublishDataset(const std::string& local_dir, const std::stri
     }
     ::closedir(dir);
     for (const std::string& name : names) {
-      CS_RETURN_IF_ERROR(
-          hdfs.CreateFromFile(temp + "/segments/" + name, local_dir + "/segments/" + name, false));
+      CS_RETURN_IF_ERROR(hdfs.CreateFromFile(temp + "/segments/" + name,
+                                             local_dir + "/segments/" + name, false, kSharedFile));
     }
-    CS_RETURN_IF_ERROR(hdfs.CreateFromFile(temp + "/public.key", local_dir + "/public.key", false));
+    CS_RETURN_IF_ERROR(
+        hdfs.CreateFromFile(temp + "/public.key", local_dir + "/public.key", false, kSharedFile));
     if (PathExists(local_dir + "/manifest.sig")) {  // the owner's signature (unsigned: absent)
-      CS_RETURN_IF_ERROR(
-          hdfs.CreateFromFile(temp + "/manifest.sig", local_dir + "/manifest.sig", false));
+      CS_RETURN_IF_ERROR(hdfs.CreateFromFile(temp + "/manifest.sig", local_dir + "/manifest.sig",
+                                             false, kSharedFile));
     }
     // The manifest last: a folder without one is never taken for a dataset.
-    CS_RETURN_IF_ERROR(
-        hdfs.CreateFromFile(temp + "/manifest.json", local_dir + "/manifest.json", false));
+    CS_RETURN_IF_ERROR(hdfs.CreateFromFile(temp + "/manifest.json", local_dir + "/manifest.json",
+                                           false, kSharedFile));
     return hdfs.Rename(temp, uri.path);
   };
   Status s = upload();

@@ -37,8 +37,10 @@ class Storage {
   // A whole file; fails past max_bytes.
   virtual Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const = 0;
 
-  // Writes a whole file atomically. With !overwrite, an existing file is AlreadyExists (a
-  // local file is always replaced: the local rename cannot refuse an existing target).
+  // Writes a whole file atomically, readable by its writer alone (0600 locally, permission
+  // 600 in HDFS): results and released tables. With !overwrite, an existing file is
+  // AlreadyExists (a local file is always replaced: the local rename cannot refuse an
+  // existing target).
   virtual Status WriteFileAtomic(const std::string& path, std::string_view contents,
                                  bool overwrite) const = 0;
 

@@ -210,6 +210,7 @@ Result<HdfsFileStatus> WebHdfs::GetFileStatus(const std::string& path) {
   HdfsFileStatus s;
   s.directory = j["FileStatus"].value("type", "") == "DIRECTORY";
   s.length = j["FileStatus"].value("length", uint64_t{0});
+  s.permission = j["FileStatus"].value("permission", "");
   return s;
 }
 
@@ -245,13 +246,17 @@ Status WebHdfs::Mkdirs(const std::string& path) {
   return Status::OK();
 }
 
-Status WebHdfs::PutData(const std::string& path, bool overwrite, std::FILE* file, uint64_t size,
-                        std::string_view data) {
+Status WebHdfs::PutData(const std::string& path, bool overwrite, unsigned permission,
+                        std::FILE* file, uint64_t size, std::string_view data) {
   const std::string what = "hdfs CREATE " + path;
+  char mode[16];
+  std::snprintf(mode, sizeof mode, "%o", permission & 0777u);
   Response step1;
-  CS_RETURN_IF_ERROR(
-      Perform("PUT", Url(path, "CREATE", overwrite ? "&overwrite=true" : "&overwrite=false"), what,
-              false, nullptr, 0, {}, false, nullptr, &step1));
+  CS_RETURN_IF_ERROR(Perform(
+      "PUT",
+      Url(path, "CREATE",
+          std::string(overwrite ? "&overwrite=true" : "&overwrite=false") + "&permission=" + mode),
+      what, false, nullptr, 0, {}, false, nullptr, &step1));
   if (step1.code != 307 || step1.location.empty()) {
     if (step1.code == 307) return Status::IOError(what + ": redirect without a Location");
     return ErrorFrom(step1, what);
@@ -263,18 +268,19 @@ Status WebHdfs::PutData(const std::string& path, bool overwrite, std::FILE* file
   return Status::OK();
 }
 
-Status WebHdfs::Create(const std::string& path, std::string_view data, bool overwrite) {
-  return PutData(path, overwrite, nullptr, data.size(), data);
+Status WebHdfs::Create(const std::string& path, std::string_view data, bool overwrite,
+                       unsigned permission) {
+  return PutData(path, overwrite, permission, nullptr, data.size(), data);
 }
 
 Status WebHdfs::CreateFromFile(const std::string& path, const std::string& local_file,
-                               bool overwrite) {
+                               bool overwrite, unsigned permission) {
   std::FILE* f = std::fopen(local_file.c_str(), "rb");
   if (f == nullptr) return Status::IOError(local_file + ": cannot open for upload");
   std::fseek(f, 0, SEEK_END);
   const long size = std::ftell(f);
   std::fseek(f, 0, SEEK_SET);
-  Status s = PutData(path, overwrite, f, static_cast<uint64_t>(size), {});
+  Status s = PutData(path, overwrite, permission, f, static_cast<uint64_t>(size), {});
   std::fclose(f);
   return s;
 }

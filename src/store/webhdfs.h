@@ -29,6 +29,7 @@ struct HdfsFileStatus {
   std::string name;  // the last path component ("" for GETFILESTATUS)
   bool directory = false;
   uint64_t length = 0;
+  std::string permission;  // octal, as WebHDFS gives it: "600"
 };
 
 class WebHdfs {
@@ -41,8 +42,11 @@ class WebHdfs {
   Result<std::vector<HdfsFileStatus>> ListStatus(const std::string& path);
   Status Mkdirs(const std::string& path);
   // CREATE in two steps: the NameNode answers 307 with a DataNode address; the data goes there.
-  Status Create(const std::string& path, std::string_view data, bool overwrite);
-  Status CreateFromFile(const std::string& path, const std::string& local_file, bool overwrite);
+  // `permission` (0600, 0644: util/file.h) is set as the file is created, not after.
+  Status Create(const std::string& path, std::string_view data, bool overwrite,
+                unsigned permission);
+  Status CreateFromFile(const std::string& path, const std::string& local_file, bool overwrite,
+                        unsigned permission);
   // OPEN, following the redirect to a DataNode. Fails past max_bytes.
   Result<std::string> Open(const std::string& path, size_t max_bytes = size_t{1} << 30);
   // OPEN streamed to `sink` chunk by chunk; a false return stops the transfer (IOError).
@@ -64,8 +68,8 @@ class WebHdfs {
                  bool data_transfer, std::FILE* upload, uint64_t upload_size,
                  std::string_view upload_data, bool follow, const Sink* sink, Response* out);
   Status ErrorFrom(const Response& r, const std::string& what) const;
-  Status PutData(const std::string& path, bool overwrite, std::FILE* file, uint64_t size,
-                 std::string_view data);
+  Status PutData(const std::string& path, bool overwrite, unsigned permission, std::FILE* file,
+                 uint64_t size, std::string_view data);
 
   WebHdfsOptions options_;
 };
