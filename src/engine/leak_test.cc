@@ -51,8 +51,8 @@
 #include "crypto/init.h"
 #include "store/hdfs_storage.h"
 #include "store/webhdfs.h"
-#include "util/file.h"
 #include "test_util.h"
+#include "util/file.h"
 
 namespace cipherstat {
 namespace {
