@@ -1,0 +1,285 @@
+// Every bundled dataset as R's write.csv exports it — a row-names column with an empty header,
+// every text value quoted, NA for missing, numbers with up to 15 significant digits — through
+// the default pipeline (schema, clean, encrypt, a grouped query, decrypt) with the real binary.
+// The answer must equal an independent SQLite computation over the same cleaned rows exactly,
+// no row may be dropped, and it must agree with SQLite over the original file.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sqlite_oracle.h"
+#include "test_util.h"
+
+namespace cipherstat {
+namespace {
+
+using testing::CommandResult;
+using testing::OracleRow;
+using testing::OracleType;
+using testing::ScratchDir;
+using testing::SqliteOracle;
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+CommandResult Cli(const std::string& args) {
+  return testing::RunCommand("CIPHERSTAT_PASSPHRASE=x " + Quote(testing::Binary()) + " " + args);
+}
+
+bool ParseNumber(const std::string& text, double* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  *out = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && std::isfinite(*out);
+}
+
+bool IsMissing(const std::string& v) { return v.empty() || v == "NA"; }
+
+std::string CsvQuoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<bool> numeric;  // every non-missing value of the column parses as a number
+};
+
+Table ReadTable(const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::string error;
+  EXPECT_TRUE(testing::ReadCsvFile(path, &rows, &error)) << error;
+  Table t;
+  if (rows.empty()) return t;
+  t.header = rows[0];
+  t.rows.assign(rows.begin() + 1, rows.end());
+  t.numeric.assign(t.header.size(), true);
+  for (const auto& row : t.rows) {
+    for (size_t c = 0; c < row.size() && c < t.header.size(); ++c) {
+      double x;
+      if (!IsMissing(row[c]) && !ParseNumber(row[c], &x)) t.numeric[c] = false;
+    }
+  }
+  return t;
+}
+
+// What write.csv(df, file) writes for this table.
+std::string AsRWritesIt(const Table& t) {
+  std::string out = "\"\"";
+  for (const std::string& h : t.header) out += "," + CsvQuoted(h);
+  out += "\n";
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    out += CsvQuoted(std::to_string(r + 1));
+    for (size_t c = 0; c < t.header.size(); ++c) {
+      const std::string& v = c < t.rows[r].size() ? t.rows[r][c] : "";
+      out += ",";
+      if (IsMissing(v)) {
+        out += "NA";
+      } else if (t.numeric[c]) {
+        double x = 0;
+        ParseNumber(v, &x);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.15g", x);
+        out += buf;
+      } else {
+        out += CsvQuoted(v);
+      }
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// The same table with NA as an empty field, for the oracle.
+std::string WithEmptyMissing(const Table& t) {
+  std::string out;
+  for (size_t c = 0; c < t.header.size(); ++c) out += (c ? "," : "") + CsvQuoted(t.header[c]);
+  out += "\n";
+  for (const auto& row : t.rows) {
+    for (size_t c = 0; c < t.header.size(); ++c) {
+      const std::string& v = c < row.size() ? row[c] : "";
+      out += (c ? "," : "") + (IsMissing(v) ? std::string() : CsvQuoted(v));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::map<std::string, OracleType> NumericTypes(const Table& t) {
+  std::map<std::string, OracleType> types;
+  for (size_t c = 0; c < t.header.size(); ++c) {
+    if (t.numeric[c]) types[t.header[c]] = OracleType::kReal;
+  }
+  return types;
+}
+
+// A released or oracle group key, compared by value when both are numbers.
+bool SameKey(const std::string& a, const std::string& b) {
+  double x, y;
+  if (ParseNumber(a, &x) && ParseNumber(b, &y)) return x == y;
+  return a == b;
+}
+
+std::string KeyText(const testing::OracleValue& v) {
+  switch (v.kind) {
+    case testing::OracleValue::Kind::kNull:
+      return "";
+    case testing::OracleValue::Kind::kInteger:
+      return std::to_string(v.integer);
+    case testing::OracleValue::Kind::kReal: {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", v.real);
+      return buf;
+    }
+    case testing::OracleValue::Kind::kText:
+      return v.text;
+  }
+  return "";
+}
+
+// Compares the released CSV (a header line, then per row the group key if any, the count and
+// the mean) with oracle rows of the same shape. `relative` bounds the means' relative
+// difference; counts are exact.
+void ExpectSameRows(const std::string& released_csv, const std::vector<OracleRow>& want,
+                    double relative, const std::string& what) {
+  std::vector<std::vector<std::string>> got;
+  std::string error;
+  ASSERT_TRUE(testing::ParseCsvText(released_csv, &got, &error)) << error;
+  ASSERT_FALSE(got.empty());
+  got.erase(got.begin());  // header
+  ASSERT_EQ(got.size(), want.size()) << what << "\n" << released_csv;
+  for (const OracleRow& w : want) {
+    const bool keyed = w.size() == 3;
+    const std::string key = keyed ? KeyText(w[0]) : "";
+    const std::vector<std::string>* row = nullptr;
+    for (const auto& g : got) {
+      if (g.size() == w.size() && (!keyed || SameKey(g[0], key))) row = &g;
+    }
+    ASSERT_NE(row, nullptr) << what << ": no released row '" << key << "'\n" << released_csv;
+    const size_t n = keyed ? 1 : 0;
+    EXPECT_EQ((*row)[n], std::to_string(w[n].integer)) << what << " group " << key;
+    if (w[n + 1].is_null()) {
+      EXPECT_EQ((*row)[n + 1], "") << what << " group " << key;
+      continue;
+    }
+    double mean = 0;
+    ASSERT_TRUE(ParseNumber((*row)[n + 1], &mean)) << what << " group " << key;
+    EXPECT_LE(std::fabs(mean - w[n + 1].real), relative * std::fabs(w[n + 1].real))
+        << what << " group " << key << ": released " << (*row)[n + 1] << ", SQLite "
+        << w[n + 1].DebugString();
+  }
+}
+
+TEST(RExport, EveryBundledDatasetGivesTheIndependentAnswerWithNoRowDropped) {
+  if (!testing::SharedDataAvailable()) GTEST_SKIP() << "no ../shared/data";
+  ScratchDir dir;
+  CommandResult k = Cli("keygen --fast-kdf --out " + Quote(dir / "keys"));
+  ASSERT_EQ(k.exit_code, 0) << k.output;
+  for (const char* name :
+       {"actg175", "actg193a_long", "actg315_vl", "actg320", "jm_aids_baseline", "uti_vl"}) {
+    SCOPED_TRACE(name);
+    const Table original = ReadTable(testing::SharedDir() + "/data/" + name + ".csv");
+    ASSERT_FALSE(original.rows.empty());
+    const std::string raw = dir / (std::string(name) + ".r.csv");
+    testing::WriteText(raw, AsRWritesIt(original));
+    const std::string p = dir / name;
+    CommandResult s = Cli("schema --in " + Quote(raw) + " --out " + Quote(p + ".schema.json"));
+    ASSERT_EQ(s.exit_code, 0) << s.output;
+    CommandResult c =
+        Cli("clean --schema " + Quote(p + ".schema.json") + " --in " + Quote(raw) + " --out " +
+            Quote(p + ".clean.csv") + " --report " + Quote(p + ".report.json"));
+    ASSERT_EQ(c.exit_code, 0) << c.output;
+    const auto report =
+        nlohmann::json::parse(testing::ReadText(p + ".report.json"), nullptr, false);
+    ASSERT_FALSE(report.is_discarded());
+    EXPECT_EQ(report.value("rows_read", uint64_t{0}), original.rows.size());
+    EXPECT_EQ(report.value("rows_written", uint64_t{0}), original.rows.size())
+        << "rows dropped: " << report.dump();
+
+    // The query: the first declared cross, by a private groupable column over a numeric one,
+    // or without one a whole-table mean of the first private numeric column.
+    auto schema = nlohmann::json::parse(testing::ReadText(p + ".schema.json"), nullptr, false);
+    ASSERT_FALSE(schema.is_discarded());
+    std::string by, over;
+    if (!schema["crosses"].empty()) {
+      by = schema["crosses"][0]["by"];
+      over = schema["crosses"][0]["over"][0];
+    } else {
+      for (const auto& column : schema["columns"]) {
+        if (column["kind"] == "numeric" && !column.value("public", false) && over.empty())
+          over = column["name"];
+      }
+    }
+    ASSERT_FALSE(over.empty()) << schema.dump();
+    auto q = [](const std::string& column) { return "\"" + column + "\""; };
+    const std::string group = by.empty() ? "" : q(by) + ", ";
+    const std::string group_by = by.empty() ? "" : " GROUP BY " + q(by);
+    const std::string sql = "SELECT " + group + "COUNT(*), AVG(" + q(over) + ") FROM " +
+                            schema["name"].get<std::string>() + group_by;
+    SCOPED_TRACE(sql);
+    // Encryption costs a ciphertext per slot group and record: the dataset keeps the two
+    // columns the query reads (the rest become identifiers, never shipped), so the suite stays
+    // fast while schema and clean run on the default inferred schema.
+    for (auto& column : schema["columns"]) {
+      const std::string n = column["name"];
+      if (n == by || n == over) continue;
+      column = {{"name", n}, {"kind", "identifier"}, {"unique", false}};
+    }
+    schema["derived"] = nlohmann::json::array();
+    schema["crosses"] = nlohmann::json::array();
+    if (!by.empty()) schema["crosses"].push_back({{"by", by}, {"over", {over}}});
+    testing::WriteText(p + ".query-schema.json", schema.dump());
+    CommandResult e = Cli("encrypt --schema " + Quote(p + ".query-schema.json") + " --key " +
+                          Quote(dir / "keys") + " --in " + Quote(p + ".clean.csv") + " --out " +
+                          Quote(p + ".dataset"));
+    ASSERT_EQ(e.exit_code, 0) << e.output;
+    CommandResult r = Cli("query --data " + Quote(p + ".dataset") + " --sql " + Quote(sql) +
+                          " --out " + Quote(p + ".result.json"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::string released = p + ".released.csv";
+    CommandResult d = Cli("decrypt --format csv --min-cell 0 --key " + Quote(dir / "keys") +
+                          " --in " + Quote(p + ".result.json") + " --out " + Quote(released));
+    ASSERT_EQ(d.exit_code, 0) << d.output;
+
+    const std::string oracle_sql =
+        "SELECT " + group + "COUNT(*), AVG(" + q(over) + ") FROM raw" + group_by;
+    // Exactly SQLite over the cleaned rows…
+    {
+      const Table clean = ReadTable(p + ".clean.csv");
+      SqliteOracle oracle;
+      std::string error;
+      ASSERT_TRUE(oracle.LoadCsv(p + ".clean.csv", NumericTypes(clean), &error)) << error;
+      std::vector<OracleRow> want;
+      ASSERT_TRUE(oracle.Query(oracle_sql, &want, &error)) << error;
+      ExpectSameRows(testing::ReadText(released), want, 1e-12, "vs the cleaned rows");
+    }
+    // …and SQLite over the original file (R's 15 digits may round the last place).
+    {
+      const std::string normalized = p + ".original.csv";
+      testing::WriteText(normalized, WithEmptyMissing(original));
+      SqliteOracle oracle;
+      std::string error;
+      ASSERT_TRUE(oracle.LoadCsv(normalized, NumericTypes(original), &error)) << error;
+      std::vector<OracleRow> want;
+      ASSERT_TRUE(oracle.Query(oracle_sql, &want, &error)) << error;
+      ExpectSameRows(testing::ReadText(released), want, 1e-9, "vs the original file");
+    }
+    std::printf("[ r export ] %s: %zu rows read, %llu kept; %s\n", name, original.rows.size(),
+                static_cast<unsigned long long>(report.value("rows_written", uint64_t{0})),
+                sql.c_str());
+  }
+}
+
+}  // namespace
+}  // namespace cipherstat
