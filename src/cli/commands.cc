@@ -188,6 +188,11 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--out", *out, "Dataset folder (or hdfs://HOST:PORT/path) to create")
         ->required();
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
+    auto clean_report = std::make_shared<std::string>();
+    cmd->add_option("--clean-report", *clean_report,
+                    "The clean report of this CSV (clean --report): the signed manifest then "
+                    "records how many raw rows were read and kept, and releases show both")
+        ->check(CLI::ExistingFile);
     cmd->add_flag("--public-only", *public_only,
                   "Encrypt with the public key only (slower; no passphrase). The dataset is NOT "
                   "signed by the owner: decrypt refuses its results unless --allow-unsigned");
@@ -203,7 +208,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
       Progress progress("encrypting");
-      pipeline::EncryptRequest request{*key, *in, *out, *public_only, *options};
+      pipeline::EncryptRequest request{*key, *in, *out, *public_only, *clean_report, *options};
       request.options.progress = [&](uint64_t done) { progress.Update(done); };
       CS_ASSIGN_OR_RETURN(pipeline::Encrypted done,
                           pipeline::EncryptDataset(schema, request, PassphraseFrom(*pass_file),

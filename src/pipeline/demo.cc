@@ -187,6 +187,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   const std::string dataset_path = work + "/dataset";
   EncryptOptions enc;
   enc.threads = o.threads;
+  enc.clean = EncryptOptions::CleanCounts{report.rows_read, report.rows_written};
   enc.progress = [&](uint64_t done) {
     if (o.progress != nullptr)
       std::fprintf(o.progress, "\r          encrypting %llu / %llu",

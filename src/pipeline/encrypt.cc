@@ -1,9 +1,12 @@
 #include "pipeline/encrypt.h"
 
+#include <utility>
+
 #include "crypto/key_dir.h"
 #include "store/dataset.h"
 #include "store/storage.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace cipherstat::pipeline {
 
@@ -42,9 +45,33 @@ Result<Encrypted> EncryptWithKeys(const Schema& schema, const EncryptKeys& keys,
   return done;
 }
 
-Result<Encrypted> EncryptDataset(const Schema& schema, const EncryptRequest& r,
+Result<EncryptOptions::CleanCounts> ReadCleanCounts(const std::string& path) {
+  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 64u << 20));
+  auto j = ParseJsonObject(text);
+  if (!j.ok()) return j.status().WithContext(path + " (a clean report)");
+  EncryptOptions::CleanCounts counts;
+  for (auto [field, value] : {std::pair<const char*, uint64_t*>{"rows_read", &counts.rows_read},
+                              {"rows_written", &counts.rows_written}}) {
+    const auto it = j->find(field);
+    if (it == j->end() || !it->is_number_unsigned()) {
+      return Status::InvalidArgument(path + ": not a clean report (no \"" + std::string(field) +
+                                     "\" count)");
+    }
+    *value = it->get<uint64_t>();
+  }
+  if (counts.rows_written > counts.rows_read) {
+    return Status::InvalidArgument(path + ": writes more rows than it read");
+  }
+  return counts;
+}
+
+Result<Encrypted> EncryptDataset(const Schema& schema, const EncryptRequest& request,
                                  const PassphraseSource& passphrase, const audit::Trail& trail,
                                  const std::function<void(const std::string&)>& warn) {
+  EncryptRequest r = request;
+  if (!r.clean_report.empty()) {
+    CS_ASSIGN_OR_RETURN(r.options.clean, ReadCleanCounts(r.clean_report));
+  }
   EncryptKeys keys;
   keys.description = "key folder " + r.key_dir;
   const std::string signing_path = r.key_dir + "/signing.key";

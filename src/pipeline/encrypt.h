@@ -40,8 +40,13 @@ struct EncryptRequest {
   std::string csv;
   std::string out;
   bool public_only = false;  // no passphrase; the dataset is not signed
+  // `clean --report`'s file for `csv`: its counts go into the signed manifest. Empty: none.
+  std::string clean_report;
   EncryptOptions options;
 };
+
+// The rows_read and rows_written of a clean report file (data/clean.h CleanReport::ToJson).
+Result<EncryptOptions::CleanCounts> ReadCleanCounts(const std::string& path);
 // `cipherstat encrypt`: opens what the key folder holds (the owner's key is opened even in DJN
 // mode, which encrypts with the public key, because it signs the manifest), then
 // EncryptWithKeys. `warn` hears that a public-only dataset is unsigned.

@@ -328,6 +328,7 @@ Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts
   CS_ASSIGN_OR_RETURN(ResultTable table, DecodeSums(schema, layout, plan, std::move(groups),
                                                     facts.record_count, options));
   table.key_fingerprint = facts.key_fingerprint;
+  table.dataset_rows_read = facts.rows_read;
   return table;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct ResultTable {
   std::string sql;
   std::string dataset_name;
   uint64_t dataset_records = 0;
+  // Rows of the raw file the owner's clean step read (dataset_records of them kept), when the
+  // signed manifest records it.
+  std::optional<uint64_t> dataset_rows_read;
   std::string key_fingerprint;
   uint64_t min_cell = 0;  // cells from 1..min_cell-1 records are suppressed
   std::vector<std::string> columns;

@@ -420,7 +420,9 @@ std::string RuleText(uint64_t min_cell) {
 std::string Facts(const ResultTable& t, const ReportContext& context) {
   std::string out = "<dl class=\"facts\">";
   out += "<dt>Dataset</dt><dd>" + HtmlEscape(t.dataset_name) + "</dd>";
-  out += "<dt>Records</dt><dd>" + std::to_string(t.dataset_records) + "</dd>";
+  out += "<dt>Records</dt><dd>" + std::to_string(t.dataset_records);
+  if (t.dataset_rows_read) out += " (of " + std::to_string(*t.dataset_rows_read) + " rows read)";
+  out += "</dd>";
   if (!t.key_fingerprint.empty()) {
     out += "<dt>Key fingerprint</dt><dd><code class=\"fp\">" + HtmlEscape(t.key_fingerprint) +
            "</code></dd>";

@@ -62,6 +62,7 @@ std::string RenderJson(const ResultTable& table) {
                       {"columns", table.columns},
                       {"rows", std::move(rows)},
                       {"suppressed", std::move(suppressed)}};
+  if (table.dataset_rows_read) j["rows_read"] = *table.dataset_rows_read;
   return j.dump(1) + "\n";
 }
 
@@ -119,6 +120,11 @@ std::string RenderText(const ResultTable& table) {
   if (any_suppressed) {
     out +=
         "(cells from fewer than " + std::to_string(table.min_cell) + " records are suppressed)\n";
+  }
+  if (table.dataset_rows_read) {
+    out += "(" + std::to_string(table.dataset_records) +
+           " records, kept by the owner's clean step of " +
+           std::to_string(*table.dataset_rows_read) + " rows read)\n";
   }
   return out;
 }

@@ -100,6 +100,7 @@ std::string ManifestToJson(const Manifest& m) {
       {"layout", nlohmann::json::parse(m.layout_json)},
       {"sealed_schema", nlohmann::json::parse(crypto::SealedToJson(m.sealed_schema))},
       {"segments", std::move(segments)}};
+  if (m.rows_read) j["rows_read"] = *m.rows_read;
   return DumpWithChecksum(std::move(j));
 }
 
@@ -113,6 +114,7 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
     m.created_utc = j.at("created_utc").get<std::string>();
     m.key_fingerprint = j.at("key_fingerprint").get<std::string>();
     m.record_count = j.at("record_count").get<uint64_t>();
+    if (j.contains("rows_read")) m.rows_read = j.at("rows_read").get<uint64_t>();
     CS_ASSIGN_OR_RETURN(m.catalog, CatalogFromJson(j.at("catalog").dump()));
     m.layout_json = j.at("layout").dump();
     CS_ASSIGN_OR_RETURN(m.sealed_schema,
@@ -137,6 +139,11 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
       }
       total += info.records;
       m.segments.push_back(std::move(info));
+    }
+    if (m.rows_read && *m.rows_read < m.record_count) {
+      return Status::Corruption("manifest: " + std::to_string(m.record_count) +
+                                " records kept from " + std::to_string(*m.rows_read) +
+                                " rows read");
     }
     if (total != m.record_count) {
       return Status::Corruption("manifest: segments hold " + std::to_string(total) +

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,9 @@ struct Manifest {
   std::string created_utc;
   std::string key_fingerprint;
   uint64_t record_count = 0;
+  // Rows of the raw file clean read (record_count of them kept), when encrypt was given the
+  // clean report; absent otherwise.
+  std::optional<uint64_t> rows_read;
   Catalog catalog;
   std::string layout_json;
   crypto::Sealed sealed_schema;  // the owner's schema: SealSchema / OpenSchema
@@ -153,6 +157,7 @@ class DatasetWriter {
   void SetSigner(std::function<std::string(const Manifest&)> signer) {
     signer_ = std::move(signer);
   }
+  void SetRowsRead(uint64_t rows) { manifest_.rows_read = rows; }
   // Writes the manifest (and its signature) and renames the folder into place.
   Status Commit();
   uint64_t records() const { return manifest_.record_count; }

@@ -106,6 +106,15 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
     records += count;
     if (options.progress) options.progress(records);
   }
+  if (options.clean) {
+    if (options.clean->rows_written != records) {
+      return Status::InvalidArgument(
+          "the clean report counts " + std::to_string(options.clean->rows_written) +
+          " rows written, but " + csv_path + " holds " + std::to_string(records) +
+          " records: it is the report of another clean run");
+    }
+    writer.SetRowsRead(options.clean->rows_read);
+  }
   CS_RETURN_IF_ERROR(writer.Commit());
   EncryptStats stats;
   stats.records = records;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "crypto/paillier.h"
@@ -25,6 +26,13 @@ struct EncryptOptions {
   // The data owner's signing key: signs the manifest (store/signed_manifest.h). Without it
   // the dataset is unsigned and decrypt refuses its results unless told --allow-unsigned.
   const crypto::SigningKey* signer = nullptr;
+  // What clean did to the raw file (its report's rows_read and rows_written): recorded in the
+  // manifest, which the owner signs, so that a release can say how many rows were read and
+  // kept. rows_written must equal the records encrypted (else the report is another file's).
+  struct CleanCounts {
+    uint64_t rows_read = 0, rows_written = 0;
+  };
+  std::optional<CleanCounts> clean;
 };
 
 struct EncryptStats {

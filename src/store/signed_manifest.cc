@@ -30,6 +30,7 @@ std::string SignedManifestContent(const Manifest& m) {
   j["name"] = m.name;
   j["key_fingerprint"] = m.key_fingerprint;
   j["record_count"] = m.record_count;
+  if (m.rows_read) j["rows_read"] = *m.rows_read;
   j["catalog"] = nlohmann::ordered_json::parse(CatalogToJson(m.catalog));
   j["layout"] = nlohmann::ordered_json::parse(m.layout_json);
   j["sealed_schema"] = nlohmann::ordered_json::parse(crypto::SealedToJson(m.sealed_schema));
@@ -75,6 +76,7 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
     facts.name = c.at("name").get<std::string>();
     facts.key_fingerprint = c.at("key_fingerprint").get<std::string>();
     facts.record_count = c.at("record_count").get<uint64_t>();
+    if (c.contains("rows_read")) facts.rows_read = c.at("rows_read").get<uint64_t>();
     CS_ASSIGN_OR_RETURN(facts.catalog, CatalogFromJson(c.at("catalog").dump()));
     facts.layout_json = c.at("layout").dump();
     CS_ASSIGN_OR_RETURN(facts.sealed_schema,

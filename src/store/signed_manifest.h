@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,7 @@ struct DatasetFacts {
   std::string name;
   std::string key_fingerprint;
   uint64_t record_count = 0;
+  std::optional<uint64_t> rows_read;  // raw rows clean read, when the owner recorded them
   Catalog catalog;
   std::string layout_json;
   crypto::Sealed sealed_schema;  // opened by whoever decrypts (store/dataset.h OpenSchema)
