@@ -181,6 +181,96 @@ void ExpectSameRows(const std::string& released_csv, const std::vector<OracleRow
   }
 }
 
+// Writes `raw_text` as NAME.r.csv and runs it through schema → clean → encrypt → query →
+// decrypt with the default inferred schema. Checks that clean drops no row, and that the answer
+// equals SQLite over the cleaned rows exactly and over `truth` (the values as the data means
+// them) to 1e-9. The query groups by `by` over `over`; empty: the first declared cross, or
+// without one a whole-table mean of the first private numeric column.
+void CheckExport(const ScratchDir& dir, const std::string& name, const std::string& raw_text,
+                 const Table& truth, std::string by = "", std::string over = "") {
+  SCOPED_TRACE(name);
+  const std::string raw = dir / (name + ".r.csv");
+  testing::WriteText(raw, raw_text);
+  const std::string p = dir / name;
+  CommandResult s = Cli("schema --in " + Quote(raw) + " --out " + Quote(p + ".schema.json"));
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  CommandResult c =
+      Cli("clean --schema " + Quote(p + ".schema.json") + " --in " + Quote(raw) + " --out " +
+          Quote(p + ".clean.csv") + " --report " + Quote(p + ".report.json"));
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  const auto report = nlohmann::json::parse(testing::ReadText(p + ".report.json"), nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  EXPECT_EQ(report.value("rows_read", uint64_t{0}), truth.rows.size());
+  EXPECT_EQ(report.value("rows_written", uint64_t{0}), truth.rows.size())
+      << "rows dropped: " << report.dump();
+
+  auto schema = nlohmann::json::parse(testing::ReadText(p + ".schema.json"), nullptr, false);
+  ASSERT_FALSE(schema.is_discarded());
+  if (over.empty() && !schema["crosses"].empty()) {
+    by = schema["crosses"][0]["by"];
+    over = schema["crosses"][0]["over"][0];
+  }
+  for (const auto& column : schema["columns"]) {
+    if (column["kind"] == "numeric" && !column.value("public", false) && over.empty())
+      over = column["name"];
+  }
+  ASSERT_FALSE(over.empty()) << schema.dump();
+  auto q = [](const std::string& column) { return "\"" + column + "\""; };
+  const std::string group = by.empty() ? "" : q(by) + ", ";
+  const std::string group_by = by.empty() ? "" : " GROUP BY " + q(by);
+  const std::string sql = "SELECT " + group + "COUNT(*), AVG(" + q(over) + ") FROM " +
+                          schema["name"].get<std::string>() + group_by;
+  SCOPED_TRACE(sql);
+  // Encryption costs a ciphertext per slot group and record: the dataset keeps the two columns
+  // the query reads (the rest become identifiers, never shipped), so the suite stays fast
+  // while schema and clean run on the default inferred schema.
+  for (auto& column : schema["columns"]) {
+    const std::string n = column["name"];
+    if (n == by || n == over) continue;
+    column = {{"name", n}, {"kind", "identifier"}, {"unique", false}};
+  }
+  schema["derived"] = nlohmann::json::array();
+  schema["crosses"] = nlohmann::json::array();
+  if (!by.empty()) schema["crosses"].push_back({{"by", by}, {"over", {over}}});
+  testing::WriteText(p + ".query-schema.json", schema.dump());
+  CommandResult e =
+      Cli("encrypt --schema " + Quote(p + ".query-schema.json") + " --key " + Quote(dir / "keys") +
+          " --in " + Quote(p + ".clean.csv") + " --out " + Quote(p + ".dataset"));
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  CommandResult r = Cli("query --data " + Quote(p + ".dataset") + " --sql " + Quote(sql) +
+                        " --out " + Quote(p + ".result.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string released = p + ".released.csv";
+  CommandResult d = Cli("decrypt --format csv --min-cell 0 --key " + Quote(dir / "keys") +
+                        " --in " + Quote(p + ".result.json") + " --out " + Quote(released));
+  ASSERT_EQ(d.exit_code, 0) << d.output;
+
+  const std::string oracle_sql =
+      "SELECT " + group + "COUNT(*), AVG(" + q(over) + ") FROM raw" + group_by;
+  {  // exactly SQLite over the cleaned rows…
+    const Table clean = ReadTable(p + ".clean.csv");
+    SqliteOracle oracle;
+    std::string error;
+    ASSERT_TRUE(oracle.LoadCsv(p + ".clean.csv", NumericTypes(clean), &error)) << error;
+    std::vector<OracleRow> want;
+    ASSERT_TRUE(oracle.Query(oracle_sql, &want, &error)) << error;
+    ExpectSameRows(testing::ReadText(released), want, 1e-12, "vs the cleaned rows");
+  }
+  {  // …and SQLite over what the file means (R's 15 digits may round the last place)
+    const std::string normalized = p + ".truth.csv";
+    testing::WriteText(normalized, WithEmptyMissing(truth));
+    SqliteOracle oracle;
+    std::string error;
+    ASSERT_TRUE(oracle.LoadCsv(normalized, NumericTypes(truth), &error)) << error;
+    std::vector<OracleRow> want;
+    ASSERT_TRUE(oracle.Query(oracle_sql, &want, &error)) << error;
+    ExpectSameRows(testing::ReadText(released), want, 1e-9, "vs the original values");
+  }
+  std::printf("[ r export ] %s: %zu rows read, %llu kept; %s\n", name.c_str(), truth.rows.size(),
+              static_cast<unsigned long long>(report.value("rows_written", uint64_t{0})),
+              sql.c_str());
+}
+
 TEST(RExport, EveryBundledDatasetGivesTheIndependentAnswerWithNoRowDropped) {
   if (!testing::SharedDataAvailable()) GTEST_SKIP() << "no ../shared/data";
   ScratchDir dir;
@@ -188,97 +278,65 @@ TEST(RExport, EveryBundledDatasetGivesTheIndependentAnswerWithNoRowDropped) {
   ASSERT_EQ(k.exit_code, 0) << k.output;
   for (const char* name :
        {"actg175", "actg193a_long", "actg315_vl", "actg320", "jm_aids_baseline", "uti_vl"}) {
-    SCOPED_TRACE(name);
     const Table original = ReadTable(testing::SharedDir() + "/data/" + name + ".csv");
-    ASSERT_FALSE(original.rows.empty());
-    const std::string raw = dir / (std::string(name) + ".r.csv");
-    testing::WriteText(raw, AsRWritesIt(original));
-    const std::string p = dir / name;
-    CommandResult s = Cli("schema --in " + Quote(raw) + " --out " + Quote(p + ".schema.json"));
-    ASSERT_EQ(s.exit_code, 0) << s.output;
-    CommandResult c =
-        Cli("clean --schema " + Quote(p + ".schema.json") + " --in " + Quote(raw) + " --out " +
-            Quote(p + ".clean.csv") + " --report " + Quote(p + ".report.json"));
-    ASSERT_EQ(c.exit_code, 0) << c.output;
-    const auto report =
-        nlohmann::json::parse(testing::ReadText(p + ".report.json"), nullptr, false);
-    ASSERT_FALSE(report.is_discarded());
-    EXPECT_EQ(report.value("rows_read", uint64_t{0}), original.rows.size());
-    EXPECT_EQ(report.value("rows_written", uint64_t{0}), original.rows.size())
-        << "rows dropped: " << report.dump();
-
-    // The query: the first declared cross, by a private groupable column over a numeric one,
-    // or without one a whole-table mean of the first private numeric column.
-    auto schema = nlohmann::json::parse(testing::ReadText(p + ".schema.json"), nullptr, false);
-    ASSERT_FALSE(schema.is_discarded());
-    std::string by, over;
-    if (!schema["crosses"].empty()) {
-      by = schema["crosses"][0]["by"];
-      over = schema["crosses"][0]["over"][0];
-    } else {
-      for (const auto& column : schema["columns"]) {
-        if (column["kind"] == "numeric" && !column.value("public", false) && over.empty())
-          over = column["name"];
-      }
-    }
-    ASSERT_FALSE(over.empty()) << schema.dump();
-    auto q = [](const std::string& column) { return "\"" + column + "\""; };
-    const std::string group = by.empty() ? "" : q(by) + ", ";
-    const std::string group_by = by.empty() ? "" : " GROUP BY " + q(by);
-    const std::string sql = "SELECT " + group + "COUNT(*), AVG(" + q(over) + ") FROM " +
-                            schema["name"].get<std::string>() + group_by;
-    SCOPED_TRACE(sql);
-    // Encryption costs a ciphertext per slot group and record: the dataset keeps the two
-    // columns the query reads (the rest become identifiers, never shipped), so the suite stays
-    // fast while schema and clean run on the default inferred schema.
-    for (auto& column : schema["columns"]) {
-      const std::string n = column["name"];
-      if (n == by || n == over) continue;
-      column = {{"name", n}, {"kind", "identifier"}, {"unique", false}};
-    }
-    schema["derived"] = nlohmann::json::array();
-    schema["crosses"] = nlohmann::json::array();
-    if (!by.empty()) schema["crosses"].push_back({{"by", by}, {"over", {over}}});
-    testing::WriteText(p + ".query-schema.json", schema.dump());
-    CommandResult e = Cli("encrypt --schema " + Quote(p + ".query-schema.json") + " --key " +
-                          Quote(dir / "keys") + " --in " + Quote(p + ".clean.csv") + " --out " +
-                          Quote(p + ".dataset"));
-    ASSERT_EQ(e.exit_code, 0) << e.output;
-    CommandResult r = Cli("query --data " + Quote(p + ".dataset") + " --sql " + Quote(sql) +
-                          " --out " + Quote(p + ".result.json"));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    const std::string released = p + ".released.csv";
-    CommandResult d = Cli("decrypt --format csv --min-cell 0 --key " + Quote(dir / "keys") +
-                          " --in " + Quote(p + ".result.json") + " --out " + Quote(released));
-    ASSERT_EQ(d.exit_code, 0) << d.output;
-
-    const std::string oracle_sql =
-        "SELECT " + group + "COUNT(*), AVG(" + q(over) + ") FROM raw" + group_by;
-    // Exactly SQLite over the cleaned rows…
-    {
-      const Table clean = ReadTable(p + ".clean.csv");
-      SqliteOracle oracle;
-      std::string error;
-      ASSERT_TRUE(oracle.LoadCsv(p + ".clean.csv", NumericTypes(clean), &error)) << error;
-      std::vector<OracleRow> want;
-      ASSERT_TRUE(oracle.Query(oracle_sql, &want, &error)) << error;
-      ExpectSameRows(testing::ReadText(released), want, 1e-12, "vs the cleaned rows");
-    }
-    // …and SQLite over the original file (R's 15 digits may round the last place).
-    {
-      const std::string normalized = p + ".original.csv";
-      testing::WriteText(normalized, WithEmptyMissing(original));
-      SqliteOracle oracle;
-      std::string error;
-      ASSERT_TRUE(oracle.LoadCsv(normalized, NumericTypes(original), &error)) << error;
-      std::vector<OracleRow> want;
-      ASSERT_TRUE(oracle.Query(oracle_sql, &want, &error)) << error;
-      ExpectSameRows(testing::ReadText(released), want, 1e-9, "vs the original file");
-    }
-    std::printf("[ r export ] %s: %zu rows read, %llu kept; %s\n", name, original.rows.size(),
-                static_cast<unsigned long long>(report.value("rows_written", uint64_t{0})),
-                sql.c_str());
+    ASSERT_FALSE(original.rows.empty()) << name;
+    CheckExport(dir, name, AsRWritesIt(original), original);
   }
+}
+
+// What a registry's R export looks like after a few years of data entry: a sparse free-text
+// cause of death, a stray "n/a" in CD4 (so R writes the whole column as quoted text), viral
+// loads under the detection limit ("<50"), a 0 / 0.5 / 1 coded grade and 15-digit floats. The
+// default pipeline keeps every row, and the answers equal SQLite over what the values mean:
+// "n/a" missing, "<50" the limit 50.
+TEST(RExport, AMessyRegistryExportKeepsEveryRowAndGivesTheIndependentAnswer) {
+  ScratchDir dir;
+  ASSERT_EQ(Cli("keygen --fast-kdf --out " + Quote(dir / "keys")).exit_code, 0);
+  ASSERT_EQ(Cli("generate --records 400 --seed 9 --out " + Quote(dir / "cohort.csv")).exit_code, 0);
+  Table raw = ReadTable(dir / "cohort.csv");
+  auto column = [&](const std::string& name) {
+    for (size_t c = 0; c < raw.header.size(); ++c) {
+      if (raw.header[c] == name) return c;
+    }
+    ADD_FAILURE() << "no column " << name;
+    return size_t{0};
+  };
+  const size_t cd4 = column("cd4"), vl = column("viral_load");
+  static const char* kCauses[] = {"pneumocystis pneumonia",
+                                  "tuberculosis",
+                                  "kaposi sarcoma",
+                                  "cryptococcal meningitis",
+                                  "lymphoma",
+                                  "sepsis",
+                                  "wasting",
+                                  "toxoplasmosis",
+                                  "CMV retinitis",
+                                  "MAC infection",
+                                  "liver failure",
+                                  "renal failure",
+                                  "suicide",
+                                  "road accident"};
+  raw.header.insert(raw.header.end(), {"cause_of_death", "grade", "bmi"});
+  raw.numeric.insert(raw.numeric.end(), {false, true, true});
+  Table truth = raw;
+  for (size_t r = 0; r < raw.rows.size(); ++r) {
+    const std::string cause = r % 7 == 3 ? kCauses[(r / 7) % 14] : "";
+    const std::string grade = r % 3 == 0 ? "0" : r % 3 == 1 ? "0.5" : "1";
+    char bmi[32];
+    std::snprintf(bmi, sizeof bmi, "%.15g", 18.5 + 0.0123456789012345 * static_cast<double>(r));
+    for (Table* t : {&raw, &truth}) t->rows[r].insert(t->rows[r].end(), {cause, grade, bmi});
+  }
+  raw.rows[7][cd4] = "n/a";
+  truth.rows[7][cd4] = "";
+  for (size_t r : {3, 11, 19}) {
+    raw.rows[r][vl] = "<50";
+    truth.rows[r][vl] = "50";
+  }
+  raw.numeric[cd4] = raw.numeric[vl] = false;  // R quotes a column with any text in it
+  const std::string text = AsRWritesIt(raw);
+  CheckExport(dir, "registry_cd4", text, truth, "grade", "cd4");
+  CheckExport(dir, "registry_vl", text, truth, "grade", "viral_load");
+  CheckExport(dir, "registry_bmi", text, truth, "grade", "bmi");
 }
 
 }  // namespace
