@@ -71,6 +71,12 @@ class Progress {
 
 void Warn(const std::string& text) { std::fprintf(stderr, "warning: %s\n", text.c_str()); }
 
+void AddForceFlag(CLI::App* cmd, bool* force) {
+  cmd->add_flag("--force", *force,
+                "Replace an output file that exists (never key material, a dataset or an audit "
+                "log, and never inside a key or dataset folder)");
+}
+
 void RegisterCommands(CLI::App& app, Registry* registry) {
   RegisterAudit(app, registry);  // first: adds the global --audit-log/--audit-dir flags
   // keygen
@@ -120,6 +126,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto options = std::make_shared<InferOptions>();
     cmd->add_option("--in", *in, "Raw CSV")->required()->check(CLI::ExistingFile);
     cmd->add_option("--out", *out, "Schema JSON to write")->required();
+    auto force = std::make_shared<bool>(false);
+    AddForceFlag(cmd, force.get());
     cmd->add_option("--max-records", options->max_records,
                     "Largest record count the dataset may ever hold");
     cmd->add_option("--max-levels", options->max_levels,
@@ -132,9 +140,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     registry->emplace_back(cmd, [=]() -> Status {
       InferOptions infer = *options;
       for (const std::string& spec : *ranges) CS_RETURN_IF_ERROR(AddDeclaredRange(spec, &infer));
+      CS_RETURN_IF_ERROR(pipeline::CheckOutput(*out, *force));
       InferredBoundsMap bounds;
       CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(*in, infer, &bounds));
-      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, SchemaToJson(schema)));
+      CS_RETURN_IF_ERROR(WriteFileAtomic(*out, SchemaToJson(schema), kPrivateFile, *force));
       std::printf(
           "schema for %zu columns written to %s; review it (identifiers, public columns, "
           "bounds, crosses) before encrypting\n%s",
@@ -155,11 +164,17 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--in", *in, "Raw CSV")->required()->check(CLI::ExistingFile);
     cmd->add_option("--out", *out, "Clean CSV to write")->required();
     cmd->add_option("--report", *report_path, "Clean report (JSON) to write");
+    auto force = std::make_shared<bool>(false);
+    AddForceFlag(cmd, force.get());
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
+      CS_RETURN_IF_ERROR(pipeline::CheckOutput(*out, *force));
+      if (!report_path->empty()) CS_RETURN_IF_ERROR(pipeline::CheckOutput(*report_path, *force));
       CleanReport report;
-      CS_RETURN_IF_ERROR(CleanCsv(schema, *in, *out, &report));
-      if (!report_path->empty()) CS_RETURN_IF_ERROR(WriteFileAtomic(*report_path, report.ToJson()));
+      CS_RETURN_IF_ERROR(CleanCsv(schema, *in, *out, &report, *force));
+      if (!report_path->empty()) {
+        CS_RETURN_IF_ERROR(WriteFileAtomic(*report_path, report.ToJson(), kPrivateFile, *force));
+      }
       std::printf("%llu rows read, %llu written, %llu dropped\n",
                   static_cast<unsigned long long>(report.rows_read),
                   static_cast<unsigned long long>(report.rows_written),
@@ -235,6 +250,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--sql", *sql, "SELECT ... FROM name [WHERE public_col = 'v'] [GROUP BY ...]")
         ->required();
     cmd->add_option("--out", *out, "Encrypted result file (or hdfs:// URI) to write")->required();
+    auto force = std::make_shared<bool>(false);
+    AddForceFlag(cmd, force.get());
     cmd->add_option("--engine", *engine_name, "Execution engine: " + EngineHelp());
     auto engine_flags = AddEngineOptions(cmd);
     registry->emplace_back(cmd, [=]() -> Status {
@@ -243,7 +260,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       context.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
       context.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
       CS_ASSIGN_OR_RETURN(EngineRun run, pipeline::RunQuery({*data, *sql, *out, *engine_name,
-                                                             engine_flags->Settings()},
+                                                             engine_flags->Settings(), *force},
                                                             context, CommandTrail()));
       const EncryptedResult& result = run.result;
       if (!run.job_id.empty()) std::printf("job %s: ", run.job_id.c_str());
@@ -308,6 +325,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--format", *format, "Output format (html: a self-contained page with charts)")
         ->check(CLI::IsMember(TableFormats()));
     cmd->add_option("--out", *out, "Write here instead of standard output");
+    auto force = std::make_shared<bool>(false);
+    AddForceFlag(cmd, force.get());
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
     auto allow_unsigned = std::make_shared<bool>(false);
@@ -318,11 +337,12 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       // The result is checked against the key before the passphrase is asked for.
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
       CS_ASSIGN_OR_RETURN(pipeline::LoadedResult loaded, pipeline::ReadResult(*in, pk));
+      CS_RETURN_IF_ERROR(pipeline::CheckOutput(*out, *force));  // and the output
       CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner,
                           pipeline::OpenOwnerKey(*key, PassphraseFrom(*pass_file), CommandTrail()));
       pipeline::OwnerDecryptor decryptor(owner);
       return pipeline::ReleaseResult(loaded, decryptor, {*release, *allow_unsigned},
-                                     {*format, *out}, CommandTrail(), Warn);
+                                     {*format, *out, *force}, CommandTrail(), Warn);
     });
   }
   // generate
@@ -334,7 +354,11 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--records", options->records, "Number of patients")->required();
     cmd->add_option("--seed", options->seed, "Random seed");
     cmd->add_option("--out", *out, "CSV to write")->required();
+    auto force = std::make_shared<bool>(false);
+    AddForceFlag(cmd, force.get());
     registry->emplace_back(cmd, [=]() -> Status {
+      CS_RETURN_IF_ERROR(pipeline::CheckOutput(*out, *force));
+      options->overwrite = *force;
       Progress progress("generating");
       CS_RETURN_IF_ERROR(GenerateCohort(
           *options, *out, [&](uint64_t done) { progress.Update(done, options->records); }));

@@ -249,6 +249,8 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--in", *in, "Encrypted result file")->required()->check(CLI::ExistingFile);
     cmd->add_option("--out", *out, "Partial decryption file to write")->required();
+    auto force = std::make_shared<bool>(false);
+    AddForceFlag(cmd, force.get());
     cmd->add_option("--passphrase-file", *pass_file,
                     "Passphrase file for the share (else CIPHERSTAT_PASSPHRASE, else a prompt)");
     cmd->add_flag("--allow-unsigned", *allow_unsigned,
@@ -257,7 +259,7 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
       const bool tty = ::isatty(2) != 0;
       CS_ASSIGN_OR_RETURN(pipeline::SharedDecryption done,
                           pipeline::DecryptShare(
-                              *key, *in, *out, *allow_unsigned, PassphraseFrom(*pass_file),
+                              *key, *in, *out, *force, *allow_unsigned, PassphraseFrom(*pass_file),
                               CommandTrail(), [tty](size_t k, size_t total) {
                                 if (tty)
                                   std::fprintf(stderr, "\rpartial decryption: %zu / %zu", k, total);
@@ -290,6 +292,8 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
     cmd->add_option("--format", *format, "Output format (html: a self-contained page with charts)")
         ->check(CLI::IsMember(TableFormats()));
     cmd->add_option("--out", *out, "Write here instead of standard output");
+    auto force = std::make_shared<bool>(false);
+    AddForceFlag(cmd, force.get());
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
     cmd->add_flag("--allow-unsigned", *allow_unsigned,
                   "Accept a result from a dataset the owner did not sign (unauthenticated schema "
@@ -300,7 +304,7 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(pipeline::LoadedResult loaded, pipeline::ReadResult(*in, folder.pub.pk));
       pipeline::CustodianDecryptor custodians(std::move(folder), *partial_paths);
       return pipeline::ReleaseResult(loaded, custodians, {*release, *allow_unsigned},
-                                     {*format, *out}, CommandTrail(), Warn);
+                                     {*format, *out, *force}, CommandTrail(), Warn);
     });
   }
 }

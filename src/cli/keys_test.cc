@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -293,6 +294,51 @@ TEST_F(KeysCliTest, PublicOnlyDatasetIsUnsignedAndNeedsExplicitConsent) {
   ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
   EXPECT_TRUE(Has(allowed.output, "did not sign")) << allowed.output;
   EXPECT_EQ(ReadText(D("unsigned.csv")), ReadText(D("whole.csv")));
+}
+
+// A custodian's partial file and a combined table are outputs like any other (cli/output_test.cc):
+// an existing file is replaced only with --force, and a refusal is not audited.
+TEST_F(KeysCliTest, PartialAndCombinedOutputsAreReplacedOnlyWithForce) {
+  const char* log_env = std::getenv("CIPHERSTAT_AUDIT_LOG");
+  const std::string log = log_env != nullptr ? log_env : "";
+  const std::string precious = "precious\n";
+  const std::string partial = D("partial-again.json");
+  const std::string share = "decrypt-share --key " + Q(D("tkeys/share-1.key")) + " --in " +
+                            Q(D("tresult.json")) + " --out " + Q(partial);
+  const std::string table = D("combined-again.csv");
+  const std::string combine = "--format csv --out " + Q(table);
+  for (int forced = 0; forced <= 1; ++forced) {
+    WriteText(partial, precious);
+    WriteText(table, precious);
+    const std::string entries = ReadText(log);
+    CommandResult s = Cs(share + (forced ? " --force" : ""), Pass("custodian one"));
+    CommandResult c = Combine({Partial(1), Partial(3)}, combine + (forced ? " --force" : ""));
+    if (forced) {
+      EXPECT_EQ(s.exit_code, 0) << s.output;
+      EXPECT_EQ(c.exit_code, 0) << c.output;
+      EXPECT_NE(ReadText(partial), precious);
+      EXPECT_EQ(ReadText(table), ReadText(D("whole.csv")));
+    } else {
+      EXPECT_NE(s.exit_code, 0) << s.output;
+      EXPECT_NE(c.exit_code, 0) << c.output;
+      EXPECT_TRUE(Has(s.output, partial + " exists; pass --force to replace it")) << s.output;
+      EXPECT_TRUE(Has(c.output, table + " exists; pass --force to replace it")) << c.output;
+      EXPECT_EQ(ReadText(partial), precious);
+      EXPECT_EQ(ReadText(table), precious);
+      if (!log.empty()) {
+        EXPECT_EQ(ReadText(log), entries) << "a refused output was audited";
+      }
+    }
+  }
+  // A custodian's share is never an output, even with --force.
+  const std::string before = ReadText(D("tkeys/share-2.key"));
+  CommandResult r =
+      Cs("decrypt-share --key " + Q(D("tkeys/share-1.key")) + " --in " + Q(D("tresult.json")) +
+             " --out " + Q(D("tkeys/share-2.key")) + " --force",
+         Pass("custodian one"));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "key folder")) << r.output;
+  EXPECT_EQ(ReadText(D("tkeys/share-2.key")), before);
 }
 
 }  // namespace

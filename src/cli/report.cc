@@ -23,6 +23,7 @@ void RegisterReport(CLI::App& app, Registry* registry) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--queries", o->queries, "Query file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "HTML file to write")->required();
+  AddForceFlag(cmd, &o->force);
   cmd->add_option("--title", o->title, "Report heading (default: \"Report on DATASET\")");
   cmd->add_option("--min-cell", o->rules.cells.min_cell,
                   "Suppress cells from fewer records than this");

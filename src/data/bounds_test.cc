@@ -56,9 +56,9 @@ ChildResult InferFromStdin(const ScratchDir& dir, std::function<bool(std::string
                            const std::string& max_records = "1000000") {
   ChildOptions options;
   options.stdin_chunks = std::move(input);
-  return RunChild(
-      {"schema", "--in", "/dev/stdin", "--out", dir / "schema.json", "--max-records", max_records},
-      options);
+  return RunChild({"schema", "--in", "/dev/stdin", "--out", dir / "schema.json", "--force",
+                   "--max-records", max_records},
+                  options);
 }
 
 // Peak RSS of a child that reads a tiny CSV: the baseline to compare against.

@@ -641,7 +641,7 @@ Status BoundFixed(double bound, int decimals, int64_t* out) {
 }  // namespace
 
 Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::string& out_path,
-                CleanReport* report) {
+                CleanReport* report, bool overwrite) {
   CleanReport local;
   CleanReport* rep = report != nullptr ? report : &local;
   *rep = CleanReport();
@@ -700,7 +700,7 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
   }
 
   AtomicFile out;
-  CS_RETURN_IF_ERROR(out.Open(out_path));
+  CS_RETURN_IF_ERROR(out.Open(out_path, kPrivateFile, overwrite));
   std::string buffer;
   AppendCsvRecord(out_header, &buffer);
 

@@ -116,8 +116,9 @@ struct CleanReport {
 // never ships them), values trimmed and normalized (numbers in the shortest exact form:
 // "26.33333", "-3.5", "200"; missing as an empty field).
 // Fails (nothing written) if the schema is invalid, the CSV malformed, the header lacks a schema
-// column or the clean rows exceed schema.max_records. `report` may be null.
+// column or the clean rows exceed schema.max_records. `report` may be null. With !overwrite an
+// existing `out_path` is left as it is (OutputExists, util/file.h).
 Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::string& out_path,
-                CleanReport* report);
+                CleanReport* report, bool overwrite = true);
 
 }  // namespace cipherstat

@@ -116,7 +116,7 @@ void AppendRow(Draw* draw, uint64_t index, std::string* out) {
 Status GenerateCohort(const GenerateOptions& options, const std::string& out_path,
                       const std::function<void(uint64_t)>& progress) {
   AtomicFile out;
-  CS_RETURN_IF_ERROR(out.Open(out_path));
+  CS_RETURN_IF_ERROR(out.Open(out_path, kPrivateFile, options.overwrite));
   std::string buffer = "patient_id,age,sex,site,arm,cd4,viral_load,log10_vl,visit_year\n";
   Draw draw(options.seed);
   for (uint64_t i = 0; i < options.records; ++i) {

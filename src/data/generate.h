@@ -12,6 +12,7 @@ namespace cipherstat {
 struct GenerateOptions {
   uint64_t records = 1000;
   uint64_t seed = 1;
+  bool overwrite = true;  // false: an existing file is left as it is (OutputExists)
 };
 
 // Writes a CSV atomically with header:

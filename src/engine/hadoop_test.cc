@@ -329,5 +329,39 @@ TEST_F(HadoopCluster, WrongPortIsAClearError) {
   EXPECT_LT(seconds, 40) << r.output;
 }
 
+// Outputs never clobber on HDFS either (issue 15): an existing result is refused without
+// --force, unchanged and unaudited, replaced with it; a dataset folder is never written into.
+TEST_F(HadoopCluster, QueryOutputsOnHdfsNeverClobber) {
+  const std::string sql = "SELECT COUNT(*) FROM cohort";
+  const std::string out = root_ + "/results/noclobber.json";
+  const std::string env = "CIPHERSTAT_AUDIT_LOG=" + Quote(P("noclobber-audit.jsonl"));
+  const std::string query = "query --data " + Quote(P("dataset")) + " --sql " + Quote(sql);
+  ASSERT_EQ(Cli(query + " --out " + Quote(out), env).exit_code, 0);
+  auto read = [&](const std::string& uri) -> std::string {
+    auto u = ParseHdfsUri(uri);
+    if (!u.ok()) return u.status().ToString();
+    auto text = HdfsStorage({}).Client(*u).Open(u->path);
+    return text.ok() ? *text : text.status().ToString();
+  };
+  const std::string first = read(out);
+  const std::string log = testing::ReadText(P("noclobber-audit.jsonl"));
+  CommandResult again = Cli(query + " --out " + Quote(out), env);
+  EXPECT_NE(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(Contains(again.output, out + " exists; pass --force to replace it")) << again.output;
+  EXPECT_EQ(read(out), first);
+  EXPECT_EQ(testing::ReadText(P("noclobber-audit.jsonl")), log);
+  CommandResult forced = Cli(query + " --out " + Quote(out) + " --force", env);
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+  EXPECT_NE(testing::ReadText(P("noclobber-audit.jsonl")), log);
+  for (const char* inside : {"/dataset/manifest.json", "/dataset/r.json"}) {
+    CommandResult r = Cli(query + " --out " + Quote(root_ + inside) + " --force", env);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(Contains(r.output, "dataset folder")) << r.output;
+  }
+  auto written = HdfsStorage({}).Exists(root_ + "/dataset/r.json");
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_FALSE(*written);
+}
+
 }  // namespace
 }  // namespace cipherstat

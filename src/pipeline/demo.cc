@@ -118,15 +118,16 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
     if (::mkdtemp(name.data()) == nullptr) return Status::IOError("cannot create a demo folder");
     work = name.data();
   } else {
+    // A new or empty folder, so that no file the demo writes replaces one it did not create.
+    CS_RETURN_IF_ERROR(CheckNewFolder(work));
     std::error_code ec;
     std::filesystem::create_directories(work, ec);
     if (ec) return Status::IOError(work + ": " + ec.message());
-    for (const char* f :
-         {"keys", "dataset", "schema.json", "clean.csv", "cohort.csv", "audit.jsonl"}) {
-      if (PathExists(work + "/" + f)) {
-        return Status::AlreadyExists(work + "/" + f +
-                                     ": the demo folder is not empty; use a new --workdir");
-      }
+    const std::filesystem::directory_iterator first(work, ec);
+    if (ec) return Status::IOError(work + ": " + ec.message());
+    if (first != std::filesystem::directory_iterator()) {
+      return Status::AlreadyExists(first->path().string() +
+                                   ": the demo folder is not empty; use a new --workdir");
     }
   }
   std::fprintf(o.out, "cipherstat demo — working in %s\n\n", work.c_str());
@@ -242,7 +243,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
                                    .ResultDigest(loaded.sha256)
                                    .Query(loaded.result.sql)
                                    .Detail("demo release to the terminal and " + released_path),
-                               RenderJson(encrypted), released_path));
+                               RenderJson(encrypted), released_path, /*force=*/false));
     CS_ASSIGN_OR_RETURN(ResultTable plain,
                         EvaluatePlaintext(schema, layout.plaintext_bits(), sql, clean, release));
     const bool match = SameTable(encrypted, plain);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "crypto/key_dir.h"
+#include "pipeline/publish.h"
 #include "store/dataset.h"
 #include "store/storage.h"
 #include "util/file.h"
@@ -15,6 +16,7 @@ Result<Encrypted> EncryptWithKeys(const Schema& schema, const EncryptKeys& keys,
                                   const EncryptOptions& options, const audit::Trail& trail) {
   // Written on this machine (in place, or staged for an upload), then published.
   CS_ASSIGN_OR_RETURN(auto storage, StorageFor(out));
+  CS_RETURN_IF_ERROR(CheckNewFolder(out));  // not inside a key folder or another dataset
   CS_ASSIGN_OR_RETURN(auto staged, storage->StageDataset(out));
   const std::string& local_out = staged->local_dir();
   EncryptOptions opts = options;

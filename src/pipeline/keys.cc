@@ -23,6 +23,7 @@ Result<crypto::OwnerKey> OpenOwnerKey(const std::string& dir, const PassphraseSo
 Result<crypto::OwnerKey> CreateOwnerKey(const std::string& dir, int bits,
                                         const crypto::Passphrase& passphrase,
                                         crypto::KdfLimits limits, const audit::Trail& trail) {
+  CS_RETURN_IF_ERROR(CheckNewFolder(dir));  // not inside another key or a dataset
   CS_ASSIGN_OR_RETURN(crypto::OwnerKey key, crypto::GenerateOwnerKey(bits));
   CS_RETURN_IF_ERROR(trail.Record(audit::EventOf("keygen")
                                       .Key(key.paillier.public_key().Fingerprint())
@@ -38,6 +39,7 @@ Result<CreatedThresholdKey> CreateThresholdKey(
   if (PathExists(dir)) {
     return Status::AlreadyExists(dir + ": already exists; refusing to overwrite a key");
   }
+  CS_RETURN_IF_ERROR(CheckNewFolder(dir));  // not inside another key or a dataset
   CS_ASSIGN_OR_RETURN(
       crypto::ThresholdKey key,
       crypto::GenerateThresholdKey(options.bits, options.custodians, options.threshold));
@@ -55,9 +57,10 @@ Result<CreatedThresholdKey> CreateThresholdKey(
 }
 
 Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::string& result_path,
-                                      const std::string& out, bool allow_unsigned,
+                                      const std::string& out, bool force, bool allow_unsigned,
                                       const PassphraseSource& passphrase, const audit::Trail& trail,
                                       const std::function<void(size_t, size_t)>& progress) {
+  CS_RETURN_IF_ERROR(CheckOutput(out, force));  // before the passphrase and the work
   CS_ASSIGN_OR_RETURN(crypto::KeystoreInfo info, crypto::ReadKeystoreInfo(share_path));
   if (info.kind != "share") {
     return Status::InvalidArgument(share_path + ": not a custodian's key share (kind '" +
@@ -95,7 +98,7 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
                   .Query(loaded.result.sql)
                   .Detail("custodian " + std::to_string(opened.share.index) +
                           " partial decryption to " + out + " (sha256 " + Sha256Hex(text) + ")"),
-              text, out));
+              text, out, force));
   return SharedDecryption{opened.share.index, sums.size()};
 }
 

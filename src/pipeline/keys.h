@@ -44,7 +44,8 @@ Result<CreatedThresholdKey> CreateThresholdKey(
     const audit::Trail& trail);
 
 // A custodian's step: partially decrypts every sum of the result at `result_path` with the
-// share keystore at `share_path` (proofs included) and writes the partial file to `out`.
+// share keystore at `share_path` (proofs included) and writes the partial file to `out`
+// (replacing an existing file only with `force`, pipeline/publish.h).
 // Only results over datasets the owner signed, unless `allow_unsigned`. Returns the
 // custodian's index and the number of partial decryptions.
 struct SharedDecryption {
@@ -52,7 +53,7 @@ struct SharedDecryption {
   size_t partials = 0;
 };
 Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::string& result_path,
-                                      const std::string& out, bool allow_unsigned,
+                                      const std::string& out, bool force, bool allow_unsigned,
                                       const PassphraseSource& passphrase, const audit::Trail& trail,
                                       const std::function<void(size_t, size_t)>& progress);
 

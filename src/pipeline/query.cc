@@ -24,8 +24,9 @@ Result<EngineRun> RunQuery(const QueryRequest& request, const EngineContext& con
   CS_ASSIGN_OR_RETURN(auto engine, MakeEngine(request.engine, request.settings));
   const StorageConfig storage_config = engine->storage_config();
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(request.data, storage_config));
-  // The destination's backend is checked before any work (an unknown scheme fails here).
-  CS_RETURN_IF_ERROR(StorageFor(request.out, storage_config).status());
+  // The destination is checked before any work (an unknown scheme, an existing file, a key or
+  // dataset folder fail here).
+  CS_RETURN_IF_ERROR(CheckOutput(request.out, request.force, storage_config));
   CS_ASSIGN_OR_RETURN(ComputedResult computed,
                       ComputeResult(dataset, request.sql, *engine, context));
   const EngineRun& run = computed.run;
@@ -37,7 +38,7 @@ Result<EngineRun> RunQuery(const QueryRequest& request, const EngineContext& con
                                  .Query(request.sql)
                                  .Detail((run.job_name.empty() ? "" : run.job_name + ", ") +
                                          "encrypted result " + request.out),
-                             computed.json, request.out, storage_config));
+                             computed.json, request.out, request.force, storage_config));
   return std::move(computed.run);
 }
 

@@ -29,6 +29,7 @@ struct QueryRequest {
   std::string out;               // result file or URI
   std::string engine = "local";  // a name from Engines()
   EngineSettings settings;
+  bool force = false;  // replace an existing `out` (pipeline/publish.h)
 };
 // `cipherstat query`: ComputeResult, a "query" audit entry naming the result's digest, then
 // the result file written atomically to request.out.

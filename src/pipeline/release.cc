@@ -146,7 +146,7 @@ Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const Rel
                      .Detail(decryptor.detail_prefix() + "released as " + output.format + " to " +
                              (IsStdout(output.path) ? "stdout" : output.path) + ", cells under " +
                              std::to_string(rules.cells.min_cell) + " records suppressed"),
-                 text, output.path);
+                 text, output.path, output.force);
 }
 
 }  // namespace cipherstat::pipeline

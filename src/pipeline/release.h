@@ -115,6 +115,7 @@ Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::Ver
 struct Output {
   std::string format = "text";  // one of TableFormats() (report/format.h)
   std::string path;             // "" or "-": stdout
+  bool force = false;           // replace an existing file (pipeline/publish.h)
 };
 // The sequence after reading: OpenResult, render as `output.format`, Publish with the
 // decryptor's audit entry. `warn` hears when the dataset is unsigned.

@@ -94,6 +94,7 @@ Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
 Result<ReportSummary> WriteReport(
     const ReportRequest& o, const PassphraseSource& passphrase, const audit::Trail& trail,
     const std::function<void(size_t, size_t, const ReportQuery&)>& progress) {
+  CS_RETURN_IF_ERROR(CheckOutput(o.out, o.force));  // before the passphrase and the work
   CS_ASSIGN_OR_RETURN(std::string text, ReadFile(o.queries));
   CS_ASSIGN_OR_RETURN(std::vector<ReportQuery> queries, ParseReportQueries(text, o.queries));
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(o.data));
@@ -130,7 +131,7 @@ Result<ReportSummary> WriteReport(
                   .Detail("HTML report of " + std::to_string(queries.size()) + " queries to " +
                           o.out + ", cells under " + std::to_string(o.rules.cells.min_cell) +
                           " records suppressed"),
-              html, o.out));
+              html, o.out, o.force));
   return ReportSummary{run.sections.size(), dataset.manifest.record_count};
 }
 

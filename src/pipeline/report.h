@@ -51,6 +51,7 @@ struct ReportRequest {
   std::string key;      // the owner's key folder
   std::string queries;  // the query file
   std::string out;      // the HTML file
+  bool force = false;   // replace an existing `out` (pipeline/publish.h)
   std::string title;    // default: "Report on DATASET"
   ReleaseRules rules;
   int threads = 0;

@@ -91,7 +91,7 @@ Status HdfsStorage::WriteFileAtomic(const std::string& path, std::string_view co
   auto existing = hdfs.GetFileStatus(uri.path);
   if (existing.ok()) {
     if (existing->directory) return Status::AlreadyExists(path + " is a folder");
-    if (!overwrite) return Status::AlreadyExists(path + " exists");
+    if (!overwrite) return OutputExists(path);
   } else if (existing.status().code() != Status::Code::kNotFound) {
     return existing.status();
   }
@@ -100,8 +100,12 @@ Status HdfsStorage::WriteFileAtomic(const std::string& path, std::string_view co
   // Results and released tables: private to the writer, like local files (util/file.h).
   Status s = hdfs.Create(temp, contents, false, kPrivateFile);
   if (s.ok() && existing.ok()) s = hdfs.Delete(uri.path, false);
+  // RENAME never replaces its destination: a file that appeared since the check above stays.
   if (s.ok()) s = hdfs.Rename(temp, uri.path);
-  if (!s.ok()) (void)hdfs.Delete(temp, false);
+  if (!s.ok()) {
+    (void)hdfs.Delete(temp, false);
+    if (!overwrite && hdfs.GetFileStatus(uri.path).ok()) return OutputExists(path);
+  }
   return s;
 }
 

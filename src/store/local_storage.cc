@@ -14,8 +14,8 @@ Result<std::string> LocalStorage::ReadFile(const std::string& path, size_t max_b
 }
 
 Status LocalStorage::WriteFileAtomic(const std::string& path, std::string_view contents,
-                                     bool /*overwrite*/) const {
-  return cipherstat::WriteFileAtomic(path, contents);
+                                     bool overwrite) const {
+  return cipherstat::WriteFileAtomic(path, contents, kPrivateFile, overwrite);
 }
 
 Status LocalStorage::StreamFile(const std::string& path,

@@ -38,9 +38,10 @@ class Storage {
   virtual Result<std::string> ReadFile(const std::string& path, size_t max_bytes) const = 0;
 
   // Writes a whole file atomically, readable by its writer alone (0600 locally, permission
-  // 600 in HDFS): results and released tables. With !overwrite, an existing file is
-  // AlreadyExists (a local file is always replaced: the local rename cannot refuse an
-  // existing target).
+  // 600 in HDFS): results and released tables. With !overwrite, an existing file is left as
+  // it is and the call fails with OutputExists (util/file.h), atomically: a local file is
+  // moved into place with renameat2(RENAME_NOREPLACE) or link(2), an HDFS one with RENAME,
+  // which never replaces its destination.
   virtual Status WriteFileAtomic(const std::string& path, std::string_view contents,
                                  bool overwrite) const = 0;
 

@@ -13,12 +13,14 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "crypto/init.h"
 #include "engine/mapreduce.h"
+#include "pipeline/publish.h"
 #include "store/dataset.h"
 #include "store/hdfs_storage.h"
 #include "store/local_storage.h"
@@ -210,6 +212,33 @@ TEST(LocalStorage, StreamsSizeThenChunksAndStopsAtTheFirstError) {
   EXPECT_TRUE(*exists);
 }
 
+// Outputs never clobber (issue 15): without overwrite an existing file stays as it is, also when
+// it appears while the new one is being written (the final move refuses, it does not check).
+TEST(LocalStorage, WriteWithoutOverwriteLeavesAnExistingFile) {
+  ScratchDir dir;
+  LocalStorage storage;
+  const std::string path = dir / "out.json";
+  ASSERT_TRUE(storage.WriteFileAtomic(path, "first", false).ok());
+  Status refused = storage.WriteFileAtomic(path, "second", false);
+  EXPECT_EQ(refused.code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(refused.message(), path + " exists; pass --force to replace it");
+  EXPECT_EQ(testing::ReadText(path), "first");
+  ASSERT_TRUE(storage.WriteFileAtomic(path, "third", true).ok());
+  EXPECT_EQ(testing::ReadText(path), "third");
+
+  const std::string raced = dir / "raced.csv";
+  AtomicFile file;
+  ASSERT_TRUE(file.Open(raced, kPrivateFile, /*overwrite=*/false).ok());
+  ASSERT_TRUE(file.Append("mine").ok());
+  testing::WriteText(raced, "theirs");  // appears before the commit
+  Status commit = file.Commit();
+  EXPECT_EQ(commit.ToString(), OutputExists(raced).ToString());
+  EXPECT_EQ(testing::ReadText(raced), "theirs");
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.exists() ? 1 : 0;
+  EXPECT_EQ(files, 2u) << "the temporary file was left behind";
+}
+
 class HdfsDatasetTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -285,6 +314,42 @@ TEST_F(HdfsDatasetTest, SegmentsFromHdfsAreVerified) {
   EXPECT_TRUE(Contains(truncated.ToString(), "size differs")) << truncated.ToString();
   auto result = RunLocal(*remote, *plan, LocalOptions{});
   EXPECT_FALSE(result.ok());
+}
+
+// The same rules through hdfs://: an existing file is refused unread-over, a dataset or key
+// folder is recognised by name, key material by content.
+TEST_F(HdfsDatasetTest, OutputsOnHdfsNeverClobber) {
+  const std::string root = *dir_ / "root";
+  std::filesystem::create_directories(root + "/out");
+  std::filesystem::create_directories(root + "/k");
+  std::filesystem::create_directories(root + "/backup");
+  testing::WriteText(root + "/out/existing.json", "precious");
+  std::filesystem::copy_file(*dir_ / "keys/public.key", root + "/k/public.key");
+  std::filesystem::copy_file(*dir_ / "keys/secret.key", root + "/backup/owner.bak");
+  FakeWebHdfs server(root);
+  const std::string hdfs = "hdfs://" + server.address();
+
+  Status refused = HdfsStorage({}).WriteFileAtomic(hdfs + "/out/existing.json", "new", false);
+  EXPECT_EQ(refused.ToString(), OutputExists(hdfs + "/out/existing.json").ToString());
+  for (const std::string& request : server.requests()) {
+    EXPECT_FALSE(request.starts_with("CREATE")) << request;
+  }
+  EXPECT_EQ(testing::ReadText(root + "/out/existing.json"), "precious");
+
+  EXPECT_EQ(pipeline::CheckOutput(hdfs + "/out/existing.json", false).ToString(),
+            OutputExists(hdfs + "/out/existing.json").ToString());
+  EXPECT_TRUE(pipeline::CheckOutput(hdfs + "/out/existing.json", true).ok());
+  EXPECT_TRUE(pipeline::CheckOutput(hdfs + "/out/new.json", false).ok());
+  auto refuses = [&](const std::string& path, const std::string& why) {
+    Status s = pipeline::CheckOutput(hdfs + path, true);
+    EXPECT_FALSE(s.ok()) << path;
+    EXPECT_NE(s.message().find(why), std::string::npos) << s.ToString();
+  };
+  refuses("/ds/manifest.json", "dataset folder");
+  refuses("/ds/result.json", "dataset folder");
+  refuses("/ds/segments/part-00000", "dataset folder");
+  refuses("/k/result.json", "key folder (it holds public.key)");
+  refuses("/backup/owner.bak", "is a keystore");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -25,7 +26,31 @@ std::string ParentDir(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+// Moves the finished temporary file to `to` only if nothing is there, in one step: the check
+// and the move cannot be separated, so a file that appears meanwhile is never replaced. An
+// existence check followed by rename(2) would be a race, and O_EXCL on the final name would
+// make it visible half-written. renameat2(RENAME_NOREPLACE) is that step; on a file system
+// that lacks it (EINVAL), link(2) is the same step, since it never replaces an existing name,
+// and the temporary name is unlinked after (a crash between the two leaves a stray temporary
+// file beside a complete output, never a partial output).
+Status RenameNoReplace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::OK();
+  }
+  if (errno == EEXIST) return OutputExists(to);
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return Errno("rename failed", to);
+  if (::link(from.c_str(), to.c_str()) != 0) {
+    return errno == EEXIST ? OutputExists(to) : Errno("link failed", to);
+  }
+  ::unlink(from.c_str());
+  return Status::OK();
+}
+
 }  // namespace
+
+Status OutputExists(const std::string& path) {
+  return Status::AlreadyExists(path + " exists; pass --force to replace it");
+}
 
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   // read(2) straight into the string, sized from fstat: no stdio buffer and no intermediate
@@ -74,9 +99,10 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   return out;
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode) {
+Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode,
+                       bool overwrite) {
   AtomicFile file;
-  CS_RETURN_IF_ERROR(file.Open(path, mode));
+  CS_RETURN_IF_ERROR(file.Open(path, mode, overwrite));
   CS_RETURN_IF_ERROR(file.Append(contents));
   return file.Commit();
 }
@@ -88,8 +114,9 @@ AtomicFile::~AtomicFile() {
   }
 }
 
-Status AtomicFile::Open(const std::string& path, unsigned mode) {
+Status AtomicFile::Open(const std::string& path, unsigned mode, bool overwrite) {
   path_ = path;
+  overwrite_ = overwrite;
   std::string templ = path + ".tmp-XXXXXX";
   std::vector<char> name(templ.begin(), templ.end());
   name.push_back('\0');
@@ -124,7 +151,13 @@ Status AtomicFile::Commit() {
   if (::fsync(::fileno(file_)) != 0) return Errno("fsync failed", temp_path_);
   std::fclose(file_);
   file_ = nullptr;
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (!overwrite_) {
+    Status s = RenameNoReplace(temp_path_, path_);
+    if (!s.ok()) {
+      ::unlink(temp_path_.c_str());
+      return s;
+    }
+  } else if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     Status s = Errno("rename failed", path_);
     ::unlink(temp_path_.c_str());
     return s;

@@ -18,11 +18,16 @@ inline constexpr unsigned kSharedFile = 0644;
 // Reads a whole file. Refuses files larger than `max_bytes` with InvalidArgument.
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t{1} << 30);
 
+// The one refusal of a command's output that exists already (AlreadyExists, "PATH exists; pass
+// --force to replace it"): every writer that honours `overwrite = false` returns it.
+Status OutputExists(const std::string& path);
+
 // Replaces `path` atomically with `contents` (temp file + fsync + rename + fsync of the folder).
 // The temporary file has `mode` from its creation on (whatever the umask), so a private file is
-// never readable by others.
+// never readable by others. With !overwrite an existing `path` is left as it is and the call
+// fails with OutputExists, atomically (AtomicFile::Commit).
 Status WriteFileAtomic(const std::string& path, std::string_view contents,
-                       unsigned mode = kPrivateFile);
+                       unsigned mode = kPrivateFile, bool overwrite = true);
 
 // A file being written under a temporary name; Commit() makes it appear at its final path.
 // Destroying an uncommitted AtomicFile removes the temporary file. Non-copyable.
@@ -33,7 +38,8 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
-  Status Open(const std::string& path, unsigned mode = kPrivateFile);
+  // With !overwrite, Commit refuses a final path that exists by then (OutputExists).
+  Status Open(const std::string& path, unsigned mode = kPrivateFile, bool overwrite = true);
   Status Append(std::string_view data);
   // REQUIRES: Open() succeeded. fsyncs, renames to the final path, fsyncs the folder.
   Status Commit();
@@ -43,6 +49,7 @@ class AtomicFile {
   std::string path_;
   std::string temp_path_;
   std::FILE* file_ = nullptr;
+  bool overwrite_ = true;
 };
 
 // fsyncs a directory so that a rename inside it is durable.
