@@ -34,6 +34,10 @@ CommandResult RunCommand(const std::string& command_line);
 
 bool SharedDataAvailable();
 
+// The longest run of hex digits in `text`: how much of a key or digest it shows (a
+// fingerprint is 64).
+size_t LongestHexRun(const std::string& text);
+
 // Makes an encrypted synthetic cohort with the cipherstat binary (keygen --fast-kdf, passphrase
 // "x"; generate; schema; clean; encrypt): dir/keys, dir/cohort.csv, dir/schema.json,
 // dir/clean.csv and the dataset at `dataset`. Returns the failed step and its output, or "".

@@ -261,7 +261,7 @@ TEST_F(CliTest, DecryptWithAWrongPassphraseFails) {
   CommandResult r = Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")),
                         WithPassphrase("not the passphrase"));
   EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "wrong passphrase or corrupted keystore")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "wrong passphrase, or the keystore was altered")) << r.output;
   EXPECT_FALSE(Contains(r.output, "avg(cd4)")) << "printed a result anyway:\n" << r.output;
 }
 

@@ -104,10 +104,11 @@ Result<std::vector<std::unique_ptr<crypto::Passphrase>>> SharePassphrases(const 
     return out;
   }
   for (int i = 1; i <= custodians; ++i) {
-    const std::string env = "CIPHERSTAT_SHARE_PASSPHRASE_" + std::to_string(i);
+    const PassphraseOrigin origin{"--share-passphrases (line " + std::to_string(i) + ")",
+                                  "CIPHERSTAT_SHARE_PASSPHRASE_" + std::to_string(i)};
     CS_ASSIGN_OR_RETURN(
         auto pass,
-        GetPassphrase("", env.c_str(),
+        GetPassphrase("", origin,
                       "Passphrase for custodian " + std::to_string(i) + "'s share: ", true));
     out.push_back(std::move(pass));
   }
@@ -214,17 +215,23 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
         }
         store = stores.front();
       }
-      CS_ASSIGN_OR_RETURN(crypto::KeystoreInfo info, crypto::ReadKeystoreInfo(store));
+      auto read_info = crypto::ReadKeystoreInfo(store);
+      if (!read_info.ok()) {
+        return pipeline::RecordKeystoreFailure(CommandTrail(), audit::EventOf("key passwd"),
+                                               read_info.status());
+      }
+      const crypto::KeystoreInfo& info = *read_info;
       CS_ASSIGN_OR_RETURN(
           auto old_pass,
           GetPassphrase(*pass_file, "Current passphrase for " + store + ": ", false));
-      CS_ASSIGN_OR_RETURN(auto new_pass, GetPassphrase(*new_pass_file, "CIPHERSTAT_NEW_PASSPHRASE",
-                                                       "New passphrase for " + store + ": ", true));
+      CS_ASSIGN_OR_RETURN(
+          auto new_pass,
+          GetPassphrase(*new_pass_file, {"--new-passphrase-file", "CIPHERSTAT_NEW_PASSPHRASE"},
+                        "New passphrase for " + store + ": ", true));
       Status changed = crypto::ChangeKeystorePassphrase(store, *old_pass, *new_pass);
       if (!changed.ok()) {
-        return CommandTrail().RecordFailure(
-            audit::EventOf("failed passphrase").Key(info.fingerprint).Detail("key passwd " + store),
-            changed);
+        return pipeline::RecordKeystoreFailure(
+            CommandTrail(), audit::EventOf("key passwd").Key(info.fingerprint), changed);
       }
       CS_RETURN_IF_ERROR(CommandTrail().Record(audit::EventOf("key passwd")
                                                    .Key(info.fingerprint)

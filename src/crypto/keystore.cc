@@ -28,6 +28,7 @@ constexpr uint64_t kVersion = 2;
 constexpr uint64_t kOldestVersion = 1;
 constexpr char kKdf[] = "argon2id13";
 constexpr char kAead[] = "xchacha20poly1305-ietf";
+constexpr char kNotAKeystore[] = "not a cipherstat keystore";
 // A keystore is well under a kilobyte per key; anything larger is not one of ours.
 constexpr size_t kMaxFileBytes = size_t{1} << 20;
 constexpr size_t kMaxSealedBytes = size_t{64} << 10;
@@ -79,51 +80,50 @@ struct ParsedKeystore {
   std::string sealed;
 };
 
-Result<std::string> StringField(const nlohmann::json& j, const char* field,
-                                const std::string& what) {
+// The field helpers' messages name the field and what is wrong with it, never its content;
+// ParseKeystore adds the file.
+Result<std::string> StringField(const nlohmann::json& j, const char* field) {
   auto it = j.find(field);
-  if (it == j.end()) return Status::Corruption(what + ": missing field '" + field + "'");
+  if (it == j.end()) return Status::Corruption(std::string("missing field '") + field + "'");
   if (!it->is_string()) {
-    return Status::Corruption(what + ": field '" + field + "' is not a string");
+    return Status::Corruption(std::string("field '") + field + "' is not a string");
   }
   return it->get<std::string>();
 }
 
-Result<uint64_t> UnsignedField(const nlohmann::json& j, const char* field,
-                               const std::string& what) {
+Result<uint64_t> UnsignedField(const nlohmann::json& j, const char* field) {
   auto it = j.find(field);
-  if (it == j.end()) return Status::Corruption(what + ": missing field '" + field + "'");
+  if (it == j.end()) return Status::Corruption(std::string("missing field '") + field + "'");
   if (!it->is_number_unsigned()) {
-    return Status::Corruption(what + ": field '" + field + "' is not an unsigned integer");
+    return Status::Corruption(std::string("field '") + field + "' is not an unsigned integer");
   }
   return it->get<uint64_t>();
 }
 
-Status ExpectString(const nlohmann::json& j, const char* field, const char* expected,
-                    const std::string& what) {
-  CS_ASSIGN_OR_RETURN(std::string value, StringField(j, field, what));
+Status ExpectString(const nlohmann::json& j, const char* field, const char* expected) {
+  CS_ASSIGN_OR_RETURN(std::string value, StringField(j, field));
   if (value != expected) {
-    return Status::Corruption(what + ": field '" + field + "' must be \"" + expected + "\"");
+    return Status::Corruption(std::string("field '") + field + "' must be \"" + expected + "\"");
   }
   return Status::OK();
 }
 
-// Decodes a hex field of exactly `bytes` bytes, or of min_bytes..max_bytes when bytes == 0.
+// Decodes a hex field of min_bytes..max_bytes bytes.
 Result<std::string> HexField(const nlohmann::json& j, const char* field, size_t min_bytes,
-                             size_t max_bytes, const std::string& what) {
-  CS_ASSIGN_OR_RETURN(std::string text, StringField(j, field, what));
+                             size_t max_bytes) {
+  CS_ASSIGN_OR_RETURN(std::string text, StringField(j, field));
   // Only the canonical (lowercase) spelling is accepted, so that no altered byte of the file
   // goes unnoticed, not even one that flips a hex digit's case.
   std::optional<std::string> bytes = HexDecode(text);
   if (!bytes || HexEncode(*bytes) != text) {
-    return Status::Corruption(what + ": field '" + field +
+    return Status::Corruption(std::string("field '") + field +
                               "' is not hexadecimal (lowercase digits only)");
   }
   if (bytes->size() < min_bytes || bytes->size() > max_bytes) {
     std::string want = min_bytes == max_bytes
                            ? std::to_string(min_bytes)
                            : std::to_string(min_bytes) + ".." + std::to_string(max_bytes);
-    return Status::Corruption(what + ": field '" + field + "' holds " +
+    return Status::Corruption(std::string("field '") + field + "' holds " +
                               std::to_string(bytes->size()) + " bytes, expected " + want);
   }
   return *std::move(bytes);
@@ -145,72 +145,96 @@ bool IsFingerprint(const std::string& s) {
   return true;
 }
 
-Result<ParsedKeystore> ParseKeystore(const std::string& path) {
-  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxFileBytes));
-  const std::string& what = path;
-  auto parsed = ParseJsonObject(text);
-  if (!parsed.ok())
-    return Status::Corruption(what + ": not a keystore (" + parsed.status().message() + ")");
-  nlohmann::json& j = *parsed;
-  CS_RETURN_IF_ERROR(ExpectString(j, "format", kFormat, what));
-  CS_ASSIGN_OR_RETURN(uint64_t version, UnsignedField(j, "version", what));
-  if (version < kOldestVersion || version > kVersion) {
-    return Status::Corruption(what + ": unsupported keystore version " + std::to_string(version) +
-                              " (this build reads " + std::to_string(kOldestVersion) + " to " +
-                              std::to_string(kVersion) + ")");
+// The keystore in `text`; errors name the field and what is wrong, without the file's name.
+Result<ParsedKeystore> ParseKeystoreText(const std::string& text) {
+  CS_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonObject(text));
+  const auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || format->get<std::string>() != kFormat) {
+    std::string found = "missing";
+    if (format != j.end()) {
+      found = format->is_string() ? "\"" + QuoteInput(format->get<std::string>(), 40) + "\""
+                                  : "not a string";
+    }
+    return Status::Corruption(std::string(kNotAKeystore) + " (its field 'format' is " + found +
+                              ")");
   }
-  CS_RETURN_IF_ERROR(ExpectString(j, "kdf", kKdf, what));
-  CS_RETURN_IF_ERROR(ExpectString(j, "aead", kAead, what));
+  CS_ASSIGN_OR_RETURN(uint64_t version, UnsignedField(j, "version"));
+  if (version < kOldestVersion || version > kVersion) {
+    return Status::NotSupported(
+        "keystore version " + std::to_string(version) + " is not supported (this build reads " +
+        std::to_string(kOldestVersion) + " to " + std::to_string(kVersion) + ")");
+  }
+  CS_RETURN_IF_ERROR(ExpectString(j, "kdf", kKdf));
+  CS_RETURN_IF_ERROR(ExpectString(j, "aead", kAead));
 
   ParsedKeystore out;
   out.info.version = version;
   out.info.kind = "paillier";
   if (version >= 2) {
-    CS_ASSIGN_OR_RETURN(out.info.kind, StringField(j, "kind", what));
+    CS_ASSIGN_OR_RETURN(out.info.kind, StringField(j, "kind"));
     if (out.info.kind != "paillier" && out.info.kind != "owner" && out.info.kind != "signing" &&
         out.info.kind != "share") {
-      return Status::Corruption(what + ": unknown keystore kind '" + out.info.kind + "'");
+      return Status::Corruption("unknown kind '" + QuoteInput(out.info.kind) + "'");
     }
     if (out.info.kind != "paillier") {
-      CS_ASSIGN_OR_RETURN(out.info.verify_key, StringField(j, "verify_key", what));
-      CS_RETURN_IF_ERROR(
-          VerifyKey::FromHex(out.info.verify_key, what + ": field 'verify_key'").status());
+      CS_ASSIGN_OR_RETURN(out.info.verify_key, StringField(j, "verify_key"));
+      CS_RETURN_IF_ERROR(VerifyKey::FromHex(out.info.verify_key, "field 'verify_key'").status());
     }
     if (out.info.kind == "share") {
       auto share = j.find("share");
       if (share == j.end() || !share->is_object()) {
-        return Status::Corruption(what + ": a share keystore needs the field 'share'");
+        return Status::Corruption("a share keystore needs the field 'share'");
       }
-      CS_ASSIGN_OR_RETURN(uint64_t index, UnsignedField(*share, "index", what + ": share"));
-      CS_ASSIGN_OR_RETURN(uint64_t threshold, UnsignedField(*share, "threshold", what + ": share"));
-      CS_ASSIGN_OR_RETURN(uint64_t parties, UnsignedField(*share, "parties", what + ": share"));
+      auto share_field = [&](const char* name) -> Result<uint64_t> {
+        Result<uint64_t> v = UnsignedField(*share, name);
+        if (!v.ok()) return v.status().WithContext("field 'share'");
+        return v;
+      };
+      CS_ASSIGN_OR_RETURN(uint64_t index, share_field("index"));
+      CS_ASSIGN_OR_RETURN(uint64_t threshold, share_field("threshold"));
+      CS_ASSIGN_OR_RETURN(uint64_t parties, share_field("parties"));
       if (parties < 2 || parties > 64 || threshold < 1 || threshold > parties || index < 1 ||
           index > parties) {
-        return Status::Corruption(what + ": share index/threshold/parties out of range");
+        return Status::Corruption("share index/threshold/parties out of range");
       }
       out.info.share_index = static_cast<uint32_t>(index);
       out.info.share_threshold = static_cast<uint32_t>(threshold);
       out.info.share_parties = static_cast<uint32_t>(parties);
     }
   }
-  CS_ASSIGN_OR_RETURN(uint64_t opslimit, UnsignedField(j, "opslimit", what));
-  CS_ASSIGN_OR_RETURN(uint64_t memlimit, UnsignedField(j, "memlimit", what));
-  CS_RETURN_IF_ERROR(CheckLimits(opslimit, memlimit, what));
+  CS_ASSIGN_OR_RETURN(uint64_t opslimit, UnsignedField(j, "opslimit"));
+  CS_ASSIGN_OR_RETURN(uint64_t memlimit, UnsignedField(j, "memlimit"));
+  CS_RETURN_IF_ERROR(CheckLimits(opslimit, memlimit, "KDF limits"));
   out.info.limits.opslimit = opslimit;
   out.info.limits.memlimit = static_cast<size_t>(memlimit);
 
   CS_ASSIGN_OR_RETURN(out.salt,
-                      HexField(j, "salt", crypto_pwhash_SALTBYTES, crypto_pwhash_SALTBYTES, what));
+                      HexField(j, "salt", crypto_pwhash_SALTBYTES, crypto_pwhash_SALTBYTES));
   CS_ASSIGN_OR_RETURN(out.nonce, HexField(j, "nonce", crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-                                          crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, what));
-  CS_ASSIGN_OR_RETURN(out.info.fingerprint, StringField(j, "fingerprint", what));
+                                          crypto_aead_xchacha20poly1305_ietf_NPUBBYTES));
+  CS_ASSIGN_OR_RETURN(out.info.fingerprint, StringField(j, "fingerprint"));
   if (!IsFingerprint(out.info.fingerprint)) {
-    return Status::Corruption(what + ": field 'fingerprint' must be 64 lowercase hex digits");
+    return Status::Corruption("field 'fingerprint' must be 64 lowercase hex digits");
   }
-  CS_ASSIGN_OR_RETURN(out.sealed,
-                      HexField(j, "ciphertext", crypto_aead_xchacha20poly1305_ietf_ABYTES + 1,
-                               kMaxSealedBytes, what));
+  CS_ASSIGN_OR_RETURN(
+      out.sealed,
+      HexField(j, "ciphertext", crypto_aead_xchacha20poly1305_ietf_ABYTES + 1, kMaxSealedBytes));
   return out;
+}
+
+// The keystore at `path`. A file that is not one of ours says so; one that is but cannot be
+// read (cut short, an edited or missing field, limits out of range) is
+// Corruption("PATH: damaged or truncated keystore (WHAT)"); neither quotes the file.
+Result<ParsedKeystore> ParseKeystore(const std::string& path) {
+  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxFileBytes));
+  Result<ParsedKeystore> parsed = ParseKeystoreText(text);
+  if (parsed.ok()) return parsed;
+  const Status& why = parsed.status();
+  if (why.code() == Status::Code::kNotSupported) return why.WithContext(path);
+  if (why.message().starts_with(kNotAKeystore)) {
+    return Status::Corruption(path + ": " + why.message());
+  }
+  return Status::Corruption(path + ": damaged or truncated keystore (" + why.message() + ")");
 }
 
 // The header fields in their fixed order; for version 2 also the associated data.
@@ -314,7 +338,7 @@ Result<std::unique_ptr<SecureBuffer>> OpenSealedKeystore(const std::string& path
           reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
           reinterpret_cast<const unsigned char*>(ks.nonce.data()), key.data()) != 0) {
     // One message for every cause: telling them apart would help nobody but an attacker.
-    return Status::InvalidArgument(path + ": wrong passphrase or corrupted keystore");
+    return Status::InvalidArgument(path + ": " + kWrongPassphrase);
   }
   *header = ks.info;
   return plain;
@@ -368,7 +392,9 @@ Result<SecretKey> SealedSecretKey(const std::string& path, std::string_view json
                                   const KeystoreInfo& info) {
   Result<SecretKey> sk = SecretKeyFromJson(json);
   // Authenticated but unusable means it was sealed that way: report, never echo the content.
-  if (!sk.ok()) return sk.status().WithContext(path + ": sealed key is invalid");
+  if (!sk.ok()) {
+    return Status::Corruption(path + ": sealed key is invalid (" + sk.status().message() + ")");
+  }
   if (sk->public_key().Fingerprint() != info.fingerprint) {
     return Status::Corruption(path + ": sealed key does not match the keystore fingerprint");
   }
@@ -381,7 +407,7 @@ Result<SigningKey> SealedSigningKey(const std::string& path, std::string_view se
     return Status::Corruption(path + ": sealed signing key is too short");
   }
   auto key = SigningKey::FromSecret(secret.substr(0, crypto_sign_SECRETKEYBYTES));
-  if (!key.ok()) return key.status().WithContext(path);
+  if (!key.ok()) return Status::Corruption(path + ": " + key.status().message());
   if (key->verify_key().Hex() != info.verify_key) {
     return Status::Corruption(path + ": sealed signing key does not match its verify key");
   }
@@ -456,6 +482,11 @@ Status ChangeKeystorePassphrase(const std::string& path, const Passphrase& old_p
   }
   if (limits != nullptr) info.limits = *limits;
   return WriteSealedKeystore(path, info, plain->view(), new_passphrase);
+}
+
+bool IsWrongPassphrase(const Status& status) {
+  return status.code() == Status::Code::kInvalidArgument &&
+         status.message().ends_with(std::string(": ") + kWrongPassphrase);
 }
 
 Result<KeystoreInfo> ReadKeystoreInfo(const std::string& path) {

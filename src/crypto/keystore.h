@@ -53,8 +53,20 @@ KdfLimits FastKdfLimits();     // INTERACTIVE limits, the minimum we accept (tes
 // Seals `sk` (kind "paillier") and writes it atomically to `path`.
 Status WriteKeystore(const std::string& path, const SecretKey& sk, const Passphrase& passphrase,
                      KdfLimits limits = DefaultKdfLimits());
-// Every reader: a wrong passphrase or any altered byte gives
-// InvalidArgument("<path>: wrong passphrase or corrupted keystore"), and nothing is decrypted.
+// Every reader, and nothing is decrypted when it fails:
+//   - a file that is not a keystore: Corruption("PATH: not a cipherstat keystore (...)");
+//   - a keystore that cannot be parsed (cut short, a field missing, mistyped, of the wrong
+//     length or out of range): Corruption("PATH: damaged or truncated keystore (WHAT)"), WHAT
+//     naming the field or the byte offset, never the file's content;
+//   - a newer version: NotSupported;
+//   - a well-formed keystore whose seal does not open: InvalidArgument("PATH: " +
+//     kWrongPassphrase). A wrong passphrase and an altered byte under the seal (its ciphertext
+//     or any header field) cannot be told apart, so both say so (IsWrongPassphrase);
+//   - a seal that opens on content that is not a key: Corruption("PATH: sealed ... (WHAT)").
+inline constexpr char kWrongPassphrase[] = "wrong passphrase, or the keystore was altered";
+// Whether `status` (with any context added) is the wrong-passphrase failure above: the only one
+// to audit as "failed passphrase".
+bool IsWrongPassphrase(const Status& status);
 // Opens a "paillier" or "owner" keystore for its Paillier secret key.
 Result<SecretKey> ReadKeystore(const std::string& path, const Passphrase& passphrase);
 

@@ -15,7 +15,7 @@
 namespace cipherstat::crypto {
 namespace {
 
-constexpr char kWrong[] = "wrong passphrase or corrupted keystore";
+constexpr char kWrong[] = "wrong passphrase, or the keystore was altered";
 
 class KeystoreTest : public ::testing::Test {
  protected:
@@ -159,20 +159,48 @@ TEST_F(KeystoreTest, FingerprintOfAnotherKey) {
   ExpectWrongPassphraseError(pass_);
 }
 
-TEST_F(KeystoreTest, TruncatedFile) {
+// A keystore cut short inside its sealed key is reported as damaged, by byte offset: neither
+// the sealed key's hex nor a wrong passphrase, which it is not (IsWrongPassphrase).
+TEST_F(KeystoreTest, TruncatedFileIsDamagedNotAWrongPassphrase) {
   Result<std::string> text = ReadFile(path_);
   ASSERT_TRUE(text.ok());
-  ASSERT_TRUE(WriteFileAtomic(path_, text->substr(0, text->size() / 2)).ok());
-  ExpectError(Status::Code::kCorruption, "not a keystore (not valid JSON");
+  const size_t cut = text->find("\"ciphertext\"") + 200;
+  ASSERT_LT(cut, text->size());
+  ASSERT_TRUE(WriteFileAtomic(path_, text->substr(0, cut)).ok());
+  for (const Status& s : {ReadKeystore(path_, pass_).status(), ReadKeystoreInfo(path_).status(),
+                          ChangeKeystorePassphrase(path_, pass_, Passphrase("new one"))}) {
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+    EXPECT_EQ(s.message(), path_ + ": damaged or truncated keystore (not valid JSON (at byte " +
+                               std::to_string(cut + 1) + "))");
+    EXPECT_LT(s.ToString().size(), 300u) << s.ToString();
+    EXPECT_LE(testing::LongestHexRun(s.ToString()), 64u) << s.ToString();
+    EXPECT_FALSE(IsWrongPassphrase(s)) << s.ToString();
+  }
   ASSERT_TRUE(WriteFileAtomic(path_, "").ok());
-  ExpectError(Status::Code::kCorruption, "not a keystore (not valid JSON");
+  ExpectError(Status::Code::kCorruption, path_ + ": damaged or truncated keystore (not valid JSON");
+}
+
+TEST_F(KeystoreTest, OnlyASealThatDoesNotOpenIsAWrongPassphrase) {
+  Status wrong = ReadKeystore(path_, Passphrase("not it")).status();
+  EXPECT_TRUE(IsWrongPassphrase(wrong)) << wrong.ToString();
+  EXPECT_TRUE(IsWrongPassphrase(wrong.WithContext("decrypt"))) << wrong.ToString();
+  FlipHexDigit("ciphertext", 10);  // altered under the seal: indistinguishable, said so
+  EXPECT_TRUE(IsWrongPassphrase(ReadKeystore(path_, pass_).status()));
+  EXPECT_FALSE(IsWrongPassphrase(ReadKeystore(scratch_ / "nope.key", pass_).status()));
+  Edit([](nlohmann::json& j) { j.erase("salt"); });
+  EXPECT_FALSE(IsWrongPassphrase(ReadKeystore(path_, pass_).status()));
+  EXPECT_FALSE(IsWrongPassphrase(Status::InvalidArgument(kWrong)));  // no file named
 }
 
 TEST_F(KeystoreTest, NotJson) {
   ASSERT_TRUE(WriteFileAtomic(path_, "-----BEGIN PRIVATE KEY-----\n").ok());
-  ExpectError(Status::Code::kCorruption, path_ + ": not a keystore");
+  ExpectError(Status::Code::kCorruption, path_ + ": damaged or truncated keystore (not valid JSON");
   ASSERT_TRUE(WriteFileAtomic(path_, "[1,2,3]").ok());
-  ExpectError(Status::Code::kCorruption, "not a JSON object");
+  ExpectError(Status::Code::kCorruption, "damaged or truncated keystore (not a JSON object)");
+  ASSERT_TRUE(WriteFileAtomic(path_, R"({"format":"cipherstat-public-key","n":"abc"})").ok());
+  ExpectError(Status::Code::kCorruption, path_ +
+                                             ": not a cipherstat keystore (its field 'format' is "
+                                             "\"cipherstat-public-key\")");
   EXPECT_FALSE(ReadKeystoreInfo(path_).ok());
 }
 
@@ -184,20 +212,23 @@ TEST_F(KeystoreTest, MissingFile) {
 
 TEST_F(KeystoreTest, StructuralErrorsAreNamed) {
   Edit([](nlohmann::json& j) { j["format"] = "something-else"; });
-  ExpectError(Status::Code::kCorruption, "field 'format' must be \"cipherstat-keystore\"");
+  ExpectError(Status::Code::kCorruption,
+              "not a cipherstat keystore (its field 'format' is \"something-else\")");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   Edit([](nlohmann::json& j) { j["version"] = 3; });
-  ExpectError(Status::Code::kCorruption, "unsupported keystore version 3");
+  ExpectError(Status::Code::kNotSupported,
+              "keystore version 3 is not supported (this build reads 1 to 2)");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   // A downgrade to version 1 changes the associated data: refused like any altered byte.
   Edit([](nlohmann::json& j) {
     j["version"] = 1;
     j.erase("kind");
   });
-  ExpectError(Status::Code::kInvalidArgument, "wrong passphrase or corrupted keystore");
+  ExpectError(Status::Code::kInvalidArgument, kWrong);
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   Edit([](nlohmann::json& j) { j["kdf"] = "scrypt"; });
-  ExpectError(Status::Code::kCorruption, "field 'kdf' must be \"argon2id13\"");
+  ExpectError(Status::Code::kCorruption,
+              "damaged or truncated keystore (field 'kdf' must be \"argon2id13\")");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   Edit([](nlohmann::json& j) { j.erase("nonce"); });
   ExpectError(Status::Code::kCorruption, "missing field 'nonce'");
@@ -217,16 +248,16 @@ TEST_F(KeystoreTest, StructuralErrorsAreNamed) {
 
 TEST_F(KeystoreTest, KdfLimitsOutOfRangeAreRefusedBeforeDerivation) {
   Edit([](nlohmann::json& j) { j["opslimit"] = 1; });
-  ExpectError(Status::Code::kInvalidArgument, "opslimit 1 is below the minimum 2");
+  ExpectError(Status::Code::kCorruption, "opslimit 1 is below the minimum 2");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   Edit([](nlohmann::json& j) { j["opslimit"] = 1000000; });
-  ExpectError(Status::Code::kInvalidArgument, "opslimit 1000000 is above the maximum");
+  ExpectError(Status::Code::kCorruption, "opslimit 1000000 is above the maximum");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   Edit([](nlohmann::json& j) { j["memlimit"] = 1024; });
-  ExpectError(Status::Code::kInvalidArgument, "memlimit 1024 is below the minimum");
+  ExpectError(Status::Code::kCorruption, "memlimit 1024 is below the minimum");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   Edit([](nlohmann::json& j) { j["memlimit"] = uint64_t{64} << 30; });
-  ExpectError(Status::Code::kInvalidArgument, "is above the maximum 4294967296");
+  ExpectError(Status::Code::kCorruption, "is above the maximum 4294967296");
   ASSERT_TRUE(WriteKeystore(path_, *sk_, pass_, FastKdfLimits()).ok());
   Edit([](nlohmann::json& j) { j["memlimit"] = -1; });
   ExpectError(Status::Code::kCorruption, "field 'memlimit' is not an unsigned integer");

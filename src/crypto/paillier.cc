@@ -11,6 +11,7 @@
 #include "crypto/flat_json.h"
 #include "crypto/hex.h"
 #include "crypto/secure_memory.h"
+#include "util/json.h"
 
 namespace cipherstat::crypto {
 namespace {
@@ -480,7 +481,7 @@ Result<PublicKey> PublicKeyFromJson(std::string_view json, bool allow_small) {
   try {
     j = nlohmann::json::parse(json);
   } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(what + ": not valid JSON: " + e.what());
+    return Status::InvalidArgument(what + ": " + JsonErrorText(e));
   }
   CS_RETURN_IF_ERROR(CheckJsonHeader(j, kPublicFormat, what));
   CS_ASSIGN_OR_RETURN(BigInt n, JsonHexField(j, "n", what));

@@ -498,7 +498,11 @@ Result<OpenedShare> ReadShareKeystore(const std::string& path, const Passphrase&
   CS_ASSIGN_OR_RETURN(auto plain, OpenSealedKeystore(path, passphrase, &info));
   OpenedShare out;
   auto share = KeyShareFromJson(plain->view(), allow_small);
-  if (!share.ok()) return share.status().WithContext(path + ": sealed share is invalid");
+  // Authenticated but unusable: damaged when sealed. Reported, never echoed.
+  if (!share.ok()) {
+    return Status::Corruption(path + ": sealed share is invalid (" + share.status().message() +
+                              ")");
+  }
   out.share = std::move(share).value();
   if (out.share.pk.Fingerprint() != info.fingerprint ||
       out.share.index != static_cast<int>(info.share_index) ||

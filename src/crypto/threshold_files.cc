@@ -128,7 +128,7 @@ Result<PartialFile> PartialFileFromJson(const std::string& text, const std::stri
     }
     return out;
   } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(source + ": " + e.what());
+    return Status::Corruption(source + ": " + JsonErrorText(e));
   }
 }
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "crypto/paillier.h"
+#include "crypto/threshold_files.h"
+#include "test_util.h"
 
 namespace cipherstat::crypto {
 namespace {
@@ -168,6 +170,34 @@ TEST_F(ThresholdTest, PublicAndShareJsonRoundTrip) {
   bad.replace(bad.find("\"index\":4"), 9, "\"index\":0");
   EXPECT_FALSE(KeyShareFromJson(bad, true).ok());
   EXPECT_FALSE(KeyShareFromJson("{}", true).ok());
+}
+
+// A damaged partial decryption file or public key names the file, the field or the byte offset
+// and the fault: never the kilobytes of hex around it.
+TEST_F(ThresholdTest, DamagedFilesAreNamedNotEchoed) {
+  PartialFile file;
+  file.result_sha256 = std::string(64, 'a');
+  file.key_fingerprint = Pk().Fingerprint();
+  file.custodian = 2;
+  file.partials.push_back(PartialDecrypt(K().shares[1], Encrypt(Pk(), BigInt(7))));
+  const std::string text = PartialFileToJson(file);
+  ASSERT_TRUE(PartialFileFromJson(text, "p.json").ok());
+  const size_t cut = text.find("\"c\"") + 300;
+  ASSERT_LT(cut, text.size());
+  Status s = PartialFileFromJson(text.substr(0, cut), "p.json").status();
+  EXPECT_EQ(s.ToString(),
+            "Corruption: p.json: not valid JSON (at byte " + std::to_string(cut + 1) + ")");
+  std::string retyped = text;
+  const std::string custodian = "\"custodian\": 2";
+  retyped.replace(retyped.find(custodian), custodian.size(),
+                  "\"custodian\": \"" + std::string(2000, 'f') + "\"");
+  s = PartialFileFromJson(retyped, "p.json").status();
+  EXPECT_EQ(s.ToString(), "Corruption: p.json: type must be number, but is string");
+
+  const std::string pub = PublicKeyToJson(Pk());
+  s = PublicKeyFromJson(pub.substr(0, 200), /*allow_small=*/true).status();
+  EXPECT_EQ(s.ToString(), "Invalid argument: public key: not valid JSON (at byte 201)");
+  EXPECT_LE(testing::LongestHexRun(s.ToString()), 64u);
 }
 
 TEST(ThresholdDealTest, RefusesBadParameters) {

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "util/json.h"
+
 namespace cipherstat {
 
 const CatalogColumn* Catalog::FindColumn(const std::string& column) const {
@@ -89,32 +91,36 @@ Result<Catalog> CatalogFromJson(const std::string& json) {
            {ColumnKind::kIdentifier, ColumnKind::kNumeric, ColumnKind::kCategorical}) {
         if (kind == ColumnKindName(k)) column.kind = k, known = true;
       }
-      if (!known) return bad("column '" + column.name + "' has unknown kind '" + kind + "'");
+      if (!known)
+        return bad("column '" + QuoteInput(column.name) + "' has unknown kind '" +
+                   QuoteInput(kind) + "'");
       column.is_public = c.value("public", false);
       column.levels = c.value("levels", 0);
       column.bins = c.value("bins", 0);
       if (column.name.empty() || !names.insert(column.name).second || column.levels < 0 ||
           column.bins < 0) {
-        return bad("column '" + column.name + "' is repeated or malformed");
+        return bad("column '" + QuoteInput(column.name) + "' is repeated or malformed");
       }
       out.columns.push_back(std::move(column));
     }
     out.derived = j.at("derived").get<std::vector<std::string>>();
     for (const std::string& d : out.derived) {
-      if (d.empty() || !names.insert(d).second) return bad("derived '" + d + "' is repeated");
+      if (d.empty() || !names.insert(d).second)
+        return bad("derived '" + QuoteInput(d) + "' is repeated");
     }
     for (const auto& x : j.at("crosses")) {
       Cross cross{x.at("by").get<std::string>(), x.at("over").get<std::vector<std::string>>()};
       const CatalogColumn* by = out.FindColumn(cross.by);
-      if (by == nullptr || by->levels == 0) return bad("cross by unknown '" + cross.by + "'");
+      if (by == nullptr || by->levels == 0)
+        return bad("cross by unknown '" + QuoteInput(cross.by) + "'");
       for (const std::string& over : cross.over) {
-        if (names.count(over) == 0) return bad("cross over unknown '" + over + "'");
+        if (names.count(over) == 0) return bad("cross over unknown '" + QuoteInput(over) + "'");
       }
       out.crosses.push_back(std::move(cross));
     }
     return out;
   } catch (const nlohmann::json::exception& e) {
-    return bad(e.what());
+    return bad(JsonErrorText(e));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "encoding/fixed_point.h"
+#include "util/json.h"
 
 namespace cipherstat {
 
@@ -308,7 +309,7 @@ Result<Layout> Layout::FromJson(const std::string& json) {
                          SlotKind::kSumSquares, SlotKind::kLevel, SlotKind::kBin}) {
         if (kind == KindName(k)) s.kind = k, known = true;
       }
-      if (!known) return bad("unknown slot kind '" + kind + "'");
+      if (!known) return bad("unknown slot kind '" + QuoteInput(kind) + "'");
       s.width = e.at("width").get<int>();
       s.ciphertext = e.at("ciphertext").get<int>();
       s.offset = e.at("offset").get<int>();
@@ -331,7 +332,7 @@ Result<Layout> Layout::FromJson(const std::string& json) {
     if (layout.Find(SlotKind::kCount, "") < 0) return bad("no record count slot");
     return layout;
   } catch (const nlohmann::json::exception& e) {
-    return bad(e.what());
+    return bad(JsonErrorText(e));
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "encoding/fixed_point.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace cipherstat {
 
@@ -637,10 +638,8 @@ Result<Schema> SchemaFromJson(const std::string& text) {
   try {
     json doc = json::parse(text);
     return ParseSchema(doc);
-  } catch (const json::parse_error& e) {
-    return Status::InvalidArgument(std::string("schema: not valid JSON: ") + e.what());
   } catch (const json::exception& e) {
-    return Status::InvalidArgument(std::string("schema: ") + e.what());
+    return Status::InvalidArgument("schema: " + JsonErrorText(e));
   }
 }
 

@@ -91,9 +91,12 @@ Result<Encrypted> EncryptDataset(const Schema& schema, const EncryptRequest& req
   keys.pk = &pk;
   if (!r.public_only && PathExists(signing_path)) {  // a threshold key: no whole secret key
     CS_ASSIGN_OR_RETURN(auto pass, passphrase("Passphrase for " + signing_path + ": "));
-    CS_ASSIGN_OR_RETURN(crypto::SigningKey signing,
-                        crypto::ReadSigningKeystore(signing_path, *pass));
-    keys.signer = &signing;
+    Result<crypto::SigningKey> signing = crypto::ReadSigningKeystore(signing_path, *pass);
+    if (!signing.ok()) {
+      return RecordKeystoreFailure(trail, audit::EventOf("open key").Key(pk.Fingerprint()),
+                                   signing.status());
+    }
+    keys.signer = &*signing;
     return EncryptWithKeys(schema, keys, r.csv, r.out, r.options, trail);
   }
   CS_ASSIGN_OR_RETURN(Encrypted done,

@@ -10,12 +10,30 @@
 
 namespace cipherstat::pipeline {
 
+Status RecordKeystoreFailure(const audit::Trail& trail, audit::Event event, const Status& failure) {
+  if (crypto::IsWrongPassphrase(failure)) {
+    event.action = "failed passphrase";
+  } else if (failure.code() == Status::Code::kCorruption) {
+    event.action = "corrupt keystore";
+  } else {
+    return failure;
+  }
+  return trail.RecordFailure(std::move(event), failure);
+}
+
 Result<crypto::OwnerKey> OpenOwnerKey(const std::string& dir, const PassphraseSource& passphrase,
                                       const audit::Trail& trail) {
+  // A damaged keystore is reported before any passphrase is asked for.
+  if (const std::string path = crypto::SecretKeyPath(dir); PathExists(path)) {
+    auto info = crypto::ReadKeystoreInfo(path);
+    if (!info.ok()) {
+      return RecordKeystoreFailure(trail, audit::EventOf("open key").KeyDir(dir), info.status());
+    }
+  }
   CS_ASSIGN_OR_RETURN(auto pass, passphrase("Passphrase for " + crypto::SecretKeyPath(dir) + ": "));
   auto owner = crypto::ReadOwnerKey(dir, *pass);
   if (!owner.ok()) {
-    return trail.RecordFailure(audit::EventOf("failed passphrase").KeyDir(dir), owner.status());
+    return RecordKeystoreFailure(trail, audit::EventOf("open key").KeyDir(dir), owner.status());
   }
   return owner;
 }
@@ -61,7 +79,11 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
                                       const PassphraseSource& passphrase, const audit::Trail& trail,
                                       const std::function<void(size_t, size_t)>& progress) {
   CS_RETURN_IF_ERROR(CheckOutput(out, force));  // before the passphrase and the work
-  CS_ASSIGN_OR_RETURN(crypto::KeystoreInfo info, crypto::ReadKeystoreInfo(share_path));
+  auto read_info = crypto::ReadKeystoreInfo(share_path);
+  if (!read_info.ok()) {
+    return RecordKeystoreFailure(trail, audit::EventOf("open key share"), read_info.status());
+  }
+  const crypto::KeystoreInfo& info = *read_info;
   if (info.kind != "share") {
     return Status::InvalidArgument(share_path + ": not a custodian's key share (kind '" +
                                    info.kind + "')");
@@ -69,10 +91,8 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
   CS_ASSIGN_OR_RETURN(auto pass, passphrase("Passphrase for " + share_path + ": "));
   auto share = crypto::ReadShareKeystore(share_path, *pass);
   if (!share.ok()) {
-    return trail.RecordFailure(audit::EventOf("failed passphrase")
-                                   .Key(info.fingerprint)
-                                   .Detail("decrypt-share with " + share_path),
-                               share.status());
+    return RecordKeystoreFailure(trail, audit::EventOf("open key share").Key(info.fingerprint),
+                                 share.status());
   }
   const crypto::OpenedShare& opened = *share;
   CS_ASSIGN_OR_RETURN(LoadedResult loaded, ReadResult(result_path, opened.share.pk));

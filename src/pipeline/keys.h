@@ -17,7 +17,17 @@ namespace cipherstat::pipeline {
 using PassphraseSource =
     std::function<Result<std::unique_ptr<crypto::Passphrase>>(const std::string& prompt)>;
 
-// Opens DIR/secret.key. A passphrase that does not open it is recorded as "failed passphrase".
+// Records why a keystore did not open, as `event` with the failure as its detail: "failed
+// passphrase" only when a passphrase did not open a well-formed keystore
+// (crypto::IsWrongPassphrase: a wrong passphrase, or an altered keystore, which cannot be told
+// apart); "corrupt keystore" when the file is damaged or truncated, or its sealed content is
+// not a key (Corruption: worth a trace, as it may have been tampered with); no entry for the
+// rest (no such file, unreadable, a newer version, a kind that cannot be used here: nothing was
+// tried against the key, and the user sees the error). Returns `failure`.
+Status RecordKeystoreFailure(const audit::Trail& trail, audit::Event event, const Status& failure);
+
+// Opens DIR/secret.key, checking that it is a readable keystore before asking for the
+// passphrase. Failures are audited by RecordKeystoreFailure.
 Result<crypto::OwnerKey> OpenOwnerKey(const std::string& dir, const PassphraseSource& passphrase,
                                       const audit::Trail& trail);
 
@@ -46,7 +56,8 @@ Result<CreatedThresholdKey> CreateThresholdKey(
 // A custodian's step: partially decrypts every sum of the result at `result_path` with the
 // share keystore at `share_path` (proofs included) and writes the partial file to `out`
 // (replacing an existing file only with `force`, pipeline/publish.h).
-// Only results over datasets the owner signed, unless `allow_unsigned`. Returns the
+// Only results over datasets the owner signed, unless `allow_unsigned`. A share keystore that
+// does not open is audited by RecordKeystoreFailure. Returns the
 // custodian's index and the number of partial decryptions.
 struct SharedDecryption {
   int custodian = 0;

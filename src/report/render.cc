@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "data/csv.h"
+#include "util/status.h"
 
 namespace cipherstat {
 
@@ -66,24 +68,69 @@ std::string RenderJson(const ResultTable& table) {
   return j.dump(1) + "\n";
 }
 
+namespace {
+
+// [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?, the whole text.
+bool IsDecimalNumber(std::string_view t) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+  size_t mantissa = digits();
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == t.size();
+}
+
+}  // namespace
+
+std::string CsvSafeText(const std::string& text) {
+  if (text.empty() || std::string_view("=+-@\t\r").find(text[0]) == std::string_view::npos ||
+      IsDecimalNumber(text)) {
+    return text;
+  }
+  return "'" + text;
+}
+
 std::string RenderCsv(const ResultTable& table) {
   std::string out;
-  AppendCsvRecord(table.columns, &out);
+  std::vector<std::string> header;
+  for (const std::string& name : table.columns) header.push_back(CsvSafeText(name));
+  AppendCsvRecord(header, &out);
   for (const auto& row : table.rows) {
     std::vector<std::string> fields;
-    for (const Cell& cell : row)
-      fields.push_back(cell.kind == Cell::Kind::kNull ? "" : CellText(cell));
+    for (const Cell& cell : row) {
+      if (cell.kind == Cell::Kind::kNull) {
+        fields.emplace_back();
+      } else if (cell.kind == Cell::Kind::kText) {
+        fields.push_back(CsvSafeText(cell.text));
+      } else {
+        fields.push_back(CellText(cell));
+      }
+    }
     AppendCsvRecord(fields, &out);
   }
   return out;
 }
 
 std::string RenderText(const ResultTable& table) {
-  std::vector<std::vector<std::string>> cells = {table.columns};
+  std::vector<std::vector<std::string>> cells(1);
+  for (const std::string& name : table.columns) cells[0].push_back(EscapeControls(name));
   for (const auto& row : table.rows) {
     std::vector<std::string> line;
     for (const Cell& cell : row) {
-      std::string t = CellText(cell);
+      std::string t = EscapeControls(CellText(cell));
       if (cell.kind == Cell::Kind::kReal) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "%.6g", cell.real);

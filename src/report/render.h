@@ -1,5 +1,19 @@
 // Renderers for released tables. Suppressed cells show as "suppressed" (text, CSV) or null
 // with a note (JSON); NULL as empty (CSV), "NULL" (text), null (JSON).
+//
+// Text values (group keys are public column values, so whoever wrote the data chose them) are
+// made harmless for where each format goes:
+//   - text, for a terminal: every header and cell through EscapeControls (util/status.h): C0
+//     controls, DEL and bytes that are not UTF-8 as \xNN (ESC as "\x1b"), C1 controls as
+//     \u00NN, so no escape sequence reaches the terminal. Display only: JSON and CSV keep the
+//     exact value.
+//   - CSV, for a spreadsheet (OWASP "CSV injection"): a header or text cell that begins with
+//     '=', '+', '-', '@', TAB or CR is prefixed with a single quote, so that no spreadsheet runs
+//     it as a formula ("=cmd|' /C calc'!A0" is written "'=cmd|' /C calc'!A0"), unless the
+//     whole text is a decimal number (optional sign, digits with an optional fraction, an
+//     optional exponent: "-3.5", "+2", "-1e-3"), which a spreadsheet reads as that number.
+//     Numeric cells (integers, reals) are numbers and never prefixed: -3.5 stays -3.5.
+//   - JSON escapes what JSON needs; HTML (report/html.h) escapes for HTML.
 #pragma once
 
 #include <string>
@@ -15,5 +29,7 @@ std::string RenderCsv(const ResultTable& table);
 std::string RenderText(const ResultTable& table);
 // A cell as text ("12", "350.501168770458", "NULL", "suppressed").
 std::string CellText(const Cell& cell);
+// A header or text cell as RenderCsv writes it (before CSV quoting): see above.
+std::string CsvSafeText(const std::string& text);
 
 }  // namespace cipherstat

@@ -130,12 +130,12 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
       info.digests.public_values = digests.at("public").get<std::string>();
       info.digests.ciphertexts = digests.at("ciphertexts").get<std::vector<std::string>>();
       if (info.digests.ciphertexts.size() != static_cast<size_t>(ciphertexts)) {
-        return Status::Corruption("manifest: segment " + info.name + " has " +
+        return Status::Corruption("manifest: segment " + QuoteInput(info.name) + " has " +
                                   std::to_string(info.digests.ciphertexts.size()) +
                                   " ciphertext digests, the layout " + std::to_string(ciphertexts));
       }
       if (info.name.empty() || info.name.find('/') != std::string::npos || info.name[0] == '.') {
-        return Status::Corruption("manifest: bad segment name '" + info.name + "'");
+        return Status::Corruption("manifest: bad segment name '" + QuoteInput(info.name) + "'");
       }
       total += info.records;
       m.segments.push_back(std::move(info));
@@ -152,7 +152,7 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
     CS_RETURN_IF_ERROR(VerifyChecksum(j, "manifest"));
     return m;
   } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(std::string("manifest: ") + e.what());
+    return Status::Corruption("manifest: " + JsonErrorText(e));
   }
 }
 

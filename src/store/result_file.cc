@@ -89,7 +89,7 @@ Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
     }
     return r;
   } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(std::string("result: ") + e.what());
+    return Status::Corruption("result: " + JsonErrorText(e));
   }
 }
 

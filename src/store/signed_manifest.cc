@@ -59,9 +59,10 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
   try {
     const std::string claimed = j.at("verify_key").get<std::string>();
     if (claimed != owner.Hex()) {
-      return Status::InvalidArgument(
-          what + ": signed by " + claimed.substr(0, 16) + "…, not by this key's data owner " +
-          owner.Hex().substr(0, 16) + "… (a dataset of another owner, or a forged signature)");
+      return Status::InvalidArgument(what + ": signed by " + QuoteInput(claimed.substr(0, 16)) +
+                                     "…, not by this key's data owner " +
+                                     owner.Hex().substr(0, 16) +
+                                     "… (a dataset of another owner, or a forged signature)");
     }
     const std::string content = j.at("content").get<std::string>();
     CS_RETURN_IF_ERROR(
@@ -84,7 +85,7 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
     facts.signed_by_owner = true;
     return facts;
   } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(what + ": " + e.what());
+    return Status::Corruption(what + ": " + JsonErrorText(e));
   }
 }
 

@@ -1,8 +1,21 @@
 #include "util/json.h"
 
 #include <string>
+#include <string_view>
 
 namespace cipherstat {
+
+std::string JsonErrorText(const nlohmann::json::exception& e) {
+  if (const auto* parse = dynamic_cast<const nlohmann::json::parse_error*>(&e)) {
+    return "not valid JSON (at byte " + std::to_string(parse->byte) + ")";
+  }
+  std::string_view text = e.what();
+  if (!text.empty() && text.front() == '[') {
+    const size_t end = text.find("] ");
+    if (end != std::string_view::npos) text.remove_prefix(end + 2);
+  }
+  return QuoteInput(text, 120);
+}
 
 Result<nlohmann::json> ParseJsonObject(std::string_view text, JsonAuthor author) {
   auto fail = [author](std::string message) {
@@ -13,7 +26,7 @@ Result<nlohmann::json> ParseJsonObject(std::string_view text, JsonAuthor author)
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    return fail("not valid JSON (at byte " + std::to_string(e.byte) + ")");
+    return fail(JsonErrorText(e));
   } catch (
       const nlohmann::json::exception&) {  // a number beyond a double's range (found by fuzzing)
     return fail("not valid JSON (a number out of range)");

@@ -22,6 +22,12 @@ enum class JsonAuthor { kCipherstat, kPerson };
 Result<nlohmann::json> ParseJsonObject(std::string_view text,
                                        JsonAuthor author = JsonAuthor::kCipherstat);
 
+// A JSON library error as a message that quotes nothing it read (its parse errors quote the
+// last token, which in a truncated keystore is kilobytes of sealed key): "not valid JSON (at
+// byte N)" for a parse error, else the library's text without its "[json.exception...] " tag
+// ("key 'custodian' not found", "type must be string, but is number"), capped by QuoteInput.
+std::string JsonErrorText(const nlohmann::json::exception& e);
+
 // A document cipherstat wrote: a JSON object whose "format" is `format`, else Corruption
 // "not a DESCRIPTION" ("not a cipherstat result file"), and whose "version" is `version`,
 // else NotSupported "version N is not supported".

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace cipherstat {
 namespace {
 
@@ -23,6 +25,30 @@ TEST(ParseJsonObject, ErrorsNameAnOffsetNotTheText) {
   EXPECT_EQ(s.code(), Status::Code::kCorruption);
   EXPECT_NE(s.message().find("at byte"), std::string::npos) << s.ToString();
   EXPECT_EQ(s.message().find("0123456789abcdef"), std::string::npos) << s.ToString();
+}
+
+// nlohmann's own texts quote the last token read: kilobytes of hex in a truncated file.
+TEST(JsonErrorText, GivesAnOffsetOrTheFaultNeverTheDocument) {
+  const std::string hex(2000, 'f');
+  try {
+    const nlohmann::json j = nlohmann::json::parse("{\"ciphertext\":\"" + hex);
+    FAIL() << "parsed " << j.size();
+  } catch (const nlohmann::json::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(hex.substr(0, 100)), std::string::npos);  // the risk
+    EXPECT_EQ(JsonErrorText(e), "not valid JSON (at byte 2016)");
+  }
+  try {
+    (void)nlohmann::json::parse(R"({"a":1})").at("custodian");
+    FAIL() << "found";
+  } catch (const nlohmann::json::exception& e) {
+    EXPECT_EQ(JsonErrorText(e), "key 'custodian' not found");
+  }
+  try {
+    (void)nlohmann::json::parse(R"({"a":1})").at("a").get<std::string>();
+    FAIL() << "converted";
+  } catch (const nlohmann::json::exception& e) {
+    EXPECT_EQ(JsonErrorText(e), "type must be string, but is number");
+  }
 }
 
 // nlohmann reports a number beyond a double's range as out_of_range, not parse_error; the

@@ -2,8 +2,10 @@
 // A Status is OK or carries a code and a message naming what failed: the file, line, field.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace cipherstat {
@@ -49,6 +51,20 @@ class [[nodiscard]] Status {
   Code code_ = Code::kOk;
   std::string message_;
 };
+
+// Text read from a file, a result or the command line, made safe for a terminal: C0 controls,
+// DEL and bytes that are not UTF-8 become \xNN (ESC is "\x1b"), C1 controls (U+0080..U+009F,
+// which some terminals obey like ESC [) become \u00NN; everything else, backslashes included,
+// is kept. For display only: the escaped text does not read back as the original.
+std::string EscapeControls(std::string_view text);
+
+// How much of what it read a message may quote.
+inline constexpr size_t kMaxQuotedBytes = 64;
+// `text` to quote in a Status message: EscapeControls of at most its first `max_bytes` bytes,
+// followed by "… (N bytes)" when it was longer. Every message that quotes input it did not
+// write itself (a field of a keystore, manifest, result or partial file, a library's error
+// text) goes through this, so no key material or document fills a message or the audit log.
+std::string QuoteInput(std::string_view text, size_t max_bytes = kMaxQuotedBytes);
 
 namespace internal {
 // Prints `status` and aborts: Result::value() was called on an error.

@@ -1,0 +1,62 @@
+// What the text and CSV renderers do with hostile text values: a public column's values are
+// whoever wrote the data's choice, and reach a terminal (text) or a spreadsheet (CSV).
+#include "report/render.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace cipherstat {
+namespace {
+
+ResultTable GroupTable(const std::string& key, const Cell& value) {
+  ResultTable t;
+  t.columns = {"site", "avg(dose)"};
+  t.rows = {{Cell::Text(key), value}};
+  return t;
+}
+
+TEST(RenderText, EscapeSequencesInGroupKeysReachNoTerminal) {
+  const std::string text = RenderText(GroupTable("\x1b[31mred", Cell::Integer(12)));
+  EXPECT_EQ(text,
+            "site         avg(dose)\n"
+            "-----------  ---------\n"
+            "\\x1b[31mred  12\n");
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  // C1 CSI (U+009B), a bell and a carriage return that would overwrite the line.
+  const std::string c1 =
+      RenderText(GroupTable("\xc2\x9b"
+                            "2J\a\rfake",
+                            Cell::Integer(1)));
+  EXPECT_NE(c1.find("\\u009b2J\\x07\\x0dfake"), std::string::npos) << c1;
+  // Column names are escaped too; JSON keeps the exact value.
+  ResultTable t = GroupTable("ok", Cell::Integer(1));
+  t.columns[0] = "s\x1bite";
+  EXPECT_NE(RenderText(t).find("s\\x1bite"), std::string::npos);
+  EXPECT_NE(RenderJson(GroupTable("\x1b[31mred", Cell::Integer(1))).find("\\u001b[31mred"),
+            std::string::npos);
+}
+
+TEST(RenderCsv, FormulaPrefixesAreNeutralizedNumbersAreNot) {
+  EXPECT_EQ(RenderCsv(GroupTable("=cmd|' /C calc'!A0", Cell::Real(-3.5))),
+            "site,avg(dose)\n'=cmd|' /C calc'!A0,-3.5\n");
+  // A text key that is a number stays a number; the other prefixes are quoted.
+  EXPECT_EQ(RenderCsv(GroupTable("-3.5", Cell::Integer(-4))), "site,avg(dose)\n-3.5,-4\n");
+  for (const char* number : {"-3.5", "+2", "-1e-3", "-.5", "+7.", "-2E+10"}) {
+    EXPECT_EQ(CsvSafeText(number), number);
+  }
+  for (const char* formula : {"=1+2", "+1+2", "-2+3", "@SUM(A1:A2)", "\tx", "\rx", "-", "+", "-e5",
+                              "-1e", "-1.2.3", "--1", "- 1"}) {
+    EXPECT_EQ(CsvSafeText(formula), std::string("'") + formula) << formula;
+  }
+  EXPECT_EQ(CsvSafeText("north"), "north");
+  EXPECT_EQ(CsvSafeText(""), "");
+  EXPECT_EQ(CsvSafeText("a=b"), "a=b");
+  // Header cells too; a neutralized cell is still CSV-quoted where it must be.
+  ResultTable t = GroupTable("=HYPERLINK(\"http://x\",\"y\")", Cell::Integer(1));
+  t.columns[0] = "@site";
+  EXPECT_EQ(RenderCsv(t), "'@site,avg(dose)\n\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1\n");
+}
+
+}  // namespace
+}  // namespace cipherstat
