@@ -114,6 +114,21 @@ Raw MakeExport(int n) {
 class RealWorldCliTest : public ::testing::Test {
  protected:
   std::string P(const std::string& name) const { return dir_ / name; }
+  // schema, clean (with s.json) and encrypt (with keys) all refuse `csv` with `message`.
+  void ExpectRefusedByEveryCommand(const std::string& csv, const std::string& message) {
+    const std::vector<std::string> commands = {
+        "schema --in " + Quote(P(csv)) + " --out " + Quote(P("t.json")),
+        "clean --schema " + Quote(P("s.json")) + " --in " + Quote(P(csv)) + " --out " +
+            Quote(P("t.csv")),
+        "encrypt --schema " + Quote(P("s.json")) + " --key " + Quote(P("keys")) + " --in " +
+            Quote(P(csv)) + " --out " + Quote(P("dataset"))};
+    for (const std::string& command : commands) {
+      CommandResult r = Cli(command);
+      EXPECT_NE(r.exit_code, 0) << r.output;
+      EXPECT_TRUE(Contains(r.output, message)) << r.output;
+    }
+    EXPECT_TRUE(ReadText(P("dataset/manifest.json")).empty());
+  }
   ScratchDir dir_;
 };
 
@@ -214,17 +229,7 @@ TEST_F(RealWorldCliTest, ARepeatedColumnNameIsRefusedByEveryCommand) {
   const std::string message =
       P("twice.csv") + " line 1: column 'cd4' appears twice in the header (columns 2 and 4)";
 
-  CommandResult s = Cli("schema --in " + Quote(P("twice.csv")) + " --out " + Quote(P("t.json")));
-  EXPECT_NE(s.exit_code, 0);
-  EXPECT_TRUE(Contains(s.output, message)) << s.output;
-  CommandResult c = Cli("clean --schema " + Quote(P("s.json")) + " --in " + Quote(P("twice.csv")) +
-                        " --out " + Quote(P("t.csv")));
-  EXPECT_NE(c.exit_code, 0);
-  EXPECT_TRUE(Contains(c.output, message)) << c.output;
-  CommandResult e = Cli("encrypt --schema " + Quote(P("s.json")) + " --key " + Quote(P("keys")) +
-                        " --in " + Quote(P("twice.csv")) + " --out " + Quote(P("dataset")));
-  EXPECT_NE(e.exit_code, 0);
-  EXPECT_TRUE(Contains(e.output, message)) << e.output;
+  ExpectRefusedByEveryCommand("twice.csv", message);
   EXPECT_FALSE(testing::ReadText(P("dataset/manifest.json")).size() > 0);
 }
 
@@ -236,18 +241,8 @@ TEST_F(RealWorldCliTest, AHeaderOnlyFileIsRefusedByEveryCommand) {
             R"({"name": "cd4", "kind": "numeric", "min": 0, "max": 2000}]})");
   ASSERT_EQ(Cli("keygen --fast-kdf --out " + Quote(P("keys"))).exit_code, 0);
   const std::string message = P("header.csv") + ": only a header, no data rows";
-  CommandResult s = Cli("schema --in " + Quote(P("header.csv")) + " --out " + Quote(P("t.json")));
-  EXPECT_NE(s.exit_code, 0);
-  EXPECT_TRUE(Contains(s.output, message)) << s.output;
+  ExpectRefusedByEveryCommand("header.csv", message);
   EXPECT_TRUE(ReadText(P("t.json")).empty());
-  CommandResult c = Cli("clean --schema " + Quote(P("s.json")) + " --in " + Quote(P("header.csv")) +
-                        " --out " + Quote(P("t.csv")));
-  EXPECT_NE(c.exit_code, 0);
-  EXPECT_TRUE(Contains(c.output, message)) << c.output;
-  CommandResult e = Cli("encrypt --schema " + Quote(P("s.json")) + " --key " + Quote(P("keys")) +
-                        " --in " + Quote(P("header.csv")) + " --out " + Quote(P("dataset")));
-  EXPECT_NE(e.exit_code, 0);
-  EXPECT_TRUE(Contains(e.output, message)) << e.output;
 }
 
 TEST_F(RealWorldCliTest, RaggedRowsAreNamedBySchemaAndClean) {

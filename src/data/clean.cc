@@ -26,13 +26,7 @@ constexpr size_t kFlushBytes = 1 << 20;
 // double and llround(x·10^d) all agree exactly.
 constexpr int64_t kInferLimit = 1000000000000000;
 
-std::string_view Trim(std::string_view s) {
-  const char* kSpace = " \t\r\n\f\v";
-  const size_t first = s.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const size_t last = s.find_last_not_of(kSpace);
-  return s.substr(first, last - first + 1);
-}
+std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
 
 std::string Lower(std::string_view s) {
   std::string out(s);

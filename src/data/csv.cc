@@ -12,6 +12,8 @@ namespace {
 constexpr size_t kBufferBytes = 1 << 16;
 constexpr size_t kDescribedLines = 10;
 
+}  // namespace
+
 std::string_view TrimBlanks(std::string_view s) {
   const char* kSpace = " \t\r\n\f\v";
   const size_t first = s.find_first_not_of(kSpace);
@@ -19,8 +21,6 @@ std::string_view TrimBlanks(std::string_view s) {
   const size_t last = s.find_last_not_of(kSpace);
   return s.substr(first, last - first + 1);
 }
-
-}  // namespace
 
 std::string RaggedRows::Describe() const {
   if (count == 0) return "";

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/status.h"
@@ -70,6 +71,10 @@ class CsvReader {
   size_t table_width_ = 0;  // OpenTable: the header's field count; 0: not a table
   RaggedRows ragged_;
 };
+
+// `s` without leading and trailing blanks (space, tab, CR, LF, FF, VT): how every reader of a
+// CSV compares names and values.
+std::string_view TrimBlanks(std::string_view s);
 
 // Appends one CSV record (quoting only where needed) and a '\n' to *out.
 void AppendCsvRecord(const std::vector<std::string>& fields, std::string* out);
