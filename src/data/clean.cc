@@ -677,7 +677,8 @@ std::string DescribeInferredSchema(const Schema& schema, const InferredBoundsMap
       case ColumnKind::kIdentifier:
         row[1] = "identifier";
         row[2] = "-";
-        add(c.unique ? "never shipped" : "repeats allowed; never shipped");
+        // (An inference note already says why repeats are allowed.)
+        add(c.unique || !why.empty() ? "never shipped" : "repeats allowed; never shipped");
         break;
       case ColumnKind::kExcluded:
         row[1] = "excluded";
