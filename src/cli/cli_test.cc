@@ -294,7 +294,7 @@ TEST_F(CliTest, CleanReportsMalformedRows) {
       Cli("clean --schema " + Quote(P("schema.json")) + " --in " + Quote(P("messy.csv")) +
           " --out " + Quote(P("messy.clean.csv")) + " --report " + Quote(P("messy.report.json")));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "11 rows read, 9 written, 2 dropped")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "11 rows read, 9 kept, 2 dropped")) << r.output;
   for (const char* rule :
        {"wrong_field_count", "not_a_number:age", "out_of_range:cd4", "unknown_level:sex"}) {
     EXPECT_TRUE(Contains(r.output, rule)) << rule << "\n" << r.output;

@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/audit.h"
 #include "cli/hadoop.h"
@@ -142,12 +144,14 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       for (const std::string& spec : *ranges) CS_RETURN_IF_ERROR(AddDeclaredRange(spec, &infer));
       CS_RETURN_IF_ERROR(pipeline::CheckOutput(*out, *force));
       InferredBoundsMap bounds;
-      CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(*in, infer, &bounds));
+      InferNotes notes;
+      CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(*in, infer, &bounds, &notes));
       CS_RETURN_IF_ERROR(WriteFileAtomic(*out, SchemaToJson(schema), kPrivateFile, *force));
       std::printf(
-          "schema for %zu columns written to %s; review it (identifiers, public columns, "
-          "bounds, crosses) before encrypting\n%s",
-          schema.columns.size(), out->c_str(), DescribeInferredSchema(schema, bounds).c_str());
+          "schema for %zu columns (%llu rows read) written to %s; review it (identifiers, "
+          "excluded and public columns, bounds, crosses) before encrypting\n%s",
+          schema.columns.size(), static_cast<unsigned long long>(notes.rows), out->c_str(),
+          DescribeInferredSchema(schema, bounds, &notes).c_str());
       return Status::OK();
     });
   }
@@ -175,13 +179,28 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       if (!report_path->empty()) {
         CS_RETURN_IF_ERROR(WriteFileAtomic(*report_path, report.ToJson(), kPrivateFile, *force));
       }
-      std::printf("%llu rows read, %llu written, %llu dropped\n",
+      std::printf("%llu rows read, %llu kept, %llu dropped\n",
                   static_cast<unsigned long long>(report.rows_read),
                   static_cast<unsigned long long>(report.rows_written),
                   static_cast<unsigned long long>(report.rows_dropped));
-      for (const auto& [rule, hits] : report.hits) {
-        std::printf("  %-32s %llu\n", rule.c_str(), static_cast<unsigned long long>(hits.count));
-      }
+      // The top reasons, most rows first; the report lists every rule with its lines.
+      auto top = [](std::vector<std::pair<uint64_t, std::string>> items, const char* title) {
+        if (items.empty()) return;
+        std::sort(items.begin(), items.end(),
+                  [](const auto& a, const auto& b) { return a.first > b.first; });
+        std::printf("%s\n", title);
+        const size_t shown = std::min<size_t>(items.size(), 10);
+        for (size_t i = 0; i < shown; ++i) {
+          std::printf("  %-32s %llu\n", items[i].second.c_str(),
+                      static_cast<unsigned long long>(items[i].first));
+        }
+        if (items.size() > shown) std::printf("  ... and %zu more\n", items.size() - shown);
+      };
+      std::vector<std::pair<uint64_t, std::string>> dropped, changed;
+      for (const auto& [rule, rows] : report.dropped_by) dropped.emplace_back(rows, rule);
+      for (const auto& [rule, hits] : report.hits) changed.emplace_back(hits.count, rule);
+      top(dropped, "rows dropped because of:");
+      top(changed, "values missing, set missing or changed (rule:column, values):");
       return Status::OK();
     });
   }

@@ -26,13 +26,7 @@ constexpr size_t kFlushBytes = 1 << 20;
 // double and llround(x·10^d) all agree exactly.
 constexpr int64_t kInferLimit = 1000000000000000;
 
-std::string_view Trim(std::string_view s) {
-  const char* kSpace = " \t\r\n\f\v";
-  const size_t first = s.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const size_t last = s.find_last_not_of(kSpace);
-  return s.substr(first, last - first + 1);
-}
+std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -151,18 +145,37 @@ struct ColumnStats {
   std::string name;
   size_t index = 0;
   uint64_t present = 0;
-  bool numeric = true;
+  uint64_t numbers_seen = 0;  // values that are numbers (detection limits included)
+  uint64_t censored = 0;      // of which "<N" or ">N"
   Decimal min, max;
   int64_t decimals = 0;
   std::vector<Decimal> numbers;  // distinct numeric values, at most max_levels + 1
   std::set<std::string> texts;   // distinct texts, at most max_levels + 1
+  // Values that are not numbers: how many, and the distinct ones (at most kMaxStrayTokens + 1).
+  uint64_t stray_count = 0;
+  std::map<std::string, uint64_t> stray;
   bool unique = true;
   DigestSet seen;  // cleared once a duplicate shows up
   // A declared range (options.ranges), and how many values fall outside it.
   bool has_range = false;
   Decimal range_min, range_max;
   uint64_t outside_range = 0;
+
+  // The stray-token rule (clean.h).
+  bool numeric() const {
+    if (numbers_seen == 0) return false;
+    if (stray_count == 0) return true;
+    return numbers_seen >= kMinNumbers && numbers_seen * 100 >= kNumericShare * present &&
+           stray.size() <= kMaxStrayTokens;
+  }
 };
+
+// A detection-limit value: "<50", "> 10000000". Sets *below for '<'.
+bool ParseCensored(std::string_view text, Decimal* value, bool* below) {
+  if (text.size() < 2 || (text[0] != '<' && text[0] != '>')) return false;
+  *below = text[0] == '<';
+  return ParseDecimal(Trim(text.substr(1)), value);
+}
 
 void Observe(ColumnStats* s, std::string_view text, size_t max_levels) {
   if (s->unique && !s->seen.Insert(text)) {
@@ -170,27 +183,58 @@ void Observe(ColumnStats* s, std::string_view text, size_t max_levels) {
     s->seen.Clear();
   }
   if (s->texts.size() <= max_levels) s->texts.emplace(text);
-  if (s->numeric) {
-    Decimal d;
-    if (!ParseDecimal(text, &d)) {
-      s->numeric = false;
-      s->numbers.clear();
-    } else {
-      if (s->present == 0 || CompareDecimal(d, s->min) < 0) s->min = d;
-      if (s->present == 0 || CompareDecimal(d, s->max) > 0) s->max = d;
-      s->decimals = std::max(s->decimals, d.decimals());
-      if (s->has_range &&
-          (CompareDecimal(d, s->range_min) < 0 || CompareDecimal(d, s->range_max) > 0)) {
-        ++s->outside_range;
-      }
-      if (s->numbers.size() <= max_levels) {
-        bool known = false;
-        for (const Decimal& n : s->numbers) known = known || CompareDecimal(n, d) == 0;
-        if (!known) s->numbers.push_back(d);
-      }
-    }
-  }
   ++s->present;
+  Decimal d;
+  if (!ParseDecimal(text, &d)) {
+    bool below = false;
+    if (!ParseCensored(text, &d, &below)) {
+      ++s->stray_count;
+      const std::string token(text);
+      auto it = s->stray.find(token);
+      if (it != s->stray.end()) {
+        ++it->second;
+      } else if (s->stray.size() <= kMaxStrayTokens) {
+        s->stray.emplace(token, 1);
+      }
+      return;
+    }
+    ++s->censored;
+  }
+  if (s->numbers_seen == 0 || CompareDecimal(d, s->min) < 0) s->min = d;
+  if (s->numbers_seen == 0 || CompareDecimal(d, s->max) > 0) s->max = d;
+  ++s->numbers_seen;
+  s->decimals = std::max(s->decimals, d.decimals());
+  if (s->has_range &&
+      (CompareDecimal(d, s->range_min) < 0 || CompareDecimal(d, s->range_max) > 0)) {
+    ++s->outside_range;
+  }
+  if (s->numbers.size() <= max_levels) {
+    bool known = false;
+    for (const Decimal& n : s->numbers) known = known || CompareDecimal(n, d) == 0;
+    if (!known) s->numbers.push_back(d);
+  }
+}
+
+// value·10^decimals rounded half to even (clean.h); false when it does not fit int64.
+bool RoundHalfEven(const Decimal& value, int decimals, int64_t* out) {
+  const int64_t drop = -(value.exponent + decimals);  // digits past the column's places
+  if (drop <= 0) return DecimalToFixedPoint(value, decimals, out) == FixedPointError::kOk;
+  const std::string& digits = value.digits;
+  const int64_t keep = static_cast<int64_t>(digits.size()) - drop;
+  if (keep > 18) return false;
+  uint64_t kept = 0;
+  for (int64_t i = 0; i < keep; ++i) kept = kept * 10 + static_cast<uint64_t>(digits[i] - '0');
+  bool up = false;
+  if (keep >= 0) {
+    const char first = digits[static_cast<size_t>(keep)];
+    // Trailing zeros are stripped: any digit after the first dropped one makes it more than
+    // half.
+    const bool more = static_cast<size_t>(keep) + 1 < digits.size();
+    up = first > '5' || (first == '5' && (more || kept % 2 == 1));
+  }
+  if (up) ++kept;
+  *out = value.negative ? -static_cast<int64_t>(kept) : static_cast<int64_t>(kept);
+  return true;
 }
 
 // value at `decimals` places, rounded down (floor) or up (ceil) when it has more places.
@@ -329,12 +373,17 @@ Result<bool> MakeNumeric(const ColumnStats& s, size_t max_levels, const Declared
   c->decimals = decimals;
   c->min = FixedToDouble(lower, decimals);
   c->max = FixedToDouble(upper, decimals);
-  if (decimals == 0 && s.decimals == 0 && s.numbers.size() <= max_levels) {
-    std::vector<Decimal> values = s.numbers;
-    std::sort(values.begin(), values.end(),
-              [](const Decimal& a, const Decimal& b) { return CompareDecimal(a, b) < 0; });
-    for (const Decimal& v : values) c->levels.push_back(FormatDecimal(v));
+  if (s.numbers.size() <= max_levels) {
+    // Any decimals (a 0 / 0.5 / 1 grade): each level in the normal form clean writes, rounded
+    // as clean rounds when the column has fewer places than a value.
+    std::set<int64_t> values;
+    for (const Decimal& v : s.numbers) {
+      int64_t fixed = 0;
+      if (RoundHalfEven(v, decimals, &fixed)) values.insert(fixed);
+    }
+    for (int64_t v : values) c->levels.push_back(FormatFixedPoint(v, decimals));
   }
+  if (s.censored > 0) c->censored = Censored::kLimit;
   // Clinical choices follow the data, not the bounds.
   if (Lower(c->name).find("cd4") != std::string::npos && min_fixed >= 0) {
     c->bins = {0, 200, 350, 500, INFINITY};
@@ -368,31 +417,29 @@ Status AddDeclaredRange(const std::string& spec, InferOptions* options) {
 }
 
 Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& options,
-                           InferredBoundsMap* bounds) {
+                           InferredBoundsMap* bounds, InferNotes* notes) {
   CsvReader reader;
   std::vector<std::string> header, row;
   bool eof = false;
-  CS_RETURN_IF_ERROR(reader.OpenWithHeader(csv_path, &header));
+  CS_RETURN_IF_ERROR(reader.OpenTable(csv_path, &header));
 
   Schema schema;
   schema.name = TableName(csv_path);
   schema.max_records = options.max_records;
+  schema.missing_values = kDefaultMissingValues;
 
   // Unnamed columns (R's row names) are left out; clean reports them as unknown columns.
   std::vector<ColumnStats> stats;
   std::set<std::string> names;
   for (size_t i = 0; i < header.size(); ++i) {
-    std::string name(Trim(header[i]));
+    const std::string& name = header[i];
     if (name.empty()) continue;
     if (!IsUtf8(name)) {
       return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
                                      ": the name of column " + std::to_string(i + 1) +
                                      kConvertHint);
     }
-    if (!names.insert(name).second) {
-      return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
-                                     ": column '" + name + "' appears twice in the header");
-    }
+    names.insert(name);
     stats.emplace_back();
     stats.back().name = name;
     stats.back().index = i;
@@ -412,7 +459,7 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
     }
   }
 
-  uint64_t rows = 0;
+  uint64_t rows = 0, complete_rows = 0;
   while (true) {
     CS_RETURN_IF_ERROR(reader.Next(&row, &eof));
     if (eof) break;
@@ -423,8 +470,10 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
                                      ": more than " + std::to_string(options.max_records) +
                                      " rows; raise --max-records if the data set is this large");
     }
-    // Malformed rows say nothing about the columns' types; clean reports them.
+    // Malformed rows say nothing about the columns' types; the reader counts them for the
+    // review, and clean drops them.
     if (row.size() != header.size()) continue;
+    ++complete_rows;
     for (ColumnStats& s : stats) {
       std::string_view text = Trim(row[s.index]);
       if (IsMissing(text, schema.missing_values)) continue;
@@ -437,7 +486,9 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
   }
 
   InferredBoundsMap origins;
-  std::set<std::string> nonnegative;  // numeric columns with no value below 0
+  std::map<std::string, std::string> why;
+  std::set<std::string> nonnegative;   // numeric columns with no value below 0
+  std::set<std::string> stray_tokens;  // of numeric columns: missing values from now on
   for (ColumnStats& s : stats) {
     Column c;
     c.name = s.name;
@@ -446,14 +497,16 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
     const DeclaredRange* range = declared == options.ranges.end() ? nullptr : &declared->second;
     InferredBounds origin;
     bool made_numeric = false;
-    if (s.present > 0 && s.numeric && !(s.unique && LooksLikeIdName(lower)) &&
-        !IsPatientIdName(lower)) {
+    const bool id_name = s.unique && LooksLikeIdName(lower);
+    if (s.present > 0 && s.numeric() && !id_name && !IsPatientIdName(lower)) {
       CS_ASSIGN_OR_RETURN(made_numeric, MakeNumeric(s, options.max_levels, range, &c, &origin));
     }
+    std::string& reason = why[c.name];
     if (s.present == 0) {
       // Nothing to learn from: a numeric [0, 0] column keeps every row, all missing.
       c.kind = ColumnKind::kNumeric;
       origin.source = InferredBounds::Source::kNoValues;
+      reason = "no values";
       if (range != nullptr) {
         int64_t lo = 0, hi = 0;
         CS_RETURN_IF_ERROR(DeclaredFixed(s.name, "MIN", range->min, 0, &lo));
@@ -462,32 +515,68 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
         c.max = FixedToDouble(hi, 0);
         origin.source = InferredBounds::Source::kDeclared;
       }
-    } else if (s.unique && LooksLikeIdName(lower)) {
+    } else if (id_name) {
       c.kind = ColumnKind::kIdentifier;
+      reason = "named like an id, no value repeats";
     } else if (IsPatientIdName(lower)) {
       c.kind = ColumnKind::kIdentifier;
       c.unique = false;  // a visit-level file: one patient, many rows
+      reason = "a patient id by name; values repeat (one row per visit)";
     } else if (made_numeric) {
       // filled in by MakeNumeric
-    } else if (s.texts.size() <= options.max_levels && !s.unique) {
+      reason = c.levels.empty()
+                   ? "numbers"
+                   : "numbers, " + std::to_string(c.levels.size()) + " distinct: groupable";
+      if (s.stray_count > 0) {
+        reason += "; " + std::to_string(s.stray_count) + " other value" +
+                  (s.stray_count == 1 ? "" : "s") + " read as missing (";
+        bool first = true;
+        for (const auto& [token, count] : s.stray) {
+          reason += (first ? "" : ", ") + token + " x" + std::to_string(count);
+          first = false;
+          stray_tokens.insert(token);
+        }
+        reason += ")";
+      }
+      if (s.censored > 0) {
+        reason += "; " + std::to_string(s.censored) + " past a detection limit (\"censored\")";
+      }
+    } else if (s.unique && s.present == complete_rows) {
+      c.kind = ColumnKind::kIdentifier;
+      reason = "text, unique per row";
+    } else if (s.texts.size() <= options.max_levels) {
       c.kind = ColumnKind::kCategorical;
       c.levels.assign(s.texts.begin(), s.texts.end());
+      reason = "text, " + std::to_string(c.levels.size()) + " distinct: groupable";
     } else {
-      // Text that is unique per row (names, codes) or too varied to group by is never
-      // shipped, encrypted or not.
-      c.kind = ColumnKind::kIdentifier;
-      c.unique = s.unique;
+      // Free text, too varied to group by: never encrypted, never shipped, and never a reason
+      // to drop a row.
+      c.kind = ColumnKind::kExcluded;
+      reason = "text, more than " + std::to_string(options.max_levels) +
+               " distinct values and not unique per row: not encrypted, not shipped";
     }
     if (c.numeric()) {
       origins[c.name] = origin;
       if (CompareDecimal(s.min, Decimal()) >= 0) nonnegative.insert(c.name);
     } else if (range != nullptr) {
-      return Status::InvalidArgument(
-          "--range " + s.name + ": column '" + s.name + "' is " +
-          (c.kind == ColumnKind::kCategorical ? "categorical" : "an identifier (never shipped)") +
-          ", not numeric");
+      return Status::InvalidArgument("--range " + s.name + ": column '" + s.name + "' is " +
+                                     (c.kind == ColumnKind::kCategorical ? "categorical"
+                                      : c.kind == ColumnKind::kIdentifier
+                                          ? "an identifier (never shipped)"
+                                          : "excluded (never shipped)") +
+                                     ", not numeric");
     }
     schema.columns.push_back(std::move(c));
+  }
+  // A numeric column's stray tokens are missing values, unless one is a level of a categorical
+  // column, where it must stay a value.
+  for (const std::string& token : stray_tokens) {
+    bool level = false;
+    for (const Column& c : schema.columns) {
+      level = level || (c.kind == ColumnKind::kCategorical &&
+                        std::find(c.levels.begin(), c.levels.end(), token) != c.levels.end());
+    }
+    if (!level) schema.missing_values.push_back(token);
   }
 
   for (const Column& c : schema.columns) {
@@ -510,6 +599,11 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
   Status valid = ValidateSchema(schema);
   if (!valid.ok()) return valid.WithContext(csv_path + ": inferred schema");
   if (bounds != nullptr) *bounds = std::move(origins);
+  if (notes != nullptr) {
+    notes->rows = rows;
+    notes->ragged = reader.ragged();
+    notes->why = std::move(why);
+  }
   return schema;
 }
 
@@ -530,17 +624,17 @@ std::string Counted(size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-// "(grid 1000)", "(declared range)", with a note for a side that could not stay on the grid.
+// "grid 1000", "declared range", with a note for a side that could not stay on the grid.
 std::string BoundsOrigin(const InferredBounds& b, int decimals) {
   switch (b.source) {
     case InferredBounds::Source::kDeclared:
-      return " (declared range)";
+      return "declared range";
     case InferredBounds::Source::kNoValues:
-      return " (no values)";
+      return "no values";
     case InferredBounds::Source::kGrid:
       break;
   }
-  std::string out = " (grid " + b.step;
+  std::string out = "grid " + b.step;
   for (const auto& [which, side] :
        {std::pair<const char*, const InferredBounds::Side*>{"min", &b.min}, {"max", &b.max}}) {
     if (side->observed) {
@@ -552,48 +646,88 @@ std::string BoundsOrigin(const InferredBounds& b, int decimals) {
       out += std::string("; ") + which + " on grid " + side->step + " to fit 15 digits";
     }
   }
-  return out + ")";
+  return out;
+}
+
+// Control characters (a stray token from the file) shown as '?': this text goes to terminals.
+std::string Printable(std::string text) {
+  for (char& ch : text) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  }
+  return text;
 }
 
 }  // namespace
 
-std::string DescribeInferredSchema(const Schema& schema, const InferredBoundsMap& bounds) {
-  size_t width = 0;
-  for (const Column& c : schema.columns) width = std::max(width, c.name.size());
-  std::string out;
+std::string DescribeInferredSchema(const Schema& schema, const InferredBoundsMap& bounds,
+                                   const InferNotes* notes) {
+  using Row = std::vector<std::string>;
+  std::vector<Row> rows = {
+      {"column", "role", "kind", "range", "decimals", "levels", "groupable", "why"}};
   for (const Column& c : schema.columns) {
-    std::string line = "  " + c.name + std::string(width - c.name.size(), ' ') + "  ";
+    std::string why;
+    auto add = [&why](const std::string& part) { why += (why.empty() ? "" : "; ") + part; };
+    if (notes != nullptr) {
+      auto it = notes->why.find(c.name);
+      if (it != notes->why.end()) why = it->second;
+    }
+    Row row = {c.name, c.is_public ? "public" : "private", ColumnKindName(c.kind), "-", "-",
+               "-",    c.groupable() ? "yes" : "no"};
     switch (c.kind) {
       case ColumnKind::kIdentifier:
-        line +=
-            c.unique ? "identifier (never shipped)" : "identifier, repeats allowed (never shipped)";
+        row[1] = "identifier";
+        row[2] = "-";
+        // (An inference note already says why repeats are allowed.)
+        add(c.unique || !why.empty() ? "never shipped" : "repeats allowed; never shipped");
+        break;
+      case ColumnKind::kExcluded:
+        row[1] = "excluded";
+        row[2] = "-";
+        if (notes == nullptr) add("not encrypted, not shipped");
         break;
       case ColumnKind::kCategorical:
-        line += "categorical  " + Counted(c.levels.size(), "level", "levels");
+        row[5] = std::to_string(c.levels.size());
         break;
       case ColumnKind::kNumeric: {
-        line += "numeric  " + Counted(static_cast<size_t>(c.decimals), "decimal", "decimals");
-        if (!c.levels.empty()) line += "  " + Counted(c.levels.size(), "level", "levels");
+        row[4] = std::to_string(c.decimals);
+        if (!c.levels.empty()) row[5] = std::to_string(c.levels.size());
         auto origin = bounds.find(c.name);
         const bool known = origin != bounds.end();
         const bool min_observed = known && origin->second.min.observed;
         const bool max_observed = known && origin->second.max.observed;
         // An observed extreme never goes into the text, even when it had to be the bound.
-        line += "  bounds [" + (min_observed ? "observed" : BoundText(c.min, c.decimals)) + ", " +
-                (max_observed ? "observed" : BoundText(c.max, c.decimals)) + "]";
-        if (known) line += BoundsOrigin(origin->second, c.decimals);
+        row[3] = "[" + (min_observed ? "observed" : BoundText(c.min, c.decimals)) + ", " +
+                 (max_observed ? "observed" : BoundText(c.max, c.decimals)) + "]";
+        if (known) add("bounds: " + BoundsOrigin(origin->second, c.decimals));
+        if (c.censored.has_value()) {
+          add(*c.censored == Censored::kLimit ? "\"<N\" reads as N" : "\"<N\" reads as missing");
+        }
         if (!c.bins.empty()) {
-          line += "  bins ";
+          std::string bins = "bins ";
           for (size_t i = 0; i < c.bins.size(); ++i) {
-            if (i > 0) line += ",";
-            line +=
+            if (i > 0) bins += ",";
+            bins +=
                 std::isinf(c.bins[i]) ? (c.bins[i] > 0 ? "inf" : "-inf") : FormatDouble(c.bins[i]);
           }
+          add(bins);
         }
         break;
       }
     }
-    if (c.kind != ColumnKind::kIdentifier) line += c.is_public ? "  public" : "  private";
+    row.push_back(why.empty() ? "-" : Printable(why));
+    rows.push_back(std::move(row));
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const Row& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  std::string out;
+  for (const Row& row : rows) {
+    std::string line = " ";
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += " " + row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 1, ' ');
+    }
     out += line + "\n";
   }
   out += "  derived: " + (schema.derived.empty() ? std::string("none")
@@ -610,6 +744,10 @@ std::string DescribeInferredSchema(const Schema& schema, const InferredBoundsMap
     out += (i > 0 ? ", " : "") + schema.crosses[i].by;
   }
   out += schema.crosses.empty() ? "\n" : ")\n";
+  if (notes != nullptr && notes->ragged.count > 0) {
+    out += "  warning: " + notes->ragged.Describe() +
+           "; inference skipped them and clean drops them\n";
+  }
   return out;
 }
 
@@ -625,8 +763,8 @@ struct ColumnRule {
   std::unordered_set<std::string> levels;
   DigestSet seen;  // unique identifiers only
   // Report keys, built once rather than per hit.
-  std::string missing, not_a_number, too_many_decimals, out_of_range, unknown_level,
-      invalid_character, duplicate;
+  std::string missing, not_a_number, rounded, censored_below, censored_above, out_of_range,
+      unknown_level, invalid_character, duplicate;
 };
 
 Status BoundFixed(double bound, int decimals, int64_t* out) {
@@ -650,20 +788,17 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
   CsvReader reader;
   std::vector<std::string> header, row;
   bool eof = false;
-  CS_RETURN_IF_ERROR(reader.OpenWithHeader(raw_path, &header));
+  CS_RETURN_IF_ERROR(reader.OpenTable(raw_path, &header));
   const uint64_t header_line = reader.line();
 
   std::unordered_map<std::string, size_t> position;
   for (size_t i = 0; i < header.size(); ++i) {
-    std::string name(Trim(header[i]));
+    const std::string& name = header[i];
     if (schema.FindColumn(name) == nullptr) {
       AddHit(rep, "unknown_column:" + name, header_line);
       continue;
     }
-    if (!position.emplace(name, i).second) {
-      return Status::InvalidArgument(raw_path + " line " + std::to_string(header_line) +
-                                     ": column '" + name + "' appears twice in the header");
-    }
+    position.emplace(name, i);  // OpenTable refused repeated names
   }
   std::string absent;
   for (const Column& c : schema.columns) {
@@ -691,7 +826,9 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
     r.levels.insert(c.levels.begin(), c.levels.end());
     r.missing = "missing:" + c.name;
     r.not_a_number = "not_a_number:" + c.name;
-    r.too_many_decimals = "too_many_decimals:" + c.name;
+    r.rounded = "rounded:" + c.name;
+    r.censored_below = "censored_below:" + c.name;
+    r.censored_above = "censored_above:" + c.name;
     r.out_of_range = "out_of_range:" + c.name;
     r.unknown_level = "unknown_level:" + c.name;
     r.invalid_character = "invalid_character:" + c.name;
@@ -710,50 +847,76 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
     const Column& c = *rules[i].column;
     if (c.kind == ColumnKind::kIdentifier && c.unique) unique_ids.push_back(i);
   }
+  // The first rule that drops a row.
+  const std::string* drop = nullptr;
+  auto drop_row = [&drop](const std::string& rule) {
+    if (drop == nullptr) drop = &rule;
+  };
+  const std::string kWrongFieldCount = "wrong_field_count";
   while (true) {
     CS_RETURN_IF_ERROR(reader.Next(&row, &eof));
     if (eof) break;
     const uint64_t line = reader.line();
     ++rep->rows_read;
     if (row.size() != header.size()) {
-      AddHit(rep, "wrong_field_count", line);
+      AddHit(rep, kWrongFieldCount, line);
+      ++rep->dropped_by[kWrongFieldCount];
       ++rep->rows_dropped;
       continue;
     }
-    bool drop = false;
+    drop = nullptr;
     for (size_t i = 0; i < rules.size(); ++i) {
       ColumnRule& r = rules[i];
       const Column& c = *r.column;
-      const std::string_view text = Trim(row[r.index]);
+      std::string_view text = Trim(row[r.index]);
       std::string& field = fields[i];
       field.clear();
       if (IsMissing(text, schema.missing_values)) {
         AddHit(rep, r.missing, line);
-        if (c.kind == ColumnKind::kIdentifier || c.on_invalid == OnInvalid::kDropRow) drop = true;
+        if (!text.empty()) ++rep->missing_tokens[c.name][std::string(text)];
+        // A missing value drops its row only where the schema asks for it.
+        if (c.on_invalid == OnInvalid::kDropRow) drop_row(r.missing);
         continue;
       }
       // The rule that makes this value invalid, if any.
       const std::string* broken = nullptr;
       if (c.is_public && text.find_first_of("\t\n\r") != std::string_view::npos) {
         broken = &r.invalid_character;
-      } else if (c.kind == ColumnKind::kIdentifier) {
+      } else if (!c.shipped()) {
         field.assign(text);
       } else if (c.numeric()) {
         Decimal d;
         int64_t fixed = 0;
-        if (!ParseDecimal(text, &d)) {
-          broken = &r.not_a_number;
+        bool below = false;
+        if (ParseDecimal(text, &d)) {
+          // a number
+        } else if (ParseCensored(text, &d, &below)) {
+          AddHit(rep, below ? r.censored_below : r.censored_above, line);
+          if (c.censored.value_or(Censored::kLimit) == Censored::kMissing) {
+            if (c.on_invalid == OnInvalid::kDropRow) drop_row(r.missing);
+            continue;
+          }
         } else {
+          broken = &r.not_a_number;
+        }
+        if (broken == nullptr) {
           switch (DecimalToFixedPoint(d, c.decimals, &fixed)) {
             case FixedPointError::kOk:
-              if (fixed < r.min_fixed || fixed > r.max_fixed) broken = &r.out_of_range;
               break;
             case FixedPointError::kTooManyDecimals:
-              broken = &r.too_many_decimals;
+              // More places than the column keeps: rounded half to even, never dropped.
+              if (RoundHalfEven(d, c.decimals, &fixed)) {
+                AddHit(rep, r.rounded, line);
+              } else {
+                broken = &r.out_of_range;
+              }
               break;
             case FixedPointError::kTooLarge:
               broken = &r.out_of_range;
               break;
+          }
+          if (broken == nullptr && (fixed < r.min_fixed || fixed > r.max_fixed)) {
+            broken = &r.out_of_range;
           }
         }
         if (broken == nullptr) {
@@ -767,31 +930,27 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
       if (broken != nullptr) {
         AddHit(rep, *broken, line);
         field.clear();
-        if (c.on_invalid == OnInvalid::kDropRow) drop = true;
+        if (c.on_invalid == OnInvalid::kDropRow) drop_row(*broken);
       }
     }
-    if (!drop) {
+    if (drop == nullptr) {
       // A row only claims its identifiers once it is certain to be written, so a rejected
-      // row never makes a later good row look like a duplicate.
-      if (unique_ids.size() == 1) {
-        ColumnRule& r = rules[unique_ids[0]];
-        if (!r.seen.Insert(fields[unique_ids[0]])) {
-          AddHit(rep, r.duplicate, line);
-          drop = true;
+      // row never makes a later good row look like a duplicate. A missing identifier is no
+      // one's: it repeats nothing.
+      for (size_t i : unique_ids) {
+        if (!fields[i].empty() && rules[i].seen.Contains(fields[i])) {
+          AddHit(rep, rules[i].duplicate, line);
+          drop_row(rules[i].duplicate);
         }
-      } else {
+      }
+      if (drop == nullptr) {
         for (size_t i : unique_ids) {
-          if (rules[i].seen.Contains(fields[i])) {
-            AddHit(rep, rules[i].duplicate, line);
-            drop = true;
-          }
-        }
-        for (size_t i : unique_ids) {
-          if (!drop) rules[i].seen.Insert(fields[i]);
+          if (!fields[i].empty()) rules[i].seen.Insert(fields[i]);
         }
       }
     }
-    if (drop) {
+    if (drop != nullptr) {
+      ++rep->dropped_by[*drop];
       ++rep->rows_dropped;
       continue;
     }
@@ -825,6 +984,8 @@ std::string CleanReport::ToJson() const {
     rules[rule] = std::move(entry);
   }
   j["hits"] = std::move(rules);
+  j["dropped_by"] = dropped_by;
+  j["missing_tokens"] = missing_tokens;
   // Rule keys carry header names from the raw file, which may not be UTF-8 (a Latin-1
   // export): show such bytes as U+FFFD rather than throw.
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";

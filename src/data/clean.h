@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data/csv.h"
 #include "encoding/schema.h"
 #include "util/status.h"
 
@@ -46,15 +47,58 @@ struct InferredBounds {
 };
 using InferredBoundsMap = std::map<std::string, InferredBounds>;  // by numeric column name
 
-// Reads the whole CSV once (streaming) and proposes a schema: identifiers (name looks like an
-// id and values are unique; a patient-id name such as "id"/"patid" whose values repeat, as in
-// a visit-level file, becomes a non-unique identifier; unique text, or text with more than
-// max_levels values, is never shipped), numeric columns with bounds and decimals (up to
-// kMaxDecimals), categorical columns, numeric columns with <= max_levels distinct integer values
-// get levels too; CD4-named columns get clinical bins, a viral-load column a viral_suppressed (<
-// 200) indicator; crosses by every private groupable column over every other numeric column and
+// The missing-value tokens an inferred schema starts with ("missing_values"), matched exactly
+// after trimming blanks: empty, NA, N/A, n/a, NaN, NULL, "." and "-". Clean reads only the
+// schema's list, which the owner may edit.
+inline const std::vector<std::string> kDefaultMissingValues = {"",    "NA",   "N/A", "n/a",
+                                                               "NaN", "NULL", ".",   "-"};
+
+// Stray tokens: a column stays numeric when at least kMinNumbers of its non-missing values are
+// numbers (a detection-limit value such as "<50" counts as its number), those are at least
+// kNumericShare percent of its non-missing values, and the other values are at most
+// kMaxStrayTokens distinct texts. Those texts ("unknown", "pending") are then missing values:
+// inference adds them to the schema's "missing_values" (unless one is a level of a categorical
+// column, where it must stay a value: clean then reports it as not_a_number, still missing),
+// and clean counts each one in the report ("missing_tokens").
+inline constexpr uint64_t kMinNumbers = 20;
+inline constexpr uint64_t kNumericShare = 95;
+inline constexpr size_t kMaxStrayTokens = 10;
+
+// Detection limits: a numeric value written "<N" or ">N" (blanks allowed after the sign) is
+// censored at N. By default ("censored": "limit", or the field absent) clean writes N and counts
+// the value as censored_below:COLUMN or censored_above:COLUMN in its report; with "censored":
+// "missing" it writes a missing value and counts it the same way. Inference reads N as the
+// value and sets "censored": "limit" on every column where it saw one, for the owner to see.
+
+// Precision: inference gives a numeric column the most decimals any of its values has, at most
+// kMaxDecimals (15, encoding/schema.h) and fewer where its bounds would otherwise reach 10^15 at
+// that scale (below). Clean rounds a value with more decimals than its column's half to even
+// ("0.125" at 2 decimals -> "0.12", "0.135" -> "0.14") and counts it as rounded:COLUMN; it never
+// drops it.
+
+// Reads the whole CSV once (streaming) and proposes a schema. Each column gets its role by the
+// first rule that matches (the "why" of the review table, DescribeInferredSchema):
+//   1. no value at all: numeric, bounds [0, 0], every row missing;
+//   2. identifier, unique: the name looks like an id ("id", "patid", "subject_id", anything
+//      ending in "id", "hospital_mrn") and no value repeats;
+//   3. identifier, repeats allowed: the name is a patient id ("id", "pid", "patid", "patient",
+//      "subject", "mrn"...) and values repeat, as in a visit-level file;
+//   4. numeric: the values are numbers, up to the stray tokens above; with at most max_levels
+//      distinct values (any decimals: a 0 / 0.5 / 1 grade) it gets them as levels, in the
+//      normal form clean writes, and can be grouped by; CD4-named columns get clinical bins, a
+//      viral-load column a viral_suppressed (< 200) indicator;
+//   5. identifier, unique: text that is unique per row — every row has a value and no two rows
+//      share one (names, codes);
+//   6. categorical: text with at most max_levels distinct values;
+//   7. excluded: any other text (a cause-of-death or free-text column: too many distinct values
+//      to encrypt as levels). Never encrypted, never shipped, never a reason to drop a row.
+// An identifier is thus what the owner declares in the schema, or a column unique per row (2,
+// 5), or a patient id by name (3). A missing value never drops a row — identifiers and
+// excluded columns included — unless the owner's schema says "on_invalid": "drop_row" for the
+// column. Crosses go by every private groupable column over every other numeric column and
 // indicator. The schema is named after the file stem, made a plain SQL identifier ("2024-x" ->
-// "t_2024_x").
+// "t_2024_x"). The file must pass CsvReader::OpenTable's header checks (data/csv.h); ragged
+// rows say nothing about the columns, so inference skips them and `notes` lists their lines.
 //
 // Bounds are never the data's extremes (the highest viral load is one patient's value); they are
 // rounded outward to a coarse decimal grid. In the column's fixed-point units (value·10^decimals,
@@ -80,18 +124,27 @@ using InferredBoundsMap = std::map<std::string, InferredBounds>;  // by numeric 
 // not exact at the column's decimals or has more than 15 digits there, or any observed value
 // lies outside the range (the error gives how many, never which).
 //
-// `bounds`, when not null, receives where each numeric column's bounds came from, for
-// DescribeInferredSchema.
+// `bounds`, when not null, receives where each numeric column's bounds came from, and `notes`
+// why each column got its role, for DescribeInferredSchema.
+struct InferNotes {
+  uint64_t rows = 0;                       // data rows read, ragged ones included
+  RaggedRows ragged;                       // skipped by inference; clean drops them
+  std::map<std::string, std::string> why;  // by column name: the rule that chose its role
+};
 Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& options,
-                           InferredBoundsMap* bounds = nullptr);
+                           InferredBoundsMap* bounds = nullptr, InferNotes* notes = nullptr);
 
-// What InferSchema proposed, for the owner to review: a line per column (kind, decimals, number
-// of levels, bounds and their origin, bins, public or private; identifiers "never shipped"),
-// then the derived indicators and crosses. Never an observed value: level names and observed
-// extremes stay out (this text lands in terminals and logs), except a bound that is itself an
-// observed value, which is shown as "observed". `bounds` may be empty (a schema read from a
-// file): bounds are then shown without their origin.
-std::string DescribeInferredSchema(const Schema& schema, const InferredBoundsMap& bounds);
+// What InferSchema proposed, for the owner to review: a table with a row per column
+//   column  role  kind  range  decimals  levels  groupable  why
+// (role: identifier, excluded, private or public; range: the bounds; levels: how many; why:
+// the inference rule, stray tokens read as missing, censored values, the bounds' origin and
+// bins), then the derived indicators and crosses, and a warning naming the lines of ragged
+// rows. Never an observed value: level names and observed extremes stay out (this text lands in
+// terminals and logs), except a bound that is itself an observed value, which is shown as
+// "observed". `bounds` may be empty and `notes` null (a schema read from a file): bounds are
+// then shown without their origin, and "why" says "in the schema".
+std::string DescribeInferredSchema(const Schema& schema, const InferredBoundsMap& bounds,
+                                   const InferNotes* notes = nullptr);
 
 // One rule's hits in the clean report.
 struct RuleHits {
@@ -101,23 +154,33 @@ struct RuleHits {
 
 struct CleanReport {
   uint64_t rows_read = 0;
-  uint64_t rows_written = 0;
+  uint64_t rows_written = 0;  // kept
   uint64_t rows_dropped = 0;
   // Keyed by "<rule>:<column>", e.g. "out_of_range:cd4", "unknown_level:sex",
-  // "not_a_number:age", "too_many_decimals:wtkg", "missing:cd496", "wrong_field_count",
-  // "duplicate_identifier:pidnum", "unknown_column:foo", "missing_column:bar",
-  // "invalid_character:site" (a tab or line break in a public column).
+  // "not_a_number:age", "rounded:wtkg" (more decimals than the column's: rounded half to even,
+  // kept), "censored_below:vl" / "censored_above:vl" (a detection limit, "<50"),
+  // "missing:cd496", "wrong_field_count", "duplicate_identifier:pidnum", "unknown_column:foo",
+  // "missing_column:bar", "invalid_character:site" (a tab or line break in a public column).
   std::map<std::string, RuleHits> hits;
+  // Why rows were dropped: the first rule that dropped each one, with the number of rows.
+  std::map<std::string, uint64_t> dropped_by;
+  // Missing-value tokens other than the empty field, by column, with how often each was read
+  // ("cd4": {"n/a": 1}).
+  std::map<std::string, std::map<std::string, uint64_t>> missing_tokens;
   std::string ToJson() const;
 };
 
 // Validates every row of `raw_path` against `schema` and writes the clean CSV atomically to
-// `out_path`: header = schema columns in order (identifiers kept for the owner's use; encrypt
-// never ships them), values trimmed and normalized (numbers in the shortest exact form:
-// "26.33333", "-3.5", "200"; missing as an empty field).
-// Fails (nothing written) if the schema is invalid, the CSV malformed, the header lacks a schema
-// column or the clean rows exceed schema.max_records. `report` may be null. With !overwrite an
-// existing `out_path` is left as it is (OutputExists, util/file.h).
+// `out_path`: header = schema columns in order (identifiers and excluded columns kept as read,
+// for the owner's use; encrypt never ships them), values trimmed and normalized (numbers in the
+// shortest exact form: "26.33333", "-3.5", "200"; rounded half to even to the column's
+// decimals; a censored "<50" as the rule says; missing as an empty field). A row is dropped
+// only for a wrong number of fields, a repeated value of a unique identifier, or a missing or
+// invalid value in a column whose schema says "on_invalid": "drop_row".
+// Fails (nothing written) if the schema is invalid, the CSV fails CsvReader::OpenTable's header
+// checks or is malformed, the header lacks a schema column or the clean rows exceed
+// schema.max_records. `report` may be null. With !overwrite an existing `out_path` is left as it
+// is (OutputExists, util/file.h).
 Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::string& out_path,
                 CleanReport* report, bool overwrite = true);
 

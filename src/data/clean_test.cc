@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -89,14 +90,14 @@ TEST_F(CleanTest, EveryRuleWithItsLineNumbers) {
           "P1,30,70.5,1,F,Kampala,500,x\n"        // 2 clean
           "P2,abc,70,2,M,Durban,400,x\n"          // 3 age not a number -> missing
           "P3,95,70,2,M,Durban,400,x\n"           // 4 age out of range -> missing
-          "P4,40,70.55,0,M,Durban,400,x\n"        // 5 wt too many decimals -> drop
+          "P4,40,70.55,0,M,Durban,400,x\n"        // 5 wt too many decimals -> rounded
           "P5,40,72.50,0,M,Durban,400,x\n"        // 6 trailing zero is fine
           "P6,40,71,3.0,M,Durban,400,x\n"         // 7 numeric level written as 3
           "P7,40,71,5,M,Durban,400,x\n"           // 8 arm 5: in range, not a level -> missing
           "P8,40,71,1,X,Durban,400,x\n"           // 9 unknown sex -> drop
           "P9,40,71,1,,Durban,400,x\n"            // 10 missing sex -> drop
           "P1,41,71,1,M,Durban,400,x\n"           // 11 duplicate id -> drop
-          ",41,71,1,M,Durban,400,x\n"             // 12 empty id -> drop
+          ",41,71,1,M,Durban,400,x\n"             // 12 empty id -> kept, missing
           "P10,41,71,1,M\n"                       // 13 wrong field count -> drop
           "P11,NA,71,1,M,\"Kam\tpala\",400,x\n"   // 14 missing age; a level, but not public
           "P12, 42 ,71,1,M,Lusaka,NA,x\n"         // 15 trimmed; unknown site; missing cd4
@@ -110,13 +111,13 @@ TEST_F(CleanTest, EveryRuleWithItsLineNumbers) {
   ASSERT_TRUE(s.ok()) << s.ToString();
 
   EXPECT_EQ(report.rows_read, 18u);
-  EXPECT_EQ(report.rows_written, 10u);
-  EXPECT_EQ(report.rows_dropped, 8u);
+  EXPECT_EQ(report.rows_written, 12u);
+  EXPECT_EQ(report.rows_dropped, 6u);
   EXPECT_EQ(report.rows_read, report.rows_written + report.rows_dropped);
   ExpectHit(report, "unknown_column:extra", {1});
   ExpectHit(report, "not_a_number:age", {3});
   ExpectHit(report, "out_of_range:age", {4, 16});
-  ExpectHit(report, "too_many_decimals:wt", {5});
+  ExpectHit(report, "rounded:wt", {5});  // half to even: 70.6
   ExpectHit(report, "unknown_level:arm", {8});
   ExpectHit(report, "unknown_level:sex", {9});
   ExpectHit(report, "missing:sex", {10});
@@ -130,6 +131,12 @@ TEST_F(CleanTest, EveryRuleWithItsLineNumbers) {
   ExpectHit(report, "not_a_number:wt", {17});
   ExpectHit(report, "missing:wt", {19});
   EXPECT_EQ(report.hits.size(), 16u);
+  EXPECT_EQ(report.dropped_by, (std::map<std::string, uint64_t>{{"duplicate_identifier:pid", 1},
+                                                                {"missing:sex", 1},
+                                                                {"missing:wt", 1},
+                                                                {"not_a_number:wt", 1},
+                                                                {"unknown_level:sex", 1},
+                                                                {"wrong_field_count", 1}}));
 
   Result<std::string> text = ReadFile(out);
   ASSERT_TRUE(text.ok());
@@ -138,9 +145,11 @@ TEST_F(CleanTest, EveryRuleWithItsLineNumbers) {
             "P1,30,70.5,1,F,Kampala,500\n"
             "P2,,70,2,M,Durban,400\n"
             "P3,,70,2,M,Durban,400\n"
+            "P4,40,70.6,0,M,Durban,400\n"
             "P5,40,72.5,0,M,Durban,400\n"
             "P6,40,71,3,M,Durban,400\n"
             "P7,40,71,,M,Durban,400\n"
+            ",41,71,1,M,Durban,400\n"
             "P11,,71,1,M,Kam\tpala,400\n"
             "P12,42,71,1,M,,\n"
             "P13,,71,1,M,Durban,\n"
@@ -202,7 +211,7 @@ TEST_F(CleanTest, NonUniqueIdentifierKeepsRepeats) {
   const std::string raw = Raw("patid,day\nC1,0\nC1,10\nC2,0\n,5\n");
   CleanReport report;
   ASSERT_TRUE(CleanCsv(schema, raw, dir_ / "out.csv", &report).ok());
-  EXPECT_EQ(report.rows_written, 3u);
+  EXPECT_EQ(report.rows_written, 4u);  // a missing identifier drops no row (issue 15)
   ExpectHit(report, "missing:patid", {5});
   EXPECT_EQ(report.hits.count("duplicate_identifier:patid"), 0u);
 }

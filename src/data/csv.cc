@@ -2,14 +2,37 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <string_view>
 
 namespace cipherstat {
 
 namespace {
 
 constexpr size_t kBufferBytes = 1 << 16;
+constexpr size_t kDescribedLines = 10;
 
 }  // namespace
+
+std::string_view TrimBlanks(std::string_view s) {
+  const char* kSpace = " \t\r\n\f\v";
+  const size_t first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  const size_t last = s.find_last_not_of(kSpace);
+  return s.substr(first, last - first + 1);
+}
+
+std::string RaggedRows::Describe() const {
+  if (count == 0) return "";
+  std::string out = std::to_string(count) + (count == 1 ? " row has" : " rows have") +
+                    " a different number of fields than the header (line" +
+                    (count == 1 ? " " : "s ");
+  for (size_t i = 0; i < lines.size() && i < kDescribedLines; ++i) {
+    out += (i > 0 ? ", " : "") + std::to_string(lines[i]);
+  }
+  if (count > kDescribedLines) out += ", ...";
+  return out + ")";
+}
 
 CsvReader::~CsvReader() {
   if (file_ != nullptr) std::fclose(file_);
@@ -24,6 +47,8 @@ Status CsvReader::Open(const std::string& path, Limits limits) {
   limits_ = limits;
   current_line_ = 1;
   record_line_ = 0;
+  table_width_ = 0;
+  ragged_ = RaggedRows();
   file_ = std::fopen(path.c_str(), "rb");
   if (file_ == nullptr) {
     if (errno == ENOENT) return Status::NotFound(path + ": no such file");
@@ -157,6 +182,10 @@ Status CsvReader::Next(std::vector<std::string>* fields, bool* eof) {
     if (Overflow o = append(ch); o != Overflow::kNone) return overflow_error(o);
   }
   fields->resize(count);
+  if (table_width_ > 0 && count != table_width_) {
+    ++ragged_.count;
+    if (ragged_.lines.size() < RaggedRows::kMaxLines) ragged_.lines.push_back(record_line_);
+  }
   return Status::OK();
 }
 
@@ -188,6 +217,32 @@ Status CsvReader::OpenWithHeader(const std::string& path, std::vector<std::strin
   bool eof = false;
   CS_RETURN_IF_ERROR(Next(header, &eof));
   if (eof) return Status::InvalidArgument(path + ": empty file, expected a header");
+  return Status::OK();
+}
+
+Status CsvReader::OpenTable(const std::string& path, std::vector<std::string>* header) {
+  CS_RETURN_IF_ERROR(OpenWithHeader(path, header));
+  std::map<std::string, size_t> seen;  // name -> 1-based position
+  for (size_t i = 0; i < header->size(); ++i) {
+    std::string& name = (*header)[i];
+    name = std::string(TrimBlanks(name));
+    if (name.empty()) continue;
+    auto [it, added] = seen.emplace(name, i + 1);
+    if (!added) {
+      return Status::InvalidArgument(path + " line " + std::to_string(record_line_) + ": column '" +
+                                     name + "' appears twice in the header (columns " +
+                                     std::to_string(it->second) + " and " + std::to_string(i + 1) +
+                                     ")");
+    }
+  }
+  // Header only: the next byte is the end of the file.
+  const int c = getc_unlocked(file_);
+  if (c == EOF) {
+    if (std::ferror(file_)) return Status::IOError(path_ + ": read failed");
+    return Status::InvalidArgument(path + ": only a header, no data rows");
+  }
+  if (std::ungetc(c, file_) == EOF) return Status::IOError(path + ": read failed");
+  table_width_ = header->size();
   return Status::OK();
 }
 

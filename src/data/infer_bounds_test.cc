@@ -286,11 +286,10 @@ TEST_F(InferBoundsTest, FifteenDigitFloatsStayBelowTheLimit) {
 
   // The review text names the observed bound without its digits.
   const std::string text = DescribeInferredSchema(s, bounds);
-  EXPECT_NE(text.find("bounds [0, observed] (grid 0.1; max is the observed value"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("bounds [0, 0.99] (grid 0.1; max on grid 0.01 to fit 15 digits)"),
-            std::string::npos)
+  EXPECT_NE(text.find("[0, observed]"), std::string::npos) << text;
+  EXPECT_NE(text.find("bounds: grid 0.1; max is the observed value"), std::string::npos) << text;
+  EXPECT_NE(text.find("[0, 0.99]"), std::string::npos) << text;
+  EXPECT_NE(text.find("bounds: grid 0.1; max on grid 0.01 to fit 15 digits"), std::string::npos)
       << text;
   EXPECT_EQ(text.find("999999999999999"), std::string::npos) << text;
   EXPECT_EQ(text.find("987654321098765"), std::string::npos) << text;
@@ -390,14 +389,20 @@ TEST_F(InferBoundsTest, DescribeInferredSchema) {
   ASSERT_TRUE(AddDeclaredRange("wt=30:200", &options).ok());
   InferredBoundsMap bounds;
   Schema s = InferAndClean(Cohort(), options, &bounds);
+  // The review table (issue 15); without InferNotes, "why" has only what the schema says.
   EXPECT_EQ(DescribeInferredSchema(s, bounds),
-            "  patient_id  identifier (never shipped)\n"
-            "  sex         categorical  2 levels  private\n"
-            "  arm         numeric  0 decimals  3 levels  bounds [0, 2] (grid 1)  private\n"
-            "  cd4         numeric  0 decimals  bounds [0, 2000] (grid 1000)  bins "
-            "0,200,350,500,inf  private\n"
-            "  viral_load  numeric  0 decimals  bounds [0, 20000] (grid 10000)  private\n"
-            "  wt          numeric  1 decimal  bounds [30, 200] (declared range)  private\n"
+            "  column      role        kind         range       decimals  levels  groupable  why\n"
+            "  patient_id  identifier  -            -           -         -       no         never "
+            "shipped\n"
+            "  sex         private     categorical  -           -         2       yes        -\n"
+            "  arm         private     numeric      [0, 2]      0         3       yes        "
+            "bounds: grid 1\n"
+            "  cd4         private     numeric      [0, 2000]   0         -       no         "
+            "bounds: grid 1000; bins 0,200,350,500,inf\n"
+            "  viral_load  private     numeric      [0, 20000]  0         -       no         "
+            "bounds: grid 10000\n"
+            "  wt          private     numeric      [30, 200]   1         -       no         "
+            "bounds: declared range\n"
             "  derived: 1 (viral_suppressed = viral_load < 200)\n"
             "  crosses: 2 (by sex, arm)\n");
 
@@ -406,18 +411,24 @@ TEST_F(InferBoundsTest, DescribeInferredSchema) {
   ASSERT_TRUE(read.ok());
   read->columns[1].is_public = true;
   const std::string text = DescribeInferredSchema(*read, {});
-  EXPECT_NE(text.find("  sex         categorical  2 levels  public\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("  cd4         numeric  0 decimals  bounds [0, 2000]  bins"),
+  EXPECT_NE(text.find("  sex         public      categorical  -           -         2       yes  "),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  cd4         private     numeric      [0, 2000]   0         -       no   "
+                      "      bins 0,200,350,500,inf\n"),
             std::string::npos)
       << text;
 
   // Columns with nothing in them, non-unique identifiers, no derived columns or crosses.
   Schema empty = InferAndClean("patid,note\nA,\nA,\n", InferOptions(), &bounds);
-  EXPECT_EQ(DescribeInferredSchema(empty, bounds),
-            "  patid  identifier, repeats allowed (never shipped)\n"
-            "  note   numeric  0 decimals  bounds [0, 0] (no values)  private\n"
-            "  derived: none\n"
-            "  crosses: none\n");
+  EXPECT_EQ(
+      DescribeInferredSchema(empty, bounds),
+      "  column  role        kind     range   decimals  levels  groupable  why\n"
+      "  patid   identifier  -        -       -         -       no         repeats allowed; "
+      "never shipped\n"
+      "  note    private     numeric  [0, 0]  0         -       no         bounds: no values\n"
+      "  derived: none\n"
+      "  crosses: none\n");
 }
 
 // `cipherstat schema` prints the review and never an observed extreme; a refused range leaves
@@ -428,17 +439,21 @@ TEST_F(InferBoundsTest, TheSchemaCommandPrintsTheReview) {
     csv += std::to_string(i) + "," +
            (i == 7   ? "31.41593"
             : i == 9 ? "159.93878"
-                     : "70.5") +
+                     : std::to_string(60 + i) + ".5") +
            "," + std::to_string(i == 3 ? 1287 : 100 + i) + "\n";
   }
   const std::string path = Write(csv);
   testing::ChildResult ok = testing::RunChild(
       {"schema", "--in", path, "--out", dir_ / "schema.json", "--range", "cd4=0:1500"});
   ASSERT_EQ(ok.exit_code, 0) << ok.output;
-  EXPECT_NE(ok.output.find("  wtkg  numeric  5 decimals  bounds [0, 200] (grid 100)  private\n"),
+  // (More than 12 distinct weights: a few-valued column, decimals or not, would list its
+  // values as levels.)
+  EXPECT_NE(ok.output.find("  wtkg    private     numeric  [0, 200]   5         -       no         "
+                           "numbers; bounds: grid 100\n"),
             std::string::npos)
       << ok.output;
-  EXPECT_NE(ok.output.find("  cd4   numeric  0 decimals  bounds [0, 1500] (declared range)"),
+  EXPECT_NE(ok.output.find("  cd4     private     numeric  [0, 1500]  0         -       no         "
+                           "numbers; bounds: declared range"),
             std::string::npos)
       << ok.output;
   for (const char* observed : {"31.41593", "159.93878", "1287"}) {

@@ -40,7 +40,7 @@ Catalog CatalogOf(const Schema& schema) {
   out.name = schema.name;
   for (const Column& c : schema.columns) {
     CatalogColumn column{c.name, c.kind, c.is_public};
-    if (!c.is_public && c.kind != ColumnKind::kIdentifier) {
+    if (!c.is_public && c.shipped()) {
       column.levels = static_cast<int>(c.levels.size());
       if (c.numeric() && c.bins.size() > 1) column.bins = static_cast<int>(c.bins.size()) - 1;
     }
@@ -87,8 +87,8 @@ Result<Catalog> CatalogFromJson(const std::string& json) {
       column.name = c.at("name").get<std::string>();
       const std::string kind = c.at("kind").get<std::string>();
       bool known = false;
-      for (ColumnKind k :
-           {ColumnKind::kIdentifier, ColumnKind::kNumeric, ColumnKind::kCategorical}) {
+      for (ColumnKind k : {ColumnKind::kIdentifier, ColumnKind::kNumeric, ColumnKind::kCategorical,
+                           ColumnKind::kExcluded}) {
         if (kind == ColumnKindName(k)) column.kind = k, known = true;
       }
       if (!known)
@@ -130,6 +130,8 @@ std::vector<std::string> DescribeCatalog(const Catalog& catalog) {
     std::string line = c.name + ": ";
     if (c.kind == ColumnKind::kIdentifier) {
       line += "identifier, never shipped";
+    } else if (c.kind == ColumnKind::kExcluded) {
+      line += "excluded, never shipped";
     } else if (c.is_public) {
       line += std::string("public ") + ColumnKindName(c.kind) +
               ", its values in plaintext in every record";

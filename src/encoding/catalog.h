@@ -6,7 +6,8 @@
 //
 // JSON (CatalogToJson):
 //   {"name":"cohort",
-//    "columns":[{"name":"patient_id","kind":"identifier"},
+//    "columns":[{"name":"patient_id","kind":"identifier"},        // never shipped
+//               {"name":"cause_of_death","kind":"excluded"},   // never shipped
 //               {"name":"site","kind":"categorical","public":true},
 //               {"name":"sex","kind":"categorical","levels":2},      // level slots 0 and 1
 //               {"name":"cd4","kind":"numeric","bins":4}],           // histogram bins 0..3

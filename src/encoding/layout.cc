@@ -497,7 +497,7 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
     const size_t field = static_cast<size_t>(plan.field);
     if (field >= row.size()) return Status::InvalidArgument("row has too few fields");
     const std::string& text = row[field];
-    if (c.kind == ColumnKind::kIdentifier) continue;
+    if (!c.shipped()) continue;
     bool missing = false;
     for (const std::string& m : schema.missing_values) missing = missing || text == m;
     if (c.is_public && text.find_first_of("\t\r\n") != std::string::npos) {

@@ -129,6 +129,9 @@ Status ValidateColumn(const Schema& schema, const Column& c) {
   if (c.kind != ColumnKind::kIdentifier && !c.unique) {
     return Invalid(where + " \"unique\"", "only identifiers have a uniqueness rule");
   }
+  if (c.censored.has_value() && !c.numeric()) {
+    return Invalid(where + " \"censored\"", "applies to numeric columns only");
+  }
   switch (c.kind) {
     case ColumnKind::kIdentifier:
       if (c.is_public) {
@@ -136,6 +139,19 @@ Status ValidateColumn(const Schema& schema, const Column& c) {
       }
       if (!c.levels.empty()) return Invalid(where + " \"levels\"", "identifiers have no levels");
       if (!c.bins.empty()) return Invalid(where + " \"bins\"", "identifiers have no bins");
+      return Status::OK();
+    case ColumnKind::kExcluded:
+      if (c.is_public) {
+        return Invalid(where + " \"public\"", "excluded columns never leave the owner; remove it");
+      }
+      if (!c.levels.empty()) {
+        return Invalid(where + " \"levels\"",
+                       "excluded columns have no levels; make it \"categorical\" to group by it");
+      }
+      if (!c.bins.empty()) return Invalid(where + " \"bins\"", "excluded columns have no bins");
+      if (c.on_invalid == OnInvalid::kDropRow) {
+        return Invalid(where + " \"on_invalid\"", "an excluded column never drops a row");
+      }
       return Status::OK();
     case ColumnKind::kCategorical:
       if (c.levels.empty()) {
@@ -182,6 +198,8 @@ const char* ColumnKindName(ColumnKind kind) {
       return "numeric";
     case ColumnKind::kCategorical:
       return "categorical";
+    case ColumnKind::kExcluded:
+      return "excluded";
   }
   return "?";
 }
@@ -334,8 +352,9 @@ ordered_json ColumnJson(const Column& c) {
   ordered_json j;
   j["name"] = c.name;
   j["kind"] = ColumnKindName(c.kind);
-  if (c.kind == ColumnKind::kIdentifier) {
+  if (!c.shipped()) {
     if (!c.unique) j["unique"] = false;
+    if (c.on_invalid == OnInvalid::kDropRow) j["on_invalid"] = "drop_row";
     return j;
   }
   if (c.numeric()) {
@@ -357,6 +376,7 @@ ordered_json ColumnJson(const Column& c) {
   }
   if (c.is_public) j["public"] = true;
   if (c.on_invalid == OnInvalid::kDropRow) j["on_invalid"] = "drop_row";
+  if (c.censored.has_value()) j["censored"] = *c.censored == Censored::kLimit ? "limit" : "missing";
   return j;
 }
 
@@ -480,7 +500,7 @@ Status ParseColumn(const json& j, size_t index, Column* c) {
   // From here on, errors name the column rather than its position.
   Reader col(j, "column '" + c->name + "'");
   CS_RETURN_IF_ERROR(col.CheckKeys({"name", "kind", "min", "max", "decimals", "levels", "bins",
-                                    "public", "unique", "on_invalid"}));
+                                    "public", "unique", "on_invalid", "censored"}));
   std::string kind;
   CS_RETURN_IF_ERROR(col.String("kind", true, &kind));
   if (kind == "identifier") {
@@ -489,10 +509,12 @@ Status ParseColumn(const json& j, size_t index, Column* c) {
     c->kind = ColumnKind::kNumeric;
   } else if (kind == "categorical") {
     c->kind = ColumnKind::kCategorical;
+  } else if (kind == "excluded") {
+    c->kind = ColumnKind::kExcluded;
   } else {
     return Invalid(col.where(),
-                   "field \"kind\" must be \"identifier\", \"numeric\" or "
-                   "\"categorical\", got \"" +
+                   "field \"kind\" must be \"identifier\", \"numeric\", \"categorical\" or "
+                   "\"excluded\", got \"" +
                        kind + "\"");
   }
   const bool numeric = c->kind == ColumnKind::kNumeric;
@@ -523,6 +545,18 @@ Status ParseColumn(const json& j, size_t index, Column* c) {
   } else {
     return Invalid(col.where(), "field \"on_invalid\" must be \"missing\" or \"drop_row\", got \"" +
                                     on_invalid + "\"");
+  }
+  if (col.Has("censored")) {
+    std::string censored;
+    CS_RETURN_IF_ERROR(col.String("censored", true, &censored));
+    if (censored == "limit") {
+      c->censored = Censored::kLimit;
+    } else if (censored == "missing") {
+      c->censored = Censored::kMissing;
+    } else {
+      return Invalid(col.where(), "field \"censored\" must be \"limit\" or \"missing\", got \"" +
+                                      censored + "\"");
+    }
   }
   return Status::OK();
 }

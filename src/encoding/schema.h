@@ -6,6 +6,7 @@
 //   "max_records": 1000000,
 //   "columns": [
 //     {"name": "patient_id", "kind": "identifier"},
+//     {"name": "cause_of_death", "kind": "excluded"},       // never encrypted, never shipped
 //     {"name": "age", "kind": "numeric", "min": 18, "max": 90, "decimals": 0,
 //      "on_invalid": "missing"},
 //     {"name": "arm", "kind": "numeric", "min": 0, "max": 3, "decimals": 0,
@@ -13,7 +14,9 @@
 //     {"name": "sex", "kind": "categorical", "levels": ["F","M"], "on_invalid": "drop_row"},
 //     {"name": "site", "kind": "categorical", "levels": [...], "public": true},
 //     {"name": "cd4", "kind": "numeric", "min": 0, "max": 2000, "decimals": 0,
-//      "bins": [0, 200, 350, 500, "inf"]}
+//      "bins": [0, 200, 350, 500, "inf"]},
+//     {"name": "viral_load", "kind": "numeric", "min": 0, "max": 20000000, "decimals": 0,
+//      "censored": "limit"}                                 // "<50" -> 50 (or "missing")
 //   ],
 //   "derived": [{"name": "viral_suppressed", "column": "viral_load", "op": "<", "value": 200}],
 //   "crosses": [{"by": "arm", "over": ["cd4", "viral_suppressed"]}],
@@ -30,10 +33,20 @@
 
 namespace cipherstat {
 
-enum class ColumnKind { kIdentifier, kNumeric, kCategorical };
-const char* ColumnKindName(ColumnKind kind);  // "identifier", "numeric", "categorical"
+// Identifier: one patient or record (declared by the owner, or inferred: data/clean.h); kept
+// in the clean CSV for the owner, never encrypted or shipped. Excluded: a column not worth
+// encrypting (free text with too many values to group by); kept in the clean CSV as read, never
+// encrypted or shipped, never a reason to drop a row. Neither takes part in any query: the
+// compute party's catalog names them, by kind, so that the planner can say why.
+enum class ColumnKind { kIdentifier, kNumeric, kCategorical, kExcluded };
+// "identifier", "numeric", "categorical", "excluded"
+const char* ColumnKindName(ColumnKind kind);
 // What a bad or missing value does to its row.
 enum class OnInvalid { kMissing, kDropRow };
+// A numeric value written past a detection limit ("<50", "> 10000000"): the limit itself
+// ("limit", the default: clean writes 50 and counts it as censored_below/censored_above in its
+// report) or a missing value ("missing"). Numeric columns only.
+enum class Censored { kLimit, kMissing };
 
 // Real data needs more than 9 places (a square root stored to 10 decimals); the 2^53 range
 // rule, not this cap, is what keeps values exact.
@@ -56,8 +69,13 @@ struct Column {
   // False for visit-level files where an id repeats by design ("unique": false in JSON).
   bool unique = true;
   OnInvalid on_invalid = OnInvalid::kMissing;
+  // Numeric only; unset behaves as kLimit and is not written. Inference sets it where it saw
+  // a censored value, so that the owner sees the rule.
+  std::optional<Censored> censored;
 
   bool numeric() const { return kind == ColumnKind::kNumeric; }
+  // False for identifiers and excluded columns: never encrypted, never in a record line.
+  bool shipped() const { return kind != ColumnKind::kIdentifier && kind != ColumnKind::kExcluded; }
   bool groupable() const { return !levels.empty(); }
 };
 
@@ -96,7 +114,9 @@ struct Schema {
 // range fits the fixed-point encoding (|value|·10^decimals < 2^53) and min/max/levels are
 // exact at that scale, levels unique (numeric levels in normal form: "3.5", not "3.50"),
 // bins increasing, derived/crosses refer to existing columns of the right kind, identifiers
-// not public, public columns not numeric-only... Errors name the column and field.
+// and excluded columns not public and without levels or bins (an excluded column never drops a
+// row: no "on_invalid": "drop_row"), "censored" on numeric columns only, public columns not
+// numeric-only... Errors name the column and field.
 Status ValidateSchema(const Schema& schema);
 
 std::string SchemaToJson(const Schema& schema);          // pretty-printed, stable key order

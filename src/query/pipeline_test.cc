@@ -1720,17 +1720,18 @@ TEST_F(PipelineEdgeTest, EncryptRefusesPublicValuesTheSchemaDoesNotAllow) {
   }
 }
 
-TEST_F(PipelineEdgeTest, AnEmptyDatasetAnswersWithCountZero) {
+// A header with no rows is refused by clean and by encrypt (issue 15: every command that reads
+// a CSV applies the same header checks, data/csv.h), rather than becoming an empty dataset.
+TEST_F(PipelineEdgeTest, AHeaderOnlyFileIsRefusedNotAnEmptyDataset) {
+  const std::string raw = *S().dir / "empty.csv";
+  ASSERT_TRUE(WriteText(raw, kEdgeHeader).ok());
   Built b;
-  ASSERT_TRUE(Build("empty", 10, kEdgeHeader, &b).ok());
-  EXPECT_EQ(b.dataset.manifest.record_count, 0u);
-  ExpectMatchesOracle(S().sk, b,
-                      {{{Aggregate::kCountStar, ""},
-                        {Aggregate::kAvg, "x"},
-                        {Aggregate::kSum, "big"},
-                        {Aggregate::kHistogram, "x"}},
-                       {},
-                       {}});
+  Status built = Build("empty", 10, kEdgeHeader, &b);
+  EXPECT_EQ(built.message(), "clean: " + raw + ": only a header, no data rows");
+  const std::string out = *S().dir / "empty-dataset";
+  auto stats = EncryptCsv(EdgeSchema(10), nullptr, &S().sk, raw, out, EncryptOptions{});
+  EXPECT_EQ(stats.status().message(), raw + ": only a header, no data rows");
+  EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace

@@ -58,6 +58,10 @@ Result<Plan> MakePlan(const std::string& sql, const Catalog& catalog, const Layo
     if (c == nullptr) return Unanswerable("GROUP BY: unknown column '" + g + "'");
     if (c->kind == ColumnKind::kIdentifier)
       return Unanswerable("GROUP BY: '" + g + "' is an identifier and never leaves the owner");
+    if (c->kind == ColumnKind::kExcluded)
+      return Unanswerable("GROUP BY: '" + g +
+                          "' is excluded (not encrypted, never shipped); make it \"categorical\" "
+                          "with its levels in the schema to group by it");
     if (c->levels == 0) {
       return Unanswerable("GROUP BY " + g +
                           ": the column has no \"levels\" in the schema; "

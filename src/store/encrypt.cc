@@ -57,7 +57,9 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   CsvReader reader;
   std::vector<std::string> header, row;
   bool eof = false;
-  CS_RETURN_IF_ERROR(reader.OpenWithHeader(csv_path, &header));
+  // The header checks every CSV reader applies (data/csv.h): a repeated name is refused here
+  // rather than resolved to its last position.
+  CS_RETURN_IF_ERROR(reader.OpenTable(csv_path, &header));
   auto encoder = RecordEncoder::Create(schema, layout, header);
   if (!encoder.ok()) return encoder.status().WithContext(csv_path);
 
