@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> public_values;
     Check(encoder->Encode(row, &plaintexts, &public_values), "encode");
     std::vector<crypto::Ciphertext> cts;
-    for (const auto& m : plaintexts) cts.push_back(crypto::EncryptCrt(f.sk, m));
+    for (const auto& plaintext : plaintexts) cts.push_back(crypto::EncryptCrt(f.sk, plaintext));
     const std::string line = FormatRecordLine(pk, public_values, cts);
     Check(writer.AppendLine(line), "append");
     segment += line + "\n";
