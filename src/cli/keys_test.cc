@@ -369,6 +369,13 @@ TEST_F(KeysCliTest, ComputeSideRefusesSecretKeyMaterial) {
   CommandResult r = Cs("query --data " + Q(D("dataset-with-key")) + args);
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, "secret.key holds secret key material")) << r.output;
+  // Or an audit signing key (unsealed: it signs audit entries as its actor).
+  fs::copy(D("dataset"), D("dataset-with-audit-key"), fs::copy_options::recursive);
+  WriteText(D("dataset-with-audit-key/actor.key"),
+            R"({"format": "cipherstat-audit-key", "version": 1})");
+  r = Cs("query --data " + Q(D("dataset-with-audit-key")) + args);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "actor.key holds secret key material")) << r.output;
   ExpectNoFile(D("never.json"));
 }
 

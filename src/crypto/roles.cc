@@ -8,7 +8,9 @@ namespace cipherstat::crypto {
 
 namespace {
 
-// Keystores and secret keys are small JSON files that name their format near the start.
+// Keystores, secret keys, key shares and audit signing keys (stored unsealed: whoever holds
+// one can sign audit entries as its actor) are small JSON files that name their format near
+// the start.
 bool LooksSecret(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return false;
@@ -17,7 +19,8 @@ bool LooksSecret(const std::filesystem::path& file) {
   head.resize(static_cast<size_t>(in.gcount()));
   return head.find("\"cipherstat-keystore\"") != std::string::npos ||
          head.find("\"cipherstat-paillier-secret\"") != std::string::npos ||
-         head.find("\"cipherstat-threshold-share\"") != std::string::npos;
+         head.find("\"cipherstat-threshold-share\"") != std::string::npos ||
+         head.find("\"cipherstat-audit-key\"") != std::string::npos;
 }
 
 Status Refuse(const std::filesystem::path& file) {

@@ -205,7 +205,8 @@ Status CheckShippable(const std::string& path) {
                    "ELF") == 0) {
     return Status::OK();  // the mapper program; it holds code, never a key
   }
-  for (const char* marker : {"cipherstat-keystore", "cipherstat-paillier-secret"}) {
+  for (const char* marker : {"cipherstat-keystore", "cipherstat-paillier-secret",
+                             "cipherstat-threshold-share", "cipherstat-audit-key"}) {
     if (text.find(marker) != std::string::npos) {
       return Status::InvalidArgument(refuse + " holds a secret key (" + marker +
                                      "); only the public key may leave the owner's machine");

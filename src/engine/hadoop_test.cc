@@ -72,6 +72,11 @@ TEST(HadoopShipping, RefusesSecretsAndUnknownFiles) {
                      StreamingPlanToJson({"SELECT COUNT(*) FROM t",
                                           testing::ReadText(crypto::SecretKeyPath(dir / "keys"))}));
   EXPECT_FALSE(CheckShippable(dir / "plan.json").ok());
+  // An audit signing key is no file to ship either.
+  testing::WriteText(dir / "actor.key", R"({"format": "cipherstat-audit-key", "version": 1})");
+  Status audit_key = CheckShippable(dir / "actor.key");
+  EXPECT_FALSE(audit_key.ok());
+  EXPECT_TRUE(Contains(audit_key.ToString(), "cipherstat-audit-key")) << audit_key.ToString();
   testing::WriteText(dir / "notes.txt", "hello");
   EXPECT_FALSE(CheckShippable(dir / "notes.txt").ok());
   EXPECT_TRUE(CheckShippable(testing::Binary()).ok());
