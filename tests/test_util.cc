@@ -29,6 +29,12 @@ ScratchDir::~ScratchDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 CommandResult RunCommand(const std::string& command_line) {
   CommandResult result;
   std::FILE* pipe = ::popen((command_line + " 2>&1").c_str(), "r");

@@ -31,6 +31,8 @@ struct CommandResult {
 };
 // Runs a shell command line and captures its output.
 CommandResult RunCommand(const std::string& command_line);
+// `s` as one word of a POSIX shell command line: single-quoted, any ' written as '\''.
+std::string ShellQuote(const std::string& s);
 
 bool SharedDataAvailable();
 

@@ -16,18 +16,14 @@
 namespace cipherstat {
 namespace {
 
+using testing::ShellQuote;
+
 namespace fs = std::filesystem;
 using testing::CommandResult;
 using testing::Lines;
 using testing::ReadText;
 using testing::ScratchDir;
 using testing::WriteText;
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -45,10 +41,10 @@ class AuditCliTest : public ::testing::Test {
 
   // Runs `cipherstat ARGS` with this suite's audit log and folder and a passphrase.
   static CommandResult Cli(const std::string& args, const std::string& passphrase = "pw-audit") {
-    const std::string line = "CIPHERSTAT_PASSPHRASE=" + Quote(passphrase) +
-                             " CIPHERSTAT_AUDIT_LOG=" + Quote(P("audit.jsonl")) +
-                             " CIPHERSTAT_AUDIT_DIR=" + Quote(P("me")) + " " +
-                             Quote(testing::Binary()) + " " + args + " </dev/null";
+    const std::string line = "CIPHERSTAT_PASSPHRASE=" + ShellQuote(passphrase) +
+                             " CIPHERSTAT_AUDIT_LOG=" + ShellQuote(P("audit.jsonl")) +
+                             " CIPHERSTAT_AUDIT_DIR=" + ShellQuote(P("me")) + " " +
+                             ShellQuote(testing::Binary()) + " " + args + " </dev/null";
     CommandResult r = testing::RunCommand(line);
     r.output = "$ " + line + "\n" + r.output;
     return r;
@@ -58,24 +54,26 @@ class AuditCliTest : public ::testing::Test {
     dir_ = std::make_unique<ScratchDir>();
     steps_.clear();
     for (const std::string& step : {
-             "keygen --fast-kdf --out " + Quote(P("keys")),
-             "generate --records 120 --seed 5 --out " + Quote(P("cohort.csv")),
-             "schema --in " + Quote(P("cohort.csv")) + " --out " + Quote(P("schema.json")) +
-                 " --max-records 1000",
-             "clean --schema " + Quote(P("schema.json")) + " --in " + Quote(P("cohort.csv")) +
-                 " --out " + Quote(P("clean.csv")),
-             "encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) +
-                 " --in " + Quote(P("clean.csv")) + " --out " + Quote(P("dataset")),
-             "query --data " + Quote(P("dataset")) + " --sql " + Quote(kSql) + " --out " +
-                 Quote(P("result.json")),
-             "decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
-                 " --format csv --out " + Quote(P("released.csv")),
+             "keygen --fast-kdf --out " + ShellQuote(P("keys")),
+             "generate --records 120 --seed 5 --out " + ShellQuote(P("cohort.csv")),
+             "schema --in " + ShellQuote(P("cohort.csv")) + " --out " +
+                 ShellQuote(P("schema.json")) + " --max-records 1000",
+             "clean --schema " + ShellQuote(P("schema.json")) + " --in " +
+                 ShellQuote(P("cohort.csv")) + " --out " + ShellQuote(P("clean.csv")),
+             "encrypt --schema " + ShellQuote(P("schema.json")) + " --key " +
+                 ShellQuote(P("keys")) + " --in " + ShellQuote(P("clean.csv")) + " --out " +
+                 ShellQuote(P("dataset")),
+             "query --data " + ShellQuote(P("dataset")) + " --sql " + ShellQuote(kSql) + " --out " +
+                 ShellQuote(P("result.json")),
+             "decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+                 " --format csv --out " + ShellQuote(P("released.csv")),
          }) {
       steps_.push_back(Cli(step));
     }
-    wrong_passphrase_ = Cli("decrypt --key " + Quote(P("keys")) + " --in " +
-                                Quote(P("result.json")) + " --out " + Quote(P("never.csv")),
-                            "not the passphrase");
+    wrong_passphrase_ =
+        Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+                " --out " + ShellQuote(P("never.csv")),
+            "not the passphrase");
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
@@ -134,9 +132,9 @@ TEST_F(AuditCliTest, PipelineLeavesALogThatVerifiesWithTheRightDigests) {
   const std::string me = entries[0]["actor"]["audit_key"];
   EXPECT_TRUE(Contains(key.output, me)) << key.output;
   WriteText(P("trusted.txt"), "# the owner\n" + me + "  owner\n");
-  EXPECT_EQ(Cli("audit verify --trusted " + Quote(P("trusted.txt"))).exit_code, 0);
+  EXPECT_EQ(Cli("audit verify --trusted " + ShellQuote(P("trusted.txt"))).exit_code, 0);
   WriteText(P("other.txt"), std::string(64, 'a') + "\n");
-  CommandResult untrusted = Cli("audit verify --trusted " + Quote(P("other.txt")));
+  CommandResult untrusted = Cli("audit verify --trusted " + ShellQuote(P("other.txt")));
   EXPECT_NE(untrusted.exit_code, 0);
   EXPECT_TRUE(Contains(untrusted.output, "line 1: signed by audit key")) << untrusted.output;
 }
@@ -149,8 +147,8 @@ TEST(AuditCliShowTest, ControlCharactersInLoggedTextAreEscaped) {
   e.action = "query";
   e.query = "SELECT 1\n    2 forged\x1b[2J";
   ASSERT_TRUE(audit::Append(dir / "log.jsonl", **id, e).ok());
-  CommandResult r = testing::RunCommand(Quote(testing::Binary()) + " audit show --log " +
-                                        Quote(dir / "log.jsonl"));
+  CommandResult r = testing::RunCommand(ShellQuote(testing::Binary()) + " audit show --log " +
+                                        ShellQuote(dir / "log.jsonl"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "query: SELECT 1\\n    2 forged\\x1b[2J")) << r.output;
   EXPECT_FALSE(Contains(r.output, "\x1b")) << r.output;
@@ -159,11 +157,11 @@ TEST(AuditCliShowTest, ControlCharactersInLoggedTextAreEscaped) {
 TEST(AuditCliHelpTest, AuditCommandsHaveHelp) {
   for (const std::string command : {"verify", "show", "key"}) {
     CommandResult r =
-        testing::RunCommand(Quote(testing::Binary()) + " audit " + command + " --help");
+        testing::RunCommand(ShellQuote(testing::Binary()) + " audit " + command + " --help");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_TRUE(Contains(r.output, command == "show" ? "--action" : "--help")) << r.output;
   }
-  CommandResult top = testing::RunCommand(Quote(testing::Binary()) + " --help");
+  CommandResult top = testing::RunCommand(ShellQuote(testing::Binary()) + " --help");
   EXPECT_TRUE(Contains(top.output, "--audit-log")) << top.output;
   EXPECT_TRUE(Contains(top.output, "audit")) << top.output;
 }
@@ -186,8 +184,8 @@ TEST_F(AuditCliTest, ShowFilters) {
   for (const std::string& line : Lines(by_dataset.output)) json_lines += line.rfind("{", 0) == 0;
   EXPECT_EQ(json_lines, 3u) << by_dataset.output;  // encrypt, query, decrypt
 
-  CommandResult failed =
-      Cli("audit show --action 'failed passphrase' --actor " + Quote(audit::CurrentUserName()));
+  CommandResult failed = Cli("audit show --action 'failed passphrase' --actor " +
+                             ShellQuote(audit::CurrentUserName()));
   EXPECT_TRUE(Contains(failed.output, "1 of 5 entries shown")) << failed.output;
   CommandResult future = Cli("audit show --since 2999-01-01");
   EXPECT_TRUE(Contains(future.output, "0 of 5 entries shown")) << future.output;
@@ -236,22 +234,24 @@ TEST_F(AuditCliTest, VerifyNamesTheTamperedLine) {
 }
 
 TEST_F(AuditCliTest, AnUnwritableLogStopsTheCommandWithNoOutput) {
-  const std::string nowhere = " --audit-log " + Quote(P("missing-folder/audit.jsonl"));
-  CommandResult decrypt = Cli("decrypt --key " + Quote(P("keys")) + " --in " +
-                              Quote(P("result.json")) + " --out " + Quote(P("leak.csv")) + nowhere);
+  const std::string nowhere = " --audit-log " + ShellQuote(P("missing-folder/audit.jsonl"));
+  CommandResult decrypt =
+      Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+          " --out " + ShellQuote(P("leak.csv")) + nowhere);
   EXPECT_NE(decrypt.exit_code, 0) << decrypt.output;
   EXPECT_TRUE(Contains(decrypt.output, "cannot record 'decrypt' in the audit log"))
       << decrypt.output;
   EXPECT_FALSE(fs::exists(P("leak.csv")));
 
-  CommandResult query = Cli("query --data " + Quote(P("dataset")) + " --sql " + Quote(kSql) +
-                            " --out " + Quote(P("unrecorded.json")) + nowhere);
+  CommandResult query =
+      Cli("query --data " + ShellQuote(P("dataset")) + " --sql " + ShellQuote(kSql) + " --out " +
+          ShellQuote(P("unrecorded.json")) + nowhere);
   EXPECT_NE(query.exit_code, 0) << query.output;
   EXPECT_FALSE(fs::exists(P("unrecorded.json")));
 
   CommandResult encrypt =
-      Cli("encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) + " --in " +
-          Quote(P("clean.csv")) + " --out " + Quote(P("dataset2")) + nowhere);
+      Cli("encrypt --schema " + ShellQuote(P("schema.json")) + " --key " + ShellQuote(P("keys")) +
+          " --in " + ShellQuote(P("clean.csv")) + " --out " + ShellQuote(P("dataset2")) + nowhere);
   EXPECT_NE(encrypt.exit_code, 0) << encrypt.output;
   EXPECT_FALSE(fs::exists(P("dataset2")));
   // The real log saw none of it.
@@ -261,10 +261,10 @@ TEST_F(AuditCliTest, AnUnwritableLogStopsTheCommandWithNoOutput) {
 // A release whose output cannot be written after it was recorded is closed by an entry that
 // says so: the log never claims a table was released to a file that does not exist.
 TEST_F(AuditCliTest, AFailedWriteAfterTheEntryIsRecordedAsSuch) {
-  const std::string log = " --audit-log " + Quote(P("closing.jsonl"));
+  const std::string log = " --audit-log " + ShellQuote(P("closing.jsonl"));
   CommandResult decrypt =
-      Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
-          " --format json --out " + Quote(P("no-such-folder/released.json")) + log);
+      Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+          " --format json --out " + ShellQuote(P("no-such-folder/released.json")) + log);
   EXPECT_NE(decrypt.exit_code, 0) << decrypt.output;
   EXPECT_FALSE(fs::exists(P("no-such-folder")));
   std::vector<nlohmann::json> entries;
@@ -278,7 +278,7 @@ TEST_F(AuditCliTest, AFailedWriteAfterTheEntryIsRecordedAsSuch) {
   const std::string detail = entries[1]["detail"].get<std::string>();
   EXPECT_TRUE(Contains(detail, "no-such-folder/released.json")) << detail;
   EXPECT_TRUE(Contains(detail, "the 'decrypt' entry above released nothing")) << detail;
-  EXPECT_EQ(Cli("audit verify --log " + Quote(P("closing.jsonl"))).exit_code, 0);
+  EXPECT_EQ(Cli("audit verify --log " + ShellQuote(P("closing.jsonl"))).exit_code, 0);
 }
 
 }  // namespace

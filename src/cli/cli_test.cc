@@ -21,23 +21,13 @@
 namespace cipherstat {
 namespace {
 
+using testing::ShellQuote;
+
 namespace fs = std::filesystem;
 using testing::CommandResult;
 using testing::ScratchDir;
 
 constexpr const char* kPassphrase = "correct horse battery staple";
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 using testing::Lines;
 using testing::ReadText;
@@ -67,14 +57,14 @@ std::vector<std::string> Listing(const std::string& dir) {
 // Runs `cipherstat ARGS` with `env` prepended (e.g. "CIPHERSTAT_PASSPHRASE=...").
 CommandResult Cli(const std::string& args, const std::string& env = "") {
   const std::string line =
-      (env.empty() ? "" : env + " ") + Quote(testing::Binary()) + " " + args + " </dev/null";
+      (env.empty() ? "" : env + " ") + ShellQuote(testing::Binary()) + " " + args + " </dev/null";
   CommandResult r = testing::RunCommand(line);
   r.output = "$ " + line + "\n" + r.output;
   return r;
 }
 
 std::string WithPassphrase(const std::string& passphrase = kPassphrase) {
-  return "CIPHERSTAT_PASSPHRASE=" + Quote(passphrase);
+  return "CIPHERSTAT_PASSPHRASE=" + ShellQuote(passphrase);
 }
 
 std::string WithoutPassphrase() { return "env -u CIPHERSTAT_PASSPHRASE"; }
@@ -90,19 +80,19 @@ class CliTest : public ::testing::Test {
     dir_ = std::make_unique<ScratchDir>();
     const ScratchDir& d = *dir_;
     steps_.clear();
-    steps_.push_back(Cli("keygen --fast-kdf --out " + Quote(d / "keys"), WithPassphrase()));
-    steps_.push_back(Cli("generate --records 200 --seed 3 --out " + Quote(d / "cohort.csv")));
-    steps_.push_back(Cli("schema --in " + Quote(d / "cohort.csv") + " --out " +
-                         Quote(d / "schema.json") + " --max-records 1000"));
-    steps_.push_back(Cli("clean --schema " + Quote(d / "schema.json") + " --in " +
-                         Quote(d / "cohort.csv") + " --out " + Quote(d / "clean.csv") +
-                         " --report " + Quote(d / "report.json")));
-    steps_.push_back(Cli("encrypt --schema " + Quote(d / "schema.json") + " --key " +
-                             Quote(d / "keys") + " --in " + Quote(d / "clean.csv") + " --out " +
-                             Quote(d / "dataset"),
+    steps_.push_back(Cli("keygen --fast-kdf --out " + ShellQuote(d / "keys"), WithPassphrase()));
+    steps_.push_back(Cli("generate --records 200 --seed 3 --out " + ShellQuote(d / "cohort.csv")));
+    steps_.push_back(Cli("schema --in " + ShellQuote(d / "cohort.csv") + " --out " +
+                         ShellQuote(d / "schema.json") + " --max-records 1000"));
+    steps_.push_back(Cli("clean --schema " + ShellQuote(d / "schema.json") + " --in " +
+                         ShellQuote(d / "cohort.csv") + " --out " + ShellQuote(d / "clean.csv") +
+                         " --report " + ShellQuote(d / "report.json")));
+    steps_.push_back(Cli("encrypt --schema " + ShellQuote(d / "schema.json") + " --key " +
+                             ShellQuote(d / "keys") + " --in " + ShellQuote(d / "clean.csv") +
+                             " --out " + ShellQuote(d / "dataset"),
                          WithPassphrase()));
-    steps_.push_back(Cli("query --data " + Quote(d / "dataset") + " --sql " + Quote(kSql) +
-                         " --out " + Quote(d / "result.json")));
+    steps_.push_back(Cli("query --data " + ShellQuote(d / "dataset") + " --sql " +
+                         ShellQuote(kSql) + " --out " + ShellQuote(d / "result.json")));
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
@@ -128,8 +118,8 @@ TEST_F(CliTest, FullFlowDecryptsToJsonCsvAndText) {
 
   // JSON: columns and rows in SELECT order, numbers at full precision.
   CommandResult json =
-      Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
-              " --format json --out " + Quote(P("out.json")),
+      Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+              " --format json --out " + ShellQuote(P("out.json")),
           WithPassphrase());
   ASSERT_EQ(json.exit_code, 0) << json.output;
   nlohmann::json j = nlohmann::json::parse(ReadText(P("out.json")), nullptr, false);
@@ -172,9 +162,10 @@ TEST_F(CliTest, FullFlowDecryptsToJsonCsvAndText) {
   EXPECT_EQ(total, 200u);
 
   // CSV: the same table.
-  CommandResult csv = Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
-                              " --format csv --out " + Quote(P("out.csv")),
-                          WithPassphrase());
+  CommandResult csv =
+      Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+              " --format csv --out " + ShellQuote(P("out.csv")),
+          WithPassphrase());
   ASSERT_EQ(csv.exit_code, 0) << csv.output;
   std::vector<std::vector<std::string>> table;
   ASSERT_TRUE(testing::ParseCsvText(ReadText(P("out.csv")), &table, &error)) << error;
@@ -188,9 +179,9 @@ TEST_F(CliTest, FullFlowDecryptsToJsonCsvAndText) {
   }
 
   // Text, on standard output.
-  CommandResult text = Cli(
-      "decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) + " --format text",
-      WithPassphrase());
+  CommandResult text = Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " +
+                               ShellQuote(P("result.json")) + " --format text",
+                           WithPassphrase());
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_TRUE(Contains(text.output, "avg(cd4)")) << text.output;
   for (const auto& row : j["rows"]) {
@@ -199,16 +190,18 @@ TEST_F(CliTest, FullFlowDecryptsToJsonCsvAndText) {
     }
   }
   // The default format is text too.
-  CommandResult plain = Cli(
-      "decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")), WithPassphrase());
+  CommandResult plain =
+      Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")),
+          WithPassphrase());
   ASSERT_EQ(plain.exit_code, 0) << plain.output;
   EXPECT_TRUE(Contains(plain.output, "count(*)")) << plain.output;
 }
 
 TEST_F(CliTest, SuppressedCellsAreNullAndListed) {
-  CommandResult r = Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
-                            " --format json --min-cell 1000 --out " + Quote(P("suppressed.json")),
-                        WithPassphrase());
+  CommandResult r =
+      Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+              " --format json --min-cell 1000 --out " + ShellQuote(P("suppressed.json")),
+          WithPassphrase());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   nlohmann::json j = nlohmann::json::parse(ReadText(P("suppressed.json")), nullptr, false);
   ASSERT_FALSE(j.is_discarded());
@@ -225,9 +218,9 @@ TEST_F(CliTest, SuppressedCellsAreNullAndListed) {
   }
   EXPECT_EQ(listed.size(), j["rows"].size() * 3);
   // The text format says so.
-  CommandResult text = Cli(
-      "decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) + " --min-cell 1000",
-      WithPassphrase());
+  CommandResult text = Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " +
+                               ShellQuote(P("result.json")) + " --min-cell 1000",
+                           WithPassphrase());
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_TRUE(Contains(text.output, "suppressed")) << text.output;
 }
@@ -236,11 +229,12 @@ TEST_F(CliTest, QueryRunsWithoutTheSecretKey) {
   // Only the dataset (with its public key) is used; move the secret key out of reach.
   ScratchDir away;
   fs::rename(P("keys/secret.key"), away / "secret.key");
-  CommandResult q = Cli("query --data " + Quote(P("dataset")) + " --sql " +
-                            Quote("SELECT sex, COUNT(*), AVG(viral_suppressed), VARIANCE(age) FROM "
-                                  "cohort GROUP BY sex") +
-                            " --out " + Quote(P("nosecret.json")),
-                        WithoutPassphrase());
+  CommandResult q =
+      Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +
+              ShellQuote("SELECT sex, COUNT(*), AVG(viral_suppressed), VARIANCE(age) FROM "
+                         "cohort GROUP BY sex") +
+              " --out " + ShellQuote(P("nosecret.json")),
+          WithoutPassphrase());
   fs::rename(away / "secret.key", P("keys/secret.key"));
   ASSERT_EQ(q.exit_code, 0) << q.output;
   EXPECT_TRUE(fs::exists(P("nosecret.json")));
@@ -250,31 +244,33 @@ TEST_F(CliTest, QueryRunsWithoutTheSecretKey) {
     EXPECT_NE(fs::path(f).filename(), "secret.key");
     EXPECT_FALSE(Contains(ReadText(f), "cipherstat-keystore")) << f;
   }
-  CommandResult d =
-      Cli("decrypt --format json --key " + Quote(P("keys")) + " --in " + Quote(P("nosecret.json")),
-          WithPassphrase());
+  CommandResult d = Cli("decrypt --format json --key " + ShellQuote(P("keys")) + " --in " +
+                            ShellQuote(P("nosecret.json")),
+                        WithPassphrase());
   ASSERT_EQ(d.exit_code, 0) << d.output;
   EXPECT_TRUE(Contains(d.output, "avg(viral_suppressed)")) << d.output;
 }
 
 TEST_F(CliTest, DecryptWithAWrongPassphraseFails) {
-  CommandResult r = Cli("decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")),
-                        WithPassphrase("not the passphrase"));
+  CommandResult r =
+      Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")),
+          WithPassphrase("not the passphrase"));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "wrong passphrase, or the keystore was altered")) << r.output;
   EXPECT_FALSE(Contains(r.output, "avg(cd4)")) << "printed a result anyway:\n" << r.output;
 }
 
 TEST_F(CliTest, DecryptWithAnotherKeyFolderFailsWrongKey) {
-  CommandResult k = Cli("keygen --fast-kdf --out " + Quote(P("other-keys")), WithPassphrase());
+  CommandResult k = Cli("keygen --fast-kdf --out " + ShellQuote(P("other-keys")), WithPassphrase());
   ASSERT_EQ(k.exit_code, 0) << k.output;
   CommandResult r =
-      Cli("decrypt --key " + Quote(P("other-keys")) + " --in " + Quote(P("result.json")),
+      Cli("decrypt --key " + ShellQuote(P("other-keys")) + " --in " + ShellQuote(P("result.json")),
           WithPassphrase());
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "wrong key")) << r.output;
   // keygen refuses to overwrite a key folder.
-  CommandResult again = Cli("keygen --fast-kdf --out " + Quote(P("other-keys")), WithPassphrase());
+  CommandResult again =
+      Cli("keygen --fast-kdf --out " + ShellQuote(P("other-keys")), WithPassphrase());
   EXPECT_NE(again.exit_code, 0) << again.output;
 }
 
@@ -290,9 +286,9 @@ TEST_F(CliTest, CleanReportsMalformedRows) {
   csv += "X0000005,40,Q,Kampala,EFV,300,50,1.7,2020\n";        // line 11: unknown sex
   csv += "X0000006,40,F,Kampala,EFV,300,50,1.7,2020\n";        // line 12: fine
   WriteText(P("messy.csv"), csv);
-  CommandResult r =
-      Cli("clean --schema " + Quote(P("schema.json")) + " --in " + Quote(P("messy.csv")) +
-          " --out " + Quote(P("messy.clean.csv")) + " --report " + Quote(P("messy.report.json")));
+  CommandResult r = Cli("clean --schema " + ShellQuote(P("schema.json")) + " --in " +
+                        ShellQuote(P("messy.csv")) + " --out " + ShellQuote(P("messy.clean.csv")) +
+                        " --report " + ShellQuote(P("messy.report.json")));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "11 rows read, 9 kept, 2 dropped")) << r.output;
   for (const char* rule :
@@ -316,8 +312,8 @@ TEST_F(CliTest, CleanWithAnUnknownSchemaColumnWritesNothing) {
   WriteText(P("nocd4.csv"),
             "patient_id,age,sex,site,arm,viral_load,log10_vl,visit_year\nP1,40,M,Kampala,EFV,50,1."
             "7,2020\n");
-  CommandResult r = Cli("clean --schema " + Quote(P("schema.json")) + " --in " +
-                        Quote(P("nocd4.csv")) + " --out " + Quote(P("nocd4.clean.csv")));
+  CommandResult r = Cli("clean --schema " + ShellQuote(P("schema.json")) + " --in " +
+                        ShellQuote(P("nocd4.csv")) + " --out " + ShellQuote(P("nocd4.clean.csv")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "cd4")) << r.output;
   EXPECT_FALSE(fs::exists(P("nocd4.clean.csv")));
@@ -329,8 +325,8 @@ TEST_F(CliTest, EncryptToAnExistingFolderFailsAndLeavesItAlone) {
   WriteText(P("occupied/notes.txt"), "do not touch");
   const auto before = Listing(P("occupied"));
   CommandResult r =
-      Cli("encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) + " --in " +
-              Quote(P("clean.csv")) + " --out " + Quote(P("occupied")),
+      Cli("encrypt --schema " + ShellQuote(P("schema.json")) + " --key " + ShellQuote(P("keys")) +
+              " --in " + ShellQuote(P("clean.csv")) + " --out " + ShellQuote(P("occupied")),
           WithPassphrase());
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "already exists")) << r.output;
@@ -356,10 +352,10 @@ TEST_F(CliTest, EncryptOfAnUncleanCsvFailsNamingTheLineAndLeavesNoDataset) {
     csv += c.bad_row + "\n";
     for (size_t i = 30; i < 40; ++i) csv += clean[i] + "\n";
     WriteText(P(c.name + ".csv"), csv);
-    CommandResult r =
-        Cli("encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) +
-                " --in " + Quote(P(c.name + ".csv")) + " --out " + Quote(P(c.name + "-dataset")),
-            WithPassphrase());
+    CommandResult r = Cli("encrypt --schema " + ShellQuote(P("schema.json")) + " --key " +
+                              ShellQuote(P("keys")) + " --in " + ShellQuote(P(c.name + ".csv")) +
+                              " --out " + ShellQuote(P(c.name + "-dataset")),
+                          WithPassphrase());
     EXPECT_NE(r.exit_code, 0) << r.output;
     EXPECT_TRUE(Contains(r.output, "line 31")) << r.output;
     EXPECT_FALSE(fs::exists(P(c.name + "-dataset")));
@@ -371,7 +367,7 @@ TEST_F(CliTest, QueryOnATamperedSegmentFailsNamingItAndWritesNoResult) {
   fs::copy(P("dataset"), P("tampered"), fs::copy_options::recursive);
   const std::string seg = P("tampered/segments/part-00000");
   const std::string text = ReadText(seg);
-  CommandResult v = Cli("verify --data " + Quote(P("tampered")));
+  CommandResult v = Cli("verify --data " + ShellQuote(P("tampered")));
   EXPECT_EQ(v.exit_code, 0) << v.output;
   EXPECT_TRUE(Contains(v.output, "every column matches")) << v.output;
   // It also says what the dataset tells whoever holds it: the catalog, no level name.
@@ -379,11 +375,11 @@ TEST_F(CliTest, QueryOnATamperedSegmentFailsNamingItAndWritesNoResult) {
       << v.output;
   EXPECT_FALSE(Contains(v.output, "Kampala")) << v.output;
   WriteText(seg, testing::AlterFirstLineCiphertexts(text));
-  v = Cli("verify --data " + Quote(P("tampered")));
+  v = Cli("verify --data " + ShellQuote(P("tampered")));
   EXPECT_NE(v.exit_code, 0) << v.output;
   EXPECT_TRUE(Contains(v.output, "part-00000: ciphertext column 0 differs")) << v.output;
-  CommandResult r = Cli("query --data " + Quote(P("tampered")) + " --sql " + Quote(kSql) +
-                        " --out " + Quote(P("tampered-result.json")));
+  CommandResult r = Cli("query --data " + ShellQuote(P("tampered")) + " --sql " + ShellQuote(kSql) +
+                        " --out " + ShellQuote(P("tampered-result.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "part-00000")) << r.output;
   EXPECT_TRUE(Contains(r.output, "differs from the manifest's digest")) << r.output;
@@ -392,26 +388,27 @@ TEST_F(CliTest, QueryOnATamperedSegmentFailsNamingItAndWritesNoResult) {
 
   // A segment cut short.
   WriteText(seg, text.substr(0, text.size() / 2));
-  r = Cli("query --data " + Quote(P("tampered")) + " --sql " + Quote(kSql) + " --out " +
-          Quote(P("tampered-result.json")));
+  r = Cli("query --data " + ShellQuote(P("tampered")) + " --sql " + ShellQuote(kSql) + " --out " +
+          ShellQuote(P("tampered-result.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "part-00000")) << r.output;
   EXPECT_FALSE(fs::exists(P("tampered-result.json")));
 }
 
 TEST_F(CliTest, UnanswerableQueryFailsWithTheFix) {
-  CommandResult r = Cli("query --data " + Quote(P("dataset")) + " --sql " +
-                        Quote("SELECT MIN(cd4) FROM cohort") + " --out " + Quote(P("min.json")));
+  CommandResult r =
+      Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +
+          ShellQuote("SELECT MIN(cd4) FROM cohort") + " --out " + ShellQuote(P("min.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "HISTOGRAM")) << r.output;
   EXPECT_FALSE(fs::exists(P("min.json")));
-  r = Cli("query --data " + Quote(P("dataset")) + " --sql " +
-          Quote("SELECT COUNT(*) FROM cohort WHERE sex = 'F'") + " --out " +
-          Quote(P("where.json")));
+  r = Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +
+          ShellQuote("SELECT COUNT(*) FROM cohort WHERE sex = 'F'") + " --out " +
+          ShellQuote(P("where.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "public")) << r.output;
-  r = Cli("query --data " + Quote(P("dataset")) + " --sql " + Quote("SELEC COUNT(*) FROM cohort") +
-          " --out " + Quote(P("syntax.json")));
+  r = Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +
+          ShellQuote("SELEC COUNT(*) FROM cohort") + " --out " + ShellQuote(P("syntax.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
 }
 
@@ -438,13 +435,13 @@ TEST(CliHelpTest, EveryCommandHasHelp) {
 
 TEST(CliDemoTest, DemoRunsEndToEndAndMatches) {
   ScratchDir dir;
-  CommandResult r = Cli("demo --records 300 --workdir " + Quote(dir / "demo"));
+  CommandResult r = Cli("demo --records 300 --workdir " + ShellQuote(dir / "demo"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "All")) << r.output;
   EXPECT_TRUE(Contains(r.output, "MATCH")) << r.output;
   EXPECT_FALSE(Contains(r.output, "MISMATCH")) << r.output;
   // A second run into the same folder refuses rather than mixing old and new files.
-  CommandResult again = Cli("demo --records 300 --workdir " + Quote(dir / "demo"));
+  CommandResult again = Cli("demo --records 300 --workdir " + ShellQuote(dir / "demo"));
   EXPECT_NE(again.exit_code, 0) << again.output;
 }
 
@@ -452,7 +449,7 @@ TEST(CliDemoTest, DemoRunsEndToEndAndMatches) {
 // the umask; only what the compute party receives (the dataset) and public keys are readable.
 TEST(CliPrivateFilesTest, PatientFilesAreOwnerOnlyWhateverTheUmask) {
   ScratchDir dir;
-  auto p = [&](const std::string& name) { return Quote(dir / name); };
+  auto p = [&](const std::string& name) { return ShellQuote(dir / name); };
   const std::string open_umask = "umask 000; " + WithPassphrase();
   for (const std::string& step : {
            "keygen --fast-kdf --out " + p("keys"),

@@ -16,20 +16,16 @@
 namespace cipherstat {
 namespace {
 
+using testing::ShellQuote;
+
 using testing::CommandResult;
 using testing::ReadText;
 using testing::ScratchDir;
 using testing::WriteText;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 CommandResult Cli(const std::string& args) {
   const std::string line =
-      "CIPHERSTAT_PASSPHRASE=x " + Quote(testing::Binary()) + " " + args + " </dev/null";
+      "CIPHERSTAT_PASSPHRASE=x " + ShellQuote(testing::Binary()) + " " + args + " </dev/null";
   CommandResult r = testing::RunCommand(line);
   r.output = "$ " + line + "\n" + r.output;
   return r;
@@ -117,11 +113,11 @@ class RealWorldCliTest : public ::testing::Test {
   // schema, clean (with s.json) and encrypt (with keys) all refuse `csv` with `message`.
   void ExpectRefusedByEveryCommand(const std::string& csv, const std::string& message) {
     const std::vector<std::string> commands = {
-        "schema --in " + Quote(P(csv)) + " --out " + Quote(P("t.json")),
-        "clean --schema " + Quote(P("s.json")) + " --in " + Quote(P(csv)) + " --out " +
-            Quote(P("t.csv")),
-        "encrypt --schema " + Quote(P("s.json")) + " --key " + Quote(P("keys")) + " --in " +
-            Quote(P(csv)) + " --out " + Quote(P("dataset"))};
+        "schema --in " + ShellQuote(P(csv)) + " --out " + ShellQuote(P("t.json")),
+        "clean --schema " + ShellQuote(P("s.json")) + " --in " + ShellQuote(P(csv)) + " --out " +
+            ShellQuote(P("t.csv")),
+        "encrypt --schema " + ShellQuote(P("s.json")) + " --key " + ShellQuote(P("keys")) +
+            " --in " + ShellQuote(P(csv)) + " --out " + ShellQuote(P("dataset"))};
     for (const std::string& command : commands) {
       CommandResult r = Cli(command);
       EXPECT_NE(r.exit_code, 0) << r.output;
@@ -136,17 +132,17 @@ TEST_F(RealWorldCliTest, ADecimalGradeGroupsEndToEndAndEqualsAPlaintextComputati
   const Raw raw = MakeExport(300);
   WriteText(P("grades.csv"), raw.csv);
   const std::vector<std::string> steps = {
-      "keygen --fast-kdf --out " + Quote(P("keys")),
-      "schema --in " + Quote(P("grades.csv")) + " --out " + Quote(P("schema.json")),
-      "clean --schema " + Quote(P("schema.json")) + " --in " + Quote(P("grades.csv")) + " --out " +
-          Quote(P("clean.csv")) + " --report " + Quote(P("report.json")),
-      "encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) + " --in " +
-          Quote(P("clean.csv")) + " --out " + Quote(P("dataset")),
-      "query --data " + Quote(P("dataset")) + " --sql " +
-          Quote("SELECT grade, COUNT(*), AVG(cd4), AVG(vl) FROM grades GROUP BY grade") +
-          " --out " + Quote(P("result.json")),
-      "decrypt --key " + Quote(P("keys")) + " --in " + Quote(P("result.json")) +
-          " --format json --out " + Quote(P("table.json"))};
+      "keygen --fast-kdf --out " + ShellQuote(P("keys")),
+      "schema --in " + ShellQuote(P("grades.csv")) + " --out " + ShellQuote(P("schema.json")),
+      "clean --schema " + ShellQuote(P("schema.json")) + " --in " + ShellQuote(P("grades.csv")) +
+          " --out " + ShellQuote(P("clean.csv")) + " --report " + ShellQuote(P("report.json")),
+      "encrypt --schema " + ShellQuote(P("schema.json")) + " --key " + ShellQuote(P("keys")) +
+          " --in " + ShellQuote(P("clean.csv")) + " --out " + ShellQuote(P("dataset")),
+      "query --data " + ShellQuote(P("dataset")) + " --sql " +
+          ShellQuote("SELECT grade, COUNT(*), AVG(cd4), AVG(vl) FROM grades GROUP BY grade") +
+          " --out " + ShellQuote(P("result.json")),
+      "decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+          " --format json --out " + ShellQuote(P("table.json"))};
   std::vector<CommandResult> out;
   for (const std::string& step : steps) {
     out.push_back(Cli(step));
@@ -195,9 +191,9 @@ TEST_F(RealWorldCliTest, ADecimalGradeGroupsEndToEndAndEqualsAPlaintextComputati
 
   // The excluded column is refused by the planner, saying why.
   CommandResult by_cause =
-      Cli("query --data " + Quote(P("dataset")) + " --sql " +
-          Quote("SELECT cause_of_death, COUNT(*) FROM grades GROUP BY cause_of_death") + " --out " +
-          Quote(P("cause.json")));
+      Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +
+          ShellQuote("SELECT cause_of_death, COUNT(*) FROM grades GROUP BY cause_of_death") +
+          " --out " + ShellQuote(P("cause.json")));
   EXPECT_NE(by_cause.exit_code, 0);
   EXPECT_TRUE(Contains(by_cause.output,
                        "GROUP BY: 'cause_of_death' is excluded (not encrypted, never shipped); "
@@ -215,11 +211,12 @@ TEST_F(RealWorldCliTest, ARepeatedColumnNameIsRefusedByEveryCommand) {
   std::string csv = "id,cd4,age\n";
   for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + std::to_string(100 + i) + ",40\n";
   WriteText(P("ok.csv"), csv);
-  ASSERT_EQ(Cli("keygen --fast-kdf --out " + Quote(P("keys"))).exit_code, 0);
-  CommandResult schema = Cli("schema --in " + Quote(P("ok.csv")) + " --out " + Quote(P("s.json")));
+  ASSERT_EQ(Cli("keygen --fast-kdf --out " + ShellQuote(P("keys"))).exit_code, 0);
+  CommandResult schema =
+      Cli("schema --in " + ShellQuote(P("ok.csv")) + " --out " + ShellQuote(P("s.json")));
   ASSERT_EQ(schema.exit_code, 0) << schema.output;
-  CommandResult clean = Cli("clean --schema " + Quote(P("s.json")) + " --in " + Quote(P("ok.csv")) +
-                            " --out " + Quote(P("clean.csv")));
+  CommandResult clean = Cli("clean --schema " + ShellQuote(P("s.json")) + " --in " +
+                            ShellQuote(P("ok.csv")) + " --out " + ShellQuote(P("clean.csv")));
   ASSERT_EQ(clean.exit_code, 0) << clean.output;
   // The clean CSV with its cd4 column written twice, the second copy different: encrypt used
   // to take the last one silently.
@@ -239,7 +236,7 @@ TEST_F(RealWorldCliTest, AHeaderOnlyFileIsRefusedByEveryCommand) {
             R"({"format": "cipherstat-schema", "version": 1, "name": "header", "columns": [)"
             R"({"name": "id", "kind": "identifier"},)"
             R"({"name": "cd4", "kind": "numeric", "min": 0, "max": 2000}]})");
-  ASSERT_EQ(Cli("keygen --fast-kdf --out " + Quote(P("keys"))).exit_code, 0);
+  ASSERT_EQ(Cli("keygen --fast-kdf --out " + ShellQuote(P("keys"))).exit_code, 0);
   const std::string message = P("header.csv") + ": only a header, no data rows";
   ExpectRefusedByEveryCommand("header.csv", message);
   EXPECT_TRUE(ReadText(P("t.json")).empty());
@@ -251,14 +248,15 @@ TEST_F(RealWorldCliTest, RaggedRowsAreNamedBySchemaAndClean) {
     csv += i == 8 ? "8,300\n" : std::to_string(i) + "," + std::to_string(100 + i) + ",40\n";
   }
   WriteText(P("ragged.csv"), csv);
-  CommandResult s = Cli("schema --in " + Quote(P("ragged.csv")) + " --out " + Quote(P("s.json")));
+  CommandResult s =
+      Cli("schema --in " + ShellQuote(P("ragged.csv")) + " --out " + ShellQuote(P("s.json")));
   ASSERT_EQ(s.exit_code, 0) << s.output;
   EXPECT_TRUE(Contains(s.output,
                        "  warning: 1 row has a different number of fields than the header (line "
                        "10); inference skipped them and clean drops them\n"))
       << s.output;
-  CommandResult c = Cli("clean --schema " + Quote(P("s.json")) + " --in " + Quote(P("ragged.csv")) +
-                        " --out " + Quote(P("clean.csv")));
+  CommandResult c = Cli("clean --schema " + ShellQuote(P("s.json")) + " --in " +
+                        ShellQuote(P("ragged.csv")) + " --out " + ShellQuote(P("clean.csv")));
   ASSERT_EQ(c.exit_code, 0) << c.output;
   EXPECT_TRUE(Contains(c.output,
                        "30 rows read, 29 kept, 1 dropped\nrows dropped because of:\n"

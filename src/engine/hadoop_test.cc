@@ -21,19 +21,15 @@
 namespace cipherstat {
 namespace {
 
+using testing::ShellQuote;
+
 using testing::CommandResult;
 using testing::ScratchDir;
 
 constexpr const char* kPassphrase = "hadoop test passphrase";
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 CommandResult Cli(const std::string& args, const std::string& env = "") {
-  return testing::RunCommand(env + " " + Quote(testing::Binary()) + " " + args);
+  return testing::RunCommand(env + " " + ShellQuote(testing::Binary()) + " " + args);
 }
 
 bool Contains(const std::string& text, const std::string& part) {
@@ -60,8 +56,8 @@ TEST(HdfsUri, ParsesAndRejects) {
 TEST(HadoopShipping, RefusesSecretsAndUnknownFiles) {
   ASSERT_TRUE(crypto::Init().ok());
   ScratchDir dir;
-  CommandResult k =
-      Cli("keygen --fast-kdf --out " + Quote(dir / "keys"), "CIPHERSTAT_PASSPHRASE=" + Quote("x"));
+  CommandResult k = Cli("keygen --fast-kdf --out " + ShellQuote(dir / "keys"),
+                        "CIPHERSTAT_PASSPHRASE=" + ShellQuote("x"));
   ASSERT_EQ(k.exit_code, 0) << k.output;
   EXPECT_TRUE(CheckShippable(crypto::PublicKeyPath(dir / "keys")).ok());
   Status secret = CheckShippable(crypto::SecretKeyPath(dir / "keys"));
@@ -107,7 +103,7 @@ TEST(HdfsErrors, UnreachableNameNodeFailsFast) {
   // Port 9 (discard) is closed on loopback: a refused connection, reported at once.
   const auto start = std::chrono::steady_clock::now();
   CommandResult r = Cli("query --data hdfs://127.0.0.1:9/nowhere --sql " +
-                        Quote("SELECT COUNT(*) FROM t") + " --out /dev/null");
+                        ShellQuote("SELECT COUNT(*) FROM t") + " --out /dev/null");
   const auto seconds =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
           .count();
@@ -139,9 +135,9 @@ class HadoopCluster : public ::testing::Test {
       CommandResult c = Cli(args, Env());
       if (c.exit_code != 0) setup_error_ += args + ":\n" + c.output + "\n";
     };
-    step("keygen --fast-kdf --bits 2048 --out " + Quote(d / "keys"));
-    step("generate --records 300 --seed 11 --out " + Quote(d / "cohort.csv"));
-    step("schema --in " + Quote(d / "cohort.csv") + " --out " + Quote(d / "schema.json") +
+    step("keygen --fast-kdf --bits 2048 --out " + ShellQuote(d / "keys"));
+    step("generate --records 300 --seed 11 --out " + ShellQuote(d / "cohort.csv"));
+    step("schema --in " + ShellQuote(d / "cohort.csv") + " --out " + ShellQuote(d / "schema.json") +
          " --max-records 100000");
     // Make `sex` public, so a WHERE on it can run on the compute side.
     auto schema = nlohmann::json::parse(testing::ReadText(d / "schema.json"), nullptr, false);
@@ -159,13 +155,13 @@ class HadoopCluster : public ::testing::Test {
       }
       testing::WriteText(d / "schema.json", schema.dump(2));
     }
-    step("clean --schema " + Quote(d / "schema.json") + " --in " + Quote(d / "cohort.csv") +
-         " --out " + Quote(d / "clean.csv"));
+    step("clean --schema " + ShellQuote(d / "schema.json") + " --in " +
+         ShellQuote(d / "cohort.csv") + " --out " + ShellQuote(d / "clean.csv"));
     const std::string encrypt = "encrypt --segment-records 100 --schema " +
-                                Quote(d / "schema.json") + " --key " + Quote(d / "keys") +
-                                " --in " + Quote(d / "clean.csv") + " --out ";
-    step(encrypt + Quote(d / "dataset"));
-    step(encrypt + Quote(root_ + "/dataset"));
+                                ShellQuote(d / "schema.json") + " --key " + ShellQuote(d / "keys") +
+                                " --in " + ShellQuote(d / "clean.csv") + " --out ";
+    step(encrypt + ShellQuote(d / "dataset"));
+    step(encrypt + ShellQuote(root_ + "/dataset"));
   }
   static void TearDownTestSuite() {
     if (!root_.empty()) {
@@ -183,12 +179,14 @@ class HadoopCluster : public ::testing::Test {
     ASSERT_TRUE(setup_error_.empty()) << setup_error_;
   }
 
-  static std::string Env() { return "CIPHERSTAT_PASSPHRASE=" + Quote(kPassphrase); }
+  static std::string Env() { return "CIPHERSTAT_PASSPHRASE=" + ShellQuote(kPassphrase); }
   static std::string P(const std::string& name) { return *dir_ / name; }
 
   // Decrypts `result` (local or hdfs://) to CSV.
   static CommandResult Decrypt(const std::string& result) {
-    return Cli("decrypt --format csv --key " + Quote(P("keys")) + " --in " + Quote(result), Env());
+    return Cli(
+        "decrypt --format csv --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(result),
+        Env());
   }
 
   // The same SQL on the local engine (local dataset) and on Hadoop (HDFS dataset): the
@@ -196,14 +194,14 @@ class HadoopCluster : public ::testing::Test {
   // Returns the Hadoop run's output.
   static std::string ExpectSameAsLocal(const std::string& sql, const std::string& framework,
                                        const std::string& name, const std::string& flags = "") {
-    CommandResult local = Cli("query --data " + Quote(P("dataset")) + " --sql " + Quote(sql) +
-                              " --out " + Quote(P(name + ".local.json")));
+    CommandResult local = Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +
+                              ShellQuote(sql) + " --out " + ShellQuote(P(name + ".local.json")));
     EXPECT_EQ(local.exit_code, 0) << local.output;
     if (local.exit_code != 0) return "";
     const std::string remote = root_ + "/results/" + name + ".json";
-    CommandResult hadoop =
-        Cli("query --engine hadoop --hadoop-framework " + framework + " " + flags + " --data " +
-            Quote(root_ + "/dataset") + " --sql " + Quote(sql) + " --out " + Quote(remote));
+    CommandResult hadoop = Cli("query --engine hadoop --hadoop-framework " + framework + " " +
+                               flags + " --data " + ShellQuote(root_ + "/dataset") + " --sql " +
+                               ShellQuote(sql) + " --out " + ShellQuote(remote));
     EXPECT_EQ(hadoop.exit_code, 0) << hadoop.output;
     if (hadoop.exit_code != 0) return hadoop.output;
     EXPECT_TRUE(Contains(hadoop.output, "records_read=300")) << hadoop.output;
@@ -249,10 +247,10 @@ TEST_F(HadoopCluster, CorruptedSegmentIsNamed) {
   // A second copy of the dataset, then swap two records of one segment in place: every line
   // is still well-formed, only the checksum can tell.
   const std::string bad = root_ + "/tampered";
-  CommandResult up =
-      Cli("encrypt --segment-records 100 --schema " + Quote(P("schema.json")) + " --key " +
-              Quote(P("keys")) + " --in " + Quote(P("clean.csv")) + " --out " + Quote(bad),
-          Env());
+  CommandResult up = Cli("encrypt --segment-records 100 --schema " + ShellQuote(P("schema.json")) +
+                             " --key " + ShellQuote(P("keys")) + " --in " +
+                             ShellQuote(P("clean.csv")) + " --out " + ShellQuote(bad),
+                         Env());
   ASSERT_EQ(up.exit_code, 0) << up.output;
   auto uri = ParseHdfsUri(bad);
   ASSERT_TRUE(uri.ok());
@@ -268,34 +266,34 @@ TEST_F(HadoopCluster, CorruptedSegmentIsNamed) {
   ASSERT_TRUE(hdfs.Create(uri->path + "/segments/part-00001", swapped, true, kSharedFile).ok());
 
   const std::string sql = "SELECT COUNT(*), AVG(cd4) FROM cohort";
-  CommandResult h = Cli("query --engine hadoop --hadoop-framework local --data " + Quote(bad) +
-                        " --sql " + Quote(sql) + " --out " + Quote(P("tampered.json")));
+  CommandResult h = Cli("query --engine hadoop --hadoop-framework local --data " + ShellQuote(bad) +
+                        " --sql " + ShellQuote(sql) + " --out " + ShellQuote(P("tampered.json")));
   EXPECT_NE(h.exit_code, 0) << h.output;
   EXPECT_TRUE(Contains(h.output, "part-00001")) << h.output;
   EXPECT_TRUE(Contains(h.output, "digest")) << h.output;
   EXPECT_FALSE(testing::ReadText(P("tampered.json")).size() > 0);
   // The local engine reading the same HDFS dataset says the same.
-  CommandResult l = Cli("query --data " + Quote(bad) + " --sql " + Quote(sql) + " --out " +
-                        Quote(P("tampered-local.json")));
+  CommandResult l = Cli("query --data " + ShellQuote(bad) + " --sql " + ShellQuote(sql) +
+                        " --out " + ShellQuote(P("tampered-local.json")));
   EXPECT_NE(l.exit_code, 0) << l.output;
   EXPECT_TRUE(Contains(l.output, "part-00001")) << l.output;
 }
 
 TEST_F(HadoopCluster, LocalEngineReadsHdfsAndWritesHdfs) {
   const std::string sql = "SELECT arm, COUNT(*) FROM cohort GROUP BY arm";
-  CommandResult a = Cli("query --data " + Quote(P("dataset")) + " --sql " + Quote(sql) + " --out " +
-                        Quote(P("l1.json")));
-  CommandResult b = Cli("query --data " + Quote(root_ + "/dataset") + " --sql " + Quote(sql) +
-                        " --out " + Quote(root_ + "/results/l2.json"));
+  CommandResult a = Cli("query --data " + ShellQuote(P("dataset")) + " --sql " + ShellQuote(sql) +
+                        " --out " + ShellQuote(P("l1.json")));
+  CommandResult b = Cli("query --data " + ShellQuote(root_ + "/dataset") + " --sql " +
+                        ShellQuote(sql) + " --out " + ShellQuote(root_ + "/results/l2.json"));
   ASSERT_EQ(a.exit_code, 0) << a.output;
   ASSERT_EQ(b.exit_code, 0) << b.output;
   EXPECT_EQ(Decrypt(P("l1.json")).output, Decrypt(root_ + "/results/l2.json").output);
   // A released table written to HDFS is the writer's alone, like a local one; the dataset is
   // meant to be read.
-  CommandResult released =
-      Cli("decrypt --format csv --key " + Quote(P("keys")) + " --in " +
-              Quote(root_ + "/results/l2.json") + " --out " + Quote(root_ + "/released/l2.csv"),
-          Env());
+  CommandResult released = Cli("decrypt --format csv --key " + ShellQuote(P("keys")) + " --in " +
+                                   ShellQuote(root_ + "/results/l2.json") + " --out " +
+                                   ShellQuote(root_ + "/released/l2.csv"),
+                               Env());
   ASSERT_EQ(released.exit_code, 0) << released.output;
   auto permission = [](const std::string& uri) -> std::string {
     auto u = ParseHdfsUri(uri);
@@ -308,8 +306,8 @@ TEST_F(HadoopCluster, LocalEngineReadsHdfsAndWritesHdfs) {
   EXPECT_EQ(permission(root_ + "/dataset/manifest.json"), "644");
   // An existing dataset is never overwritten.
   CommandResult again =
-      Cli("encrypt --schema " + Quote(P("schema.json")) + " --key " + Quote(P("keys")) + " --in " +
-              Quote(P("clean.csv")) + " --out " + Quote(root_ + "/dataset"),
+      Cli("encrypt --schema " + ShellQuote(P("schema.json")) + " --key " + ShellQuote(P("keys")) +
+              " --in " + ShellQuote(P("clean.csv")) + " --out " + ShellQuote(root_ + "/dataset"),
           Env());
   EXPECT_NE(again.exit_code, 0);
   EXPECT_TRUE(Contains(again.output, "exists")) << again.output;
@@ -323,8 +321,8 @@ TEST_F(HadoopCluster, WrongPortIsAClearError) {
                                           ? std::getenv("CIPHERSTAT_TEST_NN_RPC_PORT")
                                           : "9000");
   const auto start = std::chrono::steady_clock::now();
-  CommandResult r = Cli("decrypt --key " + Quote(P("keys")) + " --in " +
-                            Quote("hdfs://" + rpc + "/cipherstat-test/x.json"),
+  CommandResult r = Cli("decrypt --key " + ShellQuote(P("keys")) + " --in " +
+                            ShellQuote("hdfs://" + rpc + "/cipherstat-test/x.json"),
                         Env());
   const auto seconds =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
@@ -339,9 +337,10 @@ TEST_F(HadoopCluster, WrongPortIsAClearError) {
 TEST_F(HadoopCluster, QueryOutputsOnHdfsNeverClobber) {
   const std::string sql = "SELECT COUNT(*) FROM cohort";
   const std::string out = root_ + "/results/noclobber.json";
-  const std::string env = "CIPHERSTAT_AUDIT_LOG=" + Quote(P("noclobber-audit.jsonl"));
-  const std::string query = "query --data " + Quote(P("dataset")) + " --sql " + Quote(sql);
-  ASSERT_EQ(Cli(query + " --out " + Quote(out), env).exit_code, 0);
+  const std::string env = "CIPHERSTAT_AUDIT_LOG=" + ShellQuote(P("noclobber-audit.jsonl"));
+  const std::string query =
+      "query --data " + ShellQuote(P("dataset")) + " --sql " + ShellQuote(sql);
+  ASSERT_EQ(Cli(query + " --out " + ShellQuote(out), env).exit_code, 0);
   auto read = [&](const std::string& uri) -> std::string {
     auto u = ParseHdfsUri(uri);
     if (!u.ok()) return u.status().ToString();
@@ -350,16 +349,16 @@ TEST_F(HadoopCluster, QueryOutputsOnHdfsNeverClobber) {
   };
   const std::string first = read(out);
   const std::string log = testing::ReadText(P("noclobber-audit.jsonl"));
-  CommandResult again = Cli(query + " --out " + Quote(out), env);
+  CommandResult again = Cli(query + " --out " + ShellQuote(out), env);
   EXPECT_NE(again.exit_code, 0) << again.output;
   EXPECT_TRUE(Contains(again.output, out + " exists; pass --force to replace it")) << again.output;
   EXPECT_EQ(read(out), first);
   EXPECT_EQ(testing::ReadText(P("noclobber-audit.jsonl")), log);
-  CommandResult forced = Cli(query + " --out " + Quote(out) + " --force", env);
+  CommandResult forced = Cli(query + " --out " + ShellQuote(out) + " --force", env);
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_NE(testing::ReadText(P("noclobber-audit.jsonl")), log);
   for (const char* inside : {"/dataset/manifest.json", "/dataset/r.json"}) {
-    CommandResult r = Cli(query + " --out " + Quote(root_ + inside) + " --force", env);
+    CommandResult r = Cli(query + " --out " + ShellQuote(root_ + inside) + " --force", env);
     EXPECT_NE(r.exit_code, 0) << r.output;
     EXPECT_TRUE(Contains(r.output, "dataset folder")) << r.output;
   }

@@ -57,17 +57,13 @@
 namespace cipherstat {
 namespace {
 
+using testing::ShellQuote;
+
 namespace fs = std::filesystem;
 using testing::CommandResult;
 using testing::ScratchDir;
 
 constexpr const char* kPassphrase = "leak test passphrase";
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -622,13 +618,13 @@ void PrintNeedles(const std::vector<Needle>& needles) {
 // --- The cohort -------------------------------------------------------------------------------
 
 std::string OwnerEnv(const ScratchDir& dir) {
-  return "CIPHERSTAT_PASSPHRASE=" + Quote(kPassphrase) +
-         " CIPHERSTAT_AUDIT_LOG=" + Quote(dir / "owner/audit.jsonl") +
-         " CIPHERSTAT_AUDIT_DIR=" + Quote(dir / "owner/audit") + " ";
+  return "CIPHERSTAT_PASSPHRASE=" + ShellQuote(kPassphrase) +
+         " CIPHERSTAT_AUDIT_LOG=" + ShellQuote(dir / "owner/audit.jsonl") +
+         " CIPHERSTAT_AUDIT_DIR=" + ShellQuote(dir / "owner/audit") + " ";
 }
 
 CommandResult Owner(const ScratchDir& dir, const std::string& args) {
-  return testing::RunCommand(OwnerEnv(dir) + Quote(testing::Binary()) + " " + args);
+  return testing::RunCommand(OwnerEnv(dir) + ShellQuote(testing::Binary()) + " " + args);
 }
 
 // The owner's side: keys, the raw cohort with its canaries, the schema as inferred, the clean
@@ -637,8 +633,8 @@ std::string MakeOwnerFiles(const ScratchDir& dir) {
   fs::create_directories(dir / "owner");
   const std::string o = dir / "owner";
   for (const std::string& step :
-       {"keygen --fast-kdf --bits 2048 --out " + Quote(o + "/keys"),
-        "generate --records 300 --seed 1405 --out " + Quote(o + "/generated.csv")}) {
+       {"keygen --fast-kdf --bits 2048 --out " + ShellQuote(o + "/keys"),
+        "generate --records 300 --seed 1405 --out " + ShellQuote(o + "/generated.csv")}) {
     CommandResult r = Owner(dir, step);
     if (r.exit_code != 0) return step + ":\n" + r.output;
   }
@@ -658,9 +654,10 @@ std::string MakeOwnerFiles(const ScratchDir& dir) {
   for (const std::string& l : lines) raw += l + "\n";
   testing::WriteText(o + "/cohort.csv", raw);
   for (const std::string& step :
-       {"schema --in " + Quote(o + "/cohort.csv") + " --out " + Quote(o + "/schema.json"),
-        "clean --schema " + Quote(o + "/schema.json") + " --in " + Quote(o + "/cohort.csv") +
-            " --out " + Quote(o + "/clean.csv") + " --report " + Quote(o + "/clean-report.json")}) {
+       {"schema --in " + ShellQuote(o + "/cohort.csv") + " --out " + ShellQuote(o + "/schema.json"),
+        "clean --schema " + ShellQuote(o + "/schema.json") + " --in " +
+            ShellQuote(o + "/cohort.csv") + " --out " + ShellQuote(o + "/clean.csv") +
+            " --report " + ShellQuote(o + "/clean-report.json")}) {
     CommandResult r = Owner(dir, step);
     if (r.exit_code != 0) return step + ":\n" + r.output;
   }
@@ -669,9 +666,10 @@ std::string MakeOwnerFiles(const ScratchDir& dir) {
 
 std::string Encrypt(const ScratchDir& dir, const std::string& out) {
   const std::string o = dir / "owner";
-  CommandResult r = Owner(dir, "encrypt --segment-records 100 --schema " +
-                                   Quote(o + "/schema.json") + " --key " + Quote(o + "/keys") +
-                                   " --in " + Quote(o + "/clean.csv") + " --out " + Quote(out));
+  CommandResult r =
+      Owner(dir, "encrypt --segment-records 100 --schema " + ShellQuote(o + "/schema.json") +
+                     " --key " + ShellQuote(o + "/keys") + " --in " + ShellQuote(o + "/clean.csv") +
+                     " --out " + ShellQuote(out));
   return r.exit_code == 0 ? "" : "encrypt:\n" + r.output;
 }
 
@@ -703,12 +701,14 @@ CommandResult ComputeQuery(const ScratchDir& dir, const std::string& name,
   for (const char* sub : {"/tmp", "/work", "/stdio", "/results"}) fs::create_directories(c + sub);
   fs::create_directories(dir / "compute-audit");
   const std::string out = c + "/stdio/" + name + ".stdout", err = c + "/stdio/" + name + ".stderr";
-  CommandResult r = testing::RunCommand(
-      "cd " + Quote(c + "/work") + " && env -u CIPHERSTAT_PASSPHRASE TMPDIR=" + Quote(c + "/tmp") +
-      " JAVA_TOOL_OPTIONS=" + Quote("-Djava.io.tmpdir=" + c + "/tmp") +
-      " CIPHERSTAT_AUDIT_LOG=" + Quote(dir / "compute-audit/audit.jsonl") +
-      " CIPHERSTAT_AUDIT_DIR=" + Quote(dir / "compute-audit/audit") + " " +
-      Quote(testing::Binary()) + " query " + args + " >" + Quote(out) + " 2>" + Quote(err));
+  CommandResult r =
+      testing::RunCommand("cd " + ShellQuote(c + "/work") +
+                          " && env -u CIPHERSTAT_PASSPHRASE TMPDIR=" + ShellQuote(c + "/tmp") +
+                          " JAVA_TOOL_OPTIONS=" + ShellQuote("-Djava.io.tmpdir=" + c + "/tmp") +
+                          " CIPHERSTAT_AUDIT_LOG=" + ShellQuote(dir / "compute-audit/audit.jsonl") +
+                          " CIPHERSTAT_AUDIT_DIR=" + ShellQuote(dir / "compute-audit/audit") + " " +
+                          ShellQuote(testing::Binary()) + " query " + args + " >" +
+                          ShellQuote(out) + " 2>" + ShellQuote(err));
   r.output = testing::ReadText(out) + testing::ReadText(err);
   return r;
 }
@@ -787,10 +787,10 @@ TEST(Leak, LocalEngine) {
   TreeWatch tmp({dir / "compute/tmp", dir / "compute/work"});
   for (const Query& q : Queries()) {
     TreeWatch::Running running(&tmp, &scanner);
-    CommandResult r =
-        ComputeQuery(dir, q.name,
-                     "--data " + Quote(dir / "compute/dataset") + " --sql " + Quote(q.sql) +
-                         " --out " + Quote(dir / ("compute/results/" + q.name + ".json")));
+    CommandResult r = ComputeQuery(dir, q.name,
+                                   "--data " + ShellQuote(dir / "compute/dataset") + " --sql " +
+                                       ShellQuote(q.sql) + " --out " +
+                                       ShellQuote(dir / ("compute/results/" + q.name + ".json")));
     ASSERT_EQ(r.exit_code, 0) << q.sql << "\n" << r.output;
   }
   // Every byte the compute party holds now.
@@ -800,8 +800,8 @@ TEST(Leak, LocalEngine) {
   // The results are real: the owner releases them.
   for (const Query& q : Queries()) {
     CommandResult d =
-        Owner(dir, "decrypt --format csv --key " + Quote(dir / "owner/keys") + " --in " +
-                       Quote(dir / ("compute/results/" + q.name + ".json")));
+        Owner(dir, "decrypt --format csv --key " + ShellQuote(dir / "owner/keys") + " --in " +
+                       ShellQuote(dir / ("compute/results/" + q.name + ".json")));
     EXPECT_EQ(d.exit_code, 0) << q.sql << "\n" << d.output;
     EXPECT_GT(testing::Lines(d.output).size(), 1u) << d.output;
   }
@@ -819,9 +819,10 @@ TEST(Leak, LocalEngine) {
   control_tmp.Baseline();
   {
     TreeWatch::Running running(&control_tmp, &control);
-    CommandResult r = testing::RunCommand(
-        "cp " + Quote(dir / "owner/clean.csv") + " " + Quote(dir / "compute/tmp/control.csv") +
-        " && sleep 1 && rm " + Quote(dir / "compute/tmp/control.csv"));
+    CommandResult r =
+        testing::RunCommand("cp " + ShellQuote(dir / "owner/clean.csv") + " " +
+                            ShellQuote(dir / "compute/tmp/control.csv") + " && sleep 1 && rm " +
+                            ShellQuote(dir / "compute/tmp/control.csv"));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   EXPECT_EQ(control.CanariesIn(dir / "compute/tmp/control.csv").size(), Canaries().size());
@@ -942,16 +943,16 @@ TEST_F(HadoopLeak, YarnAndLocalRunner) {
     TreeWatch::Running running(&watch, &scanner);
     CommandResult r = ComputeQuery(dir, q.name,
                                    "--engine hadoop --hadoop-framework " + framework + " --data " +
-                                       Quote(Uri("/dataset")) + " --sql " + Quote(q.sql) +
-                                       " --out " + Quote(Uri("/results/" + q.name + ".json")));
+                                       ShellQuote(Uri("/dataset")) + " --sql " + ShellQuote(q.sql) +
+                                       " --out " + ShellQuote(Uri("/results/" + q.name + ".json")));
     ASSERT_EQ(r.exit_code, 0) << framework << ": " << q.sql << "\n" << r.output;
     EXPECT_NE(r.output.find("records_read=300"), std::string::npos) << r.output;
     // The job really ran where it should (YARN job ids name the cluster, local ones "local").
     EXPECT_EQ(r.output.find("job job_local") == std::string::npos, framework == "yarn") << r.output;
   }
   for (const Query& q : Queries()) {
-    CommandResult d = Owner(dir, "decrypt --format csv --key " + Quote(dir / "owner/keys") +
-                                     " --in " + Quote(Uri("/results/" + q.name + ".json")));
+    CommandResult d = Owner(dir, "decrypt --format csv --key " + ShellQuote(dir / "owner/keys") +
+                                     " --in " + ShellQuote(Uri("/results/" + q.name + ".json")));
     EXPECT_EQ(d.exit_code, 0) << q.sql << "\n" << d.output;
   }
 
@@ -983,7 +984,7 @@ TEST_F(HadoopLeak, YarnAndLocalRunner) {
   const std::string rm =
       yarn_site.substr(at + key.size(), yarn_site.find('<', at + key.size()) - at - key.size());
   CommandResult apps = testing::RunCommand("curl -sf --max-time 10 " +
-                                           Quote("http://" + rm + "/ws/v1/cluster/apps"));
+                                           ShellQuote("http://" + rm + "/ws/v1/cluster/apps"));
   EXPECT_EQ(apps.exit_code, 0) << apps.output;
   scanner.Scan("http://" + rm + "/ws/v1/cluster/apps", apps.output);
 

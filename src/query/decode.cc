@@ -258,6 +258,18 @@ Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::Ve
   return facts;
 }
 
+namespace {
+
+// OK when `pk` is the key the signed facts name.
+Status CheckKey(const crypto::PublicKey& pk, const DatasetFacts& facts) {
+  if (pk.Fingerprint() == facts.key_fingerprint) return Status::OK();
+  return Status::InvalidArgument("wrong key: the result was computed under key " +
+                                 facts.key_fingerprint.substr(0, 16) + "…, this key is " +
+                                 pk.Fingerprint().substr(0, 16) + "…");
+}
+
+}  // namespace
+
 Result<std::vector<crypto::Ciphertext>> CiphertextsToDecrypt(const crypto::PublicKey& pk,
                                                              const DatasetFacts& facts,
                                                              const EncryptedResult& result) {
@@ -273,11 +285,7 @@ Result<std::vector<crypto::Ciphertext>> CiphertextsToDecrypt(const crypto::Publi
 
 Result<Schema> OpenFactsSchema(const crypto::PublicKey& pk, const DatasetFacts& facts,
                                const SumDecryptor& decrypt) {
-  if (pk.Fingerprint() != facts.key_fingerprint) {
-    return Status::InvalidArgument("wrong key: the result was computed under key " +
-                                   facts.key_fingerprint.substr(0, 16) + "…, this key is " +
-                                   pk.Fingerprint().substr(0, 16) + "…");
-  }
+  CS_RETURN_IF_ERROR(CheckKey(pk, facts));
   auto key_ciphertext = crypto::SealedKey(pk, facts.sealed_schema);
   if (!key_ciphertext.ok()) return key_ciphertext.status().WithContext("result");
   CS_ASSIGN_OR_RETURN(BigInt key, decrypt(*key_ciphertext));
@@ -293,11 +301,7 @@ Result<Schema> OpenFactsSchema(const crypto::PublicKey& pk, const DatasetFacts& 
 Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
                                  const Schema& schema, const EncryptedResult& result,
                                  const SumDecryptor& decrypt, const ReleaseOptions& options) {
-  if (pk.Fingerprint() != facts.key_fingerprint) {
-    return Status::InvalidArgument("wrong key: the result was computed under key " +
-                                   facts.key_fingerprint.substr(0, 16) + "…, this key is " +
-                                   pk.Fingerprint().substr(0, 16) + "…");
-  }
+  CS_RETURN_IF_ERROR(CheckKey(pk, facts));
   CS_ASSIGN_OR_RETURN(Layout layout, Layout::Build(schema, static_cast<int>(pk.plaintext_bits())));
   CS_RETURN_IF_ERROR(layout.CheckMatches(facts.layout_json).WithContext("result"));
   CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(result.sql, CatalogOf(schema), layout));

@@ -21,20 +21,16 @@
 namespace cipherstat {
 namespace {
 
+using testing::ShellQuote;
+
 namespace fs = std::filesystem;
 using testing::CommandResult;
 using testing::ReadText;
 using testing::ScratchDir;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 CommandResult Cli(const std::string& args) {
-  const std::string line = "CIPHERSTAT_PASSPHRASE='report test' " + Quote(testing::Binary()) + " " +
-                           args + " </dev/null";
+  const std::string line = "CIPHERSTAT_PASSPHRASE='report test' " + ShellQuote(testing::Binary()) +
+                           " " + args + " </dev/null";
   CommandResult r = testing::RunCommand(line);
   r.output = "$ " + line + "\n" + r.output;
   return r;
@@ -137,7 +133,7 @@ TEST(HtmlCli, ReportAndDecryptPagesCarryTheJsonNumbers) {
 
   for (size_t i = 0; i < queries.size(); ++i) {
     const std::string n = std::to_string(i + 1);
-    r = Cli("query --data " + dir / "data" + " --sql " + Quote(queries[i].second) + " --out " +
+    r = Cli("query --data " + dir / "data" + " --sql " + ShellQuote(queries[i].second) + " --out " +
             dir / ("result-" + n + ".json"));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const std::string decrypt =
@@ -191,11 +187,11 @@ std::string FindChromium() {
 CommandResult Chromium(const std::string& binary, const std::string& mode, const std::string& url) {
   ScratchDir profile;
   return testing::RunCommand(
-      "timeout 120 " + Quote(binary) +
+      "timeout 120 " + ShellQuote(binary) +
       " --headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run"
       " --disable-component-update --disable-sync --disable-dev-shm-usage --hide-scrollbars"
       " --no-default-browser-check --enable-logging=stderr --v=0 --user-data-dir=" +
-      Quote(profile.path()) + " " + mode + " " + Quote(url));
+      ShellQuote(profile.path()) + " " + mode + " " + ShellQuote(url));
 }
 
 // Console messages the page produced: Chromium logs them as `... CONSOLE(line)] "text"`
@@ -264,7 +260,7 @@ TEST(HtmlBrowser, DemoReportRendersInChromiumWithTheReleasedNumbers) {
   const std::string png = (artifacts / "demo-report.png").string();
   fs::remove(png);
   CommandResult shot =
-      Chromium(chromium, "--window-size=1100,3600 --screenshot=" + Quote(png), url);
+      Chromium(chromium, "--window-size=1100,3600 --screenshot=" + ShellQuote(png), url);
   ASSERT_EQ(shot.exit_code, 0) << shot.output;
   EXPECT_EQ(ConsoleLines(shot.output), std::vector<std::string>{}) << shot.output;
   const std::string bytes = ReadText(png);
