@@ -81,6 +81,14 @@ int main(int argc, char** argv) {
   auto inferred = InferSchema(tmp + ".csv", infer);
   Check(inferred.status(), "infer");
   Seed("schema_fuzz", "inferred.json", SchemaToJson(*inferred));
+  const std::string dated_csv =
+      "patient,enrolled,died\nP1,2003-05-17,2009-02-28\nP2,2011-02-02,NA\n"
+      "P3,2004-12-31,2004-12-31\n";
+  Check(WriteFileAtomic(tmp + "-dated.csv", dated_csv), "write dated csv");
+  Seed("csv_fuzz", "dated.csv", dated_csv);
+  auto dated = InferSchema(tmp + "-dated.csv", infer);
+  Check(dated.status(), "infer dated");
+  Seed("schema_fuzz", "dated.json", SchemaToJson(*dated));
 
   // SQL.
   const std::vector<std::string> queries = {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 
 #include "data/csv.h"
 #include "data/hash_set.h"
+#include "encoding/date.h"
 #include "encoding/fixed_point.h"
 #include "util/file.h"
 
@@ -160,15 +162,34 @@ struct ColumnStats {
   bool has_range = false;
   Decimal range_min, range_max;
   uint64_t outside_range = 0;
+  // ISO dates among the values, their extremes as day numbers, and the values that are not
+  // dates: how many, and the distinct ones (at most kMaxStrayTokens + 1).
+  uint64_t dates_seen = 0;
+  int64_t first_day = 0, last_day = 0;
+  uint64_t non_date_count = 0;
+  std::map<std::string, uint64_t> non_dates;
 
-  // The stray-token rule (clean.h).
-  bool numeric() const {
-    if (numbers_seen == 0) return false;
-    if (stray_count == 0) return true;
-    return numbers_seen >= kMinNumbers && numbers_seen * 100 >= kNumericShare * present &&
-           stray.size() <= kMaxStrayTokens;
+  // The stray-token rule (clean.h), for numbers and for dates.
+  static bool Mostly(uint64_t seen, uint64_t present, uint64_t others, size_t distinct_others) {
+    if (seen == 0) return false;
+    if (others == 0) return true;
+    return seen >= kMinNumbers && seen * 100 >= kNumericShare * present &&
+           distinct_others <= kMaxStrayTokens;
   }
+  bool numeric() const { return Mostly(numbers_seen, present, stray_count, stray.size()); }
+  bool dates() const { return Mostly(dates_seen, present, non_date_count, non_dates.size()); }
 };
+
+// Counts `token` in a map that keeps at most kMaxStrayTokens + 1 distinct tokens: enough to
+// tell that a column has too many of them.
+void CountToken(std::string_view token, std::map<std::string, uint64_t>* tokens) {
+  auto it = tokens->find(std::string(token));
+  if (it != tokens->end()) {
+    ++it->second;
+  } else if (tokens->size() <= kMaxStrayTokens) {
+    tokens->emplace(std::string(token), 1);
+  }
+}
 
 // A detection-limit value: "<50", "> 10000000". Sets *below for '<'.
 bool ParseCensored(std::string_view text, Decimal* value, bool* below) {
@@ -184,18 +205,21 @@ void Observe(ColumnStats* s, std::string_view text, size_t max_levels) {
   }
   if (s->texts.size() <= max_levels) s->texts.emplace(text);
   ++s->present;
+  int64_t day = 0;
+  if (ParseIsoDate(text, &day)) {
+    if (s->dates_seen == 0 || day < s->first_day) s->first_day = day;
+    if (s->dates_seen == 0 || day > s->last_day) s->last_day = day;
+    ++s->dates_seen;
+  } else {
+    ++s->non_date_count;
+    CountToken(text, &s->non_dates);
+  }
   Decimal d;
   if (!ParseDecimal(text, &d)) {
     bool below = false;
     if (!ParseCensored(text, &d, &below)) {
       ++s->stray_count;
-      const std::string token(text);
-      auto it = s->stray.find(token);
-      if (it != s->stray.end()) {
-        ++it->second;
-      } else if (s->stray.size() <= kMaxStrayTokens) {
-        s->stray.emplace(token, 1);
-      }
+      CountToken(text, &s->stray);
       return;
     }
     ++s->censored;
@@ -416,6 +440,86 @@ Status AddDeclaredRange(const std::string& spec, InferOptions* options) {
   return Status::OK();
 }
 
+namespace {
+
+// The columns clean computes from the inferred date columns (clean.h): each one's year, and the
+// days from the first to each later one, which takes a second pass over the file.
+Result<std::vector<Column>> DateColumns(const std::string& csv_path,
+                                        const std::vector<std::string>& header,
+                                        const std::vector<const ColumnStats*>& dates,
+                                        const std::set<std::string>& names,
+                                        const InferOptions& options, InferredBoundsMap* origins,
+                                        std::map<std::string, std::string>* why) {
+  std::vector<Column> out;
+  for (const ColumnStats* d : dates) {
+    Column c;
+    c.name = d->name + "_year";
+    if (names.count(c.name) > 0) continue;  // the file has one already: keep it as read
+    c.year_of = d->name;
+    const int first = YearOfDay(d->first_day), last = YearOfDay(d->last_day);
+    c.min = first;
+    c.max = last;
+    const int years = last - first + 1;
+    if (years <= kMaxYearLevels) {
+      for (int y = first; y <= last; ++y) c.levels.push_back(std::to_string(y));
+    }
+    (*origins)[c.name].source = InferredBounds::Source::kYears;
+    (*why)[c.name] =
+        "computed: the year of " + d->name + ", " + std::to_string(years) +
+        (years <= kMaxYearLevels
+             ? " years: groupable"
+             : " years, more than " + std::to_string(kMaxYearLevels) + ": not groupable");
+    out.push_back(std::move(c));
+  }
+  if (dates.size() < 2) return out;
+
+  const ColumnStats& from = *dates.front();
+  std::vector<ColumnStats> spans;
+  std::vector<const ColumnStats*> to;
+  for (size_t k = 1; k < dates.size(); ++k) {
+    ColumnStats span;
+    span.name = "days_" + from.name + "_to_" + dates[k]->name;
+    if (names.count(span.name) > 0) continue;
+    spans.push_back(std::move(span));
+    to.push_back(dates[k]);
+  }
+  CsvReader reader;
+  std::vector<std::string> again, row;
+  CS_RETURN_IF_ERROR(reader.OpenTable(csv_path, &again));
+  if (again != header) return Status::IOError(csv_path + ": the file changed while it was read");
+  auto day_of = [&row](const ColumnStats& s, int64_t* day) {
+    return ParseIsoDate(Trim(row[s.index]), day);
+  };
+  bool eof = false;
+  while (true) {
+    CS_RETURN_IF_ERROR(reader.Next(&row, &eof));
+    if (eof) break;
+    int64_t start = 0, end = 0;
+    if (row.size() != header.size() || !day_of(from, &start)) continue;
+    for (size_t k = 0; k < spans.size(); ++k) {
+      if (day_of(*to[k], &end)) Observe(&spans[k], std::to_string(end - start), options.max_levels);
+    }
+  }
+  for (size_t k = 0; k < spans.size(); ++k) {
+    if (spans[k].present == 0) continue;  // never both dates in one row
+    Column c;
+    c.name = spans[k].name;
+    InferredBounds origin;
+    CS_ASSIGN_OR_RETURN(bool made, MakeNumeric(spans[k], options.max_levels, nullptr, &c, &origin));
+    if (!made) continue;
+    c.days_from = from.name;
+    c.days_to = to[k]->name;
+    (*origins)[c.name] = origin;
+    (*why)[c.name] =
+        "computed: days from " + from.name + " to " + to[k]->name +
+        (c.levels.empty() ? "" : ", " + std::to_string(c.levels.size()) + " distinct: groupable");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& options,
                            InferredBoundsMap* bounds, InferNotes* notes) {
   CsvReader reader;
@@ -488,7 +592,21 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
   InferredBoundsMap origins;
   std::map<std::string, std::string> why;
   std::set<std::string> nonnegative;   // numeric columns with no value below 0
-  std::set<std::string> stray_tokens;  // of numeric columns: missing values from now on
+  std::set<std::string> stray_tokens;  // of numeric and date columns: missing values from now on
+  std::vector<const ColumnStats*> date_columns;
+  // "; 2 other values read as missing (n/a x1, unknown x1)", and the tokens into stray_tokens.
+  auto stray_note = [&stray_tokens](uint64_t count, const std::map<std::string, uint64_t>& tokens) {
+    if (count == 0) return std::string();
+    std::string note = "; " + std::to_string(count) + " other value" + (count == 1 ? "" : "s") +
+                       " read as missing (";
+    bool first = true;
+    for (const auto& [token, n] : tokens) {
+      note += (first ? "" : ", ") + token + " x" + std::to_string(n);
+      first = false;
+      stray_tokens.insert(token);
+    }
+    return note + ")";
+  };
   for (ColumnStats& s : stats) {
     Column c;
     c.name = s.name;
@@ -527,20 +645,22 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
       reason = c.levels.empty()
                    ? "numbers"
                    : "numbers, " + std::to_string(c.levels.size()) + " distinct: groupable";
-      if (s.stray_count > 0) {
-        reason += "; " + std::to_string(s.stray_count) + " other value" +
-                  (s.stray_count == 1 ? "" : "s") + " read as missing (";
-        bool first = true;
-        for (const auto& [token, count] : s.stray) {
-          reason += (first ? "" : ", ") + token + " x" + std::to_string(count);
-          first = false;
-          stray_tokens.insert(token);
-        }
-        reason += ")";
-      }
+      reason += stray_note(s.stray_count, s.stray);
       if (s.censored > 0) {
         reason += "; " + std::to_string(s.censored) + " past a detection limit (\"censored\")";
       }
+    } else if (s.dates()) {
+      if (range != nullptr) {
+        return Status::InvalidArgument("--range " + s.name + ": column '" + s.name +
+                                       "' holds dates; its bounds are the whole years of its "
+                                       "dates (edit \"min\" and \"max\" in the schema)");
+      }
+      c.kind = ColumnKind::kDate;
+      c.min = static_cast<double>(YearBoundary(YearOfDay(s.first_day), true));
+      c.max = static_cast<double>(YearBoundary(YearOfDay(s.last_day), false));
+      origin.source = InferredBounds::Source::kYears;
+      reason = "ISO dates (YYYY-MM-DD)" + stray_note(s.non_date_count, s.non_dates);
+      date_columns.push_back(&s);
     } else if (s.unique && s.present == complete_rows) {
       c.kind = ColumnKind::kIdentifier;
       reason = "text, unique per row";
@@ -568,8 +688,11 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
     }
     schema.columns.push_back(std::move(c));
   }
-  // A numeric column's stray tokens are missing values, unless one is a level of a categorical
-  // column, where it must stay a value.
+  CS_ASSIGN_OR_RETURN(std::vector<Column> computed,
+                      DateColumns(csv_path, header, date_columns, names, options, &origins, &why));
+  for (Column& c : computed) schema.columns.push_back(std::move(c));
+  // A numeric or date column's stray tokens are missing values, unless one is a level of a
+  // categorical column, where it must stay a value.
   for (const std::string& token : stray_tokens) {
     bool level = false;
     for (const Column& c : schema.columns) {
@@ -580,20 +703,26 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
   }
 
   for (const Column& c : schema.columns) {
-    if (c.numeric() && nonnegative.count(c.name) > 0 && LooksLikeViralLoad(Lower(c.name)) &&
-        schema.FindColumn("viral_suppressed") == nullptr) {
+    if (c.kind == ColumnKind::kNumeric && !c.computed() && nonnegative.count(c.name) > 0 &&
+        LooksLikeViralLoad(Lower(c.name)) && schema.FindColumn("viral_suppressed") == nullptr) {
       schema.derived.push_back({"viral_suppressed", c.name, "<", 200});
       break;
     }
   }
+  // A year column has many levels: it is crossed with the follow-up times alone, and nothing is
+  // crossed with it (the average of a year is the average date's).
   for (const Column& by : schema.columns) {
     if (!by.groupable() || by.is_public) continue;
     Cross cross;
     cross.by = by.name;
+    const bool year = !by.year_of.empty();
     for (const Column& c : schema.columns) {
-      if (c.numeric() && !c.is_public && c.name != by.name) cross.over.push_back(c.name);
+      if (!c.numeric() || c.is_public || c.name == by.name || !c.year_of.empty()) continue;
+      if (!year || !c.days_from.empty()) cross.over.push_back(c.name);
     }
-    for (const Derived& d : schema.derived) cross.over.push_back(d.name);
+    if (!year) {
+      for (const Derived& d : schema.derived) cross.over.push_back(d.name);
+    }
     if (!cross.over.empty()) schema.crosses.push_back(std::move(cross));
   }
   Status valid = ValidateSchema(schema);
@@ -631,6 +760,8 @@ std::string BoundsOrigin(const InferredBounds& b, int decimals) {
       return "declared range";
     case InferredBounds::Source::kNoValues:
       return "no values";
+    case InferredBounds::Source::kYears:
+      return "whole years";
     case InferredBounds::Source::kGrid:
       break;
   }
@@ -688,7 +819,16 @@ std::string DescribeInferredSchema(const Schema& schema, const InferredBoundsMap
       case ColumnKind::kCategorical:
         row[5] = std::to_string(c.levels.size());
         break;
+      case ColumnKind::kDate:
+        row[3] = "[" + FormatIsoDate(static_cast<int64_t>(c.min)) + ", " +
+                 FormatIsoDate(static_cast<int64_t>(c.max)) + "]";
+        if (bounds.count(c.name) > 0) add("bounds: whole years");
+        break;
       case ColumnKind::kNumeric: {
+        if (notes == nullptr && !c.year_of.empty()) add("computed: the year of " + c.year_of);
+        if (notes == nullptr && !c.days_from.empty()) {
+          add("computed: days from " + c.days_from + " to " + c.days_to);
+        }
         row[4] = std::to_string(c.decimals);
         if (!c.levels.empty()) row[5] = std::to_string(c.levels.size());
         auto origin = bounds.find(c.name);
@@ -762,10 +902,17 @@ struct ColumnRule {
   int64_t min_fixed = 0, max_fixed = 0;
   std::unordered_set<std::string> levels;
   DigestSet seen;  // unique identifiers only
+  // A computed column's source date columns (schema positions); `to` unused for a year.
+  size_t from = 0, to = 0;
   // Report keys, built once rather than per hit.
-  std::string missing, not_a_number, rounded, censored_below, censored_above, out_of_range,
-      unknown_level, invalid_character, duplicate;
+  std::string missing, not_a_number, not_a_date, rounded, censored_below, censored_above,
+      out_of_range, unknown_level, invalid_character, duplicate;
 };
+
+size_t SchemaPosition(const Schema& schema, const std::string& column) {
+  const Column* c = schema.FindColumn(column);
+  return static_cast<size_t>(c - schema.columns.data());
+}
 
 Status BoundFixed(double bound, int decimals, int64_t* out) {
   Decimal d;
@@ -794,15 +941,22 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
   std::unordered_map<std::string, size_t> position;
   for (size_t i = 0; i < header.size(); ++i) {
     const std::string& name = header[i];
-    if (schema.FindColumn(name) == nullptr) {
+    const Column* c = schema.FindColumn(name);
+    if (c == nullptr) {
       AddHit(rep, "unknown_column:" + name, header_line);
       continue;
+    }
+    if (c->computed()) {
+      return Status::InvalidArgument(
+          raw_path + ": column '" + name + "' is computed by the schema (from " +
+          (c->year_of.empty() ? c->days_from + " and " + c->days_to : c->year_of) +
+          "), so the file must not have it; rename it in the file or the schema. Nothing written");
     }
     position.emplace(name, i);  // OpenTable refused repeated names
   }
   std::string absent;
   for (const Column& c : schema.columns) {
-    if (position.count(c.name) == 0) {
+    if (!c.computed() && position.count(c.name) == 0) {
       AddHit(rep, "missing_column:" + c.name, header_line);
       absent += (absent.empty() ? "'" : ", '") + c.name + "'";
     }
@@ -818,7 +972,12 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
     const Column& c = schema.columns[i];
     ColumnRule& r = rules[i];
     r.column = &c;
-    r.index = position.at(c.name);
+    if (c.computed()) {
+      r.from = SchemaPosition(schema, c.year_of.empty() ? c.days_from : c.year_of);
+      if (!c.days_to.empty()) r.to = SchemaPosition(schema, c.days_to);
+    } else {
+      r.index = position.at(c.name);
+    }
     if (c.numeric()) {
       CS_RETURN_IF_ERROR(BoundFixed(c.min, c.decimals, &r.min_fixed));
       CS_RETURN_IF_ERROR(BoundFixed(c.max, c.decimals, &r.max_fixed));
@@ -826,6 +985,7 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
     r.levels.insert(c.levels.begin(), c.levels.end());
     r.missing = "missing:" + c.name;
     r.not_a_number = "not_a_number:" + c.name;
+    r.not_a_date = "not_a_date:" + c.name;
     r.rounded = "rounded:" + c.name;
     r.censored_below = "censored_below:" + c.name;
     r.censored_above = "censored_above:" + c.name;
@@ -842,10 +1002,13 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
   AppendCsvRecord(out_header, &buffer);
 
   std::vector<std::string> fields(rules.size());
-  std::vector<size_t> unique_ids;
+  // Each date column's day number in the current row, when it has a valid one.
+  std::vector<std::optional<int64_t>> days(rules.size());
+  std::vector<size_t> unique_ids, computed;
   for (size_t i = 0; i < rules.size(); ++i) {
     const Column& c = *rules[i].column;
     if (c.kind == ColumnKind::kIdentifier && c.unique) unique_ids.push_back(i);
+    if (c.computed()) computed.push_back(i);
   }
   // The first rule that drops a row.
   const std::string* drop = nullptr;
@@ -868,9 +1031,11 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
     for (size_t i = 0; i < rules.size(); ++i) {
       ColumnRule& r = rules[i];
       const Column& c = *r.column;
+      if (c.computed()) continue;  // below, from the dates
       std::string_view text = Trim(row[r.index]);
       std::string& field = fields[i];
       field.clear();
+      days[i].reset();
       if (IsMissing(text, schema.missing_values)) {
         AddHit(rep, r.missing, line);
         if (!text.empty()) ++rep->missing_tokens[c.name][std::string(text)];
@@ -884,6 +1049,16 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
         broken = &r.invalid_character;
       } else if (!c.shipped()) {
         field.assign(text);
+      } else if (c.date()) {
+        int64_t day = 0;
+        if (!ParseIsoDate(text, &day)) {
+          broken = &r.not_a_date;
+        } else if (day < r.min_fixed || day > r.max_fixed) {
+          broken = &r.out_of_range;
+        } else {
+          field.assign(text);
+          days[i] = day;
+        }
       } else if (c.numeric()) {
         Decimal d;
         int64_t fixed = 0;
@@ -926,6 +1101,32 @@ Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::st
       } else {  // categorical
         field.assign(text);
         if (r.levels.count(field) == 0) broken = &r.unknown_level;
+      }
+      if (broken != nullptr) {
+        AddHit(rep, *broken, line);
+        field.clear();
+        if (c.on_invalid == OnInvalid::kDropRow) drop_row(*broken);
+      }
+    }
+    for (size_t i : computed) {
+      ColumnRule& r = rules[i];
+      const Column& c = *r.column;
+      std::string& field = fields[i];
+      field.clear();
+      const std::optional<int64_t>& from = days[r.from];
+      const bool present = from.has_value() && (c.days_to.empty() || days[r.to].has_value());
+      if (!present) {
+        AddHit(rep, r.missing, line);
+        if (c.on_invalid == OnInvalid::kDropRow) drop_row(r.missing);
+        continue;
+      }
+      const int64_t value = c.days_to.empty() ? YearOfDay(*from) : *days[r.to] - *from;
+      const std::string* broken = nullptr;
+      field = std::to_string(value);
+      if (value < r.min_fixed || value > r.max_fixed) {
+        broken = &r.out_of_range;
+      } else if (!r.levels.empty() && r.levels.count(field) == 0) {
+        broken = &r.unknown_level;
       }
       if (broken != nullptr) {
         AddHit(rep, *broken, line);

@@ -35,6 +35,7 @@ struct InferredBounds {
     kGrid,      // the grid rule below
     kDeclared,  // options.ranges
     kNoValues,  // every value missing: [0, 0]
+    kYears,     // a date column, or a year computed from one: the whole years of its dates
   };
   struct Side {
     std::string step;       // the grid step this bound lies on, as text ("1000", "0.1")
@@ -70,6 +71,21 @@ inline constexpr size_t kMaxStrayTokens = 10;
 // "missing" it writes a missing value and counts it the same way. Inference reads N as the
 // value and sets "censored": "limit" on every column where it saw one, for the owner to see.
 
+// Dates: a column whose values are ISO dates (YYYY-MM-DD; "2023-02-29" is not one), up to stray
+// tokens as for numbers, is a date column (encoding/schema.h): encrypted as day numbers, so
+// AVG(enrolled) is the average date and STDDEV(enrolled) a spread in days. Its bounds are the
+// whole years its dates fall in (2003-05-17..2011-02-02 -> [2003-01-01, 2011-12-31]). Inference
+// adds columns that clean computes (the raw file does not have them):
+//   - "<date>_year", the year of each date column ("year_of"), with every year from the first to
+//     the last as levels when they are at most kMaxYearLevels: GROUP BY enrolled_year;
+//   - "days_<first>_to_<date>", the days from the file's first date column to each later one
+//     ("days_between"): a follow-up time, with grid bounds like any number;
+// each skipped when the file already has a column of that name. A year column is crossed with
+// the follow-up times only (AVG(days_enrolled_to_death) GROUP BY enrolled_year); the owner adds
+// other crosses in the schema. Clean writes dates as read (after trimming), a date that is not
+// one as not_a_date:COLUMN (missing), and each computed value, missing when a source date is.
+inline constexpr int kMaxYearLevels = 30;
+
 // Precision: inference gives a numeric column the most decimals any of its values has, at most
 // kMaxDecimals (15, encoding/schema.h) and fewer where its bounds would otherwise reach 10^15 at
 // that scale (below). Clean rounds a value with more decimals than its column's half to even
@@ -87,6 +103,7 @@ inline constexpr size_t kMaxStrayTokens = 10;
 //      distinct values (any decimals: a 0 / 0.5 / 1 grade) it gets them as levels, in the
 //      normal form clean writes, and can be grouped by; CD4-named columns get clinical bins, a
 //      viral-load column a viral_suppressed (< 200) indicator;
+//   4b. date: the values are ISO dates, up to stray tokens (Dates, above);
 //   5. identifier, unique: text that is unique per row — every row has a value and no two rows
 //      share one (names, codes);
 //   6. categorical: text with at most max_levels distinct values;
@@ -157,10 +174,11 @@ struct CleanReport {
   uint64_t rows_written = 0;  // kept
   uint64_t rows_dropped = 0;
   // Keyed by "<rule>:<column>", e.g. "out_of_range:cd4", "unknown_level:sex",
-  // "not_a_number:age", "rounded:wtkg" (more decimals than the column's: rounded half to even,
-  // kept), "censored_below:vl" / "censored_above:vl" (a detection limit, "<50"),
-  // "missing:cd496", "wrong_field_count", "duplicate_identifier:pidnum", "unknown_column:foo",
-  // "missing_column:bar", "invalid_character:site" (a tab or line break in a public column).
+  // "not_a_number:age", "not_a_date:enrolled", "rounded:wtkg" (more decimals than the column's:
+  // rounded half to even, kept), "censored_below:vl" / "censored_above:vl" (a detection limit,
+  // "<50"), "missing:cd496", "wrong_field_count", "duplicate_identifier:pidnum",
+  // "unknown_column:foo", "missing_column:bar", "invalid_character:site" (a tab or line break in a
+  // public column).
   std::map<std::string, RuleHits> hits;
   // Why rows were dropped: the first rule that dropped each one, with the number of rows.
   std::map<std::string, uint64_t> dropped_by;
@@ -172,15 +190,16 @@ struct CleanReport {
 
 // Validates every row of `raw_path` against `schema` and writes the clean CSV atomically to
 // `out_path`: header = schema columns in order (identifiers and excluded columns kept as read,
-// for the owner's use; encrypt never ships them), values trimmed and normalized (numbers in the
-// shortest exact form: "26.33333", "-3.5", "200"; rounded half to even to the column's
-// decimals; a censored "<50" as the rule says; missing as an empty field). A row is dropped
+// for the owner's use; encrypt never ships them; computed columns filled in from their dates),
+// values trimmed and normalized (numbers in the shortest exact form: "26.33333", "-3.5", "200";
+// rounded half to even to the column's decimals; a censored "<50" as the rule says; missing as
+// an empty field). A row is dropped
 // only for a wrong number of fields, a repeated value of a unique identifier, or a missing or
 // invalid value in a column whose schema says "on_invalid": "drop_row".
 // Fails (nothing written) if the schema is invalid, the CSV fails CsvReader::OpenTable's header
-// checks or is malformed, the header lacks a schema column or the clean rows exceed
-// schema.max_records. `report` may be null. With !overwrite an existing `out_path` is left as it
-// is (OutputExists, util/file.h).
+// checks or is malformed, the header lacks a schema column or has a computed one, or the clean rows
+// exceed schema.max_records. `report` may be null. With !overwrite an existing `out_path` is left
+// as it is (OutputExists, util/file.h).
 Status CleanCsv(const Schema& schema, const std::string& raw_path, const std::string& out_path,
                 CleanReport* report, bool overwrite = true);
 

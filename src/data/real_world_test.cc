@@ -202,7 +202,7 @@ TEST_F(RealWorldTest, AnExcludedColumnIsValidated) {
             "schema: column 'c' \"on_invalid\": an excluded column never drops a row");
   EXPECT_EQ(error(R"({"name": "c", "kind": "text"})"),
             "schema: column 'c': field \"kind\" must be \"identifier\", \"numeric\", "
-            "\"categorical\" or \"excluded\", got \"text\"");
+            "\"categorical\", \"excluded\" or \"date\", got \"text\"");
 }
 
 // --- 2. stray tokens and missing values ---------------------------------------------------------

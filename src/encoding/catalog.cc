@@ -39,7 +39,8 @@ Catalog CatalogOf(const Schema& schema) {
   Catalog out;
   out.name = schema.name;
   for (const Column& c : schema.columns) {
-    CatalogColumn column{c.name, c.kind, c.is_public};
+    // A date is a number to the compute party: it sums day numbers like any other value.
+    CatalogColumn column{c.name, c.date() ? ColumnKind::kNumeric : c.kind, c.is_public};
     if (!c.is_public && c.shipped()) {
       column.levels = static_cast<int>(c.levels.size());
       if (c.numeric() && c.bins.size() > 1) column.bins = static_cast<int>(c.bins.size()) - 1;

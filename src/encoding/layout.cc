@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "encoding/date.h"
 #include "encoding/fixed_point.h"
 #include "util/json.h"
 
@@ -59,6 +60,14 @@ u128 MaxPerRecord(SlotKind kind, const VariableCodec* v) {
   }
 }
 
+// A clean date column's value as its day number (encoding/date.h).
+Result<int64_t> ParseDayNumber(const std::string& text) {
+  int64_t day = 0;
+  if (!ParseIsoDate(text, &day))
+    return Status::InvalidArgument("'" + text + "' is not a YYYY-MM-DD date");
+  return day;
+}
+
 }  // namespace
 
 Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
@@ -80,6 +89,7 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
   for (const Column& c : schema.columns) {
     if (c.numeric() && !c.is_public) {
       add_variable(c.name, c.min, c.max, c.decimals, c.on_invalid == OnInvalid::kMissing);
+      layout.variables_.back().date = c.date();
     }
   }
   for (const Derived& d : schema.derived) {
@@ -413,7 +423,9 @@ Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& 
   for (const Column& c : schema.columns) {
     auto it = position.find(c.name);
     if (it == position.end()) {
-      return Status::InvalidArgument("CSV header lacks schema column '" + c.name + "'");
+      return Status::InvalidArgument(
+          "CSV header lacks schema column '" + c.name + "'" +
+          (c.computed() ? " (computed by clean: encrypt the clean CSV)" : ""));
     }
     e.column_index_.push_back(it->second);
     if (c.is_public) {
@@ -512,7 +524,7 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
       continue;
     }
     if (c.numeric()) {
-      auto value = ParseFixedPoint(text, c.decimals);
+      auto value = c.date() ? ParseDayNumber(text) : ParseFixedPoint(text, c.decimals);
       if (!value.ok()) return value.status().WithContext("column '" + c.name + "' (re-run clean)");
       if (*value < plan.min_fixed || *value > plan.max_fixed) {
         return Status::InvalidArgument("column '" + c.name + "': value " + text +

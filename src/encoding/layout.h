@@ -42,6 +42,7 @@ struct VariableCodec {
   int64_t min_fixed = 0;  // min·10^decimals
   uint64_t range = 0;     // R = max_fixed − min_fixed
   bool can_be_missing = true;
+  bool date = false;  // a date column: values are day numbers (encoding/date.h)
 };
 
 class Layout {

@@ -8,6 +8,7 @@
 #include <set>
 #include <string_view>
 
+#include "encoding/date.h"
 #include "encoding/fixed_point.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -124,12 +125,67 @@ Status ValidateBins(const Column& c) {
   return Status::OK();
 }
 
+Status ValidateDate(const Column& c) {
+  const std::string where = ColumnWhere(c);
+  if (c.decimals != 0) return Invalid(where + " \"decimals\"", "a date has none");
+  for (const auto& [key, bound] : {std::pair<const char*, double>{"min", c.min}, {"max", c.max}}) {
+    if (!(bound >= static_cast<double>(kFirstDay) && bound <= static_cast<double>(kLastDay)) ||
+        bound != std::trunc(bound)) {
+      return Invalid(where + " \"" + key + "\"", "must be a date from 0001-01-01 to 9999-12-31");
+    }
+  }
+  if (c.min > c.max) {
+    return Invalid(where + " \"min\"", FormatIsoDate(static_cast<int64_t>(c.min)) +
+                                           " is later than \"max\" " +
+                                           FormatIsoDate(static_cast<int64_t>(c.max)));
+  }
+  if (c.is_public) {
+    return Invalid(where + " \"public\"",
+                   "a date stays private; make a \"year_of\" column public to group by year");
+  }
+  if (!c.levels.empty()) {
+    return Invalid(where + " \"levels\"", "dates have no levels; group by a \"year_of\" column");
+  }
+  if (!c.bins.empty()) {
+    return Invalid(where + " \"bins\"", "dates have no bins; group by a \"year_of\" column");
+  }
+  return Status::OK();
+}
+
+// A "year_of" or "days_between" column: a whole number computed from date columns.
+Status ValidateComputed(const Schema& schema, const Column& c) {
+  const std::string where = ColumnWhere(c);
+  if (!c.year_of.empty() && !c.days_from.empty()) {
+    return Invalid(where, "\"year_of\" and \"days_between\" exclude each other");
+  }
+  if (c.decimals != 0) {
+    return Invalid(where + " \"decimals\"", "must be 0: a computed column is a whole number");
+  }
+  if (c.censored.has_value()) {
+    return Invalid(where + " \"censored\"", "a computed column has no detection limit");
+  }
+  const bool year = !c.year_of.empty();
+  const char* field = year ? "\"year_of\"" : "\"days_between\"";
+  for (const std::string* source :
+       year ? std::vector<const std::string*>{&c.year_of}
+            : std::vector<const std::string*>{&c.days_from, &c.days_to}) {
+    const Column* date = schema.FindColumn(*source);
+    if (date == nullptr || !date->date()) {
+      return Invalid(where + " " + field, "'" + *source + "' is not a date column");
+    }
+  }
+  return Status::OK();
+}
+
 Status ValidateColumn(const Schema& schema, const Column& c) {
   const std::string where = ColumnWhere(c);
+  if (c.computed() && c.kind != ColumnKind::kNumeric) {
+    return Invalid(where, "\"year_of\" and \"days_between\" make numeric columns only");
+  }
   if (c.kind != ColumnKind::kIdentifier && !c.unique) {
     return Invalid(where + " \"unique\"", "only identifiers have a uniqueness rule");
   }
-  if (c.censored.has_value() && !c.numeric()) {
+  if (c.censored.has_value() && (!c.numeric() || c.date())) {
     return Invalid(where + " \"censored\"", "applies to numeric columns only");
   }
   switch (c.kind) {
@@ -161,9 +217,12 @@ Status ValidateColumn(const Schema& schema, const Column& c) {
         return Invalid(where + " \"bins\"", "bins need a numeric column");
       }
       return ValidateLevels(schema, c, 0, 0);
+    case ColumnKind::kDate:
+      return ValidateDate(c);
     case ColumnKind::kNumeric:
       break;
   }
+  if (c.computed()) CS_RETURN_IF_ERROR(ValidateComputed(schema, c));
   if (c.decimals < 0 || c.decimals > kMaxDecimals) {
     return Invalid(where + " \"decimals\"", "must be between 0 and " +
                                                 std::to_string(kMaxDecimals) + ", got " +
@@ -200,6 +259,8 @@ const char* ColumnKindName(ColumnKind kind) {
       return "categorical";
     case ColumnKind::kExcluded:
       return "excluded";
+    case ColumnKind::kDate:
+      return "date";
   }
   return "?";
 }
@@ -269,8 +330,9 @@ Status ValidateSchema(const Schema& schema) {
     if (source == nullptr) {
       return Invalid(where + " \"column\"", "unknown column '" + d.column + "'");
     }
-    if (!source->numeric() || source->is_public) {
-      return Invalid(where + " \"column\"", "'" + d.column + "' must be a private numeric column");
+    if (!source->numeric() || source->is_public || source->date()) {
+      return Invalid(where + " \"column\"", "'" + d.column + "' must be a private numeric column" +
+                                                (source->date() ? ", not a date" : ""));
     }
     if (!ValidOp(d.op)) {
       return Invalid(where + " \"op\"", "'" + d.op + "' is not one of < <= > >= == !=");
@@ -357,7 +419,12 @@ ordered_json ColumnJson(const Column& c) {
     if (c.on_invalid == OnInvalid::kDropRow) j["on_invalid"] = "drop_row";
     return j;
   }
-  if (c.numeric()) {
+  if (c.date()) {
+    j["min"] = FormatIsoDate(static_cast<int64_t>(c.min));
+    j["max"] = FormatIsoDate(static_cast<int64_t>(c.max));
+  } else if (c.numeric()) {
+    if (!c.year_of.empty()) j["year_of"] = c.year_of;
+    if (!c.days_from.empty()) j["days_between"] = {c.days_from, c.days_to};
     j["min"] = Number(c.min);
     j["max"] = Number(c.max);
     j["decimals"] = c.decimals;
@@ -499,8 +566,9 @@ Status ParseColumn(const json& j, size_t index, Column* c) {
   CS_RETURN_IF_ERROR(r.String("name", true, &c->name));
   // From here on, errors name the column rather than its position.
   Reader col(j, "column '" + c->name + "'");
-  CS_RETURN_IF_ERROR(col.CheckKeys({"name", "kind", "min", "max", "decimals", "levels", "bins",
-                                    "public", "unique", "on_invalid", "censored"}));
+  CS_RETURN_IF_ERROR(
+      col.CheckKeys({"name", "kind", "min", "max", "decimals", "levels", "bins", "public", "unique",
+                     "on_invalid", "censored", "year_of", "days_between"}));
   std::string kind;
   CS_RETURN_IF_ERROR(col.String("kind", true, &kind));
   if (kind == "identifier") {
@@ -511,14 +579,37 @@ Status ParseColumn(const json& j, size_t index, Column* c) {
     c->kind = ColumnKind::kCategorical;
   } else if (kind == "excluded") {
     c->kind = ColumnKind::kExcluded;
+  } else if (kind == "date") {
+    c->kind = ColumnKind::kDate;
   } else {
     return Invalid(col.where(),
-                   "field \"kind\" must be \"identifier\", \"numeric\", \"categorical\" or "
-                   "\"excluded\", got \"" +
+                   "field \"kind\" must be \"identifier\", \"numeric\", \"categorical\", "
+                   "\"excluded\" or \"date\", got \"" +
                        kind + "\"");
   }
   const bool numeric = c->kind == ColumnKind::kNumeric;
   if (!numeric) {
+    for (const char* key : {"year_of", "days_between"}) {
+      if (col.Has(key)) {
+        return Invalid(col.where(),
+                       "field \"" + std::string(key) + "\" applies to numeric columns only");
+      }
+    }
+  }
+  if (c->kind == ColumnKind::kDate) {
+    if (col.Has("decimals")) return Invalid(col.where(), "field \"decimals\": a date has none");
+    for (const auto& [key, bound] :
+         {std::pair<const char*, double*>{"min", &c->min}, {"max", &c->max}}) {
+      std::string text;
+      CS_RETURN_IF_ERROR(col.String(key, true, &text));
+      int64_t day = 0;
+      if (!ParseIsoDate(text, &day)) {
+        return Invalid(col.where(), "field \"" + std::string(key) + "\" must be a date written " +
+                                        "YYYY-MM-DD, got \"" + text + "\"");
+      }
+      *bound = static_cast<double>(day);
+    }
+  } else if (!numeric) {
     for (const char* key : {"min", "max", "decimals"}) {
       if (col.Has(key)) {
         return Invalid(col.where(), "field \"" + std::string(key) +
@@ -527,8 +618,25 @@ Status ParseColumn(const json& j, size_t index, Column* c) {
       }
     }
   }
-  CS_RETURN_IF_ERROR(col.Double("min", numeric, &c->min));
-  CS_RETURN_IF_ERROR(col.Double("max", numeric, &c->max));
+  if (numeric) {
+    CS_RETURN_IF_ERROR(col.Double("min", true, &c->min));
+    CS_RETURN_IF_ERROR(col.Double("max", true, &c->max));
+    CS_RETURN_IF_ERROR(col.String("year_of", false, &c->year_of));
+    std::vector<std::string> between;
+    CS_RETURN_IF_ERROR(col.Strings("days_between", &between));
+    if (col.Has("days_between")) {
+      if (between.size() != 2) {
+        return Invalid(col.where(),
+                       "field \"days_between\" must name two date columns, "
+                       "[FROM, TO]");
+      }
+      c->days_from = between[0];
+      c->days_to = between[1];
+    }
+    if (col.Has("year_of") && c->year_of.empty()) {
+      return Invalid(col.where(), "field \"year_of\" must name a date column");
+    }
+  }
   int64_t decimals = 0;
   CS_RETURN_IF_ERROR(col.Int("decimals", false, 0, kMaxDecimals, &decimals));
   c->decimals = static_cast<int>(decimals);

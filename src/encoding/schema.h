@@ -16,7 +16,13 @@
 //     {"name": "cd4", "kind": "numeric", "min": 0, "max": 2000, "decimals": 0,
 //      "bins": [0, 200, 350, 500, "inf"]},
 //     {"name": "viral_load", "kind": "numeric", "min": 0, "max": 20000000, "decimals": 0,
-//      "censored": "limit"}                                 // "<50" -> 50 (or "missing")
+//      "censored": "limit"},                                // "<50" -> 50 (or "missing")
+//     {"name": "enrolled", "kind": "date", "min": "2001-01-01", "max": "2024-12-31"},
+//     {"name": "last_visit", "kind": "date", "min": "2001-01-01", "max": "2025-12-31"},
+//     {"name": "enrolled_year", "kind": "numeric", "year_of": "enrolled", "min": 2001,
+//      "max": 2024, "decimals": 0, "levels": ["2001", ..., "2024"]},   // computed by clean
+//     {"name": "days_enrolled_to_last_visit", "kind": "numeric",
+//      "days_between": ["enrolled", "last_visit"], "min": 0, "max": 9000, "decimals": 0}
 //   ],
 //   "derived": [{"name": "viral_suppressed", "column": "viral_load", "op": "<", "value": 200}],
 //   "crosses": [{"by": "arm", "over": ["cd4", "viral_suppressed"]}],
@@ -37,9 +43,12 @@ namespace cipherstat {
 // in the clean CSV for the owner, never encrypted or shipped. Excluded: a column not worth
 // encrypting (free text with too many values to group by); kept in the clean CSV as read, never
 // encrypted or shipped, never a reason to drop a row. Neither takes part in any query: the
-// compute party's catalog names them, by kind, so that the planner can say why.
-enum class ColumnKind { kIdentifier, kNumeric, kCategorical, kExcluded };
-// "identifier", "numeric", "categorical", "excluded"
+// compute party's catalog names them, by kind, so that the planner can say why. Date: ISO dates
+// ("2019-03-04", encoding/date.h), encrypted as day numbers like a numeric column with 0
+// decimals, so AVG gives the average date and STDDEV a spread in days; the catalog calls it
+// numeric, so the compute party cannot tell it from a number. Its bounds are written as dates.
+enum class ColumnKind { kIdentifier, kNumeric, kCategorical, kExcluded, kDate };
+// "identifier", "numeric", "categorical", "excluded", "date"
 const char* ColumnKindName(ColumnKind kind);
 // What a bad or missing value does to its row.
 enum class OnInvalid { kMissing, kDropRow };
@@ -55,7 +64,8 @@ inline constexpr int kMaxDecimals = 15;
 struct Column {
   std::string name;
   ColumnKind kind = ColumnKind::kNumeric;
-  // Numeric: inclusive range and fixed-point scale (value = integer / 10^decimals).
+  // Numeric: inclusive range and fixed-point scale (value = integer / 10^decimals). Date: the
+  // range as day numbers, decimals 0.
   double min = 0, max = 0;
   int decimals = 0;
   // Categorical levels, or for a numeric column the values it may be grouped by (in the
@@ -72,8 +82,16 @@ struct Column {
   // Numeric only; unset behaves as kLimit and is not written. Inference sets it where it saw
   // a censored value, so that the owner sees the rule.
   std::optional<Censored> censored;
+  // A numeric column clean computes from date columns instead of reading it (the raw CSV must
+  // not have it): "year_of": D is the calendar year of date D, "days_between": [A, B] is B − A
+  // in days. Missing when a source date is. Follow-up times and GROUP BY year come from these.
+  std::string year_of;
+  std::string days_from, days_to;  // "days_between": [days_from, days_to]
 
-  bool numeric() const { return kind == ColumnKind::kNumeric; }
+  // Encrypted as a number with sums and squares: a numeric column, or a date as its day number.
+  bool numeric() const { return kind == ColumnKind::kNumeric || kind == ColumnKind::kDate; }
+  bool date() const { return kind == ColumnKind::kDate; }
+  bool computed() const { return !year_of.empty() || !days_from.empty(); }
   // False for identifiers and excluded columns: never encrypted, never in a record line.
   bool shipped() const { return kind != ColumnKind::kIdentifier && kind != ColumnKind::kExcluded; }
   bool groupable() const { return !levels.empty(); }
@@ -116,7 +134,9 @@ struct Schema {
 // bins increasing, derived/crosses refer to existing columns of the right kind, identifiers
 // and excluded columns not public and without levels or bins (an excluded column never drops a
 // row: no "on_invalid": "drop_row"), "censored" on numeric columns only, public columns not
-// numeric-only... Errors name the column and field.
+// numeric-only, dates private, between 0001-01-01 and 9999-12-31, with no levels, bins,
+// "censored" or indicators (group by a "year_of" column instead), computed columns numeric with
+// 0 decimals over date columns... Errors name the column and field.
 Status ValidateSchema(const Schema& schema);
 
 std::string SchemaToJson(const Schema& schema);          // pretty-printed, stable key order

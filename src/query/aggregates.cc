@@ -4,6 +4,8 @@
 #include <optional>
 #include <utility>
 
+#include "encoding/date.h"
+
 namespace cipherstat {
 
 using crypto::BigInt;
@@ -156,9 +158,13 @@ Cell Sum(const Moments& m, const VariableCodec& v) {
   return Cell::Real(NearestDouble(ScaledSum(m, v), BigInt::Power(10, v.decimals)));
 }
 
+// A date column's mean is a date: the day nearest the mean day number, the later one at a tie.
+// (The double is within 1e-9 of the exact mean, which is at least 1/(2n) from any other tie.)
 Cell Mean(const Moments& m, const VariableCodec& v) {
   if (m.n == 0) return Cell::Null();
-  return Cell::Real(NearestDouble(ScaledSum(m, v), BigInt::Power(10, v.decimals) * m.n));
+  const double mean = NearestDouble(ScaledSum(m, v), BigInt::Power(10, v.decimals) * m.n);
+  if (v.date) return Cell::Text(FormatIsoDate(static_cast<int64_t>(std::floor(mean + 0.5))));
+  return Cell::Real(mean);
 }
 
 // (n·Σy² − (Σy)²) / (n·(n − 1)) for the sample variance, / n² for the population's, in units

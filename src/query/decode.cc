@@ -146,6 +146,15 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
   if (layout.variables().size() != variables) {
     return Status::InvalidArgument("decode: the layout was not built from this schema");
   }
+  for (const SelectItem& item : plan.query.items) {
+    const Column* c = schema.FindColumn(item.column);
+    if (item.aggregate == Aggregate::kSum && c != nullptr && c->date()) {
+      return Status::InvalidArgument("query: SUM(" + item.column + "): '" + item.column +
+                                     "' is a date, which has no sum; AVG(" + item.column +
+                                     ") gives the average date, and a \"days_between\" column "
+                                     "a duration");
+    }
+  }
   const Column* group_col =
       plan.private_group.empty() ? nullptr : schema.FindColumn(plan.private_group);
   const int levels = group_col ? static_cast<int>(group_col->levels.size()) : 0;

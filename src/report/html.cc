@@ -94,7 +94,14 @@ bool IsIndicator(const Schema* schema, const std::string& name) {
   if (schema == nullptr) return false;
   if (schema->FindDerived(name) != nullptr) return true;
   const Column* c = schema->FindColumn(name);
-  return c != nullptr && c->numeric() && c->min == 0 && c->max == 1 && c->decimals == 0;
+  return c != nullptr && c->numeric() && !c->date() && c->min == 0 && c->max == 1 &&
+         c->decimals == 0;
+}
+
+// An average date is shown in the table; a bar of day numbers would mean nothing.
+bool IsDate(const Schema* schema, const std::string& name) {
+  const Column* c = schema == nullptr ? nullptr : schema->FindColumn(name);
+  return c != nullptr && c->date();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,6 +319,7 @@ std::string Charts(const std::string& section_id, const ResultTable& table,
     const std::string& x = column.argument;
     const std::string id = section_id + "-chart" + std::to_string(++chart);
     if (column.chart == ChartHint::kMeanBars) {
+      if (IsDate(schema, x)) continue;
       const bool proportion = IsIndicator(schema, x);
       if (!proportion && group_by.empty()) continue;  // one mean: the table says it
       size_t sd_index = 0;
