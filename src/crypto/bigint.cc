@@ -153,6 +153,11 @@ double NearestDouble(const BigInt& numerator, const BigInt& denominator) {
 }
 
 BigInt RandomBelow(const BigInt& bound) {
+  return RandomBelow(bound, [](unsigned char* out, size_t size) { randombytes_buf(out, size); });
+}
+
+BigInt RandomBelow(const BigInt& bound,
+                   const std::function<void(unsigned char* out, size_t size)>& fill) {
   if (mpz_sgn(bound.get()) <= 0) RequirementFailed("RandomBelow needs bound > 0");
   const size_t bits = bound.bits();
   const size_t bytes = (bits + 7) / 8;
@@ -161,7 +166,7 @@ BigInt RandomBelow(const BigInt& bound) {
   std::vector<unsigned char> buf(bytes);
   BigInt out;
   for (;;) {
-    randombytes_buf(buf.data(), buf.size());
+    fill(buf.data(), buf.size());
     buf[0] &= top_mask;
     mpz_import(out.get(), buf.size(), 1, 1, 1, 0, buf.data());
     if (mpz_cmp(out.get(), bound.get()) < 0) break;

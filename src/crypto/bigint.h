@@ -6,6 +6,7 @@
 
 #include <compare>
 #include <concepts>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,6 +85,10 @@ double NearestDouble(const BigInt& numerator, const BigInt& denominator);
 
 // Uniform in [0, bound) from libsodium's CSPRNG (rejection sampling). REQUIRES: bound > 0.
 BigInt RandomBelow(const BigInt& bound);
+// The same, with the random bytes taken from `fill`, which writes `size` uniformly random
+// bytes to `out`: for callers that read libsodium's output in larger blocks.
+BigInt RandomBelow(const BigInt& bound,
+                   const std::function<void(unsigned char* out, size_t size)>& fill);
 
 // Uniform in Z*_m: 1 <= x < m with gcd(x, m) = 1.
 BigInt RandomUnit(const BigInt& m);
