@@ -11,7 +11,8 @@ namespace cipherstat {
 using crypto::BigInt;
 
 Cell RowSums::Release(const BigInt& support, Cell value) const {
-  return support > 0 && support < min_cell_ ? Cell::Suppressed() : std::move(value);
+  supports_->push_back(support);
+  return value;
 }
 
 namespace {
@@ -137,7 +138,7 @@ Moments RowMoments(const ItemContext& item, const RowSums& row, const VariableCo
 
 using MomentFormula = Cell (*)(const Moments& m, const VariableCodec& v);
 
-// One cell from the moments, suppressed when fewer than min_cell records have x.
+// One cell from the moments, resting on the records that have x.
 template <MomentFormula formula>
 std::vector<Cell> DecodeMoments(const ItemContext& item, const RowSums& row) {
   const VariableCodec& v = *item.layout.FindVariable(item.column);

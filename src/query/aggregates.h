@@ -65,7 +65,8 @@ struct AggregateSpec {
   // Adds the slots the item needs to `slots`. Errors: InvalidArgument naming what the schema
   // lacks; NotFound(variable) when the layout lacks a slot the schema promises.
   Status (*slots)(const ItemContext& item, std::set<int>* slots);
-  // The item's cells in one row, after the small-cell rule.
+  // The item's cells in one row, each passed through RowSums::Release; the decoder hides
+  // cells afterwards by the disclosure rules (query/disclosure.h).
   std::vector<Cell> (*decode)(const ItemContext& item, const RowSums& row);
 };
 
@@ -96,14 +97,18 @@ class RowSums {
   // (a cross by the private column), or for the NULL row the total minus every level's.
   virtual crypto::BigInt ForRow(SlotKind kind, const std::string& variable) const = 0;
 
-  // `value`, unless the small-cell rule suppresses it: 0 < support < min_cell.
+  // `value`, computed from `support` records (the row's, or those with x present, or a
+  // bin's). Every cell an item decodes goes through here, once, in column order: the support
+  // is recorded for the disclosure rules (query/disclosure.h), which hide cells of the whole
+  // table afterwards.
   Cell Release(const crypto::BigInt& support, Cell value) const;
 
  protected:
-  explicit RowSums(uint64_t min_cell) : min_cell_(min_cell) {}
+  // Release appends each cell's support to `supports`.
+  explicit RowSums(std::vector<crypto::BigInt>* supports) : supports_(supports) {}
 
  private:
-  uint64_t min_cell_;
+  std::vector<crypto::BigInt>* supports_;
 };
 
 // Every entry, in enum order.

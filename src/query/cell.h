@@ -1,4 +1,5 @@
-// One released value: a number, a text, NULL, or a cell suppressed by the small-cell rule.
+// One released value: a number, a text, NULL, or a cell suppressed by the disclosure rules
+// (query/disclosure.h), with why.
 #pragma once
 
 #include <cstdint>
@@ -7,12 +8,21 @@
 
 namespace cipherstat {
 
+// Why a suppressed cell is hidden.
+enum class Hidden {
+  kPrimary,        // computed from 1..min_cell-1 records
+  kComplementary,  // hidden so that no suppressed count can be recomputed from a relation
+};
+
 struct Cell {
   enum class Kind { kNull, kInteger, kReal, kText, kSuppressed };
   Kind kind = Kind::kNull;
   int64_t integer = 0;
   double real = 0;
+  // kText: the text. kSuppressed: for a complementary cell, the relation it protects
+  // ("total of site=north"); empty for a primary one.
   std::string text;
+  Hidden hidden = Hidden::kPrimary;  // kSuppressed only
 
   static Cell Null() { return Cell(); }
   static Cell Integer(int64_t v) {
@@ -38,6 +48,19 @@ struct Cell {
     c.kind = Kind::kSuppressed;
     return c;
   }
+  static Cell Complementary(std::string relation) {
+    Cell c = Suppressed();
+    c.hidden = Hidden::kComplementary;
+    c.text = std::move(relation);
+    return c;
+  }
 };
+
+// Why a suppressed cell is hidden, as every renderer says it: "primary" or
+// "complementary: total of site=north".
+inline std::string SuppressedWhy(const Cell& cell) {
+  if (cell.hidden == Hidden::kPrimary) return "primary";
+  return cell.text.empty() ? "complementary" : "complementary: " + cell.text;
+}
 
 }  // namespace cipherstat

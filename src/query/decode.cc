@@ -5,8 +5,11 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "data/csv.h"
+#include "query/disclosure.h"
 
 namespace cipherstat {
 
@@ -51,8 +54,8 @@ constexpr int kNullLevel = -2;   // the private GROUP BY column is missing
 class GroupRow final : public RowSums {
  public:
   GroupRow(const Layout& layout, const GroupView& view, const std::string& private_group,
-           int private_levels, int level, BigInt records, uint64_t min_cell)
-      : RowSums(min_cell),
+           int private_levels, int level, BigInt records, std::vector<BigInt>* supports)
+      : RowSums(supports),
         layout_(layout),
         view_(view),
         private_group_(private_group),
@@ -101,6 +104,136 @@ Cell GroupKeyCell(const Plan& plan, const Column* private_column, int level, con
   for (size_t i = 0; i < pos; ++i) public_pos += group_by[i] != plan.private_group;
   const std::string& value = g.key[public_pos];
   return value.empty() ? Cell::Null() : Cell::Text(value);
+}
+
+// --- Sanity checks: sums that no set of records within the schema could give ---------------
+
+Status Refuse(const std::string& row, const std::string& column, const std::string& what) {
+  return Status::Corruption("result refused as corrupt or tampered: " +
+                            (row.empty() ? "" : "row " + row + ", ") + column + ": " + what);
+}
+
+bool IsMoment(Aggregate a) {
+  switch (a) {
+    case Aggregate::kCount:
+    case Aggregate::kSum:
+    case Aggregate::kAvg:
+    case Aggregate::kStddevSamp:
+    case Aggregate::kVarSamp:
+    case Aggregate::kStddevPop:
+    case Aggregate::kVarPop:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The bounds of a numeric variable as the schema writes them: "[0, 2000]".
+std::string BoundsText(const Schema& schema, const VariableCodec& v) {
+  const Column* c = schema.FindColumn(v.name);
+  if (c == nullptr) return "[0, 1]";  // a derived indicator
+  return "[" + FormatEdge(c->min) + ", " + FormatEdge(c->max) + "]";
+}
+
+// Refuses one output row whose sums are impossible: a negative count, levels adding up to more
+// than their group, more values than records, bins adding up to more than their count (to a
+// different count when they cover the column's bounds), a mean outside the column's bounds, a
+// negative variance. Each message names the row and the first column resting on the sums.
+Status CheckRow(const Schema& schema, const Layout& layout, const Plan& plan,
+                const ResultTable& table, const GroupRow& row, const BigInt& group_count,
+                const std::string& name) {
+  const BigInt& records = row.records();
+  if (records.sign() < 0) {
+    return Refuse(name, "count(*)",
+                  records.ToDecimal() + " records: the levels of " + plan.private_group +
+                      " add up to " + (group_count - records).ToDecimal() +
+                      ", more than the group's " + group_count.ToDecimal());
+  }
+  std::set<std::string> seen;
+  for (size_t col = 0; col < table.column_info.size(); ++col) {
+    const ColumnInfo& info = table.column_info[col];
+    const std::string& x = info.argument;
+    const std::string& label = table.columns[col];
+    const VariableCodec* v = layout.FindVariable(x);
+    if (info.aggregate == Aggregate::kCount && v == nullptr && x != plan.private_group &&
+        seen.insert("levels:" + x).second) {
+      BigInt n;
+      const int levels = static_cast<int>(schema.FindColumn(x)->levels.size());
+      for (int l = 0; l < levels; ++l) n += row.Slot(SlotKind::kLevel, x, l, -1);
+      if (n > records) {
+        return Refuse(name, label,
+                      n.ToDecimal() + " records with a value in a row of " + records.ToDecimal() +
+                          " records");
+      }
+    } else if (IsMoment(info.aggregate) && v != nullptr && seen.insert("moments:" + x).second) {
+      const BigInt n = v->can_be_missing ? row.ForRow(SlotKind::kObserved, x) : records;
+      const BigInt sum = row.ForRow(SlotKind::kSum, x);
+      const BigInt squares = v->range > 1 ? row.ForRow(SlotKind::kSumSquares, x) : sum;
+      const BigInt range(v->range);
+      if (n.sign() < 0) {
+        return Refuse(name, label, "a negative count of values (" + n.ToDecimal() + ")");
+      }
+      if (n > records) {
+        return Refuse(name, label,
+                      n.ToDecimal() + " values in a row of " + records.ToDecimal() + " records");
+      }
+      if (n.sign() == 0) {
+        if (sum.sign() != 0 || squares.sign() != 0) {
+          return Refuse(name, label, "non-zero sums over no values");
+        }
+        continue;
+      }
+      if (sum.sign() < 0 || sum > n * range) {
+        const double mean =
+            NearestDouble(sum + n * BigInt::FromLong(v->min_fixed),
+                          n * BigInt::Power(10, static_cast<unsigned long>(v->decimals)));
+        return Refuse(
+            name, label,
+            "mean " + FormatEdge(mean) + " outside the column's bounds " + BoundsText(schema, *v));
+      }
+      if (squares.sign() < 0 || n * squares < sum * sum) {
+        return Refuse(name, label, "negative variance (n·Σy² < (Σy)²)");
+      }
+      if (squares > range * sum) {
+        return Refuse(name, label,
+                      "sum of squares beyond the column's bounds " + BoundsText(schema, *v));
+      }
+    } else if (info.aggregate == Aggregate::kHistogram && seen.insert("bins:" + x).second) {
+      const Column& c = *schema.FindColumn(x);
+      BigInt binned;
+      for (size_t b = 0; b + 1 < c.bins.size(); ++b)
+        binned += row.Slot(SlotKind::kBin, x, -1, static_cast<int>(b));
+      if (binned > records) {
+        return Refuse(name, label,
+                      "the bins add up to " + binned.ToDecimal() +
+                          " records, more than the row's " + records.ToDecimal());
+      }
+      // The values present, when the query read them.
+      std::optional<BigInt> present;
+      if (!v->can_be_missing) {
+        present = records;
+      } else {
+        for (const ColumnInfo& other : table.column_info) {
+          if (other.argument == x && IsMoment(other.aggregate)) {
+            present = row.ForRow(SlotKind::kObserved, x);
+            break;
+          }
+        }
+      }
+      if (present && binned > *present) {
+        return Refuse(name, label,
+                      "the bins add up to " + binned.ToDecimal() + " records, more than the " +
+                          present->ToDecimal() + " with " + x + " present");
+      }
+      if (present && binned != *present && BinsCoverBounds(c, *v)) {
+        const std::string why = " records, but they cover the column's bounds and ";
+        return Refuse(
+            name, label,
+            "the bins add up to " + binned.ToDecimal() + why + present->ToDecimal() + " have " + x);
+      }
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -168,6 +301,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
 
   const int count_slot = layout.Find(SlotKind::kCount, "");
   BigInt total;
+  std::vector<RowCounts> row_counts;
   for (const GroupSums& g : groups) {
     if (g.plaintexts.size() != plan.ciphertexts.size()) {
       return Status::Corruption("result: a group carries the wrong number of sums");
@@ -200,10 +334,19 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       } else {
         for (int l = 0; l < levels; ++l) row_count -= level_count(l);
       }
+      std::vector<BigInt> supports;
+      const GroupRow row(layout, view, plan.private_group, levels, level, row_count, &supports);
+      RowCounts counts;
+      std::string name;
+      for (const std::string& column : plan.query.group_by) {
+        const Cell key = GroupKeyCell(plan, group_col, level, g, column);
+        counts.key.push_back(key.kind == Cell::Kind::kText ? std::optional(key.text)
+                                                           : std::nullopt);
+        name += (name.empty() ? "" : ", ") + column + "=" + counts.key.back().value_or("NULL");
+      }
+      CS_RETURN_IF_ERROR(CheckRow(schema, layout, plan, table, row, group_count, name));
       if (group_col != nullptr && row_count == 0) continue;  // SQL shows no empty group
 
-      const GroupRow row(layout, view, plan.private_group, levels, level, row_count,
-                         options.min_cell);
       std::vector<Cell> cells;
       for (const SelectItem& item : plan.query.items) {
         if (item.aggregate == Aggregate::kNone) {
@@ -215,6 +358,24 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
           cells.push_back(std::move(cell));
         }
       }
+      // The support of each aggregate cell, in column order (checked above: 0 <= it <= the
+      // row's records).
+      size_t next = 0;
+      for (const ColumnInfo& info : table.column_info) {
+        if (info.aggregate == Aggregate::kNone) {
+          counts.supports.push_back(std::nullopt);
+          continue;
+        }
+        const std::optional<long> support =
+            next < supports.size() ? supports[next++].ToLong() : std::nullopt;
+        if (!support || *support < 0) {
+          return Status::Corruption("decode: a cell of row " + name + " has no support");
+        }
+        counts.supports.push_back(static_cast<uint64_t>(*support));
+      }
+      counts.null_group = level == kNullLevel;
+      counts.records = static_cast<uint64_t>(*row_count.ToLong());
+      row_counts.push_back(std::move(counts));
       table.rows.push_back(std::move(cells));
     }
   }
@@ -223,6 +384,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
         "result covers " + total.ToDecimal() + " records but the dataset manifest lists " +
         std::to_string(dataset_records) + ": records were dropped or duplicated");
   }
+  ApplyDisclosureRules(schema, layout, plan, row_counts, &table);
   return table;
 }
 

@@ -1,5 +1,6 @@
-// From summed slots to the released table: unpack, decode fixed point, compute the
-// aggregates with exact integer arithmetic, and suppress small cells.
+// From summed slots to the released table: unpack, check that the sums are possible, decode
+// fixed point, compute the aggregates with exact integer arithmetic, and apply the disclosure
+// rules (query/disclosure.h).
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,14 @@ struct ReleaseOptions {
 void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table);
 
 // Builds the released table. `dataset_records` enables the record-count check for queries
-// without WHERE (a dropped or duplicated record changes the encrypted count slot).
+// without WHERE (a dropped or duplicated record changes the encrypted count slot), and is the
+// header's record count the disclosure rules protect against. Before any cell is decoded, sums
+// that no records within the schema could give are Corruption: "result refused as corrupt or
+// tampered: row site=north, arm=NULL, count(*): -2 records: the levels of arm add up to 42,
+// more than the group's 40" — a negative count, levels adding up to more than their group,
+// more values or binned records than the row has (bins that cover the column's bounds must add
+// up to its count exactly), a mean outside the column's bounds, a negative variance
+// (n·Σy² < (Σy)²), squares beyond the bounds (Σy² > R·Σy).
 Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const Plan& plan,
                                std::vector<GroupSums> groups, uint64_t dataset_records,
                                const ReleaseOptions& options);

@@ -7,6 +7,7 @@
 #include <gmpxx.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -159,6 +160,53 @@ class DecodeTest : public ::testing::Test {
     return DecodeSums(schema_, layout_, plan, std::move(sums), records, ReleaseOptions{min_cell});
   }
 
+  // Decodes sums packed (and perhaps tampered with) by hand; the dataset is their records.
+  Result<ResultTable> DecodeGroups(const Plan& plan, std::vector<GroupSums> groups,
+                                   uint64_t min_cell) const {
+    uint64_t records = 0;
+    for (const GroupSums& g : groups) records += g.records;
+    return DecodeSums(schema_, layout_, plan, std::move(groups), records, ReleaseOptions{min_cell});
+  }
+
+  // Adds `delta` to one slot of a group's sums, as a compute party could by adding an
+  // encrypted constant (the slot must stay within its width and non-negative).
+  void AddToSlot(const Plan& plan, GroupSums* g, SlotKind kind, const std::string& variable,
+                 long delta, const std::string& by = "", int level = -1, int bin = -1) const {
+    const int index = layout_.Find(kind, variable, by, level, bin);
+    ASSERT_GE(index, 0);
+    const Slot& slot = layout_.slots()[static_cast<size_t>(index)];
+    const auto at = std::find(plan.ciphertexts.begin(), plan.ciphertexts.end(), slot.ciphertext);
+    ASSERT_NE(at, plan.ciphertexts.end());
+    BigInt& p = g->plaintexts[static_cast<size_t>(at - plan.ciphertexts.begin())];
+    mpz_class v;
+    mpz_set(v.get_mpz_t(), p.get());
+    v += mpz_class(delta) << slot.offset;
+    ASSERT_GE(sgn(v), 0);
+    mpz_set(p.get(), v.get_mpz_t());
+  }
+
+  // A tamper for Refusal: adds `delta` to one slot (AddToSlot).
+  auto Adding(SlotKind kind, const std::string& variable, long delta, const std::string& by = "",
+              int level = -1, int bin = -1) const {
+    return [=, this](const Plan& plan, GroupSums* g) {
+      AddToSlot(plan, g, kind, variable, delta, by, level, bin);
+    };
+  }
+
+  // The exact message with which decoding `records` under `sql`, with `tamper` applied to
+  // their one group's sums, is refused (empty if it is not).
+  template <typename Tamper>
+  std::string Refusal(const std::string& sql, const std::vector<Record>& records,
+                      Tamper tamper) const {
+    const Plan plan = MustPlan(sql);
+    GroupSums g = Pack(plan, records);
+    tamper(plan, &g);
+    auto t = DecodeGroups(plan, {g}, 11);
+    if (t.ok()) return "";
+    EXPECT_EQ(t.status().code(), Status::Code::kCorruption) << t.status().ToString();
+    return t.status().message();
+  }
+
   Schema schema_;
   Layout layout_;
 };
@@ -224,7 +272,7 @@ std::string Show(const Cell& c) {
     case Cell::Kind::kText:
       return "'" + c.text + "'";
     case Cell::Kind::kSuppressed:
-      return "suppressed";
+      return "suppressed (" + SuppressedWhy(c) + ")";
   }
   return "?";
 }
@@ -239,6 +287,8 @@ bool Same(const Cell& a, const Cell& b) {
       return std::memcmp(&a.real, &b.real, sizeof(double)) == 0;
     case Cell::Kind::kText:
       return a.text == b.text;
+    case Cell::Kind::kSuppressed:
+      return a.hidden == b.hidden && a.text == b.text;
     default:
       return true;
   }
@@ -469,8 +519,10 @@ TEST_F(DecodeTest, CellsFromFewerThanMinCellRecordsAreSuppressed) {
                   {records}, /*min_cell=*/5);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_EQ(t->rows.size(), 2u);
-  EXPECT_TRUE(RowIs(t->rows[0], {Cell::Text("A"), Cell::Integer(10), Cell::Integer(5),
-                                 Cell::Real(200), Cell::Integer(10)}));
+  // B's 2 records are a small cell. A's 10 would be the header's 12 records minus B's, so A is
+  // hidden too (complementary), with every cell resting on its records.
+  const Cell header = Cell::Complementary("the header's record count");
+  EXPECT_TRUE(RowIs(t->rows[0], {Cell::Text("A"), header, header, header, header}));
   EXPECT_TRUE(RowIs(t->rows[1], {Cell::Text("B"), Cell::Suppressed(), Cell::Suppressed(),
                                  Cell::Suppressed(), Cell::Suppressed()}));
   // Zero records is no small cell: a count of 0 is released.
@@ -478,6 +530,8 @@ TEST_F(DecodeTest, CellsFromFewerThanMinCellRecordsAreSuppressed) {
   for (size_t i = 0; i < binned.size(); ++i) binned[i].fixed["cd4"] = i < 6 ? 50 : 300;
   auto histogram = Decode("SELECT HISTOGRAM(cd4) FROM trial", {binned}, 5);
   ASSERT_TRUE(histogram.ok()) << histogram.status().ToString();
+  // The table shows no total of the bins (cd4 may be missing, so the header's 8 records are
+  // not one): the one small bin is all there is to hide.
   EXPECT_TRUE(RowIs(histogram->rows[0], {Cell::Integer(6), Cell::Suppressed(), Cell::Integer(0)}));
 }
 
@@ -540,6 +594,309 @@ TEST_F(DecodeTest, ColumnInfoNamesEachColumnsAggregateArgumentAndChart) {
   EXPECT_EQ(t->column_info[5].argument, "");
   EXPECT_EQ(t->columns[1], "m");
   EXPECT_EQ(t->query.group_by, std::vector<std::string>{"arm"});
+}
+
+// --- Disclosure control inside one table (query/disclosure.h) ----------------------------------
+
+// `n` records with cd4 = `value` (-1: missing), arm `level` (-1: missing).
+Record Patients(uint64_t n, int64_t value, int level = -1) {
+  Record r;
+  if (value >= 0) r.fixed["cd4"] = value;
+  if (level >= 0) r.level["arm"] = level;
+  r.copies = n;
+  return r;
+}
+
+// An analyst's arithmetic on a released table: cells that add up to a total (a cell of the
+// table, or a number printed beside it), solved one unknown at a time — each relation with a
+// single hidden cell gives it — until nothing changes. `at_least_one` also uses what every
+// reader knows about a hidden count (1 or more: a 0 is shown), so that k hidden cells adding
+// up to k are each 1.
+struct Sum {
+  std::vector<std::pair<size_t, size_t>> parts;
+  std::optional<std::pair<size_t, size_t>> total_cell;
+  int64_t total = 0;  // when there is no total cell
+};
+
+std::map<std::pair<size_t, size_t>, int64_t> Recover(const ResultTable& t,
+                                                     const std::vector<Sum>& sums,
+                                                     bool at_least_one = false) {
+  std::map<std::pair<size_t, size_t>, int64_t> known, recovered;
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    for (size_t c = 0; c < t.rows[r].size(); ++c) {
+      if (t.rows[r][c].kind == Cell::Kind::kInteger) known[{r, c}] = t.rows[r][c].integer;
+    }
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const Sum& s : sums) {
+      std::vector<std::pair<size_t, size_t>> unknown;
+      int64_t rest = s.total;
+      if (s.total_cell) {
+        auto it = known.find(*s.total_cell);
+        if (it == known.end()) continue;
+        rest = it->second;
+      }
+      for (const auto& cell : s.parts) {
+        auto it = known.find(cell);
+        if (it == known.end()) {
+          unknown.push_back(cell);
+        } else {
+          rest -= it->second;
+        }
+      }
+      if (unknown.size() == 1 ||
+          (at_least_one && !unknown.empty() && rest == static_cast<int64_t>(unknown.size()))) {
+        for (const auto& cell : unknown) {
+          known[cell] = unknown.size() == 1 ? rest : 1;
+          recovered[cell] = known[cell];
+        }
+        changed = true;
+      }
+    }
+  }
+  return recovered;
+}
+
+// `open` with only its cells of 1..min_cell-1 records hidden: the per-cell rule before this
+// one, where every count cell is its own support.
+ResultTable PrimaryOnly(ResultTable open, int64_t min_cell) {
+  for (auto& row : open.rows) {
+    for (Cell& c : row) {
+      if (c.kind == Cell::Kind::kInteger && c.integer > 0 && c.integer < min_cell) {
+        c = Cell::Suppressed();
+      }
+    }
+  }
+  return open;
+}
+
+TEST_F(DecodeTest, AttackCountMinusTheOtherBinsRecoversNoHiddenBin) {
+  // Issue 16: SELECT COUNT(cd4), HISTOGRAM(cd4) with one bin of 2 patients.
+  const std::vector<Record> records = {Patients(20, 100), Patients(2, 300), Patients(15, 800),
+                                       Patients(3, -1)};
+  const std::string sql = "SELECT COUNT(*), COUNT(cd4), HISTOGRAM(cd4) FROM trial";
+  auto t = Decode(sql, {records}, 11);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  // The bins cover cd4's bounds [0, 2000], so they add up to COUNT(cd4): the smallest other
+  // bin (15) is hidden with the small one.
+  EXPECT_TRUE(
+      RowIs(t->rows[0], {Cell::Integer(40), Cell::Integer(37), Cell::Integer(20),
+                         Cell::Suppressed(), Cell::Complementary("bins of cd4 = count(cd4)")}));
+  const std::vector<Sum> attack = {{{{0, 2}, {0, 3}, {0, 4}}, std::pair<size_t, size_t>{0, 1}}};
+  EXPECT_TRUE(Recover(*t, attack, true).empty());
+  // Under the per-cell rule the same subtraction gave the hidden bin: 37 − 20 − 15 = 2.
+  auto open = Decode(sql, {records}, 0);
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  const auto before = Recover(PrimaryOnly(*open, 11), attack);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before.begin()->second, 2);
+}
+
+TEST_F(DecodeTest, AttackTwoHiddenBinsOfOnePatientEachAreNotRecoveredByTheirBounds) {
+  // Two hidden bins adding up to 2 would each be 1 (a hidden count is at least 1): the rule
+  // hides the third bin as well.
+  const std::vector<Record> records = {Patients(1, 100), Patients(1, 300), Patients(28, 800)};
+  auto t = Decode("SELECT COUNT(cd4), HISTOGRAM(cd4) FROM trial", {records}, 11);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(RowIs(t->rows[0], {Cell::Integer(30), Cell::Suppressed(), Cell::Suppressed(),
+                                 Cell::Complementary("bins of cd4 = count(cd4)")}));
+  const std::vector<Sum> attack = {{{{0, 1}, {0, 2}, {0, 3}}, std::pair<size_t, size_t>{0, 0}}};
+  EXPECT_TRUE(Recover(*t, attack, true).empty());
+  auto open = Decode("SELECT COUNT(cd4), HISTOGRAM(cd4) FROM trial", {records}, 0);
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(Recover(PrimaryOnly(*open, 11), attack, true).size(), 2u);
+}
+
+TEST_F(DecodeTest, AttackHeaderMinusTheOtherLevelsRecoversNoHiddenGroup) {
+  // Issue 16: GROUP BY a private column with one small level; the header prints the total.
+  std::vector<Record> records = {Patients(30, 100, 0), Patients(3, 250, 1), Patients(12, 400)};
+  for (Record& r : records) r.fixed["weight"] = 700;
+  const std::string sql = "SELECT arm, COUNT(*), AVG(weight), SUM(cd4) FROM trial GROUP BY arm";
+  auto t = Decode(sql, {records}, 11);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->dataset_records, 45u);
+  ASSERT_EQ(t->rows.size(), 3u);
+  // B (3 records) is hidden; 45 − 30 would give it, so the NULL row (12 < 30) is hidden too,
+  // its mean and sum with it.
+  const Cell header = Cell::Complementary("the header's record count");
+  EXPECT_TRUE(
+      RowIs(t->rows[0], {Cell::Text("A"), Cell::Integer(30), Cell::Real(70), Cell::Integer(3000)}));
+  EXPECT_TRUE(RowIs(t->rows[1],
+                    {Cell::Text("B"), Cell::Suppressed(), Cell::Suppressed(), Cell::Suppressed()}));
+  EXPECT_TRUE(RowIs(t->rows[2], {Cell::Null(), header, header, header}));
+  const int64_t total = static_cast<int64_t>(t->dataset_records);
+  const std::vector<Sum> attack = {{{{0, 1}, {1, 1}, {2, 1}}, std::nullopt, total}};
+  EXPECT_TRUE(Recover(*t, attack, true).empty());
+  auto open = Decode(sql, {records}, 0);
+  ASSERT_TRUE(open.ok());
+  const auto before = Recover(PrimaryOnly(*open, 11), attack);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before.begin()->second, 3);
+}
+
+TEST_F(DecodeTest, ComplementarySuppressionCoversTheMarginsOfATwoWayTable) {
+  // site (public) by arm (private): north A 20, B 3, NULL 15; south A 25, B 14, NULL 12.
+  const std::vector<Record> north = {Patients(20, 100, 0), Patients(3, 100, 1), Patients(15, 100)};
+  const std::vector<Record> south = {Patients(25, 100, 0), Patients(14, 100, 1), Patients(12, 100)};
+  auto t = Decode("SELECT site, arm, COUNT(*), AVG(cd4) FROM trial GROUP BY site, arm",
+                  {north, south}, 11, {{"north"}, {"south"}});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->rows.size(), 6u);
+  // The rule, step by step: arm=B's column has one hidden cell (north B): hide south B (its
+  // only other). site=north's row has one (north B): hide the smaller of 20 and 15. arm=NULL's
+  // column now has one (north NULL): hide south NULL. Every row and column then has two, and
+  // the four hidden cells form a cycle no combination of margins resolves.
+  auto row = [](const char* site, Cell arm, Cell count) {
+    return std::vector<Cell>{Cell::Text(site), arm, count,
+                             count.kind == Cell::Kind::kInteger ? Cell::Real(100) : count};
+  };
+  const std::vector<std::vector<Cell>> want = {
+      row("north", Cell::Text("A"), Cell::Integer(20)),
+      row("north", Cell::Text("B"), Cell::Suppressed()),
+      row("north", Cell::Null(), Cell::Complementary("total of site=north")),
+      row("south", Cell::Text("A"), Cell::Integer(25)),
+      row("south", Cell::Text("B"), Cell::Complementary("total of arm=B")),
+      row("south", Cell::Null(), Cell::Complementary("total of arm=NULL")),
+  };
+  for (size_t r = 0; r < want.size(); ++r) EXPECT_TRUE(RowIs(t->rows[r], want[r])) << r;
+  // The margins, as the same query by site alone or by arm alone would publish them, and the
+  // header's total.
+  const std::vector<Sum> attack = {
+      {{{0, 2}, {1, 2}, {2, 2}}, std::nullopt, 38},
+      {{{3, 2}, {4, 2}, {5, 2}}, std::nullopt, 51},
+      {{{0, 2}, {3, 2}}, std::nullopt, 45},
+      {{{1, 2}, {4, 2}}, std::nullopt, 17},
+      {{{2, 2}, {5, 2}}, std::nullopt, 27},
+      {{{0, 2}, {1, 2}, {2, 2}, {3, 2}, {4, 2}, {5, 2}}, std::nullopt, 89}};
+  EXPECT_TRUE(Recover(*t, attack, true).empty());
+}
+
+TEST_F(DecodeTest, AWhereTableProtectsItsFilteredTotalWhenThatIsPublishable) {
+  // The header counts the whole dataset, not the filtered rows; their total (38) is what
+  // SELECT COUNT(*) ... WHERE site = 'north' would release.
+  const std::vector<Record> north = {Patients(20, 100, 0), Patients(3, 100, 1), Patients(15, 100)};
+  auto t = Decode("SELECT arm, COUNT(*) FROM trial WHERE site = 'north' GROUP BY arm", {north}, 11);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->rows.size(), 3u);
+  EXPECT_TRUE(RowIs(t->rows[0], {Cell::Text("A"), Cell::Integer(20)}));
+  EXPECT_TRUE(RowIs(t->rows[1], {Cell::Text("B"), Cell::Suppressed()}));
+  EXPECT_TRUE(RowIs(t->rows[2], {Cell::Null(), Cell::Complementary("table total")}));
+}
+
+TEST_F(DecodeTest, NoRelationNoComplementAndNothingAtAllBelowMinCellTwo) {
+  // A public GROUP BY with WHERE and only means: each hidden mean rests on its own count, and
+  // the counts of x present add up to a publishable total, so one more is hidden.
+  const std::vector<Record> a = {Patients(30, 100)}, b = {Patients(4, 100)}, c = {Patients(12, 90)};
+  auto t = Decode("SELECT site, AVG(cd4) FROM trial GROUP BY site", {a, b, c}, 11,
+                  {{"north"}, {"south"}, {""}});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(RowIs(t->rows[0], {Cell::Text("north"), Cell::Real(100)}));
+  EXPECT_TRUE(RowIs(t->rows[1], {Cell::Text("south"), Cell::Suppressed()}));
+  EXPECT_TRUE(RowIs(t->rows[2], {Cell::Null(), Cell::Complementary("table total")}));
+  auto open = Decode("SELECT site, AVG(cd4) FROM trial GROUP BY site", {a, b, c}, 1,
+                     {{"north"}, {"south"}, {""}});
+  ASSERT_TRUE(open.ok());
+  EXPECT_TRUE(RowIs(open->rows[1], {Cell::Text("south"), Cell::Real(100)}));
+}
+
+// --- Sanity checks: refused as corrupt or tampered ---------------------------------------------
+
+TEST_F(DecodeTest, LevelsAddingUpToMoreThanTheirGroupAreRefused) {
+  EXPECT_EQ(Refusal("SELECT arm, COUNT(*) FROM trial GROUP BY arm",
+                    {Patients(30, 100, 0), Patients(10, 100, 1)},
+                    Adding(SlotKind::kLevel, "arm", 2, "", 0)),
+            "result refused as corrupt or tampered: row arm=NULL, count(*): -2 records: the "
+            "levels of arm add up to 42, more than the group's 40");
+}
+
+TEST_F(DecodeTest, ANegativeCountOfValuesIsRefused) {
+  // A: 5 records, 3 with cd4; NULL: 2 records, 1 with cd4. Two more values claimed for A
+  // leave the NULL row -1.
+  EXPECT_EQ(Refusal("SELECT arm, COUNT(cd4) FROM trial GROUP BY arm",
+                    {Patients(3, 100, 0), Patients(2, -1, 0), Patients(1, 100), Patients(1, -1)},
+                    Adding(SlotKind::kObserved, "cd4", 2, "arm", 0)),
+            "result refused as corrupt or tampered: row arm=NULL, count(cd4): a negative count of "
+            "values (-1)");
+}
+
+TEST_F(DecodeTest, MoreValuesThanRecordsAreRefused) {
+  EXPECT_EQ(Refusal("SELECT COUNT(cd4) FROM trial", {Patients(2, 100)},
+                    Adding(SlotKind::kObserved, "cd4", 3)),
+            "result refused as corrupt or tampered: count(cd4): 5 values in a row of 2 records");
+  EXPECT_EQ(Refusal("SELECT COUNT(arm) FROM trial", {Patients(4, 100, 0)},
+                    Adding(SlotKind::kLevel, "arm", 1, "", 0)),
+            "result refused as corrupt or tampered: count(arm): 5 records with a value in a row of "
+            "4 records");
+}
+
+TEST_F(DecodeTest, AMeanOutsideTheColumnsBoundsIsRefused) {
+  EXPECT_EQ(Refusal("SELECT AVG(cd4) FROM trial", {Patients(4, 100)},
+                    Adding(SlotKind::kSum, "cd4", 8000)),
+            "result refused as corrupt or tampered: avg(cd4): mean 2100 outside the column's "
+            "bounds [0, 2000]");
+  // Offset encoding: weight's sums are of y = 10·x − 300, within [0, 1200] each.
+  Record light;  // weight 30.0: y = 0
+  light.fixed["weight"] = 300;
+  light.copies = 2;
+  EXPECT_EQ(Refusal("SELECT site, AVG(weight) FROM trial GROUP BY site", {light},
+                    [&](const Plan& plan, GroupSums* g) {
+                      g->key = {"north"};
+                      AddToSlot(plan, g, SlotKind::kSum, "weight", 2 * 1200 + 1);
+                    }),
+            "result refused as corrupt or tampered: row site=north, avg(weight): mean 150.05 "
+            "outside the column's bounds [30, 150]");
+  // Below the minimum: the NULL row's sum is the total minus the levels'. A (10 records at
+  // 30.0) is claimed to sum to 300 (with squares to match); NULL (2 at 40.0) is left −100.
+  Record a = light, none;
+  a.level["arm"] = 0;
+  a.copies = 10;
+  none.fixed["weight"] = 400;
+  none.copies = 2;
+  EXPECT_EQ(Refusal("SELECT arm, AVG(weight) FROM trial GROUP BY arm", {a, none},
+                    [&](const Plan& plan, GroupSums* g) {
+                      AddToSlot(plan, g, SlotKind::kSum, "weight", 300, "arm", 0);
+                      AddToSlot(plan, g, SlotKind::kSumSquares, "weight", 9000, "arm", 0);
+                    }),
+            "result refused as corrupt or tampered: row arm=NULL, avg(weight): mean 25 outside "
+            "the column's bounds [30, 150]");
+  EXPECT_EQ(
+      Refusal("SELECT AVG(cd4) FROM trial", {Patients(2, -1)},
+              [&](const Plan& p, GroupSums* s) { AddToSlot(p, s, SlotKind::kSum, "cd4", 5); }),
+      "result refused as corrupt or tampered: avg(cd4): non-zero sums over no values");
+}
+
+TEST_F(DecodeTest, ANegativeVarianceIsRefused) {
+  // cd4 100 and 300: Σy = 400, Σy² = 100000; with Σy² = 0, n·Σy² < (Σy)².
+  EXPECT_EQ(
+      Refusal("SELECT VARIANCE(cd4), COUNT(cd4) FROM trial", {Patients(1, 100), Patients(1, 300)},
+              Adding(SlotKind::kSumSquares, "cd4", -100000)),
+      "result refused as corrupt or tampered: variance(cd4): negative variance (n·Σy² < "
+      "(Σy)²)");
+  // And squares no values within [0, 2000] give: Σy² > 2000·Σy.
+  EXPECT_EQ(Refusal("SELECT VARIANCE(cd4) FROM trial", {Patients(1, 100), Patients(1, 300)},
+                    Adding(SlotKind::kSumSquares, "cd4", 1000000)),
+            "result refused as corrupt or tampered: variance(cd4): sum of squares beyond the "
+            "column's bounds [0, 2000]");
+}
+
+TEST_F(DecodeTest, BinsAddingUpToMoreThanTheirCountAreRefused) {
+  const std::vector<Record> records = {Patients(3, 100), Patients(1, -1)};
+  const std::string sql = "SELECT COUNT(cd4), HISTOGRAM(cd4) FROM trial";
+  EXPECT_EQ(Refusal(sql, records, Adding(SlotKind::kBin, "cd4", 1, "", -1, 1)),
+            "result refused as corrupt or tampered: histogram(cd4)[0,200): the bins add up to 4 "
+            "records, more than the 3 with cd4 present");
+  EXPECT_EQ(Refusal(sql, records, Adding(SlotKind::kBin, "cd4", 2, "", -1, 2)),
+            "result refused as corrupt or tampered: histogram(cd4)[0,200): the bins add up to 5 "
+            "records, more than the row's 4");
+  // The bins cover [0, 2000]: every value present is in one of them.
+  EXPECT_EQ(Refusal(sql, records, Adding(SlotKind::kBin, "cd4", -1, "", -1, 0)),
+            "result refused as corrupt or tampered: histogram(cd4)[0,200): the bins add up to 2 "
+            "records, but they cover the column's bounds and 3 have cd4");
+  // Without COUNT(cd4) the query reads no count of values: the row's records bound the bins.
+  EXPECT_EQ(Refusal("SELECT HISTOGRAM(cd4) FROM trial", records,
+                    Adding(SlotKind::kBin, "cd4", 1, "", -1, 1)),
+            "");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <gmp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -767,7 +768,7 @@ TEST_F(PipelineCohortTest, SmallCellsAreSuppressedByDefault) {
                         {Aggregate::kCount, "cd4"}},
                        {},
                        {"arm"}});
-  int suppressed = 0;
+  int suppressed = 0, hidden_rows = 0;
   for (size_t r = 0; r < open->rows.size(); ++r) {
     const auto& full = open->rows[r];
     const auto& rel = released->rows[r];
@@ -775,8 +776,15 @@ TEST_F(PipelineCohortTest, SmallCellsAreSuppressedByDefault) {
     const int64_t n = full[1].integer;
     if (n > 0 && n < 11) {
       ++suppressed;
+      ++hidden_rows;
       EXPECT_EQ(rel[1].kind, Cell::Kind::kSuppressed) << "group of " << n << " records shown";
+      EXPECT_EQ(rel[1].hidden, Hidden::kPrimary);
       EXPECT_EQ(rel[2].kind, Cell::Kind::kSuppressed) << "mean over " << n << " records shown";
+    } else if (rel[1].kind == Cell::Kind::kSuppressed) {
+      // Hidden so that the header's record count minus the shown groups gives no small one.
+      ++hidden_rows;
+      EXPECT_EQ(rel[1].hidden, Hidden::kComplementary);
+      EXPECT_EQ(rel[2].kind, Cell::Kind::kSuppressed) << "mean of a hidden group shown";
     } else {
       EXPECT_EQ(rel[1].kind, Cell::Kind::kInteger);
       EXPECT_EQ(rel[1].integer, n);
@@ -785,6 +793,7 @@ TEST_F(PipelineCohortTest, SmallCellsAreSuppressedByDefault) {
     EXPECT_EQ(rel[0].text, full[0].text);
   }
   EXPECT_GT(suppressed, 0) << "25 records over the arms should leave some group under 11";
+  EXPECT_NE(hidden_rows, 1) << "25 minus the shown groups would give the hidden one";
   // The whole-dataset count (25) is above the threshold.
   auto total =
       RunAndDecrypt(S().sk, tiny.dataset, "SELECT COUNT(*) FROM " + Table(), ReleaseOptions{});
@@ -982,6 +991,37 @@ TEST_F(PipelineCohortTest, ResultWithAnOutOfRangeSumIsRejected) {
                 .status()
                 .code(),
             Status::Code::kCorruption);
+}
+
+// A compute party can add a constant to any slot under encryption, leaving the record counts
+// alone: a mean pushed outside its column's bounds is refused before release, naming the cell.
+TEST_F(PipelineCohortTest, AnInflatedSumIsRefusedNamingTheCell) {
+  const Dataset& d = S().tiny.dataset;
+  const std::string sql = "SELECT COUNT(*), AVG(cd4) FROM " + Table();
+  auto result = RunQuery(d, sql);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  auto plan = MakePlan(sql, d.manifest.catalog, d.layout);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  const int index = d.layout.Find(SlotKind::kSum, "cd4");
+  ASSERT_GE(index, 0);
+  const Slot& slot = d.layout.slots()[static_cast<size_t>(index)];
+  const auto at = std::find(plan->ciphertexts.begin(), plan->ciphertexts.end(), slot.ciphertext);
+  ASSERT_NE(at, plan->ciphertexts.end());
+  // Half the slot's capacity, far beyond 25 values at cd4's maximum.
+  crypto::BigInt delta(1);
+  mpz_mul_2exp(delta.get(), delta.get(), static_cast<mp_bitcnt_t>(slot.offset + slot.width - 1));
+  EncryptedResult r = *result;
+  crypto::Ciphertext& c = r.groups[0].sums[static_cast<size_t>(at - plan->ciphertexts.begin())];
+  c = crypto::AddPlain(d.public_key, c, delta);
+  auto table = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{});
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(
+      table.status().message().rfind("result refused as corrupt or tampered: avg(cd4): mean ", 0),
+      0u)
+      << table.status().ToString();
+  EXPECT_NE(table.status().message().find("outside the column's bounds"), std::string::npos)
+      << table.status().ToString();
 }
 
 // The record count the owner checks against must be the owner's, not a number the compute

@@ -29,6 +29,15 @@ std::string Short(double v) {
 
 std::string Percent(double v) { return Format("%.1f", 100 * v) + "\u2009%"; }
 
+// Why a suppressed cell is hidden: "fewer than 11 records" or "complementary: total of
+// site=north".
+std::string WhyHidden(const Cell& cell, uint64_t min_cell) {
+  if (cell.hidden == Hidden::kPrimary) {
+    return "fewer than " + std::to_string(min_cell) + " records";
+  }
+  return SuppressedWhy(cell);
+}
+
 // A released number as CellText writes it, its digits past the sixth significant one greyed
 // (same characters, so the page's text equals the JSON's).
 std::string NumberHtml(const std::string& text) {
@@ -199,7 +208,7 @@ std::string BarChart(const std::string& id, const std::string& title, const std:
     desc += (i ? "; " : "") + b.label + ": ";
     double v;
     if (b.value->kind == Cell::Kind::kSuppressed) {
-      const std::string note = "suppressed (fewer than " + std::to_string(min_cell) + " records)";
+      const std::string note = "suppressed (" + WhyHidden(*b.value, min_cell) + ")";
       body += Text(x(0) + 6, y + 19, note, "class=\"supp-t\"");
       desc += note;
       continue;
@@ -259,9 +268,10 @@ std::string Histogram(const std::string& id, const std::string& title,
     desc += (b ? "; " : "") + bins[b] + ": ";
     if (counts[b]->kind == Cell::Kind::kSuppressed) {
       body += Rect(left + 2, y(0) - 14, slot - 4, 14, "supp");
-      body += Text(mid, y(0) - 18, "< " + std::to_string(min_cell),
+      const bool primary = counts[b]->hidden == Hidden::kPrimary;
+      body += Text(mid, y(0) - 18, primary ? "< " + std::to_string(min_cell) : "hidden",
                    "class=\"supp-t\" text-anchor=\"middle\"");
-      desc += "suppressed (fewer than " + std::to_string(min_cell) + " records)";
+      desc += "suppressed (" + WhyHidden(*counts[b], min_cell) + ")";
       continue;
     }
     if (!NumericValue(*counts[b], &v)) {
@@ -422,7 +432,8 @@ std::string RuleText(uint64_t min_cell) {
   return "Small-cell rule: a cell computed from at least 1 and fewer than " +
          std::to_string(min_cell) +
          " records is suppressed \u2014 it shows as \u201csuppressed\u201d and no number for it "
-         "is released.";
+         "is released. Further cells are suppressed (complementary) so that no suppressed count "
+         "can be recomputed from the totals of the table or those published beside it.";
 }
 
 std::string Facts(const ResultTable& t, const ReportContext& context) {
@@ -460,9 +471,12 @@ std::string TableHtml(const std::string& id, const std::string& caption, const R
       std::string content;
       switch (cell.kind) {
         case Cell::Kind::kSuppressed:
-          attrs += " class=\"suppressed\" title=\"fewer than " + std::to_string(t.min_cell) +
-                   " records\"";
-          content = "suppressed";
+          attrs +=
+              " class=\"suppressed\" title=\"" + HtmlEscape(WhyHidden(cell, t.min_cell)) + "\"";
+          content = cell.hidden == Hidden::kPrimary
+                        ? "suppressed"
+                        : "suppressed <small class=\"why\">(" + HtmlEscape(SuppressedWhy(cell)) +
+                              ")</small>";
           break;
         case Cell::Kind::kNull:
           attrs += " class=\"null\"";
@@ -484,15 +498,28 @@ std::string TableHtml(const std::string& id, const std::string& caption, const R
     out += "</tr>\n";
   }
   out += "</tbody></table></div>\n";
-  size_t suppressed = 0;
+  size_t primary = 0, complementary = 0;
   for (const auto& row : t.rows) {
-    for (const Cell& cell : row) suppressed += cell.kind == Cell::Kind::kSuppressed;
+    for (const Cell& cell : row) {
+      if (cell.kind != Cell::Kind::kSuppressed) continue;
+      ++(cell.hidden == Hidden::kPrimary ? primary : complementary);
+    }
   }
+  const size_t suppressed = primary + complementary;
   if (suppressed > 0) {
     out += "<p class=\"note\">" + std::to_string(suppressed) +
-           (suppressed == 1 ? " cell is" : " cells are") +
-           " suppressed: computed from fewer than " + std::to_string(t.min_cell) +
-           " records.</p>\n";
+           (suppressed == 1 ? " cell is" : " cells are") + " suppressed: ";
+    if (primary > 0) {
+      out += (complementary > 0 ? std::to_string(primary) + " " : "") +
+             "computed from fewer than " + std::to_string(t.min_cell) + " records";
+    }
+    if (primary > 0 && complementary > 0) out += "; ";
+    if (complementary > 0) {
+      out += (primary > 0 ? std::to_string(complementary) + " " : "") +
+             "complementary, so that no suppressed count can be recomputed from the total each "
+             "names";
+    }
+    out += ".</p>\n";
   }
   if (t.rows.empty()) out += "<p class=\"note\">No records matched: the result has no rows.</p>\n";
   return out;

@@ -3,7 +3,8 @@
 //
 // A page states the query, the dataset (name, record count, key fingerprint), when it was
 // released and the small-cell rule; shows each result as a <table> (suppressed cells say
-// "suppressed", never a number) with charts for the aggregates whose registry entry names one
+// "suppressed" and why — fewer than min_cell records, or complementary with the total they
+// protect — never a number) with charts for the aggregates whose registry entry names one
 // (ChartHint in query/aggregates.h):
 //   AVG(x) over groups          bars, with ± one standard deviation whiskers when the query
 //                               also asks STDDEV(x) (sample, else population)

@@ -63,16 +63,19 @@ std::vector<std::vector<HtmlCell>> TableRows(const std::string& html, const std:
 }
 
 // Every cell of a released JSON table appears in the page's table `id` exactly as the JSON
-// writes it; suppressed cells read "suppressed" and are marked so.
+// writes it; suppressed cells read "suppressed" (and why, when complementary) and are marked so.
 void ExpectTableMatchesJson(const std::string& html, const std::string& id,
                             const std::string& json_text) {
   SCOPED_TRACE(id);
   const nlohmann::json j = nlohmann::json::parse(json_text);
   const auto rows = TableRows(html, id);
   ASSERT_EQ(rows.size(), j["rows"].size());
-  std::set<std::pair<size_t, size_t>> suppressed;
-  for (const auto& rc : j["suppressed"])
-    suppressed.insert({rc[0].get<size_t>(), rc[1].get<size_t>()});
+  std::map<std::pair<size_t, size_t>, std::string> suppressed;  // cell → why
+  for (size_t i = 0; i < j["suppressed"].size(); ++i) {
+    const auto& rc = j["suppressed"][i];
+    suppressed[{rc[0].get<size_t>(), rc[1].get<size_t>()}] =
+        j["suppressed_why"][i].get<std::string>();
+  }
   const std::string page_text = testing::HtmlText(html);
   int numbers = 0;
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -80,8 +83,10 @@ void ExpectTableMatchesJson(const std::string& html, const std::string& id,
     for (size_t c = 0; c < rows[r].size(); ++c) {
       const nlohmann::json& v = j["rows"][r][c];
       const HtmlCell& cell = rows[r][c];
-      if (suppressed.count({r, c})) {
-        EXPECT_EQ(cell.text, "suppressed") << r << "," << c;
+      if (auto why = suppressed.find({r, c}); why != suppressed.end()) {
+        EXPECT_EQ(cell.text,
+                  why->second == "primary" ? "suppressed" : "suppressed (" + why->second + ")")
+            << r << "," << c;
         EXPECT_NE(cell.open_tag.find("class=\"suppressed\""), std::string::npos) << cell.open_tag;
       } else if (v.is_number()) {
         const std::string n = v.dump();

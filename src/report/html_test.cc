@@ -169,6 +169,33 @@ TEST(HtmlRender, SuppressedCellsSayHowAndShowNoNumber) {
   EXPECT_NE(html.find("2: suppressed (fewer than 11 records)"), std::string::npos);
 }
 
+TEST(HtmlRender, ComplementaryCellsNameTheTotalTheyProtect) {
+  ResultTable t = GroupedMeans();
+  for (size_t c = 1; c < t.rows[1].size(); ++c) {
+    t.rows[1][c] = Cell::Complementary("the header's record count");
+  }
+  const std::string html = RenderHtml(t);
+  const std::string why = "complementary: the header&#39;s record count";
+  EXPECT_EQ(Count(html, "<td class=\"suppressed\" title=\"" + why +
+                            "\">suppressed <small class=\"why\">(" + why + ")</small></td>"),
+            4u);
+  EXPECT_EQ(Count(html, "<td class=\"suppressed\" title=\"fewer than 11 records\">suppressed</td>"),
+            4u);
+  EXPECT_NE(html.find("8 cells are suppressed: 4 computed from fewer than 11 records; 4 "
+                      "complementary, so that no suppressed count can be recomputed from the "
+                      "total each names."),
+            std::string::npos);
+  EXPECT_NE(html.find("Further cells are suppressed (complementary)"), std::string::npos);
+  EXPECT_NE(html.find("1: suppressed (" + why + ")"), std::string::npos);
+  // A complementary bin holds min_cell or more records: it is marked hidden, not "< 11".
+  ResultTable h = Histogram();
+  h.rows[1][1] = Cell::Complementary("bins of cd4 = count(cd4)");
+  const std::string chart = RenderHtml(h);
+  EXPECT_NE(chart.find(">hidden</text>"), std::string::npos);
+  EXPECT_NE(chart.find("[0, 200): suppressed (complementary: bins of cd4 = count(cd4))"),
+            std::string::npos);
+}
+
 TEST(HtmlRender, NumbersReadExactlyAsTheJsonRenderersDo) {
   for (const ResultTable& t : {GroupedMeans(), Histogram()}) {
     const std::string text = VisibleText(RenderHtml(t));

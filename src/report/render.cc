@@ -23,7 +23,7 @@ std::string CellText(const Cell& cell) {
     case Cell::Kind::kText:
       return cell.text;
     case Cell::Kind::kSuppressed:
-      return "suppressed";
+      return "suppressed (" + SuppressedWhy(cell) + ")";
   }
   return "";
 }
@@ -31,6 +31,7 @@ std::string CellText(const Cell& cell) {
 std::string RenderJson(const ResultTable& table) {
   nlohmann::json rows = nlohmann::json::array();
   nlohmann::json suppressed = nlohmann::json::array();
+  nlohmann::json why = nlohmann::json::array();
   for (size_t r = 0; r < table.rows.size(); ++r) {
     nlohmann::json row = nlohmann::json::array();
     for (size_t c = 0; c < table.rows[r].size(); ++c) {
@@ -47,6 +48,7 @@ std::string RenderJson(const ResultTable& table) {
           break;
         case Cell::Kind::kSuppressed:
           suppressed.push_back({r, c});
+          why.push_back(SuppressedWhy(cell));
           row.push_back(nullptr);
           break;
         case Cell::Kind::kNull:
@@ -63,7 +65,8 @@ std::string RenderJson(const ResultTable& table) {
                       {"min_cell", table.min_cell},
                       {"columns", table.columns},
                       {"rows", std::move(rows)},
-                      {"suppressed", std::move(suppressed)}};
+                      {"suppressed", std::move(suppressed)},
+                      {"suppressed_why", std::move(why)}};
   if (table.dataset_rows_read) j["rows_read"] = *table.dataset_rows_read;
   return j.dump(1) + "\n";
 }
@@ -160,13 +163,21 @@ std::string RenderText(const ResultTable& table) {
       out += '\n';
     }
   }
-  bool any_suppressed = false;
+  bool primary = false, complementary = false;
   for (const auto& row : table.rows) {
-    for (const Cell& cell : row) any_suppressed |= cell.kind == Cell::Kind::kSuppressed;
+    for (const Cell& cell : row) {
+      if (cell.kind != Cell::Kind::kSuppressed) continue;
+      (cell.hidden == Hidden::kPrimary ? primary : complementary) = true;
+    }
   }
-  if (any_suppressed) {
+  if (primary) {
+    out += "(primary: cells from fewer than " + std::to_string(table.min_cell) +
+           " records are suppressed)\n";
+  }
+  if (complementary) {
     out +=
-        "(cells from fewer than " + std::to_string(table.min_cell) + " records are suppressed)\n";
+        "(complementary: further cells are suppressed so that no suppressed count can be "
+        "recomputed from the total each names)\n";
   }
   if (table.dataset_rows_read) {
     out += "(" + std::to_string(table.dataset_records) +

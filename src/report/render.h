@@ -1,5 +1,7 @@
-// Renderers for released tables. Suppressed cells show as "suppressed" (text, CSV) or null
-// with a note (JSON); NULL as empty (CSV), "NULL" (text), null (JSON).
+// Renderers for released tables. Suppressed cells show with why (query/cell.h) as
+// "suppressed (primary)" or "suppressed (complementary: total of site=north)" (text, CSV), or
+// as null listed in "suppressed" with the why in "suppressed_why" (JSON); NULL as empty (CSV),
+// "NULL" (text), null (JSON).
 //
 // Text values (group keys are public column values, so whoever wrote the data chose them) are
 // made harmless for where each format goes:
@@ -22,12 +24,14 @@
 
 namespace cipherstat {
 
-// {"columns": [...], "rows": [[...], ...], "suppressed": [[row, col], ...], "query": ...,
-//  "min_cell": K} — aggregates as JSON numbers at full double precision.
+// {"columns": [...], "rows": [[...], ...], "suppressed": [[row, col], ...],
+//  "suppressed_why": ["primary", "complementary: total of site=north", ...], "query": ...,
+//  "min_cell": K} — aggregates as JSON numbers at full double precision; "suppressed_why" is
+//  parallel to "suppressed".
 std::string RenderJson(const ResultTable& table);
 std::string RenderCsv(const ResultTable& table);
 std::string RenderText(const ResultTable& table);
-// A cell as text ("12", "350.501168770458", "NULL", "suppressed").
+// A cell as text ("12", "350.501168770458", "NULL", "suppressed (primary)").
 std::string CellText(const Cell& cell);
 // A header or text cell as RenderCsv writes it (before CSV quoting): see above.
 std::string CsvSafeText(const std::string& text);

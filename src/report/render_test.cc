@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace cipherstat {
@@ -56,6 +57,35 @@ TEST(RenderCsv, FormulaPrefixesAreNeutralizedNumbersAreNot) {
   ResultTable t = GroupTable("=HYPERLINK(\"http://x\",\"y\")", Cell::Integer(1));
   t.columns[0] = "@site";
   EXPECT_EQ(RenderCsv(t), "'@site,avg(dose)\n\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1\n");
+}
+
+TEST(RenderSuppressed, EveryFormatSaysWhyACellIsHidden) {
+  ResultTable t;
+  t.min_cell = 11;
+  t.columns = {"site", "count(*)"};
+  t.rows = {{Cell::Text("north"), Cell::Integer(40)},
+            {Cell::Text("south"), Cell::Suppressed()},
+            {Cell::Text("west"), Cell::Complementary("the header's record count")}};
+  EXPECT_EQ(RenderText(t),
+            "site   count(*)\n"
+            "-----  " +
+                std::string(53, '-') +
+                "\n"
+                "north  40\n"
+                "south  suppressed (primary)\n"
+                "west   suppressed (complementary: the header's record count)\n"
+                "(primary: cells from fewer than 11 records are suppressed)\n"
+                "(complementary: further cells are suppressed so that no suppressed count can be "
+                "recomputed from the total each names)\n");
+  EXPECT_EQ(RenderCsv(t),
+            "site,count(*)\nnorth,40\nsouth,suppressed (primary)\n"
+            "west,suppressed (complementary: the header's record count)\n");
+  const nlohmann::json j = nlohmann::json::parse(RenderJson(t));
+  EXPECT_EQ(j["rows"][1][1], nullptr);
+  EXPECT_EQ(j["rows"][2][1], nullptr);
+  EXPECT_EQ(j["suppressed"], nlohmann::json::parse("[[1, 1], [2, 1]]"));
+  EXPECT_EQ(j["suppressed_why"],
+            nlohmann::json::parse(R"(["primary", "complementary: the header's record count"])"));
 }
 
 }  // namespace
