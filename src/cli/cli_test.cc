@@ -412,6 +412,57 @@ TEST_F(CliTest, UnanswerableQueryFailsWithTheFix) {
   EXPECT_NE(r.exit_code, 0) << r.output;
 }
 
+TEST_F(CliTest, DecryptWithDpEpsilonReleasesNoisyCellsWithTheirScales) {
+  const std::string decrypt =
+      "decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json"));
+  CommandResult text = Cli(decrypt + " --min-cell 1 --dp-epsilon 1", WithPassphrase());
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  // arm, COUNT(*), AVG and STDDEV over arm: count, level(arm), and observed, sum and sumsq of
+  // cd4 in total and by arm: 8 slot families, so each count has scale 8/ε = 8.
+  EXPECT_TRUE(Contains(text.output, "(scale 8)")) << text.output;
+  EXPECT_TRUE(Contains(text.output, "(sd\u2248")) << text.output;
+  EXPECT_TRUE(Contains(text.output, "(differential privacy: this release spends \u03b5 = 1;"))
+      << text.output;
+  EXPECT_FALSE(Contains(text.output, "200 records")) << text.output;
+
+  CommandResult json = Cli(decrypt + " --format json --dp-epsilon 0.5", WithPassphrase());
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const std::string body = json.output.substr(json.output.find('{'));
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << json.output;
+  EXPECT_EQ(j["epsilon"], "1/2");
+  EXPECT_TRUE(j["records"].is_null());
+  ASSERT_EQ(j["noise"].size(), j["rows"].size());
+
+  // Without the flag, the exact release as before.
+  CommandResult exact = Cli(decrypt + " --format json", WithPassphrase());
+  ASSERT_EQ(exact.exit_code, 0) << exact.output;
+  EXPECT_FALSE(Contains(exact.output, "noise")) << exact.output;
+  EXPECT_TRUE(Contains(exact.output, "\"records\": 200")) << exact.output;
+}
+
+TEST_F(CliTest, ABadDpEpsilonIsRefusedBeforeAnyWork) {
+  const std::string decrypt = "decrypt --key " + ShellQuote(P("keys")) + " --in " +
+                              ShellQuote(P("result.json")) + " --dp-epsilon=";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"0",
+       "cipherstat decrypt: Invalid argument: --dp-epsilon: privacy epsilon 0: must be greater "
+       "than 0"},
+      {"-1",
+       "cipherstat decrypt: Invalid argument: --dp-epsilon: privacy epsilon -1: must be greater "
+       "than 0"},
+      {"abc",
+       "cipherstat decrypt: Invalid argument: --dp-epsilon: privacy epsilon abc: not a decimal "
+       "number such as "
+       "0.5"},
+  };
+  for (const auto& [epsilon, message] : cases) {
+    CommandResult r = Cli(decrypt + epsilon, WithoutPassphrase());
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(Contains(r.output, message + "\n")) << r.output;
+  }
+}
+
 TEST(CliHelpTest, EveryCommandHasHelp) {
   CommandResult top = Cli("--help");
   EXPECT_EQ(top.exit_code, 0) << top.output;

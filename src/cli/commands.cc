@@ -79,6 +79,22 @@ void AddForceFlag(CLI::App* cmd, bool* force) {
                 "log, and never inside a key or dataset folder)");
 }
 
+void AddEpsilonOption(CLI::App* cmd, std::string* text) {
+  cmd->add_option("--dp-epsilon", *text,
+                  "Differential privacy: add exact discrete Laplace noise to every count and sum "
+                  "so that this release spends privacy budget E (e.g. 1 or 0.5); each cell "
+                  "shows its noise scale and 95% interval, and the record count is withheld")
+      ->type_name("E");
+}
+
+Status ApplyEpsilon(const std::string& text, ReleaseOptions* options) {
+  if (text.empty()) return Status::OK();
+  auto epsilon = ParseEpsilon(text);
+  if (!epsilon.ok()) return epsilon.status().WithContext("--dp-epsilon");
+  options->epsilon = std::move(epsilon).value();
+  return Status::OK();
+}
+
 void RegisterCommands(CLI::App& app, Registry* registry) {
   RegisterAudit(app, registry);  // first: adds the global --audit-log/--audit-dir flags
   // keygen
@@ -347,12 +363,15 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
+    auto epsilon = std::make_shared<std::string>();
+    AddEpsilonOption(cmd, epsilon.get());
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
     auto allow_unsigned = std::make_shared<bool>(false);
     cmd->add_flag("--allow-unsigned", *allow_unsigned,
                   "Accept a result from a dataset the owner did not sign (encrypt --public-only): "
                   "decode with the compute party's unauthenticated schema and record count");
     registry->emplace_back(cmd, [=]() -> Status {
+      CS_RETURN_IF_ERROR(ApplyEpsilon(*epsilon, release.get()));
       // The result is checked against the key before the passphrase is asked for.
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
       CS_ASSIGN_OR_RETURN(pipeline::LoadedResult loaded, pipeline::ReadResult(*in, pk));

@@ -91,7 +91,7 @@ class CustodianDecryptor : public Decryptor {
 };
 
 struct ReleaseRules {
-  ReleaseOptions cells;         // small-cell suppression
+  ReleaseOptions cells;         // small-cell suppression; differential privacy (epsilon)
   bool allow_unsigned = false;  // decode an unsigned dataset's result with its own claims
 };
 

@@ -1,5 +1,6 @@
 #include "query/aggregates.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <utility>
@@ -122,9 +123,33 @@ Status CountSlots(const ItemContext& item, std::set<int>* slots) {
 
 // ---------------------------------------------------------------------------------------------
 // Decoders. Sums are over the offset fixed-point encoding y = x·10^d − min_fixed (layout.h).
+//
+// With differential privacy (query/decode.h) the sums are noisy: each cell carries its noise
+// (CellNoise), and values no records could give are clamped (post-processing, never reached
+// by exact sums, which DecodeSums has checked).
+
+BigInt AtLeastZero(BigInt v) { return v.sign() < 0 ? BigInt() : v; }
+
+CellNoise Approximate(double sd) { return {sd, 1.96 * sd, true}; }
+
+// The noise of a cell that is one noisy value divided by `unit` (10^d for a sum in the
+// column's units): exact when it is one slot's draw, else propagated.
+std::optional<CellNoise> NoiseOf(const std::optional<SumNoise>& noise, double unit = 1) {
+  if (!noise) return std::nullopt;
+  if (!noise->single) return Approximate(std::sqrt(noise->variance) / unit);
+  return CellNoise{noise->single->scale().ToDouble() / unit,
+                   static_cast<double>(noise->single->HalfWidth95()) / unit, false};
+}
+
+Cell WithNoise(Cell cell, std::optional<CellNoise> noise) {
+  if (cell.kind != Cell::Kind::kNull) cell.noise = noise;
+  return cell;
+}
 
 struct Moments {
   BigInt n, sum, sumsq;  // Σ1, Σy, Σy² over the row's records where x is present
+  // With differential privacy, the noise in each (for a 0/1 x, sumsq is sum: the same draw).
+  std::optional<SumNoise> n_noise, sum_noise, sumsq_noise;
 };
 
 Moments RowMoments(const ItemContext& item, const RowSums& row, const VariableCodec& v) {
@@ -133,6 +158,16 @@ Moments RowMoments(const ItemContext& item, const RowSums& row, const VariableCo
   m.sum = row.ForRow(SlotKind::kSum, item.column);
   // A 0/1 encoding has y² = y, so the layout keeps no squares for it.
   m.sumsq = v.range > 1 ? row.ForRow(SlotKind::kSumSquares, item.column) : m.sum;
+  m.n_noise =
+      v.can_be_missing ? row.ForRowNoise(SlotKind::kObserved, item.column) : row.RecordsNoise();
+  if (!m.n_noise) return m;
+  m.sum_noise = row.ForRowNoise(SlotKind::kSum, item.column);
+  if (v.range > 1) m.sumsq_noise = row.ForRowNoise(SlotKind::kSumSquares, item.column);
+  // Post-processing: 0 <= n, 0 <= Σy <= n·R, 0 <= Σy² <= R·Σy.
+  const BigInt range(v.range);
+  m.n = AtLeastZero(std::move(m.n));
+  m.sum = std::min(AtLeastZero(std::move(m.sum)), m.n * range);
+  m.sumsq = v.range > 1 ? std::min(AtLeastZero(std::move(m.sumsq)), range * m.sum) : m.sum;
   return m;
 }
 
@@ -146,17 +181,42 @@ std::vector<Cell> DecodeMoments(const ItemContext& item, const RowSums& row) {
   return {row.Release(m.n, formula(m, v))};
 }
 
-Cell Count(const Moments& m, const VariableCodec&) { return IntegerCell(m.n); }
+double NoiseVariance(const std::optional<SumNoise>& noise) { return noise ? noise->variance : 0; }
+
+Cell Count(const Moments& m, const VariableCodec&) {
+  return WithNoise(IntegerCell(m.n), NoiseOf(m.n_noise));
+}
+
+double Unit(const VariableCodec& v) { return std::pow(10.0, v.decimals); }
 
 // Σx·10^d = Σy + n·min_fixed
 BigInt ScaledSum(const Moments& m, const VariableCodec& v) {
   return m.sum + m.n * BigInt::FromLong(v.min_fixed);
 }
 
+// The noise of Σx = (Σy + n·min_fixed)/10^d: Σy's alone when min_fixed is 0.
+std::optional<CellNoise> SumNoiseOf(const Moments& m, const VariableCodec& v) {
+  if (!m.n_noise) return std::nullopt;
+  if (v.min_fixed == 0) return NoiseOf(m.sum_noise, Unit(v));
+  const double min = static_cast<double>(v.min_fixed);
+  return Approximate(std::sqrt(NoiseVariance(m.sum_noise) + min * min * NoiseVariance(m.n_noise)) /
+                     Unit(v));
+}
+
 Cell Sum(const Moments& m, const VariableCodec& v) {
   if (m.n == 0) return Cell::Null();
-  if (v.decimals == 0) return IntegerCell(ScaledSum(m, v));
-  return Cell::Real(NearestDouble(ScaledSum(m, v), BigInt::Power(10, v.decimals)));
+  if (v.decimals == 0) return WithNoise(IntegerCell(ScaledSum(m, v)), SumNoiseOf(m, v));
+  return WithNoise(Cell::Real(NearestDouble(ScaledSum(m, v), BigInt::Power(10, v.decimals))),
+                   SumNoiseOf(m, v));
+}
+
+// The noise of the mean min + Σy/(n·10^d), to first order: ∂/∂Σy = 1/n, ∂/∂n = −Σy/n².
+std::optional<CellNoise> MeanNoise(const Moments& m, const VariableCodec& v) {
+  if (!m.n_noise) return std::nullopt;
+  const double n = m.n.ToDouble(), sum = m.sum.ToDouble();
+  const double variance =
+      NoiseVariance(m.sum_noise) / (n * n) + sum * sum * NoiseVariance(m.n_noise) / (n * n * n * n);
+  return Approximate(std::sqrt(variance) / Unit(v));
 }
 
 // A date column's mean is a date: the day nearest the mean day number, the later one at a tie.
@@ -164,33 +224,64 @@ Cell Sum(const Moments& m, const VariableCodec& v) {
 Cell Mean(const Moments& m, const VariableCodec& v) {
   if (m.n == 0) return Cell::Null();
   const double mean = NearestDouble(ScaledSum(m, v), BigInt::Power(10, v.decimals) * m.n);
-  if (v.date) return Cell::Text(FormatIsoDate(static_cast<int64_t>(std::floor(mean + 0.5))));
-  return Cell::Real(mean);
+  if (v.date) {
+    return WithNoise(Cell::Text(FormatIsoDate(static_cast<int64_t>(std::floor(mean + 0.5)))),
+                     MeanNoise(m, v));
+  }
+  return WithNoise(Cell::Real(mean), MeanNoise(m, v));
 }
 
 // (n·Σy² − (Σy)²) / (n·(n − 1)) for the sample variance, / n² for the population's, in units
 // of x² (÷ 10^2d). Exact up to the one rounding: the offset cancels out of the numerator.
+// (A noisy numerator below 0 gives 0.)
 std::optional<double> Variance(const Moments& m, const VariableCodec& v, bool sample) {
   if (m.n == 0 || (sample && m.n < 2)) return std::nullopt;
   const BigInt degrees_of_freedom = sample ? m.n - BigInt(1) : m.n;
   const BigInt scale = BigInt::Power(10, 2 * static_cast<unsigned long>(v.decimals));
-  return NearestDouble(m.n * m.sumsq - m.sum * m.sum, m.n * degrees_of_freedom * scale);
+  return NearestDouble(AtLeastZero(m.n * m.sumsq - m.sum * m.sum),
+                       m.n * degrees_of_freedom * scale);
+}
+
+// The standard deviation of the variance's noise, to first order in the noise of n, Σy and
+// Σy² (independent draws; for a 0/1 x, Σy² is Σy): f = (nQ − S²)/D with D = n·(n−1) or n².
+std::optional<double> VarianceNoiseSd(const Moments& m, const VariableCodec& v, bool sample) {
+  const double n = m.n.ToDouble(), s = m.sum.ToDouble(), q = m.sumsq.ToDouble();
+  const double numerator = std::max(0.0, n * q - s * s);
+  const double d = sample ? n * (n - 1) : n * n;
+  const double d_dn = sample ? 2 * n - 1 : 2 * n;
+  const double g_q = n / d, g_n = (q * d - numerator * d_dn) / (d * d);
+  double g_s = -2 * s / d;
+  if (v.range <= 1) g_s += g_q;  // Q is S
+  const double g_q_own = v.range > 1 ? g_q : 0;
+  const double variance = g_q_own * g_q_own * NoiseVariance(m.sumsq_noise) +
+                          g_s * g_s * NoiseVariance(m.sum_noise) +
+                          g_n * g_n * NoiseVariance(m.n_noise);
+  return std::sqrt(variance) / std::pow(10.0, 2 * v.decimals);
 }
 
 template <bool sample>
 Cell VarianceCell(const Moments& m, const VariableCodec& v) {
   const std::optional<double> variance = Variance(m, v, sample);
-  return variance ? Cell::Real(*variance) : Cell::Null();
+  if (!variance) return Cell::Null();
+  if (!m.n_noise) return Cell::Real(*variance);
+  return WithNoise(Cell::Real(*variance), Approximate(*VarianceNoiseSd(m, v, sample)));
 }
 
+// An SD's noise from its variance's: sd(√V) ≈ sd(V)/(2√V); √sd(V) when the SD is 0.
 template <bool sample>
 Cell StddevCell(const Moments& m, const VariableCodec& v) {
   const std::optional<double> variance = Variance(m, v, sample);
-  return variance ? Cell::Real(std::sqrt(*variance)) : Cell::Null();
+  if (!variance) return Cell::Null();
+  const double sd = std::sqrt(*variance);
+  if (!m.n_noise) return Cell::Real(sd);
+  const double variance_sd = *VarianceNoiseSd(m, v, sample);
+  return WithNoise(Cell::Real(sd),
+                   Approximate(sd > 0 ? variance_sd / (2 * sd) : std::sqrt(variance_sd)));
 }
 
 std::vector<Cell> DecodeCountStar(const ItemContext&, const RowSums& row) {
-  return {row.Release(row.records(), IntegerCell(row.records()))};
+  const BigInt n = AtLeastZero(row.records());
+  return {row.Release(n, WithNoise(IntegerCell(n), NoiseOf(row.RecordsNoise())))};
 }
 
 std::vector<Cell> DecodeCount(const ItemContext& item, const RowSums& row) {
@@ -200,21 +291,36 @@ std::vector<Cell> DecodeCount(const ItemContext& item, const RowSums& row) {
   // The records in any level: for the private GROUP BY column itself, the row's (none in the
   // NULL row).
   BigInt n;
+  std::optional<SumNoise> noise;
   if (item.column == item.private_group) {
-    if (!row.null_group()) n = row.records();
+    if (!row.null_group()) {
+      n = row.records();
+      noise = row.RecordsNoise();
+    }
   } else {
     const int levels = item.catalog.FindColumn(item.column)->levels;
-    for (int l = 0; l < levels; ++l) n += row.Slot(SlotKind::kLevel, item.column, l, -1);
+    for (int l = 0; l < levels; ++l) {
+      n += row.Slot(SlotKind::kLevel, item.column, l, -1);
+      const std::optional<SumNoise> level = row.SlotNoise(SlotKind::kLevel, item.column, l, -1);
+      if (!level) continue;
+      if (!noise) noise = SumNoise{};
+      noise->variance += level->variance;
+      noise->single = noise->terms == 0 ? level->single : std::nullopt;
+      noise->terms += level->terms;
+    }
   }
-  return {row.Release(n, IntegerCell(n))};
+  n = AtLeastZero(std::move(n));
+  return {row.Release(n, WithNoise(IntegerCell(n), NoiseOf(noise)))};
 }
 
 std::vector<Cell> DecodeHistogram(const ItemContext& item, const RowSums& row) {
   std::vector<Cell> cells;
   const int bins = item.catalog.FindColumn(item.column)->bins;
   for (int b = 0; b < bins; ++b) {
-    const BigInt records_in_bin = row.Slot(SlotKind::kBin, item.column, -1, b);
-    cells.push_back(row.Release(records_in_bin, IntegerCell(records_in_bin)));
+    const BigInt records_in_bin = AtLeastZero(row.Slot(SlotKind::kBin, item.column, -1, b));
+    cells.push_back(row.Release(
+        records_in_bin, WithNoise(IntegerCell(records_in_bin),
+                                  NoiseOf(row.SlotNoise(SlotKind::kBin, item.column, -1, b)))));
   }
   return cells;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "encoding/catalog.h"
 #include "encoding/layout.h"
 #include "query/cell.h"
+#include "query/noise.h"
 #include "util/status.h"
 
 namespace cipherstat {
@@ -81,6 +83,15 @@ struct ItemContext {
   const Layout& layout;
 };
 
+// The differential-privacy noise in a value a RowSums returns (query/decode.h): the sum of
+// `terms` independent discrete Laplace draws, one per slot read, with total `variance` in
+// squared fixed-point units; `single` is the draw's distribution when terms == 1.
+struct SumNoise {
+  double variance = 0;
+  int terms = 0;
+  std::optional<DiscreteLaplace> single;
+};
+
 // The decrypted sums behind one output row: a public group's, narrowed to one level of the
 // private GROUP BY column when the query has one.
 class RowSums {
@@ -96,6 +107,15 @@ class RowSums {
   // A slot of `variable` summed over the row's records: the whole group's, the row's level's
   // (a cross by the private column), or for the NULL row the total minus every level's.
   virtual crypto::BigInt ForRow(SlotKind kind, const std::string& variable) const = 0;
+  // With differential privacy, the noise in records(), Slot(...) and ForRow(...); nullopt
+  // for an exact release.
+  virtual std::optional<SumNoise> RecordsNoise() const { return std::nullopt; }
+  virtual std::optional<SumNoise> SlotNoise(SlotKind, const std::string&, int, int) const {
+    return std::nullopt;
+  }
+  virtual std::optional<SumNoise> ForRowNoise(SlotKind, const std::string&) const {
+    return std::nullopt;
+  }
 
   // `value`, computed from `support` records (the row's, or those with x present, or a
   // bin's). Every cell an item decodes goes through here, once, in column order: the support

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -14,6 +15,19 @@ enum class Hidden {
   kComplementary,  // hidden so that no suppressed count can be recomputed from a relation
 };
 
+// The differential-privacy noise in a released number (ReleaseOptions::epsilon in
+// query/decode.h), in the cell's units.
+struct CellNoise {
+  // Exact (approximate == false): the cell is one noisy count or sum, and `scale` is the
+  // discrete Laplace scale b of its noise and `half_width95` the exact 95% half-width
+  // (DiscreteLaplace::HalfWidth95). Approximate: the cell is derived from several noisy sums
+  // (a mean, SD, variance, a SUM with an offset, the NULL row), `scale` is the standard
+  // deviation of its noise propagated to first order and `half_width95` 1.96 times it.
+  double scale = 0;
+  double half_width95 = 0;
+  bool approximate = false;
+};
+
 struct Cell {
   enum class Kind { kNull, kInteger, kReal, kText, kSuppressed };
   Kind kind = Kind::kNull;
@@ -23,6 +37,7 @@ struct Cell {
   // ("total of site=north"); empty for a primary one.
   std::string text;
   Hidden hidden = Hidden::kPrimary;  // kSuppressed only
+  std::optional<CellNoise> noise;    // kInteger, kReal, kText (a date) with --dp-epsilon
 
   static Cell Null() { return Cell(); }
   static Cell Integer(int64_t v) {

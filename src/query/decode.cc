@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "data/csv.h"
 #include "query/disclosure.h"
@@ -28,23 +29,94 @@ std::string BinLabel(const std::string& label, const Column& c, size_t b) {
   return label + "[" + FormatEdge(c.bins[b]) + "," + FormatEdge(c.bins[b + 1]) + ")";
 }
 
-// Reads slot values of one group's decrypted sums.
+// Reads slot values of one group's decrypted sums, plus the noise drawn for each slot when
+// `noise` is given (differential privacy: every slot the decoder reads has a draw).
 class GroupView {
  public:
-  GroupView(const Layout& layout, const Plan& plan, const GroupSums& sums)
-      : layout_(layout), sums_(sums) {
+  GroupView(const Layout& layout, const Plan& plan, const GroupSums& sums,
+            const std::map<int, BigInt>* noise = nullptr)
+      : layout_(layout), sums_(sums), noise_(noise) {
     for (size_t i = 0; i < plan.ciphertexts.size(); ++i) position_[plan.ciphertexts[i]] = i;
   }
   BigInt Slot(int index) const {
     const cipherstat::Slot& s = layout_.slots()[static_cast<size_t>(index)];
-    return ExtractSlot(sums_.plaintexts[position_.at(s.ciphertext)], s);
+    BigInt sum = ExtractSlot(sums_.plaintexts[position_.at(s.ciphertext)], s);
+    if (noise_ != nullptr) sum += noise_->at(index);
+    return sum;
   }
 
  private:
   const Layout& layout_;
   const GroupSums& sums_;
+  const std::map<int, BigInt>* noise_;
   std::map<int, size_t> position_;
 };
+
+// Differential privacy (decode.h, ReleaseOptions): the noise distribution of every slot the
+// plan reads.
+using Mechanisms = std::map<int, DiscreteLaplace>;
+
+// A slot's family: the slots of one family differ only in their level or bin, and one record
+// adds to at most one of them.
+std::tuple<SlotKind, std::string, std::string> Family(const Slot& s) {
+  return {s.kind, s.variable, s.by};
+}
+
+// The number of families among the plan's slots: the k that ε is split by.
+size_t Families(const Layout& layout, const Plan& plan) {
+  std::set<std::tuple<SlotKind, std::string, std::string>> families;
+  for (int s : plan.slots) families.insert(Family(layout.slots()[static_cast<size_t>(s)]));
+  return families.size();
+}
+
+// Scale Δ_s·k/ε for each slot s the plan reads: Δ = 1 for count, observed, level and bin
+// slots, R for sum(X), R² for sumsq(X).
+Result<Mechanisms> NoiseMechanisms(const Layout& layout, const Plan& plan,
+                                   const Rational& epsilon) {
+  const size_t k = Families(layout, plan);
+  CS_ASSIGN_OR_RETURN(const Rational per_family,
+                      Rational::Make(epsilon.numerator(),
+                                     epsilon.denominator() * BigInt(static_cast<uint64_t>(k))));
+  Mechanisms mechanisms;
+  for (int index : plan.slots) {
+    const Slot& s = layout.slots()[static_cast<size_t>(index)];
+    uint64_t sensitivity = 1;
+    if (s.kind == SlotKind::kSum || s.kind == SlotKind::kSumSquares) {
+      const VariableCodec* v = layout.FindVariable(s.variable);
+      if (v == nullptr) return Status::InvalidArgument("decode: no codec for " + s.variable);
+      sensitivity = v->range;
+      if (s.kind == SlotKind::kSumSquares) {
+        if (v->range > UINT32_MAX) {
+          return Status::InvalidArgument("differential privacy: the range of " + s.variable +
+                                         " is too wide for noise on its sum of squares");
+        }
+        sensitivity = v->range * v->range;
+      }
+    }
+    auto mechanism = DiscreteLaplace::ForSum(sensitivity, per_family);
+    if (!mechanism.ok()) {
+      return mechanism.status().WithContext("differential privacy, slot " + s.variable +
+                                            " (sensitivity " + std::to_string(sensitivity) + ", " +
+                                            std::to_string(k) + " slot families)");
+    }
+    mechanisms.emplace(index, std::move(mechanism).value());
+  }
+  return mechanisms;
+}
+
+// The noise of a signed sum of slots, each once (the noise is symmetric: the sign does not
+// change its distribution).
+std::optional<SumNoise> NoiseOfSlots(const Mechanisms* mechanisms, const std::vector<int>& slots) {
+  if (mechanisms == nullptr) return std::nullopt;
+  SumNoise noise;
+  for (int index : slots) {
+    const DiscreteLaplace& d = mechanisms->at(index);
+    noise.variance += d.Variance();
+    noise.single = noise.terms == 0 ? std::optional(d) : std::nullopt;
+    ++noise.terms;
+  }
+  return noise;
+}
 
 constexpr int kWholeGroup = -1;  // no private GROUP BY
 constexpr int kNullLevel = -2;   // the private GROUP BY column is missing
@@ -54,14 +126,16 @@ constexpr int kNullLevel = -2;   // the private GROUP BY column is missing
 class GroupRow final : public RowSums {
  public:
   GroupRow(const Layout& layout, const GroupView& view, const std::string& private_group,
-           int private_levels, int level, BigInt records, std::vector<BigInt>* supports)
+           int private_levels, int level, BigInt records, std::vector<BigInt>* supports,
+           const Mechanisms* mechanisms = nullptr)
       : RowSums(supports),
         layout_(layout),
         view_(view),
         private_group_(private_group),
         private_levels_(private_levels),
         level_(level),
-        records_(std::move(records)) {}
+        records_(std::move(records)),
+        mechanisms_(mechanisms) {}
 
   const BigInt& records() const override { return records_; }
   bool null_group() const override { return level_ == kNullLevel; }
@@ -75,6 +149,33 @@ class GroupRow final : public RowSums {
     for (int l = 0; l < private_levels_; ++l) missing_group -= LevelSum(kind, variable, l);
     return missing_group;
   }
+  // The same slots as records() and ForRow() read.
+  std::optional<SumNoise> RecordsNoise() const override {
+    if (level_ == kWholeGroup) return ForRowNoise(SlotKind::kCount, "");
+    std::vector<int> slots;
+    if (level_ == kNullLevel) slots.push_back(layout_.Find(SlotKind::kCount, ""));
+    for (int l = 0; l < private_levels_; ++l) {
+      if (level_ == kNullLevel || level_ == l) {
+        slots.push_back(layout_.Find(SlotKind::kLevel, private_group_, "", l));
+      }
+    }
+    return NoiseOfSlots(mechanisms_, slots);
+  }
+  std::optional<SumNoise> SlotNoise(SlotKind kind, const std::string& variable, int level,
+                                    int bin) const override {
+    return NoiseOfSlots(mechanisms_, {layout_.Find(kind, variable, "", level, bin)});
+  }
+  std::optional<SumNoise> ForRowNoise(SlotKind kind, const std::string& variable) const override {
+    const int total = layout_.Find(kind, variable, "", -1, -1);
+    if (level_ == kWholeGroup) return NoiseOfSlots(mechanisms_, {total});
+    if (level_ >= 0) {
+      return NoiseOfSlots(mechanisms_, {layout_.Find(kind, variable, private_group_, level_)});
+    }
+    std::vector<int> slots = {total};
+    for (int l = 0; l < private_levels_; ++l)
+      slots.push_back(layout_.Find(kind, variable, private_group_, l));
+    return NoiseOfSlots(mechanisms_, slots);
+  }
 
  private:
   BigInt LevelSum(SlotKind kind, const std::string& variable, int level) const {
@@ -87,6 +188,7 @@ class GroupRow final : public RowSums {
   int private_levels_;
   int level_;
   BigInt records_;
+  const Mechanisms* mechanisms_;
 };
 
 // A GROUP BY column's value in a row: the private column's level, or the public group's key.
@@ -299,6 +401,15 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
     groups.push_back(std::move(zero));
   }
 
+  // Differential privacy: the noise of each slot read, and its source (decode.h).
+  std::optional<Mechanisms> mechanisms;
+  BufferedSodiumUniform sodium;
+  const UniformBelow uniform = options.noise_source ? options.noise_source : sodium.Source();
+  if (options.epsilon) {
+    CS_ASSIGN_OR_RETURN(mechanisms, NoiseMechanisms(layout, plan, *options.epsilon));
+    table.epsilon = options.epsilon;
+  }
+
   const int count_slot = layout.Find(SlotKind::kCount, "");
   BigInt total;
   std::vector<RowCounts> row_counts;
@@ -306,8 +417,14 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
     if (g.plaintexts.size() != plan.ciphertexts.size()) {
       return Status::Corruption("result: a group carries the wrong number of sums");
     }
-    GroupView view(layout, plan, g);
-    const BigInt group_count = view.Slot(count_slot);
+    // Checks read the exact sums; cells, the noisy ones (the same view without DP).
+    const GroupView exact(layout, plan, g);
+    std::map<int, BigInt> noise;
+    if (mechanisms) {
+      for (const auto& [index, mechanism] : *mechanisms) noise[index] = mechanism.Sample(uniform);
+    }
+    const GroupView view(layout, plan, g, mechanisms ? &noise : nullptr);
+    const BigInt group_count = exact.Slot(count_slot);
     if (group_count != g.records) {
       return Status::Corruption("result: a group's encrypted record count (" +
                                 group_count.ToDecimal() + ") differs from the " +
@@ -324,18 +441,24 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       for (int l = 0; l < levels; ++l) row_levels.push_back(l);
       row_levels.push_back(kNullLevel);
     }
-    auto level_count = [&](int l) {
-      return view.Slot(layout.Find(SlotKind::kLevel, plan.private_group, "", l));
+    // The row's records as `v` gives them: the group's, a level's, or the rest.
+    auto row_records = [&](const GroupView& v, int level) {
+      auto level_count = [&](int l) {
+        return v.Slot(layout.Find(SlotKind::kLevel, plan.private_group, "", l));
+      };
+      if (level >= 0) return level_count(level);
+      BigInt n = v.Slot(count_slot);
+      for (int l = 0; l < levels; ++l) n -= level_count(l);
+      return n;
     };
     for (int level : row_levels) {
-      BigInt row_count = group_count;
-      if (level >= 0) {
-        row_count = level_count(level);
-      } else {
-        for (int l = 0; l < levels; ++l) row_count -= level_count(l);
-      }
       std::vector<BigInt> supports;
-      const GroupRow row(layout, view, plan.private_group, levels, level, row_count, &supports);
+      const GroupRow checked(layout, exact, plan.private_group, levels, level,
+                             row_records(exact, level), &supports);
+      BigInt row_count = row_records(view, level);
+      if (row_count.sign() < 0) row_count = BigInt();  // noisy: released as 0
+      const GroupRow row(layout, view, plan.private_group, levels, level, row_count, &supports,
+                         mechanisms ? &*mechanisms : nullptr);
       RowCounts counts;
       std::string name;
       for (const std::string& column : plan.query.group_by) {
@@ -344,7 +467,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
                                                            : std::nullopt);
         name += (name.empty() ? "" : ", ") + column + "=" + counts.key.back().value_or("NULL");
       }
-      CS_RETURN_IF_ERROR(CheckRow(schema, layout, plan, table, row, group_count, name));
+      CS_RETURN_IF_ERROR(CheckRow(schema, layout, plan, table, checked, group_count, name));
       if (group_col != nullptr && row_count == 0) continue;  // SQL shows no empty group
 
       std::vector<Cell> cells;
@@ -384,6 +507,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
         "result covers " + total.ToDecimal() + " records but the dataset manifest lists " +
         std::to_string(dataset_records) + ": records were dropped or duplicated");
   }
+  if (table.epsilon) table.dataset_records = 0;  // withheld: the counts released are noisy
   ApplyDisclosureRules(schema, layout, plan, row_counts, &table);
   return table;
 }
@@ -503,7 +627,7 @@ Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts
   CS_ASSIGN_OR_RETURN(ResultTable table, DecodeSums(schema, layout, plan, std::move(groups),
                                                     facts.record_count, options));
   table.key_fingerprint = facts.key_fingerprint;
-  table.dataset_rows_read = facts.rows_read;
+  if (!table.epsilon) table.dataset_rows_read = facts.rows_read;
   return table;
 }
 

@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "crypto/paillier.h"
 #include "encoding/layout.h"
+#include "query/noise.h"
 #include "query/plan.h"
 #include "query/table.h"
 #include "store/result_file.h"
@@ -26,8 +28,63 @@ struct GroupSums {
   std::vector<crypto::BigInt> plaintexts;
 };
 
+// Differential privacy (issue 16 item 3), opt-in with `epsilon` (--dp-epsilon; ParseEpsilon).
+//
+// THE MECHANISM. DecodeSums adds discrete Laplace noise (query/noise.h, exact) to every
+// decrypted slot sum the query reads (Plan::slots), per public group: one draw per group and
+// slot, made before anything is decoded and reused wherever that slot is read, so a cell and
+// every relation computed from the same slot agree (the NULL row of a private GROUP BY is the
+// noisy total minus the noisy levels; COUNT(*) is the noisy count slot). Counts, sums,
+// means, SDs and variances are then derived from the noisy sums alone: post-processing.
+//
+// THE ACCOUNTING (pure ε-DP, add/remove-one-record neighbours). Sensitivity per slot, from
+// the owner's schema bounds (values are clamped to [min, max] by clean and the encoder, so
+// 0 <= y <= R, R = the variable's range in fixed-point units, VariableCodec::range):
+//   count, observed, level, bin slots: 1;  sum: R;  sumsq: R².
+// One record contributes, within its one public group, to at most one slot of each *family*
+// of read slots: slots sharing (kind, variable, cross column) and differing only in their
+// level or bin (the one-hot levels of G; the bins of X; the observed/sum/sumsq of X crossed
+// by the levels of G) — every other slot is a family of its own. With k = the number of
+// families among Plan::slots (the same k in every group), ε is split evenly: each slot s of
+// sensitivity Δ_s gets scale b_s = Δ_s·k/ε. Adding or removing one record moves at most k
+// slots, each by at most its Δ_s, so the privacy loss is at most Σ Δ_s/b_s = k·(ε/k) = ε
+// (sequential composition over the families); public groups hold disjoint records (parallel
+// composition). A release with `epsilon` therefore spends exactly ε, whatever the query; the
+// ε is carried in ResultTable::epsilon for the release ledger to debit. (A report of N
+// queries makes N releases: N·ε in all, by sequential composition.) Examples:
+// COUNT(*) alone: k = 1, b = 1/ε. AVG(x) with x missing allowed: count, observed, sum,
+// sumsq: k = 4, b = 4/ε for the counts, 4R/ε for sum(x), 4R²/ε for sumsq(x). Scales above
+// kMaxNoiseScale are refused (InvalidArgument).
+//
+// WHAT IS RELEASED. Each count and sum cell carries its noise (Cell::noise, query/cell.h):
+// the exact Laplace scale and 95% half-width when the cell is one noisy slot; for a derived
+// cell (AVG, STDDEV, VARIANCE, SUM of a column whose minimum is not 0, any value of the NULL
+// row, COUNT over a categorical's levels) the first-order propagated standard deviation of
+// its noise from the independent slot noises, at the released values, and 1.96 times it,
+// marked approximate. Post-processing keeps released values possible: a count below 0 is
+// released as 0, a row's sum is clamped to [n·min, n·max] (so the mean lies in the column's
+// bounds), the sum of squares to [0, R·Σy], a variance below 0 is 0; a row with a noisy
+// count <= 0 of values gives NULL for its moments, and a private GROUP BY row whose noisy
+// record count is <= 0 is left out. Small-cell suppression (query/disclosure.h) then runs on
+// the noisy counts, as on exact ones: a noisy count of 1..min_cell-1 is hidden.
+//
+// THE RECORD COUNT. The integrity checks (a group's encrypted count slot against the count
+// the compute party reported, and the total against the signed manifest's record count for a
+// query without WHERE) and the sanity checks (CheckRow) run on the exact decrypted sums,
+// before any noise. The exact counts are never released: the table's dataset_records is 0 and
+// dataset_rows_read empty when `epsilon` is set, and every renderer writes the record count
+// as withheld. (The disclosure rules still treat the header's count as known, which only
+// hides more.)
+//
+// Not covered: which public groups appear (a group key is released when the group has a
+// record; the compute party saw the keys anyway, but a reader learns that some record has
+// each key shown), and the timing of the samplers (query/noise.h).
 struct ReleaseOptions {
   uint64_t min_cell = 11;  // the common health-statistics threshold
+  // ε for this release; nullopt: no noise, the exact release.
+  std::optional<Rational> epsilon = std::nullopt;
+  // The randomness for the noise; empty: libsodium (BufferedSodiumUniform). Tests only.
+  UniformBelow noise_source = nullptr;
 };
 
 // Fills table->columns with the labels of the columns DecodeSums releases for `query` (a

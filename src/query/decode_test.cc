@@ -13,7 +13,9 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -897,6 +899,217 @@ TEST_F(DecodeTest, BinsAddingUpToMoreThanTheirCountAreRefused) {
   EXPECT_EQ(Refusal("SELECT HISTOGRAM(cd4) FROM trial", records,
                     Adding(SlotKind::kBin, "cd4", 1, "", -1, 1)),
             "");
+}
+
+// --- Differential privacy (decode.h, ReleaseOptions::epsilon) -----------------------------------
+
+// A deterministic UniformBelow: the same seed replays the same draws.
+UniformBelow Replay(uint64_t seed) {
+  auto rng = std::make_shared<std::mt19937_64>(seed);
+  return [rng](const BigInt& bound) {
+    const long below = *bound.ToLong();
+    return BigInt::FromLong(std::uniform_int_distribution<long>(0, below - 1)(*rng));
+  };
+}
+
+Rational Epsilon(const std::string& text) { return ParseEpsilon(text).value(); }
+
+TEST_F(DecodeTest, DpNoisyCountStarHasTheDiscreteLaplaceMeanAndVariance) {
+  // COUNT(*) alone reads one slot family (k = 1): scale 1/ε = 1, p = e^-1.
+  const Plan plan = MustPlan("SELECT COUNT(*) FROM trial");
+  const GroupSums sums = Pack(plan, {Patients(1000, 500)});
+  ReleaseOptions options{.min_cell = 0, .epsilon = Epsilon("1")};
+  constexpr int kDraws = 2000;
+  double sum = 0, squares = 0;
+  int zeros = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    auto t = DecodeSums(schema_, layout_, plan, {sums}, 1000, options);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    ASSERT_EQ(t->rows[0][0].kind, Cell::Kind::kInteger);
+    const double x = static_cast<double>(t->rows[0][0].integer - 1000);
+    sum += x;
+    squares += x * x;
+    zeros += x == 0;
+  }
+  // The distribution's moments, from its probabilities (1-p)/(1+p)·p^|x|.
+  const double p = std::exp(-1.0);
+  double variance = 0, fourth = 0, zero = (1 - p) / (1 + p);
+  for (int x = 1; x < 200; ++x) {
+    const double mass = 2 * zero * std::pow(p, x);
+    variance += mass * x * x;
+    fourth += mass * std::pow(x, 4);
+  }
+  ASSERT_NEAR(variance, 2 * p / ((1 - p) * (1 - p)), 1e-12);
+  // Mean 0: Bernstein's inequality for the sub-exponential noise (E|X|^k <= k!·σ²·b^(k-2)/2
+  // with b = 2) puts |mean| above 0.2 with probability below 2·exp(-n·0.04/(2(σ²+0.4))) ≈ 1e-7.
+  EXPECT_LT(std::abs(sum / kDraws), 0.2);
+  // Variance σ² ≈ 1.84: the mean of X² has standard deviation sqrt((E X⁴ − σ⁴)/n) ≈ 0.09;
+  // 7 of them (a normal tail of 3e-12, margin for the skew of X²).
+  const double spread = std::sqrt((fourth - variance * variance) / kDraws);
+  EXPECT_NEAR(squares / kDraws, variance, 7 * spread) << "spread " << spread;
+  // And P(X = 0) = (1-p)/(1+p) ≈ 0.462, within Hoeffding's 0.06 (failure 2·exp(-2n·0.0036) <
+  // 1e-6).
+  EXPECT_NEAR(static_cast<double>(zeros) / kDraws, zero, 0.06);
+}
+
+TEST_F(DecodeTest, DpNoiseIsAddedToTheSumsBeforeTheMean) {
+  // cd4 may be missing: COUNT(cd4), SUM and AVG read count, observed, sum and sumsq: k = 4.
+  const std::string sql = "SELECT COUNT(*), COUNT(cd4), SUM(cd4), AVG(cd4) FROM trial";
+  const Plan plan = MustPlan(sql);
+  const std::vector<Record> records = {Patients(600, 500), Patients(400, 1200), Patients(50, -1)};
+  const Rational epsilon = Epsilon("0.5");
+  ReleaseOptions options{.min_cell = 0, .epsilon = epsilon, .noise_source = Replay(42)};
+  auto t = DecodeSums(schema_, layout_, plan, {Pack(plan, records)}, 1050, options);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+
+  // The same draws, replayed: one per slot the plan reads, in slot order, scale Δ·4/ε.
+  ASSERT_EQ(plan.slots.size(), 4u);
+  const UniformBelow replay = Replay(42);
+  std::map<SlotKind, BigInt> noise;
+  std::map<SlotKind, double> scale;
+  for (int index : plan.slots) {
+    const Slot& s = layout_.slots()[static_cast<size_t>(index)];
+    const uint64_t delta = s.kind == SlotKind::kSum          ? 2000
+                           : s.kind == SlotKind::kSumSquares ? 2000 * 2000
+                                                             : 1;
+    const DiscreteLaplace d =
+        DiscreteLaplace::ForSum(delta, Rational::Make(BigInt(1), BigInt(8)).value()).value();
+    noise[s.kind] = d.Sample(replay);
+    scale[s.kind] = d.scale().ToDouble();
+  }
+  EXPECT_EQ(scale[SlotKind::kCount], 8);  // 1·k/ε = 4/0.5
+  EXPECT_EQ(scale[SlotKind::kSum], 16000);
+  EXPECT_EQ(scale[SlotKind::kSumSquares], 32000000);
+  const long n = 1000 + *noise[SlotKind::kObserved].ToLong();
+  const long sum = 600 * 500 + 400 * 1200 + *noise[SlotKind::kSum].ToLong();
+  const std::vector<Cell>& row = t->rows[0];
+  EXPECT_EQ(row[0].integer, 1050 + *noise[SlotKind::kCount].ToLong());
+  EXPECT_EQ(row[1].integer, n);
+  EXPECT_EQ(row[2].integer, sum);
+  ASSERT_EQ(row[3].kind, Cell::Kind::kReal);
+  EXPECT_EQ(row[3].real, Nearest(mpq_class(sum, n))) << "mean = noisy sum / noisy count";
+
+  // Each cell's noise: exact for one slot, propagated for the mean.
+  const DiscreteLaplace count8 = DiscreteLaplace::WithScale(Rational::Integer(8)).value();
+  const DiscreteLaplace sum16000 = DiscreteLaplace::WithScale(Rational::Integer(16000)).value();
+  for (int c : {0, 1}) {
+    ASSERT_TRUE(row[c].noise);
+    EXPECT_EQ(row[c].noise->scale, 8);
+    EXPECT_EQ(row[c].noise->half_width95, static_cast<double>(count8.HalfWidth95()));
+    EXPECT_FALSE(row[c].noise->approximate);
+  }
+  ASSERT_TRUE(row[2].noise);
+  EXPECT_EQ(row[2].noise->scale, 16000);
+  EXPECT_EQ(row[2].noise->half_width95, static_cast<double>(sum16000.HalfWidth95()));
+  ASSERT_TRUE(row[3].noise);
+  EXPECT_TRUE(row[3].noise->approximate);
+  const double dn = static_cast<double>(n), ds = static_cast<double>(sum);
+  const double sd = std::sqrt(sum16000.Variance() / (dn * dn) +
+                              ds * ds * count8.Variance() / (dn * dn * dn * dn));
+  EXPECT_DOUBLE_EQ(row[3].noise->scale, sd);
+  EXPECT_DOUBLE_EQ(row[3].noise->half_width95, 1.96 * sd);
+
+  // The release spends ε and withholds the exact record count.
+  ASSERT_TRUE(t->epsilon);
+  EXPECT_EQ(*t->epsilon, epsilon);
+  EXPECT_EQ(t->dataset_records, 0u);
+}
+
+TEST_F(DecodeTest, DpSplitsEpsilonEvenlyOverTheSlotFamiliesARecordCanReach) {
+  struct Case {
+    std::string sql, epsilon;
+    size_t column;
+    double scale;  // Δ·k/ε
+  };
+  const std::vector<Case> cases = {
+      {"SELECT COUNT(*) FROM trial", "0.1", 0, 10},  // k = 1
+      {"SELECT COUNT(*) FROM trial", "2", 0, 0.5},
+      // count and the bins (one family: a record falls in one bin): k = 2.
+      {"SELECT COUNT(*), HISTOGRAM(cd4) FROM trial", "1", 0, 2},
+      {"SELECT COUNT(*), HISTOGRAM(cd4) FROM trial", "1", 2, 2},
+      // count, observed, sum, sumsq: k = 4; Σcd4 has Δ = 2000.
+      {"SELECT SUM(cd4) FROM trial", "1", 0, 8000},
+      // GROUP BY arm over cd4: count, level(arm), and observed/sum/sumsq each in total and
+      // crossed by arm: k = 8. The row arm=A's COUNT(*) is its level slot.
+      {"SELECT arm, COUNT(*), AVG(cd4) FROM trial GROUP BY arm", "1", 1, 8},
+      // flag is 0/1 (no sumsq slot): count, observed, sum: k = 3, Δ(sum) = 1.
+      {"SELECT SUM(flag) FROM trial", "0.25", 0, 12},
+  };
+  const std::vector<Record> records = {Patients(300, 100, 0), Patients(300, 700, 1)};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.sql + " at ε = " + c.epsilon);
+    const Plan plan = MustPlan(c.sql);
+    std::vector<Record> with_flag = records;
+    for (Record& r : with_flag) r.fixed["flag"] = 1;
+    ReleaseOptions options{.min_cell = 0, .epsilon = Epsilon(c.epsilon)};
+    auto t = DecodeSums(schema_, layout_, plan, {Pack(plan, with_flag)}, 600, options);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    const Cell& cell = t->rows[0][c.column];
+    ASSERT_TRUE(cell.noise);
+    EXPECT_FALSE(cell.noise->approximate);
+    EXPECT_EQ(cell.noise->scale, c.scale);
+    EXPECT_EQ(*t->epsilon, Epsilon(c.epsilon));
+  }
+}
+
+TEST_F(DecodeTest, DpChecksRunOnTheExactSumsAndNoiseKeepsRelationsConsistent) {
+  // The record-count check still compares the exact count with the compute party's.
+  const Plan plan = MustPlan("SELECT arm, COUNT(*) FROM trial GROUP BY arm");
+  GroupSums g = Pack(plan, {Patients(300, 100, 0), Patients(200, 700, 1), Patients(40, 5)});
+  GroupSums tampered = g;
+  tampered.records += 1;
+  ReleaseOptions options{.min_cell = 0, .epsilon = Epsilon("1"), .noise_source = Replay(7)};
+  auto bad = DecodeSums(schema_, layout_, plan, {tampered}, 541, options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Status::Code::kCorruption);
+  auto dropped = DecodeSums(schema_, layout_, plan, {g}, 541, options);
+  ASSERT_FALSE(dropped.ok());
+  EXPECT_EQ(dropped.status().message(),
+            "result covers 540 records but the dataset manifest lists 541: records were dropped "
+            "or duplicated");
+  // The NULL row is the noisy total minus the noisy levels: the released rows add up to the
+  // noisy count, one draw per slot.
+  auto t = DecodeSums(schema_, layout_, plan, {g}, 540, options);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->rows.size(), 3u);
+  EXPECT_TRUE(t->rows[2][1].noise->approximate) << "total minus levels: three draws";
+  EXPECT_FALSE(t->rows[0][1].noise->approximate);
+  // Exact: no noise anywhere, and the record count is kept.
+  auto exact = DecodeSums(schema_, layout_, plan, {g}, 540, ReleaseOptions{.min_cell = 0});
+  ASSERT_TRUE(exact.ok());
+  EXPECT_FALSE(exact->epsilon);
+  EXPECT_EQ(exact->dataset_records, 540u);
+  for (const auto& row : exact->rows) {
+    for (const Cell& cell : row) EXPECT_FALSE(cell.noise);
+  }
+}
+
+TEST_F(DecodeTest, DpSmallNoisyCountsAreStillSuppressedAndImpossibleValuesClamped) {
+  // A tiny group with a large scale: the noisy count is often negative (released as 0) or
+  // small (suppressed), and a mean never leaves the column's bounds.
+  const Plan plan = MustPlan("SELECT COUNT(*), AVG(cd4), STDDEV(cd4) FROM trial");
+  const GroupSums g = Pack(plan, {Patients(3, 1999)});
+  ReleaseOptions options{.min_cell = 11, .epsilon = Epsilon("0.05")};
+  int suppressed = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto t = DecodeSums(schema_, layout_, plan, {g}, 3, options);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    const std::vector<Cell>& row = t->rows[0];
+    if (row[0].kind == Cell::Kind::kSuppressed) {
+      ++suppressed;
+      continue;
+    }
+    ASSERT_EQ(row[0].kind, Cell::Kind::kInteger);
+    EXPECT_TRUE(row[0].integer == 0 || row[0].integer >= 11) << row[0].integer;
+    if (row[1].kind == Cell::Kind::kReal) {
+      EXPECT_GE(row[1].real, 0);
+      EXPECT_LE(row[1].real, 2000);
+    }
+    if (row[2].kind == Cell::Kind::kReal) {
+      EXPECT_GE(row[2].real, 0);
+    }
+  }
+  EXPECT_GT(suppressed, 0);
 }
 
 }  // namespace

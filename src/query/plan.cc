@@ -101,6 +101,7 @@ Result<Plan> MakePlan(const std::string& sql, const Catalog& catalog, const Layo
   std::set<int> cts;
   for (int s : slots) cts.insert(layout.slots()[static_cast<size_t>(s)].ciphertext);
   plan.ciphertexts.assign(cts.begin(), cts.end());
+  plan.slots.assign(slots.begin(), slots.end());
   return plan;
 }
 

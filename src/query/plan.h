@@ -28,6 +28,7 @@ struct Plan {
   std::string private_group;                // the private GROUP BY column, or empty
   std::vector<PublicFilter> filters;
   std::vector<int> ciphertexts;  // packed ciphertext indices to sum, ascending
+  std::vector<int> slots;        // the layout's slots the decoder reads, ascending
 };
 
 // Errors are InvalidArgument naming the schema change that would make the query answerable.

@@ -8,6 +8,7 @@
 
 #include "query/aggregates.h"
 #include "query/cell.h"
+#include "query/noise.h"
 #include "query/sql.h"
 
 namespace cipherstat {
@@ -31,6 +32,10 @@ struct ResultTable {
   std::optional<uint64_t> dataset_rows_read;
   std::string key_fingerprint;
   uint64_t min_cell = 0;  // cells from 1..min_cell-1 records are suppressed
+  // With differential privacy (query/decode.h, ReleaseOptions): the ε this release spent, for
+  // the release ledger to debit. Its counts and sums are noisy, each numeric cell carries its
+  // noise, and dataset_records (0) and dataset_rows_read (empty) are withheld.
+  std::optional<Rational> epsilon;
   std::vector<std::string> columns;
   std::vector<std::vector<Cell>> rows;
 

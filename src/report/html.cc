@@ -439,9 +439,15 @@ std::string RuleText(uint64_t min_cell) {
 std::string Facts(const ResultTable& t, const ReportContext& context) {
   std::string out = "<dl class=\"facts\">";
   out += "<dt>Dataset</dt><dd>" + HtmlEscape(t.dataset_name) + "</dd>";
-  out += "<dt>Records</dt><dd>" + std::to_string(t.dataset_records);
-  if (t.dataset_rows_read) out += " (of " + std::to_string(*t.dataset_rows_read) + " rows read)";
-  out += "</dd>";
+  if (t.epsilon) {
+    out += "<dt>Records</dt><dd>withheld (differential privacy)</dd>";
+    out +=
+        "<dt>Differential privacy</dt><dd>\u03b5 = " + HtmlEscape(t.epsilon->ToString()) + "</dd>";
+  } else {
+    out += "<dt>Records</dt><dd>" + std::to_string(t.dataset_records);
+    if (t.dataset_rows_read) out += " (of " + std::to_string(*t.dataset_rows_read) + " rows read)";
+    out += "</dd>";
+  }
   if (!t.key_fingerprint.empty()) {
     out += "<dt>Key fingerprint</dt><dd><code class=\"fp\">" + HtmlEscape(t.key_fingerprint) +
            "</code></dd>";
@@ -450,6 +456,11 @@ std::string Facts(const ResultTable& t, const ReportContext& context) {
     out += "<dt>Released</dt><dd>" + HtmlEscape(context.generated_at) + "</dd>";
   out += "<dt>Minimum cell size</dt><dd>" + std::to_string(t.min_cell) + " records</dd>";
   out += "</dl>\n<p class=\"rule\">" + HtmlEscape(RuleText(t.min_cell)) + "</p>\n";
+  if (t.epsilon) {
+    std::string note = PrivacyNote(t);
+    note[0] = 'D';
+    out += "<p class=\"rule\">" + HtmlEscape(note) + ".</p>\n";
+  }
   return out;
 }
 
@@ -492,6 +503,11 @@ std::string TableHtml(const std::string& id, const std::string& caption, const R
         case Cell::Kind::kInteger:
           content = HtmlEscape(text);
           break;
+      }
+      if (cell.noise) {
+        const std::string noise = NoiseText(*cell.noise);
+        attrs += " title=\"noise: " + HtmlEscape(noise) + "\"";
+        content += " <small class=\"noise\">" + HtmlEscape(noise) + "</small>";
       }
       out += std::string("<") + tag + attrs + ">" + content + "</" + tag + ">";
     }
@@ -553,7 +569,8 @@ std::string Footer(const ResultTable& first, const Schema* schema) {
       "<p><strong>Could see:</strong></p><ul>"
       "<li>the public key (fingerprint above) and the encrypted records</li>"
       "<li>the number of records (" +
-      std::to_string(first.dataset_records) +
+      (first.epsilon ? std::string("withheld from this page")
+                     : std::to_string(first.dataset_records)) +
       ") and how they are split into files, with their sizes and digests</li>"
       "<li>which encrypted slot holds what, by number, and how wide each is</li>";
   if (schema != nullptr) {

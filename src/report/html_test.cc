@@ -319,5 +319,22 @@ TEST(DescribeQuery, NamesAggregatesGroupsAndFilters) {
   EXPECT_EQ(describe("not sql"), "not sql");
 }
 
+TEST(Html, NoisyCellsShowTheirNoiseAndTheRecordCountIsWithheld) {
+  ResultTable t = GroupedMeans();
+  t.epsilon = ParseEpsilon("1").value();
+  t.dataset_records = 0;
+  t.rows[0][1].noise = CellNoise{8, 24, false};
+  t.rows[0][2].noise = CellNoise{1.5, 2.94, true};
+  const std::string html = RenderHtml(t);
+  EXPECT_NE(html.find("<dt>Records</dt><dd>withheld (differential privacy)</dd>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<dt>Differential privacy</dt><dd>\u03b5 = 1</dd>"), std::string::npos);
+  EXPECT_NE(html.find("496 <small class=\"noise\">\u00b124 (scale 8)</small>"), std::string::npos);
+  EXPECT_NE(html.find("<small class=\"noise\">\u00b12.94 (sd\u22481.5)</small>"),
+            std::string::npos);
+  EXPECT_NE(html.find("the number of records (withheld from this page)"), std::string::npos);
+  EXPECT_EQ(RenderHtml(GroupedMeans()).find("noise"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cipherstat

@@ -28,14 +28,49 @@ std::string CellText(const Cell& cell) {
   return "";
 }
 
+namespace {
+
+// A noise figure: up to 4 significant digits.
+std::string NoiseNumber(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string NoiseText(const CellNoise& noise) {
+  return "\u00b1" + NoiseNumber(noise.half_width95) +
+         (noise.approximate ? " (sd\u2248" : " (scale ") + NoiseNumber(noise.scale) + ")";
+}
+
+std::string PrivacyNote(const ResultTable& table) {
+  if (!table.epsilon) return "";
+  return "differential privacy: this release spends \u03b5 = " + table.epsilon->ToString() +
+         "; every count and sum carries discrete Laplace noise, \u00b1 is the 95% interval of "
+         "a cell's noise (scale: its Laplace scale, exact; sd\u2248: a derived value's "
+         "propagated standard deviation, interval approximate), and the record count is "
+         "withheld";
+}
+
 std::string RenderJson(const ResultTable& table) {
   nlohmann::json rows = nlohmann::json::array();
   nlohmann::json suppressed = nlohmann::json::array();
   nlohmann::json why = nlohmann::json::array();
+  nlohmann::json noise = nlohmann::json::array();
   for (size_t r = 0; r < table.rows.size(); ++r) {
     nlohmann::json row = nlohmann::json::array();
+    nlohmann::json row_noise = nlohmann::json::array();
     for (size_t c = 0; c < table.rows[r].size(); ++c) {
       const Cell& cell = table.rows[r][c];
+      if (!cell.noise) {
+        row_noise.push_back(nullptr);
+      } else if (cell.noise->approximate) {
+        row_noise.push_back(
+            {{"sd", cell.noise->scale}, {"ci95", cell.noise->half_width95}, {"approximate", true}});
+      } else {
+        row_noise.push_back({{"scale", cell.noise->scale}, {"ci95", cell.noise->half_width95}});
+      }
       switch (cell.kind) {
         case Cell::Kind::kInteger:
           row.push_back(cell.integer);
@@ -57,6 +92,7 @@ std::string RenderJson(const ResultTable& table) {
       }
     }
     rows.push_back(std::move(row));
+    noise.push_back(std::move(row_noise));
   }
   nlohmann::json j = {{"query", table.sql},
                       {"dataset", table.dataset_name},
@@ -68,6 +104,11 @@ std::string RenderJson(const ResultTable& table) {
                       {"suppressed", std::move(suppressed)},
                       {"suppressed_why", std::move(why)}};
   if (table.dataset_rows_read) j["rows_read"] = *table.dataset_rows_read;
+  if (table.epsilon) {
+    j["records"] = nullptr;  // withheld
+    j["epsilon"] = table.epsilon->ToString();
+    j["noise"] = std::move(noise);
+  }
   return j.dump(1) + "\n";
 }
 
@@ -107,13 +148,25 @@ std::string CsvSafeText(const std::string& text) {
 }
 
 std::string RenderCsv(const ResultTable& table) {
+  // With differential privacy, a column with noisy cells is followed by "NAME noise" ("scale
+  // 3", or "sd 0.56" for a derived value) and "NAME ci95" (the half-width).
+  std::vector<bool> noisy(table.columns.size(), false);
+  for (const auto& row : table.rows) {
+    for (size_t c = 0; c < row.size() && c < noisy.size(); ++c) noisy[c] = noisy[c] || row[c].noise;
+  }
   std::string out;
   std::vector<std::string> header;
-  for (const std::string& name : table.columns) header.push_back(CsvSafeText(name));
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    header.push_back(CsvSafeText(table.columns[c]));
+    if (!noisy[c]) continue;
+    header.push_back(CsvSafeText(table.columns[c] + " noise"));
+    header.push_back(CsvSafeText(table.columns[c] + " ci95"));
+  }
   AppendCsvRecord(header, &out);
   for (const auto& row : table.rows) {
     std::vector<std::string> fields;
-    for (const Cell& cell : row) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      const Cell& cell = row[c];
       if (cell.kind == Cell::Kind::kNull) {
         fields.emplace_back();
       } else if (cell.kind == Cell::Kind::kText) {
@@ -121,6 +174,15 @@ std::string RenderCsv(const ResultTable& table) {
       } else {
         fields.push_back(CellText(cell));
       }
+      if (c >= noisy.size() || !noisy[c]) continue;
+      if (!cell.noise) {
+        fields.emplace_back();
+        fields.emplace_back();
+        continue;
+      }
+      fields.push_back((cell.noise->approximate ? "sd " : "scale ") +
+                       NoiseNumber(cell.noise->scale));
+      fields.push_back(NoiseNumber(cell.noise->half_width95));
     }
     AppendCsvRecord(fields, &out);
   }
@@ -139,21 +201,29 @@ std::string RenderText(const ResultTable& table) {
         std::snprintf(buf, sizeof buf, "%.6g", cell.real);
         t = buf;
       }
+      if (cell.noise) t += " " + NoiseText(*cell.noise);
       line.push_back(t);
     }
     cells.push_back(std::move(line));
   }
+  // Widths in bytes, as before; in characters with differential privacy, whose "±" and "≈"
+  // take more than one byte.
+  auto length = [&](const std::string& t) {
+    if (!table.epsilon) return t.size();
+    return static_cast<size_t>(
+        std::count_if(t.begin(), t.end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
+  };
   std::vector<size_t> width(table.columns.size(), 0);
   for (const auto& line : cells) {
     for (size_t c = 0; c < line.size() && c < width.size(); ++c)
-      width[c] = std::max(width[c], line[c].size());
+      width[c] = std::max(width[c], length(line[c]));
   }
   std::string out;
   for (size_t r = 0; r < cells.size(); ++r) {
     for (size_t c = 0; c < cells[r].size(); ++c) {
       std::string t = cells[r][c];
       out += (c == 0 ? "" : "  ");
-      out += t + std::string(width[c] - t.size(), ' ');
+      out += t + std::string(width[c] - length(t), ' ');
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
@@ -179,6 +249,7 @@ std::string RenderText(const ResultTable& table) {
         "(complementary: further cells are suppressed so that no suppressed count can be "
         "recomputed from the total each names)\n";
   }
+  if (table.epsilon) out += "(" + PrivacyNote(table) + ")\n";
   if (table.dataset_rows_read) {
     out += "(" + std::to_string(table.dataset_records) +
            " records, kept by the owner's clean step of " +

@@ -88,5 +88,44 @@ TEST(RenderSuppressed, EveryFormatSaysWhyACellIsHidden) {
             nlohmann::json::parse(R"(["primary", "complementary: the header's record count"])"));
 }
 
+// With differential privacy every format gives each noisy cell its scale and 95% interval.
+TEST(RenderNoise, EveryFormatGivesEachNoisyCellItsScaleAndInterval) {
+  ResultTable t;
+  t.columns = {"site", "count(*)", "avg(dose)"};
+  t.epsilon = ParseEpsilon("0.5").value();
+  Cell count = Cell::Integer(1004);
+  count.noise = CellNoise{2, 6, false};
+  Cell mean = Cell::Real(10.25);
+  mean.noise = CellNoise{0.5, 0.98, true};
+  t.rows = {{Cell::Text("north"), count, mean},
+            {Cell::Text("south"), Cell::Integer(0), Cell::Null()}};
+  t.rows[1][1].noise = CellNoise{2, 6, false};
+  EXPECT_EQ(RenderText(t),
+            "site   count(*)           avg(dose)\n"
+            "-----  -----------------  --------------------\n"
+            "north  1004 \u00b16 (scale 2)  10.25 \u00b10.98 (sd\u22480.5)\n"
+            "south  0 \u00b16 (scale 2)     NULL\n"
+            "(differential privacy: this release spends \u03b5 = 1/2; every count and sum carries "
+            "discrete Laplace noise, \u00b1 is the 95% interval of a cell's noise (scale: its "
+            "Laplace scale, exact; sd\u2248: a derived value's propagated standard deviation, "
+            "interval approximate), and the record count is withheld)\n");
+  EXPECT_EQ(RenderCsv(t),
+            "site,count(*),count(*) noise,count(*) ci95,avg(dose),avg(dose) noise,avg(dose) ci95\n"
+            "north,1004,scale 2,6,10.25,sd 0.5,0.98\n"
+            "south,0,scale 2,6,,,\n");
+  const nlohmann::json j = nlohmann::json::parse(RenderJson(t));
+  EXPECT_EQ(j["epsilon"], "1/2");
+  EXPECT_TRUE(j["records"].is_null());
+  EXPECT_EQ(j["noise"], nlohmann::json::parse(R"([[null, {"scale": 2.0, "ci95": 6.0},
+      {"sd": 0.5, "ci95": 0.98, "approximate": true}], [null, {"scale": 2.0, "ci95": 6.0}, null]])"));
+  // Without ε nothing is added.
+  t.epsilon.reset();
+  for (auto& row : t.rows) {
+    for (Cell& cell : row) cell.noise.reset();
+  }
+  EXPECT_FALSE(nlohmann::json::parse(RenderJson(t)).contains("noise"));
+  EXPECT_EQ(RenderCsv(t), "site,count(*),avg(dose)\nnorth,1004,10.25\nsouth,0,\n");
+}
+
 }  // namespace
 }  // namespace cipherstat
