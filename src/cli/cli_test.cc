@@ -421,7 +421,7 @@ TEST_F(CliTest, DecryptWithDpEpsilonReleasesNoisyCellsWithTheirScales) {
   // cd4 in total and by arm: 8 slot families, so each count has scale 8/ε = 8.
   EXPECT_TRUE(Contains(text.output, "(scale 8)")) << text.output;
   EXPECT_TRUE(Contains(text.output, "(sd\u2248")) << text.output;
-  EXPECT_TRUE(Contains(text.output, "(differential privacy: this release spends \u03b5 = 1;"))
+  EXPECT_TRUE(Contains(text.output, "(differential privacy: this table spends \u03b5 = 1;"))
       << text.output;
   EXPECT_FALSE(Contains(text.output, "200 records")) << text.output;
 
@@ -433,6 +433,20 @@ TEST_F(CliTest, DecryptWithDpEpsilonReleasesNoisyCellsWithTheirScales) {
   EXPECT_EQ(j["epsilon"], "1/2");
   EXPECT_TRUE(j["records"].is_null());
   ASSERT_EQ(j["noise"].size(), j["rows"].size());
+
+  // report: each query's table spends ε; combine takes the flag too.
+  WriteText(P("dp-queries.txt"), "Counts: SELECT arm, COUNT(*) FROM cohort GROUP BY arm\n" +
+                                     std::string("Mean: SELECT AVG(cd4) FROM cohort\n"));
+  CommandResult report =
+      Cli("report --data " + ShellQuote(P("dataset")) + " --key " + ShellQuote(P("keys")) +
+              " --queries " + ShellQuote(P("dp-queries.txt")) + " --out " +
+              ShellQuote(P("dp-report.html")) + " --dp-epsilon 0.5",
+          WithPassphrase());
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  const std::string html = ReadText(P("dp-report.html"));
+  EXPECT_TRUE(Contains(html, "\u03b5 = 1/2 per table, 2 tables: 1 in all")) << html;
+  EXPECT_TRUE(Contains(html, "<small class=\"noise\">")) << html;
+  EXPECT_TRUE(Contains(Cli("combine --help").output, "--dp-epsilon"));
 
   // Without the flag, the exact release as before.
   CommandResult exact = Cli(decrypt + " --format json", WithPassphrase());

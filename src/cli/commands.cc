@@ -82,7 +82,7 @@ void AddForceFlag(CLI::App* cmd, bool* force) {
 void AddEpsilonOption(CLI::App* cmd, std::string* text) {
   cmd->add_option("--dp-epsilon", *text,
                   "Differential privacy: add exact discrete Laplace noise to every count and sum "
-                  "so that this release spends privacy budget E (e.g. 1 or 0.5); each cell "
+                  "so that each released table spends privacy budget E (e.g. 1 or 0.5); each cell "
                   "shows its noise scale and 95% interval, and the record count is withheld")
       ->type_name("E");
 }

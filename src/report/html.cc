@@ -436,13 +436,22 @@ std::string RuleText(uint64_t min_cell) {
          "can be recomputed from the totals of the table or those published beside it.";
 }
 
-std::string Facts(const ResultTable& t, const ReportContext& context) {
+// `tables`: how many tables the page releases (a report's sections), each spending ε.
+std::string Facts(const ResultTable& t, const ReportContext& context, size_t tables) {
   std::string out = "<dl class=\"facts\">";
   out += "<dt>Dataset</dt><dd>" + HtmlEscape(t.dataset_name) + "</dd>";
   if (t.epsilon) {
     out += "<dt>Records</dt><dd>withheld (differential privacy)</dd>";
-    out +=
-        "<dt>Differential privacy</dt><dd>\u03b5 = " + HtmlEscape(t.epsilon->ToString()) + "</dd>";
+    out += "<dt>Differential privacy</dt><dd>\u03b5 = " + HtmlEscape(t.epsilon->ToString());
+    if (tables > 1) {
+      const Rational total = Rational::Make(t.epsilon->numerator() *
+                                                crypto::BigInt(static_cast<unsigned long>(tables)),
+                                            t.epsilon->denominator())
+                                 .value();
+      out += " per table, " + std::to_string(tables) + " tables: " + HtmlEscape(total.ToString()) +
+             " in all";
+    }
+    out += "</dd>";
   } else {
     out += "<dt>Records</dt><dd>" + std::to_string(t.dataset_records);
     if (t.dataset_rows_read) out += " (of " + std::to_string(*t.dataset_rows_read) + " rows read)";
@@ -663,7 +672,7 @@ std::string RenderHtmlReport(const std::vector<ReportSection>& sections,
   std::string body = "<header>\n<h1>" + HtmlEscape(title) + "</h1>\n";
   static const ResultTable kEmpty;
   const ResultTable& first = sections.empty() ? kEmpty : sections.front().table;
-  body += Facts(first, context) + "</header>\n";
+  body += Facts(first, context, sections.size()) + "</header>\n";
   const bool toc = sections.size() > 1;
   if (toc) {
     body += "<nav class=\"toc\" aria-labelledby=\"toc-h\">\n<h2 id=\"toc-h\">Contents</h2>\n<ol>";

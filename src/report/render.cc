@@ -46,7 +46,7 @@ std::string NoiseText(const CellNoise& noise) {
 
 std::string PrivacyNote(const ResultTable& table) {
   if (!table.epsilon) return "";
-  return "differential privacy: this release spends \u03b5 = " + table.epsilon->ToString() +
+  return "differential privacy: this table spends \u03b5 = " + table.epsilon->ToString() +
          "; every count and sum carries discrete Laplace noise, \u00b1 is the 95% interval of "
          "a cell's noise (scale: its Laplace scale, exact; sd\u2248: a derived value's "
          "propagated standard deviation, interval approximate), and the record count is "

@@ -105,7 +105,7 @@ TEST(RenderNoise, EveryFormatGivesEachNoisyCellItsScaleAndInterval) {
             "-----  -----------------  --------------------\n"
             "north  1004 \u00b16 (scale 2)  10.25 \u00b10.98 (sd\u22480.5)\n"
             "south  0 \u00b16 (scale 2)     NULL\n"
-            "(differential privacy: this release spends \u03b5 = 1/2; every count and sum carries "
+            "(differential privacy: this table spends \u03b5 = 1/2; every count and sum carries "
             "discrete Laplace noise, \u00b1 is the 95% interval of a cell's noise (scale: its "
             "Laplace scale, exact; sd\u2248: a derived value's propagated standard deviation, "
             "interval approximate), and the record count is withheld)\n");
