@@ -157,7 +157,7 @@ class DecodeTest : public ::testing::Test {
       sums.push_back(Pack(plan, groups[i], i < keys.size() ? keys[i] : std::vector<std::string>{}));
       records += sums.back().records;
     }
-    return DecodeSums(schema_, layout_, plan, std::move(sums), records, ReleaseOptions{min_cell});
+    return DecodeSums(schema_, layout_, plan, std::move(sums), records, ReleaseOptions(min_cell));
   }
 
   // Decodes sums packed (and perhaps tampered with) by hand; the dataset is their records.
@@ -165,7 +165,7 @@ class DecodeTest : public ::testing::Test {
                                    uint64_t min_cell) const {
     uint64_t records = 0;
     for (const GroupSums& g : groups) records += g.records;
-    return DecodeSums(schema_, layout_, plan, std::move(groups), records, ReleaseOptions{min_cell});
+    return DecodeSums(schema_, layout_, plan, std::move(groups), records, ReleaseOptions(min_cell));
   }
 
   // Adds `delta` to one slot of a group's sums, as a compute party could by adding an

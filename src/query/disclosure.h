@@ -133,6 +133,9 @@ struct RowCounts {
   // Per column of the table: the support of its cell (RowSums::Release); nullopt for a
   // GROUP BY value.
   std::vector<std::optional<uint64_t>> supports;
+  // Not empty: the row is hidden because it combines with this row of an earlier release
+  // (ReleaseOptions::earlier, query/decode.h), before rules a-c run.
+  std::string earlier_release;
 };
 
 // The counts and relations of a decoded table (rows parallel to table.rows).
@@ -147,8 +150,9 @@ struct TableCounts {
 TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& plan,
                       const ResultTable& table, const std::vector<RowCounts>& rows);
 
-// Hides the cells of `table` by the rules above: each hidden cell becomes
-// Cell::Suppressed() or Cell::Complementary(relation).
+// Hides the cells of `table` by the rules above, after hiding the rows that combine with an
+// earlier release: each hidden cell becomes Cell::Suppressed(), Cell::Complementary(relation)
+// or Cell::EarlierRelease(row).
 void ApplyDisclosureRules(const Schema& schema, const Layout& layout, const Plan& plan,
                           const std::vector<RowCounts>& rows, ResultTable* table);
 
