@@ -233,7 +233,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
     // Owner: decrypt and release, as `decrypt --format json` would.
     CS_ASSIGN_OR_RETURN(std::string text, ReadFile(result_path));
     CS_ASSIGN_OR_RETURN(LoadedResult loaded, ParseResult(text, result_path, sk.public_key()));
-    CS_ASSIGN_OR_RETURN(Released released, OpenResult(loaded, decryptor, rules));
+    CS_ASSIGN_OR_RETURN(Released released, OpenResult(loaded, decryptor, rules, &trail));
     const ResultTable& encrypted = released.table;
     const std::string released_path = work + "/released-" + std::to_string(index) + ".json";
     CS_RETURN_IF_ERROR(Publish(trail,
@@ -242,7 +242,8 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
                                    .Dataset(loaded.result.manifest_sha256)
                                    .ResultDigest(loaded.sha256)
                                    .Query(loaded.result.sql)
-                                   .Detail("demo release to the terminal and " + released_path),
+                                   .Detail("demo release to the terminal and " + released_path +
+                                           "; " + released.ledger_entry),
                                RenderJson(encrypted), released_path, /*force=*/false));
     CS_ASSIGN_OR_RETURN(ResultTable plain,
                         EvaluatePlaintext(schema, layout.plaintext_bits(), sql, clean, release));

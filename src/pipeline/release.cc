@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "crypto/hash.h"
+#include "pipeline/ledger.h"
 #include "report/format.h"
 #include "store/storage.h"
 #include "util/file.h"
@@ -104,14 +106,24 @@ Result<SumDecryptor> CustodianDecryptor::Prepare(const LoadedResult& loaded,
 }
 
 Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
-                            const ReleaseRules& rules) {
+                            const ReleaseRules& rules, const audit::Trail* ledger) {
   Released out;
   CS_ASSIGN_OR_RETURN(out.facts,
                       ResultFacts(loaded.result, decryptor.owner(), rules.allow_unsigned));
   CS_ASSIGN_OR_RETURN(SumDecryptor decrypt, decryptor.Prepare(loaded, out.facts));
   CS_ASSIGN_OR_RETURN(out.schema, OpenFactsSchema(decryptor.public_key(), out.facts, decrypt));
+  ReleaseOptions cells = rules.cells;
+  std::optional<Ledger> releases;
+  if (ledger != nullptr) {
+    CS_ASSIGN_OR_RETURN(std::string folder, LedgerFolder(*ledger));
+    CS_ASSIGN_OR_RETURN(releases, Ledger::Open(folder, DatasetLedgerId(out.facts)));
+    cells.earlier = releases->releases();
+  }
   CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, out.schema,
-                                              loaded.result, decrypt, rules.cells));
+                                              loaded.result, decrypt, cells));
+  if (releases) {
+    CS_ASSIGN_OR_RETURN(out.ledger_entry, releases->Record(out.table, loaded.sha256));
+  }
   return out;
 }
 
@@ -125,14 +137,15 @@ Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::Ver
   }
   OwnerDecryptor decryptor(sk, owner);
   CS_ASSIGN_OR_RETURN(Released released,
-                      OpenResult({"result", "", result}, decryptor, {options, allow_unsigned}));
+                      OpenResult({"result", "", result}, decryptor, {options, allow_unsigned},
+                                 /*ledger=*/nullptr));
   return std::move(released.table);
 }
 
 Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const ReleaseRules& rules,
                      const Output& output, const audit::Trail& trail,
                      const std::function<void(const std::string&)>& warn) {
-  CS_ASSIGN_OR_RETURN(Released released, OpenResult(loaded, decryptor, rules));
+  CS_ASSIGN_OR_RETURN(Released released, OpenResult(loaded, decryptor, rules, &trail));
   if (!released.facts.signed_by_owner) {
     warn(loaded.source + " comes from a dataset the owner did not sign");
   }
@@ -145,7 +158,8 @@ Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const Rel
                      .Query(loaded.result.sql)
                      .Detail(decryptor.detail_prefix() + "released as " + output.format + " to " +
                              (IsStdout(output.path) ? "stdout" : output.path) + ", cells under " +
-                             std::to_string(rules.cells.min_cell) + " records suppressed"),
+                             std::to_string(rules.cells.min_cell) + " records suppressed; " +
+                             released.ledger_entry),
                  text, output.path, output.force);
 }
 

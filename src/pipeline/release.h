@@ -3,7 +3,8 @@
 //   read the result file → check its key → verify the owner's signed manifest → decrypt the
 //   sums and the sealed schema's key (the owner's key, or custodians' partial decryptions) →
 //   open the owner's schema → decode under it and the signed facts → disclosure rules
-//   (small-cell suppression) → audit → write
+//   (small-cell and complementary suppression, and rows that would combine with an earlier
+//   release: pipeline/ledger.h) → record in the release ledger → audit → write
 //
 // `decrypt`, `combine`, `report` and the demo all release through OpenResult and Publish;
 // a new release rule belongs in OpenResult, and reaches every one of them.
@@ -99,11 +100,17 @@ struct Released {
   ResultTable table;
   DatasetFacts facts;  // what the table was decoded with: the signed facts
   Schema schema;       // and the owner's schema they sealed
+  // "ledger release 3, sha256 …" for the audit entry; empty without a ledger.
+  std::string ledger_entry;
 };
 
-// decrypt → verify → decode → disclosure rules, for one loaded result. No output, no audit.
+// decrypt → verify → decode → disclosure rules, for one loaded result. With a `ledger` trail,
+// the rows that would combine with the dataset's earlier releases in LedgerFolder(*ledger) are
+// hidden too, and the table is recorded there as the next release (before any audit entry or
+// output, so that a release is never missing from the ledger; one that then fails to be
+// written stays recorded, which only hides more later). No output, no audit.
 Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
-                            const ReleaseRules& rules);
+                            const ReleaseRules& rules, const audit::Trail* ledger);
 
 // OpenResult with the owner's key for a result already parsed (tests, fuzzing): the table, or
 // why it cannot be released ("wrong key: ..." for a result under another key).

@@ -67,8 +67,8 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
 
 Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
                                    const std::vector<ReportQuery>& queries, const std::string& path,
-                                   const ReleaseRules& rules, Engine& engine,
-                                   const std::function<void(size_t)>& progress) {
+                                   const ReleaseRules& rules, const audit::Trail* ledger,
+                                   Engine& engine, const std::function<void(size_t)>& progress) {
   for (const ReportQuery& q : queries) {  // a bad query fails before any work
     Status planned = MakePlan(q.sql, dataset.manifest.catalog, dataset.layout).status();
     if (!planned.ok()) return planned.WithContext(path + ":" + std::to_string(q.line));
@@ -83,9 +83,10 @@ Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
     // Owner: reads the result as the compute side would hand it over, then opens it.
     auto loaded = ParseResult(computed->json, where, decryptor.public_key());
     if (!loaded.ok()) return loaded.status();
-    auto released = OpenResult(*loaded, decryptor, rules);
+    auto released = OpenResult(*loaded, decryptor, rules, ledger);
     if (!released.ok()) return released.status().WithContext(where);
     run.sections.push_back({queries[i].title, std::move(released->table)});
+    run.ledger_entries += (run.ledger_entries.empty() ? "" : "; ") + released->ledger_entry;
     run.schema = std::move(released->schema);
   }
   return run;
@@ -110,7 +111,7 @@ Result<ReportSummary> WriteReport(
   if (o.threads > 0) settings["--threads"] = {std::to_string(o.threads)};
   CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", settings));
   CS_ASSIGN_OR_RETURN(ReportRun run, RunReportQueries(dataset, decryptor, queries, o.queries,
-                                                      o.rules, *engine, [&](size_t i) {
+                                                      o.rules, &trail, *engine, [&](size_t i) {
                                                         if (progress)
                                                           progress(i, queries.size(), queries[i]);
                                                       }));
@@ -130,7 +131,7 @@ Result<ReportSummary> WriteReport(
                   .Query(queries_text)
                   .Detail("HTML report of " + std::to_string(queries.size()) + " queries to " +
                           o.out + ", cells under " + std::to_string(o.rules.cells.min_cell) +
-                          " records suppressed"),
+                          " records suppressed; " + run.ledger_entries),
               html, o.out, o.force));
   return ReportSummary{run.sections.size(), dataset.manifest.record_count};
 }

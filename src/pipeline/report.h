@@ -36,14 +36,17 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
 // Plans every query first (so a bad one fails before any work, naming its line), then, for
 // each: runs it on `engine` as the compute side would (public key and ciphertexts
 // only), round-trips the encrypted result through its file format, and opens it with
-// `decryptor` under `rules` (pipeline/release.h). `progress(i)` is called before query i.
+// `decryptor` under `rules` and the release ledger of `ledger` (pipeline/release.h, OpenResult;
+// each query is recorded before the next is opened). `progress(i)` is called before query i.
 struct ReportRun {
   std::vector<ReportSection> sections;
-  Schema schema;  // the owner's, opened with the results
+  Schema schema;               // the owner's, opened with the results
+  std::string ledger_entries;  // the ledger lines recorded, for the audit entry
 };
 Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
                                    const std::vector<ReportQuery>& queries, const std::string& path,
-                                   const ReleaseRules& rules, Engine& engine,
+                                   const ReleaseRules& rules, const audit::Trail* ledger,
+                                   Engine& engine,
                                    const std::function<void(size_t)>& progress = nullptr);
 
 struct ReportRequest {

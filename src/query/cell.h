@@ -11,8 +11,9 @@ namespace cipherstat {
 
 // Why a suppressed cell is hidden.
 enum class Hidden {
-  kPrimary,        // computed from 1..min_cell-1 records
-  kComplementary,  // hidden so that no suppressed count can be recomputed from a relation
+  kPrimary,         // computed from 1..min_cell-1 records
+  kComplementary,   // hidden so that no suppressed count can be recomputed from a relation
+  kEarlierRelease,  // with a row released earlier, it would describe 1..min_cell-1 records
 };
 
 // The differential-privacy noise in a released number (ReleaseOptions::epsilon in
@@ -34,7 +35,8 @@ struct Cell {
   int64_t integer = 0;
   double real = 0;
   // kText: the text. kSuppressed: for a complementary cell, the relation it protects
-  // ("total of site=north"); empty for a primary one.
+  // ("total of site=north"); for kEarlierRelease, the earlier row ("release 3, row
+  // site=north"); empty for a primary one.
   std::string text;
   Hidden hidden = Hidden::kPrimary;  // kSuppressed only
   std::optional<CellNoise> noise;    // kInteger, kReal, kText (a date) with --dp-epsilon
@@ -69,13 +71,26 @@ struct Cell {
     c.text = std::move(relation);
     return c;
   }
+  static Cell EarlierRelease(std::string row) {
+    Cell c = Suppressed();
+    c.hidden = Hidden::kEarlierRelease;
+    c.text = std::move(row);
+    return c;
+  }
 };
 
-// Why a suppressed cell is hidden, as every renderer says it: "primary" or
-// "complementary: total of site=north".
+// Why a suppressed cell is hidden, as every renderer says it: "primary",
+// "complementary: total of site=north" or "combines with release 3, row site=north".
 inline std::string SuppressedWhy(const Cell& cell) {
-  if (cell.hidden == Hidden::kPrimary) return "primary";
-  return cell.text.empty() ? "complementary" : "complementary: " + cell.text;
+  switch (cell.hidden) {
+    case Hidden::kPrimary:
+      return "primary";
+    case Hidden::kComplementary:
+      return cell.text.empty() ? "complementary" : "complementary: " + cell.text;
+    case Hidden::kEarlierRelease:
+      return "combines with " + cell.text;
+  }
+  return "suppressed";
 }
 
 }  // namespace cipherstat

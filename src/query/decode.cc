@@ -338,6 +338,40 @@ Status CheckRow(const Schema& schema, const Layout& layout, const Plan& plan,
   return Status::OK();
 }
 
+// "site = 'north'": a condition or a GROUP BY value as the ledger compares them, the literal
+// always quoted (its quotes doubled), so that WHERE site = 'north' and the row of GROUP BY site
+// with key north read the same.
+std::string Predicate(const std::string& column, const std::string& op,
+                      const std::string& literal) {
+  std::string quoted;
+  for (char c : literal) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return column + " " + op + " '" + quoted + "'";
+}
+
+std::string Describe(const RowPopulation& row) {
+  std::string out;
+  for (const std::string& p : row.predicates) out += (out.empty() ? "" : " AND ") + p;
+  return out.empty() ? "all records" : out;
+}
+
+// The earlier row this one would combine with (as the ledger names it), or "".
+std::string CombinesWith(const RowPopulation& row, const ReleaseOptions& options) {
+  for (const EarlierRelease& release : options.earlier) {
+    for (const RowPopulation& old : release.rows) {
+      const bool nested = std::includes(row.predicates.begin(), row.predicates.end(),
+                                        old.predicates.begin(), old.predicates.end()) ||
+                          std::includes(old.predicates.begin(), old.predicates.end(),
+                                        row.predicates.begin(), row.predicates.end());
+      const uint64_t difference =
+          old.records > row.records ? old.records - row.records : row.records - old.records;
+      if (nested && difference > 0 && difference < options.min_cell) {
+        return "release " + std::to_string(release.number) + ", row " + Describe(old);
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table) {
@@ -469,6 +503,19 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       }
       CS_RETURN_IF_ERROR(CheckRow(schema, layout, plan, table, checked, group_count, name));
       if (group_col != nullptr && row_count == 0) continue;  // SQL shows no empty group
+      RowPopulation population;
+      for (const Condition& c : plan.query.where) {
+        population.predicates.push_back(Predicate(c.column, c.op, c.literal));
+      }
+      for (size_t k = 0; k < plan.query.group_by.size(); ++k) {
+        const std::string& column = plan.query.group_by[k];
+        population.predicates.push_back(counts.key[k] ? Predicate(column, "=", *counts.key[k])
+                                                      : column + " IS NULL");
+      }
+      std::sort(population.predicates.begin(), population.predicates.end());
+      // With differential privacy, the noisy count released (the ledger compares what was
+      // shown; a decision on the exact count here would not be post-processing).
+      population.records = static_cast<uint64_t>(*row_count.ToLong());
 
       std::vector<Cell> cells;
       for (const SelectItem& item : plan.query.items) {
@@ -497,9 +544,11 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
         counts.supports.push_back(static_cast<uint64_t>(*support));
       }
       counts.null_group = level == kNullLevel;
-      counts.records = static_cast<uint64_t>(*row_count.ToLong());
+      counts.records = population.records;
+      counts.earlier_release = CombinesWith(population, options);
       row_counts.push_back(std::move(counts));
       table.rows.push_back(std::move(cells));
+      table.populations.push_back(std::move(population));
     }
   }
   if (plan.filters.empty() && total != dataset_records) {

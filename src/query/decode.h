@@ -28,6 +28,12 @@ struct GroupSums {
   std::vector<crypto::BigInt> plaintexts;
 };
 
+// The rows an earlier release of the same dataset showed (pipeline/ledger.h).
+struct EarlierRelease {
+  int number = 0;                   // its number in the ledger, from 1
+  std::vector<RowPopulation> rows;  // rows with at least one cell shown
+};
+
 // Differential privacy (issue 16 item 3), opt-in with `epsilon` (--dp-epsilon; ParseEpsilon).
 //
 // THE MECHANISM. DecodeSums adds discrete Laplace noise (query/noise.h, exact) to every
@@ -80,7 +86,17 @@ struct GroupSums {
 // record; the compute party saw the keys anyway, but a reader learns that some record has
 // each key shown), and the timing of the samplers (query/noise.h).
 struct ReleaseOptions {
+  ReleaseOptions() = default;
+  explicit ReleaseOptions(uint64_t cells_from) : min_cell(cells_from) {}
+
   uint64_t min_cell = 11;  // the common health-statistics threshold
+  // Releases of the same dataset before this one. A row whose records nest with an earlier
+  // row's (every predicate of one is a predicate of the other) and differ from them by
+  // 1..min_cell-1 records would, subtracted from it, describe that few records: it is hidden
+  // (Hidden::kEarlierRelease) before the disclosure rules run, which then protect it like any
+  // hidden row (query/disclosure.h).
+  std::vector<EarlierRelease> earlier;
+
   // ε for this release; nullopt: no noise, the exact release.
   std::optional<Rational> epsilon = std::nullopt;
   // The randomness for the noise; empty: libsodium (BufferedSodiumUniform). Tests only.

@@ -159,7 +159,7 @@ class DecodeTest : public ::testing::Test {
       sums.push_back(Pack(plan, groups[i], i < keys.size() ? keys[i] : std::vector<std::string>{}));
       records += sums.back().records;
     }
-    return DecodeSums(schema_, layout_, plan, std::move(sums), records, ReleaseOptions{min_cell});
+    return DecodeSums(schema_, layout_, plan, std::move(sums), records, ReleaseOptions(min_cell));
   }
 
   // Decodes sums packed (and perhaps tampered with) by hand; the dataset is their records.
@@ -167,7 +167,7 @@ class DecodeTest : public ::testing::Test {
                                    uint64_t min_cell) const {
     uint64_t records = 0;
     for (const GroupSums& g : groups) records += g.records;
-    return DecodeSums(schema_, layout_, plan, std::move(groups), records, ReleaseOptions{min_cell});
+    return DecodeSums(schema_, layout_, plan, std::move(groups), records, ReleaseOptions(min_cell));
   }
 
   // Adds `delta` to one slot of a group's sums, as a compute party could by adding an
@@ -914,11 +914,19 @@ UniformBelow Replay(uint64_t seed) {
 
 Rational Epsilon(const std::string& text) { return ParseEpsilon(text).value(); }
 
+// Options for a release with ε (and its randomness, when given).
+ReleaseOptions Dp(uint64_t min_cell, const Rational& epsilon, UniformBelow source = nullptr) {
+  ReleaseOptions options(min_cell);
+  options.epsilon = epsilon;
+  options.noise_source = std::move(source);
+  return options;
+}
+
 TEST_F(DecodeTest, DpNoisyCountStarHasTheDiscreteLaplaceMeanAndVariance) {
   // COUNT(*) alone reads one slot family (k = 1): scale 1/ε = 1, p = e^-1.
   const Plan plan = MustPlan("SELECT COUNT(*) FROM trial");
   const GroupSums sums = Pack(plan, {Patients(1000, 500)});
-  ReleaseOptions options{.min_cell = 0, .epsilon = Epsilon("1")};
+  const ReleaseOptions options = Dp(0, Epsilon("1"));
   constexpr int kDraws = 2000;
   double sum = 0, squares = 0;
   std::map<long, int> seen;
@@ -966,7 +974,7 @@ TEST_F(DecodeTest, DpNoiseIsAddedToTheSumsBeforeTheMean) {
   const Plan plan = MustPlan(sql);
   const std::vector<Record> records = {Patients(600, 500), Patients(400, 1200), Patients(50, -1)};
   const Rational epsilon = Epsilon("0.5");
-  ReleaseOptions options{.min_cell = 0, .epsilon = epsilon, .noise_source = Replay(42)};
+  const ReleaseOptions options = Dp(0, epsilon, Replay(42));
   auto t = DecodeSums(schema_, layout_, plan, {Pack(plan, records)}, 1050, options);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
 
@@ -1049,7 +1057,7 @@ TEST_F(DecodeTest, DpSplitsEpsilonEvenlyOverTheSlotFamiliesARecordCanReach) {
     const Plan plan = MustPlan(c.sql);
     std::vector<Record> with_flag = records;
     for (Record& r : with_flag) r.fixed["flag"] = 1;
-    ReleaseOptions options{.min_cell = 0, .epsilon = Epsilon(c.epsilon)};
+    const ReleaseOptions options = Dp(0, Epsilon(c.epsilon));
     auto t = DecodeSums(schema_, layout_, plan, {Pack(plan, with_flag)}, 600, options);
     ASSERT_TRUE(t.ok()) << t.status().ToString();
     const Cell& cell = t->rows[0][c.column];
@@ -1066,7 +1074,7 @@ TEST_F(DecodeTest, DpChecksRunOnTheExactSumsAndNoiseKeepsRelationsConsistent) {
   GroupSums g = Pack(plan, {Patients(300, 100, 0), Patients(200, 700, 1), Patients(40, 5)});
   GroupSums tampered = g;
   tampered.records += 1;
-  ReleaseOptions options{.min_cell = 0, .epsilon = Epsilon("1"), .noise_source = Replay(7)};
+  const ReleaseOptions options = Dp(0, Epsilon("1"), Replay(7));
   auto bad = DecodeSums(schema_, layout_, plan, {tampered}, 541, options);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), Status::Code::kCorruption);
@@ -1083,7 +1091,7 @@ TEST_F(DecodeTest, DpChecksRunOnTheExactSumsAndNoiseKeepsRelationsConsistent) {
   EXPECT_TRUE(t->rows[2][1].noise->approximate) << "total minus levels: three draws";
   EXPECT_FALSE(t->rows[0][1].noise->approximate);
   // Exact: no noise anywhere, and the record count is kept.
-  auto exact = DecodeSums(schema_, layout_, plan, {g}, 540, ReleaseOptions{.min_cell = 0});
+  auto exact = DecodeSums(schema_, layout_, plan, {g}, 540, ReleaseOptions(0));
   ASSERT_TRUE(exact.ok());
   EXPECT_FALSE(exact->epsilon);
   EXPECT_EQ(exact->dataset_records, 540u);
@@ -1097,7 +1105,7 @@ TEST_F(DecodeTest, DpSmallNoisyCountsAreStillSuppressedAndImpossibleValuesClampe
   // small (suppressed), and a mean never leaves the column's bounds.
   const Plan plan = MustPlan("SELECT COUNT(*), AVG(cd4), STDDEV(cd4) FROM trial");
   const GroupSums g = Pack(plan, {Patients(3, 1999)});
-  ReleaseOptions options{.min_cell = 11, .epsilon = Epsilon("0.05")};
+  const ReleaseOptions options = Dp(11, Epsilon("0.05"));
   int suppressed = 0;
   for (int i = 0; i < 400; ++i) {
     auto t = DecodeSums(schema_, layout_, plan, {g}, 3, options);

@@ -98,6 +98,8 @@ class Suppressor {
         return 1;
       case Hidden::kComplementary:  // chosen among shown counts: not 1..min_cell-1, not 0
         return min_cell_;
+      case Hidden::kEarlierRelease:  // any size: it is its difference that is small
+        return 0;
     }
     return 0;
   }
@@ -536,9 +538,24 @@ void ApplyDisclosureRules(const Schema& schema, const Layout& layout, const Plan
                           const std::vector<RowCounts>& rows, ResultTable* table) {
   if (table->min_cell <= 1) return;
   TableCounts counts = Relations(schema, layout, plan, *table, rows);
+  for (size_t r = 0; r < rows.size() && r < counts.row_records.size(); ++r) {
+    if (rows[r].earlier_release.empty()) continue;
+    Count& records = counts.counts[static_cast<size_t>(counts.row_records[r])];
+    records.hidden = true;
+    records.why = Hidden::kEarlierRelease;
+    records.relation = rows[r].earlier_release;
+  }
   Suppress(table->min_cell, counts.relations, &counts.counts);
   auto hidden = [](const Count& c) {
-    return c.why == Hidden::kPrimary ? Cell::Suppressed() : Cell::Complementary(c.relation);
+    switch (c.why) {
+      case Hidden::kPrimary:
+        return Cell::Suppressed();
+      case Hidden::kComplementary:
+        return Cell::Complementary(c.relation);
+      case Hidden::kEarlierRelease:
+        break;
+    }
+    return Cell::EarlierRelease(c.relation);
   };
   for (size_t r = 0; r < table->rows.size() && r < counts.cell_count.size(); ++r) {
     const Count* records = &counts.counts[static_cast<size_t>(counts.row_records[r])];

@@ -2,9 +2,10 @@
 // and further cells (complementary suppression) so that no hidden count can be recomputed by
 // arithmetic on what the table shows and the totals published beside it. The decoder
 // (query/decode.h) applies it to every table it builds, so decrypt, combine, report and the
-// demo release under the same rules. Releases are not compared with each other here: a
-// release ledger across tables would add its reasons to Hidden (query/cell.h) and its hidden
-// counts before Suppress runs.
+// demo release under the same rules. Releases are not compared with each other here: the
+// release ledger (pipeline/ledger.h) hides the rows that would combine with an earlier release
+// (Hidden::kEarlierRelease, RowCounts::earlier_release) before Suppress runs, which then
+// protects them like any hidden row.
 //
 // COUNTS. Every aggregate cell rests on one count (its support, RowSums::Release):
 //   - the row's records: COUNT(*); COUNT(x) of a column that can never be missing (its
@@ -46,7 +47,8 @@
 //     give bounds (bins <= COUNT(x) <= COUNT(*)), not equations;
 //   - a WHERE and its complement, or the unfiltered table, or any two releases: totals below
 //     min_cell are assumed unpublished, and a total another release suppressed or perturbed
-//     differently is not known here (the release ledger, issue 16 item 2);
+//     differently is not known here (the release ledger covers nested pairs of rows:
+//     pipeline/ledger.h);
 //   - ranges: the rules stop exact recomputation, not narrow intervals. A complementary cell
 //     holds at least min_cell records and, by the smallest-first choice, at most the smallest
 //     count shown in its relation; interval reasoning over several relations at once (linear
@@ -133,6 +135,9 @@ struct RowCounts {
   // Per column of the table: the support of its cell (RowSums::Release); nullopt for a
   // GROUP BY value.
   std::vector<std::optional<uint64_t>> supports;
+  // Not empty: the row is hidden because it combines with this row of an earlier release
+  // (ReleaseOptions::earlier, query/decode.h), before rules a-c run.
+  std::string earlier_release;
 };
 
 // The counts and relations of a decoded table (rows parallel to table.rows).
@@ -147,8 +152,9 @@ struct TableCounts {
 TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& plan,
                       const ResultTable& table, const std::vector<RowCounts>& rows);
 
-// Hides the cells of `table` by the rules above: each hidden cell becomes
-// Cell::Suppressed() or Cell::Complementary(relation).
+// Hides the cells of `table` by the rules above, after hiding the rows that combine with an
+// earlier release: each hidden cell becomes Cell::Suppressed(), Cell::Complementary(relation)
+// or Cell::EarlierRelease(row).
 void ApplyDisclosureRules(const Schema& schema, const Layout& layout, const Plan& plan,
                           const std::vector<RowCounts>& rows, ResultTable* table);
 

@@ -437,7 +437,7 @@ Result<ResultTable> RunAndDecrypt(const crypto::SecretKey& sk, const Dataset& da
 void ExpectMatchesOracle(const crypto::SecretKey& sk, const Built& built, const QuerySpec& q) {
   const std::string sql = CipherSql(q, built.dataset.manifest.name);
   SCOPED_TRACE(sql);
-  auto got = RunAndDecrypt(sk, built.dataset, sql, ReleaseOptions{.min_cell = 0});
+  auto got = RunAndDecrypt(sk, built.dataset, sql, ReleaseOptions(0));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   const OracleQuery oq = OracleSql(q, built.schema);
   std::vector<OracleRow> want;
@@ -757,7 +757,7 @@ TEST_F(PipelineCohortTest, SmallCellsAreSuppressedByDefault) {
   auto released = RunAndDecrypt(S().sk, tiny.dataset, sql, ReleaseOptions{});
   ASSERT_TRUE(released.ok()) << released.status().ToString();
   EXPECT_EQ(released->min_cell, 11u);
-  auto open = RunAndDecrypt(S().sk, tiny.dataset, sql, ReleaseOptions{.min_cell = 0});
+  auto open = RunAndDecrypt(S().sk, tiny.dataset, sql, ReleaseOptions(0));
   ASSERT_TRUE(open.ok()) << open.status().ToString();
   ASSERT_EQ(released->rows.size(), open->rows.size());
   // Also checks the unsuppressed numbers against the oracle.
@@ -908,9 +908,8 @@ TEST_F(PipelineCohortTest, ResultWithWrongRecordCountsIsRejected) {
   auto result = RunQuery(d, "SELECT site, COUNT(*), AVG(cd4) FROM " + Table() + " GROUP BY site");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_GE(result->groups.size(), 2u);
-  ASSERT_TRUE(pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result,
-                                      ReleaseOptions{.min_cell = 0})
-                  .ok());
+  ASSERT_TRUE(
+      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions(0)).ok());
 
   // One record's ciphertexts, to add to or take from the sums of the group it belongs to.
   const std::string segment = ReadText(d.SegmentPath(d.manifest.segments[0]));
@@ -932,8 +931,7 @@ TEST_F(PipelineCohortTest, ResultWithWrongRecordCountsIsRejected) {
   mpz_sub_ui(minus_one.get(), pk.n().get(), 1);
 
   auto expect_rejected = [&](const EncryptedResult& r, const char* what) {
-    auto table =
-        pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+    auto table = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions(0));
     EXPECT_TRUE(FailsWith(table.status(), Status::Code::kCorruption, "dropped or duplicated"))
         << what;
   };
@@ -1040,8 +1038,8 @@ TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
   auto received =
       EncryptedResultFromJson(EncryptedResultToJson(S().sk.public_key(), r), &S().sk.public_key());
   ASSERT_TRUE(received.ok()) << received.status().ToString();
-  auto table = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *received,
-                                       ReleaseOptions{.min_cell = 0});
+  auto table =
+      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *received, ReleaseOptions(0));
   EXPECT_FALSE(table.ok()) << "a result missing a whole site (" << result->groups[0].records
                            << " records) was released";
 }
@@ -1052,8 +1050,8 @@ TEST_F(PipelineCohortTest, LyingAboutTheDatasetSizeIsDetected) {
 TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
   auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*), AVG(age) FROM " + Table());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  auto honest = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result,
-                                        ReleaseOptions{.min_cell = 0});
+  auto honest =
+      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions(0));
   ASSERT_TRUE(honest.ok()) << honest.status().ToString();
   EncryptedResult r = *result;
   Schema shifted = S().tiny.schema;
@@ -1065,8 +1063,7 @@ TEST_F(PipelineCohortTest, AlteredSchemaInTheResultIsDetected) {
   }
   ASSERT_TRUE(ValidateSchema(shifted).ok());
   r.sealed_schema = SealSchema(S().sk.public_key(), shifted);
-  auto table =
-      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+  auto table = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions(0));
   ASSERT_TRUE(!table.ok() || table->rows.size() == 1);
   EXPECT_FALSE(table.ok()) << "released AVG(age) = " << Num(table->rows[0][1].real)
                            << " instead of " << Num(honest->rows[0][1].real);
@@ -1078,17 +1075,15 @@ TEST_F(PipelineCohortTest, UnsignedDatasetIsRefusedUnlessExplicitlyAllowed) {
   auto result = RunQuery(S().tiny.dataset, "SELECT COUNT(*), AVG(age) FROM " + Table());
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_FALSE(result->manifest_signature.empty());
-  auto honest = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result,
-                                        ReleaseOptions{.min_cell = 0});
+  auto honest =
+      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions(0));
   ASSERT_TRUE(honest.ok()) << honest.status().ToString();
   EncryptedResult r = *result;
   r.manifest_signature.clear();
-  auto refused =
-      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+  auto refused = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions(0));
   EXPECT_TRUE(FailsWith(refused.status(), Status::Code::kInvalidArgument, "--allow-unsigned"));
-  auto allowed =
-      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0},
-                              /*allow_unsigned=*/true);
+  auto allowed = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions(0),
+                                         /*allow_unsigned=*/true);
   ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
   EXPECT_EQ(RenderCsv(*allowed), RenderCsv(*honest));
 }
@@ -1100,7 +1095,7 @@ TEST_F(PipelineCohortTest, ManifestSignedBySomeoneElseIsRefused) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   const crypto::SigningKey other = crypto::SigningKey::Generate();
   auto wrong_owner =
-      pipeline::DecryptResult(S().sk, other.verify_key(), *result, ReleaseOptions{.min_cell = 0});
+      pipeline::DecryptResult(S().sk, other.verify_key(), *result, ReleaseOptions(0));
   EXPECT_TRUE(FailsWith(wrong_owner.status(), Status::Code::kInvalidArgument,
                         "not by this key's data owner"));
 
@@ -1111,8 +1106,7 @@ TEST_F(PipelineCohortTest, ManifestSignedBySomeoneElseIsRefused) {
   EncryptedResult r = *result;
   r.manifest_signature = sig.dump();
   r.dataset_records = forged.record_count;
-  auto table =
-      pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions{.min_cell = 0});
+  auto table = pipeline::DecryptResult(S().sk, TestOwner().verify_key(), r, ReleaseOptions(0));
   EXPECT_TRUE(FailsWith(table.status(), Status::Code::kCorruption, "bad signature"));
 }
 
@@ -1222,9 +1216,9 @@ TEST_F(PipelineActg175Test, AgreesWithTheRReferenceFigures) {
   auto close = [](double got, double want) {
     return std::fabs(got - want) <= 1e-9 * std::fabs(want);
   };
-  auto all =
-      RunAndDecrypt(S().sk, S().main.dataset,
-                    "SELECT COUNT(cd40), AVG(cd40), STDDEV(cd40) FROM " + Table(), {.min_cell = 0});
+  auto all = RunAndDecrypt(S().sk, S().main.dataset,
+                           "SELECT COUNT(cd40), AVG(cd40), STDDEV(cd40) FROM " + Table(),
+                           ReleaseOptions(0));
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   const auto& row = all->rows.at(0);
   EXPECT_EQ(row[0].integer, ref.at("cd40").n);
@@ -1234,7 +1228,7 @@ TEST_F(PipelineActg175Test, AgreesWithTheRReferenceFigures) {
   auto by_arms = RunAndDecrypt(
       S().sk, S().main.dataset,
       "SELECT arms, COUNT(cd496), AVG(cd496), STDDEV(cd496) FROM " + Table() + " GROUP BY arms",
-      {.min_cell = 0});
+      ReleaseOptions(0));
   ASSERT_TRUE(by_arms.ok()) << by_arms.status().ToString();
   ASSERT_EQ(by_arms->rows.size(), 4u);
   for (const auto& r : by_arms->rows) {
@@ -1460,7 +1454,7 @@ TEST_F(PipelineActg320Test, DecimalSumsAreExact) {
   }
   ASSERT_TRUE(has_thirds) << "clean CSV lost the repeating-thirds values of cd4";
   auto got = RunAndDecrypt(S().sk, S().main.dataset, "SELECT SUM(cd4), AVG(cd4) FROM " + Table(),
-                           {.min_cell = 0});
+                           ReleaseOptions(0));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   const auto& row = got->rows.at(0);
   ASSERT_EQ(row[0].kind, Cell::Kind::kReal);
@@ -1477,7 +1471,7 @@ TEST_F(PipelineActg320Test, AgreesWithTheRReferenceByTx) {
   auto got = RunAndDecrypt(S().sk, S().main.dataset,
                            "SELECT tx, COUNT(cd4), AVG(cd4), STDDEV(cd4), STDDEV_POP(cd4) FROM " +
                                Table() + " GROUP BY tx",
-                           {.min_cell = 0});
+                           ReleaseOptions(0));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   // From actg320.reference.txt (R 4.2): n, mean, sd_sample, sd_pop.
   const std::map<std::string, std::vector<double>> ref = {
@@ -1624,7 +1618,7 @@ TEST_F(PipelineEdgeTest, SlotWidthsHoldWhenEveryValueIsAtItsMaximum) {
   // Spot checks: the sums are exactly rows · max.
   auto got =
       RunAndDecrypt(S().sk, b.dataset, "SELECT SUM(big), SUM(x), SUM(t), VARIANCE(big) FROM edge",
-                    {.min_cell = 0});
+                    ReleaseOptions(0));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->rows[0][0].integer, int64_t{4000000000000000} * rows);
   EXPECT_EQ(got->rows[0][1].integer, 2000 * rows);
@@ -1641,7 +1635,7 @@ TEST_F(PipelineEdgeTest, SlotWidthsHoldWhenEveryValueIsAtItsMinimum) {
   ASSERT_TRUE(Build("all-min", rows, csv, &b).ok());
   CheckAllShapes(b);
   auto got = RunAndDecrypt(S().sk, b.dataset, "SELECT SUM(big), SUM(t), AVG(t) FROM edge",
-                           {.min_cell = 0});
+                           ReleaseOptions(0));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->rows[0][0].integer, int64_t{-4000000000000000} * rows);
   EXPECT_EQ(got->rows[0][1].real, -40.0 * rows);
@@ -1665,7 +1659,7 @@ TEST_F(PipelineEdgeTest, MixedExtremesMissingValuesAndNullGroups) {
   CheckAllShapes(b);
   // The NULL group of grp (records 3 and 5) is present.
   auto got = RunAndDecrypt(S().sk, b.dataset, "SELECT grp, COUNT(*) FROM edge GROUP BY grp",
-                           {.min_cell = 0});
+                           ReleaseOptions(0));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   bool null_group = false;
   for (const auto& r : got->rows) {
@@ -1677,7 +1671,7 @@ TEST_F(PipelineEdgeTest, MixedExtremesMissingValuesAndNullGroups) {
   EXPECT_TRUE(null_group);
   // The public value with a quote and a comma comes back as written.
   auto by_site = RunAndDecrypt(S().sk, b.dataset, "SELECT site, COUNT(*) FROM edge GROUP BY site",
-                               {.min_cell = 0});
+                               ReleaseOptions(0));
   ASSERT_TRUE(by_site.ok()) << by_site.status().ToString();
   bool west = false;
   for (const auto& r : by_site->rows)
@@ -1691,8 +1685,9 @@ TEST_F(PipelineEdgeTest, DecimalResultsAreTheNearestDouble) {
   Built b;
   ASSERT_TRUE(
       Build("tenth", 1, std::string(kEdgeHeader) + "1,A,north,10,0.1,7,0.2,1,3\n", &b).ok());
-  auto got = RunAndDecrypt(
-      S().sk, b.dataset, "SELECT SUM(t), AVG(t), SUM(fine), AVG(fine) FROM edge", {.min_cell = 0});
+  auto got =
+      RunAndDecrypt(S().sk, b.dataset, "SELECT SUM(t), AVG(t), SUM(fine), AVG(fine) FROM edge",
+                    ReleaseOptions(0));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   const auto& row = got->rows.at(0);
   EXPECT_EQ(Num(row[0].real), Num(0.1)) << "SUM(t) over the single value 0.1";

@@ -23,6 +23,15 @@ struct ColumnInfo {
   int bin = -1;  // a histogram column's bin, else -1
 };
 
+// The records one released row describes: the conjunction of the query's WHERE conditions and
+// the row's GROUP BY values, each as canonical text ("site = 'north'", "arm IS NULL"), sorted,
+// and how many records that is. The release ledger (pipeline/ledger.h) compares rows by these.
+struct RowPopulation {
+  std::vector<std::string> predicates;
+  uint64_t records = 0;
+  bool operator==(const RowPopulation&) const = default;
+};
+
 struct ResultTable {
   std::string sql;
   std::string dataset_name;
@@ -42,6 +51,9 @@ struct ResultTable {
   // How the table was computed: empty in a table built by hand, which renders without charts.
   Query query;                          // `sql`, parsed
   std::vector<ColumnInfo> column_info;  // one per column
+  // Per row, the records it describes; the owner's, never rendered (they include the row
+  // count of rows whose every cell is hidden).
+  std::vector<RowPopulation> populations;
 };
 
 }  // namespace cipherstat

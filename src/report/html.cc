@@ -523,27 +523,39 @@ std::string TableHtml(const std::string& id, const std::string& caption, const R
     out += "</tr>\n";
   }
   out += "</tbody></table></div>\n";
-  size_t primary = 0, complementary = 0;
+  size_t primary = 0, complementary = 0, earlier = 0;
   for (const auto& row : t.rows) {
     for (const Cell& cell : row) {
       if (cell.kind != Cell::Kind::kSuppressed) continue;
-      ++(cell.hidden == Hidden::kPrimary ? primary : complementary);
+      ++(cell.hidden == Hidden::kPrimary         ? primary
+         : cell.hidden == Hidden::kComplementary ? complementary
+                                                 : earlier);
     }
   }
-  const size_t suppressed = primary + complementary;
+  const size_t suppressed = primary + complementary + earlier;
   if (suppressed > 0) {
+    // "N cells are suppressed: " and each reason, counted when there are several.
+    const bool several = (primary > 0) + (complementary > 0) + (earlier > 0) > 1;
+    auto counted = [several](size_t n) { return several ? std::to_string(n) + " " : ""; };
+    std::vector<std::string> reasons;
+    if (primary > 0) {
+      reasons.push_back(counted(primary) + "computed from fewer than " +
+                        std::to_string(t.min_cell) + " records");
+    }
+    if (complementary > 0) {
+      reasons.push_back(counted(complementary) +
+                        "complementary, so that no suppressed count can be recomputed from the "
+                        "total each names");
+    }
+    if (earlier > 0) {
+      reasons.push_back(counted(earlier) +
+                        "combining with the earlier release each names: subtracted from it, "
+                        "they would describe fewer than " +
+                        std::to_string(t.min_cell) + " records");
+    }
     out += "<p class=\"note\">" + std::to_string(suppressed) +
            (suppressed == 1 ? " cell is" : " cells are") + " suppressed: ";
-    if (primary > 0) {
-      out += (complementary > 0 ? std::to_string(primary) + " " : "") +
-             "computed from fewer than " + std::to_string(t.min_cell) + " records";
-    }
-    if (primary > 0 && complementary > 0) out += "; ";
-    if (complementary > 0) {
-      out += (primary > 0 ? std::to_string(complementary) + " " : "") +
-             "complementary, so that no suppressed count can be recomputed from the total each "
-             "names";
-    }
+    for (size_t i = 0; i < reasons.size(); ++i) out += (i > 0 ? "; " : "") + reasons[i];
     out += ".</p>\n";
   }
   if (t.rows.empty()) out += "<p class=\"note\">No records matched: the result has no rows.</p>\n";

@@ -233,11 +233,13 @@ std::string RenderText(const ResultTable& table) {
       out += '\n';
     }
   }
-  bool primary = false, complementary = false;
+  bool primary = false, complementary = false, earlier = false;
   for (const auto& row : table.rows) {
     for (const Cell& cell : row) {
       if (cell.kind != Cell::Kind::kSuppressed) continue;
-      (cell.hidden == Hidden::kPrimary ? primary : complementary) = true;
+      (cell.hidden == Hidden::kPrimary         ? primary
+       : cell.hidden == Hidden::kComplementary ? complementary
+                                               : earlier) = true;
     }
   }
   if (primary) {
@@ -248,6 +250,12 @@ std::string RenderText(const ResultTable& table) {
     out +=
         "(complementary: further cells are suppressed so that no suppressed count can be "
         "recomputed from the total each names)\n";
+  }
+  if (earlier) {
+    out +=
+        "(combines with release N: suppressed because, subtracted from the row of an earlier "
+        "release it names, it would describe fewer than " +
+        std::to_string(table.min_cell) + " records)\n";
   }
   if (table.epsilon) out += "(" + PrivacyNote(table) + ")\n";
   if (table.dataset_rows_read) {

@@ -125,7 +125,7 @@ class CorruptionTest : public ::testing::Test {
       auto dataset = OpenDataset(P("dataset"));
       ASSERT_TRUE(dataset.ok());
       auto plain = EvaluatePlaintext(schema_, dataset->layout.plaintext_bits(), sql, P("clean.csv"),
-                                     ReleaseOptions{0});
+                                     ReleaseOptions(0));
       ASSERT_TRUE(plain.ok()) << plain.status().ToString();
       plain->key_fingerprint = dataset->manifest.key_fingerprint;  // not known to plaintext
       ASSERT_EQ(*table, RenderJson(*plain));
@@ -157,7 +157,7 @@ class CorruptionTest : public ::testing::Test {
     CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     auto parsed = EncryptedResultFromJson(text, &sk_->public_key());
     if (!parsed.ok()) return parsed.status().WithContext(path);
-    auto table = pipeline::DecryptResult(*sk_, owner_->verify_key(), *parsed, ReleaseOptions{0});
+    auto table = pipeline::DecryptResult(*sk_, owner_->verify_key(), *parsed, ReleaseOptions(0));
     if (!table.ok()) return table.status().WithContext(path);
     return RenderJson(*table);
   }
@@ -191,7 +191,7 @@ TEST_F(CorruptionTest, EverySampledBitFlipAQueryReadsIsDetectedAndNamesTheSegmen
   auto expected = RunPipeline(P("dataset"), sql, nullptr);
   ASSERT_TRUE(expected.ok()) << expected.status().ToString();
   auto plain = EvaluatePlaintext(schema_, dataset->layout.plaintext_bits(), sql, P("clean.csv"),
-                                 ReleaseOptions{0});
+                                 ReleaseOptions(0));
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   plain->key_fingerprint = dataset->manifest.key_fingerprint;
   ASSERT_EQ(*expected, RenderJson(*plain));

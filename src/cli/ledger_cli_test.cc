@@ -1,0 +1,145 @@
+// Issue 16, across releases: an analyst who saw `SELECT COUNT(*), AVG(age)` asks for the same
+// over every site but the smallest, to get the small site's patients as the difference. The
+// release ledger (pipeline/ledger.h) hides the second table's row, through the real binary,
+// and leaves releases that do not combine alone.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sqlite_oracle.h"
+#include "test_util.h"
+
+namespace cipherstat {
+namespace {
+
+using testing::ScratchDir;
+using testing::ShellQuote;
+
+class LedgerCli : public ::testing::Test {
+ protected:
+  testing::CommandResult Cli(const std::string& args) {
+    return testing::RunCommand(
+        "CIPHERSTAT_PASSPHRASE=x CIPHERSTAT_AUDIT_LOG=" + ShellQuote(dir_ / "audit.jsonl") + " " +
+        ShellQuote(testing::Binary()) + " " + args);
+  }
+  void SetUp() override {
+    ASSERT_EQ(Cli("keygen --fast-kdf --out " + ShellQuote(dir_ / "keys")).exit_code, 0);
+    ASSERT_EQ(
+        Cli("generate --records 300 --seed 16 --out " + ShellQuote(dir_ / "cohort.csv")).exit_code,
+        0);
+    ASSERT_EQ(Cli("schema --in " + ShellQuote(dir_ / "cohort.csv") + " --out " +
+                  ShellQuote(dir_ / "inferred.json"))
+                  .exit_code,
+              0);
+    // The owner publishes the site: WHERE can then select on it.
+    auto schema = nlohmann::json::parse(testing::ReadText(dir_ / "inferred.json"));
+    for (auto& column : schema["columns"]) {
+      if (column["name"] == "site") column["public"] = true;
+    }
+    nlohmann::json crosses = nlohmann::json::array();
+    for (const auto& cross : schema["crosses"]) {
+      if (cross["by"] != "site") crosses.push_back(cross);
+    }
+    schema["crosses"] = crosses;
+    testing::WriteText(dir_ / "schema.json", schema.dump());
+    ASSERT_EQ(Cli("clean --schema " + ShellQuote(dir_ / "schema.json") + " --in " +
+                  ShellQuote(dir_ / "cohort.csv") + " --out " + ShellQuote(dir_ / "clean.csv"))
+                  .exit_code,
+              0);
+    ASSERT_EQ(Cli("encrypt --schema " + ShellQuote(dir_ / "schema.json") + " --key " +
+                  ShellQuote(dir_ / "keys") + " --in " + ShellQuote(dir_ / "clean.csv") +
+                  " --out " + ShellQuote(dir_ / "dataset"))
+                  .exit_code,
+              0);
+    // Sites by size, counted here from the clean file.
+    std::vector<std::vector<std::string>> rows;
+    std::string error;
+    ASSERT_TRUE(testing::ReadCsvFile(dir_ / "clean.csv", &rows, &error)) << error;
+    size_t site = 0;
+    while (site < rows[0].size() && rows[0][site] != "site") ++site;
+    ASSERT_LT(site, rows[0].size());
+    for (size_t r = 1; r < rows.size(); ++r) ++sites_[rows[r][site]];
+    for (const auto& [name, n] : sites_) {
+      if (smallest_.empty() || n < sites_[smallest_]) smallest_ = name;
+    }
+  }
+  // Runs `sql` as the compute party and releases it as JSON with min_cell.
+  nlohmann::json Release(const std::string& sql, uint64_t min_cell) {
+    const std::string result = dir_ / ("result" + std::to_string(++n_) + ".json");
+    testing::CommandResult q = Cli("query --data " + ShellQuote(dir_ / "dataset") + " --sql " +
+                                   ShellQuote(sql) + " --out " + ShellQuote(result));
+    EXPECT_EQ(q.exit_code, 0) << q.output;
+    testing::CommandResult d =
+        Cli("decrypt --format json --min-cell " + std::to_string(min_cell) + " --key " +
+            ShellQuote(dir_ / "keys") + " --in " + ShellQuote(result));
+    EXPECT_EQ(d.exit_code, 0) << d.output;
+    return nlohmann::json::parse(d.output, nullptr, false);
+  }
+  ScratchDir dir_;
+  std::map<std::string, uint64_t> sites_;
+  std::string smallest_;
+  int n_ = 0;
+};
+
+TEST_F(LedgerCli, ATotalThenAllButOneSmallSiteIsHiddenAsCombining) {
+  const uint64_t min_cell = sites_[smallest_] + 1;  // the smallest site alone is a small cell
+  ASSERT_LT(min_cell, 300u / 2);
+  const nlohmann::json total = Release("SELECT COUNT(*), AVG(age) FROM cohort", min_cell);
+  ASSERT_EQ(total["rows"][0][0], 300);
+  ASSERT_TRUE(total["rows"][0][1].is_number());
+
+  const nlohmann::json rest =
+      Release("SELECT COUNT(*), AVG(age) FROM cohort WHERE site <> '" + smallest_ + "'", min_cell);
+  // Shown, it would give the smallest site's patients: 300·avg − count·avg'.
+  EXPECT_TRUE(rest["rows"][0][0].is_null()) << rest.dump();
+  EXPECT_TRUE(rest["rows"][0][1].is_null()) << rest.dump();
+  ASSERT_EQ(rest["suppressed_why"].size(), 2u) << rest.dump();
+  EXPECT_EQ(rest["suppressed_why"][1], "combines with release 1, row all records");
+
+  // The same split by sex: each row, subtracted from release 3's, leaves the small site's
+  // patients of that sex.
+  const nlohmann::json by_sex =
+      Release("SELECT sex, COUNT(*), AVG(age) FROM cohort GROUP BY sex", min_cell);
+  for (const auto& row : by_sex["rows"]) EXPECT_TRUE(row[2].is_number()) << by_sex.dump();
+  const nlohmann::json rest_by_sex = Release(
+      "SELECT sex, COUNT(*), AVG(age) FROM cohort WHERE site <> '" + smallest_ + "' GROUP BY sex",
+      min_cell);
+  for (const auto& row : rest_by_sex["rows"]) {
+    EXPECT_TRUE(row[1].is_null() && row[2].is_null()) << rest_by_sex.dump();
+  }
+  for (const auto& why : rest_by_sex["suppressed_why"]) {
+    EXPECT_EQ(why.get<std::string>().rfind("combines with release 3, row sex = '", 0), 0u) << why;
+  }
+
+  // A site far from the total combines with nothing: shown.
+  std::string largest = smallest_;
+  for (const auto& [name, n] : sites_) {
+    if (n > sites_[largest]) largest = name;
+  }
+  ASSERT_GE(300 - sites_[largest], min_cell);
+  const nlohmann::json one =
+      Release("SELECT COUNT(*), AVG(age) FROM cohort WHERE site = '" + largest + "'", min_cell);
+  EXPECT_EQ(one["rows"][0][0], sites_[largest]) << one.dump();
+  EXPECT_TRUE(one["rows"][0][1].is_number()) << one.dump();
+
+  // The ledger holds the five releases, chained, beside the audit log; the audit log names
+  // each release's ledger line.
+  const std::vector<std::string> ledger = [&] {
+    std::vector<std::string> files;
+    for (const auto& f : std::filesystem::directory_iterator(dir_ / "ledger")) {
+      files.push_back(f.path().string());
+    }
+    return files;
+  }();
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(testing::Lines(testing::ReadText(ledger[0])).size(), 5u);
+  EXPECT_NE(testing::ReadText(dir_ / "audit.jsonl").find("ledger release 5, sha256 "),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace cipherstat
