@@ -412,10 +412,13 @@ TEST_F(CliTest, UnanswerableQueryFailsWithTheFix) {
   EXPECT_NE(r.exit_code, 0) << r.output;
 }
 
+// The releases below spend 1 + 0.5 + 0.5 per report query of the dataset's budget (a budget
+// of 10 given with each; the ledger's own test covers refusals).
 TEST_F(CliTest, DecryptWithDpEpsilonReleasesNoisyCellsWithTheirScales) {
   const std::string decrypt =
       "decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json"));
-  CommandResult text = Cli(decrypt + " --min-cell 1 --dp-epsilon 1", WithPassphrase());
+  CommandResult text =
+      Cli(decrypt + " --min-cell 1 --dp-epsilon 1 --dp-budget 10", WithPassphrase());
   ASSERT_EQ(text.exit_code, 0) << text.output;
   // arm, COUNT(*), AVG and STDDEV over arm: count, level(arm), and observed, sum and sumsq of
   // cd4 in total and by arm: 8 slot families, so each count has scale 8/ε = 8.
@@ -425,7 +428,8 @@ TEST_F(CliTest, DecryptWithDpEpsilonReleasesNoisyCellsWithTheirScales) {
       << text.output;
   EXPECT_FALSE(Contains(text.output, "200 records")) << text.output;
 
-  CommandResult json = Cli(decrypt + " --format json --dp-epsilon 0.5", WithPassphrase());
+  CommandResult json =
+      Cli(decrypt + " --format json --dp-epsilon 0.5 --dp-budget 10", WithPassphrase());
   ASSERT_EQ(json.exit_code, 0) << json.output;
   const std::string body = json.output.substr(json.output.find('{'));
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
@@ -440,7 +444,7 @@ TEST_F(CliTest, DecryptWithDpEpsilonReleasesNoisyCellsWithTheirScales) {
   CommandResult report =
       Cli("report --data " + ShellQuote(P("dataset")) + " --key " + ShellQuote(P("keys")) +
               " --queries " + ShellQuote(P("dp-queries.txt")) + " --out " +
-              ShellQuote(P("dp-report.html")) + " --dp-epsilon 0.5",
+              ShellQuote(P("dp-report.html")) + " --dp-epsilon 0.5 --dp-budget 10",
           WithPassphrase());
   ASSERT_EQ(report.exit_code, 0) << report.output;
   const std::string html = ReadText(P("dp-report.html"));

@@ -79,19 +79,30 @@ void AddForceFlag(CLI::App* cmd, bool* force) {
                 "log, and never inside a key or dataset folder)");
 }
 
-void AddEpsilonOption(CLI::App* cmd, std::string* text) {
-  cmd->add_option("--dp-epsilon", *text,
+void AddPrivacyOptions(CLI::App* cmd, PrivacyFlags* flags) {
+  cmd->add_option("--dp-epsilon", flags->epsilon,
                   "Differential privacy: add exact discrete Laplace noise to every count and sum "
                   "so that each released table spends privacy budget E (e.g. 1 or 0.5); each cell "
                   "shows its noise scale and 95% interval, and the record count is withheld")
       ->type_name("E");
+  cmd->add_option("--dp-budget", flags->budget,
+                  "The dataset's total privacy budget, kept in the release ledger beside the "
+                  "audit log: a release that would spend past it is refused (default: the "
+                  "budget last recorded, else 1)")
+      ->type_name("B");
 }
 
-Status ApplyEpsilon(const std::string& text, ReleaseOptions* options) {
-  if (text.empty()) return Status::OK();
-  auto epsilon = ParseEpsilon(text);
-  if (!epsilon.ok()) return epsilon.status().WithContext("--dp-epsilon");
-  options->epsilon = std::move(epsilon).value();
+Status ApplyPrivacy(const PrivacyFlags& flags, pipeline::ReleaseRules* rules) {
+  if (!flags.epsilon.empty()) {
+    auto epsilon = ParseEpsilon(flags.epsilon);
+    if (!epsilon.ok()) return epsilon.status().WithContext("--dp-epsilon");
+    rules->cells.epsilon = std::move(epsilon).value();
+  }
+  if (!flags.budget.empty()) {
+    auto budget = ParseEpsilon(flags.budget);
+    if (!budget.ok()) return budget.status().WithContext("--dp-budget");
+    rules->dp_budget = std::move(budget).value();
+  }
   return Status::OK();
 }
 
@@ -363,15 +374,16 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
-    auto epsilon = std::make_shared<std::string>();
-    AddEpsilonOption(cmd, epsilon.get());
+    auto privacy = std::make_shared<PrivacyFlags>();
+    AddPrivacyOptions(cmd, privacy.get());
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
     auto allow_unsigned = std::make_shared<bool>(false);
     cmd->add_flag("--allow-unsigned", *allow_unsigned,
                   "Accept a result from a dataset the owner did not sign (encrypt --public-only): "
                   "decode with the compute party's unauthenticated schema and record count");
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_RETURN_IF_ERROR(ApplyEpsilon(*epsilon, release.get()));
+      pipeline::ReleaseRules rules{*release, *allow_unsigned, std::nullopt};
+      CS_RETURN_IF_ERROR(ApplyPrivacy(*privacy, &rules));
       // The result is checked against the key before the passphrase is asked for.
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));
       CS_ASSIGN_OR_RETURN(pipeline::LoadedResult loaded, pipeline::ReadResult(*in, pk));
@@ -379,8 +391,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
       CS_ASSIGN_OR_RETURN(crypto::OwnerKey owner,
                           pipeline::OpenOwnerKey(*key, PassphraseFrom(*pass_file), CommandTrail()));
       pipeline::OwnerDecryptor decryptor(owner);
-      return pipeline::ReleaseResult(loaded, decryptor, {*release, *allow_unsigned},
-                                     {*format, *out, *force}, CommandTrail(), Warn);
+      return pipeline::ReleaseResult(loaded, decryptor, rules, {*format, *out, *force},
+                                     CommandTrail(), Warn);
     });
   }
   // generate

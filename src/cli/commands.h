@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "query/decode.h"
+#include "pipeline/release.h"
 #include "util/status.h"
 
 namespace cipherstat::cli {
@@ -22,11 +22,15 @@ void Warn(const std::string& text);
 // (pipeline::CheckOutput says what it does and does not allow).
 void AddForceFlag(CLI::App* cmd, bool* force);
 
-// --dp-epsilon E on every release command (decrypt, combine, report): differential privacy
-// (query/decode.h). The text goes to *text; ApplyEpsilon, first thing when the command runs,
-// parses it (ParseEpsilon; "--dp-epsilon: privacy epsilon 0: must be greater than 0") into
-// options->epsilon, and leaves it unset when the flag was not given.
-void AddEpsilonOption(CLI::App* cmd, std::string* text);
-Status ApplyEpsilon(const std::string& text, ReleaseOptions* options);
+// --dp-epsilon E and --dp-budget B on every release command (decrypt, combine, report):
+// differential privacy (query/decode.h) and the dataset's privacy budget (pipeline/ledger.h).
+// ApplyPrivacy, first thing when the command runs, parses them (ParseEpsilon; "--dp-epsilon:
+// privacy epsilon 0: must be greater than 0") into rules->cells.epsilon and rules->dp_budget,
+// leaving each unset when its flag was not given.
+struct PrivacyFlags {
+  std::string epsilon, budget;
+};
+void AddPrivacyOptions(CLI::App* cmd, PrivacyFlags* flags);
+Status ApplyPrivacy(const PrivacyFlags& flags, pipeline::ReleaseRules* rules);
 
 }  // namespace cipherstat::cli

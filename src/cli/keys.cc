@@ -302,19 +302,20 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());
     cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
-    auto epsilon = std::make_shared<std::string>();
-    AddEpsilonOption(cmd, epsilon.get());
+    auto privacy = std::make_shared<PrivacyFlags>();
+    AddPrivacyOptions(cmd, privacy.get());
     cmd->add_flag("--allow-unsigned", *allow_unsigned,
                   "Accept a result from a dataset the owner did not sign (unauthenticated schema "
                   "and record count)");
     registry->emplace_back(cmd, [=]() -> Status {
-      CS_RETURN_IF_ERROR(ApplyEpsilon(*epsilon, release.get()));
+      pipeline::ReleaseRules rules{*release, *allow_unsigned, std::nullopt};
+      CS_RETURN_IF_ERROR(ApplyPrivacy(*privacy, &rules));
       // Only the folder's public files are read; its share keystores are never opened here.
       CS_ASSIGN_OR_RETURN(crypto::ThresholdFolder folder, crypto::ReadThresholdFolder(*key));
       CS_ASSIGN_OR_RETURN(pipeline::LoadedResult loaded, pipeline::ReadResult(*in, folder.pub.pk));
       pipeline::CustodianDecryptor custodians(std::move(folder), *partial_paths);
-      return pipeline::ReleaseResult(loaded, custodians, {*release, *allow_unsigned},
-                                     {*format, *out, *force}, CommandTrail(), Warn);
+      return pipeline::ReleaseResult(loaded, custodians, rules, {*format, *out, *force},
+                                     CommandTrail(), Warn);
     });
   }
 }

@@ -67,15 +67,18 @@ class LedgerCli : public ::testing::Test {
       if (smallest_.empty() || n < sites_[smallest_]) smallest_ = name;
     }
   }
-  // Runs `sql` as the compute party and releases it as JSON with min_cell.
-  nlohmann::json Release(const std::string& sql, uint64_t min_cell) {
+  // Runs `sql` as the compute party and decrypts it as JSON with min_cell and `flags`.
+  testing::CommandResult Decrypt(const std::string& sql, uint64_t min_cell,
+                                 const std::string& flags = "") {
     const std::string result = dir_ / ("result" + std::to_string(++n_) + ".json");
     testing::CommandResult q = Cli("query --data " + ShellQuote(dir_ / "dataset") + " --sql " +
                                    ShellQuote(sql) + " --out " + ShellQuote(result));
     EXPECT_EQ(q.exit_code, 0) << q.output;
-    testing::CommandResult d =
-        Cli("decrypt --format json --min-cell " + std::to_string(min_cell) + " --key " +
-            ShellQuote(dir_ / "keys") + " --in " + ShellQuote(result));
+    return Cli("decrypt --format json --min-cell " + std::to_string(min_cell) + " --key " +
+               ShellQuote(dir_ / "keys") + " --in " + ShellQuote(result) + flags);
+  }
+  nlohmann::json Release(const std::string& sql, uint64_t min_cell) {
+    testing::CommandResult d = Decrypt(sql, min_cell);
     EXPECT_EQ(d.exit_code, 0) << d.output;
     return nlohmann::json::parse(d.output, nullptr, false);
   }
@@ -139,6 +142,33 @@ TEST_F(LedgerCli, ATotalThenAllButOneSmallSiteIsHiddenAsCombining) {
   EXPECT_EQ(testing::Lines(testing::ReadText(ledger[0])).size(), 5u);
   EXPECT_NE(testing::ReadText(dir_ / "audit.jsonl").find("ledger release 5, sha256 "),
             std::string::npos);
+}
+
+// Two releases at ε = 0.4 fit a budget of 1; a third would not, and decrypts nothing. The
+// budget stays with the dataset: a later release without --dp-budget is held to it.
+TEST_F(LedgerCli, ThePrivacyBudgetRefusesTheReleaseThatWouldPassIt) {
+  const std::string sql = "SELECT sex, COUNT(*), AVG(age) FROM cohort GROUP BY sex";
+  for (int i = 0; i < 2; ++i) {
+    testing::CommandResult d = Decrypt(sql, 11, " --dp-epsilon 0.4 --dp-budget 1");
+    ASSERT_EQ(d.exit_code, 0) << d.output;
+    EXPECT_EQ(nlohmann::json::parse(d.output)["epsilon"], "2/5") << d.output;
+  }
+  testing::CommandResult over = Decrypt(sql, 11, " --dp-epsilon 0.4");
+  EXPECT_NE(over.exit_code, 0);
+  EXPECT_NE(over.output.find("privacy budget exhausted: this dataset has spent epsilon 4/5 of its "
+                             "1 in " +
+                             dir_ / "ledger/"),
+            std::string::npos)
+      << over.output;
+  EXPECT_NE(over.output.find(", and this release needs 2/5; nothing was decrypted"),
+            std::string::npos)
+      << over.output;
+  EXPECT_EQ(Decrypt(sql, 11, " --dp-epsilon 0.2").exit_code, 0);  // 4/5 + 1/5 = 1 exactly
+  testing::CommandResult bad = Decrypt(sql, 11, " --dp-epsilon 0.1 --dp-budget none");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--dp-budget: privacy epsilon none: not a decimal number such as 0.5"),
+            std::string::npos)
+      << bad.output;
 }
 
 }  // namespace

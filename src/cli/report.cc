@@ -27,12 +27,12 @@ void RegisterReport(CLI::App& app, Registry* registry) {
   cmd->add_option("--title", o->title, "Report heading (default: \"Report on DATASET\")");
   cmd->add_option("--min-cell", o->rules.cells.min_cell,
                   "Suppress cells from fewer records than this");
-  auto epsilon = std::make_shared<std::string>();
-  AddEpsilonOption(cmd, epsilon.get());
+  auto privacy = std::make_shared<PrivacyFlags>();
+  AddPrivacyOptions(cmd, privacy.get());
   cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
   cmd->add_option("--threads", o->threads, "Map threads (default: all cores)");
-  registry->emplace_back(cmd, [o, pass_file, epsilon]() -> Status {
-    CS_RETURN_IF_ERROR(ApplyEpsilon(*epsilon, &o->rules.cells));
+  registry->emplace_back(cmd, [o, pass_file, privacy]() -> Status {
+    CS_RETURN_IF_ERROR(ApplyPrivacy(*privacy, &o->rules));
     CS_ASSIGN_OR_RETURN(
         pipeline::ReportSummary done,
         pipeline::WriteReport(*o, PassphraseFrom(*pass_file), CommandTrail(),

@@ -24,6 +24,35 @@ std::string UtcNow() {
   return text;
 }
 
+// a + b and a <= b, exactly.
+Rational Plus(const Rational& a, const Rational& b) {
+  return *Rational::Make(a.numerator() * b.denominator() + b.numerator() * a.denominator(),
+                         a.denominator() * b.denominator());
+}
+bool AtMost(const Rational& a, const Rational& b) {
+  return a.numerator() * b.denominator() <= b.numerator() * a.denominator();
+}
+
+// "n" or "n/d", as Rational::ToString writes it; nullopt for anything else.
+std::optional<Rational> ParseRational(const std::string& text) {
+  const size_t slash = text.find('/');
+  auto digits = [](std::string_view s) -> std::optional<crypto::BigInt> {
+    if (s.empty() || s.size() > 64) return std::nullopt;
+    crypto::BigInt v;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * crypto::BigInt(10) + crypto::BigInt(static_cast<unsigned long>(c - '0'));
+    }
+    return v;
+  };
+  const auto n = digits(std::string_view(text).substr(0, slash));
+  const auto d = slash == std::string::npos ? std::optional(crypto::BigInt(1))
+                                            : digits(std::string_view(text).substr(slash + 1));
+  if (!n || !d) return std::nullopt;
+  auto r = Rational::Make(*n, *d);
+  return r.ok() ? std::optional(*r) : std::nullopt;
+}
+
 // A row counts as released when any of its aggregate cells is shown.
 bool Shown(const ResultTable& table, size_t row) {
   for (size_t c = 0; c < table.rows[row].size() && c < table.column_info.size(); ++c) {
@@ -94,10 +123,31 @@ Result<Ledger> Ledger::Open(const std::string& folder, const std::string& datase
       population.records = row["records"].get<uint64_t>();
       release.rows.push_back(std::move(population));
     }
+    if (entry.contains("epsilon")) {
+      const auto epsilon = entry["epsilon"].is_string()
+                               ? ParseRational(entry["epsilon"].get<std::string>())
+                               : std::nullopt;
+      const auto budget = entry.contains("budget") && entry["budget"].is_string()
+                              ? ParseRational(entry["budget"].get<std::string>())
+                              : std::nullopt;
+      if (!epsilon || !budget) return damaged("its privacy budget is malformed");
+      ledger.spent_ = Plus(ledger.spent_, *epsilon);
+      ledger.budget_ = budget;
+    }
     ledger.releases_.push_back(std::move(release));
     ledger.last_hash_ = Sha256Hex(text);
   }
   return ledger;
+}
+
+Status Ledger::CheckBudget(const Rational& epsilon, std::optional<Rational> budget) {
+  if (budget) budget_ = std::move(budget);
+  if (!budget_) budget_ = Rational::Integer(kDefaultPrivacyBudget);
+  if (AtMost(Plus(spent_, epsilon), *budget_)) return Status::OK();
+  return Status::InvalidArgument(
+      "privacy budget exhausted: this dataset has spent epsilon " + spent_.ToString() + " of its " +
+      budget_->ToString() + " in " + path_ + ", and this release needs " + epsilon.ToString() +
+      "; nothing was decrypted (raising it, with --dp-budget, is the data owner's decision)");
 }
 
 Result<std::string> Ledger::Record(const ResultTable& table, const std::string& result_sha256) {
@@ -117,6 +167,13 @@ Result<std::string> Ledger::Record(const ResultTable& table, const std::string& 
   entry["sql"] = table.sql;
   entry["min_cell"] = table.min_cell;
   entry["rows"] = std::move(rows);
+  std::optional<Rational> spent;
+  if (table.epsilon) {
+    if (!budget_) budget_ = Rational::Integer(kDefaultPrivacyBudget);
+    spent = Plus(spent_, *table.epsilon);
+    entry["epsilon"] = table.epsilon->ToString();
+    entry["budget"] = budget_->ToString();
+  }
   entry["prev"] = last_hash_;
   // Group keys come from the data: replace invalid UTF-8 rather than throw.
   const std::string line = entry.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -131,6 +188,7 @@ Result<std::string> Ledger::Record(const ResultTable& table, const std::string& 
   text_ += line + "\n";
   last_hash_ = Sha256Hex(line);
   releases_.push_back(std::move(release));
+  if (spent) spent_ = *spent;
   return "ledger release " + std::to_string(releases_.back().number) + ", sha256 " +
          last_hash_.substr(0, 16) + "…";
 }

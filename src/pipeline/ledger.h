@@ -14,6 +14,11 @@
 // written two ways: '2' and '2.0'), and differences of three or more releases (A − B − C);
 // a release whose rows were all hidden leaves no row.
 //
+// Differential privacy: a release with ε (ReleaseOptions::epsilon) records "epsilon" and the
+// dataset's "budget" in force (both exact, "1/10"); the ε spent is the sum over the releases,
+// computed exactly, and a release that would pass the budget is refused. A report of N tables
+// spends N·ε, each table recorded (and checked) in turn.
+//
 // Where: one file per dataset, LedgerFolder(trail)/<DatasetLedgerId>.jsonl, private to the
 // releasing party (the owner's, or the custodians' machine where `combine` runs). A line per
 // release:
@@ -25,11 +30,13 @@
 // there, as releases whose ledger lines are gone — not checked automatically).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "audit/trail.h"
 #include "query/decode.h"
+#include "query/noise.h"
 #include "query/table.h"
 #include "store/signed_manifest.h"
 #include "util/status.h"
@@ -44,6 +51,9 @@ Result<std::string> LedgerFolder(const audit::Trail& trail);
 // dataset's releases look like another's.
 std::string DatasetLedgerId(const DatasetFacts& facts);
 
+// The total ε a dataset may spend when the owner never set one (--dp-budget): 1.
+inline constexpr unsigned long kDefaultPrivacyBudget = 1;
+
 class Ledger {
  public:
   // Reads the ledger of `dataset_id` in `folder` (a dataset never released: empty).
@@ -52,6 +62,14 @@ class Ledger {
 
   // The releases so far, for ReleaseOptions::earlier.
   const std::vector<EarlierRelease>& releases() const { return releases_; }
+  // The ε spent so far (0 when none), and the budget the last private release recorded.
+  const Rational& spent() const { return spent_; }
+  const std::optional<Rational>& budget() const { return budget_; }
+
+  // OK when a release spending `epsilon` fits `budget` (unset: budget(), else
+  // kDefaultPrivacyBudget) after what was spent; else InvalidArgument saying how much was
+  // spent of what and how much this release needs. Remembers the budget for Record.
+  Status CheckBudget(const Rational& epsilon, std::optional<Rational> budget);
 
   // Appends `table` as the next release (its rows with a cell shown) and rewrites the file
   // atomically. Returns "release N, sha256 <first 16 hex digits>…" for the audit entry.
@@ -62,6 +80,8 @@ class Ledger {
   std::string text_;       // the file as read
   std::string last_hash_;  // SHA-256 of its last line; "" when empty
   std::vector<EarlierRelease> releases_;
+  Rational spent_ = Rational::Integer(0);
+  std::optional<Rational> budget_;
 };
 
 }  // namespace cipherstat::pipeline

@@ -85,5 +85,46 @@ TEST(Ledger, AnEditedRemovedOrCutLineIsRefused) {
   EXPECT_TRUE(Ledger::Open(dir / "ledger", "d1").ok());
 }
 
+// ε adds up exactly: 0.1 + 0.2 is 0.3, which a double would put past a budget of 0.3.
+TEST(Ledger, ThePrivacyBudgetIsDebitedExactly) {
+  ScratchDir dir;
+  auto ledger = Ledger::Open(dir / "ledger", "d1");
+  ASSERT_TRUE(ledger.ok());
+  const Rational budget = *ParseEpsilon("0.3");
+  for (const char* epsilon : {"0.1", "0.2"}) {
+    ResultTable t = Table(40);
+    t.epsilon = *ParseEpsilon(epsilon);
+    ASSERT_TRUE(ledger->CheckBudget(*t.epsilon, budget).ok()) << epsilon;
+    ASSERT_TRUE(ledger->Record(t, "sha").ok());
+  }
+  ASSERT_TRUE(ledger->Record(Table(40), "sha").ok());  // an exact release spends nothing
+  auto again = Ledger::Open(dir / "ledger", "d1");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->spent(), *ParseEpsilon("0.3"));
+  ASSERT_TRUE(again->budget().has_value());
+  EXPECT_EQ(*again->budget(), budget);
+  const Status over = again->CheckBudget(*ParseEpsilon("0.01"), std::nullopt);
+  EXPECT_EQ(over.message(),
+            "privacy budget exhausted: this dataset has spent epsilon 3/10 of "
+            "its 3/10 in " +
+                dir / "ledger/d1.jsonl" +
+                ", and this release needs 1/100; nothing was decrypted (raising "
+                "it, with --dp-budget, is the data owner's decision)");
+  EXPECT_TRUE(again->CheckBudget(*ParseEpsilon("0.7"), *ParseEpsilon("1")).ok());
+  // A budget that is not a fraction is a damaged ledger.
+  std::string text = testing::ReadText(dir / "ledger/d1.jsonl");
+  text.replace(text.find("\"budget\":\"3/10\""), 17, "\"budget\":\"0.3!\"");
+  testing::WriteText(dir / "ledger/d1.jsonl", text);
+  EXPECT_FALSE(Ledger::Open(dir / "ledger", "d1").ok());
+}
+
+TEST(Ledger, WithoutAnyBudgetSetTheDefaultIsOne) {
+  ScratchDir dir;
+  auto ledger = Ledger::Open(dir / "ledger", "d1");
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_TRUE(ledger->CheckBudget(*ParseEpsilon("1"), std::nullopt).ok());
+  EXPECT_FALSE(ledger->CheckBudget(*ParseEpsilon("1.000001"), std::nullopt).ok());
+}
+
 }  // namespace
 }  // namespace cipherstat::pipeline

@@ -110,15 +110,19 @@ Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
   Released out;
   CS_ASSIGN_OR_RETURN(out.facts,
                       ResultFacts(loaded.result, decryptor.owner(), rules.allow_unsigned));
-  CS_ASSIGN_OR_RETURN(SumDecryptor decrypt, decryptor.Prepare(loaded, out.facts));
-  CS_ASSIGN_OR_RETURN(out.schema, OpenFactsSchema(decryptor.public_key(), out.facts, decrypt));
+  // The ledger first: a release over the privacy budget decrypts nothing.
   ReleaseOptions cells = rules.cells;
   std::optional<Ledger> releases;
   if (ledger != nullptr) {
     CS_ASSIGN_OR_RETURN(std::string folder, LedgerFolder(*ledger));
     CS_ASSIGN_OR_RETURN(releases, Ledger::Open(folder, DatasetLedgerId(out.facts)));
     cells.earlier = releases->releases();
+    if (cells.epsilon) CS_RETURN_IF_ERROR(releases->CheckBudget(*cells.epsilon, rules.dp_budget));
+  } else if (cells.epsilon) {
+    return Status::InvalidArgument("a differentially private release needs a release ledger");
   }
+  CS_ASSIGN_OR_RETURN(SumDecryptor decrypt, decryptor.Prepare(loaded, out.facts));
+  CS_ASSIGN_OR_RETURN(out.schema, OpenFactsSchema(decryptor.public_key(), out.facts, decrypt));
   CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, out.schema,
                                               loaded.result, decrypt, cells));
   if (releases) {
@@ -136,9 +140,9 @@ Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::Ver
                                    Short(sk.public_key().Fingerprint()));
   }
   OwnerDecryptor decryptor(sk, owner);
-  CS_ASSIGN_OR_RETURN(Released released,
-                      OpenResult({"result", "", result}, decryptor, {options, allow_unsigned},
-                                 /*ledger=*/nullptr));
+  CS_ASSIGN_OR_RETURN(Released released, OpenResult({"result", "", result}, decryptor,
+                                                    {options, allow_unsigned, std::nullopt},
+                                                    /*ledger=*/nullptr));
   return std::move(released.table);
 }
 

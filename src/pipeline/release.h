@@ -94,6 +94,9 @@ class CustodianDecryptor : public Decryptor {
 struct ReleaseRules {
   ReleaseOptions cells;         // small-cell suppression; differential privacy (epsilon)
   bool allow_unsigned = false;  // decode an unsigned dataset's result with its own claims
+  // The dataset's total privacy budget (--dp-budget), recorded in the ledger; unset: the
+  // budget the ledger last recorded, else kDefaultPrivacyBudget (pipeline/ledger.h).
+  std::optional<Rational> dp_budget;
 };
 
 struct Released {
@@ -104,7 +107,10 @@ struct Released {
   std::string ledger_entry;
 };
 
-// decrypt → verify → decode → disclosure rules, for one loaded result. With a `ledger` trail,
+// decrypt → verify → decode → disclosure rules, for one loaded result. A differentially
+// private release (rules.cells.epsilon) needs a `ledger`, and is refused before anything is
+// decrypted when the ε already spent on the dataset plus this one would pass its budget
+// (Ledger::CheckBudget). With a `ledger` trail,
 // the rows that would combine with the dataset's earlier releases in LedgerFolder(*ledger) are
 // hidden too, and the table is recorded there as the next release (before any audit entry or
 // output, so that a release is never missing from the ledger; one that then fails to be
