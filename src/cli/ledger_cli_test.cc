@@ -171,5 +171,18 @@ TEST_F(LedgerCli, ThePrivacyBudgetRefusesTheReleaseThatWouldPassIt) {
       << bad.output;
 }
 
+// Two private releases of the same rows differ by their noise alone, which says nothing about
+// any records: they do not combine.
+TEST_F(LedgerCli, NoisyReleasesOfTheSameRowsDoNotCombine) {
+  const std::string sql = "SELECT COUNT(*), AVG(age) FROM cohort";
+  for (int i = 0; i < 3; ++i) {
+    testing::CommandResult d = Decrypt(sql, 11, " --dp-epsilon 0.2");
+    ASSERT_EQ(d.exit_code, 0) << d.output;
+    const auto released = nlohmann::json::parse(d.output);
+    EXPECT_TRUE(released["rows"][0][0].is_number()) << d.output;
+    EXPECT_EQ(d.output.find("combines"), std::string::npos) << d.output;
+  }
+}
+
 }  // namespace
 }  // namespace cipherstat

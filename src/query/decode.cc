@@ -358,6 +358,8 @@ std::string Describe(const RowPopulation& row) {
 std::string CombinesWith(const RowPopulation& row, const ReleaseOptions& options) {
   for (const EarlierRelease& release : options.earlier) {
     for (const RowPopulation& old : release.rows) {
+      // The same records: counts that differ are noise (differential privacy), not a group.
+      if (old.predicates == row.predicates) continue;
       const bool nested = std::includes(row.predicates.begin(), row.predicates.end(),
                                         old.predicates.begin(), old.predicates.end()) ||
                           std::includes(old.predicates.begin(), old.predicates.end(),

@@ -90,8 +90,9 @@ struct ReleaseOptions {
   explicit ReleaseOptions(uint64_t cells_from) : min_cell(cells_from) {}
 
   uint64_t min_cell = 11;  // the common health-statistics threshold
-  // Releases of the same dataset before this one. A row whose records nest with an earlier
-  // row's (every predicate of one is a predicate of the other) and differ from them by
+  // Releases of the same dataset before this one. A row whose records nest strictly with an
+  // earlier row's (every predicate of one is a predicate of the other, not the same) and
+  // differ from them by
   // 1..min_cell-1 records would, subtracted from it, describe that few records: it is hidden
   // (Hidden::kEarlierRelease) before the disclosure rules run, which then protect it like any
   // hidden row (query/disclosure.h).
