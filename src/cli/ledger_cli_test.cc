@@ -4,6 +4,7 @@
 // and leaves releases that do not combine alone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -169,6 +170,37 @@ TEST_F(LedgerCli, ThePrivacyBudgetRefusesTheReleaseThatWouldPassIt) {
   EXPECT_NE(bad.output.find("--dp-budget: privacy epsilon none: not a decimal number such as 0.5"),
             std::string::npos)
       << bad.output;
+}
+
+// The attack: `SELECT COUNT(*), AVG(age)`, then the same GROUP BY arm where one arm is
+// small. Its row is hidden, and so is another (the header prints the total), so the total's
+// sum minus the rows shown gives the small arm's patients only together with at least
+// min_cell others.
+TEST_F(LedgerCli, ATotalThenAGroupByLeavesNoSmallGroupToSubtract) {
+  std::vector<std::vector<std::string>> rows;
+  std::string error;
+  ASSERT_TRUE(testing::ReadCsvFile(dir_ / "clean.csv", &rows, &error)) << error;
+  size_t arm = 0;
+  while (arm < rows[0].size() && rows[0][arm] != "arm") ++arm;
+  ASSERT_LT(arm, rows[0].size());
+  std::map<std::string, uint64_t> arms;
+  for (size_t r = 1; r < rows.size(); ++r) ++arms[rows[r][arm]];
+  uint64_t smallest = 300;
+  for (const auto& [name, n] : arms) smallest = std::min(smallest, n);
+  const uint64_t min_cell = smallest + 1;
+
+  const nlohmann::json total = Release("SELECT COUNT(*), AVG(age) FROM cohort", min_cell);
+  ASSERT_TRUE(total["rows"][0][1].is_number()) << total.dump();
+  const nlohmann::json by_arm =
+      Release("SELECT arm, COUNT(*), AVG(age) FROM cohort GROUP BY arm", min_cell);
+  uint64_t hidden_rows = 0, hidden_records = 0;
+  for (const auto& row : by_arm["rows"]) {
+    if (!row[1].is_null()) continue;
+    ++hidden_rows;
+    hidden_records += row[0].is_null() ? 0 : arms[row[0].get<std::string>()];
+  }
+  EXPECT_GE(hidden_rows, 2u) << by_arm.dump();
+  EXPECT_GE(hidden_records, min_cell) << by_arm.dump();
 }
 
 // Two private releases of the same rows differ by their noise alone, which says nothing about
