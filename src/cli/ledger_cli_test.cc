@@ -56,17 +56,23 @@ class LedgerCli : public ::testing::Test {
                   " --out " + ShellQuote(dir_ / "dataset"))
                   .exit_code,
               0);
-    // Sites by size, counted here from the clean file.
-    std::vector<std::vector<std::string>> rows;
-    std::string error;
-    ASSERT_TRUE(testing::ReadCsvFile(dir_ / "clean.csv", &rows, &error)) << error;
-    size_t site = 0;
-    while (site < rows[0].size() && rows[0][site] != "site") ++site;
-    ASSERT_LT(site, rows[0].size());
-    for (size_t r = 1; r < rows.size(); ++r) ++sites_[rows[r][site]];
+    sites_ = CountBy("site");
     for (const auto& [name, n] : sites_) {
       if (smallest_.empty() || n < sites_[smallest_]) smallest_ = name;
     }
+  }
+  // The records per value of `column`, counted here from the clean file.
+  std::map<std::string, uint64_t> CountBy(const std::string& column) {
+    std::vector<std::vector<std::string>> rows;
+    std::string error;
+    EXPECT_TRUE(testing::ReadCsvFile(dir_ / "clean.csv", &rows, &error)) << error;
+    std::map<std::string, uint64_t> counts;
+    if (rows.empty()) return counts;
+    size_t c = 0;
+    while (c < rows[0].size() && rows[0][c] != column) ++c;
+    EXPECT_LT(c, rows[0].size()) << column;
+    for (size_t r = 1; r < rows.size() && c < rows[0].size(); ++r) ++counts[rows[r][c]];
+    return counts;
   }
   // Runs `sql` as the compute party and decrypts it as JSON with min_cell and `flags`.
   testing::CommandResult Decrypt(const std::string& sql, uint64_t min_cell,
@@ -177,14 +183,8 @@ TEST_F(LedgerCli, ThePrivacyBudgetRefusesTheReleaseThatWouldPassIt) {
 // sum minus the rows shown gives the small arm's patients only together with at least
 // min_cell others.
 TEST_F(LedgerCli, ATotalThenAGroupByLeavesNoSmallGroupToSubtract) {
-  std::vector<std::vector<std::string>> rows;
-  std::string error;
-  ASSERT_TRUE(testing::ReadCsvFile(dir_ / "clean.csv", &rows, &error)) << error;
-  size_t arm = 0;
-  while (arm < rows[0].size() && rows[0][arm] != "arm") ++arm;
-  ASSERT_LT(arm, rows[0].size());
-  std::map<std::string, uint64_t> arms;
-  for (size_t r = 1; r < rows.size(); ++r) ++arms[rows[r][arm]];
+  std::map<std::string, uint64_t> arms = CountBy("arm");
+  ASSERT_FALSE(arms.empty());
   uint64_t smallest = 300;
   for (const auto& [name, n] : arms) smallest = std::min(smallest, n);
   const uint64_t min_cell = smallest + 1;
