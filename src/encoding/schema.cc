@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "encoding/date.h"
 #include "encoding/fixed_point.h"
@@ -489,6 +491,31 @@ class Reader {
     *out = v.get<std::string>();
     return Status::OK();
   }
+  // String field `key` naming one of `choices`: *out gets its value, and stays as it is when
+  // the field is absent. Anything else: "field "kind" must be "a", "b" or "c", got "x"".
+  template <typename T>
+  Status OneOf(const char* key,
+               std::initializer_list<std::pair<std::string_view, std::type_identity_t<T>>> choices,
+               T* out) const {
+    if (!Has(key)) return Status::OK();
+    std::string value;
+    CS_RETURN_IF_ERROR(String(key, true, &value));
+    std::string names;
+    size_t i = 0;
+    for (const auto& [name, choice] : choices) {
+      if (name == value) {
+        *out = choice;
+        return Status::OK();
+      }
+      names += std::string(i == 0                    ? ""
+                           : i + 1 == choices.size() ? " or "
+                                                     : ", ") +
+               "\"" + std::string(name) + "\"";
+      ++i;
+    }
+    return Invalid(
+        where_, "field \"" + std::string(key) + "\" must be " + names + ", got \"" + value + "\"");
+  }
   Status Double(const char* key, bool required, double* out) const {
     if (!Has(key)) return required ? Missing(key) : Status::OK();
     const json& v = object_.at(key);
@@ -569,24 +596,14 @@ Status ParseColumn(const json& j, size_t index, Column* c) {
   CS_RETURN_IF_ERROR(
       col.CheckKeys({"name", "kind", "min", "max", "decimals", "levels", "bins", "public", "unique",
                      "on_invalid", "censored", "year_of", "days_between"}));
-  std::string kind;
-  CS_RETURN_IF_ERROR(col.String("kind", true, &kind));
-  if (kind == "identifier") {
-    c->kind = ColumnKind::kIdentifier;
-  } else if (kind == "numeric") {
-    c->kind = ColumnKind::kNumeric;
-  } else if (kind == "categorical") {
-    c->kind = ColumnKind::kCategorical;
-  } else if (kind == "excluded") {
-    c->kind = ColumnKind::kExcluded;
-  } else if (kind == "date") {
-    c->kind = ColumnKind::kDate;
-  } else {
-    return Invalid(col.where(),
-                   "field \"kind\" must be \"identifier\", \"numeric\", \"categorical\", "
-                   "\"excluded\" or \"date\", got \"" +
-                       kind + "\"");
-  }
+  if (!col.Has("kind")) return col.Missing("kind");
+  CS_RETURN_IF_ERROR(col.OneOf("kind",
+                               {{"identifier", ColumnKind::kIdentifier},
+                                {"numeric", ColumnKind::kNumeric},
+                                {"categorical", ColumnKind::kCategorical},
+                                {"excluded", ColumnKind::kExcluded},
+                                {"date", ColumnKind::kDate}},
+                               &c->kind));
   const bool numeric = c->kind == ColumnKind::kNumeric;
   if (!numeric) {
     for (const char* key : {"year_of", "days_between"}) {
@@ -644,27 +661,15 @@ Status ParseColumn(const json& j, size_t index, Column* c) {
   CS_RETURN_IF_ERROR(col.Edges("bins", &c->bins));
   CS_RETURN_IF_ERROR(col.Bool("public", &c->is_public));
   CS_RETURN_IF_ERROR(col.Bool("unique", &c->unique));
-  std::string on_invalid = "missing";
-  CS_RETURN_IF_ERROR(col.String("on_invalid", false, &on_invalid));
-  if (on_invalid == "missing") {
-    c->on_invalid = OnInvalid::kMissing;
-  } else if (on_invalid == "drop_row") {
-    c->on_invalid = OnInvalid::kDropRow;
-  } else {
-    return Invalid(col.where(), "field \"on_invalid\" must be \"missing\" or \"drop_row\", got \"" +
-                                    on_invalid + "\"");
-  }
+  c->on_invalid = OnInvalid::kMissing;
+  CS_RETURN_IF_ERROR(
+      col.OneOf("on_invalid", {{"missing", OnInvalid::kMissing}, {"drop_row", OnInvalid::kDropRow}},
+                &c->on_invalid));
   if (col.Has("censored")) {
-    std::string censored;
-    CS_RETURN_IF_ERROR(col.String("censored", true, &censored));
-    if (censored == "limit") {
-      c->censored = Censored::kLimit;
-    } else if (censored == "missing") {
-      c->censored = Censored::kMissing;
-    } else {
-      return Invalid(col.where(), "field \"censored\" must be \"limit\" or \"missing\", got \"" +
-                                      censored + "\"");
-    }
+    Censored censored = Censored::kLimit;
+    CS_RETURN_IF_ERROR(col.OneOf(
+        "censored", {{"limit", Censored::kLimit}, {"missing", Censored::kMissing}}, &censored));
+    c->censored = censored;
   }
   return Status::OK();
 }

@@ -1,57 +1,18 @@
 #include "pipeline/ledger.h"
 
-#include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "crypto/hash.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/time.h"
 
 namespace cipherstat::pipeline {
 
 namespace {
 
 using json = nlohmann::json;
-
-std::string UtcNow() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
-// a + b and a <= b, exactly.
-Rational Plus(const Rational& a, const Rational& b) {
-  return *Rational::Make(a.numerator() * b.denominator() + b.numerator() * a.denominator(),
-                         a.denominator() * b.denominator());
-}
-bool AtMost(const Rational& a, const Rational& b) {
-  return a.numerator() * b.denominator() <= b.numerator() * a.denominator();
-}
-
-// "n" or "n/d", as Rational::ToString writes it; nullopt for anything else.
-std::optional<Rational> ParseRational(const std::string& text) {
-  const size_t slash = text.find('/');
-  auto digits = [](std::string_view s) -> std::optional<crypto::BigInt> {
-    if (s.empty() || s.size() > 64) return std::nullopt;
-    crypto::BigInt v;
-    for (char c : s) {
-      if (c < '0' || c > '9') return std::nullopt;
-      v = v * crypto::BigInt(10) + crypto::BigInt(static_cast<unsigned long>(c - '0'));
-    }
-    return v;
-  };
-  const auto n = digits(std::string_view(text).substr(0, slash));
-  const auto d = slash == std::string::npos ? std::optional(crypto::BigInt(1))
-                                            : digits(std::string_view(text).substr(slash + 1));
-  if (!n || !d) return std::nullopt;
-  auto r = Rational::Make(*n, *d);
-  return r.ok() ? std::optional(*r) : std::nullopt;
-}
 
 // A row counts as released when any of its aggregate cells is shown.
 bool Shown(const ResultTable& table, size_t row) {
@@ -125,13 +86,13 @@ Result<Ledger> Ledger::Open(const std::string& folder, const std::string& datase
     }
     if (entry.contains("epsilon")) {
       const auto epsilon = entry["epsilon"].is_string()
-                               ? ParseRational(entry["epsilon"].get<std::string>())
+                               ? Rational::FromString(entry["epsilon"].get<std::string>())
                                : std::nullopt;
       const auto budget = entry.contains("budget") && entry["budget"].is_string()
-                              ? ParseRational(entry["budget"].get<std::string>())
+                              ? Rational::FromString(entry["budget"].get<std::string>())
                               : std::nullopt;
       if (!epsilon || !budget) return damaged("its privacy budget is malformed");
-      ledger.spent_ = Plus(ledger.spent_, *epsilon);
+      ledger.spent_ = ledger.spent_ + *epsilon;
       ledger.budget_ = budget;
     }
     ledger.releases_.push_back(std::move(release));
@@ -143,7 +104,7 @@ Result<Ledger> Ledger::Open(const std::string& folder, const std::string& datase
 Status Ledger::CheckBudget(const Rational& epsilon, std::optional<Rational> budget) {
   if (budget) budget_ = std::move(budget);
   if (!budget_) budget_ = Rational::Integer(kDefaultPrivacyBudget);
-  if (AtMost(Plus(spent_, epsilon), *budget_)) return Status::OK();
+  if (spent_ + epsilon <= *budget_) return Status::OK();
   return Status::InvalidArgument(
       "privacy budget exhausted: this dataset has spent epsilon " + spent_.ToString() + " of its " +
       budget_->ToString() + " in " + path_ + ", and this release needs " + epsilon.ToString() +
@@ -170,7 +131,7 @@ Result<std::string> Ledger::Record(const ResultTable& table, const std::string& 
   std::optional<Rational> spent;
   if (table.epsilon) {
     if (!budget_) budget_ = Rational::Integer(kDefaultPrivacyBudget);
-    spent = Plus(spent_, *table.epsilon);
+    spent = spent_ + *table.epsilon;
     entry["epsilon"] = table.epsilon->ToString();
     entry["budget"] = budget_->ToString();
   }

@@ -119,6 +119,34 @@ std::string Rational::ToString() const {
   return numerator_.ToDecimal() + "/" + denominator_.ToDecimal();
 }
 
+std::optional<Rational> Rational::FromString(std::string_view text) {
+  const size_t slash = text.find('/');
+  auto digits = [](std::string_view s) -> std::optional<BigInt> {
+    if (s.empty() || s.size() > 64) return std::nullopt;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+    }
+    BigInt v;
+    mpz_set_str(v.get(), std::string(s).c_str(), 10);  // digits only: cannot fail
+    return v;
+  };
+  const std::optional<BigInt> n = digits(text.substr(0, slash));
+  const std::optional<BigInt> d =
+      slash == std::string_view::npos ? std::optional(BigInt(1)) : digits(text.substr(slash + 1));
+  if (!n || !d) return std::nullopt;
+  Result<Rational> r = Make(*n, *d);
+  return r.ok() ? std::optional(std::move(r).value()) : std::nullopt;
+}
+
+Rational Rational::operator+(const Rational& other) const {
+  return *Make(numerator_ * other.denominator_ + other.numerator_ * denominator_,
+               denominator_ * other.denominator_);
+}
+
+std::strong_ordering Rational::operator<=>(const Rational& other) const {
+  return numerator_ * other.denominator_ <=> other.numerator_ * denominator_;
+}
+
 Result<Rational> ParseEpsilon(std::string_view text) {
   auto invalid = [&](const std::string& why) {
     return Status::InvalidArgument("privacy epsilon " + QuoteInput(text) + ": " + why);

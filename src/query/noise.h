@@ -21,9 +21,11 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,7 +49,13 @@ class Rational {
   double ToDouble() const;
   // "1/10", or "3" for an integer.
   std::string ToString() const;
+  // The inverse of ToString: "n" or "n/d" in decimal digits (d > 0); nullopt for anything
+  // else, or more than 64 digits on a side.
+  static std::optional<Rational> FromString(std::string_view text);
 
+  // Exact sum and order (the privacy budget adds them up: 0.1 + 0.2 is 3/10).
+  Rational operator+(const Rational& other) const;
+  std::strong_ordering operator<=>(const Rational& other) const;
   bool operator==(const Rational& other) const = default;
 
  private:

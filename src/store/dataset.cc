@@ -3,15 +3,14 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "crypto/hash.h"
 #include "store/json_checksum.h"
 #include "util/json.h"
+#include "util/time.h"
 
 namespace cipherstat {
 
@@ -21,15 +20,6 @@ constexpr const char* kManifestFormat = "cipherstat-dataset";
 // 1 had a SHA-256 per segment file; 2 carried the owner's schema in the clear.
 constexpr int kManifestVersion = 3;
 constexpr char kSealedSchemaContext[] = "cipherstat sealed schema v1, key ";
-
-std::string UtcNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string HexOf(const unsigned char* bytes, size_t n) {
   std::string hex(n * 2 + 1, '\0');
