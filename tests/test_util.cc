@@ -58,9 +58,12 @@ size_t LongestHexRun(const std::string& text) {
 
 bool SharedDataAvailable() { return std::filesystem::exists(SharedDir() + "/data/actg175.csv"); }
 
+CommandResult RunCipherstat(const std::string& args) {
+  return RunCommand("CIPHERSTAT_PASSPHRASE=x " + ShellQuote(Binary()) + " " + args);
+}
+
 std::string MakeCohortDataset(const ScratchDir& dir, int records, int seed, int segment_records,
                               const std::string& dataset) {
-  const std::string bin = "CIPHERSTAT_PASSPHRASE=x '" + Binary() + "' ";
   for (const std::string& step :
        {"keygen --fast-kdf --out " + dir / "keys",
         "generate --records " + std::to_string(records) + " --seed " + std::to_string(seed) +
@@ -71,7 +74,7 @@ std::string MakeCohortDataset(const ScratchDir& dir, int records, int seed, int 
         "encrypt --segment-records " + std::to_string(segment_records) + " --schema " +
             dir / "schema.json" + " --key " + dir / "keys" + " --in " + dir / "clean.csv" +
             " --out " + dataset}) {
-    CommandResult r = RunCommand(bin + step);
+    CommandResult r = RunCipherstat(step);
     if (r.exit_code != 0) return step + ": " + r.output;
   }
   return "";

@@ -33,6 +33,9 @@ struct CommandResult {
 CommandResult RunCommand(const std::string& command_line);
 // `s` as one word of a POSIX shell command line: single-quoted, any ' written as '\''.
 std::string ShellQuote(const std::string& s);
+// Runs `cipherstat ARGS` (ARGS already shell words) with CIPHERSTAT_PASSPHRASE=x, the
+// passphrase of the keys tests make (keygen --fast-kdf).
+CommandResult RunCipherstat(const std::string& args);
 
 bool SharedDataAvailable();
 

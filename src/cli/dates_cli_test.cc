@@ -20,13 +20,9 @@ namespace {
 
 using testing::OracleRow;
 using testing::OracleValue;
+using testing::RunCipherstat;
 using testing::ScratchDir;
 using testing::ShellQuote;
-
-testing::CommandResult Cli(const std::string& args) {
-  return testing::RunCommand("CIPHERSTAT_PASSPHRASE=x " + ShellQuote(testing::Binary()) + " " +
-                             args);
-}
 
 // Compares a released CSV with the oracle's rows, row by row in any order (keyed by the first
 // cell when `keyed`): integers and texts exactly, reals to 1e-9 relative.
@@ -65,7 +61,7 @@ void ExpectSameTable(const std::string& released_csv, const std::vector<OracleRo
 
 TEST(DatesCli, AverageDateSpreadFollowUpAndYearGroupsEqualSqliteDateArithmetic) {
   ScratchDir dir;
-  ASSERT_EQ(Cli("keygen --fast-kdf --out " + ShellQuote(dir / "keys")).exit_code, 0);
+  ASSERT_EQ(RunCipherstat("keygen --fast-kdf --out " + ShellQuote(dir / "keys")).exit_code, 0);
   // R's write.csv: row names, quoted dates, NA; last_visit has entries nobody could read.
   std::string raw = "\"\",\"patient\",\"enrolled\",\"last_visit\",\"died\",\"cd4\"\n";
   std::string truth = "patient,enrolled,last_visit,died,cd4\n";
@@ -95,16 +91,16 @@ TEST(DatesCli, AverageDateSpreadFollowUpAndYearGroupsEqualSqliteDateArithmetic) 
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return r.exit_code == 0;
   };
-  ASSERT_TRUE(ok(
-      Cli("schema --in " + ShellQuote(p + ".csv") + " --out " + ShellQuote(p + ".schema.json"))));
-  ASSERT_TRUE(ok(Cli("clean --schema " + ShellQuote(p + ".schema.json") + " --in " +
-                     ShellQuote(p + ".csv") + " --out " + ShellQuote(p + ".clean.csv") +
-                     " --report " + ShellQuote(p + ".report.json"))));
+  ASSERT_TRUE(ok(RunCipherstat("schema --in " + ShellQuote(p + ".csv") + " --out " +
+                               ShellQuote(p + ".schema.json"))));
+  ASSERT_TRUE(ok(RunCipherstat("clean --schema " + ShellQuote(p + ".schema.json") + " --in " +
+                               ShellQuote(p + ".csv") + " --out " + ShellQuote(p + ".clean.csv") +
+                               " --report " + ShellQuote(p + ".report.json"))));
   const auto report = nlohmann::json::parse(testing::ReadText(p + ".report.json"));
   EXPECT_EQ(report["rows_written"], 160);
-  ASSERT_TRUE(ok(Cli("encrypt --schema " + ShellQuote(p + ".schema.json") + " --key " +
-                     ShellQuote(dir / "keys") + " --in " + ShellQuote(p + ".clean.csv") +
-                     " --out " + ShellQuote(p + ".dataset"))));
+  ASSERT_TRUE(ok(RunCipherstat("encrypt --schema " + ShellQuote(p + ".schema.json") + " --key " +
+                               ShellQuote(dir / "keys") + " --in " + ShellQuote(p + ".clean.csv") +
+                               " --out " + ShellQuote(p + ".dataset"))));
 
   testing::SqliteOracle oracle;
   std::string error;
@@ -140,10 +136,11 @@ TEST(DatesCli, AverageDateSpreadFollowUpAndYearGroupsEqualSqliteDateArithmetic) 
     SCOPED_TRACE(c.sql);
     const std::string result = p + ".result" + std::to_string(++n) + ".json";
     const std::string released = p + ".released" + std::to_string(n) + ".csv";
-    ASSERT_TRUE(ok(Cli("query --data " + ShellQuote(p + ".dataset") + " --sql " +
-                       ShellQuote(c.sql) + " --out " + ShellQuote(result))));
-    ASSERT_TRUE(ok(Cli("decrypt --format csv --min-cell 0 --key " + ShellQuote(dir / "keys") +
-                       " --in " + ShellQuote(result) + " --out " + ShellQuote(released))));
+    ASSERT_TRUE(ok(RunCipherstat("query --data " + ShellQuote(p + ".dataset") + " --sql " +
+                                 ShellQuote(c.sql) + " --out " + ShellQuote(result))));
+    ASSERT_TRUE(
+        ok(RunCipherstat("decrypt --format csv --min-cell 0 --key " + ShellQuote(dir / "keys") +
+                         " --in " + ShellQuote(result) + " --out " + ShellQuote(released))));
     std::vector<OracleRow> want;
     ASSERT_TRUE(oracle.Query(c.oracle_sql, &want, &error)) << error;
     if (n == 2) {  // the oracle computed the variance; the release shows its square root
@@ -156,10 +153,11 @@ TEST(DatesCli, AverageDateSpreadFollowUpAndYearGroupsEqualSqliteDateArithmetic) 
 
   // A date has no sum: the owner's release refuses it, naming what to use instead.
   const std::string sum = p + ".sum.json";
-  ASSERT_TRUE(ok(Cli("query --data " + ShellQuote(p + ".dataset") +
-                     " --sql 'SELECT SUM(enrolled) FROM cohort' --out " + ShellQuote(sum))));
+  ASSERT_TRUE(
+      ok(RunCipherstat("query --data " + ShellQuote(p + ".dataset") +
+                       " --sql 'SELECT SUM(enrolled) FROM cohort' --out " + ShellQuote(sum))));
   const testing::CommandResult refused =
-      Cli("decrypt --key " + ShellQuote(dir / "keys") + " --in " + ShellQuote(sum));
+      RunCipherstat("decrypt --key " + ShellQuote(dir / "keys") + " --in " + ShellQuote(sum));
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.output.find("query: SUM(enrolled): 'enrolled' is a date, which has no sum; "
                                 "AVG(enrolled) gives the average date, and a \"days_between\" "

@@ -24,23 +24,22 @@ namespace fs = std::filesystem;
 using testing::CommandResult;
 using testing::ReadText;
 using testing::ScratchDir;
+using testing::ShellQuote;
 using testing::WriteText;
 
 constexpr char kOwnerPass[] = "owner passphrase 1";
 constexpr char kSql[] = "SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm";
 
-std::string Q(const std::string& s) { return "'" + s + "'"; }  // paths here have no quotes
-
 // Runs `cipherstat ARGS` with `env` prepended.
 CommandResult Cs(const std::string& args, const std::string& env = "") {
   const std::string line =
-      (env.empty() ? "" : env + " ") + Q(testing::Binary()) + " " + args + " </dev/null";
+      (env.empty() ? "" : env + " ") + ShellQuote(testing::Binary()) + " " + args + " </dev/null";
   CommandResult r = testing::RunCommand(line);
   r.output = "$ " + line + "\n" + r.output;
   return r;
 }
 
-std::string Pass(const std::string& p) { return "CIPHERSTAT_PASSPHRASE=" + Q(p); }
+std::string Pass(const std::string& p) { return "CIPHERSTAT_PASSPHRASE=" + ShellQuote(p); }
 
 bool Has(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -59,7 +58,7 @@ nlohmann::json LastAuditEntry(const std::string& log) {
   const size_t start = text.rfind('\n', end);
   return nlohmann::json::parse(text.substr(start == std::string::npos ? 0 : start + 1));
 }
-std::string AuditLog(const std::string& log) { return "CIPHERSTAT_AUDIT_LOG=" + Q(log); }
+std::string AuditLog(const std::string& log) { return "CIPHERSTAT_AUDIT_LOG=" + ShellQuote(log); }
 
 class KeysCliTest : public ::testing::Test {
  protected:
@@ -70,35 +69,35 @@ class KeysCliTest : public ::testing::Test {
       steps_.push_back(Cs(args, env));
     };
     steps_.clear();
-    step("generate --records 120 --seed 5 --out " + Q(d / "cohort.csv"));
-    step("schema --in " + Q(d / "cohort.csv") + " --out " + Q(d / "schema.json") +
+    step("generate --records 120 --seed 5 --out " + ShellQuote(d / "cohort.csv"));
+    step("schema --in " + ShellQuote(d / "cohort.csv") + " --out " + ShellQuote(d / "schema.json") +
          " --max-records 1000");
-    step("clean --schema " + Q(d / "schema.json") + " --in " + Q(d / "cohort.csv") + " --out " +
-         Q(d / "clean.csv"));
+    step("clean --schema " + ShellQuote(d / "schema.json") + " --in " +
+         ShellQuote(d / "cohort.csv") + " --out " + ShellQuote(d / "clean.csv"));
     // A whole key, its dataset, result and released table.
-    step("keygen --fast-kdf --out " + Q(d / "keys"), Pass(kOwnerPass));
-    step("encrypt --schema " + Q(d / "schema.json") + " --key " + Q(d / "keys") + " --in " +
-             Q(d / "clean.csv") + " --out " + Q(d / "dataset"),
+    step("keygen --fast-kdf --out " + ShellQuote(d / "keys"), Pass(kOwnerPass));
+    step("encrypt --schema " + ShellQuote(d / "schema.json") + " --key " + ShellQuote(d / "keys") +
+             " --in " + ShellQuote(d / "clean.csv") + " --out " + ShellQuote(d / "dataset"),
          Pass(kOwnerPass));
-    step("query --data " + Q(d / "dataset") + " --sql " + Q(kSql) + " --out " +
-         Q(d / "result.json"));
-    step("decrypt --key " + Q(d / "keys") + " --in " + Q(d / "result.json") +
-             " --format csv --out " + Q(d / "whole.csv"),
+    step("query --data " + ShellQuote(d / "dataset") + " --sql " + ShellQuote(kSql) + " --out " +
+         ShellQuote(d / "result.json"));
+    step("decrypt --key " + ShellQuote(d / "keys") + " --in " + ShellQuote(d / "result.json") +
+             " --format csv --out " + ShellQuote(d / "whole.csv"),
          Pass(kOwnerPass));
     // A 2-of-3 threshold key, its dataset, result and three partials.
     WriteText(d / "shares.txt", "custodian one\ncustodian two\ncustodian three\n");
     step("keygen --fast-kdf --custodians 3 --threshold 2 --share-passphrases " +
-             Q(d / "shares.txt") + " --out " + Q(d / "tkeys"),
+             ShellQuote(d / "shares.txt") + " --out " + ShellQuote(d / "tkeys"),
          Pass(kOwnerPass));
-    step("encrypt --schema " + Q(d / "schema.json") + " --key " + Q(d / "tkeys") + " --in " +
-             Q(d / "clean.csv") + " --out " + Q(d / "tdataset"),
+    step("encrypt --schema " + ShellQuote(d / "schema.json") + " --key " + ShellQuote(d / "tkeys") +
+             " --in " + ShellQuote(d / "clean.csv") + " --out " + ShellQuote(d / "tdataset"),
          Pass(kOwnerPass));
-    step("query --data " + Q(d / "tdataset") + " --sql " + Q(kSql) + " --out " +
-         Q(d / "tresult.json"));
+    step("query --data " + ShellQuote(d / "tdataset") + " --sql " + ShellQuote(kSql) + " --out " +
+         ShellQuote(d / "tresult.json"));
     const char* names[] = {"one", "two", "three"};
     for (int i = 1; i <= 3; ++i) {
-      step("decrypt-share --key " + Q(d / ("tkeys/share-" + std::to_string(i) + ".key")) +
-               " --in " + Q(d / "tresult.json") + " --out " + Q(Partial(i)),
+      step("decrypt-share --key " + ShellQuote(d / ("tkeys/share-" + std::to_string(i) + ".key")) +
+               " --in " + ShellQuote(d / "tresult.json") + " --out " + ShellQuote(Partial(i)),
            Pass(std::string("custodian ") + names[i - 1]));
     }
   }
@@ -113,8 +112,9 @@ class KeysCliTest : public ::testing::Test {
   static std::string Partial(int i) { return *dir_ / ("partial-" + std::to_string(i) + ".json"); }
   static CommandResult Combine(const std::vector<std::string>& partials,
                                const std::string& extra = "") {
-    std::string args = "combine --key " + Q(D("tkeys")) + " --in " + Q(D("tresult.json"));
-    for (const auto& p : partials) args += " " + Q(p);
+    std::string args =
+        "combine --key " + ShellQuote(D("tkeys")) + " --in " + ShellQuote(D("tresult.json"));
+    for (const auto& p : partials) args += " " + ShellQuote(p);
     return Cs(args + " " + extra);
   }
   static void ExpectNoFile(const std::string& path) {
@@ -128,8 +128,8 @@ class KeysCliTest : public ::testing::Test {
 TEST_F(KeysCliTest, WrongPassphraseDecryptsNothing) {
   const std::string out = D("wrong.csv");
   const std::string log = D("wrong-audit.jsonl");
-  CommandResult r = Cs("decrypt --key " + Q(D("keys")) + " --in " + Q(D("result.json")) +
-                           " --format csv --out " + Q(out),
+  CommandResult r = Cs("decrypt --key " + ShellQuote(D("keys")) + " --in " +
+                           ShellQuote(D("result.json")) + " --format csv --out " + ShellQuote(out),
                        Pass("not the passphrase") + " " + AuditLog(log));
   EXPECT_NE(r.exit_code, 0) << r.output;
   const std::string message = "Invalid argument: " + D("keys/secret.key") + ": " + kWrongPassphrase;
@@ -152,13 +152,13 @@ TEST_F(KeysCliTest, TruncatedKeystoreIsDamagedNotAFailedPassphrase) {
   fs::copy(D("tkeys"), D("tkeys-truncated"), fs::copy_options::recursive);
   const std::string out = D("truncated.out");
   const std::vector<Case> cases = {
-      {"decrypt --key " + Q(D("keys-truncated")) + " --in " + Q(D("result.json")) + " --out " +
-           Q(out),
+      {"decrypt --key " + ShellQuote(D("keys-truncated")) + " --in " +
+           ShellQuote(D("result.json")) + " --out " + ShellQuote(out),
        D("keys-truncated/secret.key"), Pass(kOwnerPass)},
-      {"key passwd --key " + Q(D("keys-truncated-2/secret.key")), D("keys-truncated-2/secret.key"),
-       Pass(kOwnerPass) + " CIPHERSTAT_NEW_PASSPHRASE=x"},
-      {"decrypt-share --key " + Q(D("tkeys-truncated/share-1.key")) + " --in " +
-           Q(D("tresult.json")) + " --out " + Q(out),
+      {"key passwd --key " + ShellQuote(D("keys-truncated-2/secret.key")),
+       D("keys-truncated-2/secret.key"), Pass(kOwnerPass) + " CIPHERSTAT_NEW_PASSPHRASE=x"},
+      {"decrypt-share --key " + ShellQuote(D("tkeys-truncated/share-1.key")) + " --in " +
+           ShellQuote(D("tresult.json")) + " --out " + ShellQuote(out),
        D("tkeys-truncated/share-1.key"), Pass("custodian one")},
   };
   for (const Case& c : cases) {
@@ -188,18 +188,18 @@ TEST_F(KeysCliTest, TruncatedKeystoreIsDamagedNotAFailedPassphrase) {
 // message names the variable and the flag that command reads.
 TEST_F(KeysCliTest, NoPassphraseNamesWhatTheCommandReads) {
   auto run = [](const std::string& args, const std::string& env = "") {
-    return testing::RunCommand(env + " setsid " + Q(testing::Binary()) + " " + args +
+    return testing::RunCommand(env + " setsid " + ShellQuote(testing::Binary()) + " " + args +
                                " </dev/null");
   };
   const std::string share = D("tkeys/share-1.key");
-  CommandResult r = run("decrypt-share --key " + Q(share) + " --in " + Q(D("tresult.json")) +
-                        " --out " + Q(D("nopass.json")));
+  CommandResult r = run("decrypt-share --key " + ShellQuote(share) + " --in " +
+                        ShellQuote(D("tresult.json")) + " --out " + ShellQuote(D("nopass.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "cipherstat decrypt-share: Invalid argument: no passphrase for " + share +
                           ": set CIPHERSTAT_PASSPHRASE, pass --passphrase-file, or run on a "
                           "terminal\n");
   // keygen --custodians: the owner's passphrase is set, custodian 2's is not.
-  r = run("keygen --fast-kdf --custodians 2 --threshold 2 --out " + Q(D("nopass-keys")),
+  r = run("keygen --fast-kdf --custodians 2 --threshold 2 --out " + ShellQuote(D("nopass-keys")),
           Pass(kOwnerPass) + " CIPHERSTAT_SHARE_PASSPHRASE_1=one");
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output,
@@ -208,7 +208,7 @@ TEST_F(KeysCliTest, NoPassphraseNamesWhatTheCommandReads) {
             "terminal\n");
   ExpectNoFile(D("nopass-keys"));
   // key passwd: the current passphrase is set, the new one is not.
-  r = run("key passwd --key " + Q(D("keys/secret.key")), Pass(kOwnerPass));
+  r = run("key passwd --key " + ShellQuote(D("keys/secret.key")), Pass(kOwnerPass));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "cipherstat passwd: Invalid argument: no new passphrase for " +
                           D("keys/secret.key") +
@@ -225,8 +225,8 @@ TEST_F(KeysCliTest, CorruptedKeystoreByteIsRefused) {
   text[digit] = text[digit] == 'a' ? 'b' : 'a';
   WriteText(D("keys-corrupt/secret.key"), text);
   const std::string out = D("corrupt.csv");
-  CommandResult r = Cs("decrypt --key " + Q(D("keys-corrupt")) + " --in " + Q(D("result.json")) +
-                           " --format csv --out " + Q(out),
+  CommandResult r = Cs("decrypt --key " + ShellQuote(D("keys-corrupt")) + " --in " +
+                           ShellQuote(D("result.json")) + " --format csv --out " + ShellQuote(out),
                        Pass(kOwnerPass));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, kWrongPassphrase)) << r.output;
@@ -237,16 +237,16 @@ TEST_F(KeysCliTest, KeyPasswdOldFailsNewWorksAtomically) {
   fs::copy(D("keys"), D("keys-passwd"), fs::copy_options::recursive);
   const std::string before = ReadText(D("keys-passwd/secret.key"));
   // A wrong current passphrase changes nothing.
-  CommandResult wrong = Cs("key passwd --key " + Q(D("keys-passwd")),
+  CommandResult wrong = Cs("key passwd --key " + ShellQuote(D("keys-passwd")),
                            Pass("nope") + " CIPHERSTAT_NEW_PASSPHRASE='brand new one'");
   EXPECT_NE(wrong.exit_code, 0) << wrong.output;
   EXPECT_TRUE(Has(wrong.output, kWrongPassphrase)) << wrong.output;
   EXPECT_EQ(ReadText(D("keys-passwd/secret.key")), before);
 
   WriteText(D("new-pass.txt"), "brand new one\n");
-  CommandResult ok = Cs(
-      "key passwd --key " + Q(D("keys-passwd")) + " --new-passphrase-file " + Q(D("new-pass.txt")),
-      Pass(kOwnerPass));
+  CommandResult ok = Cs("key passwd --key " + ShellQuote(D("keys-passwd")) +
+                            " --new-passphrase-file " + ShellQuote(D("new-pass.txt")),
+                        Pass(kOwnerPass));
   ASSERT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_NE(ReadText(D("keys-passwd/secret.key")), before);
   std::vector<std::string> names;
@@ -255,18 +255,19 @@ TEST_F(KeysCliTest, KeyPasswdOldFailsNewWorksAtomically) {
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"public.key", "secret.key"}));
 
-  const std::string decrypt =
-      "decrypt --key " + Q(D("keys-passwd")) + " --in " + Q(D("result.json")) + " --format csv";
+  const std::string decrypt = "decrypt --key " + ShellQuote(D("keys-passwd")) + " --in " +
+                              ShellQuote(D("result.json")) + " --format csv";
   CommandResult old_pass = Cs(decrypt, Pass(kOwnerPass));
   EXPECT_NE(old_pass.exit_code, 0) << old_pass.output;
   EXPECT_TRUE(Has(old_pass.output, "wrong passphrase")) << old_pass.output;
-  CommandResult new_pass = Cs(decrypt + " --out " + Q(D("passwd.csv")), Pass("brand new one"));
+  CommandResult new_pass =
+      Cs(decrypt + " --out " + ShellQuote(D("passwd.csv")), Pass("brand new one"));
   ASSERT_EQ(new_pass.exit_code, 0) << new_pass.output;
   EXPECT_EQ(ReadText(D("passwd.csv")), ReadText(D("whole.csv")));
 }
 
 TEST_F(KeysCliTest, KeyShowPrintsParametersNeverSecrets) {
-  CommandResult r = Cs("key show --key " + Q(D("keys")));
+  CommandResult r = Cs("key show --key " + ShellQuote(D("keys")));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, "kind              owner")) << r.output;
   EXPECT_TRUE(Has(r.output, "key bits          2048")) << r.output;
@@ -279,15 +280,17 @@ TEST_F(KeysCliTest, KeyShowPrintsParametersNeverSecrets) {
   EXPECT_FALSE(Has(r.output, store.substr(at + 15, 32))) << "sealed bytes printed";
   EXPECT_FALSE(Has(r.output, "ciphertext"));
 
-  CommandResult share = Cs("key show --key " + Q(D("tkeys/share-2.key")));
+  CommandResult share = Cs("key show --key " + ShellQuote(D("tkeys/share-2.key")));
   ASSERT_EQ(share.exit_code, 0) << share.output;
   EXPECT_TRUE(Has(share.output, "share             2 of 3 (any 2 combine)")) << share.output;
 }
 
 TEST_F(KeysCliTest, ThresholdCombineEqualsDecryptEqualsPlaintext) {
-  CommandResult a = Combine({Partial(1), Partial(3)}, "--format csv --out " + Q(D("t13.csv")));
+  CommandResult a =
+      Combine({Partial(1), Partial(3)}, "--format csv --out " + ShellQuote(D("t13.csv")));
   ASSERT_EQ(a.exit_code, 0) << a.output;
-  CommandResult b = Combine({Partial(3), Partial(2)}, "--format csv --out " + Q(D("t32.csv")));
+  CommandResult b =
+      Combine({Partial(3), Partial(2)}, "--format csv --out " + ShellQuote(D("t32.csv")));
   ASSERT_EQ(b.exit_code, 0) << b.output;
   CommandResult c = Combine({Partial(1), Partial(2), Partial(3)}, "--format csv");
   ASSERT_EQ(c.exit_code, 0) << c.output;
@@ -309,7 +312,7 @@ TEST_F(KeysCliTest, ThresholdCombineEqualsDecryptEqualsPlaintext) {
 
 TEST_F(KeysCliTest, FewerThanThresholdPartialsGiveAClearError) {
   const std::string out = D("t1.csv");
-  CommandResult r = Combine({Partial(1)}, "--out " + Q(out));
+  CommandResult r = Combine({Partial(1)}, "--out " + ShellQuote(out));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, "2 of 3 custodians are needed, 1 given")) << r.output;
   ExpectNoFile(out);
@@ -319,11 +322,12 @@ TEST_F(KeysCliTest, FewerThanThresholdPartialsGiveAClearError) {
 }
 
 TEST_F(KeysCliTest, PartialForADifferentResultIsNamed) {
-  CommandResult q = Cs("query --data " + Q(D("tdataset")) + " --sql " +
-                       Q("SELECT COUNT(*) FROM cohort") + " --out " + Q(D("tother.json")));
+  CommandResult q =
+      Cs("query --data " + ShellQuote(D("tdataset")) + " --sql " +
+         ShellQuote("SELECT COUNT(*) FROM cohort") + " --out " + ShellQuote(D("tother.json")));
   ASSERT_EQ(q.exit_code, 0) << q.output;
-  CommandResult s = Cs("decrypt-share --key " + Q(D("tkeys/share-2.key")) + " --in " +
-                           Q(D("tother.json")) + " --out " + Q(D("other-2.json")),
+  CommandResult s = Cs("decrypt-share --key " + ShellQuote(D("tkeys/share-2.key")) + " --in " +
+                           ShellQuote(D("tother.json")) + " --out " + ShellQuote(D("other-2.json")),
                        Pass("custodian two"));
   ASSERT_EQ(s.exit_code, 0) << s.output;
   CommandResult r = Combine({Partial(1), D("other-2.json")});
@@ -357,44 +361,45 @@ TEST_F(KeysCliTest, TamperedOrRelabelledPartialIsNamed) {
 }
 
 TEST_F(KeysCliTest, ComputeSideRefusesSecretKeyMaterial) {
-  const std::string args = " --sql " + Q(kSql) + " --out " + Q(D("never.json"));
+  const std::string args = " --sql " + ShellQuote(kSql) + " --out " + ShellQuote(D("never.json"));
   for (const std::string& folder : {D("keys"), D("tkeys")}) {
-    CommandResult r = Cs("query --data " + Q(folder) + args);
+    CommandResult r = Cs("query --data " + ShellQuote(folder) + args);
     EXPECT_NE(r.exit_code, 0) << r.output;
     EXPECT_TRUE(Has(r.output, "holds secret key material")) << r.output;
   }
   // A dataset folder with a keystore dropped into it.
   fs::copy(D("dataset"), D("dataset-with-key"), fs::copy_options::recursive);
   fs::copy_file(D("keys/secret.key"), D("dataset-with-key/secret.key"));
-  CommandResult r = Cs("query --data " + Q(D("dataset-with-key")) + args);
+  CommandResult r = Cs("query --data " + ShellQuote(D("dataset-with-key")) + args);
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, "secret.key holds secret key material")) << r.output;
   // Or an audit signing key (unsealed: it signs audit entries as its actor).
   fs::copy(D("dataset"), D("dataset-with-audit-key"), fs::copy_options::recursive);
   WriteText(D("dataset-with-audit-key/actor.key"),
             R"({"format": "cipherstat-audit-key", "version": 1})");
-  r = Cs("query --data " + Q(D("dataset-with-audit-key")) + args);
+  r = Cs("query --data " + ShellQuote(D("dataset-with-audit-key")) + args);
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, "actor.key holds secret key material")) << r.output;
   ExpectNoFile(D("never.json"));
 }
 
 TEST_F(KeysCliTest, PublicOnlyDatasetIsUnsignedAndNeedsExplicitConsent) {
-  CommandResult e = Cs("encrypt --public-only --schema " + Q(D("schema.json")) + " --key " +
-                       Q(D("keys")) + " --in " + Q(D("clean.csv")) + " --out " + Q(D("udataset")));
+  CommandResult e = Cs("encrypt --public-only --schema " + ShellQuote(D("schema.json")) +
+                       " --key " + ShellQuote(D("keys")) + " --in " + ShellQuote(D("clean.csv")) +
+                       " --out " + ShellQuote(D("udataset")));
   ASSERT_EQ(e.exit_code, 0) << e.output;
   EXPECT_TRUE(Has(e.output, "not signed")) << e.output;
   EXPECT_FALSE(fs::exists(D("udataset/manifest.sig")));
-  CommandResult q = Cs("query --data " + Q(D("udataset")) + " --sql " + Q(kSql) + " --out " +
-                       Q(D("uresult.json")));
+  CommandResult q = Cs("query --data " + ShellQuote(D("udataset")) + " --sql " + ShellQuote(kSql) +
+                       " --out " + ShellQuote(D("uresult.json")));
   ASSERT_EQ(q.exit_code, 0) << q.output;
-  const std::string decrypt =
-      "decrypt --key " + Q(D("keys")) + " --in " + Q(D("uresult.json")) + " --format csv";
+  const std::string decrypt = "decrypt --key " + ShellQuote(D("keys")) + " --in " +
+                              ShellQuote(D("uresult.json")) + " --format csv";
   CommandResult refused = Cs(decrypt, Pass(kOwnerPass));
   EXPECT_NE(refused.exit_code, 0) << refused.output;
   EXPECT_TRUE(Has(refused.output, "--allow-unsigned")) << refused.output;
   CommandResult allowed =
-      Cs(decrypt + " --allow-unsigned --out " + Q(D("unsigned.csv")), Pass(kOwnerPass));
+      Cs(decrypt + " --allow-unsigned --out " + ShellQuote(D("unsigned.csv")), Pass(kOwnerPass));
   ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
   EXPECT_TRUE(Has(allowed.output, "did not sign")) << allowed.output;
   EXPECT_EQ(ReadText(D("unsigned.csv")), ReadText(D("whole.csv")));
@@ -407,10 +412,10 @@ TEST_F(KeysCliTest, PartialAndCombinedOutputsAreReplacedOnlyWithForce) {
   const std::string log = log_env != nullptr ? log_env : "";
   const std::string precious = "precious\n";
   const std::string partial = D("partial-again.json");
-  const std::string share = "decrypt-share --key " + Q(D("tkeys/share-1.key")) + " --in " +
-                            Q(D("tresult.json")) + " --out " + Q(partial);
+  const std::string share = "decrypt-share --key " + ShellQuote(D("tkeys/share-1.key")) + " --in " +
+                            ShellQuote(D("tresult.json")) + " --out " + ShellQuote(partial);
   const std::string table = D("combined-again.csv");
-  const std::string combine = "--format csv --out " + Q(table);
+  const std::string combine = "--format csv --out " + ShellQuote(table);
   for (int forced = 0; forced <= 1; ++forced) {
     WriteText(partial, precious);
     WriteText(table, precious);
@@ -436,10 +441,10 @@ TEST_F(KeysCliTest, PartialAndCombinedOutputsAreReplacedOnlyWithForce) {
   }
   // A custodian's share is never an output, even with --force.
   const std::string before = ReadText(D("tkeys/share-2.key"));
-  CommandResult r =
-      Cs("decrypt-share --key " + Q(D("tkeys/share-1.key")) + " --in " + Q(D("tresult.json")) +
-             " --out " + Q(D("tkeys/share-2.key")) + " --force",
-         Pass("custodian one"));
+  CommandResult r = Cs("decrypt-share --key " + ShellQuote(D("tkeys/share-1.key")) + " --in " +
+                           ShellQuote(D("tresult.json")) + " --out " +
+                           ShellQuote(D("tkeys/share-2.key")) + " --force",
+                       Pass("custodian one"));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, "key folder")) << r.output;
   EXPECT_EQ(ReadText(D("tkeys/share-2.key")), before);

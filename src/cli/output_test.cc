@@ -19,12 +19,11 @@ namespace fs = std::filesystem;
 using testing::CommandResult;
 using testing::ReadText;
 using testing::ScratchDir;
+using testing::ShellQuote;
 using testing::WriteText;
 
 constexpr char kSql[] = "SELECT arm, COUNT(*), AVG(cd4) FROM cohort GROUP BY arm";
 constexpr char kPrecious[] = "precious: not to be replaced\n";
-
-std::string Q(const std::string& s) { return "'" + s + "'"; }  // paths here have no quotes
 
 bool Has(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -36,8 +35,8 @@ class OutputCliTest : public ::testing::Test {
     dir_ = std::make_unique<ScratchDir>();
     setup_error_ = testing::MakeCohortDataset(*dir_, 150, 4, 100, D("dataset"));
     if (setup_error_.empty()) {
-      CommandResult r = Cs("query --data " + Q(D("dataset")) + " --sql " + Q(kSql) + " --out " +
-                           Q(D("result.json")));
+      CommandResult r = Cs("query --data " + ShellQuote(D("dataset")) + " --sql " +
+                           ShellQuote(kSql) + " --out " + ShellQuote(D("result.json")));
       if (r.exit_code != 0) setup_error_ = r.output;
     }
     WriteText(D("report.txt"), std::string("By arm: ") + kSql + "\n");
@@ -51,8 +50,8 @@ class OutputCliTest : public ::testing::Test {
 
   // `cipherstat ARGS`, recording into this suite's own audit log.
   static CommandResult Cs(const std::string& args) {
-    const std::string line = "CIPHERSTAT_PASSPHRASE=x CIPHERSTAT_AUDIT_LOG=" + Q(Log()) + " " +
-                             Q(testing::Binary()) + " " + args + " </dev/null";
+    const std::string line = "CIPHERSTAT_PASSPHRASE=x CIPHERSTAT_AUDIT_LOG=" + ShellQuote(Log()) +
+                             " " + ShellQuote(testing::Binary()) + " " + args + " </dev/null";
     CommandResult r = testing::RunCommand(line);
     r.output = "$ " + line + "\n" + r.output;
     return r;
@@ -107,109 +106,119 @@ class OutputCliTest : public ::testing::Test {
 };
 
 TEST_F(OutputCliTest, SchemaRefusesAnExistingFile) {
-  ExpectRefusedThenForced("schema --in " + Q(D("cohort.csv")) + " --out " + Q(D("out/schema.json")),
-                          D("out/schema.json"));
+  ExpectRefusedThenForced(
+      "schema --in " + ShellQuote(D("cohort.csv")) + " --out " + ShellQuote(D("out/schema.json")),
+      D("out/schema.json"));
 }
 
 TEST_F(OutputCliTest, CleanRefusesAnExistingCsvOrReport) {
-  const std::string clean = "clean --schema " + Q(D("schema.json")) + " --in " + Q(D("cohort.csv"));
-  ExpectRefusedThenForced(clean + " --out " + Q(D("out/clean.csv")), D("out/clean.csv"));
+  const std::string clean =
+      "clean --schema " + ShellQuote(D("schema.json")) + " --in " + ShellQuote(D("cohort.csv"));
+  ExpectRefusedThenForced(clean + " --out " + ShellQuote(D("out/clean.csv")), D("out/clean.csv"));
   // The report: the clean CSV is not written either when the report is refused.
   fs::remove(D("out/clean2.csv"));
   WriteText(D("out/clean-report.json"), kPrecious);
-  CommandResult r =
-      Cs(clean + " --out " + Q(D("out/clean2.csv")) + " --report " + Q(D("out/clean-report.json")));
+  CommandResult r = Cs(clean + " --out " + ShellQuote(D("out/clean2.csv")) + " --report " +
+                       ShellQuote(D("out/clean-report.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, D("out/clean-report.json") + " exists; pass --force to replace it"))
       << r.output;
   EXPECT_FALSE(fs::exists(D("out/clean2.csv")));
   EXPECT_EQ(ReadText(D("out/clean-report.json")), kPrecious);
-  r = Cs(clean + " --out " + Q(D("out/clean2.csv")) + " --report " + Q(D("out/clean-report.json")) +
-         " --force");
+  r = Cs(clean + " --out " + ShellQuote(D("out/clean2.csv")) + " --report " +
+         ShellQuote(D("out/clean-report.json")) + " --force");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(ReadText(D("out/clean-report.json")), "rows_read")) << r.output;
 }
 
 TEST_F(OutputCliTest, GenerateRefusesAnExistingFile) {
-  ExpectRefusedThenForced("generate --records 20 --out " + Q(D("out/cohort.csv")),
+  ExpectRefusedThenForced("generate --records 20 --out " + ShellQuote(D("out/cohort.csv")),
                           D("out/cohort.csv"));
 }
 
 TEST_F(OutputCliTest, QueryRefusesAnExistingFileBeforeAnyWork) {
-  ExpectRefusedThenForced(
-      "query --data " + Q(D("dataset")) + " --sql " + Q(kSql) + " --out " + Q(D("out/r.json")),
-      D("out/r.json"));
+  ExpectRefusedThenForced("query --data " + ShellQuote(D("dataset")) + " --sql " +
+                              ShellQuote(kSql) + " --out " + ShellQuote(D("out/r.json")),
+                          D("out/r.json"));
 }
 
 TEST_F(OutputCliTest, DecryptRefusesAnExistingFile) {
-  ExpectRefusedThenForced("decrypt --key " + Q(D("keys")) + " --in " + Q(D("result.json")) +
-                              " --format csv --out " + Q(D("out/released.csv")),
+  ExpectRefusedThenForced("decrypt --key " + ShellQuote(D("keys")) + " --in " +
+                              ShellQuote(D("result.json")) + " --format csv --out " +
+                              ShellQuote(D("out/released.csv")),
                           D("out/released.csv"));
   // Standard output is not a file: nothing to refuse.
-  CommandResult r = Cs("decrypt --key " + Q(D("keys")) + " --in " + Q(D("result.json")) +
-                       " --format csv --out -");
+  CommandResult r = Cs("decrypt --key " + ShellQuote(D("keys")) + " --in " +
+                       ShellQuote(D("result.json")) + " --format csv --out -");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, "arm")) << r.output;
 }
 
 TEST_F(OutputCliTest, ReportRefusesAnExistingFile) {
-  ExpectRefusedThenForced("report --data " + Q(D("dataset")) + " --key " + Q(D("keys")) +
-                              " --queries " + Q(D("report.txt")) + " --out " +
-                              Q(D("out/report.html")),
+  ExpectRefusedThenForced("report --data " + ShellQuote(D("dataset")) + " --key " +
+                              ShellQuote(D("keys")) + " --queries " + ShellQuote(D("report.txt")) +
+                              " --out " + ShellQuote(D("out/report.html")),
                           D("out/report.html"));
 }
 
 TEST_F(OutputCliTest, KeyMaterialIsNeverReplaced) {
-  const std::string decrypt = "decrypt --key " + Q(D("keys")) + " --in " + Q(D("result.json"));
-  ExpectNeverWritten(decrypt + " --out " + Q(D("keys/secret.key")), D("keys/secret.key"),
+  const std::string decrypt =
+      "decrypt --key " + ShellQuote(D("keys")) + " --in " + ShellQuote(D("result.json"));
+  ExpectNeverWritten(decrypt + " --out " + ShellQuote(D("keys/secret.key")), D("keys/secret.key"),
                      "key folder");
-  ExpectNeverWritten(decrypt + " --out " + Q(D("keys/public.key")), D("keys/public.key"),
+  ExpectNeverWritten(decrypt + " --out " + ShellQuote(D("keys/public.key")), D("keys/public.key"),
                      "key folder");
-  ExpectNeverWritten(decrypt + " --out " + Q(D("keys/released.csv")), D("keys/released.csv"),
-                     "key folder");
-  ExpectNeverWritten("generate --records 20 --out " + Q(D("keys/cohort.csv")), D("keys/cohort.csv"),
-                     "key folder");
+  ExpectNeverWritten(decrypt + " --out " + ShellQuote(D("keys/released.csv")),
+                     D("keys/released.csv"), "key folder");
+  ExpectNeverWritten("generate --records 20 --out " + ShellQuote(D("keys/cohort.csv")),
+                     D("keys/cohort.csv"), "key folder");
   // A keystore or public key copied out of its folder, under any name, is still key material.
   fs::create_directories(D("backup"));
   fs::copy_file(D("keys/secret.key"), D("backup/owner.bak"));
-  ExpectNeverWritten("schema --in " + Q(D("cohort.csv")) + " --out " + Q(D("backup/owner.bak")),
-                     D("backup/owner.bak"), "key folder");
+  ExpectNeverWritten(
+      "schema --in " + ShellQuote(D("cohort.csv")) + " --out " + ShellQuote(D("backup/owner.bak")),
+      D("backup/owner.bak"), "key folder");
   fs::copy_file(D("keys/public.key"), D("out/pub.json"));
-  ExpectNeverWritten(decrypt + " --out " + Q(D("out/pub.json")), D("out/pub.json"),
+  ExpectNeverWritten(decrypt + " --out " + ShellQuote(D("out/pub.json")), D("out/pub.json"),
                      "is a public key");
   fs::remove(D("out/pub.json"));
   // No key folder inside a key folder or a dataset.
-  ExpectNeverWritten("keygen --fast-kdf --out " + Q(D("dataset/keys")), D("dataset/keys"),
+  ExpectNeverWritten("keygen --fast-kdf --out " + ShellQuote(D("dataset/keys")), D("dataset/keys"),
                      "dataset folder", /*has_force=*/false);
 }
 
 TEST_F(OutputCliTest, DatasetFolderIsNeverWrittenInto) {
-  const std::string query = "query --data " + Q(D("dataset")) + " --sql " + Q(kSql) + " --out ";
-  ExpectNeverWritten(query + Q(D("dataset/manifest.json")), D("dataset/manifest.json"),
+  const std::string query =
+      "query --data " + ShellQuote(D("dataset")) + " --sql " + ShellQuote(kSql) + " --out ";
+  ExpectNeverWritten(query + ShellQuote(D("dataset/manifest.json")), D("dataset/manifest.json"),
                      "dataset folder");
-  ExpectNeverWritten(query + Q(D("dataset/result.json")), D("dataset/result.json"),
+  ExpectNeverWritten(query + ShellQuote(D("dataset/result.json")), D("dataset/result.json"),
                      "dataset folder");
-  ExpectNeverWritten(query + Q(D("dataset/segments/part-00000")), D("dataset/segments/part-00000"),
-                     "dataset folder");
-  ExpectNeverWritten("decrypt --key " + Q(D("keys")) + " --in " + Q(D("result.json")) + " --out " +
-                         Q(D("dataset/segments/table.txt")),
+  ExpectNeverWritten(query + ShellQuote(D("dataset/segments/part-00000")),
+                     D("dataset/segments/part-00000"), "dataset folder");
+  ExpectNeverWritten("decrypt --key " + ShellQuote(D("keys")) + " --in " +
+                         ShellQuote(D("result.json")) + " --out " +
+                         ShellQuote(D("dataset/segments/table.txt")),
                      D("dataset/segments/table.txt"), "dataset folder");
   // Nor a new dataset inside one.
-  ExpectNeverWritten("encrypt --schema " + Q(D("schema.json")) + " --key " + Q(D("keys")) +
-                         " --in " + Q(D("clean.csv")) + " --out " + Q(D("dataset/inner")),
+  ExpectNeverWritten("encrypt --schema " + ShellQuote(D("schema.json")) + " --key " +
+                         ShellQuote(D("keys")) + " --in " + ShellQuote(D("clean.csv")) + " --out " +
+                         ShellQuote(D("dataset/inner")),
                      D("dataset/inner"), "dataset folder", /*has_force=*/false);
-  ExpectNeverWritten("encrypt --schema " + Q(D("schema.json")) + " --key " + Q(D("keys")) +
-                         " --in " + Q(D("clean.csv")) + " --out " + Q(D("keys/dataset")),
+  ExpectNeverWritten("encrypt --schema " + ShellQuote(D("schema.json")) + " --key " +
+                         ShellQuote(D("keys")) + " --in " + ShellQuote(D("clean.csv")) + " --out " +
+                         ShellQuote(D("keys/dataset")),
                      D("keys/dataset"), "key folder", /*has_force=*/false);
 }
 
 TEST_F(OutputCliTest, AuditLogIsNeverReplaced) {
   ASSERT_FALSE(ReadText(Log()).empty());
   fs::copy_file(Log(), D("out/audit-copy.jsonl"));
-  ExpectNeverWritten("decrypt --key " + Q(D("keys")) + " --in " + Q(D("result.json")) + " --out " +
-                         Q(D("out/audit-copy.jsonl")),
+  ExpectNeverWritten("decrypt --key " + ShellQuote(D("keys")) + " --in " +
+                         ShellQuote(D("result.json")) + " --out " +
+                         ShellQuote(D("out/audit-copy.jsonl")),
                      D("out/audit-copy.jsonl"), "is an audit log");
-  ExpectNeverWritten("generate --records 20 --out " + Q(Log()), Log(), "is an audit log");
+  ExpectNeverWritten("generate --records 20 --out " + ShellQuote(Log()), Log(), "is an audit log");
   fs::remove(D("out/audit-copy.jsonl"));
 }
 

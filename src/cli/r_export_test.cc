@@ -25,13 +25,9 @@ using testing::ShellQuote;
 using testing::CommandResult;
 using testing::OracleRow;
 using testing::OracleType;
+using testing::RunCipherstat;
 using testing::ScratchDir;
 using testing::SqliteOracle;
-
-CommandResult Cli(const std::string& args) {
-  return testing::RunCommand("CIPHERSTAT_PASSPHRASE=x " + ShellQuote(testing::Binary()) + " " +
-                             args);
-}
 
 bool ParseNumber(const std::string& text, double* out) {
   if (text.empty()) return false;
@@ -191,11 +187,11 @@ void CheckExport(const ScratchDir& dir, const std::string& name, const std::stri
   testing::WriteText(raw, raw_text);
   const std::string p = dir / name;
   CommandResult s =
-      Cli("schema --in " + ShellQuote(raw) + " --out " + ShellQuote(p + ".schema.json"));
+      RunCipherstat("schema --in " + ShellQuote(raw) + " --out " + ShellQuote(p + ".schema.json"));
   ASSERT_EQ(s.exit_code, 0) << s.output;
-  CommandResult c =
-      Cli("clean --schema " + ShellQuote(p + ".schema.json") + " --in " + ShellQuote(raw) +
-          " --out " + ShellQuote(p + ".clean.csv") + " --report " + ShellQuote(p + ".report.json"));
+  CommandResult c = RunCipherstat("clean --schema " + ShellQuote(p + ".schema.json") + " --in " +
+                                  ShellQuote(raw) + " --out " + ShellQuote(p + ".clean.csv") +
+                                  " --report " + ShellQuote(p + ".report.json"));
   ASSERT_EQ(c.exit_code, 0) << c.output;
   const auto report = nlohmann::json::parse(testing::ReadText(p + ".report.json"), nullptr, false);
   ASSERT_FALSE(report.is_discarded());
@@ -244,17 +240,18 @@ void CheckExport(const ScratchDir& dir, const std::string& name, const std::stri
   schema["crosses"] = nlohmann::json::array();
   if (!by.empty()) schema["crosses"].push_back({{"by", by}, {"over", {over}}});
   testing::WriteText(p + ".query-schema.json", schema.dump());
-  CommandResult e = Cli("encrypt --schema " + ShellQuote(p + ".query-schema.json") + " --key " +
-                        ShellQuote(dir / "keys") + " --in " + ShellQuote(p + ".clean.csv") +
-                        " --out " + ShellQuote(p + ".dataset"));
+  CommandResult e =
+      RunCipherstat("encrypt --schema " + ShellQuote(p + ".query-schema.json") + " --key " +
+                    ShellQuote(dir / "keys") + " --in " + ShellQuote(p + ".clean.csv") + " --out " +
+                    ShellQuote(p + ".dataset"));
   ASSERT_EQ(e.exit_code, 0) << e.output;
-  CommandResult r = Cli("query --data " + ShellQuote(p + ".dataset") + " --sql " + ShellQuote(sql) +
-                        " --out " + ShellQuote(p + ".result.json"));
+  CommandResult r = RunCipherstat("query --data " + ShellQuote(p + ".dataset") + " --sql " +
+                                  ShellQuote(sql) + " --out " + ShellQuote(p + ".result.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string released = p + ".released.csv";
   CommandResult d =
-      Cli("decrypt --format csv --min-cell 0 --key " + ShellQuote(dir / "keys") + " --in " +
-          ShellQuote(p + ".result.json") + " --out " + ShellQuote(released));
+      RunCipherstat("decrypt --format csv --min-cell 0 --key " + ShellQuote(dir / "keys") +
+                    " --in " + ShellQuote(p + ".result.json") + " --out " + ShellQuote(released));
   ASSERT_EQ(d.exit_code, 0) << d.output;
 
   const std::string oracle_sql =
@@ -286,7 +283,7 @@ void CheckExport(const ScratchDir& dir, const std::string& name, const std::stri
 TEST(RExport, EveryBundledDatasetGivesTheIndependentAnswerWithNoRowDropped) {
   if (!testing::SharedDataAvailable()) GTEST_SKIP() << "no ../shared/data";
   ScratchDir dir;
-  CommandResult k = Cli("keygen --fast-kdf --out " + ShellQuote(dir / "keys"));
+  CommandResult k = RunCipherstat("keygen --fast-kdf --out " + ShellQuote(dir / "keys"));
   ASSERT_EQ(k.exit_code, 0) << k.output;
   for (const char* name :
        {"actg175", "actg193a_long", "actg315_vl", "actg320", "jm_aids_baseline", "uti_vl"}) {
@@ -307,9 +304,10 @@ TEST(RExport, EveryBundledDatasetGivesTheIndependentAnswerWithNoRowDropped) {
 // "n/a" missing, "<50" the limit 50.
 TEST(RExport, AMessyRegistryExportKeepsEveryRowAndGivesTheIndependentAnswer) {
   ScratchDir dir;
-  ASSERT_EQ(Cli("keygen --fast-kdf --out " + ShellQuote(dir / "keys")).exit_code, 0);
-  ASSERT_EQ(
-      Cli("generate --records 400 --seed 9 --out " + ShellQuote(dir / "cohort.csv")).exit_code, 0);
+  ASSERT_EQ(RunCipherstat("keygen --fast-kdf --out " + ShellQuote(dir / "keys")).exit_code, 0);
+  ASSERT_EQ(RunCipherstat("generate --records 400 --seed 9 --out " + ShellQuote(dir / "cohort.csv"))
+                .exit_code,
+            0);
   Table raw = ReadTable(dir / "cohort.csv");
   auto column = [&](const std::string& name) {
     for (size_t c = 0; c < raw.header.size(); ++c) {
