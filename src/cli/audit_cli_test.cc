@@ -10,6 +10,7 @@
 
 #include "audit/identity.h"
 #include "audit/log.h"
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
 #include "test_util.h"
 
@@ -27,6 +28,12 @@ using testing::WriteText;
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+// What audit entries name a dataset by: the digest of the content the owner signed.
+std::string SignedContentDigest(const std::string& dataset) {
+  const nlohmann::json sig = nlohmann::json::parse(ReadText(dataset + "/manifest.sig"));
+  return Sha256Hex(sig.at("content").get<std::string>());
 }
 
 std::string Sha256OfFile(const std::string& path) {
@@ -101,7 +108,7 @@ TEST_F(AuditCliTest, PipelineLeavesALogThatVerifiesWithTheRightDigests) {
                                             "failed passphrase"};
   auto pk = crypto::ReadPublicKey(P("keys"));
   ASSERT_TRUE(pk.ok()) << pk.status().ToString();
-  const std::string manifest = Sha256OfFile(P("dataset/manifest.json"));
+  const std::string manifest = SignedContentDigest(P("dataset"));
   const std::string result = Sha256OfFile(P("result.json"));
   for (size_t i = 0; i < entries.size(); ++i) {
     const nlohmann::json& e = entries[i];
@@ -176,7 +183,7 @@ TEST_F(AuditCliTest, ShowFilters) {
   ASSERT_EQ(decrypts.exit_code, 0) << decrypts.output;
   EXPECT_TRUE(Contains(decrypts.output, "1 of 5 entries shown")) << decrypts.output;
 
-  const std::string manifest = Sha256OfFile(P("dataset/manifest.json"));
+  const std::string manifest = SignedContentDigest(P("dataset"));
   CommandResult by_dataset =
       Cli("audit show --json --dataset " + manifest.substr(0, 12) + " --since 2000-01-01");
   ASSERT_EQ(by_dataset.exit_code, 0) << by_dataset.output;

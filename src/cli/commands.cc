@@ -92,6 +92,12 @@ void AddPrivacyOptions(CLI::App* cmd, PrivacyFlags* flags) {
       ->type_name("B");
 }
 
+void AddMinCellOption(CLI::App* cmd, std::optional<uint64_t>* min_cell) {
+  cmd->add_option("--min-cell", *min_cell,
+                  "Suppress cells from fewer records than this (default: the owner's policy, "
+                  "signed into the dataset by encrypt --min-cell)");
+}
+
 Status ApplyPrivacy(const PrivacyFlags& flags, pipeline::ReleaseRules* rules) {
   if (!flags.epsilon.empty()) {
     auto epsilon = ParseEpsilon(flags.epsilon);
@@ -259,6 +265,10 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                   "signed by the owner: decrypt refuses its results unless --allow-unsigned");
     cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)");
     cmd->add_option("--segment-records", options->records_per_segment, "Records per segment file");
+    cmd->add_option("--min-cell", options->min_cell,
+                    "Release policy, signed into the dataset: cells from fewer records than this "
+                    "are hidden in every release (custodians' combine cannot go lower)")
+        ->capture_default_str();
     cmd->add_option("--mode", options->mode,
                     "standard (default) or djn: short-exponent encryption, several times "
                     "faster, under an extra assumption (see README, DJN mode)")
@@ -363,7 +373,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto format = std::make_shared<std::string>("text");
     auto out = std::make_shared<std::string>();
     auto pass_file = std::make_shared<std::string>();
-    auto release = std::make_shared<ReleaseOptions>();
+    auto min_cell = std::make_shared<std::optional<uint64_t>>();
     cmd->add_option("--key", *key, "Key folder")->required()->check(CLI::ExistingDirectory);
     cmd->add_option("--in", *in, "Encrypted result file or hdfs://HOST:PORT/path")
         ->required()
@@ -373,7 +383,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     cmd->add_option("--out", *out, "Write here instead of standard output");
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());
-    cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
+    AddMinCellOption(cmd, min_cell.get());
     auto privacy = std::make_shared<PrivacyFlags>();
     AddPrivacyOptions(cmd, privacy.get());
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
@@ -382,7 +392,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                   "Accept a result from a dataset the owner did not sign (encrypt --public-only): "
                   "decode with the compute party's unauthenticated schema and record count");
     registry->emplace_back(cmd, [=]() -> Status {
-      pipeline::ReleaseRules rules{*release, *allow_unsigned, std::nullopt};
+      pipeline::ReleaseRules rules{ReleaseOptions(), *min_cell, *allow_unsigned, std::nullopt};
       CS_RETURN_IF_ERROR(ApplyPrivacy(*privacy, &rules));
       // The result is checked against the key before the passphrase is asked for.
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));

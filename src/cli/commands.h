@@ -32,5 +32,7 @@ struct PrivacyFlags {
 };
 void AddPrivacyOptions(CLI::App* cmd, PrivacyFlags* flags);
 Status ApplyPrivacy(const PrivacyFlags& flags, pipeline::ReleaseRules* rules);
+// --min-cell for the commands that release (pipeline::ReleaseRules::min_cell).
+void AddMinCellOption(CLI::App* cmd, std::optional<uint64_t>* min_cell);
 
 }  // namespace cipherstat::cli

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -98,7 +99,7 @@ class CrashTest : public ::testing::Test {
     ASSERT_EQ(code, 0);
     decrypt_ms_ = TimedRun(DecryptArgs("reference.json", "reference.table"), &code);
     ASSERT_EQ(code, 0);
-    expected_ = ReadText(P("reference.table"));
+    expected_ = WithoutIdentity(ReadText(P("reference.table")));
     ASSERT_NE(expected_.find("\"rows\""), std::string::npos) << expected_;
   }
   static void TearDownTestSuite() {
@@ -142,7 +143,16 @@ class CrashTest : public ::testing::Test {
     std::string table = ReadText(P(dataset + ".answer.table"));
     fs::remove(P(dataset + ".answer.json"));
     fs::remove(P(dataset + ".answer.table"));
-    return code == 0 ? table : "decrypt failed";
+    return code == 0 ? WithoutIdentity(table) : "decrypt failed";
+  }
+  // Each encryption is a new dataset, with its own identity and time: the answer is the rest
+  // of a released JSON table.
+  static std::string WithoutIdentity(const std::string& json_table) {
+    nlohmann::json answer = nlohmann::json::parse(json_table, nullptr, false);
+    if (answer.is_discarded()) return json_table;
+    answer.erase("dataset_id");
+    answer.erase("dataset_created");
+    return answer.dump(1);
   }
 
   static inline std::unique_ptr<ScratchDir> dir_;

@@ -287,7 +287,7 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
     auto partial_paths = std::make_shared<std::vector<std::string>>();
     auto format = std::make_shared<std::string>("text");
     auto out = std::make_shared<std::string>();
-    auto release = std::make_shared<ReleaseOptions>();
+    auto min_cell = std::make_shared<std::optional<uint64_t>>();
     auto allow_unsigned = std::make_shared<bool>(false);
     cmd->add_option("--key", *key, "Threshold key folder (its public.key and threshold.json)")
         ->required()
@@ -301,14 +301,14 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
     cmd->add_option("--out", *out, "Write here instead of standard output");
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());
-    cmd->add_option("--min-cell", release->min_cell, "Suppress cells from fewer records than this");
+    AddMinCellOption(cmd, min_cell.get());
     auto privacy = std::make_shared<PrivacyFlags>();
     AddPrivacyOptions(cmd, privacy.get());
     cmd->add_flag("--allow-unsigned", *allow_unsigned,
                   "Accept a result from a dataset the owner did not sign (unauthenticated schema "
                   "and record count)");
     registry->emplace_back(cmd, [=]() -> Status {
-      pipeline::ReleaseRules rules{*release, *allow_unsigned, std::nullopt};
+      pipeline::ReleaseRules rules{ReleaseOptions(), *min_cell, *allow_unsigned, std::nullopt};
       CS_RETURN_IF_ERROR(ApplyPrivacy(*privacy, &rules));
       // Only the folder's public files are read; its share keystores are never opened here.
       CS_ASSIGN_OR_RETURN(crypto::ThresholdFolder folder, crypto::ReadThresholdFolder(*key));

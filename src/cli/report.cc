@@ -25,8 +25,7 @@ void RegisterReport(CLI::App& app, Registry* registry) {
   cmd->add_option("--out", o->out, "HTML file to write")->required();
   AddForceFlag(cmd, &o->force);
   cmd->add_option("--title", o->title, "Report heading (default: \"Report on DATASET\")");
-  cmd->add_option("--min-cell", o->rules.cells.min_cell,
-                  "Suppress cells from fewer records than this");
+  AddMinCellOption(cmd, &o->rules.min_cell);
   auto privacy = std::make_shared<PrivacyFlags>();
   AddPrivacyOptions(cmd, privacy.get());
   cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");

@@ -44,6 +44,8 @@ const char* KindName(SlotKind kind) {
       return "level";
     case SlotKind::kBin:
       return "bin";
+    case SlotKind::kTag:
+      return "tag";
   }
   return "?";
 }
@@ -178,10 +180,11 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
                                      "' range times max_records exceeds 128 bits");
     }
     s.width = std::max(1, BitsFor(max_sum));
-    if (s.width > plaintext_bits) {
+    if (s.width > plaintext_bits - TagWidth(schema.max_records)) {
       return Status::InvalidArgument("schema: slot for '" + s.variable + "' needs " +
                                      std::to_string(s.width) + " bits; the key holds " +
-                                     std::to_string(plaintext_bits));
+                                     std::to_string(plaintext_bits) + " with " +
+                                     std::to_string(TagWidth(schema.max_records)) + " for the tag");
     }
     return Status::OK();
   };
@@ -211,7 +214,10 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
   }
 
   // First-fit decreasing: each unit lands whole in the first plaintext with room (a new one
-  // when none has), or next-fit slot by slot in new plaintexts when larger than one.
+  // when none has), or next-fit slot by slot in new plaintexts when larger than one. Each
+  // plaintext keeps room for its tag after its data slots.
+  const int tag_width = TagWidth(schema.max_records);
+  const int capacity = plaintext_bits - tag_width;
   std::vector<int> used;
   std::vector<size_t> order;
   for (size_t u = 0; u < units.size(); ++u) order.push_back(u);
@@ -219,7 +225,7 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
                    [&](size_t a, size_t b) { return unit_width(units[a]) > unit_width(units[b]); });
   auto first_fit = [&](int width) {
     size_t target = 0;
-    while (target < used.size() && used[target] + width > plaintext_bits) ++target;
+    while (target < used.size() && used[target] + width > capacity) ++target;
     if (target == used.size()) used.push_back(0);
     return target;
   };
@@ -231,10 +237,10 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
   for (size_t u : order) {
     std::vector<Slot>& unit = units[u];
     const int width = unit_width(unit);
-    if (width > plaintext_bits) {
+    if (width > capacity) {
       used.push_back(0);
       for (Slot& s : unit) {
-        if (used.back() + s.width > plaintext_bits) used.push_back(0);
+        if (used.back() + s.width > capacity) used.push_back(0);
         put(s, used.size() - 1);
       }
       continue;
@@ -244,6 +250,13 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
   }
   slots.clear();
   for (auto& unit : units) slots.insert(slots.end(), unit.begin(), unit.end());
+  for (size_t k = 0; k < used.size(); ++k) {
+    Slot tag;
+    tag.kind = SlotKind::kTag;
+    tag.width = tag_width;
+    put(tag, k);
+    slots.push_back(tag);
+  }
   std::stable_sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
     return a.ciphertext != b.ciphertext ? a.ciphertext < b.ciphertext : a.offset < b.offset;
   });
@@ -254,7 +267,7 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
 
 double Layout::density() const {
   double bits = 0;
-  for (const Slot& s : slots_) bits += s.width;
+  for (const Slot& s : slots_) bits += s.kind == SlotKind::kTag ? 0 : s.width;
   return bits / (static_cast<double>(num_ciphertexts_) * plaintext_bits_);
 }
 
@@ -268,6 +281,18 @@ int Layout::Find(SlotKind kind, const std::string& variable, const std::string& 
     }
   }
   return -1;
+}
+
+int Layout::TagSlot(int ciphertext) const {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].kind == SlotKind::kTag && slots_[i].ciphertext == ciphertext)
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Layout::TagWidth(uint64_t max_records) {
+  return kTagPrimeBits + BitsFor(static_cast<u128>(max_records));
 }
 
 const VariableCodec* Layout::FindVariable(const std::string& name) const {
@@ -316,7 +341,7 @@ Result<Layout> Layout::FromJson(const std::string& json) {
       const std::string kind = e.at("kind").get<std::string>();
       bool known = false;
       for (SlotKind k : {SlotKind::kCount, SlotKind::kObserved, SlotKind::kSum,
-                         SlotKind::kSumSquares, SlotKind::kLevel, SlotKind::kBin}) {
+                         SlotKind::kSumSquares, SlotKind::kLevel, SlotKind::kBin, SlotKind::kTag}) {
         if (kind == KindName(k)) s.kind = k, known = true;
       }
       if (!known) return bad("unknown slot kind '" + QuoteInput(kind) + "'");
@@ -327,7 +352,10 @@ Result<Layout> Layout::FromJson(const std::string& json) {
       s.by = e.value("by", "");
       s.level = e.value("level", -1);
       s.bin = e.value("bin", -1);
-      if (s.width <= 0 || s.width > 128 || s.offset < 0 || s.ciphertext < 0 ||
+      // Data slots hold at most 128 bits (Authenticator::Check reads them as such); a tag
+      // slot 127 bits and the record count's.
+      const int widest = s.kind == SlotKind::kTag ? kTagPrimeBits + 64 : 128;
+      if (s.width <= 0 || s.width > widest || s.offset < 0 || s.ciphertext < 0 ||
           s.ciphertext >= layout.num_ciphertexts_ || s.offset > layout.plaintext_bits_ - s.width) {
         return bad("a " + kind + " slot lies outside its plaintext");
       }
@@ -340,6 +368,14 @@ Result<Layout> Layout::FromJson(const std::string& json) {
       layout.slots_.push_back(std::move(s));
     }
     if (layout.Find(SlotKind::kCount, "") < 0) return bad("no record count slot");
+    for (int k = 0; k < layout.num_ciphertexts_; ++k) {
+      const int tag = layout.TagSlot(k);
+      if (tag < 0) return bad("ciphertext " + std::to_string(k) + " has no tag slot");
+      for (size_t i = static_cast<size_t>(tag) + 1; i < layout.slots_.size(); ++i) {
+        if (layout.slots_[i].kind == SlotKind::kTag && layout.slots_[i].ciphertext == k)
+          return bad("ciphertext " + std::to_string(k) + " has two tag slots");
+      }
+    }
     return layout;
   } catch (const nlohmann::json::exception& e) {
     return bad(JsonErrorText(e));
@@ -452,12 +488,14 @@ Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& 
     e.derived_.push_back(plan);
   }
   e.variable_count_ = layout.variables().size();
-  for (const Slot& s : layout.slots()) {
+  for (size_t i = 0; i < layout.slots().size(); ++i) {
+    const Slot& s = layout.slots()[i];
     SlotPlan plan;
     plan.kind = s.kind;
     plan.ciphertext = s.ciphertext;
     plan.offset = s.offset;
     plan.level = s.level;
+    plan.slot = i;
     if (!s.by.empty()) plan.by = ColumnPosition(schema, s.by);
     switch (s.kind) {
       case SlotKind::kCount:
@@ -478,6 +516,9 @@ Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& 
         plan.bin_hi = static_cast<long double>(c.bins[static_cast<size_t>(s.bin) + 1]) * scale;
         break;
       }
+      case SlotKind::kTag:
+        e.tag_offsets_.push_back(s.offset);  // in ciphertext order (Layout::Build sorts)
+        continue;
     }
     e.slots_.push_back(plan);
   }
@@ -487,7 +528,8 @@ Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& 
 
 Status RecordEncoder::Encode(const std::vector<std::string>& row,
                              std::vector<crypto::BigInt>* plaintexts,
-                             std::vector<std::string>* public_values) const {
+                             std::vector<std::string>* public_values, const Authenticator* tags,
+                             TagValue r) const {
   const Schema& schema = *schema_;
   const Layout& layout = *layout_;
   const size_t columns = schema.columns.size();
@@ -561,7 +603,9 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
   const size_t limbs = static_cast<size_t>(layout.plaintext_bits() / 64 + 2);
   const size_t count = static_cast<size_t>(layout.num_ciphertexts());
   thread_local std::vector<mp_limb_t> words;
+  thread_local std::vector<TagValue> tag;  // Σ α·value so far, per ciphertext
   words.assign(limbs * count, 0);
+  tag.assign(count, 0);
   for (const SlotPlan& s : slots_) {
     if (s.by >= 0 && level[static_cast<size_t>(s.by)] != s.level) continue;
     const size_t v = static_cast<size_t>(s.variable);
@@ -588,9 +632,19 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
         value = (x >= s.bin_lo && x < s.bin_hi) ? 1 : 0;
         break;
       }
+      case SlotKind::kTag:  // Create plans no tag slot
+        break;
     }
-    if (value != 0)
-      OrBits(words.data() + static_cast<size_t>(s.ciphertext) * limbs, s.offset, value);
+    if (value == 0) continue;
+    OrBits(words.data() + static_cast<size_t>(s.ciphertext) * limbs, s.offset, value);
+    if (tags != nullptr) {
+      TagValue& t = tag[static_cast<size_t>(s.ciphertext)];
+      t = TagAdd(t, TagMul(tags->alpha(s.slot), TagReduce(value)));
+    }
+  }
+  for (size_t k = 0; k < count && tags != nullptr; ++k) {
+    const TagValue t = TagAdd(tag[k], tags->RandomPart(static_cast<int>(k), r));
+    OrBits(words.data() + k * limbs, tag_offsets_[k], t);
   }
   plaintexts->resize(count);
   for (size_t i = 0; i < count; ++i) {

@@ -10,6 +10,8 @@
 // per groupable private column G one-hot level(G=l), per bin of X one-hot bin(X,i), and per
 // declared cross (G over X) the observed/sum/sumsq of X restricted to G = l.
 // Every record also contributes count = 1, which lets the owner check the record count.
+// Every plaintext ends in a tag slot (kTag) authenticating the others (encoding/authenticator.h);
+// the data slots of a plaintext fill its first bits contiguously, the tag follows them.
 #pragma once
 
 #include <cstdint>
@@ -17,12 +19,13 @@
 #include <vector>
 
 #include "crypto/bigint.h"
+#include "encoding/authenticator.h"
 #include "encoding/schema.h"
 #include "util/status.h"
 
 namespace cipherstat {
 
-enum class SlotKind { kCount, kObserved, kSum, kSumSquares, kLevel, kBin };
+enum class SlotKind { kCount, kObserved, kSum, kSumSquares, kLevel, kBin, kTag };
 
 struct Slot {
   SlotKind kind = SlotKind::kCount;
@@ -57,12 +60,16 @@ class Layout {
   const std::vector<Slot>& slots() const { return slots_; }
   int num_ciphertexts() const { return num_ciphertexts_; }
   int plaintext_bits() const { return plaintext_bits_; }
-  // Bits carrying data over bits available: the packing density.
+  // Bits carrying data over bits available: the packing density (tags are not data).
   double density() const;
 
   // Index of a slot, or -1. `by`/`level` empty/-1 for whole-dataset slots.
   int Find(SlotKind kind, const std::string& variable, const std::string& by = "", int level = -1,
            int bin = -1) const;
+  // Index of ciphertext `ciphertext`'s tag slot.
+  int TagSlot(int ciphertext) const;
+  // Bits of a tag slot summing up to `max_records` tags, each below 2^127.
+  static int TagWidth(uint64_t max_records);
   // Numeric variables (columns then derived) in layout order; empty for a layout FromJson.
   const std::vector<VariableCodec>& variables() const { return variables_; }
   const VariableCodec* FindVariable(const std::string& name) const;
@@ -87,9 +94,12 @@ class RecordEncoder {
 
   // Packs one clean row into layout.num_ciphertexts() plaintexts (each < 2^plaintext_bits)
   // and returns the row's public column values (schema order). Rejects values the schema does
-  // not allow, naming the column ("re-run clean").
+  // not allow, naming the column ("re-run clean"). With `tags`, each plaintext's tag slot is
+  // its tag for the record's random `r` (encoding/authenticator.h); without, it is 0 (the
+  // plaintext evaluation, which checks no tag).
   Status Encode(const std::vector<std::string>& row, std::vector<crypto::BigInt>* plaintexts,
-                std::vector<std::string>* public_values) const;
+                std::vector<std::string>* public_values, const Authenticator* tags = nullptr,
+                TagValue r = 0) const;
 
   // Public columns in schema order.
   const std::vector<std::string>& public_columns() const { return public_columns_; }
@@ -115,6 +125,7 @@ class RecordEncoder {
     int level = -1;
     long double bin_lo = 0, bin_hi = 0;  // fixed-point bin edges
     int ciphertext = 0, offset = 0;
+    size_t slot = 0;  // in the layout: its tag coefficient (Authenticator::alpha)
   };
   const Schema* schema_ = nullptr;
   const Layout* layout_ = nullptr;
@@ -126,6 +137,7 @@ class RecordEncoder {
   std::vector<SlotPlan> slots_;
   size_t variable_count_ = 0;
   int count_slot_ = -1;
+  std::vector<int> tag_offsets_;  // per ciphertext
 };
 
 // Reads the value of slot `s` from a decrypted plaintext.

@@ -99,6 +99,10 @@ TEST(LayoutTest, WidthsAreBitsOfMaxRecordsTimesTheLargestPerRecordValue) {
     const Layout layout = MustBuild(schema);
     ASSERT_FALSE(layout.slots().empty());
     for (const Slot& s : layout.slots()) {
+      if (s.kind == SlotKind::kTag) {  // max_records tags, each below 2^127 − 1
+        EXPECT_EQ(s.width, 127 + Bits(max_records));
+        continue;
+      }
       const int expected = std::max(1, Bits(MaxPerRecord(schema, s) * max_records));
       EXPECT_EQ(s.width, expected) << "slot " << static_cast<int>(s.kind) << " " << s.variable
                                    << " by " << s.by << " level " << s.level;
@@ -115,7 +119,7 @@ TEST(LayoutTest, WidthsAreBitsOfMaxRecordsTimesTheLargestPerRecordValue) {
 }
 
 TEST(LayoutTest, SlotsStayInsideOnePlaintextAndNeverOverlap) {
-  for (int bits : {2046, 3070, 4094, 512, 200, 64}) {
+  for (int bits : {2046, 3070, 4094, 512, 300}) {
     SCOPED_TRACE(bits);
     const Layout layout = MustBuild(TestSchema(100000), bits);
     EXPECT_EQ(layout.plaintext_bits(), bits);
@@ -128,20 +132,24 @@ TEST(LayoutTest, SlotsStayInsideOnePlaintextAndNeverOverlap) {
       EXPECT_GE(s.ciphertext, 0);
       EXPECT_LT(s.ciphertext, layout.num_ciphertexts());
       by_ciphertext[s.ciphertext].push_back({s.offset, s.offset + s.width});
-      data_bits += s.width;
+      if (s.kind != SlotKind::kTag) data_bits += s.width;
     }
     EXPECT_EQ(static_cast<int>(by_ciphertext.size()), layout.num_ciphertexts())
         << "an empty plaintext";
     for (auto& [ct, ranges] : by_ciphertext) {
       std::sort(ranges.begin(), ranges.end());
+      EXPECT_EQ(ranges[0].first, 0);
       for (size_t i = 1; i < ranges.size(); ++i) {
-        EXPECT_LE(ranges[i - 1].second, ranges[i].first) << "slots overlap in plaintext " << ct;
+        EXPECT_EQ(ranges[i - 1].second, ranges[i].first) << "a gap or overlap in plaintext " << ct;
       }
+      // The tag comes last, after every data slot of its plaintext.
+      const Slot& tag = layout.slots()[static_cast<size_t>(layout.TagSlot(ct))];
+      EXPECT_EQ(tag.offset + tag.width, ranges.back().second);
     }
     EXPECT_DOUBLE_EQ(layout.density(), data_bits / (layout.num_ciphertexts() * double(bits)));
   }
   // Smaller plaintexts need more of them.
-  EXPECT_GT(MustBuild(TestSchema(100000), 64).num_ciphertexts(),
+  EXPECT_GT(MustBuild(TestSchema(100000), 300).num_ciphertexts(),
             MustBuild(TestSchema(100000), 2046).num_ciphertexts());
 }
 
@@ -344,6 +352,8 @@ TEST(LayoutRecordEncoderTest, PacksKnownValuesThatExtractSlotReadsBack) {
       case SlotKind::kBin:
         want = s.bin == 2 ? 1 : 0;
         break;  // 350 is in [350, 500)
+      case SlotKind::kTag:
+        break;  // encoded without an Authenticator: 0
     }
     EXPECT_EQ(SlotValue(layout, e, static_cast<int>(i)), want)
         << "slot " << i << " kind " << static_cast<int>(s.kind) << " " << s.variable << " by "

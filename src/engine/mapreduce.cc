@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "store/signed_manifest.h"
 #include "util/file.h"
 
 namespace cipherstat {
@@ -198,6 +199,8 @@ EncryptedResult ResultHeader(const Dataset& dataset, const Plan& plan, std::stri
   result.layout_json = dataset.manifest.layout_json;
   result.sealed_schema = dataset.manifest.sealed_schema;
   result.manifest_signature = dataset.manifest_signature;
+  if (dataset.manifest_signature.empty())
+    result.manifest_content = SignedManifestContent(dataset.manifest);
   result.engine = std::move(engine);
   result.ciphertexts = plan.ciphertexts;
   return result;

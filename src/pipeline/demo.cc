@@ -239,7 +239,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
     CS_RETURN_IF_ERROR(Publish(trail,
                                audit::EventOf("decrypt")
                                    .Key(sk.public_key().Fingerprint())
-                                   .Dataset(loaded.result.manifest_sha256)
+                                   .Dataset(released.facts.content_sha256)
                                    .ResultDigest(loaded.sha256)
                                    .Query(loaded.result.sql)
                                    .Detail("demo release to the terminal and " + released_path +
@@ -255,7 +255,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
                  result_path.c_str());
     std::fprintf(o.out,
                  "  [owner]   decrypted and released (cells under %llu records suppressed):\n",
-                 static_cast<unsigned long long>(release.min_cell));
+                 static_cast<unsigned long long>(encrypted.min_cell));
     std::fprintf(o.out, "%s", Indent(RenderText(encrypted)).c_str());
     std::fprintf(o.out, "  [check]   the same query on the plaintext CSV:\n%s",
                  Indent(RenderText(plain)).c_str());

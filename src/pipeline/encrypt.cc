@@ -2,9 +2,11 @@
 
 #include <utility>
 
+#include "crypto/hash.h"
 #include "crypto/key_dir.h"
 #include "pipeline/publish.h"
 #include "store/dataset.h"
+#include "store/signed_manifest.h"
 #include "store/storage.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -34,7 +36,7 @@ Result<Encrypted> EncryptWithKeys(const Schema& schema, const EncryptKeys& keys,
   if (audited.ok()) {
     audited = trail.Record(audit::EventOf("encrypt")
                                .Key(written->manifest.key_fingerprint)
-                               .Dataset(written->manifest_sha256)
+                               .Dataset(Sha256Hex(SignedManifestContent(written->manifest)))
                                .Detail("dataset " + out + " (" +
                                        std::to_string(written->manifest.record_count) +
                                        " records) from " + csv + " with " + keys.description));

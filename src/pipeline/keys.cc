@@ -98,6 +98,9 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
   CS_ASSIGN_OR_RETURN(LoadedResult loaded, ReadResult(result_path, opened.share.pk));
   // A custodian helps only with results over datasets its owner signed.
   CS_ASSIGN_OR_RETURN(DatasetFacts facts, ResultFacts(loaded.result, opened.owner, allow_unsigned));
+  // Nothing is decrypted for a result that is not the shape its query gives (query/verify.h):
+  // raw records posing as groups, other ciphertexts, another query's groups.
+  CS_RETURN_IF_ERROR(CheckResultShape(facts, loaded.result).status());
   crypto::PartialFile file;
   file.result_sha256 = loaded.sha256;
   file.key_fingerprint = loaded.result.key_fingerprint;
@@ -113,7 +116,7 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
       Publish(trail,
               audit::EventOf("decrypt-share")
                   .Key(loaded.result.key_fingerprint)
-                  .Dataset(loaded.result.manifest_sha256)
+                  .Dataset(facts.content_sha256)
                   .ResultDigest(loaded.sha256)
                   .Query(loaded.result.sql)
                   .Detail("custodian " + std::to_string(opened.share.index) +

@@ -5,6 +5,7 @@
 #include "pipeline/publish.h"
 #include "query/plan.h"
 #include "store/result_file.h"
+#include "store/signed_manifest.h"
 #include "store/storage.h"
 
 namespace cipherstat::pipeline {
@@ -33,7 +34,7 @@ Result<EngineRun> RunQuery(const QueryRequest& request, const EngineContext& con
   CS_RETURN_IF_ERROR(Publish(trail,
                              audit::EventOf("query")
                                  .Key(dataset.public_key.Fingerprint())
-                                 .Dataset(dataset.manifest_sha256)
+                                 .Dataset(Sha256Hex(SignedManifestContent(dataset.manifest)))
                                  .ResultDigest(Sha256Hex(computed.json))
                                  .Query(request.sql)
                                  .Detail((run.job_name.empty() ? "" : run.job_name + ", ") +

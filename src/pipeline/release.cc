@@ -105,13 +105,36 @@ Result<SumDecryptor> CustodianDecryptor::Prepare(const LoadedResult& loaded,
   });
 }
 
+namespace {
+
+// The smallest cell this release shows: the owner's signed policy, unless `rules` asks for
+// another the decryptor may choose.
+Result<uint64_t> MinCell(const ReleaseRules& rules, const DatasetFacts& facts,
+                         const Decryptor& decryptor) {
+  if (!rules.min_cell) return facts.min_cell;
+  if (*rules.min_cell < facts.min_cell && !decryptor.holds_owner_key()) {
+    return Status::InvalidArgument(
+        "--min-cell " + std::to_string(*rules.min_cell) + " is below the owner's signed policy (" +
+        std::to_string(facts.min_cell) +
+        " records, set by encrypt --min-cell): only the owner's own key may release under a "
+        "weaker one");
+  }
+  return *rules.min_cell;
+}
+
+}  // namespace
+
 Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
                             const ReleaseRules& rules, const audit::Trail* ledger) {
   Released out;
   CS_ASSIGN_OR_RETURN(out.facts,
                       ResultFacts(loaded.result, decryptor.owner(), rules.allow_unsigned));
+  // Nothing is decrypted for a result that is not the shape its query gives.
+  CS_ASSIGN_OR_RETURN(const std::vector<ExpectedGroup> expected,
+                      CheckResultShape(out.facts, loaded.result));
   // The ledger first: a release over the privacy budget decrypts nothing.
   ReleaseOptions cells = rules.cells;
+  CS_ASSIGN_OR_RETURN(cells.min_cell, MinCell(rules, out.facts, decryptor));
   std::optional<Ledger> releases;
   if (ledger != nullptr) {
     CS_ASSIGN_OR_RETURN(std::string folder, LedgerFolder(*ledger));
@@ -122,8 +145,10 @@ Result<Released> OpenResult(const LoadedResult& loaded, Decryptor& decryptor,
     return Status::InvalidArgument("a differentially private release needs a release ledger");
   }
   CS_ASSIGN_OR_RETURN(SumDecryptor decrypt, decryptor.Prepare(loaded, out.facts));
-  CS_ASSIGN_OR_RETURN(out.schema, OpenFactsSchema(decryptor.public_key(), out.facts, decrypt));
-  CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, out.schema,
+  CS_ASSIGN_OR_RETURN(const OwnerSecrets secrets,
+                      OpenFactsSecrets(decryptor.public_key(), out.facts, decrypt));
+  out.schema = secrets.schema;
+  CS_ASSIGN_OR_RETURN(out.table, DecodeResult(decryptor.public_key(), out.facts, secrets, expected,
                                               loaded.result, decrypt, cells));
   if (releases) {
     CS_ASSIGN_OR_RETURN(out.ledger_entry, releases->Record(out.table, loaded.sha256));
@@ -140,9 +165,10 @@ Result<ResultTable> DecryptResult(const crypto::SecretKey& sk, const crypto::Ver
                                    Short(sk.public_key().Fingerprint()));
   }
   OwnerDecryptor decryptor(sk, owner);
-  CS_ASSIGN_OR_RETURN(Released released, OpenResult({"result", "", result}, decryptor,
-                                                    {options, allow_unsigned, std::nullopt},
-                                                    /*ledger=*/nullptr));
+  CS_ASSIGN_OR_RETURN(Released released,
+                      OpenResult({"result", "", result}, decryptor,
+                                 {options, options.min_cell, allow_unsigned, std::nullopt},
+                                 /*ledger=*/nullptr));
   return std::move(released.table);
 }
 
@@ -157,12 +183,12 @@ Status ReleaseResult(const LoadedResult& loaded, Decryptor& decryptor, const Rel
   return Publish(trail,
                  audit::EventOf(decryptor.action())
                      .Key(decryptor.public_key().Fingerprint())
-                     .Dataset(loaded.result.manifest_sha256)
+                     .Dataset(released.facts.content_sha256)
                      .ResultDigest(loaded.sha256)
                      .Query(loaded.result.sql)
                      .Detail(decryptor.detail_prefix() + "released as " + output.format + " to " +
                              (IsStdout(output.path) ? "stdout" : output.path) + ", cells under " +
-                             std::to_string(rules.cells.min_cell) + " records suppressed; " +
+                             std::to_string(released.table.min_cell) + " records suppressed; " +
                              released.ledger_entry),
                  text, output.path, output.force);
 }

@@ -48,6 +48,9 @@ class Decryptor {
   virtual const crypto::PublicKey& public_key() const = 0;
   // The owner's verify key, from the decrypting party's own authenticated key material.
   virtual const crypto::VerifyKey& owner() const = 0;
+  // Whether this is the owner's whole key, which may release under a weaker policy than the
+  // one it signed (ReleaseRules::min_cell).
+  virtual bool holds_owner_key() const { return false; }
   // The audit action ("decrypt", "combine") and what its detail starts with.
   virtual std::string action() const = 0;
   virtual std::string detail_prefix() const { return ""; }
@@ -65,6 +68,7 @@ class OwnerDecryptor : public Decryptor {
       : sk_(sk), owner_(owner) {}
   const crypto::PublicKey& public_key() const override { return sk_.public_key(); }
   const crypto::VerifyKey& owner() const override { return owner_; }
+  bool holds_owner_key() const override { return true; }
   std::string action() const override { return "decrypt"; }
   Result<SumDecryptor> Prepare(const LoadedResult& loaded, const DatasetFacts& facts) override;
 
@@ -92,7 +96,12 @@ class CustodianDecryptor : public Decryptor {
 };
 
 struct ReleaseRules {
-  ReleaseOptions cells;         // small-cell suppression; differential privacy (epsilon)
+  // Differential privacy (epsilon) and the rest; its min_cell is set by OpenResult from the
+  // two below.
+  ReleaseOptions cells;
+  // --min-cell. Unset: the owner's signed policy (DatasetFacts::min_cell). The owner's own key
+  // may set any value; custodians' partials (combine) only a stricter one.
+  std::optional<uint64_t> min_cell;
   bool allow_unsigned = false;  // decode an unsigned dataset's result with its own claims
   // The dataset's total privacy budget (--dp-budget), recorded in the ledger; unset: the
   // budget the ledger last recorded, else kDefaultPrivacyBudget (pipeline/ledger.h).
@@ -107,7 +116,8 @@ struct Released {
   std::string ledger_entry;
 };
 
-// decrypt → verify → decode → disclosure rules, for one loaded result. A differentially
+// verify the facts and the result's shape (query/verify.h) → decrypt → verify every sum →
+// decode → disclosure rules, for one loaded result. A differentially
 // private release (rules.cells.epsilon) needs a `ledger`, and is refused before anything is
 // decrypted when the ε already spent on the dataset plus this one would pass its budget
 // (Ledger::CheckBudget). With a `ledger` trail,

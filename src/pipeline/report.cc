@@ -88,6 +88,7 @@ Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
     run.sections.push_back({queries[i].title, std::move(released->table)});
     run.ledger_entries += (run.ledger_entries.empty() ? "" : "; ") + released->ledger_entry;
     run.schema = std::move(released->schema);
+    run.facts = std::move(released->facts);
   }
   return run;
 }
@@ -122,17 +123,17 @@ Result<ReportSummary> WriteReport(
   std::string queries_text;
   for (const ReportQuery& q : queries) queries_text += q.sql + "\n";
   const std::string html = RenderHtmlReport(run.sections, context);
-  CS_RETURN_IF_ERROR(
-      Publish(trail,
-              audit::EventOf("release")
-                  .Key(pk.Fingerprint())
-                  .Dataset(dataset.manifest_sha256)
-                  .ResultDigest(Sha256Hex(html))
-                  .Query(queries_text)
-                  .Detail("HTML report of " + std::to_string(queries.size()) + " queries to " +
-                          o.out + ", cells under " + std::to_string(o.rules.cells.min_cell) +
-                          " records suppressed; " + run.ledger_entries),
-              html, o.out, o.force));
+  CS_RETURN_IF_ERROR(Publish(
+      trail,
+      audit::EventOf("release")
+          .Key(pk.Fingerprint())
+          .Dataset(run.facts.content_sha256)
+          .ResultDigest(Sha256Hex(html))
+          .Query(queries_text)
+          .Detail("HTML report of " + std::to_string(queries.size()) + " queries to " + o.out +
+                  ", cells under " + std::to_string(run.sections.front().table.min_cell) +
+                  " records suppressed; " + run.ledger_entries),
+      html, o.out, o.force));
   return ReportSummary{run.sections.size(), dataset.manifest.record_count};
 }
 

@@ -41,6 +41,7 @@ Result<std::vector<ReportQuery>> ParseReportQueries(const std::string& text,
 struct ReportRun {
   std::vector<ReportSection> sections;
   Schema schema;               // the owner's, opened with the results
+  DatasetFacts facts;          // the signed facts they were decoded with
   std::string ledger_entries;  // the ledger lines recorded, for the audit entry
 };
 Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,

@@ -565,6 +565,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
 
 Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::VerifyKey& owner,
                                  bool allow_unsigned) {
+  Result<DatasetFacts> facts = Status::OK();
   if (result.manifest_signature.empty()) {
     if (!allow_unsigned) {
       return Status::InvalidArgument(
@@ -572,19 +573,14 @@ Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::Ve
           "so its schema and record count cannot be trusted; pass --allow-unsigned to decode "
           "with the compute party's unauthenticated copies");
     }
-    DatasetFacts facts;
-    facts.name = result.dataset_name;
-    facts.key_fingerprint = result.key_fingerprint;
-    facts.record_count = result.dataset_records;
-    facts.catalog = result.catalog;
-    facts.layout_json = result.layout_json;
-    facts.sealed_schema = result.sealed_schema;
-    facts.signed_by_owner = false;
-    return facts;
+    if (result.manifest_content.empty())
+      return Status::Corruption("result: an unsigned dataset's result without its manifest");
+    facts = ParseManifestContent(result.manifest_content);
+  } else {
+    facts = VerifyManifestSignature(result.manifest_signature, owner);
   }
-  auto facts = VerifyManifestSignature(result.manifest_signature, owner);
   if (!facts.ok()) return facts.status().WithContext("result");
-  // The copies the compute party wrote beside the signature must agree with it: a mismatch
+  // The copies the compute party wrote beside the facts must agree with them: a mismatch
   // means the result was edited, and is reported rather than silently corrected.
   if (facts->key_fingerprint != result.key_fingerprint) {
     return Status::Corruption("result: key fingerprint differs from the owner's signed manifest");
@@ -629,55 +625,56 @@ Result<std::vector<crypto::Ciphertext>> CiphertextsToDecrypt(const crypto::Publi
   return out;
 }
 
-Result<Schema> OpenFactsSchema(const crypto::PublicKey& pk, const DatasetFacts& facts,
-                               const SumDecryptor& decrypt) {
+Result<OwnerSecrets> OpenFactsSecrets(const crypto::PublicKey& pk, const DatasetFacts& facts,
+                                      const SumDecryptor& decrypt) {
   CS_RETURN_IF_ERROR(CheckKey(pk, facts));
   auto key_ciphertext = crypto::SealedKey(pk, facts.sealed_schema);
   if (!key_ciphertext.ok()) return key_ciphertext.status().WithContext("result");
   CS_ASSIGN_OR_RETURN(BigInt key, decrypt(*key_ciphertext));
-  auto schema = OpenSchema(pk, facts.sealed_schema, key, facts.catalog, facts.layout_json);
-  if (!schema.ok()) return schema.status().WithContext("result");
-  if (schema->name != facts.name) {
-    return Status::Corruption("result: the sealed schema is for dataset '" + schema->name +
+  auto secrets = OpenOwnerSecrets(pk, facts.sealed_schema, key, facts.catalog, facts.layout_json,
+                                  facts.public_tuples.size());
+  if (!secrets.ok()) return secrets.status().WithContext("result");
+  if (secrets->schema.name != facts.name) {
+    return Status::Corruption("result: the sealed schema is for dataset '" + secrets->schema.name +
                               "', not '" + facts.name + "'");
   }
-  return schema;
+  return secrets;
 }
 
 Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
-                                 const Schema& schema, const EncryptedResult& result,
-                                 const SumDecryptor& decrypt, const ReleaseOptions& options) {
+                                 const OwnerSecrets& secrets,
+                                 const std::vector<ExpectedGroup>& expected,
+                                 const EncryptedResult& result, const SumDecryptor& decrypt,
+                                 const ReleaseOptions& options) {
   CS_RETURN_IF_ERROR(CheckKey(pk, facts));
+  const Schema& schema = secrets.schema;
   CS_ASSIGN_OR_RETURN(Layout layout, Layout::Build(schema, static_cast<int>(pk.plaintext_bits())));
   CS_RETURN_IF_ERROR(layout.CheckMatches(facts.layout_json).WithContext("result"));
   CS_ASSIGN_OR_RETURN(Plan plan, MakePlan(result.sql, CatalogOf(schema), layout));
-  if (plan.ciphertexts != result.ciphertexts) {
-    return Status::Corruption("result: the summed ciphertexts are not the ones its query needs");
+  // CheckResultShape made `expected` from the same query under the signed catalog and layout,
+  // which the schema was just checked to produce.
+  if (plan.ciphertexts != result.ciphertexts || expected.size() != result.groups.size()) {
+    return Status::Corruption("result failed verification: its shape was not checked");
   }
+  const Authenticator tags(secrets.tag_key, layout);
   std::vector<GroupSums> groups;
-  for (const EncryptedGroup& g : result.groups) {
+  for (size_t i = 0; i < result.groups.size(); ++i) {
+    const EncryptedGroup& g = result.groups[i];
     GroupSums sums;
     sums.key = g.key;
     sums.records = g.records;
-    if (g.key.size() != plan.group_public.size()) {
-      return Status::Corruption("result: a group key has the wrong number of values");
-    }
-    if (g.sums.size() != plan.ciphertexts.size()) {
-      return Status::Corruption("result: a group has the wrong number of sums");
-    }
     for (const crypto::Ciphertext& c : g.sums) {
       CS_ASSIGN_OR_RETURN(BigInt m, decrypt(c));
-      if (m.bits() > static_cast<size_t>(layout.plaintext_bits())) {
-        return Status::Corruption(
-            "result: a decrypted sum overflows its slots (wrong key or tampered result)");
-      }
       sums.plaintexts.push_back(std::move(m));
     }
+    CS_RETURN_IF_ERROR(CheckSums(tags, plan, expected[i], secrets.tuple_randoms, sums.plaintexts));
     groups.push_back(std::move(sums));
   }
   CS_ASSIGN_OR_RETURN(ResultTable table, DecodeSums(schema, layout, plan, std::move(groups),
                                                     facts.record_count, options));
   table.key_fingerprint = facts.key_fingerprint;
+  table.dataset_id = facts.dataset_id;
+  table.dataset_created_utc = facts.created_utc;
   if (!table.epsilon) table.dataset_rows_read = facts.rows_read;
   return table;
 }

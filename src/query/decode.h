@@ -15,6 +15,7 @@
 #include "query/noise.h"
 #include "query/plan.h"
 #include "query/table.h"
+#include "query/verify.h"
 #include "store/result_file.h"
 #include "store/signed_manifest.h"
 #include "util/status.h"
@@ -124,10 +125,10 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
 
 // The facts to decode `result` with: its owner_manifest verified with `owner` (the verify key
 // from the decrypting party's own keystore or key share). An unsigned result fails with a
-// message that names --allow-unsigned, unless `allow_unsigned`, in which case the compute
-// party's unauthenticated fields are used and facts.signed_by_owner is false. A signed result
-// whose catalog, layout, sealed schema, key or record count differ from the signed ones is
-// Corruption.
+// message that names --allow-unsigned, unless `allow_unsigned`, in which case the manifest
+// content the compute party copied is used, unauthenticated, and facts.signed_by_owner is
+// false. A result whose catalog, layout, sealed schema, key or record count differ from the
+// facts is Corruption.
 Result<DatasetFacts> ResultFacts(const EncryptedResult& result, const crypto::VerifyKey& owner,
                                  bool allow_unsigned = false);
 
@@ -140,16 +141,20 @@ Result<std::vector<crypto::Ciphertext>> CiphertextsToDecrypt(const crypto::Publi
 // Turns one ciphertext into its plaintext (whole-key or threshold decryption).
 using SumDecryptor = std::function<Result<crypto::BigInt>(const crypto::Ciphertext&)>;
 
-// The owner's schema sealed in `facts` (store/dataset.h), its key decrypted with `decrypt`.
-Result<Schema> OpenFactsSchema(const crypto::PublicKey& pk, const DatasetFacts& facts,
-                               const SumDecryptor& decrypt);
+// The owner's schema and sum verifier sealed in `facts` (store/dataset.h), the seal's key
+// decrypted with `decrypt`.
+Result<OwnerSecrets> OpenFactsSecrets(const crypto::PublicKey& pk, const DatasetFacts& facts,
+                                      const SumDecryptor& decrypt);
 
-// Re-derives the plan from the SQL under the signed facts, decrypts every sum with `decrypt`
-// and decodes with the owner's `schema` (OpenFactsSchema): the one path from an encrypted
-// result to the released table.
+// The one path from an encrypted result to the released table: re-derives the plan from the
+// SQL under the owner's schema, decrypts every sum with `decrypt`, verifies each against the
+// `expected` groups (CheckResultShape) and the sealed verifier (query/verify.h: nothing is
+// decoded unless every sum passes), and decodes with the owner's schema.
 Result<ResultTable> DecodeResult(const crypto::PublicKey& pk, const DatasetFacts& facts,
-                                 const Schema& schema, const EncryptedResult& result,
-                                 const SumDecryptor& decrypt, const ReleaseOptions& options);
+                                 const OwnerSecrets& secrets,
+                                 const std::vector<ExpectedGroup>& expected,
+                                 const EncryptedResult& result, const SumDecryptor& decrypt,
+                                 const ReleaseOptions& options);
 
 // The same aggregates computed on a clean plaintext CSV by summing plaintexts packed as for a
 // key with `plaintext_bits` (PublicKey::plaintext_bits): the demo's side-by-side check of the

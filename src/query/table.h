@@ -40,6 +40,9 @@ struct ResultTable {
   // signed manifest records it.
   std::optional<uint64_t> dataset_rows_read;
   std::string key_fingerprint;
+  // Which dataset: the random identity and creation time the owner signed (store/dataset.h).
+  std::string dataset_id;
+  std::string dataset_created_utc;
   uint64_t min_cell = 0;  // cells from 1..min_cell-1 records are suppressed
   // With differential privacy (query/decode.h, ReleaseOptions): the ε this release spent, for
   // the release ledger to debit. Its counts and sums are noisy, each numeric cell carries its

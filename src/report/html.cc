@@ -440,6 +440,10 @@ std::string RuleText(uint64_t min_cell) {
 std::string Facts(const ResultTable& t, const ReportContext& context, size_t tables) {
   std::string out = "<dl class=\"facts\">";
   out += "<dt>Dataset</dt><dd>" + HtmlEscape(t.dataset_name) + "</dd>";
+  if (!t.dataset_id.empty()) {
+    out += "<dt>Dataset identity</dt><dd><code class=\"fp\">" + HtmlEscape(t.dataset_id) +
+           "</code>, encrypted " + HtmlEscape(t.dataset_created_utc) + "</dd>";
+  }
   if (t.epsilon) {
     out += "<dt>Records</dt><dd>withheld (differential privacy)</dd>";
     out += "<dt>Differential privacy</dt><dd>\u03b5 = " + HtmlEscape(t.epsilon->ToString());

@@ -44,6 +44,11 @@ std::string NoiseText(const CellNoise& noise) {
          (noise.approximate ? " (sd\u2248" : " (scale ") + NoiseNumber(noise.scale) + ")";
 }
 
+std::string DatasetNote(const ResultTable& table) {
+  return "dataset " + EscapeControls(table.dataset_name) + ", id " + table.dataset_id +
+         ", encrypted " + table.dataset_created_utc;
+}
+
 std::string PrivacyNote(const ResultTable& table) {
   if (!table.epsilon) return "";
   return "differential privacy: this table spends \u03b5 = " + table.epsilon->ToString() +
@@ -97,6 +102,8 @@ std::string RenderJson(const ResultTable& table) {
   nlohmann::json j = {{"query", table.sql},
                       {"dataset", table.dataset_name},
                       {"records", table.dataset_records},
+                      {"dataset_id", table.dataset_id},
+                      {"dataset_created", table.dataset_created_utc},
                       {"key_fingerprint", table.key_fingerprint},
                       {"min_cell", table.min_cell},
                       {"columns", table.columns},
@@ -258,6 +265,7 @@ std::string RenderText(const ResultTable& table) {
         std::to_string(table.min_cell) + " records)\n";
   }
   if (table.epsilon) out += "(" + PrivacyNote(table) + ")\n";
+  if (!table.dataset_id.empty()) out += "(" + DatasetNote(table) + ")\n";
   if (table.dataset_rows_read) {
     out += "(" + std::to_string(table.dataset_records) +
            " records, kept by the owner's clean step of " +

@@ -44,6 +44,9 @@ std::string CellText(const Cell& cell);
 // "" without DP.
 std::string NoiseText(const CellNoise& noise);
 std::string PrivacyNote(const ResultTable& table);
+// "dataset cohort, id 3f…, encrypted 2026-11-30T09:00:00Z": which signed dataset a table
+// comes from (its random identity and creation time), under every text table.
+std::string DatasetNote(const ResultTable& table);
 // A header or text cell as RenderCsv writes it (before CSV quoting): see above.
 std::string CsvSafeText(const std::string& text);
 

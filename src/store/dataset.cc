@@ -17,9 +17,10 @@ namespace cipherstat {
 namespace {
 
 constexpr const char* kManifestFormat = "cipherstat-dataset";
-// 1 had a SHA-256 per segment file; 2 carried the owner's schema in the clear.
-constexpr int kManifestVersion = 3;
-constexpr char kSealedSchemaContext[] = "cipherstat sealed schema v1, key ";
+// 1 had a SHA-256 per segment file; 2 carried the owner's schema in the clear; 3 had no
+// tags (encoding/authenticator.h), public tuples, dataset identity or release policy.
+constexpr int kManifestVersion = 4;
+constexpr char kSealedContext[] = "cipherstat sealed schema and verifier v2, key ";
 
 std::string HexOf(const unsigned char* bytes, size_t n) {
   std::string hex(n * 2 + 1, '\0');
@@ -37,27 +38,54 @@ std::vector<int> AllCiphertextColumns(size_t ciphertexts) {
 
 }  // namespace
 
-crypto::Sealed SealSchema(const crypto::PublicKey& pk, const Schema& schema) {
+crypto::Sealed SealOwnerSecrets(const crypto::PublicKey& pk, const OwnerSecrets& secrets) {
+  nlohmann::json randoms = nlohmann::json::array();
+  for (TagValue r : secrets.tuple_randoms) randoms.push_back(TagValueToHex(r));
+  nlohmann::json j = {{"schema", nlohmann::json::parse(SchemaToJson(secrets.schema))},
+                      {"tag_key", secrets.tag_key.Hex()},
+                      {"tuple_randoms", std::move(randoms)}};
   // Padded with spaces (valid JSON whitespace) to a multiple of 4 KiB, so that the size of
   // the box does not tell how long the level names are.
-  std::string text = SchemaToJson(schema);
+  std::string text = j.dump();
   text.resize((text.size() / 4096 + 1) * 4096, ' ');
-  return crypto::Seal(pk, text, kSealedSchemaContext + pk.Fingerprint());
+  crypto::Sealed sealed = crypto::Seal(pk, text, kSealedContext + pk.Fingerprint());
+  sodium_memzero(text.data(), text.size());
+  return sealed;
 }
 
-Result<Schema> OpenSchema(const crypto::PublicKey& pk, const crypto::Sealed& sealed,
-                          const crypto::BigInt& key, const Catalog& catalog,
-                          const std::string& layout_json) {
-  auto text = crypto::Open(sealed, key, kSealedSchemaContext + pk.Fingerprint());
-  if (!text.ok()) return text.status().WithContext("sealed schema");
-  auto schema = SchemaFromJson(*text);
-  if (!schema.ok()) return Status::Corruption("sealed schema: " + schema.status().message());
+Result<OwnerSecrets> OpenOwnerSecrets(const crypto::PublicKey& pk, const crypto::Sealed& sealed,
+                                      const crypto::BigInt& key, const Catalog& catalog,
+                                      const std::string& layout_json, size_t tuples) {
+  const std::string what = "sealed schema";
+  auto text = crypto::Open(sealed, key, kSealedContext + pk.Fingerprint());
+  if (!text.ok()) return text.status().WithContext(what);
+  const nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  sodium_memzero(text->data(), text->size());
+  if (!j.is_object() || !j.contains("schema") || !j.contains("tag_key") ||
+      !j.contains("tuple_randoms") || !j.at("tuple_randoms").is_array() ||
+      !j.at("tag_key").is_string()) {
+    return Status::Corruption(what + ": not a schema and verifier");
+  }
+  auto schema = SchemaFromJson(j.at("schema").dump());
+  if (!schema.ok()) return Status::Corruption(what + ": " + schema.status().message());
   if (CatalogOf(*schema) != catalog) {
-    return Status::Corruption("sealed schema: does not match the dataset's catalog");
+    return Status::Corruption(what + ": does not match the dataset's catalog");
   }
   CS_ASSIGN_OR_RETURN(Layout layout, Layout::Build(*schema, static_cast<int>(pk.plaintext_bits())));
-  CS_RETURN_IF_ERROR(layout.CheckMatches(layout_json).WithContext("sealed schema"));
-  return schema;
+  CS_RETURN_IF_ERROR(layout.CheckMatches(layout_json).WithContext(what));
+  auto tag_key = TagKey::FromHex(j.at("tag_key").get<std::string>());
+  if (!tag_key.ok()) return tag_key.status().WithContext(what);
+  std::vector<TagValue> randoms;
+  for (const nlohmann::json& r : j.at("tuple_randoms")) {
+    if (!r.is_string()) return Status::Corruption(what + ": a tuple random is not a string");
+    CS_ASSIGN_OR_RETURN(TagValue value, TagValueFromHex(r.get<std::string>(), what));
+    randoms.push_back(value);
+  }
+  if (randoms.size() != tuples) {
+    return Status::Corruption(what + ": " + std::to_string(randoms.size()) + " tuple randoms for " +
+                              std::to_string(tuples) + " public tuples");
+  }
+  return OwnerSecrets{std::move(schema).value(), *tag_key, std::move(randoms)};
 }
 
 Status RefuseOldFormat(Status status, const std::string& what) {
@@ -67,6 +95,45 @@ Status RefuseOldFormat(Status status, const std::string& what) {
       "; it was written by an older cipherstat whose datasets showed the compute party the "
       "schema (bounds, level names): re-encrypt the dataset from its clean CSV with this "
       "version, then query it again");
+}
+
+nlohmann::json PublicTuplesToJson(const std::vector<PublicTuple>& tuples) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PublicTuple& t : tuples) {
+    nlohmann::json row = t.values;
+    row.push_back(t.records);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<std::vector<PublicTuple>> PublicTuplesFromJson(const nlohmann::json& json,
+                                                      size_t public_columns, uint64_t record_count,
+                                                      const std::string& source) {
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption(source + ": public tuples: " + what);
+  };
+  if (!json.is_array()) return bad("not a list");
+  std::vector<PublicTuple> tuples;
+  uint64_t total = 0;
+  for (const nlohmann::json& row : json) {
+    if (!row.is_array() || row.size() != public_columns + 1 || !row.back().is_number_unsigned())
+      return bad("a tuple is not " + std::to_string(public_columns) + " values and a count");
+    PublicTuple t;
+    for (size_t i = 0; i < public_columns; ++i) {
+      if (!row[i].is_string()) return bad("a value is not a string");
+      t.values.push_back(row[i].get<std::string>());
+    }
+    t.records = row.back().get<uint64_t>();
+    if (t.records == 0 || t.records > record_count - total)
+      return bad("record counts do not add up to the dataset's");
+    if (!tuples.empty() && !(tuples.back().values < t.values))
+      return bad("not sorted, or a tuple listed twice");
+    total += t.records;
+    tuples.push_back(std::move(t));
+  }
+  if (total != record_count) return bad("record counts do not add up to the dataset's");
+  return tuples;
 }
 
 std::string ManifestToJson(const Manifest& m) {
@@ -83,12 +150,15 @@ std::string ManifestToJson(const Manifest& m) {
       {"format", kManifestFormat},
       {"version", kManifestVersion},
       {"name", m.name},
+      {"dataset_id", m.dataset_id},
       {"created_utc", m.created_utc},
       {"key_fingerprint", m.key_fingerprint},
       {"record_count", m.record_count},
+      {"min_cell", m.min_cell},
       {"catalog", nlohmann::json::parse(CatalogToJson(m.catalog))},
       {"layout", nlohmann::json::parse(m.layout_json)},
       {"sealed_schema", nlohmann::json::parse(crypto::SealedToJson(m.sealed_schema))},
+      {"public_tuples", PublicTuplesToJson(m.public_tuples)},
       {"segments", std::move(segments)}};
   if (m.rows_read) j["rows_read"] = *m.rows_read;
   return DumpWithChecksum(std::move(j));
@@ -101,9 +171,11 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
   try {
     Manifest m;
     m.name = j.at("name").get<std::string>();
+    m.dataset_id = j.at("dataset_id").get<std::string>();
     m.created_utc = j.at("created_utc").get<std::string>();
     m.key_fingerprint = j.at("key_fingerprint").get<std::string>();
     m.record_count = j.at("record_count").get<uint64_t>();
+    m.min_cell = j.at("min_cell").get<uint64_t>();
     if (j.contains("rows_read")) m.rows_read = j.at("rows_read").get<uint64_t>();
     CS_ASSIGN_OR_RETURN(m.catalog, CatalogFromJson(j.at("catalog").dump()));
     m.layout_json = j.at("layout").dump();
@@ -139,6 +211,9 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
       return Status::Corruption("manifest: segments hold " + std::to_string(total) +
                                 " records but record_count is " + std::to_string(m.record_count));
     }
+    CS_ASSIGN_OR_RETURN(m.public_tuples, PublicTuplesFromJson(j.at("public_tuples"),
+                                                              m.catalog.PublicColumns().size(),
+                                                              m.record_count, "manifest"));
     CS_RETURN_IF_ERROR(VerifyChecksum(j, "manifest"));
     return m;
   } catch (const nlohmann::json::exception& e) {
@@ -168,12 +243,16 @@ Status DatasetWriter::Open(const std::string& path, const crypto::PublicKey& pk,
   // The dataset is what the compute party receives: its files are meant to be read.
   CS_RETURN_IF_ERROR(
       WriteFileAtomic(temp_path_ + "/public.key", crypto::PublicKeyToJson(pk), kSharedFile));
+  unsigned char id[16];
+  randombytes_buf(id, sizeof id);
   manifest_.name = schema.name;
+  manifest_.dataset_id = HexOf(id, sizeof id);
   manifest_.created_utc = UtcNow();
   manifest_.key_fingerprint = pk.Fingerprint();
   manifest_.catalog = CatalogOf(schema);
   manifest_.layout_json = layout.ToJson();
-  manifest_.sealed_schema = SealSchema(pk, schema);
+  pk_ = &pk;
+  schema_ = schema;
   public_columns_ = manifest_.catalog.PublicColumns().size();
   ciphertexts_ = static_cast<size_t>(layout.num_ciphertexts());
   return Status::OK();
@@ -198,8 +277,12 @@ Status DatasetWriter::FinishSegment() {
   return Status::OK();
 }
 
-Status DatasetWriter::AppendLine(std::string_view line) {
+Status DatasetWriter::AppendLine(std::string_view line, TagValue r) {
   CS_RETURN_IF_ERROR(SplitRecordLine(line, public_columns_, ciphertexts_, &fields_));
+  TupleSums& tuple =
+      tuples_[std::vector<std::string>(fields_.public_values.begin(), fields_.public_values.end())];
+  ++tuple.records;
+  tuple.randoms = TagAdd(tuple.randoms, r);
   if (!segment_open_) CS_RETURN_IF_ERROR(StartSegment());
   hasher_->Add(fields_);
   std::string with_newline;
@@ -215,7 +298,16 @@ Status DatasetWriter::AppendLine(std::string_view line) {
 }
 
 Status DatasetWriter::Commit() {
+  if (!tag_key_) return Status::InvalidArgument("dataset writer: no tag key to seal");
   if (segment_open_) CS_RETURN_IF_ERROR(FinishSegment());
+  OwnerSecrets secrets{schema_, *tag_key_, {}};
+  for (auto& [values, sums] : tuples_) {
+    manifest_.public_tuples.push_back({values, sums.records});
+    secrets.tuple_randoms.push_back(sums.randoms);
+    sums.randoms = 0;
+  }
+  manifest_.sealed_schema = SealOwnerSecrets(*pk_, secrets);
+  sodium_memzero(secrets.tuple_randoms.data(), secrets.tuple_randoms.size() * sizeof(TagValue));
   CS_RETURN_IF_ERROR(
       WriteFileAtomic(temp_path_ + "/manifest.json", ManifestToJson(manifest_), kSharedFile));
   if (signer_)

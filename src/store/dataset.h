@@ -25,7 +25,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,8 +61,22 @@ struct SegmentInfo {
   SegmentDigests digests;
 };
 
+// One combination of public values and the number of records that have it. The manifest
+// lists every combination present, sorted: the owner's map of what any WHERE and GROUP BY on
+// public columns selects (query/verify.h). It tells the compute party nothing new: it holds
+// every record's public values.
+struct PublicTuple {
+  std::vector<std::string> values;  // public columns in schema order; "" is missing
+  uint64_t records = 0;
+  bool operator==(const PublicTuple&) const = default;
+};
+
+// The smallest cell a release shows unless the owner's signed policy says otherwise.
+inline constexpr uint64_t kDefaultMinCell = 11;
+
 struct Manifest {
   std::string name;
+  std::string dataset_id;  // 32 random hex digits drawn at encryption: which dataset this is
   std::string created_utc;
   std::string key_fingerprint;
   uint64_t record_count = 0;
@@ -69,23 +85,43 @@ struct Manifest {
   std::optional<uint64_t> rows_read;
   Catalog catalog;
   std::string layout_json;
-  crypto::Sealed sealed_schema;  // the owner's schema: SealSchema / OpenSchema
+  // The owner's schema and its sum verifier (OwnerSecrets), sealed: SealOwnerSecrets.
+  crypto::Sealed sealed_schema;
+  std::vector<PublicTuple> public_tuples;
+  // The owner's release policy: cells from fewer records are hidden, whoever decrypts.
+  uint64_t min_cell = kDefaultMinCell;
   std::vector<SegmentInfo> segments;
 };
 
-// Seals the owner's schema for the holders of `pk`'s secret key; the associated data binds it
-// to the key's fingerprint.
-crypto::Sealed SealSchema(const crypto::PublicKey& pk, const Schema& schema);
-// Opens a sealed schema with its key, as decrypted from crypto::SealedKey, and checks that it
-// is the schema behind `catalog` and `layout_json` (whatever else the seal says is Corruption).
-Result<Schema> OpenSchema(const crypto::PublicKey& pk, const crypto::Sealed& sealed,
-                          const crypto::BigInt& key, const Catalog& catalog,
-                          const std::string& layout_json);
+// What the manifest seals for whoever decrypts its results.
+struct OwnerSecrets {
+  Schema schema;
+  TagKey tag_key;  // encoding/authenticator.h
+  // Σ r over the records of each public tuple, in Manifest::public_tuples order.
+  std::vector<TagValue> tuple_randoms;
+};
+
+// Seals the owner's schema and verifier for the holders of `pk`'s secret key; the associated
+// data binds them to the key's fingerprint.
+crypto::Sealed SealOwnerSecrets(const crypto::PublicKey& pk, const OwnerSecrets& secrets);
+// Opens them with the seal's key, as decrypted from crypto::SealedKey, and checks that the
+// schema is the one behind `catalog` and `layout_json` and that there is one random per public
+// tuple (`tuples`); whatever else the seal says is Corruption.
+Result<OwnerSecrets> OpenOwnerSecrets(const crypto::PublicKey& pk, const crypto::Sealed& sealed,
+                                      const crypto::BigInt& key, const Catalog& catalog,
+                                      const std::string& layout_json, size_t tuples);
 // Refuses a file of an older format version with what to do about it; `status` is what
 // ParseFormat said.
 Status RefuseOldFormat(Status status, const std::string& what);
 
 std::string ManifestToJson(const Manifest& manifest);
+// The public tuples as JSON ([[values..., records], ...]) and back; parsing checks each has
+// `public_columns` values and at least one record, that they are sorted and distinct, and that
+// their records add up to `record_count` (Corruption naming `source` otherwise).
+nlohmann::json PublicTuplesToJson(const std::vector<PublicTuple>& tuples);
+Result<std::vector<PublicTuple>> PublicTuplesFromJson(const nlohmann::json& json,
+                                                      size_t public_columns, uint64_t record_count,
+                                                      const std::string& source);
 Result<Manifest> ManifestFromJson(const std::string& json);
 
 // A parsed view of a record line: public values and undecoded ciphertext fields, as views
@@ -150,14 +186,19 @@ class DatasetWriter {
   // Fails with AlreadyExists if `path` exists.
   Status Open(const std::string& path, const crypto::PublicKey& pk, const Schema& schema,
               const Layout& layout, uint64_t records_per_segment);
-  // Appends one encoded record line (without '\n'), see FormatRecordLine.
-  Status AppendLine(std::string_view line);
+  // Appends one encoded record line (without '\n'), see FormatRecordLine, whose ciphertexts
+  // carry tags made with the record's random `r` (RecordEncoder::Encode): the writer counts the
+  // records of each public tuple and sums their randoms for the sealed verifier.
+  Status AppendLine(std::string_view line, TagValue r);
   // Called by Commit with the final manifest; its text becomes DATASET/manifest.sig (the
   // owner's signature, store/signed_manifest.h). Without a signer the dataset is unsigned.
   void SetSigner(std::function<std::string(const Manifest&)> signer) {
     signer_ = std::move(signer);
   }
   void SetRowsRead(uint64_t rows) { manifest_.rows_read = rows; }
+  void SetMinCell(uint64_t min_cell) { manifest_.min_cell = min_cell; }
+  // The key the records are tagged with, sealed with the schema at Commit (required).
+  void SetTagKey(const TagKey& key) { tag_key_.emplace(key); }
   // Writes the manifest (and its signature) and renames the folder into place.
   Status Commit();
   uint64_t records() const { return manifest_.record_count; }
@@ -177,6 +218,14 @@ class DatasetWriter {
   RecordLine fields_;
   bool committed_ = false;
   std::function<std::string(const Manifest&)> signer_;
+  const crypto::PublicKey* pk_ = nullptr;  // Open's, which the caller keeps until Commit
+  Schema schema_;
+  std::optional<TagKey> tag_key_;
+  struct TupleSums {
+    uint64_t records = 0;
+    TagValue randoms = 0;
+  };
+  std::map<std::vector<std::string>, TupleSums> tuples_;
 };
 
 // Formats / parses one record line.

@@ -92,6 +92,7 @@ class DatasetTest : public ::testing::Test {
     DatasetWriter writer;
     Status s = writer.Open(path, pk(), schema_, layout_, per_segment);
     EXPECT_TRUE(s.ok()) << s.ToString();
+    writer.SetTagKey(TagKey::Generate());
     for (int i = 0; i < n; ++i) {
       std::vector<crypto::BigInt> plain;
       std::vector<crypto::Ciphertext> cts;
@@ -99,7 +100,8 @@ class DatasetTest : public ::testing::Test {
         plain.emplace_back(static_cast<unsigned long>(1000 * c + i + 1));
         cts.push_back(crypto::Encrypt(pk(), plain.back()));
       }
-      s = writer.AppendLine(FormatRecordLine(pk(), {i % 2 ? "south" : "north"}, cts));
+      s = writer.AppendLine(FormatRecordLine(pk(), {i % 2 ? "south" : "north"}, cts),
+                            RandomTagValue());
       EXPECT_TRUE(s.ok()) << s.ToString();
       written.push_back(std::move(plain));
     }
@@ -186,7 +188,7 @@ TEST_F(DatasetTest, UncommittedWriterLeavesNothing) {
     std::vector<crypto::Ciphertext> cts(static_cast<size_t>(layout_.num_ciphertexts()),
                                         crypto::Encrypt(pk(), crypto::BigInt(7)));
     for (int i = 0; i < 3; ++i)
-      ASSERT_TRUE(writer.AppendLine(FormatRecordLine(pk(), {"north"}, cts)).ok());
+      ASSERT_TRUE(writer.AppendLine(FormatRecordLine(pk(), {"north"}, cts), 0).ok());
     EXPECT_FALSE(fs::exists(path)) << "visible before Commit";
   }
   EXPECT_FALSE(fs::exists(path));
@@ -277,13 +279,13 @@ TEST_F(DatasetManifestTest, RejectsAnotherFormat) {
   EXPECT_FALSE(Parse(j).ok());
 }
 
-TEST_F(DatasetManifestTest, RejectsVersion4) {
+TEST_F(DatasetManifestTest, RejectsVersion5) {
   auto j = json_;
-  j["version"] = 4;
+  j["version"] = 5;
   Status s = Parse(j);
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.ToString().find("version 4"), std::string::npos) << s.ToString();
-  j["version"] = "3";
+  EXPECT_NE(s.ToString().find("version 5"), std::string::npos) << s.ToString();
+  j["version"] = "4";
   EXPECT_FALSE(Parse(j).ok()) << "a version that is a string";
 }
 
@@ -320,16 +322,25 @@ TEST_F(DatasetManifestTest, TheManifestCarriesTheCatalogAndASealedSchema) {
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   auto k = crypto::Decrypt(*sk_, *key);
   ASSERT_TRUE(k.ok());
-  auto opened = OpenSchema(pk(), m->sealed_schema, *k, m->catalog, m->layout_json);
+  const size_t tuples = m->public_tuples.size();
+  auto opened = OpenOwnerSecrets(pk(), m->sealed_schema, *k, m->catalog, m->layout_json, tuples);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_EQ(SchemaToJson(*opened), SchemaToJson(schema_));
+  EXPECT_EQ(SchemaToJson(opened->schema), SchemaToJson(schema_));
+  EXPECT_EQ(opened->tuple_randoms.size(), tuples);
   // Under another catalog (a renamed column) it does not open.
   Catalog renamed = m->catalog;
   renamed.columns[0].name = "town";
-  EXPECT_EQ(OpenSchema(pk(), m->sealed_schema, *k, renamed, m->layout_json).status().code(),
-            Status::Code::kCorruption);
+  EXPECT_EQ(
+      OpenOwnerSecrets(pk(), m->sealed_schema, *k, renamed, m->layout_json, tuples).status().code(),
+      Status::Code::kCorruption);
   // Nor with a wrong key plaintext.
-  EXPECT_EQ(OpenSchema(pk(), m->sealed_schema, *k + crypto::BigInt(1), m->catalog, m->layout_json)
+  EXPECT_EQ(OpenOwnerSecrets(pk(), m->sealed_schema, *k + crypto::BigInt(1), m->catalog,
+                             m->layout_json, tuples)
+                .status()
+                .code(),
+            Status::Code::kCorruption);
+  // Nor as the verifier of a dataset with other public tuples.
+  EXPECT_EQ(OpenOwnerSecrets(pk(), m->sealed_schema, *k, m->catalog, m->layout_json, tuples + 1)
                 .status()
                 .code(),
             Status::Code::kCorruption);
@@ -357,6 +368,23 @@ TEST_F(DatasetManifestTest, RejectsARecordCountThatDisagreesWithTheSegments) {
   j = json_;
   j["segments"].erase(1);
   EXPECT_EQ(Parse(j).code(), Status::Code::kCorruption) << "a segment left out";
+}
+
+// The public tuples are the owner's map of what a query selects (query/verify.h): they must
+// list each combination once, in order, with counts adding up to the dataset's.
+TEST_F(DatasetManifestTest, RejectsPublicTuplesThatDoNotDescribeTheRecords) {
+  ASSERT_EQ(json_["public_tuples"], nlohmann::json::parse(R"([["north",2],["south",1]])"))
+      << json_["public_tuples"].dump();
+  for (const char* tuples :
+       {R"([["north",3],["south",1]])", R"([["north",2]])", R"([["south",1],["north",2]])",
+        R"([["north",1],["north",1],["south",1]])", R"([["north",3],["south",0]])",
+        R"([["north","x",2],["south",1]])", R"([["north",2],["south",1],["west",0]])", R"({})"}) {
+    auto j = json_;
+    j["public_tuples"] = nlohmann::json::parse(tuples);
+    const Status s = Parse(j);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << tuples;
+    EXPECT_NE(s.message().find("public tuples"), std::string::npos) << s.ToString();
+  }
 }
 
 TEST_F(DatasetManifestTest, RejectsMissingOrMistypedFields) {

@@ -8,6 +8,7 @@
 
 #include "crypto/djn.h"
 #include "data/csv.h"
+#include "encoding/authenticator.h"
 #include "encoding/layout.h"
 #include "store/dataset.h"
 #include "store/signed_manifest.h"
@@ -19,6 +20,7 @@ namespace {
 constexpr size_t kBatchRecords = 512;
 
 struct PendingRecord {
+  TagValue r = 0;  // the random in its tags (encoding/authenticator.h)
   std::vector<crypto::BigInt> plaintexts;
   std::vector<std::string> public_values;
   std::vector<crypto::Ciphertext> ciphertexts;
@@ -65,6 +67,10 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
 
   DatasetWriter writer;
   CS_RETURN_IF_ERROR(writer.Open(out_path, key, schema, layout, options.records_per_segment));
+  writer.SetMinCell(options.min_cell);
+  const TagKey tag_key = TagKey::Generate();
+  const Authenticator tags(tag_key, layout);
+  writer.SetTagKey(tag_key);
   if (options.signer != nullptr) {
     const crypto::SigningKey* signer = options.signer;
     writer.SetSigner([signer](const Manifest& m) { return SignManifest(m, *signer); });
@@ -95,15 +101,17 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
                                        std::to_string(schema.max_records) + ")");
       }
       PendingRecord& rec = batch[count];
-      Status s = encoder->Encode(row, &rec.plaintexts, &rec.public_values);
+      rec.r = RandomTagValue();
+      Status s = encoder->Encode(row, &rec.plaintexts, &rec.public_values, &tags, rec.r);
       if (!s.ok()) return s.WithContext(csv_path + " line " + std::to_string(reader.line()));
       ++count;
     }
     if (count == 0) break;
     EncryptBatch(&batch, count, threads, pk, sk, djn.get());
     for (size_t r = 0; r < count; ++r) {
-      CS_RETURN_IF_ERROR(
-          writer.AppendLine(FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts)));
+      CS_RETURN_IF_ERROR(writer.AppendLine(
+          FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts), batch[r].r));
+      batch[r].r = 0;
     }
     records += count;
     if (options.progress) options.progress(records);

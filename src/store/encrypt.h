@@ -9,6 +9,7 @@
 #include "crypto/paillier.h"
 #include "crypto/signing.h"
 #include "encoding/schema.h"
+#include "store/dataset.h"
 #include "util/status.h"
 
 namespace cipherstat {
@@ -33,6 +34,9 @@ struct EncryptOptions {
     uint64_t rows_read = 0, rows_written = 0;
   };
   std::optional<CleanCounts> clean;
+  // The owner's release policy, signed into the manifest: the smallest cell any release of
+  // this dataset shows (store/dataset.h).
+  uint64_t min_cell = kDefaultMinCell;
 };
 
 struct EncryptStats {

@@ -10,7 +10,8 @@ namespace cipherstat {
 
 namespace {
 constexpr const char* kFormat = "cipherstat-result";
-constexpr int kVersion = 2;  // 1 copied the owner's schema in the clear
+// 1 copied the owner's schema in the clear; 2 came from datasets without sum tags.
+constexpr int kVersion = 3;
 }  // namespace
 
 std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedResult& r) {
@@ -41,6 +42,7 @@ std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedRe
     // Not JSON means not a signature: carry it as a string so the verifier names the problem.
     j["owner_manifest"] = sig.is_discarded() ? nlohmann::json(r.manifest_signature) : sig;
   }
+  if (!r.manifest_content.empty()) j["manifest_content"] = r.manifest_content;
   return DumpWithChecksum(std::move(j));
 }
 
@@ -67,6 +69,8 @@ Result<EncryptedResult> EncryptedResultFromJson(const std::string& json,
     r.ciphertexts = j.at("ciphertexts").get<std::vector<int>>();
     CS_RETURN_IF_ERROR(VerifyChecksum(j, "result"));
     if (auto sig = j.find("owner_manifest"); sig != j.end()) r.manifest_signature = sig->dump();
+    if (auto content = j.find("manifest_content"); content != j.end())
+      r.manifest_content = content->get<std::string>();
     if (pk == nullptr) return r;
     size_t index = 0;
     for (const auto& g : j.at("groups")) {

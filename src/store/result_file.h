@@ -3,7 +3,8 @@
 //   key_fingerprint, manifest_sha256}, "catalog":{...}, "layout":{...}, "sealed_schema":{...},
 //   "engine":"local",
 //   "counters":{"records_read":N,"records_matched":N},
-//   "ciphertexts":[3,7], "groups":[{"key":["Kampala"],"records":N,"sums":["<b64>",...]}]}
+//   "ciphertexts":[3,7], "groups":[{"key":["Kampala"],"records":N,"sums":["<b64>",...]}],
+//   "owner_manifest":{manifest.sig} or "manifest_content":"..." (unsigned datasets)}
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,10 @@ struct EncryptedResult {
   // unsigned dataset. The decrypting party decodes with what it signs, not with the fields
   // above (see store/signed_manifest.h).
   std::string manifest_signature;
+  // For an unsigned dataset only: its manifest's canonical content (SignedManifestContent),
+  // copied as the compute party read it (JSON field "manifest_content"), so that --allow-unsigned
+  // decodes with the same facts as a signed one would, unauthenticated.
+  std::string manifest_content;
 };
 
 std::string EncryptedResultToJson(const crypto::PublicKey& pk, const EncryptedResult& result);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/hash.h"
 #include "util/json.h"
 
 namespace cipherstat {
@@ -9,8 +10,9 @@ namespace cipherstat {
 namespace {
 constexpr char kSignatureFormat[] = "cipherstat-manifest-signature";
 constexpr char kContentFormat[] = "cipherstat-signed-manifest";
-// 1 signed a SHA-256 per segment file; 2 signed the owner's schema in the clear.
-constexpr int kVersion = 3;
+// 1 signed a SHA-256 per segment file; 2 signed the owner's schema in the clear; 3 had no
+// dataset identity, release policy, public tuples or sum verifier.
+constexpr int kVersion = 4;
 
 }  // namespace
 
@@ -28,12 +30,16 @@ std::string SignedManifestContent(const Manifest& m) {
   j["format"] = kContentFormat;
   j["version"] = kVersion;
   j["name"] = m.name;
+  j["dataset_id"] = m.dataset_id;
+  j["created_utc"] = m.created_utc;
   j["key_fingerprint"] = m.key_fingerprint;
   j["record_count"] = m.record_count;
   if (m.rows_read) j["rows_read"] = *m.rows_read;
+  j["min_cell"] = m.min_cell;
   j["catalog"] = nlohmann::ordered_json::parse(CatalogToJson(m.catalog));
   j["layout"] = nlohmann::ordered_json::parse(m.layout_json);
   j["sealed_schema"] = nlohmann::ordered_json::parse(crypto::SealedToJson(m.sealed_schema));
+  j["public_tuples"] = PublicTuplesToJson(m.public_tuples);
   j["segments"] = std::move(segments);
   return j.dump();
 }
@@ -67,25 +73,41 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
     const std::string content = j.at("content").get<std::string>();
     CS_RETURN_IF_ERROR(
         crypto::VerifyHexSignature(owner, content, j.at("signature").get<std::string>(), what));
-
     // Authentic from here on: parse the signed bytes themselves.
-    auto signed_content = ParseFormat(content, kContentFormat, "manifest", kVersion);
-    if (!signed_content.ok())
-      return Status::Corruption(what + ": signed content is not a manifest");
-    const nlohmann::json& c = *signed_content;
-    DatasetFacts facts;
-    facts.name = c.at("name").get<std::string>();
-    facts.key_fingerprint = c.at("key_fingerprint").get<std::string>();
-    facts.record_count = c.at("record_count").get<uint64_t>();
-    if (c.contains("rows_read")) facts.rows_read = c.at("rows_read").get<uint64_t>();
-    CS_ASSIGN_OR_RETURN(facts.catalog, CatalogFromJson(c.at("catalog").dump()));
-    facts.layout_json = c.at("layout").dump();
-    CS_ASSIGN_OR_RETURN(facts.sealed_schema,
-                        crypto::SealedFromJson(c.at("sealed_schema").dump(), what));
-    facts.signed_by_owner = true;
+    auto facts = ParseManifestContent(content);
+    if (!facts.ok()) return facts.status().WithContext(what);
+    facts->signed_by_owner = true;
     return facts;
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(what + ": " + JsonErrorText(e));
+  }
+}
+
+Result<DatasetFacts> ParseManifestContent(std::string_view content) {
+  auto parsed = ParseFormat(content, kContentFormat, "manifest", kVersion);
+  if (!parsed.ok()) return RefuseOldFormat(parsed.status(), "manifest content");
+  const nlohmann::json& c = *parsed;
+  try {
+    DatasetFacts facts;
+    facts.name = c.at("name").get<std::string>();
+    facts.dataset_id = c.at("dataset_id").get<std::string>();
+    facts.created_utc = c.at("created_utc").get<std::string>();
+    facts.content_sha256 = Sha256Hex(content);
+    facts.key_fingerprint = c.at("key_fingerprint").get<std::string>();
+    facts.record_count = c.at("record_count").get<uint64_t>();
+    if (c.contains("rows_read")) facts.rows_read = c.at("rows_read").get<uint64_t>();
+    facts.min_cell = c.at("min_cell").get<uint64_t>();
+    CS_ASSIGN_OR_RETURN(facts.catalog, CatalogFromJson(c.at("catalog").dump()));
+    facts.layout_json = c.at("layout").dump();
+    CS_ASSIGN_OR_RETURN(facts.sealed_schema,
+                        crypto::SealedFromJson(c.at("sealed_schema").dump(), "manifest content"));
+    CS_ASSIGN_OR_RETURN(
+        facts.public_tuples,
+        PublicTuplesFromJson(c.at("public_tuples"), facts.catalog.PublicColumns().size(),
+                             facts.record_count, "manifest content"));
+    return facts;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption("manifest content: " + JsonErrorText(e));
   }
 }
 

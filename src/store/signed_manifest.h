@@ -3,9 +3,10 @@
 //
 // DATASET/manifest.sig (JSON): {"format":"cipherstat-manifest-signature","version":1,
 //   "verify_key":"<hex>","content":"<signed text>","signature":"<hex>"}
-// "content" is the canonical manifest (compact JSON: format tag, name, key fingerprint, record
-// count, catalog, layout, sealed schema, and every segment's records, bytes and column
-// digests), signed with
+// "content" is the canonical manifest (compact JSON: format tag, name, dataset identity and
+// creation time, key fingerprint, record count, release policy, catalog, layout, sealed schema
+// and verifier, public tuples, and every segment's records, bytes and column digests), signed
+// with
 // Ed25519 as bytes. A verifier parses the very bytes it verified, so no re-canonicalisation is
 // needed. The compute party copies the file verbatim into every result (store/result_file.h); the
 // decrypting party verifies it with the verify key from its own authenticated keystore or
@@ -33,12 +34,17 @@ inline constexpr char kManifestSignatureFile[] = "manifest.sig";
 // What the owner vouches for about a dataset.
 struct DatasetFacts {
   std::string name;
+  std::string dataset_id;
+  std::string created_utc;
+  std::string content_sha256;  // SHA-256 of the signed content: what audit entries name
   std::string key_fingerprint;
   uint64_t record_count = 0;
-  std::optional<uint64_t> rows_read;  // raw rows clean read, when the owner recorded them
+  uint64_t min_cell = kDefaultMinCell;  // the owner's release policy
+  std::optional<uint64_t> rows_read;    // raw rows clean read, when the owner recorded them
   Catalog catalog;
   std::string layout_json;
-  crypto::Sealed sealed_schema;  // opened by whoever decrypts (store/dataset.h OpenSchema)
+  crypto::Sealed sealed_schema;  // opened by whoever decrypts (OpenOwnerSecrets)
+  std::vector<PublicTuple> public_tuples;
   bool signed_by_owner = false;  // false only for the explicit --allow-unsigned path
 };
 
@@ -50,5 +56,9 @@ std::string SignManifest(const Manifest& manifest, const crypto::SigningKey& key
 // the signed facts. Errors are Corruption/InvalidArgument naming what is wrong.
 Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
                                              const crypto::VerifyKey& owner);
+// Parses canonical manifest content (SignedManifestContent) without any signature: the facts
+// of an unsigned dataset, which the compute party copies into its results as they are.
+// signed_by_owner is false.
+Result<DatasetFacts> ParseManifestContent(std::string_view content);
 
 }  // namespace cipherstat
