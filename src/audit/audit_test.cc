@@ -80,6 +80,44 @@ class AuditLogTest : public ::testing::Test {
     return Lines(ReadText(copy)).back();
   }
 
+  // The log cut back to its first `keep` lines and refilled with `refill` entries Mallory signs
+  // (queries q<keep+1>..., as Alice's were), chained so that the log verifies on its own.
+  void RewriteTail(int keep, int refill) {
+    const std::string copy = dir_ / "mallory-rewrite.jsonl";
+    std::vector<std::string> lines = Lines(ReadText(log_));
+    lines.resize(keep);
+    WriteText(copy, Join(lines));
+    std::filesystem::remove(AnchorPath(mallory_->dir(), copy));
+    AppendN(refill, *mallory_, copy, keep + 1);
+    WriteText(log_, ReadText(copy));
+  }
+
+  // Attack 8 of issue 17: whoever can write the log cuts Alice's tail off and refills it, to
+  // her anchor's length plus `extra`. Her next append must not accept the rewritten log and
+  // move her anchor onto it, after which verify would pass; verify names the line she anchored.
+  void ExpectARewrittenTailIsRefused(int extra) {
+    AppendN(4, *alice_, log_);
+    AppendN(2, *mallory_, log_, 5);  // entries by others after Alice's anchor (line 4)
+    RewriteTail(2, 4 + extra);
+    ASSERT_TRUE(Verify().ok()) << "the rewritten log must verify on its own for the attack";
+    const std::string log_before = ReadText(log_);
+    const std::string anchor_before = ReadText(AliceAnchor());
+
+    auto refused = Append(log_, *alice_, MakeEvent("query", "q-after"));
+    ASSERT_FALSE(refused.ok()) << "Alice accepted a log rewritten after her anchor";
+    EXPECT_EQ(refused.status().code(), Status::Code::kCorruption);
+    const std::string message = refused.status().message();
+    EXPECT_NE(message.find(log_ + " line 4: "), std::string::npos) << message;
+    EXPECT_NE(message.find("rewritten after the anchor"), std::string::npos) << message;
+    EXPECT_NE(message.find("refusing to append"), std::string::npos) << message;
+    EXPECT_EQ(ReadText(log_), log_before) << "a refused append wrote to the log";
+    EXPECT_EQ(ReadText(AliceAnchor()), anchor_before) << "a refused append moved the anchor";
+
+    VerifyReport r = Verify({AliceAnchor()});
+    EXPECT_EQ(r.bad_line, 4u) << r.problem;
+    EXPECT_NE(r.problem.find("rewritten after the anchor"), std::string::npos) << r.problem;
+  }
+
   ScratchDir dir_;
   std::string log_ = dir_ / "audit.jsonl";
   std::unique_ptr<Identity> alice_;
@@ -243,12 +281,31 @@ TEST_F(AuditLogTest, TruncatedTailIsCaughtByTheAnchor) {
   // Alice will not extend a log that was cut short behind her back.
   auto refused = Append(log_, *alice_, MakeEvent("query", "q7"));
   EXPECT_FALSE(refused.ok());
-  EXPECT_NE(refused.status().message().find("truncated"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("line 5: missing"), std::string::npos)
       << refused.status().ToString();
   // Someone else appending to hide the cut still leaves the log disagreeing with her anchor.
   AppendN(2, *mallory_, log_);
   VerifyReport after = Verify({AliceAnchor()});
   EXPECT_EQ(after.bad_line, 6u) << after.problem;
+}
+
+TEST_F(AuditLogTest, TailRewrittenToTheSameLengthIsRefusedByAppendAndVerify) {
+  ExpectARewrittenTailIsRefused(0);
+}
+
+TEST_F(AuditLogTest, TailRewrittenLongerIsRefusedByAppendAndVerify) {
+  ExpectARewrittenTailIsRefused(3);
+}
+
+TEST_F(AuditLogTest, EntriesOfOthersAfterTheAnchorDoNotStopItsOwner) {
+  AppendN(2, *alice_, log_);
+  AppendN(3, *mallory_, log_, 3);  // Alice's anchored entry is now 3 lines from the end
+  AppendN(1, *alice_, log_, 6);
+  AppendN(1, *mallory_, log_, 7);
+  AppendN(1, *alice_, log_, 8);
+  VerifyReport r = Verify({AliceAnchor(), AnchorPath(mallory_->dir(), log_)});
+  EXPECT_TRUE(r.ok()) << "line " << r.bad_line << ": " << r.problem;
+  EXPECT_EQ(r.entries, 8u);
 }
 
 TEST_F(AuditLogTest, IncompleteLastLineIsNamedAndBlocksAppends) {

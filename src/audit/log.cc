@@ -117,9 +117,11 @@ Status Errno(const std::string& what) {
   return Status::IOError(what + ": " + std::strerror(errno));
 }
 
-// The last line of a non-empty file, without its newline. Corruption if the file does not end
-// with a newline (a write cut short) or the line is absurdly long.
-Result<std::string> ReadLastLine(int fd, off_t size, const std::string& path) {
+// The line `back` lines before the last one (0: the last) of a non-empty file, without its
+// newline, read backwards from the end so that an append reads only the entries it checks.
+// Corruption if the file does not end with a newline (a write cut short), has fewer lines, or
+// the line is absurdly long.
+Result<std::string> ReadLineFromEnd(int fd, off_t size, uint64_t back, const std::string& path) {
   char last = 0;
   if (::pread(fd, &last, 1, size - 1) != 1) return Errno(path);
   if (last != '\n') {
@@ -127,23 +129,27 @@ Result<std::string> ReadLastLine(int fd, off_t size, const std::string& path) {
                               ": the last line is incomplete (a write was cut short); "
                               "run `cipherstat audit verify`");
   }
-  std::string tail;
-  off_t end = size - 1;  // exclusive end of the line, at its newline
-  off_t pos = end;
+  std::string line;      // the end of the wanted line, once `back` newlines have been passed
+  off_t pos = size - 1;  // exclusive end of what is still unread, at the last line's newline
   while (pos > 0) {
     const off_t chunk = std::min<off_t>(4096, pos);
     std::string buf(static_cast<size_t>(chunk), '\0');
     if (::pread(fd, buf.data(), buf.size(), pos - chunk) != chunk) return Errno(path);
-    size_t nl = buf.rfind('\n');
-    if (nl != std::string::npos) {
-      tail.insert(0, buf.substr(nl + 1));
-      return tail;
-    }
-    tail.insert(0, buf);
     pos -= chunk;
-    if (tail.size() > kMaxLineBytes) return Status::Corruption(path + ": last line too long");
+    size_t end = buf.size();  // exclusive end of the current line within buf
+    for (size_t nl; end > 0 && (nl = buf.rfind('\n', end - 1)) != std::string::npos; end = nl) {
+      if (back == 0) return buf.substr(nl + 1, end - nl - 1) + line;
+      --back;
+    }
+    if (back == 0) line.insert(0, buf, 0, end);
+    if (line.size() > kMaxLineBytes) return Status::Corruption(path + ": a line is too long");
   }
-  return tail;
+  if (back > 0) {
+    return Status::Corruption(path +
+                              ": fewer lines than its last entry's number; run "
+                              "`cipherstat audit verify`");
+  }
+  return line;  // the file's first line
 }
 
 json AnchorBody(const Anchor& a) {
@@ -299,6 +305,52 @@ Result<Anchor> ReadAnchor(const std::string& path) {
   return a;
 }
 
+namespace {
+
+// Where and how a log departs from what an anchor pinned; line 0 when it does not.
+struct AnchorMismatch {
+  uint64_t line = 0;
+  std::string problem;
+};
+
+// The one rule Append and VerifyLog share: a log of `entries` entries agrees with `anchor`
+// only if it still holds entry number anchor.entries with the anchored hash. `hash_there` is
+// that entry's hash (unused when the log is shorter). A log merely as long as the anchor is
+// not enough: whoever can write it could cut the tail and refill it.
+AnchorMismatch CompareWithAnchor(const Anchor& anchor, uint64_t entries,
+                                 std::string_view hash_there) {
+  const std::string whose = "the anchor of " + Short(anchor.audit_key) + "… (" + anchor.time + ")";
+  if (anchor.entries > entries) {
+    return {entries + 1, "missing: the log ends at line " + std::to_string(entries) + " but " +
+                             whose + " records " + std::to_string(anchor.entries) +
+                             " entries: the tail was cut off"};
+  }
+  if (anchor.entries > 0 && hash_there != anchor.head) {
+    return {anchor.entries, "does not have the head hash " + whose +
+                                " records: the log was rewritten after the anchor (or replaced)"};
+  }
+  return {};
+}
+
+// Refuses to extend a log of `entries` entries (its file `size` bytes) that no longer holds
+// the entry this actor's anchor pinned: cut short, or rewritten after the anchor.
+Status CheckAnchorBeforeAppend(int fd, off_t size, uint64_t entries, const Anchor& anchor,
+                               const std::string& log_path, const std::string& anchor_path) {
+  std::string hash_there;
+  if (anchor.entries > 0 && anchor.entries <= entries) {
+    CS_ASSIGN_OR_RETURN(std::string line,
+                        ReadLineFromEnd(fd, size, entries - anchor.entries, log_path));
+    if (auto entry = ParseEntry(line); entry.ok()) hash_there = entry->hash;
+  }
+  const AnchorMismatch mismatch = CompareWithAnchor(anchor, entries, hash_there);
+  if (mismatch.line == 0) return Status::OK();
+  return Status::Corruption(log_path + " line " + std::to_string(mismatch.line) + ": " +
+                            mismatch.problem + " (your anchor " + anchor_path +
+                            "); refusing to append; run `cipherstat audit verify`");
+}
+
+}  // namespace
+
 Result<Entry> Append(const std::string& log_path, const Identity& identity, const Event& event) {
   if (event.action.empty()) return Status::InvalidArgument("audit entry without an action");
   Fd fd(::open(log_path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0660));
@@ -314,7 +366,7 @@ Result<Entry> Append(const std::string& log_path, const Identity& identity, cons
   e.seq = 1;
   e.prev = kZeroHash;
   if (st.st_size > 0) {
-    CS_ASSIGN_OR_RETURN(std::string last, ReadLastLine(fd.get(), st.st_size, log_path));
+    CS_ASSIGN_OR_RETURN(std::string last, ReadLineFromEnd(fd.get(), st.st_size, 0, log_path));
     auto tail = ParseEntry(last);
     if (!tail.ok()) {
       return Status::Corruption(log_path + ": the last entry does not verify (" +
@@ -324,21 +376,14 @@ Result<Entry> Append(const std::string& log_path, const Identity& identity, cons
     e.seq = tail->seq + 1;
     e.prev = tail->hash;
   }
-  // The anchor must agree with the tail, or the log was cut short since this actor last wrote.
   const std::string anchor_path = AnchorPath(identity.dir(), log_path);
   if (PathExists(anchor_path)) {
     CS_ASSIGN_OR_RETURN(Anchor anchor, ReadAnchor(anchor_path));
     if (anchor.audit_key != identity.public_key_hex()) {
       return Status::Corruption(anchor_path + ": anchor signed by another audit key");
     }
-    const uint64_t have = e.seq - 1;
-    if (anchor.entries > have || (anchor.entries == have && anchor.head != e.prev)) {
-      return Status::Corruption(
-          log_path + " holds " + std::to_string(have) + " entries but your anchor " + anchor_path +
-          " records " + std::to_string(anchor.entries) +
-          " with another head: the log was truncated or replaced; refusing to append; run "
-          "`cipherstat audit verify`");
-    }
+    CS_RETURN_IF_ERROR(
+        CheckAnchorBeforeAppend(fd.get(), st.st_size, e.seq - 1, anchor, log_path, anchor_path));
   }
   e.time = NowUtc();
   e.audit_key = identity.public_key_hex();
@@ -487,16 +532,9 @@ Result<VerifyReport> VerifyLog(const std::string& log_path, const VerifyOptions&
       return Status::InvalidArgument("anchor by audit key " + Short(a.audit_key) +
                                      "… is not among the trusted keys");
     }
-    if (a.entries > n) {
-      return bad(n + 1, "missing: the log ends at line " + std::to_string(n) +
-                            " but the anchor of " + Short(a.audit_key) + "… (" + a.time +
-                            ") records " + std::to_string(a.entries) +
-                            " entries: the tail was cut off");
-    }
-    if (a.entries > 0 && hash_of_line(a.entries) != a.head) {
-      return bad(a.entries, "does not have the head hash the anchor of " + Short(a.audit_key) +
-                                "… (" + a.time + ") records: the log was rewritten or replaced");
-    }
+    const AnchorMismatch mismatch =
+        CompareWithAnchor(a, n, a.entries <= n ? hash_of_line(a.entries) : "");
+    if (mismatch.line != 0) return bad(mismatch.line, mismatch.problem);
   }
   return report;
 }

@@ -15,8 +15,9 @@
 // inserted or reordered line breaks the chain at a line verify can name.
 //
 // Writers: Append takes an exclusive flock on the log, reads the last line to chain to (and
-// refuses a tail that does not verify), writes the new line with one write(2), fsyncs, then
-// rewrites the actor's tail anchor, all under the lock; concurrent processes serialise on it.
+// refuses a tail that does not verify), checks the actor's tail anchor (below), writes the new
+// line with one write(2), fsyncs, then rewrites the anchor, all under the lock; concurrent
+// processes serialise on it.
 //
 // Trust model — what verify does and does not prove:
 // * Each entry was signed by the holder of the key it names, and the entries form one unbroken
@@ -26,9 +27,11 @@
 //   a signed {log path, entry count, head hash} in its own audit folder (AnchorPath), which an
 //   attacker holding only the log cannot rewrite. verify checks the verifier's anchor (and any
 //   others it is given): the log must still hold that many entries, and the entry at that count
-//   must have that hash. Append checks it too and refuses to extend a log that was cut short.
-//   An anchor pins the log as of its owner's last append; later entries by other actors are
-//   pinned only by those actors' anchors.
+//   must have that hash. Append checks the same before it writes: a log cut short, or cut and
+//   refilled to the same length or longer (so that it chains and verifies on its own), no
+//   longer holds the anchored entry, and Append refuses it rather than move the anchor onto
+//   the rewritten log. An anchor pins the log as of its owner's last append; later entries by
+//   other actors are pinned only by those actors' anchors.
 // * Which keys may sign: verify lists every signer (key, user name, first line) so a reader
 //   can recognise them (trust on first use); given a trusted-key list (each actor prints its
 //   key with `cipherstat audit key`), any entry by another key is reported as bad.
@@ -73,9 +76,11 @@ struct Entry {
 Result<std::string> ResolveLogPath(const std::string& flag);
 
 // Appends `event` as the next entry, signed by `identity`, and updates its tail anchor.
-// Creates the log (mode 0660 less umask) if it does not exist. Fails (and writes nothing) when
-// the log cannot be opened or locked, its last line does not verify, or it is shorter than, or
-// disagrees with, this identity's anchor.
+// Creates the log (mode 0660 less umask) if it does not exist. Fails (and writes nothing, the
+// anchor unchanged) when the log cannot be opened or locked, its last line does not verify,
+// or it no longer holds the entry this identity's anchor pinned: shorter than the anchor
+// ("the tail was cut off"), or that entry has another hash ("rewritten after the anchor"),
+// the message naming the line. Reads the log backwards from its end only as far as that entry.
 Result<Entry> Append(const std::string& log_path, const Identity& identity, const Event& event);
 
 // Parses one line and checks that its hash and signature are its own (not its place in the

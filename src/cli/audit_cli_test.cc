@@ -240,6 +240,44 @@ TEST_F(AuditCliTest, VerifyNamesTheTamperedLine) {
   EXPECT_EQ(Cli("audit verify").exit_code, 0);
 }
 
+// Attack 8 of issue 17 through the real binary: whoever can write the log cuts the owner's
+// tail off and refills it with entries another identity signs, chained so that the log
+// verifies on its own, as long as before and longer. The owner's next command must neither
+// record into it (and so does nothing) nor move the anchor, and `audit verify` names the line.
+TEST_F(AuditCliTest, ATailRewrittenAfterTheAnchorStopsTheNextCommandAndFailsVerify) {
+  const std::string original = ReadText(P("audit.jsonl"));
+  const std::vector<std::string> lines = Lines(original);
+  ASSERT_EQ(lines.size(), 5u);
+  auto mallory = audit::Identity::OpenOrCreate(P("mallory"));
+  ASSERT_TRUE(mallory.ok()) << mallory.status().ToString();
+  audit::Event forged;
+  forged.action = "query";
+  forged.query = kSql;
+  for (int refill : {2, 4}) {  // back to 5 entries, and to 7
+    const std::string copy = P("rewritten-" + std::to_string(refill) + ".jsonl");
+    WriteText(copy, lines[0] + "\n" + lines[1] + "\n" + lines[2] + "\n");
+    for (int i = 0; i < refill; ++i) ASSERT_TRUE(audit::Append(copy, **mallory, forged).ok());
+    const std::string rewritten = ReadText(copy);
+    WriteText(P("audit.jsonl"), rewritten);
+    ASSERT_EQ(Cli("audit verify --log " + ShellQuote(copy)).exit_code, 0);
+
+    CommandResult query = Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +
+                              ShellQuote(kSql) + " --out " + ShellQuote(P("after-rewrite.json")));
+    EXPECT_NE(query.exit_code, 0) << query.output;
+    EXPECT_TRUE(Contains(query.output, "line 5: does not have the head hash")) << query.output;
+    EXPECT_TRUE(Contains(query.output, "rewritten after the anchor")) << query.output;
+    EXPECT_FALSE(fs::exists(P("after-rewrite.json")));
+    EXPECT_EQ(ReadText(P("audit.jsonl")), rewritten) << "the refused command wrote to the log";
+
+    CommandResult verify = Cli("audit verify");
+    EXPECT_EQ(verify.exit_code, 1) << refill << "\n" << verify.output;
+    EXPECT_TRUE(Contains(verify.output, "line 5: does not have the head hash")) << verify.output;
+    EXPECT_TRUE(Contains(verify.output, "rewritten after the anchor")) << verify.output;
+  }
+  WriteText(P("audit.jsonl"), original);
+  EXPECT_EQ(Cli("audit verify").exit_code, 0);
+}
+
 TEST_F(AuditCliTest, AnUnwritableLogStopsTheCommandWithNoOutput) {
   const std::string nowhere = " --audit-log " + ShellQuote(P("missing-folder/audit.jsonl"));
   CommandResult decrypt =

@@ -395,6 +395,46 @@ TEST_F(CliTest, QueryOnATamperedSegmentFailsNamingItAndWritesNoResult) {
   EXPECT_FALSE(fs::exists(P("tampered-result.json")));
 }
 
+// Issue 17, attack 7: a folder with dataset A's manifest.sig beside dataset B's manifest.json
+// and segments, every file genuine and from one owner, passed `verify` and was queried. The
+// compute side now checks manifest.json against manifest.sig and refuses it; an honest
+// dataset still passes.
+TEST_F(CliTest, QueryAndVerifyRefuseAnotherDatasetsManifestBesideThisManifestSig) {
+  const std::vector<std::string> clean = Lines(ReadText(P("clean.csv")));
+  ASSERT_GT(clean.size(), 121u);
+  std::string fewer;
+  for (size_t i = 0; i < 121; ++i) fewer += clean[i] + "\n";  // the header and 120 records
+  WriteText(P("clean-b.csv"), fewer);
+  CommandResult encrypt =
+      Cli("encrypt --schema " + ShellQuote(P("schema.json")) + " --key " + ShellQuote(P("keys")) +
+              " --in " + ShellQuote(P("clean-b.csv")) + " --out " + ShellQuote(P("dataset-b")),
+          WithPassphrase());
+  ASSERT_EQ(encrypt.exit_code, 0) << encrypt.output;
+  fs::copy(P("dataset-b"), P("swapped"), fs::copy_options::recursive);
+  fs::copy_file(P("dataset/manifest.sig"), P("swapped/manifest.sig"),
+                fs::copy_options::overwrite_existing);
+  const std::string refused =
+      P("swapped") +
+      ": manifest.json differs from the owner's signed manifest.sig (field \"record_count\")";
+
+  CommandResult verify = Cli("verify --data " + ShellQuote(P("swapped")));
+  EXPECT_NE(verify.exit_code, 0) << verify.output;
+  EXPECT_TRUE(Contains(verify.output, refused)) << verify.output;
+  EXPECT_FALSE(Contains(verify.output, "every column matches")) << verify.output;
+  CommandResult query = Cli("query --data " + ShellQuote(P("swapped")) + " --sql " +
+                            ShellQuote(kSql) + " --out " + ShellQuote(P("swapped-result.json")));
+  EXPECT_NE(query.exit_code, 0) << query.output;
+  EXPECT_TRUE(Contains(query.output, refused)) << query.output;
+  EXPECT_FALSE(fs::exists(P("swapped-result.json")));
+
+  for (const char* honest : {"dataset", "dataset-b"}) {
+    CommandResult ok = Cli("verify --data " + ShellQuote(P(honest)));
+    EXPECT_EQ(ok.exit_code, 0) << ok.output;
+    EXPECT_TRUE(Contains(ok.output, "the manifest matches its signature in manifest.sig"))
+        << ok.output;
+  }
+}
+
 TEST_F(CliTest, UnanswerableQueryFailsWithTheFix) {
   CommandResult r =
       Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +

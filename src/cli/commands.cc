@@ -355,7 +355,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                   static_cast<unsigned long long>(total),
                   dataset.manifest_signature.empty()
                       ? "unsigned (encrypt --public-only)"
-                      : "the owner's signature is checked when a result is decrypted");
+                      : "the manifest matches its signature in manifest.sig (the owner's "
+                        "decrypt checks the signing key)");
       // What the dataset tells whoever holds it (its owner's schema is sealed).
       std::printf("catalog (all the compute side learns of the columns):\n");
       for (const std::string& line : DescribeCatalog(dataset.manifest.catalog)) {

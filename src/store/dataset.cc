@@ -9,6 +9,7 @@
 
 #include "crypto/hash.h"
 #include "store/json_checksum.h"
+#include "store/signed_manifest.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -514,11 +515,14 @@ Result<Dataset> OpenDataset(const std::string& path, const StorageConfig& config
   if (d.layout.plaintext_bits() != static_cast<int>(d.public_key.plaintext_bits())) {
     return Status::Corruption(path + "/manifest.json: the slot layout is not for this key");
   }
-  // The owner's signature travels, unverified here, into every result (the compute party has
-  // no reason to trust or distrust it; the decrypting party checks it).
+  // The owner's signature travels into every result. Here it is checked only against the
+  // manifest beside it, under the key it names (store/signed_manifest.h); the decrypting party
+  // checks it under the owner's key.
   CS_ASSIGN_OR_RETURN(bool signed_dataset, storage.Exists(path + "/manifest.sig"));
   if (signed_dataset) {
     CS_ASSIGN_OR_RETURN(d.manifest_signature, storage.ReadFile(path + "/manifest.sig", 256u << 20));
+    CS_RETURN_IF_ERROR(
+        CheckManifestAgainstSignature(d.manifest, d.manifest_signature).WithContext(path));
   }
   return d;
 }

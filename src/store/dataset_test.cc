@@ -13,8 +13,11 @@
 
 #include "crypto/hash.h"
 #include "crypto/paillier.h"
+#include "crypto/signing.h"
 #include "encoding/layout.h"
 #include "encoding/schema.h"
+#include "store/json_checksum.h"
+#include "store/signed_manifest.h"
 #include "test_util.h"
 
 namespace cipherstat {
@@ -85,14 +88,18 @@ class DatasetTest : public ::testing::Test {
   static const crypto::PublicKey& pk() { return sk_->public_key(); }
 
   // Writes `n` records (record i: site north/south, plaintexts i+1, 1000+i, ...) with
-  // `per_segment` records per segment; returns the plaintexts written.
+  // `per_segment` records per segment, signed by `owner` if given; returns the plaintexts.
   std::vector<std::vector<crypto::BigInt>> WriteDataset(const std::string& path, int n,
-                                                        uint64_t per_segment) {
+                                                        uint64_t per_segment,
+                                                        const crypto::SigningKey* owner = nullptr) {
     std::vector<std::vector<crypto::BigInt>> written;
     DatasetWriter writer;
     Status s = writer.Open(path, pk(), schema_, layout_, per_segment);
     EXPECT_TRUE(s.ok()) << s.ToString();
     writer.SetTagKey(TagKey::Generate());
+    if (owner != nullptr) {
+      writer.SetSigner([owner](const Manifest& m) { return SignManifest(m, *owner); });
+    }
     for (int i = 0; i < n; ++i) {
       std::vector<crypto::BigInt> plain;
       std::vector<crypto::Ciphertext> cts;
@@ -506,6 +513,73 @@ TEST_F(DatasetTest, OpenDatasetRejectsIncompleteOrAlteredDatasets) {
     EXPECT_FALSE(OpenDataset(path).ok());
   }
   EXPECT_FALSE(OpenDataset(dir_ / "nowhere").ok());
+}
+
+// --- The owner's signature, as the compute side checks it (issue 17, attack 7) ----------------
+
+// Two datasets of one owner, A (3 records) and B (5): the folders a compute party holds.
+class SignedDatasetTest : public DatasetTest {
+ protected:
+  void SetUp() override {
+    DatasetTest::SetUp();
+    WriteDataset(a_, 3, 2, &owner_);
+    WriteDataset(b_, 5, 2, &owner_);
+  }
+  static void ExpectRefusedAsADifferentManifest(const std::string& path, const std::string& field) {
+    auto d = OpenDataset(path);
+    ASSERT_FALSE(d.ok()) << "a manifest.json the owner did not sign was opened";
+    EXPECT_EQ(d.status().code(), Status::Code::kCorruption);
+    const std::string message = d.status().message();
+    EXPECT_NE(message.find(path +
+                           ": manifest.json differs from the owner's signed manifest.sig "
+                           "(field \"" +
+                           field + "\")"),
+              std::string::npos)
+        << message;
+  }
+
+  const crypto::SigningKey owner_ = crypto::SigningKey::Generate();
+  const std::string a_ = dir_ / "a";
+  const std::string b_ = dir_ / "b";
+};
+
+TEST_F(SignedDatasetTest, AnHonestSignedDatasetOpens) {
+  auto d = OpenDataset(a_);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->manifest_signature, ReadText(a_ + "/manifest.sig"));
+  EXPECT_TRUE(CheckManifestAgainstSignature(d->manifest, d->manifest_signature).ok());
+}
+
+TEST_F(SignedDatasetTest, AnotherDatasetBesideThisManifestSigIsRefused) {
+  // B's manifest.json and segments under A's manifest.sig: each file is genuine, and the
+  // signature verifies, but it vouches for A.
+  fs::copy_file(a_ + "/manifest.sig", b_ + "/manifest.sig", fs::copy_options::overwrite_existing);
+  ExpectRefusedAsADifferentManifest(b_, "record_count");
+}
+
+TEST_F(SignedDatasetTest, AnEditedRecordCountIsRefused) {
+  // One byte of the count (3 -> 4) and of a segment's, with the checksum recomputed as anyone
+  // can: consistent enough for ManifestFromJson, but not what the owner signed.
+  auto j = nlohmann::json::parse(ReadText(a_ + "/manifest.json"));
+  ASSERT_EQ(j["record_count"], 3);
+  j.erase("checksum");
+  j["record_count"] = 4;
+  j["segments"][1]["records"] = j["segments"][1]["records"].get<int>() + 1;
+  WriteText(a_ + "/manifest.json", DumpWithChecksum(j));
+  ASSERT_TRUE(ManifestFromJson(ReadText(a_ + "/manifest.json")).ok());
+  ExpectRefusedAsADifferentManifest(a_, "record_count");
+}
+
+TEST_F(SignedDatasetTest, AManifestSigThatDoesNotVerifyIsRefused) {
+  std::string sig = ReadText(a_ + "/manifest.sig");
+  const size_t at = sig.find("\"signature\": \"") + 14;
+  sig[at] = sig[at] == '0' ? '1' : '0';
+  WriteText(a_ + "/manifest.sig", sig);
+  auto d = OpenDataset(a_);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), Status::Code::kCorruption) << d.status().ToString();
+  EXPECT_NE(d.status().message().find("signed manifest"), std::string::npos)
+      << d.status().ToString();
 }
 
 }  // namespace

@@ -13,6 +13,40 @@ constexpr char kContentFormat[] = "cipherstat-signed-manifest";
 // 1 signed a SHA-256 per segment file; 2 signed the owner's schema in the clear; 3 had no
 // dataset identity, release policy, public tuples or sum verifier.
 constexpr int kVersion = 4;
+constexpr char kWhat[] = "signed manifest";
+
+// A manifest.sig file's JSON; an older version is refused with a request to re-encrypt.
+Result<nlohmann::json> ParseSignatureFile(std::string_view signature_json) {
+  auto parsed =
+      ParseFormat(signature_json, kSignatureFormat, "cipherstat manifest signature", kVersion);
+  if (!parsed.ok()) return RefuseOldFormat(parsed.status(), kWhat);
+  return parsed;
+}
+
+// The signed content of a parsed manifest.sig, once its signature verifies under `key`.
+// Throws nlohmann::json::exception on a missing or mistyped field.
+Result<std::string> VerifiedContent(const nlohmann::json& j, const crypto::VerifyKey& key) {
+  std::string content = j.at("content").get<std::string>();
+  CS_RETURN_IF_ERROR(
+      crypto::VerifyHexSignature(key, content, j.at("signature").get<std::string>(), kWhat));
+  return content;
+}
+
+// The first top-level field of the signed content whose value `ours` does not share, for a
+// message; both are SignedManifestContent texts.
+std::string FirstDifferingField(const std::string& signed_content, const std::string& ours) {
+  const auto theirs = nlohmann::ordered_json::parse(signed_content, nullptr, false);
+  const auto mine = nlohmann::ordered_json::parse(ours, nullptr, false);
+  if (theirs.is_object() && mine.is_object()) {
+    for (const auto& [field, value] : theirs.items()) {
+      if (!mine.contains(field) || mine.at(field) != value) return "field \"" + field + "\"";
+    }
+    for (const auto& [field, value] : mine.items()) {
+      if (!theirs.contains(field)) return "field \"" + field + "\"";
+    }
+  }
+  return "the signed bytes";
+}
 
 }  // namespace
 
@@ -57,11 +91,8 @@ std::string SignManifest(const Manifest& manifest, const crypto::SigningKey& key
 
 Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
                                              const crypto::VerifyKey& owner) {
-  const std::string what = "signed manifest";
-  auto parsed =
-      ParseFormat(signature_json, kSignatureFormat, "cipherstat manifest signature", kVersion);
-  if (!parsed.ok()) return RefuseOldFormat(parsed.status(), what);
-  const nlohmann::json& j = *parsed;
+  const std::string what = kWhat;
+  CS_ASSIGN_OR_RETURN(const nlohmann::json j, ParseSignatureFile(signature_json));
   try {
     const std::string claimed = j.at("verify_key").get<std::string>();
     if (claimed != owner.Hex()) {
@@ -70,9 +101,8 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
                                      owner.Hex().substr(0, 16) +
                                      "… (a dataset of another owner, or a forged signature)");
     }
-    const std::string content = j.at("content").get<std::string>();
-    CS_RETURN_IF_ERROR(
-        crypto::VerifyHexSignature(owner, content, j.at("signature").get<std::string>(), what));
+    CS_ASSIGN_OR_RETURN(const std::string content, VerifiedContent(j, owner));
+
     // Authentic from here on: parse the signed bytes themselves.
     auto facts = ParseManifestContent(content);
     if (!facts.ok()) return facts.status().WithContext(what);
@@ -108,6 +138,24 @@ Result<DatasetFacts> ParseManifestContent(std::string_view content) {
     return facts;
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption("manifest content: " + JsonErrorText(e));
+  }
+}
+
+Status CheckManifestAgainstSignature(const Manifest& manifest, std::string_view signature_json) {
+  CS_ASSIGN_OR_RETURN(const nlohmann::json j, ParseSignatureFile(signature_json));
+  try {
+    CS_ASSIGN_OR_RETURN(const crypto::VerifyKey key,
+                        crypto::VerifyKey::FromHex(j.at("verify_key").get<std::string>(),
+                                                   "manifest.sig verify_key"));
+    CS_ASSIGN_OR_RETURN(const std::string content, VerifiedContent(j, key));
+    const std::string ours = SignedManifestContent(manifest);
+    if (content == ours) return Status::OK();
+    return Status::Corruption(
+        "manifest.json differs from the owner's signed manifest.sig (" +
+        FirstDifferingField(content, ours) +
+        "): the manifest of another dataset, or one edited since it was signed");
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string(kWhat) + ": " + JsonErrorText(e));
   }
 }
 

@@ -61,4 +61,15 @@ Result<DatasetFacts> VerifyManifestSignature(std::string_view signature_json,
 // signed_by_owner is false.
 Result<DatasetFacts> ParseManifestContent(std::string_view content);
 
+// The compute side's check, when a dataset is opened for a query or `verify`, that
+// manifest.json is the manifest its owner signed: parses manifest.sig, verifies its signature
+// under the verify key the file itself names, and requires the signed content to equal
+// SignedManifestContent(manifest) byte for byte. A mismatch is Corruption "manifest.json
+// differs from the owner's signed manifest.sig (...)" naming the first differing field.
+// The compute party may hold no copy of the owner's key, so this catches a mismatch (another
+// dataset's manifest.json and segments beside this manifest.sig, an edited record count) and
+// naive substitution, not a forger who re-signs with a key of their own: the owner's decrypt,
+// which verifies with its own key (VerifyManifestSignature), remains the authority.
+Status CheckManifestAgainstSignature(const Manifest& manifest, std::string_view signature_json);
+
 }  // namespace cipherstat
