@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/combiner.h"
 #include "crypto/init.h"
 #include "crypto/paillier.h"
 #include "encoding/layout.h"
@@ -81,6 +82,16 @@ inline const Fixture& GetFixture() {
     return f;
   }();
   return *fixture;
+}
+
+// A published test combiner key (crypto/combiner.h), so that seeds sealed to it open.
+inline const crypto::CombinerKey& FuzzCombiner() {
+  static const crypto::CombinerKey* key = [] {
+    auto k = crypto::CombinerKey::FromSecret(std::string(crypto_box_SECRETKEYBYTES, '\x2a'));
+    if (!k.ok()) std::abort();
+    return new crypto::CombinerKey(std::move(k).value());
+  }();
+  return *key;
 }
 
 // A per-process scratch file in /dev/shm (or /tmp) for readers that take a path.

@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
   p.response = *crypto::BigInt::FromHex("5b6a");
   partial.partials = {p, p};
   Seed("threshold_fuzz", "partial.json", crypto::PartialFileToJson(partial));
+  Seed("threshold_fuzz", "sealed-partial.json",
+       crypto::SealPartialFile(partial, fuzz::FuzzCombiner().public_key()));
 
   // Ciphertexts.
   auto m = crypto::BigInt::FromHex("2a");

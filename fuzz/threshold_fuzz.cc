@@ -1,5 +1,6 @@
 // The threshold key's public files: threshold.json and custodians' partial decryption files
-// (crypto/threshold_files.h), which combine reads from whoever hands them over.
+// (crypto/threshold_files.h), which combine reads from whoever hands them over: sealed ones,
+// opened with the fuzz combiner key, and their content.
 #include <cstdint>
 #include <string>
 
@@ -12,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)fuzz::GetFixture();
   const std::string text(reinterpret_cast<const char*>(data), size);
   (void)crypto::ThresholdFolderFromJson(text, "threshold.json");
+  (void)crypto::OpenPartialFile(text, fuzz::FuzzCombiner(), "sealed.json");
   auto partial = crypto::PartialFileFromJson(text, "partial.json");
   if (partial.ok()) {
     // What is written back reads back the same.

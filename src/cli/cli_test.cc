@@ -415,7 +415,7 @@ TEST_F(CliTest, QueryAndVerifyRefuseAnotherDatasetsManifestBesideThisManifestSig
                 fs::copy_options::overwrite_existing);
   const std::string refused =
       P("swapped") +
-      ": manifest.json differs from the owner's signed manifest.sig (field \"record_count\")";
+      ": manifest.json differs from the owner's signed manifest.sig (field \"dataset_id\")";
 
   CommandResult verify = Cli("verify --data " + ShellQuote(P("swapped")));
   EXPECT_NE(verify.exit_code, 0) << verify.output;

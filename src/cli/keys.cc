@@ -63,6 +63,10 @@ void PrintInfo(const std::string& path, const crypto::KeystoreInfo& info) {
     std::printf("  share             %u of %u (any %u combine)\n", info.share_index,
                 info.share_parties, info.share_threshold);
   }
+  if (!info.combiner_key.empty()) {
+    std::printf("  combiner key      %s (X25519; partial decryptions are sealed to it)\n",
+                info.combiner_key.c_str());
+  }
   std::printf("  kdf               argon2id13 opslimit %llu memlimit %zu (%zu MiB)\n",
               static_cast<unsigned long long>(info.limits.opslimit), info.limits.memlimit,
               info.limits.memlimit >> 20);
@@ -157,6 +161,11 @@ Status RunThresholdKeygen(const std::string& out, int bits, const std::string& o
               crypto::kThresholdFile);
   std::printf("  owner:      %s/signing.key (signs datasets; %s)\n", out.c_str(),
               key.owner_verify_key.c_str());
+  std::printf(
+      "  combiner:   %s/%s (opens custodians' partial decryptions; %s; under the owner's "
+      "passphrase: to designate someone else, give it a passphrase of theirs with `key passwd` "
+      "and hand it over)\n",
+      out.c_str(), crypto::kCombinerFile, key.combiner_key.c_str());
   for (int i = 1; i <= options.custodians; ++i) {
     std::printf("  custodian %d: %s/%s (give it to them; no copy should stay here)\n", i,
                 out.c_str(), crypto::ShareFileName(i).c_str());
@@ -245,7 +254,8 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
   {
     auto* cmd = app.add_subcommand(
         "decrypt-share",
-        "Custodian: partially decrypt a result with your key share (with proofs of correctness)");
+        "Custodian: partially decrypt a result with your key share (with proofs of correctness), "
+        "sealed to the combiner the owner designated");
     auto key = std::make_shared<std::string>();
     auto in = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
@@ -255,7 +265,9 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
         ->required()
         ->check(CLI::ExistingFile);
     cmd->add_option("--in", *in, "Encrypted result file")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--out", *out, "Partial decryption file to write")->required();
+    cmd->add_option("--out", *out,
+                    "Partial decryption file to write (only the combiner can open it)")
+        ->required();
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());
     cmd->add_option("--passphrase-file", *pass_file,
@@ -272,8 +284,10 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
                                   std::fprintf(stderr, "\rpartial decryption: %zu / %zu", k, total);
                               }));
       if (tty && done.partials > 0) std::fprintf(stderr, "\n");
-      std::printf("custodian %d: %zu partial decryptions with proofs in %s\n", done.custodian,
-                  done.partials, out->c_str());
+      std::printf(
+          "custodian %d: %zu partial decryptions with proofs in %s (sealed to the "
+          "combiner)\n",
+          done.custodian, done.partials, out->c_str());
       return Status::OK();
     });
   }
@@ -289,9 +303,14 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
     auto out = std::make_shared<std::string>();
     auto min_cell = std::make_shared<std::optional<uint64_t>>();
     auto allow_unsigned = std::make_shared<bool>(false);
-    cmd->add_option("--key", *key, "Threshold key folder (its public.key and threshold.json)")
+    auto pass_file = std::make_shared<std::string>();
+    cmd->add_option("--key", *key,
+                    "Threshold key folder (its threshold.json, and combiner.key: the partials "
+                    "are sealed to the combiner)")
         ->required()
         ->check(CLI::ExistingDirectory);
+    cmd->add_option("--passphrase-file", *pass_file,
+                    "Passphrase file for combiner.key (else CIPHERSTAT_PASSPHRASE, else a prompt)");
     cmd->add_option("--in", *in, "Encrypted result file")->required()->check(CLI::ExistingFile);
     cmd->add_option("partials", *partial_paths, "Partial decryption files (one per custodian)")
         ->required()
@@ -310,10 +329,14 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
     registry->emplace_back(cmd, [=]() -> Status {
       pipeline::ReleaseRules rules{ReleaseOptions(), *min_cell, *allow_unsigned, std::nullopt};
       CS_RETURN_IF_ERROR(ApplyPrivacy(*privacy, &rules));
-      // Only the folder's public files are read; its share keystores are never opened here.
+      // The folder's public files and combiner.key; its share keystores are never opened here.
       CS_ASSIGN_OR_RETURN(crypto::ThresholdFolder folder, crypto::ReadThresholdFolder(*key));
       CS_ASSIGN_OR_RETURN(pipeline::LoadedResult loaded, pipeline::ReadResult(*in, folder.pub.pk));
-      pipeline::CustodianDecryptor custodians(std::move(folder), *partial_paths);
+      CS_ASSIGN_OR_RETURN(
+          crypto::CombinerKey combiner,
+          pipeline::OpenCombinerKey(*key, folder, PassphraseFrom(*pass_file), CommandTrail()));
+      pipeline::CustodianDecryptor custodians(std::move(folder), std::move(combiner),
+                                              *partial_paths);
       return pipeline::ReleaseResult(loaded, custodians, rules, {*format, *out, *force},
                                      CommandTrail(), Warn);
     });

@@ -1,17 +1,22 @@
 // Keys and custodians through the real binary: wrong and corrupted keystores, `key passwd`,
 // `key show`, t-of-n threshold decryption (`decrypt-share`, `combine`) against the whole-key
-// `decrypt` and the plaintext computation, every kind of bad partial, unsigned datasets, and
+// `decrypt` and the plaintext computation, partials sealed to the designated combiner (an
+// outsider holding them cannot combine), every kind of bad partial, unsigned datasets, and
 // the compute side refusing secret key material.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "crypto/combiner.h"
+#include "crypto/threshold_files.h"
 #include "query/decode.h"
 #include "report/render.h"
 #include "store/dataset.h"
@@ -110,12 +115,29 @@ class KeysCliTest : public ::testing::Test {
 
   static std::string D(const std::string& name) { return *dir_ / name; }
   static std::string Partial(int i) { return *dir_ / ("partial-" + std::to_string(i) + ".json"); }
+  // combine as the designated combiner: by default the owner, with tkeys/combiner.key.
   static CommandResult Combine(const std::vector<std::string>& partials,
-                               const std::string& extra = "") {
+                               const std::string& extra = "", const std::string& folder = "tkeys",
+                               const std::string& passphrase = kOwnerPass) {
     std::string args =
-        "combine --key " + ShellQuote(D("tkeys")) + " --in " + ShellQuote(D("tresult.json"));
+        "combine --key " + ShellQuote(D(folder)) + " --in " + ShellQuote(D("tresult.json"));
     for (const auto& p : partials) args += " " + ShellQuote(p);
-    return Cs(args + " " + extra);
+    return Cs(args + " " + extra, Pass(passphrase));
+  }
+  // Writes `to`: the partial `from` with its content changed by `edit`, sealed again to the
+  // combiner, as anyone can (sealing takes only the combiner's public key).
+  static void Reseal(const std::string& from, const std::string& to,
+                     const std::function<void(std::string&)>& edit) {
+    auto combiner =
+        crypto::ReadCombinerKeystore(D("tkeys/combiner.key"), crypto::Passphrase(kOwnerPass));
+    ASSERT_TRUE(combiner.ok()) << combiner.status().ToString();
+    auto file = crypto::OpenPartialFile(ReadText(from), *combiner, from);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    std::string content = crypto::PartialFileToJson(*file);
+    edit(content);
+    auto edited = crypto::PartialFileFromJson(content, to);
+    ASSERT_TRUE(edited.ok()) << edited.status().ToString();
+    WriteText(to, crypto::SealPartialFile(*edited, combiner->public_key()));
   }
   static void ExpectNoFile(const std::string& path) {
     EXPECT_FALSE(fs::exists(path)) << path << " was written";
@@ -160,11 +182,15 @@ TEST_F(KeysCliTest, TruncatedKeystoreIsDamagedNotAFailedPassphrase) {
       {"decrypt-share --key " + ShellQuote(D("tkeys-truncated/share-1.key")) + " --in " +
            ShellQuote(D("tresult.json")) + " --out " + ShellQuote(out),
        D("tkeys-truncated/share-1.key"), Pass("custodian one")},
+      {"combine --key " + ShellQuote(D("tkeys-truncated")) + " --in " +
+           ShellQuote(D("tresult.json")) + " " + ShellQuote(Partial(1)) + " " +
+           ShellQuote(Partial(2)) + " --out " + ShellQuote(out),
+       D("tkeys-truncated/combiner.key"), Pass(kOwnerPass)},
   };
   for (const Case& c : cases) {
     std::string text = ReadText(c.keystore);
-    const size_t cut = text.find("\"ciphertext\"") + 300;
-    ASSERT_LT(cut, text.size());
+    // Inside the sealed key's hex: 300 digits in, or short of its end in a small keystore.
+    const size_t cut = std::min(text.find("\"ciphertext\"") + 300, text.rfind('"') - 10);
     WriteText(c.keystore, text.substr(0, cut));
     const std::string log = D("truncated-audit.jsonl");
     CommandResult r = Cs(c.command, c.env + " " + AuditLog(log));
@@ -196,6 +222,14 @@ TEST_F(KeysCliTest, NoPassphraseNamesWhatTheCommandReads) {
                         ShellQuote(D("tresult.json")) + " --out " + ShellQuote(D("nopass.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "cipherstat decrypt-share: Invalid argument: no passphrase for " + share +
+                          ": set CIPHERSTAT_PASSPHRASE, pass --passphrase-file, or run on a "
+                          "terminal\n");
+  // combine opens the combiner's keystore.
+  r = run("combine --key " + ShellQuote(D("tkeys")) + " --in " + ShellQuote(D("tresult.json")) +
+          " " + ShellQuote(Partial(1)) + " " + ShellQuote(Partial(2)));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "cipherstat combine: Invalid argument: no passphrase for " +
+                          D("tkeys/combiner.key") +
                           ": set CIPHERSTAT_PASSPHRASE, pass --passphrase-file, or run on a "
                           "terminal\n");
   // keygen --custodians: the owner's passphrase is set, custodian 2's is not.
@@ -283,6 +317,15 @@ TEST_F(KeysCliTest, KeyShowPrintsParametersNeverSecrets) {
   CommandResult share = Cs("key show --key " + ShellQuote(D("tkeys/share-2.key")));
   ASSERT_EQ(share.exit_code, 0) << share.output;
   EXPECT_TRUE(Has(share.output, "share             2 of 3 (any 2 combine)")) << share.output;
+  // The combiner a custodian seals to, as its keystore names it: the one keygen made.
+  const nlohmann::json folder = nlohmann::json::parse(ReadText(D("tkeys/threshold.json")));
+  const std::string combiner_line =
+      "combiner key      " + folder["combiner_key"].get<std::string>() + " (X25519";
+  EXPECT_TRUE(Has(share.output, combiner_line)) << share.output;
+  CommandResult combiner = Cs("key show --key " + ShellQuote(D("tkeys/combiner.key")));
+  ASSERT_EQ(combiner.exit_code, 0) << combiner.output;
+  EXPECT_TRUE(Has(combiner.output, "kind              combiner")) << combiner.output;
+  EXPECT_TRUE(Has(combiner.output, combiner_line)) << combiner.output;
 }
 
 TEST_F(KeysCliTest, ThresholdCombineEqualsDecryptEqualsPlaintext) {
@@ -335,29 +378,153 @@ TEST_F(KeysCliTest, PartialForADifferentResultIsNamed) {
   EXPECT_TRUE(Has(r.output, "other-2.json: made for a different result")) << r.output;
 }
 
+// Anyone can seal to the combiner's public key, so the proofs still decide: a partial whose
+// content was changed and sealed again is refused by its proof.
 TEST_F(KeysCliTest, TamperedOrRelabelledPartialIsNamed) {
   // One hex digit of one partial value changed.
-  std::string text = ReadText(Partial(3));
-  const size_t at = text.find("\"c\": \"");
-  ASSERT_NE(at, std::string::npos);
-  const size_t digit = at + 20;
-  text[digit] = text[digit] == '1' ? '2' : '1';
-  WriteText(D("tampered-3.json"), text);
+  Reseal(Partial(3), D("tampered-3.json"), [](std::string& text) {
+    const size_t at = text.find("\"c\": \"");
+    ASSERT_NE(at, std::string::npos);
+    const size_t digit = at + 20;
+    text[digit] = text[digit] == '1' ? '2' : '1';
+  });
   CommandResult r = Combine({Partial(1), D("tampered-3.json")});
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Has(r.output, "tampered-3.json")) << r.output;
   EXPECT_TRUE(Has(r.output, "custodian 3")) << r.output;
 
   // Custodian 2's partial presented as custodian 3's: a partial from the wrong share.
-  std::string relabel = ReadText(Partial(2));
-  const size_t c = relabel.find("\"custodian\": 2");
-  ASSERT_NE(c, std::string::npos);
-  relabel.replace(c, 14, "\"custodian\": 3");
-  WriteText(D("relabelled.json"), relabel);
+  Reseal(Partial(2), D("relabelled.json"), [](std::string& text) {
+    const size_t c = text.find("\"custodian\": 2");
+    ASSERT_NE(c, std::string::npos);
+    text.replace(c, 14, "\"custodian\": 3");
+  });
   CommandResult w = Combine({Partial(1), D("relabelled.json")});
   EXPECT_NE(w.exit_code, 0) << w.output;
   EXPECT_TRUE(Has(w.output, "relabelled.json")) << w.output;
   EXPECT_TRUE(Has(w.output, "proof of correct decryption fails")) << w.output;
+}
+
+// Issue 17, attack 6: whoever holds threshold.json, a result and t partial files (a compute
+// party, anyone the files passed through) decrypted every ciphertext in the result. Partials
+// are sealed to the owner's designated combiner now: without its combiner.key nothing opens,
+// and a combiner key of their own opens nothing either.
+TEST_F(KeysCliTest, OutsiderWithPartialsCannotCombine) {
+  const std::string partial = ReadText(Partial(1));
+  EXPECT_FALSE(Has(partial, "\"partials\"")) << "partial decryptions in the clear";
+  EXPECT_FALSE(Has(partial, "result_sha256"));
+  fs::create_directory(D("outsider"));
+  fs::copy_file(D("tkeys/public.key"), D("outsider/public.key"));
+  fs::copy_file(D("tkeys/threshold.json"), D("outsider/threshold.json"));
+  const std::string out = D("outsider.csv");
+  CommandResult r = Combine({Partial(1), Partial(3)}, "--out " + ShellQuote(out), "outsider");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(OutputOf(r), "Not found: " + D("outsider/combiner.key") +
+                                   ": no such file; partial decryptions are sealed to the "
+                                   "combiner the owner designated"))
+      << r.output;
+  // A combiner key of the outsider's own making, bound to the same threshold key.
+  const nlohmann::json folder = nlohmann::json::parse(ReadText(D("tkeys/threshold.json")));
+  auto owner = crypto::VerifyKey::FromHex(folder["owner_verify_key"].get<std::string>(), "owner");
+  ASSERT_TRUE(owner.ok());
+  ASSERT_TRUE(crypto::WriteCombinerKeystore(D("outsider/combiner.key"),
+                                            crypto::CombinerKey::Generate(),
+                                            folder["key_fingerprint"].get<std::string>(), *owner,
+                                            crypto::Passphrase("outsider"), crypto::FastKdfLimits())
+                  .ok());
+  r = Combine({Partial(1), Partial(3)}, "--out " + ShellQuote(out), "outsider", "outsider");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(OutputOf(r),
+                  "Invalid argument: " + Partial(1) + ": not sealed to this combiner (sealed to "))
+      << r.output;
+  ExpectNoFile(out);
+}
+
+// A partial file is private to its writer, like every output that holds released data.
+TEST_F(KeysCliTest, PartialFilesArePrivate) {
+  for (int i = 1; i <= 3; ++i) {
+    struct stat st {};
+    ASSERT_EQ(::stat(Partial(i).c_str(), &st), 0) << Partial(i);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << Partial(i);
+  }
+}
+
+// One hex digit of the sealed box changed: the box does not open, nothing is combined.
+TEST_F(KeysCliTest, TamperedSealedPartialIsRefused) {
+  std::string text = ReadText(Partial(3));
+  const size_t digit = text.find("\"box\": \"") + 200;
+  ASSERT_LT(digit, text.size());
+  text[digit] = text[digit] == '1' ? '2' : '1';
+  WriteText(D("tampered-box-3.json"), text);
+  const std::string out = D("tampered-box.csv");
+  CommandResult r = Combine({Partial(1), D("tampered-box-3.json")}, "--out " + ShellQuote(out));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(OutputOf(r),
+                  D("tampered-box-3.json") + ": not sealed to this combiner (it does not open"))
+      << r.output;
+  ExpectNoFile(out);
+}
+
+// A partial file from before partials were sealed (version 1, its content in the clear).
+TEST_F(KeysCliTest, UnsealedPartialIsRefused) {
+  WriteText(D("unsealed.json"),
+            R"({"format": "cipherstat-partial-decryption", "version": 1, "custodian": 3})");
+  CommandResult r = Combine({Partial(1), D("unsealed.json")});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(OutputOf(r), D("unsealed.json") +
+                                   ": an unsealed partial decryption (version 1), usable by "
+                                   "anyone who holds it, which combine no longer accepts; the "
+                                   "custodian must run decrypt-share again"))
+      << r.output;
+}
+
+// A custodian seals to the combiner its own share keystore names. A share keystore naming
+// another combiner (dealt so, or re-sealed by whoever had the share) makes partials the
+// designated combiner cannot open.
+TEST_F(KeysCliTest, PartialFromShareNamingAnotherCombinerDoesNotOpen) {
+  auto opened =
+      crypto::ReadShareKeystore(D("tkeys/share-2.key"), crypto::Passphrase("custodian two"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  fs::create_directory(D("other-combiner"));
+  const std::string share = D("other-combiner/share-2.key");
+  ASSERT_TRUE(crypto::WriteShareKeystore(
+                  share, opened->share, opened->owner, crypto::CombinerKey::Generate().public_key(),
+                  crypto::Passphrase("custodian two"), crypto::FastKdfLimits())
+                  .ok());
+  CommandResult s =
+      Cs("decrypt-share --key " + ShellQuote(share) + " --in " + ShellQuote(D("tresult.json")) +
+             " --out " + ShellQuote(D("other-combiner-2.json")),
+         Pass("custodian two"));
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  CommandResult r = Combine({Partial(1), D("other-combiner-2.json")});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(OutputOf(r), D("other-combiner-2.json") + ": not sealed to this combiner"))
+      << r.output;
+}
+
+// The owner designates someone else by giving combiner.key a passphrase of theirs (`key
+// passwd`) and handing it over: the owner's passphrase opens it no more (audited as a failed
+// passphrase), the new one combines the same table.
+TEST_F(KeysCliTest, CombinerHandedOverWithKeyPasswd) {
+  fs::copy(D("tkeys"), D("tkeys-handover"), fs::copy_options::recursive);
+  const std::string store = D("tkeys-handover/combiner.key");
+  CommandResult passwd = Cs("key passwd --key " + ShellQuote(store),
+                            Pass(kOwnerPass) + " CIPHERSTAT_NEW_PASSPHRASE='the combiner'");
+  ASSERT_EQ(passwd.exit_code, 0) << passwd.output;
+  const std::string log = D("handover-audit.jsonl");
+  CommandResult old_pass = Cs("combine --key " + ShellQuote(D("tkeys-handover")) + " --in " +
+                                  ShellQuote(D("tresult.json")) + " " + ShellQuote(Partial(1)) +
+                                  " " + ShellQuote(Partial(2)),
+                              Pass(kOwnerPass) + " " + AuditLog(log));
+  EXPECT_NE(old_pass.exit_code, 0) << old_pass.output;
+  EXPECT_EQ(OutputOf(old_pass),
+            "cipherstat combine: Invalid argument: " + store + ": " + kWrongPassphrase + "\n");
+  EXPECT_EQ(LastAuditEntry(log)["action"], "failed passphrase");
+  CommandResult r =
+      Combine({Partial(1), Partial(2)}, "--format csv --out " + ShellQuote(D("handover.csv")),
+              "tkeys-handover", "the combiner");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadText(D("handover.csv")), ReadText(D("whole.csv")));
 }
 
 TEST_F(KeysCliTest, ComputeSideRefusesSecretKeyMaterial) {

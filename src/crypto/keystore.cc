@@ -173,7 +173,7 @@ Result<ParsedKeystore> ParseKeystoreText(const std::string& text) {
   if (version >= 2) {
     CS_ASSIGN_OR_RETURN(out.info.kind, StringField(j, "kind"));
     if (out.info.kind != "paillier" && out.info.kind != "owner" && out.info.kind != "signing" &&
-        out.info.kind != "share") {
+        out.info.kind != "share" && out.info.kind != "combiner") {
       return Status::Corruption("unknown kind '" + QuoteInput(out.info.kind) + "'");
     }
     if (out.info.kind != "paillier") {
@@ -200,6 +200,12 @@ Result<ParsedKeystore> ParseKeystoreText(const std::string& text) {
       out.info.share_index = static_cast<uint32_t>(index);
       out.info.share_threshold = static_cast<uint32_t>(threshold);
       out.info.share_parties = static_cast<uint32_t>(parties);
+    }
+    // Required of a combiner; a share dealt before partials were sealed has none.
+    if (out.info.kind == "combiner" || (out.info.kind == "share" && j.contains("combiner_key"))) {
+      CS_ASSIGN_OR_RETURN(std::string key, HexField(j, "combiner_key", crypto_box_PUBLICKEYBYTES,
+                                                    crypto_box_PUBLICKEYBYTES));
+      out.info.combiner_key = HexEncode(key);
     }
   }
   CS_ASSIGN_OR_RETURN(uint64_t opslimit, UnsignedField(j, "opslimit"));
@@ -259,6 +265,7 @@ nlohmann::ordered_json Header(const KeystoreInfo& info, const std::string& salt,
     share["parties"] = info.share_parties;
     j["share"] = std::move(share);
   }
+  if (info.version >= 2 && !info.combiner_key.empty()) j["combiner_key"] = info.combiner_key;
   return j;
 }
 

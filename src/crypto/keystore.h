@@ -3,11 +3,13 @@
 // File (JSON): {"format":"cipherstat-keystore","version":2,"kind":"owner","kdf":"argon2id13",
 //   "opslimit":N,"memlimit":N,"salt":"<hex>","aead":"xchacha20poly1305-ietf",
 //   "nonce":"<hex>","fingerprint":"<public key fingerprint>","verify_key":"<hex>",
-//   ["share":{"index":i,"threshold":t,"parties":n},] "ciphertext":"<hex>"}
+//   ["share":{"index":i,"threshold":t,"parties":n},] ["combiner_key":"<hex>",]
+//   "ciphertext":"<hex>"}
 // The key is derived with crypto_pwhash (Argon2id, at least the INTERACTIVE limits) and the
 // secret is sealed with XChaCha20-Poly1305. Every public field (the header: everything but
 // "ciphertext", in this order, compact JSON) is the associated data, so neither the public
-// key, the owner's verify key, the share index nor the KDF limits can be changed unnoticed.
+// key, the owner's verify key, the share index, the combiner's key nor the KDF limits can be
+// changed unnoticed.
 // Version 1 files (no kind, the fingerprint alone as associated data) are still read.
 //
 // Kinds and their sealed secret:
@@ -15,7 +17,11 @@
 //   "owner"     the Ed25519 signing secret (64 bytes), then the secret-key JSON
 //   "signing"   the Ed25519 signing secret only (threshold keys: the owner signs, custodians
 //               decrypt)
-//   "share"     one custodian's threshold key share (crypto/threshold.h)
+//   "share"     one custodian's threshold key share (crypto/threshold.h); "combiner_key" names
+//               the combiner its partial decryptions are sealed to (absent in shares dealt
+//               before partials were sealed, which decrypt-share refuses)
+//   "combiner"  the designated combiner's X25519 secret key (crypto/combiner.h);
+//               "combiner_key" is its public key
 #pragma once
 
 #include <cstdint>
@@ -78,6 +84,7 @@ struct KeystoreInfo {
   std::string kind;        // see above; "paillier" for version 1
   std::string verify_key;  // the owner's Ed25519 verify key (hex); empty for "paillier"
   uint32_t share_index = 0, share_threshold = 0, share_parties = 0;  // kind "share" only
+  std::string combiner_key;  // the combiner's X25519 public key (hex): "share", "combiner"
 };
 Result<KeystoreInfo> ReadKeystoreInfo(const std::string& path);
 

@@ -472,11 +472,13 @@ Result<KeyShare> KeyShareFromJson(std::string_view json, bool allow_small) {
 }
 
 Status WriteShareKeystore(const std::string& path, const KeyShare& share, const VerifyKey& owner,
-                          const Passphrase& passphrase, KdfLimits limits) {
+                          const CombinerPublicKey& combiner, const Passphrase& passphrase,
+                          KdfLimits limits) {
   KeystoreInfo header;
   header.kind = "share";
   header.fingerprint = share.pk.Fingerprint();
   header.verify_key = owner.Hex();
+  header.combiner_key = combiner.Hex();
   header.share_index = static_cast<uint32_t>(share.index);
   header.share_threshold = static_cast<uint32_t>(share.threshold);
   header.share_parties = static_cast<uint32_t>(share.parties);
@@ -487,13 +489,24 @@ Status WriteShareKeystore(const std::string& path, const KeyShare& share, const 
   return s;
 }
 
+Status CheckShareKeystore(const std::string& path, const KeystoreInfo& info) {
+  if (info.kind != "share") {
+    return Status::InvalidArgument(path + ": not a custodian's key share (a keystore of kind '" +
+                                   info.kind + "')");
+  }
+  if (info.combiner_key.empty()) {
+    return Status::NotSupported(
+        path +
+        ": dealt before partial decryptions were sealed to a combiner (it names none); "
+        "the owner must deal a new threshold key with `cipherstat keygen --custodians`");
+  }
+  return Status::OK();
+}
+
 Result<OpenedShare> ReadShareKeystore(const std::string& path, const Passphrase& passphrase,
                                       bool allow_small) {
   CS_ASSIGN_OR_RETURN(KeystoreInfo pre, ReadKeystoreInfo(path));
-  if (pre.kind != "share") {
-    return Status::InvalidArgument(path + ": not a custodian's key share (a keystore of kind '" +
-                                   pre.kind + "')");
-  }
+  CS_RETURN_IF_ERROR(CheckShareKeystore(path, pre));
   KeystoreInfo info;
   CS_ASSIGN_OR_RETURN(auto plain, OpenSealedKeystore(path, passphrase, &info));
   OpenedShare out;
@@ -511,6 +524,7 @@ Result<OpenedShare> ReadShareKeystore(const std::string& path, const Passphrase&
     return Status::Corruption(path + ": sealed share does not match the keystore header");
   }
   CS_ASSIGN_OR_RETURN(out.owner, VerifyKey::FromHex(info.verify_key, path));
+  CS_ASSIGN_OR_RETURN(out.combiner, CombinerPublicKey::FromHex(info.combiner_key, path));
   return out;
 }
 

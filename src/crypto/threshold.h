@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "crypto/bigint.h"
+#include "crypto/combiner.h"
 #include "crypto/keystore.h"
 #include "crypto/paillier.h"
 #include "crypto/signing.h"
@@ -99,14 +100,23 @@ std::string KeyShareToJson(const KeyShare& share);  // caller wipes the result
 Result<KeyShare> KeyShareFromJson(std::string_view json, bool allow_small = false);
 
 // A custodian's share sealed in a keystore of kind "share" (crypto/keystore.h). The header
-// names the owner's verify key, so a custodian checks the owner's signature on a result's
-// manifest with a key that the AEAD authenticates.
+// names the owner's verify key and the designated combiner's public key (crypto/combiner.h),
+// both authenticated by the AEAD: a custodian checks the owner's signature on a result's
+// manifest, and seals its partial decryptions, with keys it got from the dealer, never with
+// ones a file on the way hands it.
 Status WriteShareKeystore(const std::string& path, const KeyShare& share, const VerifyKey& owner,
-                          const Passphrase& passphrase, KdfLimits limits = DefaultKdfLimits());
+                          const CombinerPublicKey& combiner, const Passphrase& passphrase,
+                          KdfLimits limits = DefaultKdfLimits());
 struct OpenedShare {
   KeyShare share;
   VerifyKey owner;
+  CombinerPublicKey combiner;
 };
+// Whether the keystore whose header is `info` can be opened as a share, before its passphrase
+// is asked for: another kind is InvalidArgument naming it; a share that names no combiner
+// (dealt before partials were sealed) is NotSupported, saying to deal a new key.
+Status CheckShareKeystore(const std::string& path, const KeystoreInfo& info);
+// Refuses what CheckShareKeystore refuses before trying the passphrase.
 Result<OpenedShare> ReadShareKeystore(const std::string& path, const Passphrase& passphrase,
                                       bool allow_small = false);
 

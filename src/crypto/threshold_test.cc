@@ -40,6 +40,16 @@ class ThresholdTest : public ::testing::Test {
     return CombinePartials(K().pub, ptrs);
   }
 
+  // Custodian 2's partial file for one ciphertext.
+  static PartialFile CustodianTwosPartial() {
+    PartialFile file;
+    file.result_sha256 = std::string(64, 'a');
+    file.key_fingerprint = Pk().Fingerprint();
+    file.custodian = 2;
+    file.partials.push_back(PartialDecrypt(K().shares[1], Encrypt(Pk(), BigInt(7))));
+    return file;
+  }
+
   static inline std::unique_ptr<ThresholdKey> key_;
 };
 
@@ -175,11 +185,7 @@ TEST_F(ThresholdTest, PublicAndShareJsonRoundTrip) {
 // A damaged partial decryption file or public key names the file, the field or the byte offset
 // and the fault: never the kilobytes of hex around it.
 TEST_F(ThresholdTest, DamagedFilesAreNamedNotEchoed) {
-  PartialFile file;
-  file.result_sha256 = std::string(64, 'a');
-  file.key_fingerprint = Pk().Fingerprint();
-  file.custodian = 2;
-  file.partials.push_back(PartialDecrypt(K().shares[1], Encrypt(Pk(), BigInt(7))));
+  const PartialFile file = CustodianTwosPartial();
   const std::string text = PartialFileToJson(file);
   ASSERT_TRUE(PartialFileFromJson(text, "p.json").ok());
   const size_t cut = text.find("\"c\"") + 300;
@@ -198,6 +204,48 @@ TEST_F(ThresholdTest, DamagedFilesAreNamedNotEchoed) {
   s = PublicKeyFromJson(pub.substr(0, 200), /*allow_small=*/true).status();
   EXPECT_EQ(s.ToString(), "Invalid argument: public key: not valid JSON (at byte 201)");
   EXPECT_LE(testing::LongestHexRun(s.ToString()), 64u);
+}
+
+// A partial file is sealed to the combiner: it opens with that combiner's key alone, an altered
+// box does not open, and an unsealed (version 1) file is refused with what to do.
+TEST_F(ThresholdTest, PartialFileOpensOnlyForItsCombiner) {
+  const PartialFile file = CustodianTwosPartial();
+  const CombinerKey combiner = CombinerKey::Generate();
+  const std::string sealed = SealPartialFile(file, combiner.public_key());
+  EXPECT_EQ(sealed.find(file.result_sha256), std::string::npos) << "content in the clear";
+  auto opened = OpenPartialFile(sealed, combiner, "p.json");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->custodian, 2);
+  EXPECT_EQ(opened->partials[0].value, file.partials[0].value);
+
+  const CombinerKey other = CombinerKey::Generate();
+  Status s = OpenPartialFile(sealed, other, "p.json").status();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(s.message().starts_with("p.json: not sealed to this combiner (sealed to "))
+      << s.ToString();
+  // Relabelled for the other combiner: still does not open.
+  std::string relabelled = sealed;
+  const std::string to = combiner.public_key().Hex();
+  relabelled.replace(relabelled.find(to), to.size(), other.public_key().Hex());
+  s = OpenPartialFile(relabelled, other, "p.json").status();
+  EXPECT_TRUE(s.message().starts_with("p.json: not sealed to this combiner (it does not open"))
+      << s.ToString();
+  // One hex digit of the box changed.
+  std::string altered = sealed;
+  const size_t digit = altered.find("\"box\": \"") + 100;
+  altered[digit] = altered[digit] == '1' ? '2' : '1';
+  s = OpenPartialFile(altered, combiner, "p.json").status();
+  EXPECT_TRUE(s.message().starts_with("p.json: not sealed to this combiner (it does not open"))
+      << s.ToString();
+
+  const std::string unsealed =
+      R"({"format":"cipherstat-partial-decryption","version":1,"custodian":2,"partials":[]})";
+  s = OpenPartialFile(unsealed, combiner, "p.json").status();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(s.message().starts_with("p.json: an unsealed partial decryption (version 1)"))
+      << s.ToString();
+  EXPECT_FALSE(OpenPartialFile(PartialFileToJson(file), combiner, "p.json").ok())
+      << "the content alone is not a partial file";
 }
 
 TEST(ThresholdDealTest, RefusesBadParameters) {

@@ -62,6 +62,7 @@ Result<CreatedThresholdKey> CreateThresholdKey(
       crypto::ThresholdKey key,
       crypto::GenerateThresholdKey(options.bits, options.custodians, options.threshold));
   const crypto::SigningKey signing = crypto::SigningKey::Generate();
+  const crypto::CombinerKey combiner = crypto::CombinerKey::Generate();
   CS_RETURN_IF_ERROR(trail.Record(
       audit::EventOf("keygen")
           .Key(key.pub.pk.Fingerprint())
@@ -70,8 +71,9 @@ Result<CreatedThresholdKey> CreateThresholdKey(
   std::vector<const crypto::Passphrase*> shares;
   for (const auto& p : share_passphrases) shares.push_back(p.get());
   CS_RETURN_IF_ERROR(
-      crypto::WriteThresholdKeyDir(dir, key, signing, owner, shares, options.limits));
-  return CreatedThresholdKey{key.pub.pk.Fingerprint(), signing.verify_key().Hex()};
+      crypto::WriteThresholdKeyDir(dir, key, signing, combiner, owner, shares, options.limits));
+  return CreatedThresholdKey{key.pub.pk.Fingerprint(), signing.verify_key().Hex(),
+                             combiner.public_key().Hex()};
 }
 
 Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::string& result_path,
@@ -84,10 +86,7 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
     return RecordKeystoreFailure(trail, audit::EventOf("open key share"), read_info.status());
   }
   const crypto::KeystoreInfo& info = *read_info;
-  if (info.kind != "share") {
-    return Status::InvalidArgument(share_path + ": not a custodian's key share (kind '" +
-                                   info.kind + "')");
-  }
+  CS_RETURN_IF_ERROR(crypto::CheckShareKeystore(share_path, info));
   CS_ASSIGN_OR_RETURN(auto pass, passphrase("Passphrase for " + share_path + ": "));
   auto share = crypto::ReadShareKeystore(share_path, *pass);
   if (!share.ok()) {
@@ -111,18 +110,49 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
     file.partials.push_back(crypto::PartialDecrypt(opened.share, c));
     if (progress) progress(file.partials.size(), sums.size());
   }
-  const std::string text = crypto::PartialFileToJson(file);
-  CS_RETURN_IF_ERROR(
-      Publish(trail,
-              audit::EventOf("decrypt-share")
-                  .Key(loaded.result.key_fingerprint)
-                  .Dataset(facts.content_sha256)
-                  .ResultDigest(loaded.sha256)
-                  .Query(loaded.result.sql)
-                  .Detail("custodian " + std::to_string(opened.share.index) +
-                          " partial decryption to " + out + " (sha256 " + Sha256Hex(text) + ")"),
-              text, out, force));
+  // Sealed to the combiner the dealer named in the share keystore: useless to anyone else.
+  const std::string text = crypto::SealPartialFile(file, opened.combiner);
+  CS_RETURN_IF_ERROR(Publish(
+      trail,
+      audit::EventOf("decrypt-share")
+          .Key(loaded.result.key_fingerprint)
+          .Dataset(facts.content_sha256)
+          .ResultDigest(loaded.sha256)
+          .Query(loaded.result.sql)
+          .Detail("custodian " + std::to_string(opened.share.index) + " partial decryption to " +
+                  out + ", sealed to combiner " + opened.combiner.Hex().substr(0, 16) +
+                  "… (sha256 " + Sha256Hex(text) + ")"),
+      text, out, force));
   return SharedDecryption{opened.share.index, sums.size()};
+}
+
+Result<crypto::CombinerKey> OpenCombinerKey(const std::string& dir,
+                                            const crypto::ThresholdFolder& folder,
+                                            const PassphraseSource& passphrase,
+                                            const audit::Trail& trail) {
+  const std::string path = dir + "/" + crypto::kCombinerFile;
+  const std::string fingerprint = folder.pub.pk.Fingerprint();
+  if (!PathExists(path)) {
+    return Status::NotFound(path +
+                            ": no such file; partial decryptions are sealed to the combiner the "
+                            "owner designated, and only whoever holds this key's " +
+                            crypto::kCombinerFile + " can combine them");
+  }
+  const audit::Event event = audit::EventOf("open combiner key").Key(fingerprint);
+  // A damaged keystore, or one of another kind or key, is reported before any passphrase is
+  // asked for.
+  auto info = crypto::ReadKeystoreInfo(path);
+  if (!info.ok()) return RecordKeystoreFailure(trail, event, info.status());
+  CS_RETURN_IF_ERROR(crypto::CheckCombinerKeystore(path, *info));
+  if (info->fingerprint != fingerprint) {
+    return Status::InvalidArgument(path + ": the combiner key of another threshold key (" +
+                                   info->fingerprint.substr(0, 16) + "…, this folder's is " +
+                                   fingerprint.substr(0, 16) + "…)");
+  }
+  CS_ASSIGN_OR_RETURN(auto pass, passphrase("Passphrase for " + path + ": "));
+  auto key = crypto::ReadCombinerKeystore(path, *pass);
+  if (!key.ok()) return RecordKeystoreFailure(trail, event, key.status());
+  return key;
 }
 
 }  // namespace cipherstat::pipeline

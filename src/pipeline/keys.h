@@ -9,6 +9,7 @@
 #include "audit/trail.h"
 #include "crypto/keystore.h"
 #include "crypto/threshold.h"
+#include "crypto/threshold_files.h"
 #include "util/status.h"
 
 namespace cipherstat::pipeline {
@@ -45,20 +46,25 @@ struct ThresholdKeygen {
 struct CreatedThresholdKey {
   std::string fingerprint;
   std::string owner_verify_key;  // hex
+  std::string combiner_key;      // hex X25519 (crypto/combiner.h)
 };
 // Deals a t-of-n key and writes its folder (crypto/threshold_files.h); no whole secret key is
-// kept. `share_passphrases[i]` seals custodian i+1's share.
+// kept. `share_passphrases[i]` seals custodian i+1's share; `owner` seals the owner's signing
+// key and the designated combiner's key (combiner.key: the owner combines until it hands that
+// file, under a passphrase of its own, to someone else).
 Result<CreatedThresholdKey> CreateThresholdKey(
     const std::string& dir, const ThresholdKeygen& options, const crypto::Passphrase& owner,
     const std::vector<std::unique_ptr<crypto::Passphrase>>& share_passphrases,
     const audit::Trail& trail);
 
 // A custodian's step: partially decrypts every sum of the result at `result_path` with the
-// share keystore at `share_path` (proofs included) and writes the partial file to `out`
-// (replacing an existing file only with `force`, pipeline/publish.h).
-// Only results over datasets the owner signed, unless `allow_unsigned`. A share keystore that
-// does not open is audited by RecordKeystoreFailure. Returns the
-// custodian's index and the number of partial decryptions.
+// share keystore at `share_path` (proofs included), seals them to the combiner that keystore
+// names (crypto/threshold_files.h: nobody else can use them) and writes the partial file to
+// `out`, private to its writer like every output (replacing an existing file only with
+// `force`, pipeline/publish.h). Only results over datasets the owner signed, unless
+// `allow_unsigned`. A share keystore that names no combiner is refused before its passphrase
+// (crypto::CheckShareKeystore); one that does not open is audited by RecordKeystoreFailure.
+// Returns the custodian's index and the number of partial decryptions.
 struct SharedDecryption {
   int custodian = 0;
   size_t partials = 0;
@@ -67,5 +73,14 @@ Result<SharedDecryption> DecryptShare(const std::string& share_path, const std::
                                       const std::string& out, bool force, bool allow_unsigned,
                                       const PassphraseSource& passphrase, const audit::Trail& trail,
                                       const std::function<void(size_t, size_t)>& progress);
+
+// Opens DIR/combiner.key of the threshold folder `dir`, checking that it is a readable
+// keystore of `folder`'s key before asking for the passphrase. Failures are audited by
+// RecordKeystoreFailure; a folder without one says that only the designated combiner can
+// combine.
+Result<crypto::CombinerKey> OpenCombinerKey(const std::string& dir,
+                                            const crypto::ThresholdFolder& folder,
+                                            const PassphraseSource& passphrase,
+                                            const audit::Trail& trail);
 
 }  // namespace cipherstat::pipeline

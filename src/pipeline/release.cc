@@ -57,7 +57,7 @@ Result<SumDecryptor> CustodianDecryptor::Prepare(const LoadedResult& loaded,
   std::set<int> custodians;
   for (const std::string& path : partial_paths_) {
     CS_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 1u << 30));
-    CS_ASSIGN_OR_RETURN(crypto::PartialFile file, crypto::PartialFileFromJson(text, path));
+    CS_ASSIGN_OR_RETURN(crypto::PartialFile file, crypto::OpenPartialFile(text, combiner_, path));
     if (file.result_sha256 != loaded.sha256) {
       return Status::InvalidArgument(path + ": made for a different result (digest " +
                                      Short(file.result_sha256) + ", this result is " +

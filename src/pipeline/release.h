@@ -77,12 +77,17 @@ class OwnerDecryptor : public Decryptor {
   const crypto::VerifyKey& owner_;
 };
 
-// At least t custodians' partial decryption files (crypto/threshold_files.h); every proof is
-// checked before anything is combined.
+// At least t custodians' partial decryption files (crypto/threshold_files.h), opened with the
+// designated combiner's key (pipeline::OpenCombinerKey): a file sealed to another combiner, or
+// altered, is refused ("PATH: not sealed to this combiner (...)"), and so is an unsealed one.
+// Every proof is checked before anything is combined.
 class CustodianDecryptor : public Decryptor {
  public:
-  CustodianDecryptor(crypto::ThresholdFolder folder, std::vector<std::string> partial_paths)
-      : folder_(std::move(folder)), partial_paths_(std::move(partial_paths)) {}
+  CustodianDecryptor(crypto::ThresholdFolder folder, crypto::CombinerKey combiner,
+                     std::vector<std::string> partial_paths)
+      : folder_(std::move(folder)),
+        combiner_(std::move(combiner)),
+        partial_paths_(std::move(partial_paths)) {}
   const crypto::PublicKey& public_key() const override { return folder_.pub.pk; }
   const crypto::VerifyKey& owner() const override { return folder_.owner; }
   std::string action() const override { return "combine"; }
@@ -91,6 +96,7 @@ class CustodianDecryptor : public Decryptor {
 
  private:
   crypto::ThresholdFolder folder_;
+  crypto::CombinerKey combiner_;
   std::vector<std::string> partial_paths_;
   std::string custodians_;  // "1,3", known once Prepare has read the files
 };

@@ -554,7 +554,7 @@ TEST_F(SignedDatasetTest, AnotherDatasetBesideThisManifestSigIsRefused) {
   // B's manifest.json and segments under A's manifest.sig: each file is genuine, and the
   // signature verifies, but it vouches for A.
   fs::copy_file(a_ + "/manifest.sig", b_ + "/manifest.sig", fs::copy_options::overwrite_existing);
-  ExpectRefusedAsADifferentManifest(b_, "record_count");
+  ExpectRefusedAsADifferentManifest(b_, "dataset_id");
 }
 
 TEST_F(SignedDatasetTest, AnEditedRecordCountIsRefused) {
@@ -565,6 +565,7 @@ TEST_F(SignedDatasetTest, AnEditedRecordCountIsRefused) {
   j.erase("checksum");
   j["record_count"] = 4;
   j["segments"][1]["records"] = j["segments"][1]["records"].get<int>() + 1;
+  j["public_tuples"][0][1] = j["public_tuples"][0][1].get<int>() + 1;
   WriteText(a_ + "/manifest.json", DumpWithChecksum(j));
   ASSERT_TRUE(ManifestFromJson(ReadText(a_ + "/manifest.json")).ok());
   ExpectRefusedAsADifferentManifest(a_, "record_count");
