@@ -20,6 +20,7 @@
 #include "query/decode.h"
 #include "report/render.h"
 #include "store/dataset.h"
+#include "store/json_checksum.h"
 #include "test_util.h"
 
 namespace cipherstat {
@@ -403,6 +404,75 @@ TEST_F(KeysCliTest, TamperedOrRelabelledPartialIsNamed) {
   EXPECT_NE(w.exit_code, 0) << w.output;
   EXPECT_TRUE(Has(w.output, "relabelled.json")) << w.output;
   EXPECT_TRUE(Has(w.output, "proof of correct decryption fails")) << w.output;
+}
+
+// Issue 17, attack 6, first half: a custodian partially decrypts only a result shaped as its
+// query gives over the signed dataset. Here the "groups" are raw record ciphertexts, each
+// claiming one record: refused before any partial decryption, and nothing is written.
+TEST_F(KeysCliTest, CustodianRefusesRawRecordsPosingAsGroups) {
+  nlohmann::json result = nlohmann::json::parse(ReadText(D("tresult.json")));
+  const std::vector<int> summed = result.at("ciphertexts").get<std::vector<int>>();
+  nlohmann::json groups = nlohmann::json::array();
+  const std::string segment = ReadText(D("tdataset/segments/part-00000"));
+  for (const std::string& line : testing::Lines(segment)) {
+    std::vector<std::string> fields;
+    for (size_t at = 0, tab; at <= line.size(); at = tab + 1) {
+      tab = line.find('\t', at);
+      if (tab == std::string::npos) tab = line.size();
+      fields.push_back(line.substr(at, tab - at));
+    }
+    nlohmann::json sums = nlohmann::json::array();
+    // No public columns in this schema: the ciphertexts are the whole line.
+    for (int k : summed) sums.push_back(fields.at(static_cast<size_t>(k)));
+    groups.push_back({{"key", nlohmann::json::array()}, {"records", 1}, {"sums", sums}});
+    if (groups.size() == 20) break;
+  }
+  result["groups"] = groups;
+  result.erase("checksum");
+  WriteText(D("raw-records.json"), DumpWithChecksum(result));
+  const std::string out = D("raw-partial-1.json");
+  CommandResult r = Cs("decrypt-share --key " + ShellQuote(D("tkeys/share-1.key")) + " --in " +
+                           ShellQuote(D("raw-records.json")) + " --out " + ShellQuote(out),
+                       Pass("custodian one"));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "result failed verification: it holds 20 groups")) << r.output;
+  ExpectNoFile(out);
+}
+
+// The minimum cell size is the owner's signed policy (encrypt --min-cell, default 11): the
+// combiner may ask for a stricter one, never a weaker one.
+TEST_F(KeysCliTest, CombineCannotLowerTheSignedMinimumCellSize) {
+  CommandResult weaker = Combine({Partial(1), Partial(2)}, "--min-cell 3 --format json");
+  EXPECT_NE(weaker.exit_code, 0) << weaker.output;
+  EXPECT_TRUE(Has(weaker.output, "--min-cell 3 is below the owner's signed policy (11 records"))
+      << weaker.output;
+  CommandResult policy = Combine({Partial(1), Partial(2)}, "--format json");
+  ASSERT_EQ(policy.exit_code, 0) << policy.output;
+  EXPECT_EQ(nlohmann::json::parse(OutputOf(policy)).at("min_cell"), 11) << policy.output;
+  CommandResult stricter = Combine({Partial(1), Partial(2)}, "--min-cell 40 --format json");
+  ASSERT_EQ(stricter.exit_code, 0) << stricter.output;
+  EXPECT_EQ(nlohmann::json::parse(OutputOf(stricter)).at("min_cell"), 40) << stricter.output;
+}
+
+// encrypt --min-cell signs the policy into the dataset: decrypt uses it unless the owner, who
+// holds the whole key, asks for another.
+TEST_F(KeysCliTest, EncryptSignsTheMinimumCellSizeThatDecryptUses) {
+  CommandResult e = Cs("encrypt --min-cell 5 --schema " + ShellQuote(D("schema.json")) + " --key " +
+                           ShellQuote(D("keys")) + " --in " + ShellQuote(D("clean.csv")) +
+                           " --out " + ShellQuote(D("dataset-5")),
+                       Pass(kOwnerPass));
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  CommandResult q = Cs("query --data " + ShellQuote(D("dataset-5")) + " --sql " + ShellQuote(kSql) +
+                       " --out " + ShellQuote(D("result-5.json")));
+  ASSERT_EQ(q.exit_code, 0) << q.output;
+  const std::string decrypt = "decrypt --format json --key " + ShellQuote(D("keys")) + " --in " +
+                              ShellQuote(D("result-5.json"));
+  CommandResult policy = Cs(decrypt, Pass(kOwnerPass));
+  ASSERT_EQ(policy.exit_code, 0) << policy.output;
+  EXPECT_EQ(nlohmann::json::parse(OutputOf(policy)).at("min_cell"), 5) << policy.output;
+  CommandResult owner = Cs(decrypt + " --min-cell 2", Pass(kOwnerPass));
+  ASSERT_EQ(owner.exit_code, 0) << owner.output;
+  EXPECT_EQ(nlohmann::json::parse(OutputOf(owner)).at("min_cell"), 2) << owner.output;
 }
 
 // Issue 17, attack 6: whoever holds threshold.json, a result and t partial files (a compute

@@ -152,7 +152,7 @@ bool Authenticator::Check(int ciphertext, const crypto::BigInt& plaintext, TagVa
       has_tag = true;
       continue;
     }
-    // Data slots are at most 128 bits wide (Layout::FromJson), so a slot's value is a u128.
+    // Data slots are at most kMaxDataSlotBits wide (Layout::FromJson): a slot's value fits.
     TagValue m = 0;
     mpz_export(&m, nullptr, -1, sizeof m, 0, 0, value.get());
     expected = TagAdd(expected, TagMul(alpha_[i], TagReduce(m)));

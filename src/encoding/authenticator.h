@@ -42,6 +42,9 @@ class Layout;
 __extension__ typedef unsigned __int128 TagValue;
 
 inline constexpr int kTagPrimeBits = 127;
+// The widest data slot: its values are below 2^126 < p, so two values of a slot differ by less
+// than p, and a change to a slot is never invisible to the tag (a multiple of p would be).
+inline constexpr int kMaxDataSlotBits = 126;
 inline constexpr TagValue kTagPrime = (static_cast<TagValue>(1) << 127) - 1;
 
 // Field arithmetic modulo kTagPrime, in constant time (no branch or index on the operands).

@@ -180,6 +180,12 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
                                      "' range times max_records exceeds 128 bits");
     }
     s.width = std::max(1, BitsFor(max_sum));
+    if (s.width > kMaxDataSlotBits) {
+      return Status::InvalidArgument(
+          "schema: the sums of '" + s.variable + "' need " + std::to_string(s.width) +
+          " bits, more than the " + std::to_string(kMaxDataSlotBits) +
+          " a slot can hold under its tag: narrow its range or decimals, or lower max_records");
+    }
     if (s.width > plaintext_bits - TagWidth(schema.max_records)) {
       return Status::InvalidArgument("schema: slot for '" + s.variable + "' needs " +
                                      std::to_string(s.width) + " bits; the key holds " +
@@ -352,9 +358,9 @@ Result<Layout> Layout::FromJson(const std::string& json) {
       s.by = e.value("by", "");
       s.level = e.value("level", -1);
       s.bin = e.value("bin", -1);
-      // Data slots hold at most 128 bits (Authenticator::Check reads them as such); a tag
-      // slot 127 bits and the record count's.
-      const int widest = s.kind == SlotKind::kTag ? kTagPrimeBits + 64 : 128;
+      // A data slot holds at most kMaxDataSlotBits; a tag slot 127 bits and the record
+      // count's.
+      const int widest = s.kind == SlotKind::kTag ? kTagPrimeBits + 64 : kMaxDataSlotBits;
       if (s.width <= 0 || s.width > widest || s.offset < 0 || s.ciphertext < 0 ||
           s.ciphertext >= layout.num_ciphertexts_ || s.offset > layout.plaintext_bits_ - s.width) {
         return bad("a " + kind + " slot lies outside its plaintext");

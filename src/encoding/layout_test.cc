@@ -244,6 +244,24 @@ TEST(LayoutTest, BuildRejectsASlotWiderThanThePlaintext) {
       << layout.status().ToString();
 }
 
+// A data slot holds less than 2^126 (kMaxDataSlotBits), below the tag prime 2^127 − 1, so that
+// no change to a slot is a multiple of it (encoding/authenticator.h).
+TEST(LayoutTest, BuildRejectsSumsWiderThanATaggedSlotHolds) {
+  Schema schema = TestSchema(uint64_t{1} << 40);
+  for (Column& c : schema.columns) {
+    if (c.name == "temp") c.max = 1e10;  // sum of squares: ~(10^11)^2 · 2^40 needs 114 bits
+  }
+  EXPECT_TRUE(Layout::Build(schema, 2046).ok());
+  for (Column& c : schema.columns) {
+    if (c.name == "temp") c.max = 1e12;  // ~(10^13)^2 · 2^40: 127 bits
+  }
+  auto layout = Layout::Build(schema, 2046);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_NE(layout.status().message().find("more than the 126 a slot can hold under its tag"),
+            std::string::npos)
+      << layout.status().ToString();
+}
+
 TEST(LayoutTest, BuildRejectsAnInvalidSchemaInsteadOfCrashing) {
   Schema schema = TestSchema();
   schema.max_records = 0;

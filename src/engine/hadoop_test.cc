@@ -15,6 +15,7 @@
 #include "crypto/key_dir.h"
 #include "engine/streaming.h"
 #include "store/hdfs_storage.h"
+#include "store/result_file.h"
 #include "test_util.h"
 #include "util/file.h"
 
@@ -277,6 +278,35 @@ TEST_F(HadoopCluster, CorruptedSegmentIsNamed) {
                         " --out " + ShellQuote(P("tampered-local.json")));
   EXPECT_NE(l.exit_code, 0) << l.output;
   EXPECT_TRUE(Contains(l.output, "part-00001")) << l.output;
+}
+
+// Issue 17 on the Hadoop engine: an honest Hadoop result decrypts (above); the same result
+// edited with the public key — a sum shifted, or two groups' sums swapped with their counts —
+// is refused by decrypt as having failed verification.
+TEST_F(HadoopCluster, ForgedHadoopResultsAreRefused) {
+  const std::string sql = "SELECT sex, COUNT(*), AVG(cd4) FROM cohort GROUP BY sex";
+  CommandResult q = Cli("query --engine hadoop --hadoop-framework local --data " +
+                        ShellQuote(root_ + "/dataset") + " --sql " + ShellQuote(sql) + " --out " +
+                        ShellQuote(P("forge.json")));
+  ASSERT_EQ(q.exit_code, 0) << q.output;
+  ASSERT_EQ(Decrypt(P("forge.json")).exit_code, 0);
+  auto pk = crypto::ReadPublicKey(P("keys"));
+  ASSERT_TRUE(pk.ok()) << pk.status().ToString();
+  auto honest = EncryptedResultFromJson(testing::ReadText(P("forge.json")), &*pk);
+  ASSERT_TRUE(honest.ok()) << honest.status().ToString();
+  ASSERT_EQ(honest->groups.size(), 2u);
+  auto refused = [&](const EncryptedResult& forged, const std::string& name) {
+    testing::WriteText(P(name), EncryptedResultToJson(*pk, forged));
+    CommandResult d = Decrypt(P(name));
+    EXPECT_NE(d.exit_code, 0) << d.output;
+    EXPECT_TRUE(Contains(d.output, "result failed verification")) << d.output;
+  };
+  EncryptedResult shifted = *honest;
+  shifted.groups[0].sums[0] = crypto::AddPlain(*pk, shifted.groups[0].sums[0], crypto::BigInt(1));
+  refused(shifted, "forge-shifted.json");
+  EncryptedResult swapped = *honest;
+  std::swap(swapped.groups[0].sums, swapped.groups[1].sums);
+  refused(swapped, "forge-swapped.json");
 }
 
 TEST_F(HadoopCluster, LocalEngineReadsHdfsAndWritesHdfs) {
