@@ -150,17 +150,21 @@ int main(int argc, char** argv) {
   RemoveTree(dataset_path);
   DatasetWriter writer;
   Check(writer.Open(dataset_path, pk, f.schema, f.layout, 2), "dataset");
+  const TagKey tag_key = TagKey::Generate();
+  const Authenticator tags(tag_key, f.layout);
+  writer.SetTagKey(tag_key);
   std::string segment;
   for (bool eof = false;;) {
     Check(reader.Next(&row, &eof), "read row");
     if (eof) break;
     std::vector<crypto::BigInt> plaintexts;
     std::vector<std::string> public_values;
-    Check(encoder->Encode(row, &plaintexts, &public_values), "encode");
+    const TagValue r = RandomTagValue();
+    Check(encoder->Encode(row, &plaintexts, &public_values, &tags, r), "encode");
     std::vector<crypto::Ciphertext> cts;
     for (const auto& plaintext : plaintexts) cts.push_back(crypto::EncryptCrt(f.sk, plaintext));
     const std::string line = FormatRecordLine(pk, public_values, cts);
-    Check(writer.AppendLine(line), "append");
+    Check(writer.AppendLine(line, r), "append");
     segment += line + "\n";
   }
   Check(writer.Commit(), "commit");

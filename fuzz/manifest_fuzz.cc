@@ -19,13 +19,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again_layout = Layout::FromJson(layout->ToJson());
     if (!again_layout.ok()) __builtin_trap();
   }
-  // The sealed schema's key decrypts to something Open refuses or accepts, never crashes on.
+  // The seal's key decrypts to something Open refuses or accepts, never crashes on.
   auto key = crypto::SealedKey(f.sk.public_key(), manifest->sealed_schema);
   if (key.ok()) {
     auto k = crypto::Decrypt(f.sk, *key);
     if (k.ok()) {
-      (void)OpenSchema(f.sk.public_key(), manifest->sealed_schema, *k, manifest->catalog,
-                       manifest->layout_json);
+      (void)OpenOwnerSecrets(f.sk.public_key(), manifest->sealed_schema, *k, manifest->catalog,
+                             manifest->layout_json, manifest->public_tuples.size());
     }
   }
   return 0;

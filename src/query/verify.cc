@@ -73,6 +73,10 @@ Result<std::vector<ExpectedGroup>> CheckResultShape(const DatasetFacts& facts,
 Status CheckSums(const Authenticator& tags, const Plan& plan, const ExpectedGroup& expected,
                  const std::vector<TagValue>& tuple_randoms,
                  const std::vector<crypto::BigInt>& plaintexts) {
+  if (plaintexts.size() != plan.ciphertexts.size()) {
+    return Failed(KeyText(expected.key) + " has " + std::to_string(plaintexts.size()) +
+                  " sums, its query needs " + std::to_string(plan.ciphertexts.size()));
+  }
   TagValue randoms = 0;
   for (size_t t : expected.tuples) randoms = TagAdd(randoms, tuple_randoms[t]);
   for (size_t i = 0; i < plan.ciphertexts.size(); ++i) {

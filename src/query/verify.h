@@ -48,7 +48,7 @@ Result<std::vector<ExpectedGroup>> CheckResultShape(const DatasetFacts& facts,
                                                     const EncryptedResult& result);
 
 // Check 2, for one group's decrypted sums (indexed like plan.ciphertexts), with the sealed
-// tuple randoms (OwnerSecrets::tuple_randoms). `group` names the row in the message.
+// tuple randoms (OwnerSecrets::tuple_randoms); the message names the group by its key.
 Status CheckSums(const Authenticator& tags, const Plan& plan, const ExpectedGroup& expected,
                  const std::vector<TagValue>& tuple_randoms,
                  const std::vector<crypto::BigInt>& plaintexts);

@@ -93,9 +93,9 @@ Status RefuseOldFormat(Status status, const std::string& what) {
   if (status.code() != Status::Code::kNotSupported) return status;
   return Status::NotSupported(
       what + ": " + status.message() +
-      "; it was written by an older cipherstat whose datasets showed the compute party the "
-      "schema (bounds, level names): re-encrypt the dataset from its clean CSV with this "
-      "version, then query it again");
+      "; it was written by an older cipherstat, whose datasets showed the compute party the "
+      "schema (version 2) or carried no tags for the owner to verify results with (version 3): "
+      "re-encrypt the dataset from its clean CSV with this version, then query it again");
 }
 
 nlohmann::json PublicTuplesToJson(const std::vector<PublicTuple>& tuples) {

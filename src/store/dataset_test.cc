@@ -296,6 +296,20 @@ TEST_F(DatasetManifestTest, RejectsVersion5) {
   EXPECT_FALSE(Parse(j).ok()) << "a version that is a string";
 }
 
+// Version 3 had no tags (encoding/authenticator.h): its results could not be verified, so such
+// a dataset is refused with what to do.
+TEST_F(DatasetManifestTest, AManifestWithoutTagsIsRefusedWithARequestToReEncrypt) {
+  auto j = json_;
+  j["version"] = 3;
+  j.erase("public_tuples");
+  j.erase("dataset_id");
+  j.erase("min_cell");
+  const Status s = Parse(j);
+  EXPECT_EQ(s.code(), Status::Code::kNotSupported) << s.ToString();
+  EXPECT_NE(s.ToString().find("no tags"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.ToString().find("re-encrypt"), std::string::npos) << s.ToString();
+}
+
 // Version 2 showed the compute party the owner's schema; such a dataset is refused with what
 // to do, not read.
 TEST_F(DatasetManifestTest, AnOldFormatDatasetIsRefusedWithARequestToReEncrypt) {
