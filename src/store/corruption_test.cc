@@ -122,13 +122,7 @@ class CorruptionTest : public ::testing::Test {
       ASSERT_TRUE(table.ok()) << table.status().ToString();
       expected_.push_back(*table);
       // The undamaged answer is the plaintext answer.
-      auto dataset = OpenDataset(P("dataset"));
-      ASSERT_TRUE(dataset.ok());
-      auto plain = EvaluatePlaintext(schema_, dataset->layout.plaintext_bits(), sql, P("clean.csv"),
-                                     ReleaseOptions(0));
-      ASSERT_TRUE(plain.ok()) << plain.status().ToString();
-      plain->key_fingerprint = dataset->manifest.key_fingerprint;  // not known to plaintext
-      ASSERT_EQ(*table, RenderJson(*plain));
+      ASSERT_EQ(*table, PlaintextAnswer(sql));
     }
   }
   static void TearDownTestSuite() {
@@ -138,6 +132,20 @@ class CorruptionTest : public ::testing::Test {
   }
 
   static std::string P(const std::string& name) { return *dir_ / name; }
+  // The released JSON of `sql` computed on the clean CSV, with the facts only the encrypted
+  // dataset knows (its key, identity and creation time) copied from its manifest.
+  static std::string PlaintextAnswer(const std::string& sql) {
+    auto dataset = OpenDataset(P("dataset"));
+    EXPECT_TRUE(dataset.ok()) << dataset.status().ToString();
+    auto plain = EvaluatePlaintext(schema_, dataset->layout.plaintext_bits(), sql, P("clean.csv"),
+                                   ReleaseOptions(0));
+    EXPECT_TRUE(plain.ok()) << plain.status().ToString();
+    if (!dataset.ok() || !plain.ok()) return "";
+    plain->key_fingerprint = dataset->manifest.key_fingerprint;
+    plain->dataset_id = dataset->manifest.dataset_id;
+    plain->dataset_created_utc = dataset->manifest.created_utc;
+    return RenderJson(*plain);
+  }
 
   // Query, write the encrypted result to `result_path` (when given), read it back, decrypt.
   // Returns the released table as JSON; no small-cell suppression, so that every cell counts.
@@ -190,11 +198,7 @@ TEST_F(CorruptionTest, EverySampledBitFlipAQueryReadsIsDetectedAndNamesTheSegmen
       << "the test needs a query that skips a ciphertext column";
   auto expected = RunPipeline(P("dataset"), sql, nullptr);
   ASSERT_TRUE(expected.ok()) << expected.status().ToString();
-  auto plain = EvaluatePlaintext(schema_, dataset->layout.plaintext_bits(), sql, P("clean.csv"),
-                                 ReleaseOptions(0));
-  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
-  plain->key_fingerprint = dataset->manifest.key_fingerprint;
-  ASSERT_EQ(*expected, RenderJson(*plain));
+  ASSERT_EQ(*expected, PlaintextAnswer(sql));
   const size_t public_columns = plan->public_columns.size();
   // Which ciphertext column byte `pos` of a segment lies in; -1 for public values, tabs and
   // newlines.
