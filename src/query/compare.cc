@@ -40,6 +40,7 @@ struct PerGroup {
   std::vector<GroupRowCells> rows;  // groups with every GROUP BY value present, in table order
   std::string hidden;               // the first row with a hidden cell, or ""
   uint64_t records = 0;             // records in `rows`
+  ResultTable header;               // the per-group table without its columns and rows
 };
 
 // Decodes `items` per group (the GROUP BY's columns first; `y`, when given, grouped by too),
@@ -61,6 +62,10 @@ Result<PerGroup> DecodePerGroup(const Schema& schema, const Layout& layout, cons
   CS_ASSIGN_OR_RETURN(const ResultTable table,
                       DecodeSums(schema, layout, inner, groups, dataset_records, options));
   PerGroup out;
+  out.header.sql = table.sql;
+  out.header.dataset_name = table.dataset_name;
+  out.header.dataset_records = table.dataset_records;
+  out.header.min_cell = table.min_cell;
   const size_t dims = plan.query.group_by.size();
   for (const std::vector<Cell>& row : table.rows) {
     GroupRowCells group;
@@ -249,11 +254,6 @@ Result<ResultTable> DecodeComparison(const Schema& schema, const Layout& layout,
                                      std::vector<GroupSums> groups, uint64_t dataset_records,
                                      const ReleaseOptions& options) {
   ResultTable table;
-  table.sql = plan.sql;
-  table.dataset_name = schema.name;
-  table.dataset_records = dataset_records;
-  table.min_cell = options.min_cell;
-  SetResultColumns(plan.query, schema, &table);
   const Catalog catalog = CatalogOf(schema);
 
   std::vector<Cell> row;
@@ -287,6 +287,7 @@ Result<ResultTable> DecodeComparison(const Schema& schema, const Layout& layout,
     CS_ASSIGN_OR_RETURN(
         const PerGroup per_group,
         DecodePerGroup(schema, layout, plan, groups, dataset_records, options, y, items));
+    if (!records) table = per_group.header;  // the first: what DecodeSums fills in
     if (hidden.empty()) hidden = per_group.hidden;
     if (!records) records = per_group.records;
     if (!hidden.empty()) {  // hidden below, whatever its value
@@ -297,6 +298,7 @@ Result<ResultTable> DecodeComparison(const Schema& schema, const Layout& layout,
     for (Cell& cell : cells) row.push_back(std::move(cell));
   }
 
+  SetResultColumns(plan.query, schema, &table);
   RowPopulation population;
   for (const Condition& c : plan.query.where) {
     population.predicates.push_back(ReleasePredicate(c.column, c.op, c.literal));
