@@ -1,6 +1,8 @@
 #include "query/aggregates.h"
 
 #include <algorithm>
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <optional>
 #include <utility>
@@ -103,6 +105,41 @@ Status MomentSlots(const ItemContext& item, std::set<int>* slots) {
   const int levels = item.catalog.FindColumn(group)->levels;
   for (int l = 0; l < levels; ++l) CS_RETURN_IF_ERROR(need_moments(group, l));
   return need_moments("", -1);
+}
+
+// CHISQ(y) reads the GROUP BY's joint counts with y: the levels of a private categorical y per
+// public group, or the observed count and sum of a 0/1 y (per level of a private GROUP BY
+// column through a declared cross).
+bool ChisqUsesLevels(const Catalog& catalog, const std::string& y, const std::string& group) {
+  const CatalogColumn* c = catalog.FindColumn(y);
+  return c != nullptr && !c->is_public && c->levels > 0 && group.empty();
+}
+
+Status ChisqSlots(const ItemContext& item, std::set<int>* slots) {
+  const std::string& y = item.column;
+  const CatalogColumn* c = item.catalog.FindColumn(y);
+  if (y == item.private_group) {
+    return Unanswerable("CHISQ(" + y + ") GROUP BY " + y + ": a column against itself");
+  }
+  if (ChisqUsesLevels(item.catalog, y, item.private_group)) {
+    for (int l = 0; l < c->levels; ++l)
+      CS_RETURN_IF_ERROR(Need(item, SlotKind::kLevel, "", l, -1, slots));
+    return Status::OK();
+  }
+  if (IsVariable(item.catalog, y)) return MomentSlots(item, slots);
+  if (c != nullptr && c->is_public) {
+    return Unanswerable("CHISQ(" + y + "): '" + y +
+                        "' is public; CHISQ needs a private categorical column with \"levels\" "
+                        "or a 0/1 column");
+  }
+  if (c != nullptr && c->levels > 0) {
+    return Unanswerable("CHISQ(" + y + ") GROUP BY " + item.private_group + ": both are private; " +
+                        "make '" + item.private_group +
+                        "' public, or test a 0/1 column crossed by it");
+  }
+  return Unanswerable("CHISQ(" + y +
+                      ") needs a private categorical column with \"levels\" or "
+                      "a 0/1 column");
 }
 
 // COUNT of a private categorical column (no numeric encoding) reads its level slots.
@@ -279,6 +316,42 @@ Cell StddevCell(const Moments& m, const VariableCodec& v) {
                    Approximate(sd > 0 ? variance_sd / (2 * sd) : std::sqrt(variance_sd)));
 }
 
+// The two-sided 95% interval's quantiles: t_{df, 0.975} and z_{0.975}.
+double TQuantile975(double degrees_of_freedom) {
+  return boost::math::quantile(
+      boost::math::complement(boost::math::students_t(degrees_of_freedom), 0.025));
+}
+double ZQuantile975() {
+  return boost::math::quantile(boost::math::complement(boost::math::normal(), 0.025));
+}
+
+// mean ± t_{n−1, 0.975}·s/√n (R: t.test(x)$conf.int); NULL for fewer than two values.
+std::vector<Cell> DecodeAvgCi(const ItemContext& item, const RowSums& row) {
+  const VariableCodec& v = *item.layout.FindVariable(item.column);
+  const Moments m = RowMoments(item, row, v);
+  const std::optional<double> variance = Variance(m, v, true);
+  if (!variance) return {row.Release(m.n, Cell::Null()), row.Release(m.n, Cell::Null())};
+  const double n = m.n.ToDouble();
+  const double mean = NearestDouble(ScaledSum(m, v), BigInt::Power(10, v.decimals) * m.n);
+  const double half = TQuantile975(n - 1) * std::sqrt(*variance / n);
+  return {row.Release(m.n, Cell::Real(mean - half)), row.Release(m.n, Cell::Real(mean + half))};
+}
+
+// The Wilson score interval of the proportion p = Σx/n of a 0/1 column (R:
+// prop.test(Σx, n, correct = FALSE)$conf.int): (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n).
+// DecodeSums has checked that the column is 0/1; NULL over no values.
+std::vector<Cell> DecodeProportionCi(const ItemContext& item, const RowSums& row) {
+  const VariableCodec& v = *item.layout.FindVariable(item.column);
+  const Moments m = RowMoments(item, row, v);
+  if (m.n == 0) return {row.Release(m.n, Cell::Null()), row.Release(m.n, Cell::Null())};
+  const double n = m.n.ToDouble(), p = NearestDouble(m.sum, m.n), z = ZQuantile975();
+  const double denominator = 1 + z * z / n;
+  const double center = (p + z * z / (2 * n)) / denominator;
+  const double half = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator;
+  return {row.Release(m.n, Cell::Real(std::max(0.0, center - half))),
+          row.Release(m.n, Cell::Real(std::min(1.0, center + half)))};
+}
+
 std::vector<Cell> DecodeCountStar(const ItemContext&, const RowSums& row) {
   const BigInt n = AtLeastZero(row.records());
   return {row.Release(n, WithNoise(IntegerCell(n), NoiseOf(row.RecordsNoise())))};
@@ -398,6 +471,54 @@ const std::vector<AggregateSpec>& Aggregates() {
        .chart = kHistogram,
        .slots = BinSlots,
        .decode = DecodeHistogram},
+      {.aggregate = Aggregate::kAvgCi,
+       .names = {"avg_ci"},
+       .argument = kColumn,
+       .columns = kParts,
+       .chart = kNone,
+       .parts = {"lo", "hi"},
+       .exact_only = true,
+       .slots = MomentSlots,
+       .decode = DecodeAvgCi},
+      {.aggregate = Aggregate::kProportionCi,
+       .names = {"proportion_ci"},
+       .argument = kColumn,
+       .columns = kParts,
+       .chart = kNone,
+       .parts = {"lo", "hi"},
+       .exact_only = true,
+       .slots = MomentSlots,
+       .decode = DecodeProportionCi},
+      {.aggregate = Aggregate::kTtest,
+       .names = {"ttest"},
+       .argument = kColumn,
+       .columns = kParts,
+       .chart = kNone,
+       .parts = {"t", "df", "p"},
+       .across_groups = true,
+       .exact_only = true,
+       .slots = MomentSlots,
+       .decode = NothingToDecode},
+      {.aggregate = Aggregate::kAnova,
+       .names = {"anova"},
+       .argument = kColumn,
+       .columns = kParts,
+       .chart = kNone,
+       .parts = {"F", "df1", "df2", "p"},
+       .across_groups = true,
+       .exact_only = true,
+       .slots = MomentSlots,
+       .decode = NothingToDecode},
+      {.aggregate = Aggregate::kChisq,
+       .names = {"chisq"},
+       .argument = kColumn,
+       .columns = kParts,
+       .chart = kNone,
+       .parts = {"chi2", "df", "p"},
+       .across_groups = true,
+       .exact_only = true,
+       .slots = ChisqSlots,
+       .decode = NothingToDecode},
       {.aggregate = Aggregate::kMin,
        .names = {"min"},
        .argument = kColumn,
@@ -414,6 +535,10 @@ const std::vector<AggregateSpec>& Aggregates() {
        .decode = NothingToDecode},
   };
   return kAggregates;
+}
+
+bool ChisqReadsLevels(const Catalog& catalog, const std::string& y, const std::string& group) {
+  return ChisqUsesLevels(catalog, y, group);
 }
 
 const AggregateSpec* FindAggregate(Aggregate aggregate) {

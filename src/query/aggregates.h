@@ -33,7 +33,12 @@ enum class Aggregate {
   kStddevPop,
   kVarPop,
   kHistogram,
-  kMin,  // MIN and MAX are parsed so that the planner can explain why they cannot run
+  kAvgCi,         // the mean's 95% confidence interval (Student t)
+  kProportionCi,  // a 0/1 column's proportion's 95% interval (Wilson score)
+  kTtest,         // Welch's two-sample t-test between the two groups of the GROUP BY
+  kAnova,         // one-way ANOVA (equal variances) across the groups of the GROUP BY
+  kChisq,         // chi-square test of independence: the GROUP BY against a categorical column
+  kMin,           // MIN and MAX are parsed so that the planner can explain why they cannot run
   kMax,
 };
 
@@ -44,6 +49,7 @@ enum class ArgumentKind { kStar, kColumn };
 enum class OutputColumns {
   kOne,        // labelled like the item: "avg(cd4)" or its alias
   kOnePerBin,  // one per bin of the argument: "histogram(cd4)[0,200)", ...
+  kParts,      // one per AggregateSpec::parts: "avg_ci(cd4) lo", "avg_ci(cd4) hi"
 };
 
 // The chart the HTML report draws from an aggregate's column.
@@ -64,6 +70,14 @@ struct AggregateSpec {
   ArgumentKind argument;
   OutputColumns columns;
   ChartHint chart;
+  // kParts: the suffix of each column, in order.
+  std::vector<std::string_view> parts = {};
+  // A statistic over every group of the GROUP BY, released as the table's one row
+  // (query/compare.h): its `decode` is never called.
+  bool across_groups = false;
+  // Computed from exact sums only: with differential privacy (--dp-epsilon) it is refused,
+  // since its interval or p-value would ignore the noise.
+  bool exact_only = false;
   // Adds the slots the item needs to `slots`. Errors: InvalidArgument naming what the schema
   // lacks; NotFound(variable) when the layout lacks a slot the schema promises.
   Status (*slots)(const ItemContext& item, std::set<int>* slots);
@@ -137,6 +151,9 @@ const std::vector<AggregateSpec>& Aggregates();
 const AggregateSpec* FindAggregate(Aggregate aggregate);
 // The entry called `lowercase_name` that takes `argument`, or nullptr.
 const AggregateSpec* FindAggregate(std::string_view lowercase_name, ArgumentKind argument);
+// True when CHISQ(y) under a GROUP BY whose private column is `group` ("" for none) reads the
+// levels of y per public group; false when it reads a 0/1 y's observed count and sum.
+bool ChisqReadsLevels(const Catalog& catalog, const std::string& y, const std::string& group);
 // Canonical lowercase name ("count", "avg", "stddev", ...); "none" for kNone.
 std::string AggregateName(Aggregate aggregate);
 

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "data/csv.h"
+#include "query/compare.h"
 #include "query/disclosure.h"
 
 namespace cipherstat {
@@ -224,6 +225,8 @@ bool IsMoment(Aggregate a) {
     case Aggregate::kVarSamp:
     case Aggregate::kStddevPop:
     case Aggregate::kVarPop:
+    case Aggregate::kAvgCi:
+    case Aggregate::kProportionCi:
       return true;
     default:
       return false;
@@ -341,12 +344,16 @@ Status CheckRow(const Schema& schema, const Layout& layout, const Plan& plan,
 // "site = 'north'": a condition or a GROUP BY value as the ledger compares them, the literal
 // always quoted (its quotes doubled), so that WHERE site = 'north' and the row of GROUP BY site
 // with key north read the same.
-std::string Predicate(const std::string& column, const std::string& op,
-                      const std::string& literal) {
+}  // namespace
+
+std::string ReleasePredicate(const std::string& column, const std::string& op,
+                             const std::string& literal) {
   std::string quoted;
   for (char c : literal) quoted += c == '\'' ? std::string("''") : std::string(1, c);
   return column + " " + op + " '" + quoted + "'";
 }
+
+namespace {
 
 std::string Describe(const RowPopulation& row) {
   std::string out;
@@ -355,7 +362,9 @@ std::string Describe(const RowPopulation& row) {
 }
 
 // The earlier row this one would combine with (as the ledger names it), or "".
-std::string CombinesWith(const RowPopulation& row, const ReleaseOptions& options) {
+}  // namespace
+
+std::string CombinesWithEarlier(const RowPopulation& row, const ReleaseOptions& options) {
   for (const EarlierRelease& release : options.earlier) {
     for (const RowPopulation& old : release.rows) {
       // The same records: counts that differ are noise (differential privacy), not a group.
@@ -374,8 +383,6 @@ std::string CombinesWith(const RowPopulation& row, const ReleaseOptions& options
   return "";
 }
 
-}  // namespace
-
 void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table) {
   table->query = query;
   table->columns.clear();
@@ -388,6 +395,13 @@ void SetResultColumns(const Query& query, const Schema& schema, ResultTable* tab
     if (spec == nullptr || spec->columns == OutputColumns::kOne) {
       table->columns.push_back(item.label);
       table->column_info.push_back(info);
+      continue;
+    }
+    if (spec->columns == OutputColumns::kParts) {
+      for (std::string_view part : spec->parts) {
+        table->columns.push_back(item.label + " " + std::string(part));
+        table->column_info.push_back(info);
+      }
       continue;
     }
     const Column* c = schema.FindColumn(item.column);
@@ -417,6 +431,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
   if (layout.variables().size() != variables) {
     return Status::InvalidArgument("decode: the layout was not built from this schema");
   }
+  bool across_groups = false;
   for (const SelectItem& item : plan.query.items) {
     const Column* c = schema.FindColumn(item.column);
     if (item.aggregate == Aggregate::kSum && c != nullptr && c->date()) {
@@ -425,6 +440,31 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
                                      ") gives the average date, and a \"days_between\" column "
                                      "a duration");
     }
+    const AggregateSpec* spec = FindAggregate(item.aggregate);
+    if (spec == nullptr) continue;
+    const std::string call = AggregateName(item.aggregate) + "(" + item.column + ")";
+    across_groups = across_groups || spec->across_groups;
+    if (spec->exact_only && options.epsilon) {
+      return Status::InvalidArgument(
+          "query: " + call +
+          " is computed from exact sums and would ignore the noise of --dp-epsilon; release it "
+          "without --dp-epsilon, or release AVG and STDDEV (each with its noise) instead");
+    }
+    if (spec->exact_only && item.aggregate != Aggregate::kChisq && c != nullptr && c->date()) {
+      return Status::InvalidArgument("query: " + call + ": '" + item.column +
+                                     "' is a date; use a \"days_between\" column (a duration)");
+    }
+    if (item.aggregate == Aggregate::kProportionCi) {
+      const VariableCodec* v = layout.FindVariable(item.column);
+      if (v == nullptr || v->range != 1 || v->min_fixed != 0 || v->decimals != 0) {
+        return Status::InvalidArgument("query: " + call + ": '" + item.column +
+                                       "' is not a 0/1 column; AVG_CI(" + item.column +
+                                       ") gives a mean's interval");
+      }
+    }
+  }
+  if (across_groups) {
+    return DecodeComparison(schema, layout, plan, std::move(groups), dataset_records, options);
   }
   const Column* group_col =
       plan.private_group.empty() ? nullptr : schema.FindColumn(plan.private_group);
@@ -507,12 +547,12 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       if (group_col != nullptr && row_count == 0) continue;  // SQL shows no empty group
       RowPopulation population;
       for (const Condition& c : plan.query.where) {
-        population.predicates.push_back(Predicate(c.column, c.op, c.literal));
+        population.predicates.push_back(ReleasePredicate(c.column, c.op, c.literal));
       }
       for (size_t k = 0; k < plan.query.group_by.size(); ++k) {
         const std::string& column = plan.query.group_by[k];
-        population.predicates.push_back(counts.key[k] ? Predicate(column, "=", *counts.key[k])
-                                                      : column + " IS NULL");
+        population.predicates.push_back(
+            counts.key[k] ? ReleasePredicate(column, "=", *counts.key[k]) : column + " IS NULL");
       }
       std::sort(population.predicates.begin(), population.predicates.end());
       // With differential privacy, the noisy count released (the ledger compares what was
@@ -547,7 +587,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
       }
       counts.null_group = level == kNullLevel;
       counts.records = population.records;
-      counts.earlier_release = CombinesWith(population, options);
+      counts.earlier_release = CombinesWithEarlier(population, options);
       row_counts.push_back(std::move(counts));
       table.rows.push_back(std::move(cells));
       table.populations.push_back(std::move(population));

@@ -105,6 +105,14 @@ struct ReleaseOptions {
   UniformBelow noise_source = nullptr;
 };
 
+// "site = 'north'": a condition or a GROUP BY value as the release ledger compares them
+// (RowPopulation), the literal always quoted.
+std::string ReleasePredicate(const std::string& column, const std::string& op,
+                             const std::string& literal);
+// The earlier released row `row` would combine with into 1..min_cell-1 records ("release 3,
+// row site = 'north'"), or "".
+std::string CombinesWithEarlier(const RowPopulation& row, const ReleaseOptions& options);
+
 // Fills table->columns with the labels of the columns DecodeSums releases for `query` (a
 // HISTOGRAM item gives one per bin), table->column_info with what each holds, and
 // table->query.

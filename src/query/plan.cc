@@ -98,6 +98,24 @@ Result<Plan> MakePlan(const std::string& sql, const Catalog& catalog, const Layo
     }
     CS_RETURN_IF_ERROR(s);
   }
+  // A test across the groups releases one row for the whole table (query/compare.h).
+  for (const SelectItem& item : q.items) {
+    const AggregateSpec* spec = FindAggregate(item.aggregate);
+    if (spec == nullptr || !spec->across_groups) continue;
+    const std::string call = AggregateName(item.aggregate) + "(" + item.column + ")";
+    if (q.group_by.empty()) {
+      return Unanswerable(call + " compares the groups of a GROUP BY; add GROUP BY the column " +
+                          "whose groups it compares");
+    }
+    for (const SelectItem& other : q.items) {
+      const AggregateSpec* o = FindAggregate(other.aggregate);
+      if (o == nullptr || !o->across_groups) {
+        return Unanswerable(call + " releases one row for all the groups; select it with other " +
+                            "tests (TTEST, ANOVA, CHISQ) only, and per-group columns such as '" +
+                            other.label + "' in another query");
+      }
+    }
+  }
   std::set<int> cts;
   for (int s : slots) cts.insert(layout.slots()[static_cast<size_t>(s)].ciphertext);
   plan.ciphertexts.assign(cts.begin(), cts.end());

@@ -5,6 +5,7 @@
 //     [GROUP BY column [, column]...] [;]
 //   item:    column | COUNT(*) | COUNT(x) | SUM(x) | AVG(x) | STDDEV(x) | VARIANCE(x)
 //            | STDDEV_POP(x) | VAR_POP(x) | STDDEV_SAMP(x) | VAR_SAMP(x) | HISTOGRAM(x)
+//            | AVG_CI(x) | PROPORTION_CI(x) | TTEST(x) | ANOVA(x) | CHISQ(x)  (query/compare.h)
 //            | MIN(x) | MAX(x)          (the functions of query/aggregates.h)
 //            each optionally followed by [AS] alias
 //   op:      = | <> | != | < | <= | > | >=
