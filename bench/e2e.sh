@@ -110,7 +110,10 @@ tb = {k: statistics.median(t[k] for t in tbs) for k in tbs[0]}
 py = {k: statistics.median(p[k] for p in pys) for k in pys[0]}
 manifest = json.load(open(work + "/ds_djn/manifest.json"))
 layout = manifest["layout"] if isinstance(manifest["layout"], dict) else json.loads(manifest["layout"])
-slots, cts, bits = layout["slots"], layout["ciphertexts"], layout["plaintext_bits"]
+cts, bits = layout["ciphertexts"], layout["plaintext_bits"]
+# Data slots only: each plaintext's tag slot (issue 17) authenticates the others, it is no value.
+slots = [s for s in layout["slots"] if s["kind"] != "tag"]
+tag_bits = sum(s["width"] for s in layout["slots"] if s["kind"] == "tag")
 used = sum(s["width"] for s in slots)
 result = json.load(open(work + "/result.json"))
 touched = set(result["ciphertexts"])
@@ -124,8 +127,8 @@ needed_touched = [s for s in needed if s["ciphertext"] in touched]
 assert len(needed_touched) == len(needed), "query needs a slot outside the ciphertexts it read"
 med = lambda label, i: statistics.median(t[i] for t in times[label])
 print()
-print("schema: %d slots in %d ciphertexts per record; packing density %.1f%% (%d of %d plaintext bits)"
-      % (len(slots), cts, 100.0 * used / (cts * bits), used, cts * bits))
+print("schema: %d slots in %d ciphertexts per record; packing density %.1f%% (%d of %d plaintext bits, %d more in tags)"
+      % (len(slots), cts, 100.0 * used / (cts * bits), used, cts * bits, tag_bits))
 print("query reads %d of %d ciphertexts per record; needs %d slot values per record"
       % (len(touched), cts, len(needed)))
 print("baselines on a sample, scaled per value: textbook %d encryptions / %d additions on %d threads; "

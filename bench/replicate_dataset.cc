@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
       manifest.segments.push_back(repeated);
     }
   }
+  // Each combination of public values has K times its records. The sealed sums of tag randoms
+  // are not scaled (that takes the key), so the owner's check refuses DST's results: DST is
+  // for measuring the compute side at scale.
+  for (PublicTuple& tuple : manifest.public_tuples) tuple.records *= static_cast<uint64_t>(copies);
   Status written = WriteFileAtomic(dst + "/manifest.json", ManifestToJson(manifest));
   if (!written.ok()) {
     std::fprintf(stderr, "%s\n", written.ToString().c_str());

@@ -120,8 +120,10 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
   // fits. Unit 0: count and the whole-dataset numeric slots (every query reads count, and a
   // grouped one the totals too). One unit per histogram's bins. Per private groupable column
   // G one unit: G's level slots and every cross by G — a GROUP BY G query then reads unit 0
-  // and that unit. A unit larger than a plaintext is split into G's levels and one unit per
-  // level of its crosses.
+  // and that unit. A unit larger than a plaintext fills fresh plaintexts slot by slot, G's
+  // levels first (so COUNT(*) … GROUP BY G reads the first of them alone): any query reading
+  // the crosses reads all of them, so keeping each level's crosses whole would only leave
+  // plaintexts half empty.
   std::vector<std::vector<Slot>> units(1);
   add(SlotKind::kCount, "", "", -1, -1);
   for (const VariableCodec& v : layout.variables_) add_numeric(v, "", -1);
@@ -206,22 +208,14 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     for (auto& unit : block) {
       for (Slot& s : unit) CS_RETURN_IF_ERROR(set_width(s));
     }
-    int total = 0;
-    for (const auto& unit : block) total += unit_width(unit);
-    if (total <= plaintext_bits) {  // the whole block as one unit
-      std::vector<Slot> merged;
-      for (auto& unit : block) merged.insert(merged.end(), unit.begin(), unit.end());
-      units.push_back(std::move(merged));
-    } else {
-      for (auto& unit : block) {
-        if (!unit.empty()) units.push_back(std::move(unit));
-      }
-    }
+    std::vector<Slot> merged;
+    for (auto& unit : block) merged.insert(merged.end(), unit.begin(), unit.end());
+    units.push_back(std::move(merged));
   }
 
   // First-fit decreasing: each unit lands whole in the first plaintext with room (a new one
-  // when none has), or next-fit slot by slot in new plaintexts when larger than one. Each
-  // plaintext keeps room for its tag after its data slots.
+  // when none has), or, when larger than a plaintext, slot by slot from the last plaintext on.
+  // Each plaintext keeps room for its tag after its data slots.
   const int tag_width = TagWidth(schema.max_records);
   const int capacity = plaintext_bits - tag_width;
   std::vector<int> used;
@@ -244,7 +238,9 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     std::vector<Slot>& unit = units[u];
     const int width = unit_width(unit);
     if (width > capacity) {
-      used.push_back(0);
+      // Units this large come first (decreasing order): each continues where the one before
+      // ended, so together they leave at most one plaintext part empty.
+      if (used.empty()) used.push_back(0);
       for (Slot& s : unit) {
         if (used.back() + s.width > capacity) used.push_back(0);
         put(s, used.size() - 1);

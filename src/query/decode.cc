@@ -341,11 +341,11 @@ Status CheckRow(const Schema& schema, const Layout& layout, const Plan& plan,
   return Status::OK();
 }
 
+}  // namespace
+
 // "site = 'north'": a condition or a GROUP BY value as the ledger compares them, the literal
 // always quoted (its quotes doubled), so that WHERE site = 'north' and the row of GROUP BY site
 // with key north read the same.
-}  // namespace
-
 std::string ReleasePredicate(const std::string& column, const std::string& op,
                              const std::string& literal) {
   std::string quoted;
@@ -361,9 +361,9 @@ std::string Describe(const RowPopulation& row) {
   return out.empty() ? "all records" : out;
 }
 
-// The earlier row this one would combine with (as the ledger names it), or "".
 }  // namespace
 
+// The earlier row this one would combine with (as the ledger names it), or "".
 std::string CombinesWithEarlier(const RowPopulation& row, const ReleaseOptions& options) {
   for (const EarlierRelease& release : options.earlier) {
     for (const RowPopulation& old : release.rows) {
