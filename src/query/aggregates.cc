@@ -4,6 +4,7 @@
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <utility>
 
@@ -70,6 +71,32 @@ Status BinSlots(const ItemContext& item, std::set<int>* slots) {
   if (!item.private_group.empty()) {
     return Unanswerable("HISTOGRAM(" + x + ") cannot be grouped by private column '" +
                         item.private_group + "'; group by a public column instead");
+  }
+  for (int b = 0; b < c->bins; ++b)
+    CS_RETURN_IF_ERROR(Need(item, SlotKind::kBin, "", -1, b, slots));
+  return Status::OK();
+}
+
+// PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) reads the bins of x, as HISTOGRAM(x) does.
+Status PercentileSlots(const ItemContext& item, std::set<int>* slots) {
+  const std::string& x = item.column;
+  const CatalogColumn* c = item.catalog.FindColumn(x);
+  const std::string call = "PERCENTILE_CONT(...) WITHIN GROUP (ORDER BY " + x + ")";
+  if (c == nullptr) return Unanswerable(call + ": unknown column '" + x + "'");
+  if (c->is_public || !c->numeric()) {
+    return Unanswerable(call + ": '" + x + "' is not a private numeric column");
+  }
+  if (c->bins == 0) {
+    return Unanswerable(call + " is interpolated within the histogram bins of '" + x +
+                        "', which has none: add \"bins\" to column " + x +
+                        " in the schema (unit bins [k, k+1) of an integer column give the exact "
+                        "value) and re-encrypt");
+  }
+  if (!item.private_group.empty()) {
+    return Unanswerable(call + " cannot be grouped by private column '" + item.private_group +
+                        "' (the bins of " + x +
+                        " are not crossed by it); group by a public "
+                        "column instead");
   }
   for (int b = 0; b < c->bins; ++b)
     CS_RETURN_IF_ERROR(Need(item, SlotKind::kBin, "", -1, b, slots));
@@ -398,6 +425,102 @@ std::vector<Cell> DecodeHistogram(const ItemContext& item, const RowSums& row) {
   return cells;
 }
 
+// PERCENTILE_CONT(p): R's quantile(x, p, type = 7) (PostgreSQL's percentile_cont) over the
+// values the bins allow. A bin [lo, hi) of a column with d decimals holds the fixed-point
+// values f with lo·10^d <= f < hi·10^d and min <= f/10^d <= max; its c records are taken as
+// spread evenly over them, the i-th (from 0) at a + (i + ½)/c·(z − a) for the smallest a and
+// largest z. Ranks 1 + (n−1)p's floor and ceiling then interpolate as R does. A bin holding
+// one value (a unit bin [k, k+1) of an integer column) gives its records that value exactly,
+// so a percentile whose two order statistics fall in such bins is R's exactly.
+//
+// Released: the value, and the bound b such that the true percentile lies in [value − b,
+// value + b], from the smallest and largest values the two order statistics' bins allow (at
+// most the width of the bin it falls in; 0 when exact). In a bin with an infinite edge the
+// value is the text ">= lo" or "<= hi" and the bound NULL. Both cells rest on the records
+// binned.
+struct BinValues {
+  double a = 0, z = 0;  // the smallest and largest value the bin allows
+  bool open_below = false, open_above = false;
+};
+
+std::vector<Cell> DecodePercentile(const ItemContext& item, const RowSums& row) {
+  const Column& c = *item.schema_column;
+  const VariableCodec& v = *item.layout.FindVariable(item.column);
+  const int bins = static_cast<int>(c.bins.size()) - 1;
+  const long double scale = std::pow(10.0L, v.decimals);
+  const long double max_fixed = static_cast<long double>(v.min_fixed) + v.range;
+  std::vector<int64_t> counts(static_cast<size_t>(bins));
+  std::vector<BinValues> values(static_cast<size_t>(bins));
+  BigInt binned;
+  int64_t n = 0;
+  for (int b = 0; b < bins; ++b) {
+    const BigInt k = AtLeastZero(row.Slot(SlotKind::kBin, item.column, -1, b));
+    binned += k;
+    counts[static_cast<size_t>(b)] = k.ToLong().value_or(0);
+    n += counts[static_cast<size_t>(b)];
+    const long double lo = static_cast<long double>(c.bins[static_cast<size_t>(b)]) * scale;
+    const long double hi = static_cast<long double>(c.bins[static_cast<size_t>(b) + 1]) * scale;
+    BinValues& bv = values[static_cast<size_t>(b)];
+    bv.open_below = std::isinf(lo);
+    bv.open_above = std::isinf(hi);
+    long double first = std::max(std::ceil(lo), static_cast<long double>(v.min_fixed));
+    long double last = std::min(std::ceil(hi) - 1, max_fixed);
+    if (last < first) last = first;
+    bv.a = static_cast<double>(first) / static_cast<double>(scale);
+    bv.z = static_cast<double>(last) / static_cast<double>(scale);
+  }
+  if (n == 0) return {row.Release(binned, Cell::Null()), row.Release(binned, Cell::Null())};
+  // The bin of rank r (1-based) and the record's place in it.
+  auto bin_of = [&](int64_t r, int64_t* within) {
+    int64_t before = 0;
+    for (int b = 0; b < bins; ++b) {
+      if (r <= before + counts[static_cast<size_t>(b)]) {
+        *within = r - before - 1;
+        return b;
+      }
+      before += counts[static_cast<size_t>(b)];
+    }
+    *within = 0;
+    return bins - 1;
+  };
+  auto value_of = [&](int64_t r, int* bin) {
+    int64_t within = 0;
+    *bin = bin_of(r, &within);
+    const BinValues& bv = values[static_cast<size_t>(*bin)];
+    if (bv.a == bv.z) return bv.a;
+    const double c_b = static_cast<double>(counts[static_cast<size_t>(*bin)]);
+    return bv.a + (static_cast<double>(within) + 0.5) / c_b * (bv.z - bv.a);
+  };
+  // R's type 7, step for step (stats::quantile.default).
+  const double index = 1 + static_cast<double>(n - 1) * item.fraction;
+  const double lo = std::floor(index), hi = std::ceil(index), h = index - lo;
+  auto combine = [&](double at_lo, double at_hi) {
+    return index > lo && at_hi != at_lo ? (1 - h) * at_lo + h * at_hi : at_lo;
+  };
+  int lo_bin = 0, hi_bin = 0;
+  const double at_lo = value_of(static_cast<int64_t>(lo), &lo_bin);
+  const double at_hi = value_of(static_cast<int64_t>(hi), &hi_bin);
+  const double value = combine(at_lo, at_hi);
+  const BinValues& l = values[static_cast<size_t>(lo_bin)];
+  const BinValues& u = values[static_cast<size_t>(index > lo ? hi_bin : lo_bin)];
+  const double least = combine(l.a, u.a), most = combine(l.z, u.z);
+  const bool open_below = l.open_below || u.open_below;
+  const bool open_above = l.open_above || u.open_above;
+  auto text = [](const char* op, double edge) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s %.15g", op, edge);
+    return Cell::Text(buf);
+  };
+  if (open_below || open_above) {
+    const Cell bound_text = open_below && open_above ? Cell::Null()
+                            : open_above             ? text(">=", least)
+                                                     : text("<=", most);
+    return {row.Release(binned, bound_text), row.Release(binned, Cell::Null())};
+  }
+  const double bound = std::max({0.0, value - least, most - value});
+  return {row.Release(binned, Cell::Real(value)), row.Release(binned, Cell::Real(bound))};
+}
+
 std::vector<Cell> NothingToDecode(const ItemContext&, const RowSums&) { return {}; }
 
 }  // namespace
@@ -519,6 +642,15 @@ const std::vector<AggregateSpec>& Aggregates() {
        .exact_only = true,
        .slots = ChisqSlots,
        .decode = NothingToDecode},
+      {.aggregate = Aggregate::kPercentileCont,
+       .names = {"percentile_cont"},
+       .argument = kFractionWithinGroup,
+       .columns = kParts,
+       .chart = kNone,
+       .parts = {"", "bound"},
+       .exact_only = true,
+       .slots = PercentileSlots,
+       .decode = DecodePercentile},
       {.aggregate = Aggregate::kMin,
        .names = {"min"},
        .argument = kColumn,

@@ -33,23 +33,26 @@ enum class Aggregate {
   kStddevPop,
   kVarPop,
   kHistogram,
-  kAvgCi,         // the mean's 95% confidence interval (Student t)
-  kProportionCi,  // a 0/1 column's proportion's 95% interval (Wilson score)
-  kTtest,         // Welch's two-sample t-test between the two groups of the GROUP BY
-  kAnova,         // one-way ANOVA (equal variances) across the groups of the GROUP BY
-  kChisq,         // chi-square test of independence: the GROUP BY against a categorical column
-  kMin,           // MIN and MAX are parsed so that the planner can explain why they cannot run
+  kAvgCi,           // the mean's 95% confidence interval (Student t)
+  kProportionCi,    // a 0/1 column's proportion's 95% interval (Wilson score)
+  kTtest,           // Welch's two-sample t-test between the two groups of the GROUP BY
+  kAnova,           // one-way ANOVA (equal variances) across the groups of the GROUP BY
+  kChisq,           // chi-square test of independence: the GROUP BY against a categorical column
+  kPercentileCont,  // PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x), from x's histogram bins
+  kMin,             // MIN and MAX are parsed so that the planner can explain why they cannot run
   kMax,
 };
 
-// What goes between the parentheses: COUNT(*) takes a star, every other aggregate a column.
-enum class ArgumentKind { kStar, kColumn };
+// What goes between the parentheses: COUNT(*) takes a star, PERCENTILE_CONT a fraction p
+// followed by WITHIN GROUP (ORDER BY x), every other aggregate a column.
+enum class ArgumentKind { kStar, kColumn, kFractionWithinGroup };
 
 // How many columns an item releases.
 enum class OutputColumns {
   kOne,        // labelled like the item: "avg(cd4)" or its alias
   kOnePerBin,  // one per bin of the argument: "histogram(cd4)[0,200)", ...
-  kParts,      // one per AggregateSpec::parts: "avg_ci(cd4) lo", "avg_ci(cd4) hi"
+  kParts,      // one per AggregateSpec::parts: "avg_ci(cd4) lo", "avg_ci(cd4) hi"; an empty
+               // part is the label alone
 };
 
 // The chart the HTML report draws from an aggregate's column.
@@ -95,6 +98,9 @@ struct ItemContext {
   const std::string& private_group;  // the private GROUP BY column, or empty
   const Catalog& catalog;
   const Layout& layout;
+  double fraction = 0;  // PERCENTILE_CONT's p
+  // The argument's schema column: on the owner's side only (the decoder), else nullptr.
+  const Column* schema_column = nullptr;
 };
 
 // The differential-privacy noise in a value a RowSums returns (query/decode.h): the sum of

@@ -303,7 +303,9 @@ Status CheckRow(const Schema& schema, const Layout& layout, const Plan& plan,
         return Refuse(name, label,
                       "sum of squares beyond the column's bounds " + BoundsText(schema, *v));
       }
-    } else if (info.aggregate == Aggregate::kHistogram && seen.insert("bins:" + x).second) {
+    } else if ((info.aggregate == Aggregate::kHistogram ||
+                info.aggregate == Aggregate::kPercentileCont) &&
+               seen.insert("bins:" + x).second) {
       const Column& c = *schema.FindColumn(x);
       BigInt binned;
       for (size_t b = 0; b + 1 < c.bins.size(); ++b)
@@ -399,7 +401,7 @@ void SetResultColumns(const Query& query, const Schema& schema, ResultTable* tab
     }
     if (spec->columns == OutputColumns::kParts) {
       for (std::string_view part : spec->parts) {
-        table->columns.push_back(item.label + " " + std::string(part));
+        table->columns.push_back(part.empty() ? item.label : item.label + " " + std::string(part));
         table->column_info.push_back(info);
       }
       continue;
@@ -445,10 +447,29 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
     const std::string call = AggregateName(item.aggregate) + "(" + item.column + ")";
     across_groups = across_groups || spec->across_groups;
     if (spec->exact_only && options.epsilon) {
+      const std::string instead = item.aggregate == Aggregate::kPercentileCont
+                                      ? "HISTOGRAM(" + item.column + ") (each bin with its noise)"
+                                      : "AVG and STDDEV (each with its noise)";
       return Status::InvalidArgument(
           "query: " + call +
           " is computed from exact sums and would ignore the noise of --dp-epsilon; release it "
-          "without --dp-epsilon, or release AVG and STDDEV (each with its noise) instead");
+          "without --dp-epsilon, or release " +
+          instead + " instead");
+    }
+    if (item.aggregate == Aggregate::kPercentileCont) {
+      const VariableCodec* v = layout.FindVariable(item.column);
+      if (c == nullptr || v == nullptr || c->bins.size() < 2) {
+        return Status::InvalidArgument("query: " + call + ": '" + item.column +
+                                       "' has no bins in the owner's schema");
+      }
+      if (!BinsCoverBounds(*c, *v)) {
+        return Status::InvalidArgument(
+            "query: " + call + ": the bins of " + item.column + ", [" +
+            FormatEdge(c->bins.front()) + ", " + FormatEdge(c->bins.back()) +
+            "), do not cover its bounds " + BoundsText(schema, *v) +
+            ", so the values outside them are not ranked; widen the first and last edges (-inf "
+            "and inf are allowed) and re-encrypt");
+      }
     }
     if (spec->exact_only && item.aggregate != Aggregate::kChisq && c != nullptr && c->date()) {
       return Status::InvalidArgument("query: " + call + ": '" + item.column +
@@ -565,7 +586,13 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
           cells.push_back(GroupKeyCell(plan, group_col, level, g, item.column));
           continue;
         }
-        const ItemContext context{item.aggregate, item.column, plan.private_group, catalog, layout};
+        const ItemContext context{item.aggregate,
+                                  item.column,
+                                  plan.private_group,
+                                  catalog,
+                                  layout,
+                                  item.fraction,
+                                  schema.FindColumn(item.column)};
         for (Cell& cell : FindAggregate(item.aggregate)->decode(context, row)) {
           cells.push_back(std::move(cell));
         }

@@ -178,7 +178,8 @@ OracleQuery OracleSql(const QuerySpec& q, const Schema& schema) {
       case Aggregate::kTtest:
       case Aggregate::kAnova:
       case Aggregate::kChisq:
-        ADD_FAILURE() << "intervals and tests are compared with R, not SQLite";
+      case Aggregate::kPercentileCont:
+        ADD_FAILURE() << "intervals, tests and percentiles are compared with R, not SQLite";
         break;
       case Aggregate::kHistogram: {
         const Column* c = schema.FindColumn(it.column);
@@ -1424,6 +1425,216 @@ TEST_F(PipelineActg175Test, AStatisticOverAHiddenGroupIsHidden) {
   ASSERT_EQ(ci->rows.size(), 2u);
   EXPECT_EQ(ci->rows[0][1].kind, Cell::Kind::kSuppressed);
   EXPECT_EQ(ci->rows[0][2].kind, Cell::Kind::kSuppressed);
+}
+
+// Issue 18 item 4: PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) from the bins of x, against
+// R's quantile(x, p, type = 7) on the same clean CSV.
+std::string Percentile(double p, const std::string& x) {
+  return "PERCENTILE_CONT(" + Num(p) + ") WITHIN GROUP (ORDER BY " + x + ")";
+}
+
+const std::vector<double> kFractions = {0, 0.1, 0.25, 0.5, 0.9, 1};
+const char kRFractions[] = "c(0, 0.1, 0.25, 0.5, 0.9, 1)";
+
+// Unit bins [k, k+1) over an integer column's whole range.
+void UnitBins(Schema* schema, const std::string& x) {
+  Column* c = MutableColumn(schema, x);
+  c->bins.clear();
+  for (double k = c->min; k <= c->max + 1; ++k) c->bins.push_back(k);
+}
+
+// actg175 decoded from plaintext sums (no encryption) under a changed schema: arms public.
+ResultTable PlainActg175(const Schema& suite_schema, const Built& built,
+                         const std::function<void(Schema*)>& change, const std::string& sql,
+                         uint64_t min_cell = 0) {
+  Schema schema = suite_schema;
+  MutableColumn(&schema, "arms")->is_public = true;
+  KeepCrosses(&schema, {"gender"}, {"cd40"});
+  change(&schema);
+  EXPECT_TRUE(ValidateSchema(schema).ok()) << ValidateSchema(schema).ToString();
+  auto t = EvaluatePlaintext(schema, static_cast<int>(built.dataset.public_key.plaintext_bits()),
+                             sql, built.clean_csv, ReleaseOptions(min_cell));
+  EXPECT_TRUE(t.ok()) << sql << ": " << t.status().ToString();
+  return t.ok() ? *t : ResultTable{};
+}
+
+TEST_F(PipelineActg175Test, PercentileContWithUnitBinsIsRsQuantileType7Exactly) {
+  if (!HaveR()) GTEST_SKIP() << "no Rscript (scripts/setup installs r-base-core)";
+  const std::string& csv = S().main.clean_csv;
+  std::string items;
+  for (double p : kFractions) items += (items.empty() ? "" : ", ") + Percentile(p, "cd40");
+  for (double p : kFractions) items += ", " + Percentile(p, "karnof");
+  const ResultTable all = PlainActg175(
+      S().schema, S().main,
+      [](Schema* s) {
+        UnitBins(s, "cd40");
+        UnitBins(s, "karnof");
+      },
+      "SELECT " + items + " FROM " + Table());
+  ASSERT_EQ(all.columns.size(), 24u);
+  EXPECT_EQ(all.columns[6], "percentile_cont(0.5)(cd40)");
+  EXPECT_EQ(all.columns[7], "percentile_cont(0.5)(cd40) bound");
+  const std::vector<double> r =
+      RFigures(csv, std::string("quantile(d$cd40, ") + kRFractions +
+                        ", type = 7), quantile(d$karnof, " + kRFractions + ", type = 7)");
+  const std::vector<double> ours = Reals(all, 0);
+  ASSERT_EQ(ours.size(), 2 * r.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    std::printf("[actg175 vs R] unit bins %s p=%g: ours %.17g  R %.17g  bound %g\n",
+                i < 6 ? "cd40" : "karnof", kFractions[i % 6], ours[2 * i], r[i], ours[2 * i + 1]);
+    EXPECT_EQ(ours[2 * i], r[i]) << i;
+    EXPECT_EQ(ours[2 * i + 1], 0.0) << i;
+  }
+
+  // Per public group: the median CD4 (cd40) by arm.
+  const ResultTable by_arms = PlainActg175(
+      S().schema, S().main, [](Schema* s) { UnitBins(s, "cd40"); },
+      "SELECT arms, " + Percentile(0.5, "cd40") + " AS median_cd40, " + Percentile(0.25, "cd40") +
+          ", " + Percentile(0.75, "cd40") + " FROM " + Table() + " GROUP BY arms");
+  ASSERT_EQ(by_arms.rows.size(), 4u);
+  EXPECT_EQ(by_arms.columns[1], "median_cd40");
+  EXPECT_EQ(by_arms.columns[2], "median_cd40 bound");
+  const std::vector<double> r_arms = RFigures(
+      csv, "unlist(lapply(split(d$cd40, d$arms), function(v) quantile(v, c(0.5, 0.25, 0.75))))");
+  ASSERT_EQ(r_arms.size(), 12u);
+  for (size_t a = 0; a < 4; ++a) {
+    const auto& row = by_arms.rows[a];
+    EXPECT_EQ(row[0].text, std::to_string(a));
+    for (size_t k = 0; k < 3; ++k) {
+      ASSERT_EQ(row[1 + 2 * k].kind, Cell::Kind::kReal);
+      std::printf("[actg175 vs R] unit bins cd40 arms=%s %s: ours %.17g  R %.17g  bound %g\n",
+                  row[0].text.c_str(), by_arms.columns[1 + 2 * k].c_str(), row[1 + 2 * k].real,
+                  r_arms[3 * a + k], row[2 + 2 * k].real);
+      EXPECT_EQ(row[1 + 2 * k].real, r_arms[3 * a + k]) << a << " " << k;
+      EXPECT_EQ(row[2 + 2 * k].real, 0.0);
+    }
+  }
+}
+
+// Coarse bins: R's value lies within the stated bound of ours, overall and per arm, with the
+// missing values of cd496 left out as R's na.rm = TRUE leaves them.
+TEST_F(PipelineActg175Test, PercentileContWithCoarseBinsIsWithinItsBoundOfR) {
+  if (!HaveR()) GTEST_SKIP() << "no Rscript (scripts/setup installs r-base-core)";
+  const std::string& csv = S().main.clean_csv;
+  auto coarse = [](Schema* s) {
+    for (const char* x : {"cd40", "cd496"}) {
+      Column* c = MutableColumn(s, x);
+      c->bins = {c->min};
+      for (double e = 100; e < c->max + 1; e += 100) c->bins.push_back(e);
+      c->bins.push_back(c->max + 1);
+    }
+  };
+  std::string items;
+  for (double p : kFractions) {
+    items += (items.empty() ? "" : ", ") + Percentile(p, "cd40") + ", " + Percentile(p, "cd496");
+  }
+  const ResultTable by_arms =
+      PlainActg175(S().schema, S().main, coarse,
+                   "SELECT arms, " + items + " FROM " + Table() + " GROUP BY arms");
+  ASSERT_EQ(by_arms.rows.size(), 4u);
+  const std::vector<double> r = RFigures(
+      csv, std::string("unlist(lapply(split(d, d$arms), function(g) c(rbind(quantile(g$cd40, ") +
+               kRFractions + "), quantile(g$cd496, " + kRFractions + ", na.rm = TRUE)))))");
+  ASSERT_EQ(r.size(), 4u * 12u);
+  for (size_t a = 0; a < 4; ++a) {
+    const auto& row = by_arms.rows[a];
+    for (size_t k = 0; k < 12; ++k) {
+      const Cell& value = row[1 + 2 * k];
+      const Cell& bound = row[2 + 2 * k];
+      ASSERT_EQ(value.kind, Cell::Kind::kReal) << by_arms.columns[1 + 2 * k];
+      const double want = r[12 * a + k];
+      if (k == 6) {
+        std::printf("[actg175 vs R] bins of 100: median cd40 arms=%zu: ours %.6g ± %.6g  R %.6g\n",
+                    a, value.real, bound.real, want);
+      }
+      EXPECT_LE(std::fabs(value.real - want), bound.real + 1e-9)
+          << "arms=" << a << " " << by_arms.columns[1 + 2 * k] << ": ours " << value.real << " R "
+          << want;
+      EXPECT_LE(bound.real, 100.0) << by_arms.columns[1 + 2 * k];
+    }
+  }
+}
+
+// On the encrypted dataset: cd40's bins [0, 200, 350, 500, inf); a percentile in the open
+// top bin is released as a bound; per public group (race); refusals name the fix.
+TEST_F(PipelineActg175Test, PercentileContEncryptedWithOpenBinsAndRefusals) {
+  const std::string& csv = S().main.clean_csv;
+  const ResultTable t =
+      Released(S().sk, S().main,
+               "SELECT race, " + Percentile(0.25, "cd40") + ", " + Percentile(0.5, "cd40") + ", " +
+                   Percentile(0.99, "cd40") + " FROM " + Table() + " GROUP BY race",
+               11);
+  ASSERT_EQ(t.rows.size(), 2u);
+  ASSERT_EQ(t.columns.size(), 7u);
+  if (HaveR()) {
+    const std::vector<double> r = RFigures(
+        csv, "unlist(lapply(split(d$cd40, d$race), function(v) quantile(v, c(0.25, 0.5, 0.99))))");
+    ASSERT_EQ(r.size(), 6u);
+    for (size_t g = 0; g < 2; ++g) {
+      for (size_t k = 0; k < 2; ++k) {
+        const Cell& value = t.rows[g][1 + 2 * k];
+        ASSERT_EQ(value.kind, Cell::Kind::kReal);
+        EXPECT_LE(std::fabs(value.real - r[3 * g + k]), t.rows[g][2 + 2 * k].real + 1e-9);
+      }
+      // The 99th percentile lies in [500, inf): released as ">= 500", bound NULL.
+      const Cell& top = t.rows[g][5];
+      ASSERT_EQ(top.kind, Cell::Kind::kText);
+      EXPECT_EQ(top.text, ">= 500");
+      EXPECT_GE(r[3 * g + 2], 500);
+      EXPECT_EQ(t.rows[g][6].kind, Cell::Kind::kNull);
+    }
+  }
+  const Catalog& catalog = S().main.dataset.manifest.catalog;
+  const Layout& layout = S().main.dataset.layout;
+  auto plan = [&](const std::string& sql) { return MakePlan(sql, catalog, layout).status(); };
+  std::string unbinned;  // a private numeric column without bins
+  for (const std::string& x : Over()) {
+    if (S().schema.FindColumn(x)->bins.empty()) unbinned = x;
+  }
+  ASSERT_FALSE(unbinned.empty());
+  EXPECT_TRUE(FailsWith(plan("SELECT " + Percentile(0.5, unbinned) + " FROM " + Table()),
+                        Status::Code::kInvalidArgument,
+                        "add \"bins\" to column " + unbinned + " in the schema"));
+  EXPECT_TRUE(FailsWith(
+      plan("SELECT arms, " + Percentile(0.5, "cd40") + " FROM " + Table() + " GROUP BY arms"),
+      Status::Code::kInvalidArgument, "group by a public column instead"));
+  EXPECT_TRUE(FailsWith(plan("SELECT " + Percentile(0.5, "race") + " FROM " + Table()),
+                        Status::Code::kInvalidArgument, "not a private numeric column"));
+  ReleaseOptions dp(0);
+  dp.epsilon = Rational::Integer(1);
+  EXPECT_TRUE(FailsWith(
+      EvaluatePlaintext(S().schema, static_cast<int>(S().main.dataset.public_key.plaintext_bits()),
+                        "SELECT " + Percentile(0.5, "cd40") + " FROM " + Table(), csv, dp)
+          .status(),
+      Status::Code::kInvalidArgument,
+      "--dp-epsilon; release it without --dp-epsilon, or release "
+      "HISTOGRAM(cd40)"));
+  // Bins that leave values out cannot rank them.
+  Schema narrow = S().schema;
+  MutableColumn(&narrow, "cd40")->bins = {100, 200, 500};
+  EXPECT_TRUE(FailsWith(
+      EvaluatePlaintext(narrow, static_cast<int>(S().main.dataset.public_key.plaintext_bits()),
+                        "SELECT " + Percentile(0.5, "cd40") + " FROM " + Table(), csv,
+                        ReleaseOptions(0))
+          .status(),
+      Status::Code::kInvalidArgument, "do not cover its bounds"));
+}
+
+// Small cells: a percentile is hidden with its row's count.
+TEST_F(PipelineActg175Test, PercentileContOverAHiddenGroupIsHidden) {
+  // gender=0 has 368 records: hidden below a minimum cell of 400.
+  const ResultTable t = PlainActg175(
+      S().schema, S().main,
+      [](Schema* s) {
+        MutableColumn(s, "gender")->is_public = true;
+        KeepCrosses(s, {}, {});
+      },
+      "SELECT gender, COUNT(*), " + Percentile(0.5, "cd40") + " FROM " + Table() +
+          " GROUP BY gender",
+      400);
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0][0].text, "0");
+  for (size_t c = 1; c < 4; ++c) EXPECT_EQ(t.rows[0][c].kind, Cell::Kind::kSuppressed) << c;
 }
 
 // The generated cohort: a private arm crossed over the derived 0/1 viral_suppressed gives

@@ -91,7 +91,8 @@ Result<Plan> MakePlan(const std::string& sql, const Catalog& catalog, const Layo
       }
       continue;
     }
-    const ItemContext context{item.aggregate, item.column, plan.private_group, catalog, layout};
+    const ItemContext context{item.aggregate, item.column, plan.private_group,
+                              catalog,        layout,      item.fraction};
     Status s = FindAggregate(item.aggregate)->slots(context, &slots);
     if (s.code() == Status::Code::kNotFound) {
       return Status::Corruption("layout lacks a slot for '" + s.message() + "'");

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -98,6 +100,8 @@ class Parser {
   Status ExpectKeyword(std::string_view keyword);
   Result<std::string> ParseName(std::string_view what);
   Result<SelectItem> ParseSelectItem();
+  // After "function(": p) WITHIN GROUP (ORDER BY x [ASC]), PostgreSQL's ordered-set form.
+  Status ParseWithinGroup(const std::string& function, const AggregateSpec& spec, SelectItem* item);
   Result<Condition> ParseCondition();
 
   std::string_view sql_;
@@ -278,27 +282,32 @@ Result<SelectItem> Parser::ParseSelectItem() {
     const std::string function = LowerAscii(name);
     const AggregateSpec* of_star = FindAggregate(function, ArgumentKind::kStar);
     const AggregateSpec* of_column = FindAggregate(function, ArgumentKind::kColumn);
-    if (of_star == nullptr && of_column == nullptr) {
+    const AggregateSpec* ordered = FindAggregate(function, ArgumentKind::kFractionWithinGroup);
+    if (of_star == nullptr && of_column == nullptr && ordered == nullptr) {
       return ErrorAt(name_offset, "unknown function '" + function + "'");
     }
     CS_RETURN_IF_ERROR(Advance());
     if (AtKeyword("DISTINCT")) {
       return ErrorAt(tok_.offset, "DISTINCT is not supported inside " + function + "(...)");
     }
-    std::string argument;
-    if (of_star != nullptr && (AtSymbol("*") || of_column == nullptr)) {
-      if (!AtSymbol("*")) return Expected("'*'");
-      item.aggregate = of_star->aggregate;
-      argument = "*";
-      CS_RETURN_IF_ERROR(Advance());
+    if (ordered != nullptr) {
+      CS_RETURN_IF_ERROR(ParseWithinGroup(function, *ordered, &item));
     } else {
-      item.aggregate = of_column->aggregate;
-      CS_ASSIGN_OR_RETURN(item.column, ParseName("a column name"));
-      argument = item.column;
+      std::string argument;
+      if (of_star != nullptr && (AtSymbol("*") || of_column == nullptr)) {
+        if (!AtSymbol("*")) return Expected("'*'");
+        item.aggregate = of_star->aggregate;
+        argument = "*";
+        CS_RETURN_IF_ERROR(Advance());
+      } else {
+        item.aggregate = of_column->aggregate;
+        CS_ASSIGN_OR_RETURN(item.column, ParseName("a column name"));
+        argument = item.column;
+      }
+      if (!AtSymbol(")")) return Expected("')'");
+      CS_RETURN_IF_ERROR(Advance());
+      item.label = function + "(" + argument + ")";
     }
-    if (!AtSymbol(")")) return Expected("')'");
-    CS_RETURN_IF_ERROR(Advance());
-    item.label = function + "(" + argument + ")";
   } else {
     item.aggregate = Aggregate::kNone;
     item.column = name;
@@ -314,6 +323,48 @@ Result<SelectItem> Parser::ParseSelectItem() {
     CS_RETURN_IF_ERROR(Advance());
   }
   return item;
+}
+
+Status Parser::ParseWithinGroup(const std::string& function, const AggregateSpec& spec,
+                                SelectItem* item) {
+  const std::string usage = function + "(p) WITHIN GROUP (ORDER BY column)";
+  if (tok_.kind != TokenKind::kNumber) {
+    return Expected("a fraction p between 0 and 1 in " + usage);
+  }
+  const size_t fraction_offset = tok_.offset;
+  const double p = std::strtod(tok_.text.c_str(), nullptr);
+  if (!(p >= 0 && p <= 1)) {
+    return ErrorAt(fraction_offset,
+                   function + ": the fraction must be between 0 and 1, found " + tok_.text);
+  }
+  CS_RETURN_IF_ERROR(Advance());
+  if (!AtSymbol(")")) return Expected("')' after the fraction in " + usage);
+  CS_RETURN_IF_ERROR(Advance());
+  if (!AtKeyword("WITHIN"))
+    return Expected("WITHIN GROUP (ORDER BY column) after " + function + "(p)");
+  CS_RETURN_IF_ERROR(Advance());
+  CS_RETURN_IF_ERROR(ExpectKeyword("GROUP"));
+  if (!AtSymbol("(")) return Expected("'('");
+  CS_RETURN_IF_ERROR(Advance());
+  CS_RETURN_IF_ERROR(ExpectKeyword("ORDER"));
+  CS_RETURN_IF_ERROR(ExpectKeyword("BY"));
+  CS_ASSIGN_OR_RETURN(item->column, ParseName("a column name"));
+  if (AtKeyword("DESC")) {
+    return ErrorAt(tok_.offset, "ORDER BY ... DESC is not supported in " + function +
+                                    ": use the fraction 1 - p instead");
+  }
+  if (AtKeyword("ASC")) CS_RETURN_IF_ERROR(Advance());
+  if (AtSymbol(",")) {
+    return ErrorAt(tok_.offset, function + " orders by one column");
+  }
+  if (!AtSymbol(")")) return Expected("')'");
+  CS_RETURN_IF_ERROR(Advance());
+  item->aggregate = spec.aggregate;
+  item->fraction = p;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", p);
+  item->label = function + "(" + text + ")(" + item->column + ")";
+  return Status::OK();
 }
 
 Result<Condition> Parser::ParseCondition() {

@@ -7,6 +7,7 @@
 //            | STDDEV_POP(x) | VAR_POP(x) | STDDEV_SAMP(x) | VAR_SAMP(x) | HISTOGRAM(x)
 //            | AVG_CI(x) | PROPORTION_CI(x) | TTEST(x) | ANOVA(x) | CHISQ(x)  (query/compare.h)
 //            | MIN(x) | MAX(x)          (the functions of query/aggregates.h)
+//            | PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x [ASC])   (p a number in [0, 1])
 //            each optionally followed by [AS] alias
 //   op:      = | <> | != | < | <= | > | >=
 //   literal: 'text' (with '' for a quote) | number
@@ -24,8 +25,10 @@ namespace cipherstat {
 
 struct SelectItem {
   Aggregate aggregate = Aggregate::kNone;
-  std::string column;  // the argument (empty for COUNT(*)), or the plain column
-  std::string label;   // alias if given, else canonical text: "count(*)", "avg(cd4)", "arm"
+  std::string column;   // the argument (empty for COUNT(*)), or the plain column
+  std::string label;    // alias if given, else canonical text: "count(*)", "avg(cd4)", "arm",
+                        // "percentile_cont(0.5)(cd4)"
+  double fraction = 0;  // PERCENTILE_CONT's p
 };
 
 struct Condition {

@@ -304,6 +304,54 @@ TEST(SqlParserTest, AggregateNames) {
 
 // --- Errors -------------------------------------------------------------------------------
 
+TEST(SqlParserTest, PercentileContWithinGroup) {
+  Query q = MustParse(
+      "SELECT arm, percentile_cont(0.5) WITHIN GROUP (ORDER BY cd4), "
+      "PERCENTILE_CONT(.25) within group (order by \"CD 4\" ASC) AS q1, "
+      "percentile_cont(1) WITHIN GROUP (ORDER BY cd4) FROM t GROUP BY arm");
+  ASSERT_EQ(q.items.size(), 4u);
+  EXPECT_EQ(q.items[1].aggregate, Aggregate::kPercentileCont);
+  EXPECT_EQ(q.items[1].column, "cd4");
+  EXPECT_EQ(q.items[1].fraction, 0.5);
+  EXPECT_EQ(q.items[1].label, "percentile_cont(0.5)(cd4)");
+  EXPECT_EQ(q.items[2].column, "CD 4");
+  EXPECT_EQ(q.items[2].fraction, 0.25);
+  EXPECT_EQ(q.items[2].label, "q1");
+  EXPECT_EQ(q.items[3].fraction, 1.0);
+  EXPECT_EQ(q.items[3].label, "percentile_cont(1)(cd4)");
+  EXPECT_EQ(MustParse("SELECT percentile_cont(0) WITHIN GROUP (ORDER BY x) FROM t").items[0].label,
+            "percentile_cont(0)(x)");
+  EXPECT_EQ(AggregateName(Aggregate::kPercentileCont), "percentile_cont");
+}
+
+TEST(SqlErrorTest, PercentileContSyntax) {
+  const std::string x = " WITHIN GROUP (ORDER BY x) FROM t";
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(x)" + x,
+                        "at character 24: expected a fraction p between 0 and 1"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(1.5)" + x,
+                        "at character 24: percentile_cont: the fraction must be between 0 and 1, "
+                        "found 1.5"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(-0.5)" + x, "between 0 and 1, found -0.5"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(0.5 FROM t", "expected ')' after the fraction"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(0.5) FROM t",
+                        "at character 29: expected WITHIN GROUP (ORDER BY column) after "
+                        "percentile_cont(p), found 'FROM'"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(0.5) WITHIN (ORDER BY x) FROM t",
+                        "expected GROUP, found '('"));
+  EXPECT_TRUE(
+      FailsWith("SELECT percentile_cont(0.5) WITHIN GROUP ORDER BY x FROM t", "expected '('"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(0.5) WITHIN GROUP (x) FROM t", "expected ORDER"));
+  EXPECT_TRUE(
+      FailsWith("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER x) FROM t", "expected BY"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x DESC) FROM t",
+                        "DESC is not supported in percentile_cont: use the fraction 1 - p"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x, y) FROM t",
+                        "percentile_cont orders by one column"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x FROM t",
+                        "expected ')', found 'FROM'"));
+  EXPECT_TRUE(FailsWith("SELECT percentile_disc(0.5)" + x, "unknown function 'percentile_disc'"));
+}
+
 TEST(SqlErrorTest, HeaderExampleExpectedFrom) {
   // Also pins the exact format promised in sql.h.
   Result<Query> result = ParseSql("SELECT avg(cd4) AS avg FORM trial");
