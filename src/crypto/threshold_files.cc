@@ -140,7 +140,7 @@ Result<PartialFile> PartialFileFromJson(const std::string& text, const std::stri
     PartialFile out;
     out.result_sha256 = j.at("result_sha256").get<std::string>();
     out.key_fingerprint = j.at("key_fingerprint").get<std::string>();
-    out.custodian = j.at("custodian").get<int>();
+    CS_ASSIGN_OR_RETURN(out.custodian, IntAt(j, "custodian", source));
     const auto& list = j.at("partials");
     if (!list.is_array()) return Status::Corruption(source + ": 'partials' is not a list");
     for (size_t k = 0; k < list.size(); ++k) {

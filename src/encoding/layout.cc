@@ -329,8 +329,9 @@ Result<Layout> Layout::FromJson(const std::string& json) {
   if (!j.is_object()) return bad("not a JSON object");
   try {
     Layout layout;
-    layout.plaintext_bits_ = j.at("plaintext_bits").get<int>();
-    layout.num_ciphertexts_ = j.at("ciphertexts").get<int>();
+    const std::string what = "slot layout";
+    CS_ASSIGN_OR_RETURN(layout.plaintext_bits_, IntAt(j, "plaintext_bits", what));
+    CS_ASSIGN_OR_RETURN(layout.num_ciphertexts_, IntAt(j, "ciphertexts", what));
     if (layout.plaintext_bits_ <= 0 || layout.num_ciphertexts_ <= 0 ||
         layout.num_ciphertexts_ > 100000) {
       return bad("bad plaintext size or ciphertext count");
@@ -347,13 +348,17 @@ Result<Layout> Layout::FromJson(const std::string& json) {
         if (kind == KindName(k)) s.kind = k, known = true;
       }
       if (!known) return bad("unknown slot kind '" + QuoteInput(kind) + "'");
-      s.width = e.at("width").get<int>();
-      s.ciphertext = e.at("ciphertext").get<int>();
-      s.offset = e.at("offset").get<int>();
+      CS_ASSIGN_OR_RETURN(s.width, IntAt(e, "width", what));
+      CS_ASSIGN_OR_RETURN(s.ciphertext, IntAt(e, "ciphertext", what));
+      CS_ASSIGN_OR_RETURN(s.offset, IntAt(e, "offset", what));
       s.variable = e.value("variable", "");
       s.by = e.value("by", "");
-      s.level = e.value("level", -1);
-      s.bin = e.value("bin", -1);
+      if (e.contains("level")) {
+        CS_ASSIGN_OR_RETURN(s.level, IntAt(e, "level", what));
+      }
+      if (e.contains("bin")) {
+        CS_ASSIGN_OR_RETURN(s.bin, IntAt(e, "bin", what));
+      }
       // A data slot holds at most kMaxDataSlotBits; a tag slot 127 bits and the record
       // count's.
       const int widest = s.kind == SlotKind::kTag ? kTagPrimeBits + 64 : kMaxDataSlotBits;

@@ -182,7 +182,7 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
     m.layout_json = j.at("layout").dump();
     CS_ASSIGN_OR_RETURN(m.sealed_schema,
                         crypto::SealedFromJson(j.at("sealed_schema").dump(), "manifest"));
-    const int ciphertexts = j.at("layout").at("ciphertexts").get<int>();
+    CS_ASSIGN_OR_RETURN(const int ciphertexts, IntAt(j.at("layout"), "ciphertexts", "manifest"));
     uint64_t total = 0;
     for (const auto& s : j.at("segments")) {
       SegmentInfo info;

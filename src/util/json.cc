@@ -1,9 +1,21 @@
 #include "util/json.h"
 
+#include <climits>
 #include <string>
 #include <string_view>
 
 namespace cipherstat {
+
+Result<int> IntAt(const nlohmann::json& object, const char* key, const std::string& source) {
+  const nlohmann::json& v = object.at(key);
+  if (v.is_number_integer()) {
+    const bool fits = v.is_number_unsigned()
+                          ? v.get<uint64_t>() <= static_cast<uint64_t>(INT_MAX)
+                          : v.get<int64_t>() >= INT_MIN && v.get<int64_t>() <= INT_MAX;
+    if (fits) return static_cast<int>(v.get<int64_t>());
+  }
+  return Status::Corruption(source + ": '" + key + "' is not an integer");
+}
 
 std::string JsonErrorText(const nlohmann::json::exception& e) {
   if (const auto* parse = dynamic_cast<const nlohmann::json::parse_error*>(&e)) {

@@ -34,4 +34,9 @@ std::string JsonErrorText(const nlohmann::json::exception& e);
 Result<nlohmann::json> ParseFormat(std::string_view text, std::string_view format,
                                    const std::string& description, int version);
 
+// The value of `key` in `object` as an int: Corruption "SOURCE: 'KEY' is not an integer"
+// for anything else, a float or a number out of int's range included (the library's own get<int>
+// converts 1e74 by an undefined cast). Throws like at() when the key is absent.
+Result<int> IntAt(const nlohmann::json& object, const char* key, const std::string& source);
+
 }  // namespace cipherstat

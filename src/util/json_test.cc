@@ -72,5 +72,21 @@ TEST(ParseFormat, NamesWhatTheDocumentIsNotAndWhichVersionItIs) {
   EXPECT_EQ(s.code(), Status::Code::kCorruption);
 }
 
+// Fuzzing found get<int>() on 2.1e74 (a partial file's custodian): an undefined float-to-int
+// cast. IntAt accepts only integers that fit.
+TEST(JsonTest, IntAtAcceptsOnlyIntegersThatFitAnInt) {
+  const nlohmann::json j = nlohmann::json::parse(
+      R"({"a": 7, "b": -5, "c": 2.111e74, "d": "3", "e": 1099511627776, "f": 1.0})");
+  ASSERT_TRUE(IntAt(j, "a", "f").ok());
+  EXPECT_EQ(*IntAt(j, "a", "f"), 7);
+  EXPECT_EQ(*IntAt(j, "b", "f"), -5);
+  for (const char* bad : {"c", "d", "e", "f"}) {
+    const auto v = IntAt(j, bad, "file.json");
+    ASSERT_FALSE(v.ok()) << bad;
+    EXPECT_EQ(v.status().ToString(),
+              "Corruption: file.json: '" + std::string(bad) + "' is not an integer");
+  }
+}
+
 }  // namespace
 }  // namespace cipherstat
