@@ -198,7 +198,7 @@ TEST_F(ThresholdTest, DamagedFilesAreNamedNotEchoed) {
   retyped.replace(retyped.find(custodian), custodian.size(),
                   "\"custodian\": \"" + std::string(2000, 'f') + "\"");
   s = PartialFileFromJson(retyped, "p.json").status();
-  EXPECT_EQ(s.ToString(), "Corruption: p.json: type must be number, but is string");
+  EXPECT_EQ(s.ToString(), "Corruption: p.json: 'custodian' is not an integer");
 
   const std::string pub = PublicKeyToJson(Pk());
   s = PublicKeyFromJson(pub.substr(0, 200), /*allow_small=*/true).status();
