@@ -391,6 +391,19 @@ TEST_F(ForgeryTest, ReplayedMergedReorderedOrTruncatedResultsAreRefused) {
   }
 }
 
+// A forged group key reaches the message quoted, never as raw bytes for the terminal.
+TEST_F(ForgeryTest, AForgedGroupKeyIsQuotedNotEchoed) {
+  EncryptedResult r =
+      Query(S().a, "SELECT sex, COUNT(*) FROM " + S().schema.name + " GROUP BY sex");
+  r.groups[0].key[0] = "F\x1b[2J";
+  auto table = Release(r);
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().message().find('\x1b'), std::string::npos) << table.status().ToString();
+  EXPECT_NE(table.status().message().find("result failed verification: group 1 is group (F"),
+            std::string::npos)
+      << table.status().ToString();
+}
+
 // An unsigned dataset's result (--allow-unsigned) is still checked against the tags the
 // compute party cannot make: an honest one is released, a shifted one refused.
 TEST_F(ForgeryTest, UnsignedDatasetsAreCheckedToo) {

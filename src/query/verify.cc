@@ -10,10 +10,12 @@ Status Failed(const std::string& what) {
   return Status::Corruption("result failed verification: " + what);
 }
 
+// A group's key as messages name it; a forged result's keys are quoted, not echoed.
 std::string KeyText(const std::vector<std::string>& key) {
   if (key.empty()) return "the whole dataset";
   std::string out;
-  for (const std::string& v : key) out += (out.empty() ? "" : ", ") + (v.empty() ? "NULL" : v);
+  for (const std::string& v : key)
+    out += (out.empty() ? "" : ", ") + (v.empty() ? "NULL" : QuoteInput(v, 40));
   return "group (" + out + ")";
 }
 
