@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,13 @@ void AddPrivacyOptions(CLI::App* cmd, PrivacyFlags* flags) {
       ->type_name("B");
 }
 
+void AddLevelOption(CLI::App* cmd, double* level) {
+  cmd->add_option("--level", *level,
+                  "Confidence level of AVG_CI and PROPORTION_CI, between 0 and 1 (default 0.95; "
+                  "another level is named in their column labels)")
+      ->check(CLI::Bound(0.000001, 0.999999));
+}
+
 void AddMinCellOption(CLI::App* cmd, std::optional<uint64_t>* min_cell) {
   cmd->add_option("--min-cell", *min_cell,
                   "Suppress cells from fewer records than this (default: the owner's policy, "
@@ -172,9 +180,21 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                     "A numeric column's clinical range, used as its bounds instead of the "
                     "rounded grid (repeatable); refused if any value lies outside it")
         ->type_name("COLUMN=MIN:MAX");
+    auto products = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--product", *products,
+                    "Encrypt the cross products of these numeric columns, over the records where "
+                    "all are present, for CORR(y, x), COVAR_*, REGR_* and LINREG(y, x1, ...) "
+                    "(repeatable)")
+        ->type_name("Y,X[,X...]");
     registry->emplace_back(cmd, [=]() -> Status {
       InferOptions infer = *options;
       for (const std::string& spec : *ranges) CS_RETURN_IF_ERROR(AddDeclaredRange(spec, &infer));
+      for (const std::string& spec : *products) {
+        infer.products.emplace_back();
+        std::stringstream columns(spec);
+        for (std::string column; std::getline(columns, column, ',');)
+          infer.products.back().push_back(column);
+      }
       CS_RETURN_IF_ERROR(pipeline::CheckOutput(*out, *force));
       InferredBoundsMap bounds;
       InferNotes notes;
@@ -385,6 +405,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());
     AddMinCellOption(cmd, min_cell.get());
+    auto level = std::make_shared<double>(0.95);
+    AddLevelOption(cmd, level.get());
     auto privacy = std::make_shared<PrivacyFlags>();
     AddPrivacyOptions(cmd, privacy.get());
     cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");
@@ -394,6 +416,7 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                   "decode with the compute party's unauthenticated schema and record count");
     registry->emplace_back(cmd, [=]() -> Status {
       pipeline::ReleaseRules rules{ReleaseOptions(), *min_cell, *allow_unsigned, std::nullopt};
+      rules.cells.level = *level;
       CS_RETURN_IF_ERROR(ApplyPrivacy(*privacy, &rules));
       // The result is checked against the key before the passphrase is asked for.
       CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(*key));

@@ -34,5 +34,7 @@ void AddPrivacyOptions(CLI::App* cmd, PrivacyFlags* flags);
 Status ApplyPrivacy(const PrivacyFlags& flags, pipeline::ReleaseRules* rules);
 // --min-cell for the commands that release (pipeline::ReleaseRules::min_cell).
 void AddMinCellOption(CLI::App* cmd, std::optional<uint64_t>* min_cell);
+// --level: the confidence level of the released intervals (ReleaseOptions::level).
+void AddLevelOption(CLI::App* cmd, double* level);
 
 }  // namespace cipherstat::cli

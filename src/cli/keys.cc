@@ -321,6 +321,8 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());
     AddMinCellOption(cmd, min_cell.get());
+    auto level = std::make_shared<double>(0.95);
+    AddLevelOption(cmd, level.get());
     auto privacy = std::make_shared<PrivacyFlags>();
     AddPrivacyOptions(cmd, privacy.get());
     cmd->add_flag("--allow-unsigned", *allow_unsigned,
@@ -328,6 +330,7 @@ void RegisterKeys(CLI::App& app, Registry* registry) {
                   "and record count)");
     registry->emplace_back(cmd, [=]() -> Status {
       pipeline::ReleaseRules rules{ReleaseOptions(), *min_cell, *allow_unsigned, std::nullopt};
+      rules.cells.level = *level;
       CS_RETURN_IF_ERROR(ApplyPrivacy(*privacy, &rules));
       // The folder's public files and combiner.key; its share keystores are never opened here.
       CS_ASSIGN_OR_RETURN(crypto::ThresholdFolder folder, crypto::ReadThresholdFolder(*key));

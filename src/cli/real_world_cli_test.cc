@@ -5,6 +5,7 @@
 // way by schema, clean and encrypt.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -204,6 +205,112 @@ TEST_F(RealWorldCliTest, ADecimalGradeGroupsEndToEndAndEqualsAPlaintextComputati
     EXPECT_FALSE(Contains(ReadText(P("dataset/manifest.json")), cause));
     EXPECT_FALSE(Contains(ReadText(P("dataset/segments/part-00000")), cause));
   }
+}
+
+// Issue 18: `schema --product` declares cross products; CORR, REGR_SLOPE and REGR_COUNT over
+// the pairs present, and AVG_CI at decrypt --level 0.9, equal a computation written here from
+// the clean CSV (two-pass, long double).
+TEST_F(RealWorldCliTest, SchemaProductsAnswerCorrelationsAndDecryptLevelNamesTheInterval) {
+  const Raw raw = MakeExport(300);
+  WriteText(P("grades.csv"), raw.csv);
+  const std::string sql =
+      "SELECT CORR(vl, cd4), REGR_SLOPE(vl, cd4), REGR_COUNT(vl, cd4), "
+      "AVG_CI(cd4) FROM grades";
+  const std::vector<std::string> steps = {
+      "keygen --fast-kdf --out " + ShellQuote(P("keys")),
+      "schema --in " + ShellQuote(P("grades.csv")) + " --out " + ShellQuote(P("schema.json")) +
+          " --product vl,cd4 --product cd4,wt,grade",
+      "clean --schema " + ShellQuote(P("schema.json")) + " --in " + ShellQuote(P("grades.csv")) +
+          " --out " + ShellQuote(P("clean.csv")),
+      "encrypt --schema " + ShellQuote(P("schema.json")) + " --key " + ShellQuote(P("keys")) +
+          " --in " + ShellQuote(P("clean.csv")) + " --out " + ShellQuote(P("dataset")),
+      "query --data " + ShellQuote(P("dataset")) + " --sql " + ShellQuote(sql) + " --out " +
+          ShellQuote(P("result.json")),
+      "decrypt --key " + ShellQuote(P("keys")) + " --in " + ShellQuote(P("result.json")) +
+          " --level 0.9 --format json --out " + ShellQuote(P("table.json"))};
+  for (const std::string& step : steps) {
+    const CommandResult r = Cli(step);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  // The compute party's manifest names the product sets, not their values.
+  const nlohmann::json manifest =
+      nlohmann::json::parse(ReadText(P("dataset/manifest.json")), nullptr, false);
+  EXPECT_EQ(manifest["catalog"]["products"],
+            nlohmann::json({{"vl", "cd4"}, {"cd4", "wt", "grade"}}));
+
+  // The pairs with both present, from the clean CSV.
+  const std::vector<std::string> lines = testing::Lines(ReadText(P("clean.csv")));
+  auto fields = [](const std::string& line) {
+    std::vector<std::string> out(1);
+    for (char c : line) {
+      if (c == ',') {
+        out.emplace_back();
+      } else if (c != '"') {
+        out.back() += c;
+      }
+    }
+    return out;
+  };
+  const std::vector<std::string> header = fields(lines.at(0));
+  const size_t vl_at = std::find(header.begin(), header.end(), "vl") - header.begin();
+  const size_t cd4_at = std::find(header.begin(), header.end(), "cd4") - header.begin();
+  ASSERT_LT(vl_at, header.size());
+  ASSERT_LT(cd4_at, header.size());
+  std::vector<long double> ys, xs, cd4s;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].empty()) continue;
+    const std::vector<std::string> f = fields(lines[i]);
+    if (!f[cd4_at].empty()) cd4s.push_back(std::stold(f[cd4_at]));
+    if (f[vl_at].empty() || f[cd4_at].empty()) continue;
+    ys.push_back(std::stold(f[vl_at]));
+    xs.push_back(std::stold(f[cd4_at]));
+  }
+  auto mean = [](const std::vector<long double>& v) {
+    long double s = 0;
+    for (long double x : v) s += x;
+    return s / static_cast<long double>(v.size());
+  };
+  const long double my = mean(ys), mx = mean(xs);
+  long double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < ys.size(); ++i) {
+    sxy += (ys[i] - my) * (xs[i] - mx);
+    sxx += (xs[i] - mx) * (xs[i] - mx);
+    syy += (ys[i] - my) * (ys[i] - my);
+  }
+  const double r = static_cast<double>(sxy / std::sqrt(sxx * syy));
+  const double slope = static_cast<double>(sxy / sxx);
+  // AVG_CI(cd4) at 90%: t(n−1, 0.95) for n = 299 is 1.64998297599561 (R: qt(0.95, 298)).
+  const long double m4 = mean(cd4s);
+  long double ss4 = 0;
+  for (long double x : cd4s) ss4 += (x - m4) * (x - m4);
+  const long double n4 = static_cast<long double>(cd4s.size());
+  ASSERT_EQ(cd4s.size(), 299u);
+  const double half = static_cast<double>(1.64998297599561L * std::sqrt(ss4 / (n4 - 1) / n4));
+
+  nlohmann::json table = nlohmann::json::parse(ReadText(P("table.json")), nullptr, false);
+  ASSERT_FALSE(table.is_discarded()) << ReadText(P("table.json"));
+  EXPECT_EQ(table["columns"],
+            nlohmann::json({"corr(vl, cd4)", "regr_slope(vl, cd4)", "regr_count(vl, cd4)",
+                            "avg_ci(cd4) 90% lo", "avg_ci(cd4) 90% hi"}));
+  const auto& row = table["rows"][0];
+  EXPECT_NEAR(row[0].get<double>(), r, 1e-12);
+  EXPECT_NEAR(row[1].get<double>(), slope, 1e-10 * std::fabs(slope));
+  EXPECT_EQ(row[2].get<int64_t>(), static_cast<int64_t>(ys.size()));
+  EXPECT_NEAR(row[3].get<double>(), static_cast<double>(m4) - half, 1e-8);
+  EXPECT_NEAR(row[4].get<double>(), static_cast<double>(m4) + half, 1e-8);
+
+  // A pair the schema did not declare is refused by the planner, naming the fix.
+  const CommandResult undeclared =
+      Cli("query --data " + ShellQuote(P("dataset")) + " --sql " +
+          ShellQuote("SELECT CORR(wt, vl) FROM grades") + " --out " + ShellQuote(P("no.json")));
+  EXPECT_NE(undeclared.exit_code, 0);
+  EXPECT_TRUE(Contains(undeclared.output, "add [\"wt\", \"vl\"] to the schema's \"products\""))
+      << undeclared.output;
+  const CommandResult bad_product = Cli("schema --in " + ShellQuote(P("grades.csv")) + " --out " +
+                                        ShellQuote(P("s2.json")) + " --product cd4");
+  EXPECT_NE(bad_product.exit_code, 0);
+  EXPECT_TRUE(Contains(bad_product.output, "products[0]: needs at least two columns"))
+      << bad_product.output;
 }
 
 // schema, clean and encrypt refuse a repeated column name the same way, naming both positions.

@@ -725,6 +725,7 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
     }
     if (!cross.over.empty()) schema.crosses.push_back(std::move(cross));
   }
+  schema.products = options.products;
   Status valid = ValidateSchema(schema);
   if (!valid.ok()) return valid.WithContext(csv_path + ": inferred schema");
   if (bounds != nullptr) *bounds = std::move(origins);

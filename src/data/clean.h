@@ -22,6 +22,7 @@ struct InferOptions {
   size_t max_levels = 12;                       // at most this many distinct values => groupable
   uint64_t max_records = 1000000;               // written into the schema
   std::map<std::string, DeclaredRange> ranges;  // by column name (`schema --range`)
+  std::vector<ProductSet> products;             // written into the schema (`schema --product`)
 };
 
 // Parses "COLUMN=MIN:MAX" (`schema --range`; the name is everything before the last '=') into

@@ -27,6 +27,13 @@ bool Catalog::HasCross(const std::string& by, const std::string& over) const {
   return false;
 }
 
+const Survival* Catalog::FindSurvival(const std::string& time, const std::string& event) const {
+  for (const Survival& sv : survival) {
+    if (sv.time == time && sv.event == event) return &sv;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> Catalog::PublicColumns() const {
   std::vector<std::string> out;
   for (const CatalogColumn& c : columns) {
@@ -49,6 +56,8 @@ Catalog CatalogOf(const Schema& schema) {
   }
   for (const Derived& d : schema.derived) out.derived.push_back(d.name);
   out.crosses = schema.crosses;
+  out.products = schema.products;
+  out.survival = schema.survival;
   return out;
 }
 
@@ -72,6 +81,13 @@ std::string CatalogToJson(const Catalog& catalog) {
   j["columns"] = std::move(columns);
   j["derived"] = catalog.derived;
   j["crosses"] = std::move(crosses);
+  if (!catalog.products.empty()) j["products"] = catalog.products;
+  if (!catalog.survival.empty()) {
+    nlohmann::ordered_json survival = nlohmann::ordered_json::array();
+    for (const Survival& sv : catalog.survival)
+      survival.push_back({{"time", sv.time}, {"event", sv.event}, {"by", sv.by}});
+    j["survival"] = std::move(survival);
+  }
   return j.dump();
 }
 
@@ -109,6 +125,19 @@ Result<Catalog> CatalogFromJson(const std::string& json) {
       if (d.empty() || !names.insert(d).second)
         return bad("derived '" + QuoteInput(d) + "' is repeated");
     }
+    // Products before crosses: a cross may name one.
+    if (j.contains("products")) {
+      for (const auto& p : j.at("products")) {
+        ProductSet product = p.get<ProductSet>();
+        for (const std::string& m : product) {
+          if (names.count(m) == 0 || m.find('*') != std::string::npos)
+            return bad("product over unknown '" + QuoteInput(m) + "'");
+        }
+        if (product.size() < 2 || !names.insert(ProductKey(product)).second)
+          return bad("product '" + QuoteInput(ProductKey(product)) + "' is repeated or malformed");
+        out.products.push_back(std::move(product));
+      }
+    }
     for (const auto& x : j.at("crosses")) {
       Cross cross{x.at("by").get<std::string>(), x.at("over").get<std::vector<std::string>>()};
       const CatalogColumn* by = out.FindColumn(cross.by);
@@ -118,6 +147,21 @@ Result<Catalog> CatalogFromJson(const std::string& json) {
         if (names.count(over) == 0) return bad("cross over unknown '" + QuoteInput(over) + "'");
       }
       out.crosses.push_back(std::move(cross));
+    }
+    if (j.contains("survival")) {
+      for (const auto& x : j.at("survival")) {
+        Survival sv{x.at("time").get<std::string>(), x.at("event").get<std::string>(),
+                    x.at("by").get<std::vector<std::string>>()};
+        const CatalogColumn* time = out.FindColumn(sv.time);
+        if (time == nullptr || time->bins == 0 || names.count(sv.event) == 0)
+          return bad("survival over unknown '" + QuoteInput(sv.time) + "'");
+        for (const std::string& by : sv.by) {
+          const CatalogColumn* g = out.FindColumn(by);
+          if (g == nullptr || g->levels == 0)
+            return bad("survival by unknown '" + QuoteInput(by) + "'");
+        }
+        out.survival.push_back(std::move(sv));
+      }
     }
     return out;
   } catch (const nlohmann::json::exception& e) {
@@ -145,6 +189,16 @@ std::vector<std::string> DescribeCatalog(const Catalog& catalog) {
   }
   for (const std::string& d : catalog.derived) {
     lines.push_back(d + ": private 0/1 indicator, encrypted; its rule is sealed");
+  }
+  for (const Survival& sv : catalog.survival) {
+    lines.push_back(sv.time + " with " + sv.event +
+                    ": encrypted counts of records leaving follow-up and of events per bin" +
+                    (sv.by.empty() ? std::string() : ", per level of each of its \"by\" columns"));
+  }
+  for (const ProductSet& p : catalog.products) {
+    lines.push_back(ProductKey(p) +
+                    ": encrypted cross products, sums and counts over the records where all are "
+                    "present");
   }
   return lines;
 }

@@ -12,7 +12,9 @@
 //               {"name":"sex","kind":"categorical","levels":2},      // level slots 0 and 1
 //               {"name":"cd4","kind":"numeric","bins":4}],           // histogram bins 0..3
 //    "derived":["viral_suppressed"],
-//    "crosses":[{"by":"sex","over":["cd4"]}]}
+//    "crosses":[{"by":"sex","over":["cd4","cd4*age"]}],
+//    "products":[["cd4","age"]],                                    // only when declared
+//    "survival":[{"time":"days","event":"died","by":["sex"]}]}      // only when declared
 // A public column's values are in every record line in plaintext: the owner chose that.
 #pragma once
 
@@ -40,6 +42,10 @@ struct Catalog {
   std::vector<CatalogColumn> columns;
   std::vector<std::string> derived;  // 0/1 indicators, by name only
   std::vector<Cross> crosses;
+  std::vector<ProductSet> products;  // the schema's, by name (encoding/schema.h)
+  std::vector<Survival> survival;    // the schema's, by name
+  // The declared survival pair (time, event), or nullptr.
+  const Survival* FindSurvival(const std::string& time, const std::string& event) const;
 
   const CatalogColumn* FindColumn(const std::string& name) const;  // nullptr when absent
   bool IsDerived(const std::string& name) const;

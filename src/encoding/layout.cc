@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "encoding/date.h"
 #include "encoding/fixed_point.h"
@@ -44,19 +45,25 @@ const char* KindName(SlotKind kind) {
       return "level";
     case SlotKind::kBin:
       return "bin";
+    case SlotKind::kProduct:
+      return "product";
+    case SlotKind::kEvent:
+      return "event";
     case SlotKind::kTag:
       return "tag";
   }
   return "?";
 }
 
-// The largest value one record can put into a slot.
-u128 MaxPerRecord(SlotKind kind, const VariableCodec* v) {
+// The largest value one record can put into a slot (`other`: a product's second variable).
+u128 MaxPerRecord(SlotKind kind, const VariableCodec* v, const VariableCodec* other) {
   switch (kind) {
     case SlotKind::kSum:
       return v->range;
     case SlotKind::kSumSquares:
       return static_cast<u128>(v->range) * v->range;
+    case SlotKind::kProduct:
+      return static_cast<u128>(v->range) * other->range;
     default:
       return 1;
   }
@@ -101,19 +108,34 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
 
   std::vector<Slot> slots;
   auto add = [&](SlotKind kind, const std::string& variable, const std::string& by, int level,
-                 int bin) {
+                 int bin, const std::string& cases = "") {
     Slot s;
     s.kind = kind;
     s.variable = variable;
     s.by = by;
     s.level = level;
     s.bin = bin;
+    s.cases = cases;
     slots.push_back(s);
   };
   auto add_numeric = [&](const VariableCodec& v, const std::string& by, int level) {
     if (v.can_be_missing) add(SlotKind::kObserved, v.name, by, level, -1);
     add(SlotKind::kSum, v.name, by, level, -1);
     if (v.range > 1) add(SlotKind::kSumSquares, v.name, by, level, -1);
+  };
+  // A product set's slots over its complete cases (always all of them: which members can be
+  // missing decides nothing here, so the set reads the same whatever the data).
+  auto add_product = [&](const ProductSet& set, const std::string& by, int level) {
+    const std::string key = ProductKey(set);
+    add(SlotKind::kCount, "", by, level, -1, key);
+    for (const std::string& m : set) {
+      add(SlotKind::kSum, m, by, level, -1, key);
+      if (layout.FindVariable(m)->range > 1) add(SlotKind::kSumSquares, m, by, level, -1, key);
+    }
+    for (size_t i = 0; i < set.size(); ++i) {
+      for (size_t j = i + 1; j < set.size(); ++j)
+        add(SlotKind::kProduct, ProductKey({set[i], set[j]}), by, level, -1, key);
+    }
   };
 
   // Slots come in units that a query reads together, each kept in one plaintext when it
@@ -128,6 +150,24 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
   add(SlotKind::kCount, "", "", -1, -1);
   for (const VariableCodec& v : layout.variables_) add_numeric(v, "", -1);
   units[0] = std::move(slots);
+  for (const ProductSet& set : schema.products) {  // one unit per product set
+    slots.clear();
+    add_product(set, "", -1);
+    units.push_back(std::move(slots));
+  }
+  // One unit per survival pair: its exits and events, bin by bin.
+  auto add_survival = [&](const Survival& sv, const std::string& by, int level) {
+    const Column* time = schema.FindColumn(sv.time);
+    for (int b = 0; b + 1 < static_cast<int>(time->bins.size()); ++b) {
+      add(SlotKind::kBin, sv.time, by, level, b, sv.event);
+      add(SlotKind::kEvent, sv.time, by, level, b, sv.event);
+    }
+  };
+  for (const Survival& sv : schema.survival) {
+    slots.clear();
+    add_survival(sv, "", -1);
+    units.push_back(std::move(slots));
+  }
   for (const Column& c : schema.columns) {  // one unit per histogram
     if (c.numeric() && !c.is_public && !c.bins.empty()) {
       slots.clear();
@@ -154,6 +194,19 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
       block_for(c.name)[0] = std::move(slots);
     }
   }
+  for (const Survival& sv : schema.survival) {
+    for (const std::string& by_name : sv.by) {
+      const Column* by = schema.FindColumn(by_name);
+      auto& block = block_for(by_name);
+      if (block.size() < by->levels.size() + 1) block.resize(by->levels.size() + 1);
+      for (int l = 0; l < static_cast<int>(by->levels.size()); ++l) {
+        slots.clear();
+        add_survival(sv, by_name, l);
+        auto& unit = block[static_cast<size_t>(l) + 1];
+        unit.insert(unit.end(), slots.begin(), slots.end());
+      }
+    }
+  }
   for (const Cross& cross : schema.crosses) {
     const Column* by = schema.FindColumn(cross.by);
     auto& block = block_for(cross.by);
@@ -161,6 +214,10 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
     for (int l = 0; l < static_cast<int>(by->levels.size()); ++l) {
       slots.clear();
       for (const std::string& over : cross.over) {
+        if (const ProductSet* set = schema.FindProduct(over)) {
+          add_product(*set, cross.by, l);
+          continue;
+        }
         const VariableCodec* v = layout.FindVariable(over);
         if (v == nullptr) {
           return Status::InvalidArgument("schema: cross by '" + cross.by + "' over '" + over +
@@ -175,9 +232,17 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
 
   // Widths from the record bound.
   auto set_width = [&](Slot& s) -> Status {
-    const VariableCodec* v = layout.FindVariable(s.variable);
-    u128 max_sum = MaxPerRecord(s.kind, v) * static_cast<u128>(schema.max_records);
-    if (max_sum / schema.max_records != MaxPerRecord(s.kind, v)) {
+    const VariableCodec *v = nullptr, *other = nullptr;
+    if (s.kind == SlotKind::kProduct) {
+      const size_t star = s.variable.find('*');
+      v = layout.FindVariable(s.variable.substr(0, star));
+      other = layout.FindVariable(s.variable.substr(star + 1));
+    } else {
+      v = layout.FindVariable(s.variable);
+    }
+    const u128 per_record = MaxPerRecord(s.kind, v, other);
+    u128 max_sum = per_record * static_cast<u128>(schema.max_records);
+    if (max_sum / schema.max_records != per_record) {
       return Status::InvalidArgument("schema: '" + s.variable +
                                      "' range times max_records exceeds 128 bits");
     }
@@ -274,11 +339,11 @@ double Layout::density() const {
 }
 
 int Layout::Find(SlotKind kind, const std::string& variable, const std::string& by, int level,
-                 int bin) const {
+                 int bin, const std::string& cases) const {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     if (s.kind == kind && s.variable == variable && s.by == by && s.level == level &&
-        s.bin == bin) {
+        s.bin == bin && s.cases == cases) {
       return static_cast<int>(i);
     }
   }
@@ -313,6 +378,7 @@ std::string Layout::ToJson() const {
                         {"offset", s.offset}};
     if (!s.variable.empty()) j["variable"] = s.variable;
     if (!s.by.empty()) j["by"] = s.by;
+    if (!s.cases.empty()) j["cases"] = s.cases;
     if (s.level >= 0) j["level"] = s.level;
     if (s.bin >= 0) j["bin"] = s.bin;
     slots.push_back(std::move(j));
@@ -343,8 +409,9 @@ Result<Layout> Layout::FromJson(const std::string& json) {
       Slot s;
       const std::string kind = e.at("kind").get<std::string>();
       bool known = false;
-      for (SlotKind k : {SlotKind::kCount, SlotKind::kObserved, SlotKind::kSum,
-                         SlotKind::kSumSquares, SlotKind::kLevel, SlotKind::kBin, SlotKind::kTag}) {
+      for (SlotKind k :
+           {SlotKind::kCount, SlotKind::kObserved, SlotKind::kSum, SlotKind::kSumSquares,
+            SlotKind::kLevel, SlotKind::kBin, SlotKind::kProduct, SlotKind::kTag}) {
         if (kind == KindName(k)) s.kind = k, known = true;
       }
       if (!known) return bad("unknown slot kind '" + QuoteInput(kind) + "'");
@@ -353,6 +420,7 @@ Result<Layout> Layout::FromJson(const std::string& json) {
       CS_ASSIGN_OR_RETURN(s.offset, IntAt(e, "offset", what));
       s.variable = e.value("variable", "");
       s.by = e.value("by", "");
+      s.cases = e.value("cases", "");
       if (e.contains("level")) {
         CS_ASSIGN_OR_RETURN(s.level, IntAt(e, "level", what));
       }
@@ -504,9 +572,20 @@ Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& 
     plan.level = s.level;
     plan.slot = i;
     if (!s.by.empty()) plan.by = ColumnPosition(schema, s.by);
+    if (!s.cases.empty()) {
+      std::stringstream members(s.cases);
+      for (std::string m; std::getline(members, m, '*');)
+        plan.cases.push_back(VariablePosition(layout, m));
+    }
     switch (s.kind) {
       case SlotKind::kCount:
         break;
+      case SlotKind::kProduct: {
+        const size_t star = s.variable.find('*');
+        plan.variable = VariablePosition(layout, s.variable.substr(0, star));
+        plan.other = VariablePosition(layout, s.variable.substr(star + 1));
+        break;
+      }
       case SlotKind::kObserved:
       case SlotKind::kSum:
       case SlotKind::kSumSquares:
@@ -515,8 +594,10 @@ Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& 
       case SlotKind::kLevel:
         plan.variable = ColumnPosition(schema, s.variable);
         break;
-      case SlotKind::kBin: {
+      case SlotKind::kBin:
+      case SlotKind::kEvent: {
         plan.variable = ColumnPosition(schema, s.variable);
+        if (s.kind == SlotKind::kEvent) plan.other = VariablePosition(layout, s.cases);
         const Column& c = schema.columns[static_cast<size_t>(plan.variable)];
         const long double scale = Pow10(c.decimals);
         plan.bin_lo = static_cast<long double>(c.bins[static_cast<size_t>(s.bin)]) * scale;
@@ -615,6 +696,10 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
   tag.assign(count, 0);
   for (const SlotPlan& s : slots_) {
     if (s.by >= 0 && level[static_cast<size_t>(s.by)] != s.level) continue;
+    if (!std::all_of(s.cases.begin(), s.cases.end(),
+                     [&](int m) { return offset_present[static_cast<size_t>(m)] != 0; })) {
+      continue;
+    }
     const size_t v = static_cast<size_t>(s.variable);
     u128 value = 0;
     switch (s.kind) {
@@ -630,11 +715,16 @@ Status RecordEncoder::Encode(const std::vector<std::string>& row,
       case SlotKind::kSumSquares:
         value = static_cast<u128>(offset[v]) * offset[v];
         break;
+      case SlotKind::kProduct:
+        value = static_cast<u128>(offset[v]) * offset[static_cast<size_t>(s.other)];
+        break;
       case SlotKind::kLevel:
         value = level[v] == s.level ? 1 : 0;
         break;
-      case SlotKind::kBin: {
+      case SlotKind::kBin:
+      case SlotKind::kEvent: {
         if (!fixed_present[v]) break;
+        if (s.kind == SlotKind::kEvent && offset[static_cast<size_t>(s.other)] != 1) break;
         const long double x = static_cast<long double>(fixed[v]);
         value = (x >= s.bin_lo && x < s.bin_hi) ? 1 : 0;
         break;

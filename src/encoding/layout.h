@@ -9,6 +9,13 @@
 //   sumsq(X)    = y² (omitted when R = 1: y² = y),
 // per groupable private column G one-hot level(G=l), per bin of X one-hot bin(X,i), and per
 // declared cross (G over X) the observed/sum/sumsq of X restricted to G = l.
+// Per product set S (encoding/schema.h), over S's complete cases (every member present; the
+// slots' `cases` is ProductKey(S)): count = 1, sum(X) and sumsq(X) of each member X, and
+// product("X*Z") = y_X·y_Z for each pair of members in S's order (offset encodings), and the
+// same per level of G when a cross by G lists S.
+// Per survival pair (T, E), per bin i of T: bin(T,i) over the records with E present (`cases`
+// E: they leave the risk set in bin i) and event(T,i), those of them with E = 1; the same per
+// level of each of its "by" columns.
 // Every record also contributes count = 1, which lets the owner check the record count.
 // Every plaintext ends in a tag slot (kTag) authenticating the others (encoding/authenticator.h);
 // the data slots of a plaintext fill its first bits contiguously, the tag follows them.
@@ -25,12 +32,14 @@
 
 namespace cipherstat {
 
-enum class SlotKind { kCount, kObserved, kSum, kSumSquares, kLevel, kBin, kTag };
+enum class SlotKind { kCount, kObserved, kSum, kSumSquares, kLevel, kBin, kProduct, kEvent, kTag };
 
 struct Slot {
   SlotKind kind = SlotKind::kCount;
-  std::string variable;  // X for observed/sum/sumsq/bin; G for level
+  std::string variable;  // X for observed/sum/sumsq/bin; G for level; "X*Z" for product
   std::string by;        // cross: the group column; empty for whole-dataset slots
+  std::string cases;     // the variables that must be present, joined by '*': a product set's
+                         // ProductKey(S), a survival pair's event; empty for every other slot
   int level = -1;        // level index (for kLevel, and for cross slots)
   int bin = -1;          // bin index for kBin
   int width = 0;         // bits
@@ -63,9 +72,10 @@ class Layout {
   // Bits carrying data over bits available: the packing density (tags are not data).
   double density() const;
 
-  // Index of a slot, or -1. `by`/`level` empty/-1 for whole-dataset slots.
+  // Index of a slot, or -1. `by`/`level` empty/-1 for whole-dataset slots, `cases` empty for
+  // slots over every record.
   int Find(SlotKind kind, const std::string& variable, const std::string& by = "", int level = -1,
-           int bin = -1) const;
+           int bin = -1, const std::string& cases = "") const;
   // Index of ciphertext `ciphertext`'s tag slot.
   int TagSlot(int ciphertext) const;
   // Bits of a tag slot summing up to `max_records` tags, each below 2^127.
@@ -120,8 +130,10 @@ class RecordEncoder {
   };
   struct SlotPlan {
     SlotKind kind = SlotKind::kCount;
-    int variable = -1;  // layout variable (observed/sum/sumsq); schema column (level/bin)
-    int by = -1;        // schema column of a cross's group, -1 for whole-dataset slots
+    int variable = -1;  // layout variable (observed/sum/sumsq/product); schema column (level/bin)
+    int other = -1;     // a product's second layout variable; an event slot's event variable
+    std::vector<int> cases;  // a product set's members (layout variables): all must be present
+    int by = -1;             // schema column of a cross's group, -1 for whole-dataset slots
     int level = -1;
     long double bin_lo = 0, bin_hi = 0;  // fixed-point bin edges
     int ciphertext = 0, offset = 0;

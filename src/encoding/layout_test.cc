@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "encoding/catalog.h"
 #include "encoding/schema.h"
 
 namespace cipherstat {
@@ -323,8 +324,18 @@ uint64_t SlotValue(const Layout& layout, const Encoded& e, int index) {
   return mpz_get_ui(v.get());
 }
 
+// TestSchema with two product sets, one of them crossed by arm, and cd4 as a survival time
+// with flag as its event, by arm.
+Schema WithProducts() {
+  Schema schema = TestSchema();
+  schema.products = {{"cd4", "weight"}, {"temp", "low_cd4", "cd4"}};
+  schema.crosses[0].over.push_back("cd4*weight");
+  schema.survival = {{"cd4", "flag", {"arm"}}};
+  return schema;
+}
+
 TEST(LayoutRecordEncoderTest, PacksKnownValuesThatExtractSlotReadsBack) {
-  const Schema schema = TestSchema();
+  const Schema schema = WithProducts();
   const Layout layout = MustBuild(schema, 256);  // several plaintexts
   ASSERT_GT(layout.num_ciphertexts(), 1);
   const Encoded e = Encode(schema, layout,
@@ -352,8 +363,8 @@ TEST(LayoutRecordEncoderTest, PacksKnownValuesThatExtractSlotReadsBack) {
     uint64_t want = 0;
     const bool in_group = s.by.empty() || level.at(s.by) == s.level;
     switch (s.kind) {
-      case SlotKind::kCount:
-        want = 1;
+      case SlotKind::kCount:  // a product set's per level of arm too
+        want = in_group ? 1 : 0;
         break;
       case SlotKind::kObserved:
         want = in_group ? 1 : 0;
@@ -367,9 +378,15 @@ TEST(LayoutRecordEncoderTest, PacksKnownValuesThatExtractSlotReadsBack) {
       case SlotKind::kLevel:
         want = level.at(s.variable) == s.level ? 1 : 0;
         break;
-      case SlotKind::kBin:
-        want = s.bin == 2 ? 1 : 0;
-        break;  // 350 is in [350, 500)
+      case SlotKind::kBin:    // 350 is in [350, 500); a survival bin also needs flag present
+      case SlotKind::kEvent:  // and flag = 1
+        want = in_group && s.bin == 2 ? 1 : 0;
+        break;
+      case SlotKind::kProduct: {  // every member is present: the complete cases hold it
+        const size_t star = s.variable.find('*');
+        want = in_group ? y.at(s.variable.substr(0, star)) * y.at(s.variable.substr(star + 1)) : 0;
+        break;
+      }
       case SlotKind::kTag:
         break;  // encoded without an Authenticator: 0
     }
@@ -408,6 +425,117 @@ TEST(LayoutRecordEncoderTest, MissingValuesLeaveObservedAndCrossSlotsEmpty) {
   EXPECT_EQ(SlotValue(layout, e, layout.Find(SlotKind::kLevel, "sex", "", 0)), 1u);
   EXPECT_EQ(SlotValue(layout, e, layout.Find(SlotKind::kObserved, "flag", "sex", 0)), 1u);
   EXPECT_EQ(SlotValue(layout, e, layout.Find(SlotKind::kObserved, "cd4", "sex", 0)), 0u);
+}
+
+TEST(LayoutRecordEncoderTest, AProductSetCountsOnlyRecordsWithEveryMemberPresent) {
+  const Schema schema = WithProducts();
+  const Layout layout = MustBuild(schema);
+  EXPECT_GE(layout.Find(SlotKind::kProduct, "cd4*weight", "arm", 2, -1, "cd4*weight"), 0);
+  EXPECT_LT(layout.Find(SlotKind::kProduct, "cd4*weight", "sex", 0, -1, "cd4*weight"), 0);
+  // temp missing: the set {temp, low_cd4, cd4} has no complete case; {cd4, weight} has.
+  const Encoded e = Encode(schema, layout,
+                           Row({{"temp", "NA"},
+                                {"sex", "F"},
+                                {"cd4", "150"},
+                                {"site", "east"},
+                                {"arm", "1"},
+                                {"flag", "0"},
+                                {"weight", "40.25"}}));
+  ASSERT_TRUE(e.status.ok()) << e.status.ToString();
+  const std::string both = "cd4*weight", three = "temp*low_cd4*cd4";
+  auto value = [&](SlotKind kind, const std::string& v, const std::string& cases,
+                   const std::string& by = "", int level = -1) {
+    return SlotValue(layout, e, layout.Find(kind, v, by, level, -1, cases));
+  };
+  EXPECT_EQ(value(SlotKind::kCount, "", both), 1u);
+  EXPECT_EQ(value(SlotKind::kSum, "cd4", both), 150u);
+  EXPECT_EQ(value(SlotKind::kSum, "weight", both), 1000u);  // 4025 − 3025
+  EXPECT_EQ(value(SlotKind::kSumSquares, "weight", both), 1000000u);
+  EXPECT_EQ(value(SlotKind::kProduct, "cd4*weight", both), 150000u);
+  EXPECT_EQ(value(SlotKind::kProduct, "cd4*weight", both, "arm", 1), 150000u);
+  EXPECT_EQ(value(SlotKind::kProduct, "cd4*weight", both, "arm", 0), 0u);
+  EXPECT_EQ(value(SlotKind::kCount, "", three), 0u);
+  EXPECT_EQ(value(SlotKind::kSum, "cd4", three), 0u);
+  EXPECT_EQ(value(SlotKind::kProduct, "low_cd4*cd4", three), 0u);
+  EXPECT_EQ(value(SlotKind::kSum, "low_cd4", three), 0u);
+  // The ordinary slots still hold cd4.
+  EXPECT_EQ(SlotValue(layout, e, layout.Find(SlotKind::kSum, "cd4")), 150u);
+}
+
+TEST(LayoutTest, ProductsAreValidatedAndTravelInTheCatalog) {
+  Schema schema = WithProducts();
+  const Catalog catalog = CatalogOf(schema);
+  auto back = CatalogFromJson(CatalogToJson(catalog));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, catalog);
+  auto reread = SchemaFromJson(SchemaToJson(schema));
+  ASSERT_TRUE(reread.ok()) << reread.status().ToString();
+  EXPECT_EQ(reread->products, schema.products);
+  EXPECT_EQ(reread->survival, schema.survival);
+  const Layout layout = MustBuild(schema);
+  auto compute_side = Layout::FromJson(layout.ToJson());
+  ASSERT_TRUE(compute_side.ok()) << compute_side.status().ToString();
+  EXPECT_TRUE(layout.CheckMatches(compute_side->ToJson()).ok());
+  auto refused = [](Schema s, const std::string& expected) {
+    const Status status = ValidateSchema(s);
+    EXPECT_NE(status.message().find(expected), std::string::npos) << status.ToString();
+  };
+  Schema one = schema;
+  one.products = {{"cd4"}};
+  refused(one, "at least two");
+  Schema twice = schema;
+  twice.products = {{"cd4", "cd4"}};
+  refused(twice, "'cd4' listed twice");
+  Schema category = schema;
+  category.products = {{"cd4", "sex"}};
+  refused(category, "'sex' is not a private numeric column");
+  Schema repeated = schema;
+  repeated.products.push_back({"cd4", "weight"});
+  refused(repeated, "declared twice");
+  Schema no_bins = schema;
+  no_bins.survival = {{"weight", "flag", {}}};
+  refused(no_bins, "'weight' has no \"bins\"");
+  Schema not_zero_one = schema;
+  not_zero_one.survival = {{"cd4", "arm", {}}};
+  refused(not_zero_one, "'arm' is not a private 0/1 column");
+  Schema public_by = schema;
+  public_by.survival = {{"cd4", "flag", {"site"}}};
+  refused(public_by, "'site' is not a private column with \"levels\"");
+  Schema unknown_cross = TestSchema();
+  unknown_cross.crosses[0].over.push_back("cd4*age");
+  refused(unknown_cross, "'cd4*age' is not a private numeric column, derived indicator or product");
+}
+
+TEST(LayoutRecordEncoderTest, SurvivalBinsCountExitsAndEventsWithTheEventPresent) {
+  const Schema schema = WithProducts();
+  const Layout layout = MustBuild(schema);
+  auto encode = [&](const std::string& cd4, const std::string& flag) {
+    return Encode(schema, layout,
+                  Row({{"temp", "0"},
+                       {"sex", "F"},
+                       {"cd4", cd4},
+                       {"site", "east"},
+                       {"arm", "3"},
+                       {"flag", flag},
+                       {"weight", "40"}}));
+  };
+  auto at = [&](const Encoded& e, SlotKind kind, int bin, const std::string& by = "",
+                int level = -1) {
+    return SlotValue(layout, e, layout.Find(kind, "cd4", by, level, bin, "flag"));
+  };
+  const Encoded event = encode("199", "1"), censored = encode("199", "0"),
+                no_flag = encode("199", "");
+  for (const Encoded* e : {&event, &censored, &no_flag}) ASSERT_TRUE(e->status.ok());
+  EXPECT_EQ(at(event, SlotKind::kBin, 0), 1u);
+  EXPECT_EQ(at(event, SlotKind::kEvent, 0), 1u);
+  EXPECT_EQ(at(event, SlotKind::kEvent, 0, "arm", 3), 1u);
+  EXPECT_EQ(at(event, SlotKind::kEvent, 0, "arm", 2), 0u);
+  EXPECT_EQ(at(event, SlotKind::kEvent, 1), 0u);
+  EXPECT_EQ(at(censored, SlotKind::kBin, 0), 1u);
+  EXPECT_EQ(at(censored, SlotKind::kEvent, 0), 0u);
+  EXPECT_EQ(at(no_flag, SlotKind::kBin, 0), 0u);  // not followed: no event status
+  EXPECT_EQ(at(no_flag, SlotKind::kEvent, 0), 0u);
+  EXPECT_EQ(SlotValue(layout, no_flag, layout.Find(SlotKind::kBin, "cd4", "", -1, 0)), 1u);
 }
 
 TEST(LayoutRecordEncoderTest, DerivedIndicatorAndBinEdges) {

@@ -297,6 +297,19 @@ bool Schema::HasCross(const std::string& by, const std::string& over) const {
   return false;
 }
 
+std::string ProductKey(const ProductSet& members) {
+  std::string key;
+  for (const std::string& m : members) key += (key.empty() ? "" : "*") + m;
+  return key;
+}
+
+const ProductSet* Schema::FindProduct(const std::string& key) const {
+  for (const ProductSet& p : products) {
+    if (ProductKey(p) == key) return &p;
+  }
+  return nullptr;
+}
+
 Status ValidateSchema(const Schema& schema) {
   if (schema.name.empty()) return Invalid("\"name\"", "must not be empty");
   if (HasControlChar(schema.name)) return Invalid("\"name\"", "contains control characters");
@@ -341,6 +354,66 @@ Status ValidateSchema(const Schema& schema) {
     }
     if (!std::isfinite(d.value)) return Invalid(where + " \"value\"", "must be a finite number");
   }
+  std::set<std::string> product_keys;
+  for (size_t i = 0; i < schema.products.size(); ++i) {
+    const ProductSet& p = schema.products[i];
+    const std::string where = "products[" + std::to_string(i) + "]";
+    if (p.size() < 2) return Invalid(where, "needs at least two columns");
+    std::set<std::string> seen;
+    for (const std::string& m : p) {
+      if (!seen.insert(m).second) return Invalid(where, "'" + m + "' listed twice");
+      const Column* c = schema.FindColumn(m);
+      const bool ok = c != nullptr ? (c->numeric() && !c->is_public && !c->date())
+                                   : schema.FindDerived(m) != nullptr;
+      if (!ok) {
+        return Invalid(where, "'" + m +
+                                  "' is not a private numeric column (not a date) or derived "
+                                  "indicator");
+      }
+      if (m.find('*') != std::string::npos) {
+        return Invalid(where, "'" + m + "': a column in a product may not contain '*'");
+      }
+    }
+    if (!product_keys.insert(ProductKey(p)).second) return Invalid(where, "declared twice");
+    if (names.count(ProductKey(p))) {
+      return Invalid(where, "its name '" + ProductKey(p) + "' clashes with a column or indicator");
+    }
+  }
+  std::set<std::pair<std::string, std::string>> survival_pairs;
+  for (const Survival& sv : schema.survival) {
+    const std::string where = "survival '" + sv.time + "'";
+    const Column* time = schema.FindColumn(sv.time);
+    if (time == nullptr || !time->numeric() || time->is_public || time->date()) {
+      return Invalid(where + " \"time\"",
+                     "'" + sv.time + "' is not a private numeric column (not a date)");
+    }
+    if (time->bins.size() < 2) {
+      return Invalid(where + " \"time\"", "'" + sv.time +
+                                              "' has no \"bins\": they are the time axis of the "
+                                              "curve (unit bins of whole days give the exact one)");
+    }
+    const Column* event = schema.FindColumn(sv.event);
+    const bool zero_one = event != nullptr
+                              ? event->numeric() && !event->is_public && !event->date() &&
+                                    event->min == 0 && event->max == 1 && event->decimals == 0
+                              : schema.FindDerived(sv.event) != nullptr;
+    if (!zero_one || sv.event.find('*') != std::string::npos) {
+      return Invalid(where + " \"event\"", "'" + sv.event +
+                                               "' is not a private 0/1 column (min 0, max 1, 0 "
+                                               "decimals) or derived indicator");
+    }
+    if (!survival_pairs.insert({sv.time, sv.event}).second) return Invalid(where, "declared twice");
+    std::set<std::string> seen;
+    for (const std::string& by : sv.by) {
+      const Column* g = schema.FindColumn(by);
+      if (g == nullptr || !g->groupable() || g->is_public) {
+        return Invalid(where + " \"by\"", "'" + by +
+                                              "' is not a private column with \"levels\" (a "
+                                              "public one groups as a plaintext key)");
+      }
+      if (!seen.insert(by).second) return Invalid(where + " \"by\"", "'" + by + "' listed twice");
+    }
+  }
   std::set<std::string> cross_by;
   for (const Cross& cross : schema.crosses) {
     const std::string where = "cross by '" + cross.by + "'";
@@ -364,11 +437,13 @@ Status ValidateSchema(const Schema& schema) {
         return Invalid(where + " \"over\"", "'" + over + "' listed twice");
       }
       const Column* c = schema.FindColumn(over);
-      const bool ok =
-          c != nullptr ? (c->numeric() && !c->is_public) : schema.FindDerived(over) != nullptr;
+      const bool ok = c != nullptr
+                          ? (c->numeric() && !c->is_public)
+                          : schema.FindDerived(over) != nullptr || product_keys.count(over);
       if (!ok) {
-        return Invalid(where + " \"over\"",
-                       "'" + over + "' is not a private numeric column or derived indicator");
+        return Invalid(where + " \"over\"", "'" + over +
+                                                "' is not a private numeric column, derived "
+                                                "indicator or product (\"a*b\")");
       }
     }
   }
@@ -695,6 +770,15 @@ Status ParseCross(const json& j, size_t index, Cross* cross) {
   return named.Strings("over", &cross->over);
 }
 
+Status ParseSurvival(const json& j, size_t index, Survival* sv) {
+  Reader r(j, "survival[" + std::to_string(index) + "]");
+  CS_RETURN_IF_ERROR(r.CheckObject());
+  CS_RETURN_IF_ERROR(r.CheckKeys({"time", "event", "by"}));
+  CS_RETURN_IF_ERROR(r.String("time", true, &sv->time));
+  CS_RETURN_IF_ERROR(r.String("event", true, &sv->event));
+  return r.Strings("by", &sv->by);
+}
+
 Status ParseArray(const Reader& top, const char* key, bool required,
                   const std::function<Status(const json&, size_t)>& parse) {
   if (!top.Has(key)) return required ? top.Missing(key) : Status::OK();
@@ -721,8 +805,9 @@ Result<Schema> ParseSchema(const json& doc) {
                                             " is not supported (this build reads version " +
                                             std::to_string(kVersion) + ")");
   }
-  CS_RETURN_IF_ERROR(top.CheckKeys({"format", "version", "name", "max_records", "columns",
-                                    "derived", "crosses", "missing_values"}));
+  CS_RETURN_IF_ERROR(
+      top.CheckKeys({"format", "version", "name", "max_records", "columns", "derived", "crosses",
+                     "products", "survival", "missing_values"}));
   CS_RETURN_IF_ERROR(top.String("name", false, &schema.name));
   int64_t max_records = static_cast<int64_t>(schema.max_records);
   CS_RETURN_IF_ERROR(top.Int("max_records", false, 1, INT64_MAX, &max_records));
@@ -738,6 +823,18 @@ Result<Schema> ParseSchema(const json& doc) {
   CS_RETURN_IF_ERROR(ParseArray(top, "crosses", false, [&](const json& j, size_t i) {
     schema.crosses.emplace_back();
     return ParseCross(j, i, &schema.crosses.back());
+  }));
+  CS_RETURN_IF_ERROR(ParseArray(top, "products", false, [&](const json& j, size_t i) {
+    if (!j.is_array() || j.empty() ||
+        !std::all_of(j.begin(), j.end(), [](const json& m) { return m.is_string(); })) {
+      return Invalid("products[" + std::to_string(i) + "]", "must be an array of column names");
+    }
+    schema.products.push_back(j.get<ProductSet>());
+    return Status::OK();
+  }));
+  CS_RETURN_IF_ERROR(ParseArray(top, "survival", false, [&](const json& j, size_t i) {
+    schema.survival.emplace_back();
+    return ParseSurvival(j, i, &schema.survival.back());
   }));
   CS_RETURN_IF_ERROR(top.Strings("missing_values", &schema.missing_values));
   CS_RETURN_IF_ERROR(ValidateSchema(schema));
@@ -776,6 +873,24 @@ std::string SchemaToJson(const Schema& schema) {
   }
   out += ",\n  \"crosses\": ";
   AppendArray(items, &out);
+  if (!schema.products.empty()) {
+    items.clear();
+    for (const ProductSet& p : schema.products) items.push_back(ordered_json(p));
+    out += ",\n  \"products\": ";
+    AppendArray(items, &out);
+  }
+  if (!schema.survival.empty()) {
+    items.clear();
+    for (const Survival& sv : schema.survival) {
+      ordered_json j;
+      j["time"] = sv.time;
+      j["event"] = sv.event;
+      if (!sv.by.empty()) j["by"] = sv.by;
+      items.push_back(std::move(j));
+    }
+    out += ",\n  \"survival\": ";
+    AppendArray(items, &out);
+  }
   out += ",\n  \"missing_values\": " + Inline(ordered_json(schema.missing_values)) + "\n}\n";
   return out;
 }

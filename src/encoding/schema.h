@@ -25,7 +25,9 @@
 //      "days_between": ["enrolled", "last_visit"], "min": 0, "max": 9000, "decimals": 0}
 //   ],
 //   "derived": [{"name": "viral_suppressed", "column": "viral_load", "op": "<", "value": 200}],
-//   "crosses": [{"by": "arm", "over": ["cd4", "viral_suppressed"]}],
+//   "crosses": [{"by": "arm", "over": ["cd4", "viral_suppressed", "cd4*age"]}],
+//   "products": [["cd4", "age"], ["log10_vl", "cd4", "age"]],
+//   "survival": [{"time": "days_enrolled_to_last_visit", "event": "died", "by": ["arm"]}],
 //   "missing_values": ["", "NA"]
 // }
 #pragma once
@@ -112,12 +114,34 @@ struct Cross {
   bool operator==(const Cross&) const = default;
 };
 
+// A product set: numeric variables (private numeric columns or derived indicators) whose
+// cross products are encrypted, with their counts, sums and squares, over the records where
+// every one of them is present (complete cases), so that CORR, COVAR_*, REGR_* and LINREG can
+// run over them (query/aggregates.h). Named by ProductKey; a cross may list that name in its
+// "over" to have the set per level of its group column.
+using ProductSet = std::vector<std::string>;
+// The members joined by '*': "cd4*age". Member names never contain '*' (ValidateSchema).
+std::string ProductKey(const ProductSet& members);
+
+// A time-to-event pair for KAPLAN_MEIER, AT_RISK, EVENTS and LOGRANK (query/aggregates.h):
+// `time` a private numeric column with "bins" (the time axis), `event` a private 0/1 column or
+// derived indicator (1: the event, 0: censored). Per bin of time the layout encrypts the
+// records leaving the risk set (time in the bin, event present) and the events among them,
+// and the same per level of each private groupable column in `by`.
+struct Survival {
+  std::string time, event;
+  std::vector<std::string> by;
+  bool operator==(const Survival&) const = default;
+};
+
 struct Schema {
   std::string name = "dataset";
   uint64_t max_records = 1000000;
   std::vector<Column> columns;
   std::vector<Derived> derived;
   std::vector<Cross> crosses;
+  std::vector<ProductSet> products;
+  std::vector<Survival> survival;
   std::vector<std::string> missing_values = {"", "NA"};
 
   // nullptr when absent.
@@ -126,14 +150,17 @@ struct Schema {
   // True when `name` is a numeric column or a derived indicator.
   bool IsNumeric(const std::string& name) const;
   bool HasCross(const std::string& by, const std::string& over) const;
+  // The product set named `key`, or nullptr.
+  const ProductSet* FindProduct(const std::string& key) const;
 };
 
 // Checks internal consistency: unique names, min <= max, 0 <= decimals <= kMaxDecimals,
 // range fits the fixed-point encoding (|value|·10^decimals < 2^53) and min/max/levels are
 // exact at that scale, levels unique (numeric levels in normal form: "3.5", not "3.50"),
-// bins increasing, derived/crosses refer to existing columns of the right kind, identifiers
-// and excluded columns not public and without levels or bins (an excluded column never drops a
-// row: no "on_invalid": "drop_row"), "censored" on numeric columns only, public columns not
+// bins increasing, products of two or more distinct private numeric (not date) columns or
+// indicators, each set once, derived/crosses refer to existing columns of the right kind,
+// identifiers and excluded columns not public and without levels or bins (an excluded column never
+// drops a row: no "on_invalid": "drop_row"), "censored" on numeric columns only, public columns not
 // numeric-only, dates private, between 0001-01-01 and 9999-12-31, with no levels, bins,
 // "censored" or indicators (group by a "year_of" column instead), computed columns numeric with
 // 0 decimals over date columns... Errors name the column and field.

@@ -169,6 +169,134 @@ Status ChisqSlots(const ItemContext& item, std::set<int>* slots) {
                       "a 0/1 column");
 }
 
+// CORR(y, x) and the like, and LINREG(y, x1, ..., xk), read a product set's slots: the set
+// whose complete cases are exactly the records with y and every x present — one listing those
+// columns, or more whose other members can never be missing (they have no observed slot).
+std::vector<std::string> ModelColumns(const ItemContext& item) {
+  std::vector<std::string> columns = {item.column};
+  columns.insert(columns.end(), item.regressors.begin(), item.regressors.end());
+  return columns;
+}
+
+std::string ModelCall(const ItemContext& item) {
+  std::string call = AggregateName(item.aggregate) + "(";
+  for (const std::string& c : ModelColumns(item)) call += (call.back() == '(' ? "" : ", ") + c;
+  return call + ")";
+}
+
+Result<const ProductSet*> ModelProducts(const ItemContext& item) {
+  const std::vector<std::string> columns = ModelColumns(item);
+  const std::string call = ModelCall(item);
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (!IsVariable(item.catalog, columns[i])) {
+      return Unanswerable(call + ": '" + columns[i] +
+                          "' is not a private numeric column or derived indicator");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (columns[i] == columns[j]) return Unanswerable(call + ": '" + columns[i] + "' twice");
+    }
+  }
+  const ProductSet* found = nullptr;
+  for (const ProductSet& set : item.catalog.products) {
+    bool covers = true, same_cases = true;
+    for (const std::string& c : columns)
+      covers = covers && std::find(set.begin(), set.end(), c) != set.end();
+    for (const std::string& m : set) {
+      if (std::find(columns.begin(), columns.end(), m) == columns.end())
+        same_cases = same_cases && item.layout.Find(SlotKind::kObserved, m) < 0;
+    }
+    if (!covers || !same_cases) continue;
+    if (found == nullptr || set.size() < found->size()) found = &set;
+  }
+  if (found == nullptr) {
+    std::string listed;
+    for (const std::string& c : columns) listed += (listed.empty() ? "\"" : ", \"") + c + "\"";
+    return Unanswerable(call + " needs the encrypted cross products of its columns: add [" +
+                        listed + "] to the schema's \"products\" and re-encrypt");
+  }
+  if (!item.private_group.empty() &&
+      !item.catalog.HasCross(item.private_group, ProductKey(*found))) {
+    return Unanswerable("GROUP BY " + item.private_group + " over " + call + ": add {\"by\": \"" +
+                        item.private_group + "\", \"over\": [\"" + ProductKey(*found) +
+                        "\"]} to the schema's \"crosses\" and re-encrypt");
+  }
+  return found;
+}
+
+// The product slot of two members of `set`, named in the set's order.
+std::string PairName(const ProductSet& set, const std::string& a, const std::string& b) {
+  const bool a_first = std::find(set.begin(), set.end(), a) < std::find(set.begin(), set.end(), b);
+  return a_first ? ProductKey({a, b}) : ProductKey({b, a});
+}
+
+Status ModelSlots(const ItemContext& item, std::set<int>* slots) {
+  CS_ASSIGN_OR_RETURN(const ProductSet* set, ModelProducts(item));
+  const std::string cases = ProductKey(*set);
+  const std::vector<std::string> columns = ModelColumns(item);
+  auto need = [&](SlotKind kind, const std::string& variable, const std::string& by, int level,
+                  bool required) -> Status {
+    const int s = item.layout.Find(kind, variable, by, level, -1, cases);
+    if (s < 0 && required) return Status::NotFound(variable.empty() ? cases : variable);
+    if (s >= 0) slots->insert(s);
+    return Status::OK();
+  };
+  auto need_all = [&](const std::string& by, int level) -> Status {
+    CS_RETURN_IF_ERROR(need(SlotKind::kCount, "", by, level, true));
+    for (size_t i = 0; i < columns.size(); ++i) {
+      CS_RETURN_IF_ERROR(need(SlotKind::kSum, columns[i], by, level, true));
+      CS_RETURN_IF_ERROR(need(SlotKind::kSumSquares, columns[i], by, level, false));
+      for (size_t j = 0; j < i; ++j) {
+        CS_RETURN_IF_ERROR(
+            need(SlotKind::kProduct, PairName(*set, columns[j], columns[i]), by, level, true));
+      }
+    }
+    return Status::OK();
+  };
+  if (!item.private_group.empty()) {
+    const int levels = item.catalog.FindColumn(item.private_group)->levels;
+    for (int l = 0; l < levels; ++l) CS_RETURN_IF_ERROR(need_all(item.private_group, l));
+  }
+  return need_all("", -1);
+}
+
+// KAPLAN_MEIER(time, event), AT_RISK, EVENTS and LOGRANK read a declared survival pair's
+// exits and events per bin of time, per level of the private GROUP BY column when the pair
+// lists it in "by".
+Status SurvivalSlots(const ItemContext& item, std::set<int>* slots) {
+  const std::string& time = item.column;
+  const std::string& event = item.regressors.front();
+  const std::string call = ModelCall(item);
+  const Survival* sv = item.catalog.FindSurvival(time, event);
+  if (sv == nullptr) {
+    return Unanswerable(call + " needs the encrypted exits and events per bin of " + time +
+                        ": add {\"time\": \"" + time + "\", \"event\": \"" + event +
+                        "\"} to the schema's \"survival\" (" + time + " with \"bins\", " + event +
+                        " a 0/1 column) and re-encrypt");
+  }
+  const std::string& group = item.private_group;
+  if (!group.empty() && std::find(sv->by.begin(), sv->by.end(), group) == sv->by.end()) {
+    return Unanswerable("GROUP BY " + group + " over " + call + ": add \"" + group +
+                        "\" to the \"by\" of the schema's survival entry for " + time +
+                        " and re-encrypt");
+  }
+  const int bins = item.catalog.FindColumn(time)->bins;
+  auto need = [&](const std::string& by, int level) -> Status {
+    for (int b = 0; b < bins; ++b) {
+      for (SlotKind kind : {SlotKind::kBin, SlotKind::kEvent}) {
+        const int s = item.layout.Find(kind, time, by, level, b, event);
+        if (s < 0) return Status::NotFound(time);
+        slots->insert(s);
+      }
+    }
+    return Status::OK();
+  };
+  if (!group.empty()) {
+    const int levels = item.catalog.FindColumn(group)->levels;
+    for (int l = 0; l < levels; ++l) CS_RETURN_IF_ERROR(need(group, l));
+  }
+  return need("", -1);
+}
+
 // COUNT of a private categorical column (no numeric encoding) reads its level slots.
 bool CountsLevels(const ItemContext& item) {
   if (IsVariable(item.catalog, item.column)) return false;
@@ -343,16 +471,17 @@ Cell StddevCell(const Moments& m, const VariableCodec& v) {
                    Approximate(sd > 0 ? variance_sd / (2 * sd) : std::sqrt(variance_sd)));
 }
 
-// The two-sided 95% interval's quantiles: t_{df, 0.975} and z_{0.975}.
-double TQuantile975(double degrees_of_freedom) {
+// The two-sided interval's quantiles at `level`: t_{df, (1+level)/2} and z_{(1+level)/2}.
+double TQuantile(double degrees_of_freedom, double level) {
   return boost::math::quantile(
-      boost::math::complement(boost::math::students_t(degrees_of_freedom), 0.025));
+      boost::math::complement(boost::math::students_t(degrees_of_freedom), (1 - level) / 2));
 }
-double ZQuantile975() {
-  return boost::math::quantile(boost::math::complement(boost::math::normal(), 0.025));
+double ZQuantile(double level) {
+  return boost::math::quantile(boost::math::complement(boost::math::normal(), (1 - level) / 2));
 }
 
-// mean ± t_{n−1, 0.975}·s/√n (R: t.test(x)$conf.int); NULL for fewer than two values.
+// mean ± t_{n−1, (1+level)/2}·s/√n (R: t.test(x, conf.level = level)$conf.int); NULL for fewer
+// than two values.
 std::vector<Cell> DecodeAvgCi(const ItemContext& item, const RowSums& row) {
   const VariableCodec& v = *item.layout.FindVariable(item.column);
   const Moments m = RowMoments(item, row, v);
@@ -360,18 +489,18 @@ std::vector<Cell> DecodeAvgCi(const ItemContext& item, const RowSums& row) {
   if (!variance) return {row.Release(m.n, Cell::Null()), row.Release(m.n, Cell::Null())};
   const double n = m.n.ToDouble();
   const double mean = NearestDouble(ScaledSum(m, v), BigInt::Power(10, v.decimals) * m.n);
-  const double half = TQuantile975(n - 1) * std::sqrt(*variance / n);
+  const double half = TQuantile(n - 1, item.level) * std::sqrt(*variance / n);
   return {row.Release(m.n, Cell::Real(mean - half)), row.Release(m.n, Cell::Real(mean + half))};
 }
 
 // The Wilson score interval of the proportion p = Σx/n of a 0/1 column (R:
-// prop.test(Σx, n, correct = FALSE)$conf.int): (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n).
-// DecodeSums has checked that the column is 0/1; NULL over no values.
+// prop.test(Σx, n, conf.level = level, correct = FALSE)$conf.int): (p + z²/2n ± z·√(p(1−p)/n +
+// z²/4n²)) / (1 + z²/n). DecodeSums has checked that the column is 0/1; NULL over no values.
 std::vector<Cell> DecodeProportionCi(const ItemContext& item, const RowSums& row) {
   const VariableCodec& v = *item.layout.FindVariable(item.column);
   const Moments m = RowMoments(item, row, v);
   if (m.n == 0) return {row.Release(m.n, Cell::Null()), row.Release(m.n, Cell::Null())};
-  const double n = m.n.ToDouble(), p = NearestDouble(m.sum, m.n), z = ZQuantile975();
+  const double n = m.n.ToDouble(), p = NearestDouble(m.sum, m.n), z = ZQuantile(item.level);
   const double denominator = 1 + z * z / n;
   const double center = (p + z * z / (2 * n)) / denominator;
   const double half = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator;
@@ -521,6 +650,282 @@ std::vector<Cell> DecodePercentile(const ItemContext& item, const RowSums& row) 
   return {row.Release(binned, Cell::Real(value)), row.Release(binned, Cell::Real(bound))};
 }
 
+// --- Correlation and regression -------------------------------------------------------------
+//
+// Over a product set's complete cases, in the offset encoding y = x·10^d − min_fixed: n, the
+// sums S_a, and P_ab = Σ y_a·y_b (P_aa = Σ y_a²). The centred cross products
+// C_ab = n·P_ab − S_a·S_b = n·Σ(x_a − x̄_a)(x_b − x̄_b)·10^(d_a+d_b) are exact integers, free of
+// the offsets; every statistic below is a ratio of them, rounded once (NearestDouble), up to
+// the square roots of r and the standard errors.
+class ModelSums {
+ public:
+  ModelSums(const ItemContext& item, const RowSums& row) : item_(item), row_(row) {
+    set_ = *ModelProducts(item);  // planned: the set exists
+    cases_ = ProductKey(*set_);
+    n_ = row.ForRow(SlotKind::kCount, "", cases_);
+  }
+  const BigInt& n() const { return n_; }
+  const VariableCodec& codec(const std::string& a) const { return *item_.layout.FindVariable(a); }
+  BigInt Sum(const std::string& a) const { return row_.ForRow(SlotKind::kSum, a, cases_); }
+  // Σ x_a·10^d_a over the cases: the offset sum plus n·min_fixed.
+  BigInt ScaledSum(const std::string& a) const {
+    return Sum(a) + n_ * BigInt::FromLong(codec(a).min_fixed);
+  }
+  BigInt Centred(const std::string& a, const std::string& b) const {
+    BigInt product;
+    if (a != b) {
+      product = row_.ForRow(SlotKind::kProduct, PairName(*set_, a, b), cases_);
+    } else {
+      product = codec(a).range > 1 ? row_.ForRow(SlotKind::kSumSquares, a, cases_) : Sum(a);
+    }
+    return n_ * product - Sum(a) * Sum(b);
+  }
+
+ private:
+  const ItemContext& item_;
+  const RowSums& row_;
+  const ProductSet* set_ = nullptr;
+  std::string cases_;
+  BigInt n_;
+};
+
+BigInt Pow10Big(int decimals) { return BigInt::Power(10, static_cast<unsigned long>(decimals)); }
+
+std::vector<Cell> DecodePair(const ItemContext& item, const RowSums& row) {
+  const ModelSums m(item, row);
+  const std::string &y = item.column, &x = item.regressors.front();
+  const BigInt& n = m.n();
+  const int dy = m.codec(y).decimals, dx = m.codec(x).decimals;
+  const BigInt cyx = m.Centred(y, x), cxx = m.Centred(x, x), cyy = m.Centred(y, y);
+  auto cell = [&](Cell value) { return std::vector<Cell>{row.Release(n, std::move(value))}; };
+  switch (item.aggregate) {
+    case Aggregate::kRegrCount:
+      return cell(IntegerCell(n));
+    case Aggregate::kCovarPop:
+      if (n.sign() == 0) return cell(Cell::Null());
+      return cell(Cell::Real(NearestDouble(cyx, n * n * Pow10Big(dy + dx))));
+    case Aggregate::kCovarSamp:
+      if (n < BigInt(2)) return cell(Cell::Null());
+      return cell(Cell::Real(NearestDouble(cyx, n * (n - BigInt(1)) * Pow10Big(dy + dx))));
+    case Aggregate::kCorr: {
+      if (n.sign() == 0 || cxx.sign() == 0 || cyy.sign() == 0) return cell(Cell::Null());
+      const double r2 = NearestDouble(cyx * cyx, cxx * cyy);
+      return cell(Cell::Real(cyx.sign() < 0 ? -std::sqrt(r2) : std::sqrt(r2)));
+    }
+    case Aggregate::kRegrSlope:
+      if (n.sign() == 0 || cxx.sign() == 0) return cell(Cell::Null());
+      return cell(Cell::Real(NearestDouble(cyx * Pow10Big(dx), cxx * Pow10Big(dy))));
+    case Aggregate::kRegrIntercept:
+      // ȳ − b·x̄ = (Y·C_xx − C_yx·X) / (n·C_xx), Y and X the scaled sums.
+      if (n.sign() == 0 || cxx.sign() == 0) return cell(Cell::Null());
+      return cell(Cell::Real(
+          NearestDouble(m.ScaledSum(y) * cxx - cyx * m.ScaledSum(x), n * cxx * Pow10Big(dy))));
+    case Aggregate::kRegrR2:
+      if (n.sign() == 0 || cxx.sign() == 0) return cell(Cell::Null());
+      if (cyy.sign() == 0) return cell(Cell::Real(1));
+      return cell(Cell::Real(NearestDouble(cyx * cyx, cxx * cyy)));
+    default:
+      return cell(Cell::Null());
+  }
+}
+
+// An exact rational, for solving the normal equations without rounding.
+class Rat {
+ public:
+  Rat() { mpq_init(q_); }
+  explicit Rat(const BigInt& v) : Rat() { mpq_set_z(q_, v.get()); }
+  Rat(const Rat& o) : Rat() { mpq_set(q_, o.q_); }
+  Rat& operator=(const Rat& o) {
+    mpq_set(q_, o.q_);
+    return *this;
+  }
+  ~Rat() { mpq_clear(q_); }
+  Rat operator*(const Rat& o) const { return Apply(mpq_mul, o); }
+  Rat operator/(const Rat& o) const { return Apply(mpq_div, o); }
+  Rat operator-(const Rat& o) const { return Apply(mpq_sub, o); }
+  Rat operator+(const Rat& o) const { return Apply(mpq_add, o); }
+  bool zero() const { return mpq_sgn(q_) == 0; }
+  int sign() const { return mpq_sgn(q_); }
+  double ToDouble() const {
+    BigInt num, den;
+    mpq_get_num(num.get(), q_);
+    mpq_get_den(den.get(), q_);
+    return NearestDouble(num, den);
+  }
+
+ private:
+  Rat Apply(void (*op)(mpq_ptr, mpq_srcptr, mpq_srcptr), const Rat& o) const {
+    Rat out;
+    op(out.q_, q_, o.q_);
+    return out;
+  }
+  mpq_t q_;
+};
+
+// LINREG(y, x1, ..., xk): R's lm(y ~ x1 + ... + xk) over the complete cases. With A the k×k
+// matrix of C_{xi,xj} and c the vector of C_{xi,y}, the slopes (in fixed-point units) are
+// b = A⁻¹c, the residual sum of squares RSS = (C_yy − b·c)/n, σ² = RSS/(n − k − 1),
+// Var(b) = σ²·n·A⁻¹, the intercept ȳ − b·x̄ with variance σ²·(1/n + n·x̄ᵀA⁻¹x̄), and
+// R² = b·c / C_yy. A⁻¹, b, RSS and R² are exact rationals (Gauss–Jordan over GMP's mpq);
+// each standard error is the square root of an exact variance, and p = 2·P(T > |t|) with T
+// Student's t on n − k − 1 degrees of freedom (Boost.Math). A singular A (a constant or
+// collinear x) gives NULL coefficients; fewer than k + 2 cases NULL standard errors.
+std::vector<Cell> DecodeLinreg(const ItemContext& item, const RowSums& row) {
+  const ModelSums m(item, row);
+  const std::vector<std::string>& xs = item.regressors;
+  const size_t k = xs.size();
+  const BigInt& n = m.n();
+  const std::string& y = item.column;
+  const size_t terms = k + 1;
+  std::vector<Cell> cells;
+  auto release = [&](Cell c) { cells.push_back(row.Release(n, std::move(c))); };
+  auto nulls = [&](size_t count) {
+    for (size_t i = 0; i < count; ++i) release(Cell::Null());
+  };
+  // Gauss–Jordan on [A | I].
+  std::vector<std::vector<Rat>> a(k, std::vector<Rat>(2 * k));
+  std::vector<Rat> c(k);
+  for (size_t i = 0; i < k; ++i) {
+    for (size_t j = 0; j < k; ++j) a[i][j] = Rat(m.Centred(xs[i], xs[j]));
+    a[i][k + i] = Rat(BigInt(1));
+    c[i] = Rat(m.Centred(xs[i], y));
+  }
+  bool singular = n.sign() == 0;
+  for (size_t col = 0; col < k && !singular; ++col) {
+    size_t pivot = col;
+    while (pivot < k && a[pivot][col].zero()) ++pivot;
+    if (pivot == k) {
+      singular = true;
+      break;
+    }
+    std::swap(a[pivot], a[col]);
+    const Rat inverse = Rat(BigInt(1)) / a[col][col];
+    for (Rat& v : a[col]) v = v * inverse;
+    for (size_t r = 0; r < k; ++r) {
+      if (r == col || a[r][col].zero()) continue;
+      const Rat factor = a[r][col];
+      for (size_t j = 0; j < 2 * k; ++j) a[r][j] = a[r][j] - factor * a[col][j];
+    }
+  }
+  if (singular) {
+    nulls(4 * terms + 1);
+    release(IntegerCell(n));
+    return cells;
+  }
+  auto inv = [&](size_t i, size_t j) -> const Rat& { return a[i][k + j]; };
+  std::vector<Rat> b(k);
+  Rat explained;  // b·c
+  for (size_t i = 0; i < k; ++i) {
+    for (size_t j = 0; j < k; ++j) b[i] = b[i] + inv(i, j) * c[j];
+    explained = explained + b[i] * c[i];
+  }
+  const Rat nq{n};
+  const Rat cyy{m.Centred(y, y)};
+  std::vector<Rat> mean(k);  // x̄ in fixed-point units
+  for (size_t i = 0; i < k; ++i) mean[i] = Rat(m.ScaledSum(xs[i])) / nq;
+  Rat intercept = Rat(m.ScaledSum(y)) / nq;
+  for (size_t i = 0; i < k; ++i) intercept = intercept - b[i] * mean[i];
+  const BigInt df = n - BigInt(static_cast<uint64_t>(k + 1));
+  std::optional<Rat> sigma2;  // σ²
+  if (df.sign() > 0) sigma2 = (cyy - explained) / nq / Rat(df);
+  const int dy = m.codec(y).decimals;
+  // One term: estimate and its variance in fixed-point units, and 10^(d_x − d_y) to scale.
+  auto term = [&](const Rat& estimate, std::optional<Rat> variance, double scale) {
+    release(Cell::Real(estimate.ToDouble() * scale));
+    if (!variance || variance->sign() < 0) return nulls(3);
+    const double se = std::sqrt(variance->ToDouble());
+    release(Cell::Real(se * scale));
+    if (se == 0) return nulls(2);
+    const double t = estimate.ToDouble() / se;
+    release(Cell::Real(t));
+    const boost::math::students_t dist(df.ToDouble());
+    release(Cell::Real(2 * boost::math::cdf(boost::math::complement(dist, std::fabs(t)))));
+  };
+  std::optional<Rat> intercept_variance;
+  if (sigma2) {
+    Rat quadratic;  // x̄ᵀA⁻¹x̄
+    for (size_t i = 0; i < k; ++i) {
+      for (size_t j = 0; j < k; ++j) quadratic = quadratic + mean[i] * inv(i, j) * mean[j];
+    }
+    intercept_variance = *sigma2 * (Rat(BigInt(1)) / nq + nq * quadratic);
+  }
+  term(intercept, intercept_variance, std::pow(10.0, -dy));
+  for (size_t i = 0; i < k; ++i) {
+    std::optional<Rat> variance;
+    if (sigma2) variance = *sigma2 * nq * inv(i, i);
+    term(b[i], variance, std::pow(10.0, m.codec(xs[i]).decimals - dy));
+  }
+  if (cyy.zero()) {
+    release(Cell::Null());
+  } else {
+    release(Cell::Real((explained / cyy).ToDouble()));
+  }
+  release(IntegerCell(n));
+  return cells;
+}
+
+// --- Survival ---------------------------------------------------------------------------
+//
+// Per bin i of time: x_i records leave follow-up (time in the bin, event present) and d_i of
+// them with the event. At risk at the start of bin i: n_i = Σ_{j>=i} x_j. The Kaplan–Meier
+// estimate at the end of bin i is Π_{j<=i} (1 − d_j/n_j), an exact rational rounded once:
+// R's survfit(Surv(time, event) ~ 1) on the time rounded down to its bin's start, so exactly
+// survfit's curve when the bins are unit bins of a time in whole units (events at a time come
+// before the censorings at it, as survfit counts them). NULL where no one is at risk.
+// Each cell rests on n_i: the curve is hidden where fewer than min_cell are still followed.
+struct LifeTable {
+  std::vector<BigInt> at_risk, events;
+};
+
+LifeTable RowLifeTable(const ItemContext& item, const RowSums& row) {
+  const std::string& time = item.column;
+  const std::string& event = item.regressors.front();
+  const int bins = item.catalog.FindColumn(time)->bins;
+  LifeTable out;
+  std::vector<BigInt> exits;
+  for (int b = 0; b < bins; ++b) {
+    exits.push_back(AtLeastZero(row.ForRow(SlotKind::kBin, time, event, b)));
+    out.events.push_back(AtLeastZero(row.ForRow(SlotKind::kEvent, time, event, b)));
+  }
+  out.at_risk.resize(static_cast<size_t>(bins));
+  BigInt remaining;
+  for (int b = bins - 1; b >= 0; --b) {
+    remaining += exits[static_cast<size_t>(b)];
+    out.at_risk[static_cast<size_t>(b)] = remaining;
+  }
+  return out;
+}
+
+std::vector<Cell> DecodeKaplanMeier(const ItemContext& item, const RowSums& row) {
+  const LifeTable t = RowLifeTable(item, row);
+  std::vector<Cell> cells;
+  Rat survival(BigInt(1));
+  for (size_t b = 0; b < t.at_risk.size(); ++b) {
+    const BigInt& n = t.at_risk[b];
+    if (n.sign() == 0) {
+      cells.push_back(row.Release(n, Cell::Null()));
+      continue;
+    }
+    survival = survival * (Rat(n - std::min(t.events[b], n)) / Rat(n));
+    cells.push_back(row.Release(n, Cell::Real(survival.ToDouble())));
+  }
+  return cells;
+}
+
+std::vector<Cell> DecodeAtRisk(const ItemContext& item, const RowSums& row) {
+  std::vector<Cell> cells;
+  for (const BigInt& n : RowLifeTable(item, row).at_risk)
+    cells.push_back(row.Release(n, IntegerCell(n)));
+  return cells;
+}
+
+std::vector<Cell> DecodeEvents(const ItemContext& item, const RowSums& row) {
+  std::vector<Cell> cells;
+  for (const BigInt& d : RowLifeTable(item, row).events)
+    cells.push_back(row.Release(d, IntegerCell(d)));
+  return cells;
+}
+
 std::vector<Cell> NothingToDecode(const ItemContext&, const RowSums&) { return {}; }
 
 }  // namespace
@@ -651,6 +1056,106 @@ const std::vector<AggregateSpec>& Aggregates() {
        .exact_only = true,
        .slots = PercentileSlots,
        .decode = DecodePercentile},
+      {.aggregate = Aggregate::kCorr,
+       .names = {"corr"},
+       .argument = kColumnPair,
+       .columns = kOne,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = ModelSlots,
+       .decode = DecodePair},
+      {.aggregate = Aggregate::kCovarSamp,
+       .names = {"covar_samp"},
+       .argument = kColumnPair,
+       .columns = kOne,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = ModelSlots,
+       .decode = DecodePair},
+      {.aggregate = Aggregate::kCovarPop,
+       .names = {"covar_pop"},
+       .argument = kColumnPair,
+       .columns = kOne,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = ModelSlots,
+       .decode = DecodePair},
+      {.aggregate = Aggregate::kRegrSlope,
+       .names = {"regr_slope"},
+       .argument = kColumnPair,
+       .columns = kOne,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = ModelSlots,
+       .decode = DecodePair},
+      {.aggregate = Aggregate::kRegrIntercept,
+       .names = {"regr_intercept"},
+       .argument = kColumnPair,
+       .columns = kOne,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = ModelSlots,
+       .decode = DecodePair},
+      {.aggregate = Aggregate::kRegrR2,
+       .names = {"regr_r2"},
+       .argument = kColumnPair,
+       .columns = kOne,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = ModelSlots,
+       .decode = DecodePair},
+      {.aggregate = Aggregate::kRegrCount,
+       .names = {"regr_count"},
+       .argument = kColumnPair,
+       .columns = kOne,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = ModelSlots,
+       .decode = DecodePair},
+      {.aggregate = Aggregate::kLinreg,
+       .names = {"linreg"},
+       .argument = kColumnList,
+       .columns = kTerms,
+       .chart = kNone,
+       .parts = {"r2", "n"},
+       .term_parts = {"estimate", "se", "t", "p"},
+       .exact_only = true,
+       .slots = ModelSlots,
+       .decode = DecodeLinreg},
+      {.aggregate = Aggregate::kKaplanMeier,
+       .names = {"kaplan_meier"},
+       .argument = kColumnPair,
+       .columns = kOnePerBin,
+       .chart = kSurvivalSteps,
+       .exact_only = true,
+       .slots = SurvivalSlots,
+       .decode = DecodeKaplanMeier},
+      {.aggregate = Aggregate::kAtRisk,
+       .names = {"at_risk"},
+       .argument = kColumnPair,
+       .columns = kOnePerBin,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = SurvivalSlots,
+       .decode = DecodeAtRisk},
+      {.aggregate = Aggregate::kEvents,
+       .names = {"events"},
+       .argument = kColumnPair,
+       .columns = kOnePerBin,
+       .chart = kNone,
+       .exact_only = true,
+       .slots = SurvivalSlots,
+       .decode = DecodeEvents},
+      {.aggregate = Aggregate::kLogrank,
+       .names = {"logrank"},
+       .argument = kColumnPair,
+       .columns = kParts,
+       .chart = kNone,
+       .parts = {"chi2", "df", "p"},
+       .across_groups = true,
+       .exact_only = true,
+       .slots = SurvivalSlots,
+       .decode = NothingToDecode},
       {.aggregate = Aggregate::kMin,
        .names = {"min"},
        .argument = kColumn,

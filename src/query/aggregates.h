@@ -39,13 +39,30 @@ enum class Aggregate {
   kAnova,           // one-way ANOVA (equal variances) across the groups of the GROUP BY
   kChisq,           // chi-square test of independence: the GROUP BY against a categorical column
   kPercentileCont,  // PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x), from x's histogram bins
-  kMin,             // MIN and MAX are parsed so that the planner can explain why they cannot run
+  // Over the pairs where y and x are both present, from a declared product set (encoding/
+  // schema.h), with PostgreSQL's definitions and NULLs:
+  kCorr,           // Pearson's r
+  kCovarSamp,      // Σ(x−x̄)(y−ȳ)/(n−1)
+  kCovarPop,       // Σ(x−x̄)(y−ȳ)/n
+  kRegrSlope,      // least squares y = a + b·x: b
+  kRegrIntercept,  // a
+  kRegrR2,         // r² (1 when y is constant and x is not)
+  kRegrCount,      // the pairs
+  kLinreg,         // LINREG(y, x1, ..., xk): least squares over the complete cases, with
+                   // each coefficient's standard error, t and p (Student t, n−k−1 df)
+  // Over a declared survival pair (time, event) (encoding/schema.h), per bin of time:
+  kKaplanMeier,  // the Kaplan–Meier survival estimate at the end of the bin
+  kAtRisk,       // the records still followed at the start of the bin
+  kEvents,       // the events in the bin
+  kLogrank,      // the log-rank test across the groups of the GROUP BY (query/compare.h)
+  kMin,          // MIN and MAX are parsed so that the planner can explain why they cannot run
   kMax,
 };
 
 // What goes between the parentheses: COUNT(*) takes a star, PERCENTILE_CONT a fraction p
-// followed by WITHIN GROUP (ORDER BY x), every other aggregate a column.
-enum class ArgumentKind { kStar, kColumn, kFractionWithinGroup };
+// followed by WITHIN GROUP (ORDER BY x), CORR and the like two columns (y, x), LINREG y and one
+// or more x, every other aggregate a column.
+enum class ArgumentKind { kStar, kColumn, kFractionWithinGroup, kColumnPair, kColumnList };
 
 // How many columns an item releases.
 enum class OutputColumns {
@@ -53,6 +70,8 @@ enum class OutputColumns {
   kOnePerBin,  // one per bin of the argument: "histogram(cd4)[0,200)", ...
   kParts,      // one per AggregateSpec::parts: "avg_ci(cd4) lo", "avg_ci(cd4) hi"; an empty
                // part is the label alone
+  kTerms,      // per term of a model, "(intercept)" then each x, one per AggregateSpec::
+               // term_parts ("linreg(y, x) x estimate"), then one per AggregateSpec::parts
 };
 
 // The chart the HTML report draws from an aggregate's column.
@@ -62,6 +81,7 @@ enum class ChartHint {
   kSampleSdWhiskers,      // ± one SD whiskers on the mean bars of the same column
   kPopulationSdWhiskers,  // the same, when the query asks no sample SD
   kHistogram,             // a chart per row, a bar per bin
+  kSurvivalSteps,         // one chart, a step line per row
 };
 
 struct ItemContext;
@@ -73,8 +93,10 @@ struct AggregateSpec {
   ArgumentKind argument;
   OutputColumns columns;
   ChartHint chart;
-  // kParts: the suffix of each column, in order.
+  // kParts: the suffix of each column, in order; kTerms: of each column after the terms'.
   std::vector<std::string_view> parts = {};
+  // kTerms: the suffix of each term's columns.
+  std::vector<std::string_view> term_parts = {};
   // A statistic over every group of the GROUP BY, released as the table's one row
   // (query/compare.h): its `decode` is never called.
   bool across_groups = false;
@@ -101,6 +123,10 @@ struct ItemContext {
   double fraction = 0;  // PERCENTILE_CONT's p
   // The argument's schema column: on the owner's side only (the decoder), else nullptr.
   const Column* schema_column = nullptr;
+  // The x of (y, x), or LINREG's x1..xk (`column` is y).
+  std::vector<std::string> regressors = {};
+  // The confidence level of AVG_CI and PROPORTION_CI (ReleaseOptions::level).
+  double level = 0.95;
 };
 
 // The differential-privacy noise in a value a RowSums returns (query/decode.h): the sum of
@@ -126,7 +152,9 @@ class RowSums {
                               int bin) const = 0;
   // A slot of `variable` summed over the row's records: the whole group's, the row's level's
   // (a cross by the private column), or for the NULL row the total minus every level's.
-  virtual crypto::BigInt ForRow(SlotKind kind, const std::string& variable) const = 0;
+  // `cases` and `bin`: a product set's or survival pair's slot (Slot::cases, Slot::bin).
+  virtual crypto::BigInt ForRow(SlotKind kind, const std::string& variable,
+                                const std::string& cases = "", int bin = -1) const = 0;
   // With differential privacy, the noise in records(), Slot(...) and ForRow(...); nullopt
   // for an exact release.
   virtual std::optional<SumNoise> RecordsNoise() const { return std::nullopt; }

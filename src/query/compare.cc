@@ -25,7 +25,7 @@ SelectItem Item(Aggregate aggregate, const std::string& column) {
   const std::string label = aggregate == Aggregate::kNone ? column
                             : column.empty()              ? AggregateName(aggregate) + "(*)"
                                              : AggregateName(aggregate) + "(" + column + ")";
-  return {aggregate, column, label};
+  return {.aggregate = aggregate, .column = column, .label = label};
 }
 
 // One group of the per-group table: its name ("sex=1"), its cells after the GROUP BY values,
@@ -182,6 +182,58 @@ std::vector<Cell> ChiSquare(const std::vector<std::vector<double>>& counts) {
   return {Cell::Real(statistic), Cell::Integer(static_cast<int64_t>(df)), Cell::Real(p)};
 }
 
+// The log-rank test (R's survdiff, rho = 0) from each group's at-risk and event counts per
+// bin, bins as distinct times: O − E and its covariance V summed over the bins with events,
+// chi2 = (O − E)ᵀ V⁻¹ (O − E) over all groups but the last, df = groups − 1.
+std::vector<Cell> Logrank(const std::vector<std::vector<double>>& at_risk,
+                          const std::vector<std::vector<double>>& events) {
+  const std::vector<Cell> none = {Cell::Null(), Cell::Null(), Cell::Null()};
+  const size_t k = at_risk.size(), bins = k ? at_risk[0].size() : 0;
+  std::vector<double> observed_minus_expected(k);
+  std::vector<std::vector<double>> v(k, std::vector<double>(k));
+  for (size_t b = 0; b < bins; ++b) {
+    double n = 0, d = 0;
+    for (size_t g = 0; g < k; ++g) {
+      n += at_risk[g][b];
+      d += events[g][b];
+    }
+    if (d <= 0 || n <= 0) continue;
+    for (size_t g = 0; g < k; ++g) {
+      observed_minus_expected[g] += events[g][b] - d * at_risk[g][b] / n;
+      if (n <= 1) continue;
+      for (size_t h = 0; h < k; ++h) {
+        v[g][h] +=
+            d * (n - d) / (n - 1) * at_risk[g][b] / n * ((g == h ? 1.0 : 0.0) - at_risk[h][b] / n);
+      }
+    }
+  }
+  // Solve V' x = (O − E)' on the first k − 1 groups (Gaussian elimination, partial pivoting).
+  const size_t m = k - 1;
+  std::vector<std::vector<double>> a(m, std::vector<double>(m + 1));
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < m; ++j) a[i][j] = v[i][j];
+    a[i][m] = observed_minus_expected[i];
+  }
+  for (size_t col = 0; col < m; ++col) {
+    size_t pivot = col;
+    for (size_t r = col + 1; r < m; ++r)
+      if (std::fabs(a[r][col]) > std::fabs(a[pivot][col])) pivot = r;
+    if (std::fabs(a[pivot][col]) < 1e-12) return none;
+    std::swap(a[pivot], a[col]);
+    for (size_t r = 0; r < m; ++r) {
+      if (r == col) continue;
+      const double factor = a[r][col] / a[col][col];
+      for (size_t j = col; j <= m; ++j) a[r][j] -= factor * a[col][j];
+    }
+  }
+  double statistic = 0;
+  for (size_t i = 0; i < m; ++i) statistic += observed_minus_expected[i] * a[i][m] / a[i][i];
+  const double df = static_cast<double>(m);
+  const double p =
+      boost::math::cdf(boost::math::complement(boost::math::chi_squared(df), statistic));
+  return {Cell::Real(statistic), Cell::Integer(static_cast<int64_t>(m)), Cell::Real(p)};
+}
+
 Status TooFewGroups(const SelectItem& item, const Plan& plan, size_t groups, size_t needed) {
   return Status::InvalidArgument("query: " + Call(item) + " needs at least " +
                                  std::to_string(needed) + " groups; GROUP BY " + GroupByText(plan) +
@@ -191,6 +243,23 @@ Status TooFewGroups(const SelectItem& item, const Plan& plan, size_t groups, siz
 // The statistic's cells for one item, from its per-group table.
 Result<std::vector<Cell>> Statistic(const Schema& schema, const Layout& layout, const Plan& plan,
                                     const SelectItem& item, const PerGroup& table) {
+  if (item.aggregate == Aggregate::kLogrank) {
+    // COUNT(*), then AT_RISK and EVENTS per bin: a group followed by no one is left out.
+    const size_t bins = (table.rows.empty() ? 1 : table.rows[0].cells.size() - 1) / 2;
+    std::vector<std::vector<double>> at_risk, events;
+    for (const GroupRowCells& row : table.rows) {
+      std::vector<double> n(bins), d(bins);
+      for (size_t b = 0; b < bins; ++b) {
+        n[b] = Number(row.cells[1 + b]).value_or(0);
+        d[b] = Number(row.cells[1 + bins + b]).value_or(0);
+      }
+      if (bins == 0 || n[0] <= 0) continue;
+      at_risk.push_back(std::move(n));
+      events.push_back(std::move(d));
+    }
+    if (at_risk.size() < 2) return TooFewGroups(item, plan, at_risk.size(), 2);
+    return Logrank(at_risk, events);
+  }
   if (item.aggregate == Aggregate::kChisq) {
     // Rows: the groups in table order; columns: the values of y.
     std::vector<std::string> row_names, column_names;
@@ -279,14 +348,30 @@ Result<ResultTable> DecodeComparison(const Schema& schema, const Layout& layout,
         items.push_back(Item(Aggregate::kCount, x));
         items.push_back(Item(Aggregate::kSum, x));
       }
-    } else {
+    } else if (item.aggregate != Aggregate::kLogrank) {
       items.push_back(Item(Aggregate::kCount, x));
       items.push_back(Item(Aggregate::kAvg, x));
       items.push_back(Item(Aggregate::kVarSamp, x));
     }
-    CS_ASSIGN_OR_RETURN(
-        const PerGroup per_group,
-        DecodePerGroup(schema, layout, plan, groups, dataset_records, options, y, items));
+    CS_ASSIGN_OR_RETURN(PerGroup per_group, DecodePerGroup(schema, layout, plan, groups,
+                                                           dataset_records, options, y, items));
+    if (item.aggregate == Aggregate::kLogrank && per_group.hidden.empty()) {
+      // The test reads every group's life table down to its last bin, where few remain at
+      // risk: decoded without suppression, never released. The groups' record counts above
+      // decide whether the test is hidden.
+      ReleaseOptions unreleased = options;
+      unreleased.min_cell = 0;
+      unreleased.earlier.clear();
+      for (Aggregate a : {Aggregate::kAtRisk, Aggregate::kEvents}) {
+        SelectItem counts = item;
+        counts.aggregate = a;
+        items.push_back(counts);
+      }
+      CS_ASSIGN_OR_RETURN(
+          const PerGroup life,
+          DecodePerGroup(schema, layout, plan, groups, dataset_records, unreleased, y, items));
+      per_group.rows = life.rows;
+    }
     if (!records) table = per_group.header;  // the first: what DecodeSums fills in
     if (hidden.empty()) hidden = per_group.hidden;
     if (!records) records = per_group.records;

@@ -143,11 +143,14 @@ class GroupRow final : public RowSums {
   BigInt Slot(SlotKind kind, const std::string& variable, int level, int bin) const override {
     return view_.Slot(layout_.Find(kind, variable, "", level, bin));
   }
-  BigInt ForRow(SlotKind kind, const std::string& variable) const override {
-    if (level_ == kWholeGroup) return Slot(kind, variable, -1, -1);
-    if (level_ >= 0) return LevelSum(kind, variable, level_);
-    BigInt missing_group = Slot(kind, variable, -1, -1);
-    for (int l = 0; l < private_levels_; ++l) missing_group -= LevelSum(kind, variable, l);
+  BigInt ForRow(SlotKind kind, const std::string& variable, const std::string& cases = "",
+                int bin = -1) const override {
+    const BigInt total = view_.Slot(layout_.Find(kind, variable, "", -1, bin, cases));
+    if (level_ == kWholeGroup) return total;
+    if (level_ >= 0) return LevelSum(kind, variable, level_, cases, bin);
+    BigInt missing_group = total;
+    for (int l = 0; l < private_levels_; ++l)
+      missing_group -= LevelSum(kind, variable, l, cases, bin);
     return missing_group;
   }
   // The same slots as records() and ForRow() read.
@@ -179,8 +182,9 @@ class GroupRow final : public RowSums {
   }
 
  private:
-  BigInt LevelSum(SlotKind kind, const std::string& variable, int level) const {
-    return view_.Slot(layout_.Find(kind, variable, private_group_, level));
+  BigInt LevelSum(SlotKind kind, const std::string& variable, int level, const std::string& cases,
+                  int bin) const {
+    return view_.Slot(layout_.Find(kind, variable, private_group_, level, bin, cases));
   }
 
   const Layout& layout_;
@@ -385,7 +389,7 @@ std::string CombinesWithEarlier(const RowPopulation& row, const ReleaseOptions& 
   return "";
 }
 
-void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table) {
+void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table, double level) {
   table->query = query;
   table->columns.clear();
   table->column_info.clear();
@@ -399,9 +403,27 @@ void SetResultColumns(const Query& query, const Schema& schema, ResultTable* tab
       table->column_info.push_back(info);
       continue;
     }
-    if (spec->columns == OutputColumns::kParts) {
+    if (spec->columns == OutputColumns::kTerms) {
+      std::vector<std::string> terms = {"(intercept)"};
+      terms.insert(terms.end(), item.regressors.begin(), item.regressors.end());
+      for (const std::string& term : terms) {
+        for (std::string_view part : spec->term_parts) {
+          table->columns.push_back(item.label + " " + term + " " + std::string(part));
+          table->column_info.push_back(info);
+        }
+      }
+    }
+    if (spec->columns == OutputColumns::kParts || spec->columns == OutputColumns::kTerms) {
+      std::string prefix = item.label;
+      const bool interval =
+          item.aggregate == Aggregate::kAvgCi || item.aggregate == Aggregate::kProportionCi;
+      if (interval && level != 0.95) {
+        char percent[32];
+        std::snprintf(percent, sizeof percent, " %.10g%%", level * 100);
+        prefix += percent;
+      }
       for (std::string_view part : spec->parts) {
-        table->columns.push_back(part.empty() ? item.label : item.label + " " + std::string(part));
+        table->columns.push_back(part.empty() ? prefix : prefix + " " + std::string(part));
         table->column_info.push_back(info);
       }
       continue;
@@ -423,7 +445,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
   table.dataset_name = schema.name;
   table.dataset_records = dataset_records;
   table.min_cell = options.min_cell;
-  SetResultColumns(plan.query, schema, &table);
+  SetResultColumns(plan.query, schema, &table, options.level);
 
   const Catalog catalog = CatalogOf(schema);
   // Decoding needs the codecs of the owner's layout (Layout::Build), which the compute
@@ -586,13 +608,15 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
           cells.push_back(GroupKeyCell(plan, group_col, level, g, item.column));
           continue;
         }
-        const ItemContext context{item.aggregate,
-                                  item.column,
-                                  plan.private_group,
-                                  catalog,
-                                  layout,
-                                  item.fraction,
-                                  schema.FindColumn(item.column)};
+        const ItemContext context{.aggregate = item.aggregate,
+                                  .column = item.column,
+                                  .private_group = plan.private_group,
+                                  .catalog = catalog,
+                                  .layout = layout,
+                                  .fraction = item.fraction,
+                                  .schema_column = schema.FindColumn(item.column),
+                                  .regressors = item.regressors,
+                                  .level = options.level};
         for (Cell& cell : FindAggregate(item.aggregate)->decode(context, row)) {
           cells.push_back(std::move(cell));
         }

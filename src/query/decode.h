@@ -103,6 +103,10 @@ struct ReleaseOptions {
   std::optional<Rational> epsilon = std::nullopt;
   // The randomness for the noise; empty: libsodium (BufferedSodiumUniform). Tests only.
   UniformBelow noise_source = nullptr;
+
+  // The confidence level of AVG_CI and PROPORTION_CI, in (0, 1) (--level); a level other than
+  // 0.95 is written in their column labels: "avg_ci(cd4) 90% lo".
+  double level = 0.95;
 };
 
 // "site = 'north'": a condition or a GROUP BY value as the release ledger compares them
@@ -115,8 +119,9 @@ std::string CombinesWithEarlier(const RowPopulation& row, const ReleaseOptions& 
 
 // Fills table->columns with the labels of the columns DecodeSums releases for `query` (a
 // HISTOGRAM item gives one per bin), table->column_info with what each holds, and
-// table->query.
-void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table);
+// table->query. `level`: ReleaseOptions::level.
+void SetResultColumns(const Query& query, const Schema& schema, ResultTable* table,
+                      double level = 0.95);
 
 // Builds the released table. `dataset_records` enables the record-count check for queries
 // without WHERE (a dropped or duplicated record changes the encrypted count slot), and is the

@@ -366,6 +366,24 @@ TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& pl
       default:
         break;
     }
+    // CORR, REGR_* and LINREG rest on the records with every argument present; the survival
+    // curve and AT_RISK on those at risk in a bin, EVENTS on the events in it.
+    const std::vector<std::string>& regressors =
+        plan.query.items[static_cast<size_t>(info.item)].regressors;
+    if (!regressors.empty()) {
+      std::string arguments = x;
+      for (const std::string& r : regressors) arguments += ", " + r;
+      const std::string bin = std::string(1, kSep) + std::to_string(info.bin);
+      switch (info.aggregate) {
+        case Aggregate::kKaplanMeier:
+        case Aggregate::kAtRisk:
+          return "at_risk" + std::string(1, kSep) + arguments + bin;
+        case Aggregate::kEvents:
+          return "events" + std::string(1, kSep) + arguments + bin;
+        default:
+          return "cases" + std::string(1, kSep) + arguments;
+      }
+    }
     const VariableCodec* v = layout.FindVariable(x);
     if (v == nullptr || !v->can_be_missing) return kRecords;
     return "n" + std::string(1, kSep) + x;
@@ -386,6 +404,10 @@ TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& pl
           return table.columns[col];
         }
       }
+    }
+    if (kind == "cases") return "regr_count(" + x + ")";
+    if (kind == "at_risk" || kind == "events") {
+      return kind + "(" + x + ") in bin " + (b == std::string::npos ? "" : f.substr(b + 1));
     }
     return "count(" + x + ")";
   };

@@ -15,7 +15,9 @@
 //     hidden together (SUM/AVG gives the count, VAR_SAMP/VAR_POP gives n/(n-1), AVG·COUNT the
 //     sum). A derived indicator is present exactly when its source column is;
 //   - the row's records with a value of a categorical g: COUNT(g);
-//   - the row's records in a bin of HISTOGRAM(x).
+//   - the row's records in a bin of HISTOGRAM(x);
+//   - the row's records with y and every x present: CORR(y, x), COVAR_*, REGR_* (REGR_COUNT
+//     shows it) and LINREG(y, x1, ...), hidden together.
 // A count is released when some column of the table shows it or cells derived from it. The
 // row's records are a count of every row, released or not: hiding them hides the row.
 //

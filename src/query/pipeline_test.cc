@@ -179,7 +179,20 @@ OracleQuery OracleSql(const QuerySpec& q, const Schema& schema) {
       case Aggregate::kAnova:
       case Aggregate::kChisq:
       case Aggregate::kPercentileCont:
-        ADD_FAILURE() << "intervals, tests and percentiles are compared with R, not SQLite";
+      case Aggregate::kCorr:
+      case Aggregate::kCovarSamp:
+      case Aggregate::kCovarPop:
+      case Aggregate::kRegrSlope:
+      case Aggregate::kRegrIntercept:
+      case Aggregate::kRegrR2:
+      case Aggregate::kRegrCount:
+      case Aggregate::kLinreg:
+      case Aggregate::kKaplanMeier:
+      case Aggregate::kAtRisk:
+      case Aggregate::kEvents:
+      case Aggregate::kLogrank:
+        ADD_FAILURE() << "intervals, tests, percentiles and regressions are compared with R, "
+                         "not SQLite";
         break;
       case Aggregate::kHistogram: {
         const Column* c = schema.FindColumn(it.column);
@@ -1151,6 +1164,11 @@ class PipelineActg175Test : public PipelineSuite<PipelineActg175Test> {
     race->is_public = true;
     KeepCrosses(&s->schema, {"arms", "gender"}, Over());
     EnsureBins(&s->schema, "cd40");
+    // Cross products for CORR, REGR_* and LINREG: a pair without NAs, a pair with (cd496),
+    // and a model; the first crossed by arms.
+    s->schema.products = {
+        {"cd420", "cd40"}, {"cd496", "cd40"}, {"cd420", "cd40", "age", "wtkg", "karnof"}};
+    s->schema.crosses[0].over.push_back("cd420*cd40");
     CS_RETURN_IF_ERROR(ValidateSchema(s->schema));
     return BuildDataset(s->schema, s->sk, raw, s->dir->path(), "actg175", 1000, &s->main);
   }
@@ -1365,6 +1383,99 @@ TEST_F(PipelineActg175Test, TtestAnovaChisqAgreeWithR) {
       "CHISQ(arms), CHISQ(gender) GROUP BY race",
       Reals(run("SELECT CHISQ(arms), CHISQ(gender) FROM " + Table() + " GROUP BY race"), 0),
       RFigures(csv, "(" + chisq + ")(d$race, d$arms), (" + chisq + ")(d$race, d$gender)"));
+}
+
+// Issue 18 item 1: PostgreSQL's CORR, COVAR_* and REGR_* (pairs where both are present), and
+// LINREG against R's lm, on the same clean CSV.
+TEST_F(PipelineActg175Test, CorrelationAndRegressionAgreeWithR) {
+  if (!HaveR()) GTEST_SKIP() << "no Rscript (scripts/setup installs r-base-core)";
+  const std::string& csv = S().main.clean_csv;
+  auto run = [&](const std::string& sql) { return Released(S().sk, S().main, sql, 11); };
+  auto pair_sql = [&](const std::string& y, const std::string& x, const std::string& group) {
+    const std::string args = "(" + y + ", " + x + ")";
+    return "SELECT " + (group.empty() ? "" : group + ", ") + "CORR" + args + ", COVAR_SAMP" + args +
+           ", COVAR_POP" + args + ", REGR_SLOPE" + args + ", REGR_INTERCEPT" + args + ", REGR_R2" +
+           args + ", REGR_COUNT" + args + " FROM " + Table() +
+           (group.empty() ? "" : " GROUP BY " + group);
+  };
+  // R over the pairs where both are present, per group when `by` is set.
+  const std::string pair_r =
+      "function(y, x) { k <- complete.cases(y, x); y <- y[k]; x <- x[k]; n <- length(y); "
+      "f <- lm(y ~ x); c(cor(y, x), cov(y, x), cov(y, x) * (n - 1) / n, coef(f)[2], coef(f)[1], "
+      "summary(f)$r.squared, n) }";
+  ExpectCloseToR("CORR..REGR_COUNT(cd420, cd40)", Reals(run(pair_sql("cd420", "cd40", "")), 0),
+                 RFigures(csv, "(" + pair_r + ")(d$cd420, d$cd40)"));
+  ExpectCloseToR("CORR..REGR_COUNT(cd496, cd40) (cd496 has NAs)",
+                 Reals(run(pair_sql("cd496", "cd40", "")), 0),
+                 RFigures(csv, "(" + pair_r + ")(d$cd496, d$cd40)"));
+  const std::string per_group =
+      "unlist(lapply(split(d, d$G), function(g) (" + pair_r + ")(g$cd420, g$cd40)))";
+  auto replace_group = [&](std::string text, const std::string& group) {
+    text.replace(text.find("d$G"), 3, "d$" + group);
+    return text;
+  };
+  ExpectCloseToR("CORR..REGR_COUNT(cd420, cd40) GROUP BY arms (a cross)",
+                 Reals(run(pair_sql("cd420", "cd40", "arms")), 1),
+                 RFigures(csv, replace_group(per_group, "arms")));
+  ExpectCloseToR("CORR..REGR_COUNT(cd420, cd40) GROUP BY race (public)",
+                 Reals(run(pair_sql("cd420", "cd40", "race")), 1),
+                 RFigures(csv, replace_group(per_group, "race")));
+  // Multiple regression: per term estimate, se, t, p (summary(lm)$coefficients by row), R², n.
+  const ResultTable model = run("SELECT LINREG(cd420, cd40, age, wtkg, karnof) FROM " + Table());
+  ASSERT_EQ(model.columns.size(), 5u * 4 + 2);
+  EXPECT_EQ(model.columns[4], "linreg(cd420, cd40, age, wtkg, karnof) cd40 estimate");
+  EXPECT_EQ(model.columns.back(), "linreg(cd420, cd40, age, wtkg, karnof) n");
+  std::vector<double> ours = Reals(model, 0);
+  std::vector<double> r =
+      RFigures(csv,
+               "(function(f) c(t(summary(f)$coefficients), summary(f)$r.squared, nobs(f)))"
+               "(lm(cd420 ~ cd40 + age + wtkg + karnof, data = d))");
+  // p-values below 1e-300 are compared absolutely: both are 0 or denormal.
+  ASSERT_EQ(ours.size(), r.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (std::fabs(r[i]) < 1e-300) {
+      std::printf("[actg175 vs R] LINREG [%zu]: ours %.12g  R %.12g\n", i, ours[i], r[i]);
+      EXPECT_LT(std::fabs(ours[i]), 1e-250);
+      ours[i] = r[i];
+    }
+  }
+  ExpectCloseToR("LINREG(cd420, cd40, age, wtkg, karnof)", ours, r);
+}
+
+TEST_F(PipelineActg175Test, ConfidenceIntervalsAtAnotherLevelAgreeWithR) {
+  if (!HaveR()) GTEST_SKIP() << "no Rscript (scripts/setup installs r-base-core)";
+  ReleaseOptions options(11);
+  options.level = 0.9;
+  auto t = RunAndDecrypt(S().sk, S().main.dataset,
+                         "SELECT AVG_CI(cd40), PROPORTION_CI(cens) FROM " + Table(), options);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->columns,
+            (std::vector<std::string>{"avg_ci(cd40) 90% lo", "avg_ci(cd40) 90% hi",
+                                      "proportion_ci(cens) 90% lo", "proportion_ci(cens) 90% hi"}));
+  ExpectCloseToR("AVG_CI(cd40), PROPORTION_CI(cens) at 90%", Reals(*t, 0),
+                 RFigures(S().main.clean_csv,
+                          "t.test(d$cd40, conf.level = 0.9)$conf.int, prop.test(sum(d$cens), "
+                          "nrow(d), conf.level = 0.9, correct = FALSE)$conf.int"));
+}
+
+TEST_F(PipelineActg175Test, RegressionsRefuseWhatTheSchemaDidNotEncrypt) {
+  auto refused = [&](const std::string& sql, const std::string& expected) {
+    auto t = RunAndDecrypt(S().sk, S().main.dataset, sql, ReleaseOptions(11));
+    ASSERT_FALSE(t.ok()) << sql;
+    EXPECT_NE(t.status().message().find(expected), std::string::npos) << t.status().ToString();
+  };
+  const std::string from = " FROM " + Table();
+  refused("SELECT CORR(cd40, age)" + from,
+          "corr(cd40, age) needs the encrypted cross products of its columns: add [\"cd40\", "
+          "\"age\"] to the schema's \"products\"");
+  // cd420 and cd40 are in the five-column set too, but its complete cases are the same.
+  refused("SELECT CORR(cd496, cd40)" + from + " GROUP BY arms",
+          "GROUP BY arms over corr(cd496, cd40): add {\"by\": \"arms\", \"over\": "
+          "[\"cd496*cd40\"]}");
+  refused("SELECT CORR(cd420, race)" + from, "'race' is not a private numeric column");
+  refused("SELECT CORR(cd420, cd420)" + from, "'cd420' twice");
+  refused("SELECT CORR(cd420)" + from, "corr takes two columns");
+  refused("SELECT LINREG(cd420)" + from, "linreg takes two or more columns");
 }
 
 TEST_F(PipelineActg175Test, GroupTestsRefuseMisuseClearly) {

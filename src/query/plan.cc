@@ -91,8 +91,13 @@ Result<Plan> MakePlan(const std::string& sql, const Catalog& catalog, const Layo
       }
       continue;
     }
-    const ItemContext context{item.aggregate, item.column, plan.private_group,
-                              catalog,        layout,      item.fraction};
+    const ItemContext context{.aggregate = item.aggregate,
+                              .column = item.column,
+                              .private_group = plan.private_group,
+                              .catalog = catalog,
+                              .layout = layout,
+                              .fraction = item.fraction,
+                              .regressors = item.regressors};
     Status s = FindAggregate(item.aggregate)->slots(context, &slots);
     if (s.code() == Status::Code::kNotFound) {
       return Status::Corruption("layout lacks a slot for '" + s.message() + "'");

@@ -283,7 +283,10 @@ Result<SelectItem> Parser::ParseSelectItem() {
     const AggregateSpec* of_star = FindAggregate(function, ArgumentKind::kStar);
     const AggregateSpec* of_column = FindAggregate(function, ArgumentKind::kColumn);
     const AggregateSpec* ordered = FindAggregate(function, ArgumentKind::kFractionWithinGroup);
-    if (of_star == nullptr && of_column == nullptr && ordered == nullptr) {
+    const AggregateSpec* of_pair = FindAggregate(function, ArgumentKind::kColumnPair);
+    const AggregateSpec* of_list = FindAggregate(function, ArgumentKind::kColumnList);
+    if (of_star == nullptr && of_column == nullptr && ordered == nullptr && of_pair == nullptr &&
+        of_list == nullptr) {
       return ErrorAt(name_offset, "unknown function '" + function + "'");
     }
     CS_RETURN_IF_ERROR(Advance());
@@ -292,6 +295,28 @@ Result<SelectItem> Parser::ParseSelectItem() {
     }
     if (ordered != nullptr) {
       CS_RETURN_IF_ERROR(ParseWithinGroup(function, *ordered, &item));
+    } else if (of_pair != nullptr || of_list != nullptr) {
+      // (y, x) or (y, x1, ..., xk): the dependent column first, as PostgreSQL's REGR_*.
+      const AggregateSpec& spec = of_pair != nullptr ? *of_pair : *of_list;
+      const std::string usage = function + (of_pair != nullptr ? "(y, x)" : "(y, x1 [, x2]...)");
+      CS_ASSIGN_OR_RETURN(item.column, ParseName("a column name in " + usage));
+      std::string arguments = item.column;
+      while (AtSymbol(",")) {
+        CS_RETURN_IF_ERROR(Advance());
+        CS_ASSIGN_OR_RETURN(std::string x, ParseName("a column name in " + usage));
+        arguments += ", " + x;
+        item.regressors.push_back(std::move(x));
+      }
+      if (item.regressors.empty() || (of_pair != nullptr && item.regressors.size() != 1)) {
+        return ErrorAt(name_offset,
+                       function + " takes " +
+                           (of_pair != nullptr ? "two columns" : "two or more columns") + ": " +
+                           usage);
+      }
+      if (!AtSymbol(")")) return Expected("')' in " + usage);
+      CS_RETURN_IF_ERROR(Advance());
+      item.aggregate = spec.aggregate;
+      item.label = function + "(" + arguments + ")";
     } else {
       std::string argument;
       if (of_star != nullptr && (AtSymbol("*") || of_column == nullptr)) {

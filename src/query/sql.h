@@ -8,6 +8,8 @@
 //            | AVG_CI(x) | PROPORTION_CI(x) | TTEST(x) | ANOVA(x) | CHISQ(x)  (query/compare.h)
 //            | MIN(x) | MAX(x)          (the functions of query/aggregates.h)
 //            | PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x [ASC])   (p a number in [0, 1])
+//            | CORR(y, x) | COVAR_SAMP(y, x) | COVAR_POP(y, x) | REGR_SLOPE(y, x)
+//            | REGR_INTERCEPT(y, x) | REGR_R2(y, x) | REGR_COUNT(y, x) | LINREG(y, x1, ...)
 //            each optionally followed by [AS] alias
 //   op:      = | <> | != | < | <= | > | >=
 //   literal: 'text' (with '' for a quote) | number
@@ -25,9 +27,10 @@ namespace cipherstat {
 
 struct SelectItem {
   Aggregate aggregate = Aggregate::kNone;
-  std::string column;   // the argument (empty for COUNT(*)), or the plain column
+  std::string column;  // the argument (empty for COUNT(*)), or the plain column; y of (y, x)
+  std::vector<std::string> regressors = {};  // x of (y, x), or x1..xk of LINREG
   std::string label;    // alias if given, else canonical text: "count(*)", "avg(cd4)", "arm",
-                        // "percentile_cont(0.5)(cd4)"
+                        // "percentile_cont(0.5)(cd4)", "corr(cd4, age)"
   double fraction = 0;  // PERCENTILE_CONT's p
 };
 
