@@ -103,7 +103,8 @@ ResultTable Table1AsTable(const Table1& table, const std::string& indent) {
     if (hidden_p) {
       line.push_back(row.p);
     } else if (row.p.kind == Cell::Kind::kNull) {
-      line.push_back(Cell::Text(""));
+      // A test that ran and has no value (one level, no variance) says NULL, as releases do.
+      line.push_back(row.test.empty() ? Cell::Text("") : Cell::Null());
     } else {
       line.push_back(Cell::Text(Table1PText(row.p)));
     }

@@ -18,8 +18,10 @@
 //
 // A hidden figure is written as every release writes it: CellText ("suppressed (primary)",
 // "suppressed (complementary: ...)"). A cell whose first figure is hidden shows that alone.
-// Numbers: means, SDs and percentiles with 1 decimal (2 below 10, 3 significant below 1),
-// percentages with 1 decimal, p-values with 3 decimals or "<0.001"; NULL as "NULL" (CSV: empty).
+// Numbers: means and percentiles with 1 decimal (2 below 10, 3 significant below 1), SDs with
+// their mean's,
+// percentages with 1 decimal, p-values with 3 decimals or "<0.001"; NULL as "NULL" (CSV: empty),
+// also for a test that ran without a value (a column with one level: R's chisq.test gives NaN).
 // Text escapes control characters (EscapeControls), CSV neutralizes formulas (CsvSafeText),
 // HTML escapes markup (HtmlEscape): the same rules as every released table (report/render.h).
 #pragma once

@@ -58,6 +58,14 @@ Table1 Example() {
                      {Cell::Integer(55), Cell::Integer(300)}},
                     Cell::Real(0.00001),
                     "chi-square"});
+  t.rows.push_back({"one level = 1, n (%)",
+                    false,
+                    Table1Stat::kCountPercent,
+                    {{Cell::Integer(200), Cell::Integer(200)},
+                     {Cell::Integer(100), Cell::Integer(100)},
+                     {Cell::Integer(300), Cell::Integer(300)}},
+                    Cell::Null(),
+                    "chi-square"});
   t.rows.push_back(
       {"site, n (%)", false, Table1Stat::kHeading, {{}, {}, {}}, Cell::Real(0.5), "chi-square"});
   t.rows.push_back({"=cmd|' /C calc'!A0",
@@ -84,8 +92,8 @@ TEST(Table1Layout, CellsReadAsAPapersTable) {
   EXPECT_EQ(Table1CellText(t.rows[2], 2), "340.0 [260.0, >= 500]");
   EXPECT_EQ(Table1CellText(t.rows[3], 0), "52 (26.0%)");
   EXPECT_EQ(Table1CellText(t.rows[3], 1), "3");  // its N is hidden: no percentage
-  EXPECT_EQ(Table1CellText(t.rows[4], 0), "");
-  EXPECT_EQ(Table1CellText(t.rows[5], 2), "290 (96.7%)");
+  EXPECT_EQ(Table1CellText(t.rows[5], 0), "");
+  EXPECT_EQ(Table1CellText(t.rows[6], 2), "290 (96.7%)");
   EXPECT_EQ(Table1PText(Cell::Real(0.0421)), "0.042");
   EXPECT_EQ(Table1PText(Cell::Real(0.00001)), "<0.001");
   EXPECT_EQ(Table1PText(Cell::Null()), "NULL");
@@ -113,6 +121,8 @@ TEST(Table1Layout, TextAlignsColumnsAndSaysWhyCellsAreHidden) {
   EXPECT_EQ(column_start(lines[6], "350.0 [270.0, 420.5]"), start);
   EXPECT_TRUE(Contains(text, "  =cmd|' /C calc'!A0")) << "a level is indented";
   EXPECT_TRUE(Contains(text, "suppressed (complementary: over hidden group arm=b)  ANOVA"));
+  EXPECT_TRUE(Contains(lines[8], "300 (100.0%)") && Contains(lines[8], " NULL "))
+      << "a test without a value says NULL, as releases do";
   EXPECT_TRUE(Contains(text, "(primary: cells from fewer than 11 records are suppressed)"));
   EXPECT_TRUE(Contains(text, "note: karnof skipped: no cross <arm \u00d7 karnof>\n"));
   EXPECT_TRUE(Contains(text, "note: bell\\x07\n")) << "control characters escaped";
@@ -134,8 +144,10 @@ TEST(Table1Layout, CsvQuotesAndNeutralizesFormulas) {
             "\"cd4, median [IQR]\",\"350.0 [270.0, 420.5]\",suppressed (primary),\"340.0 [260.0, "
             ">= 500]\",suppressed (complementary: over hidden group arm=b),ANOVA");
   // A level name that a spreadsheet would run gets its leading ' before the indent.
-  EXPECT_EQ(lines[6], "  '=cmd|' /C calc'!A0,200 (100.0%),suppressed (primary),290 (96.7%),,");
-  EXPECT_EQ(lines[7], "note: karnof skipped: no cross <arm \u00d7 karnof>,,,,,");
+  EXPECT_EQ(lines[5],
+            "\"one level = 1, n (%)\",200 (100.0%),100 (100.0%),300 (100.0%),,chi-square");
+  EXPECT_EQ(lines[7], "  '=cmd|' /C calc'!A0,200 (100.0%),suppressed (primary),290 (96.7%),,");
+  EXPECT_EQ(lines[8], "note: karnof skipped: no cross <arm \u00d7 karnof>,,,,,");
 }
 
 TEST(Table1Layout, HtmlEscapesNamesAndMarksHiddenCells) {
