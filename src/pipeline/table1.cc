@@ -99,6 +99,7 @@ class Builder {
     }
     Table1& t = run_.table;
     t.group = g_;
+    CS_RETURN_IF_ERROR(Refusals());
     CS_RETURN_IF_ERROR(Counts());
     CS_ASSIGN_OR_RETURN(std::vector<Candidate> candidates, Candidates());
     CS_RETURN_IF_ERROR(Figures(&candidates));
@@ -149,6 +150,61 @@ class Builder {
     auto it = std::find(groups_.begin(), groups_.end(), *k);
     if (it == groups_.end()) return std::nullopt;
     return static_cast<size_t>(it - groups_.begin());
+  }
+
+  // Everything the user named that the catalog alone shows the dataset cannot answer, refused
+  // before anything is released (the rows' kinds need the owner's schema, opened with round 1;
+  // Candidates checks again with it).
+  Status Refusals() const {
+    const Catalog& catalog = dataset_.manifest.catalog;
+    Status grouped = Plans(Grouped("COUNT(*)"));
+    if (!grouped.ok()) {
+      return Status::InvalidArgument("table 1: cannot group by '" + g_ + "': " + Reason(grouped));
+    }
+    auto listed = [](const std::vector<std::string>& list, const std::string& name) {
+      return std::find(list.begin(), list.end(), name) != list.end();
+    };
+    std::vector<std::string> names = spec_.columns;
+    for (const std::vector<std::string>* list : {&spec_.median, &spec_.categorical}) {
+      for (const std::string& name : *list) {
+        if (!spec_.columns.empty() && !listed(spec_.columns, name)) {
+          return Status::InvalidArgument(std::string("table 1: ") +
+                                         (list == &spec_.median ? "--median " : "--categorical ") +
+                                         name + ": " + name + " is not among the table's columns");
+        }
+        if (!listed(names, name)) names.push_back(name);
+      }
+    }
+    for (const std::string& name : names) {
+      if (name == g_)
+        return Status::InvalidArgument("table 1: " + name + " is the grouping column");
+      const CatalogColumn* c = catalog.FindColumn(name);
+      if (c == nullptr && !catalog.IsDerived(name)) {
+        return Status::InvalidArgument("table 1: unknown column '" + name + "'");
+      }
+      if (c != nullptr &&
+          (c->kind == ColumnKind::kIdentifier || c->kind == ColumnKind::kExcluded)) {
+        return Status::InvalidArgument(
+            "table 1: '" + name + "' is " +
+            (c->kind == ColumnKind::kIdentifier ? "an identifier" : "excluded") +
+            ": never encrypted or shipped");
+      }
+      std::string sql;
+      if (listed(spec_.median, name)) {
+        sql = Grouped("COUNT(" + name + "), " + Percentile("0.5", name));
+      } else if (c != nullptr && (listed(spec_.categorical, name) || c->is_public ||
+                                  c->kind == ColumnKind::kCategorical)) {
+        sql = Grouped("COUNT(*)", name);
+      } else {
+        sql = Grouped("COUNT(" + name + "), SUM(" + name + ")");
+      }
+      Status planned = Plans(sql);
+      if (!planned.ok()) {
+        return Status::InvalidArgument("table 1: cannot show " + name + " by " + g_ + ": " +
+                                       Reason(planned));
+      }
+    }
+    return Status::OK();
   }
 
   // Round 1: N per group and overall; the groups; the owner's schema.
@@ -232,9 +288,10 @@ class Builder {
         return Status::InvalidArgument("table 1: unknown column '" + name + "'");
       }
       if (column != nullptr && !column->shipped()) {
-        return Status::InvalidArgument("table 1: '" + name + "' is " +
-                                       ColumnKindName(column->kind) +
-                                       ": never encrypted or shipped");
+        return Status::InvalidArgument(
+            "table 1: '" + name + "' is " +
+            (column->kind == ColumnKind::kIdentifier ? "an identifier" : "excluded") +
+            ": never encrypted or shipped");
       }
       if (median && levels) {
         return Status::InvalidArgument("table 1: " + name +

@@ -1643,12 +1643,16 @@ TEST_F(PipelineActg175Test, PercentileContOverAHiddenGroupIsHidden) {
 // compared with R on the same clean CSV: n, mean, SD, n with a value, n (%), medians within
 // their stated bound, and the p-values of t.test, oneway.test and chisq.test.
 Result<pipeline::Table1Run> Table1Of(const crypto::SecretKey& sk, const Built& built,
-                                     const pipeline::Table1Spec& spec, uint64_t min_cell) {
+                                     const pipeline::Table1Spec& spec, uint64_t min_cell,
+                                     size_t* queries = nullptr) {
   pipeline::OwnerDecryptor decryptor(sk, TestOwner().verify_key());
   CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", {}));
   pipeline::ReleaseRules rules;
   rules.min_cell = min_cell;
-  return pipeline::BuildTable1(built.dataset, decryptor, spec, rules, nullptr, *engine);
+  return pipeline::BuildTable1(built.dataset, decryptor, spec, rules, nullptr, *engine,
+                               [&](const std::string&) {
+                                 if (queries != nullptr) ++*queries;
+                               });
 }
 
 // The row labelled `label` (a level: the first such row after its heading `under`).
@@ -1816,10 +1820,17 @@ TEST_F(PipelineActg175Test, Table1ByPrivateArmsAgreesWithRAndNamesWhatItSkips) {
   EXPECT_TRUE(noted("crosses")) << RenderTable1Text(t);
   EXPECT_TRUE(noted("drugs skipped: ")) << RenderTable1Text(t);
   EXPECT_FALSE(noted("pidnum")) << "identifiers are never candidates";
-  // Named explicitly, the same columns are refused; a median needs a public group.
+  // Named explicitly, the same columns are refused, before anything is released; a median
+  // needs a public group.
   spec.columns = {"cd40", "karnof"};
-  EXPECT_TRUE(FailsWith(Table1Of(S().sk, S().main, spec, 11).status(),
+  size_t released = 0;
+  EXPECT_TRUE(FailsWith(Table1Of(S().sk, S().main, spec, 11, &released).status(),
                         Status::Code::kInvalidArgument, "cannot show karnof by arms"));
+  EXPECT_EQ(released, 0u);
+  spec.columns = {"cd40", "pidnum"};
+  EXPECT_TRUE(FailsWith(Table1Of(S().sk, S().main, spec, 11, &released).status(),
+                        Status::Code::kInvalidArgument, "'pidnum' is an identifier"));
+  EXPECT_EQ(released, 0u);
   spec.columns = {"cd40"};
   spec.median = {"cd40"};
   EXPECT_TRUE(FailsWith(Table1Of(S().sk, S().main, spec, 11).status(),
