@@ -20,16 +20,18 @@ void RegisterReport(CLI::App& app, Registry* registry) {
       "Table 1 (--table1 G): one column per value of G and an Overall column; rows: N; per "
       "numeric column mean \u00b1 SD (median [IQR] for the columns named in --median: "
       "PERCENTILE_CONT from the column's histogram bins, a public G only); per 0/1 column n "
-      "(%) of ones; per categorical column n (%) per level (percentages of the group's N). "
-      "p-values: Welch t-test (TTEST) for two groups, one-way ANOVA for more, chi-square "
-      "(CHISQ) for 0/1 and categorical rows. Every figure is a cell of a release (verified, "
-      "decrypted, small cells suppressed, recorded in the release ledger); a hidden cell stays "
-      "hidden, and a p-value over a hidden group is hidden. Without --columns every column the "
-      "dataset can answer by G is shown and the others are named in a note with the reason; a "
-      "column named in --columns or --median that cannot be answered is refused. Refused with "
+      "(%) of ones; per categorical column, public groupable column and column named in "
+      "--categorical n (%) per level (percentages of the group's N). p-values: Welch t-test "
+      "(TTEST) for two groups, one-way ANOVA for more, chi-square (CHISQ) for 0/1 and "
+      "categorical rows. Every figure is a cell of a release (verified, decrypted, small cells "
+      "suppressed, recorded in the release ledger); a hidden cell stays hidden, and a p-value "
+      "over a hidden group is hidden. Without --columns every column the dataset can answer by "
+      "G is shown and the others are named in a note with the reason; a column named in "
+      "--columns, --median or --categorical that cannot be answered is refused. Refused with "
       "--dp-epsilon.\n"
-      "  cipherstat report --data DATASET --key DIR --table1 arms --columns age,cd40,gender "
-      "--median cd40 --format text --out table1.txt");
+      "  cipherstat report --data DATASET --key DIR --table1 arm --out table1.txt\n"
+      "  cipherstat report --data DATASET --key DIR --table1 site --columns age,cd4,sex "
+      "--median cd4 --format html --out table1.html");
   auto o = std::make_shared<pipeline::ReportRequest>();
   auto pass_file = std::make_shared<std::string>();
   auto table1 = std::make_shared<pipeline::Table1Spec>();
