@@ -521,6 +521,60 @@ TEST_F(CliTest, ABadDpEpsilonIsRefusedBeforeAnyWork) {
   }
 }
 
+// Issue 18 item 6: `report --table1` with the real binary, once: a CSV Table 1 by the private
+// arm whose N row equals the records per arm counted in the clean CSV, and its help.
+TEST_F(CliTest, ReportTable1WritesATableByArm) {
+  CommandResult r =
+      Cli("report --data " + ShellQuote(P("dataset")) + " --key " + ShellQuote(P("keys")) +
+              " --table1 arm --format csv --out " + ShellQuote(P("table1.csv")),
+          WithPassphrase());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "Table 1 written to")) << r.output;
+  std::vector<std::vector<std::string>> rows;
+  std::string error;
+  ASSERT_TRUE(testing::ReadCsvFile(P("table1.csv"), &rows, &error)) << error;
+  ASSERT_GE(rows.size(), 3u) << ReadText(P("table1.csv"));
+  const std::vector<std::string>& header = rows[0];
+  ASSERT_GE(header.size(), 5u);
+  EXPECT_EQ(header.back(), "test");
+  EXPECT_EQ(header[header.size() - 2], "p");
+  EXPECT_EQ(header[header.size() - 3], "Overall");
+  // The records per arm, from the clean CSV itself.
+  std::vector<std::vector<std::string>> clean;
+  ASSERT_TRUE(testing::ReadCsvFile(P("clean.csv"), &clean, &error)) << error;
+  const size_t arm =
+      static_cast<size_t>(std::find(clean[0].begin(), clean[0].end(), "arm") - clean[0].begin());
+  ASSERT_LT(arm, clean[0].size());
+  std::map<std::string, int> per_arm;
+  for (size_t i = 1; i < clean.size(); ++i) ++per_arm[clean[i][arm]];
+  ASSERT_EQ(rows[1][0], "N");
+  for (size_t c = 1; c + 3 < header.size(); ++c) {
+    ASSERT_EQ(header[c].rfind("arm = ", 0), 0u) << header[c];
+    EXPECT_EQ(rows[1][c], std::to_string(per_arm[header[c].substr(6)])) << header[c];
+  }
+  EXPECT_EQ(rows[1][header.size() - 3], "200");
+  // A numeric row with its mean ± SD and a p-value from a test the header names.
+  bool cd4 = false;
+  for (const auto& row : rows) {
+    if (row[0] != "cd4, mean \u00b1 SD") continue;
+    cd4 = true;
+    EXPECT_TRUE(Contains(row[1], " \u00b1 ")) << row[1];
+    EXPECT_TRUE(row.back() == "ANOVA" || row.back() == "Welch t-test") << row.back();
+  }
+  EXPECT_TRUE(cd4) << ReadText(P("table1.csv"));
+
+  const std::string help = Cli("report --help").output;
+  for (const char* flag : {"--table1", "--columns", "--median", "--categorical", "--format"})
+    EXPECT_TRUE(Contains(help, flag)) << flag << "\n" << help;
+  EXPECT_TRUE(Contains(help, "Welch")) << help;
+  CommandResult both = Cli("report --data " + ShellQuote(P("dataset")) + " --key " +
+                               ShellQuote(P("keys")) + " --table1 arm --queries " +
+                               ShellQuote(P("clean.csv")) + " --out " + ShellQuote(P("x.txt")),
+                           WithoutPassphrase());
+  EXPECT_NE(both.exit_code, 0) << both.output;
+  EXPECT_TRUE(Contains(both.output, "excludes")) << both.output;
+}
+
 TEST(CliHelpTest, EveryCommandHasHelp) {
   CommandResult top = Cli("--help");
   EXPECT_EQ(top.exit_code, 0) << top.output;

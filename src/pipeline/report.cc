@@ -95,10 +95,22 @@ Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
 
 Result<ReportSummary> WriteReport(
     const ReportRequest& o, const PassphraseSource& passphrase, const audit::Trail& trail,
-    const std::function<void(size_t, size_t, const ReportQuery&)>& progress) {
+    const std::function<void(size_t, size_t, const std::string&)>& progress) {
+  const std::string format = o.format.empty() ? (o.table1 ? "text" : "html") : o.format;
+  if (o.table1 ? format != "text" && format != "csv" && format != "html" : format != "html") {
+    return Status::InvalidArgument("--format " + format + ": " +
+                                   (o.table1 ? "a Table 1 is written as text, csv or html"
+                                             : "a report of queries is written as html"));
+  }
+  if (!o.table1 && IsStdout(o.out)) {
+    return Status::InvalidArgument("--out: a report of queries is written to a file");
+  }
   CS_RETURN_IF_ERROR(CheckOutput(o.out, o.force));  // before the passphrase and the work
-  CS_ASSIGN_OR_RETURN(std::string text, ReadFile(o.queries));
-  CS_ASSIGN_OR_RETURN(std::vector<ReportQuery> queries, ParseReportQueries(text, o.queries));
+  std::vector<ReportQuery> queries;
+  if (!o.table1) {
+    CS_ASSIGN_OR_RETURN(std::string text, ReadFile(o.queries));
+    CS_ASSIGN_OR_RETURN(queries, ParseReportQueries(text, o.queries));
+  }
   CS_ASSIGN_OR_RETURN(Dataset dataset, OpenDataset(o.data));
   CS_ASSIGN_OR_RETURN(crypto::PublicKey pk, crypto::ReadPublicKey(o.key));
   if (pk.Fingerprint() != dataset.manifest.key_fingerprint) {
@@ -111,30 +123,53 @@ Result<ReportSummary> WriteReport(
   EngineSettings settings;
   if (o.threads > 0) settings["--threads"] = {std::to_string(o.threads)};
   CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", settings));
-  CS_ASSIGN_OR_RETURN(ReportRun run, RunReportQueries(dataset, decryptor, queries, o.queries,
-                                                      o.rules, &trail, *engine, [&](size_t i) {
-                                                        if (progress)
-                                                          progress(i, queries.size(), queries[i]);
-                                                      }));
-  ReportContext context;
-  context.title = o.title.empty() ? "Report on " + dataset.manifest.name : o.title;
-  context.generated_at = ReportTime();
-  context.schema = &run.schema;
+
+  std::string document, what, ledger_entries, content_sha256;
+  std::vector<std::string> sqls;
+  uint64_t min_cell = 0;
+  if (o.table1) {
+    size_t done = 0;
+    CS_ASSIGN_OR_RETURN(Table1Run run, BuildTable1(dataset, decryptor, *o.table1, o.rules, &trail,
+                                                   *engine, [&](const std::string& sql) {
+                                                     if (progress) progress(done++, 0, sql);
+                                                   }));
+    document = RenderTable1(run.table, format, o.title);
+    what = "Table 1 (" + format + ") by " + o.table1->group + " of " +
+           std::to_string(run.table.queries.size()) + " queries to " + o.out;
+    sqls = run.table.queries;
+    min_cell = run.table.facts.min_cell;
+    ledger_entries = run.ledger_entries;
+    content_sha256 = run.facts.content_sha256;
+  } else {
+    CS_ASSIGN_OR_RETURN(ReportRun run, RunReportQueries(dataset, decryptor, queries, o.queries,
+                                                        o.rules, &trail, *engine, [&](size_t i) {
+                                                          if (progress)
+                                                            progress(i, queries.size(),
+                                                                     queries[i].sql);
+                                                        }));
+    ReportContext context;
+    context.title = o.title.empty() ? "Report on " + dataset.manifest.name : o.title;
+    context.generated_at = ReportTime();
+    context.schema = &run.schema;
+    document = RenderHtmlReport(run.sections, context);
+    what = "HTML report of " + std::to_string(queries.size()) + " queries to " + o.out;
+    for (const ReportQuery& q : queries) sqls.push_back(q.sql);
+    min_cell = run.sections.front().table.min_cell;
+    ledger_entries = run.ledger_entries;
+    content_sha256 = run.facts.content_sha256;
+  }
   std::string queries_text;
-  for (const ReportQuery& q : queries) queries_text += q.sql + "\n";
-  const std::string html = RenderHtmlReport(run.sections, context);
-  CS_RETURN_IF_ERROR(Publish(
-      trail,
-      audit::EventOf("release")
-          .Key(pk.Fingerprint())
-          .Dataset(run.facts.content_sha256)
-          .ResultDigest(Sha256Hex(html))
-          .Query(queries_text)
-          .Detail("HTML report of " + std::to_string(queries.size()) + " queries to " + o.out +
-                  ", cells under " + std::to_string(run.sections.front().table.min_cell) +
-                  " records suppressed; " + run.ledger_entries),
-      html, o.out, o.force));
-  return ReportSummary{run.sections.size(), dataset.manifest.record_count};
+  for (const std::string& sql : sqls) queries_text += sql + "\n";
+  CS_RETURN_IF_ERROR(Publish(trail,
+                             audit::EventOf("release")
+                                 .Key(pk.Fingerprint())
+                                 .Dataset(content_sha256)
+                                 .ResultDigest(Sha256Hex(document))
+                                 .Query(queries_text)
+                                 .Detail(what + ", cells under " + std::to_string(min_cell) +
+                                         " records suppressed; " + ledger_entries),
+                             document, o.out, o.force));
+  return ReportSummary{sqls.size(), dataset.manifest.record_count};
 }
 
 }  // namespace cipherstat::pipeline

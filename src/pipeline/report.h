@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "engine/engine.h"
 #include "pipeline/keys.h"
 #include "pipeline/release.h"
+#include "pipeline/table1.h"
 #include "report/html.h"
 #include "store/dataset.h"
 #include "util/status.h"
@@ -53,10 +55,13 @@ Result<ReportRun> RunReportQueries(const Dataset& dataset, Decryptor& decryptor,
 struct ReportRequest {
   std::string data;     // dataset folder
   std::string key;      // the owner's key folder
-  std::string queries;  // the query file
-  std::string out;      // the HTML file
-  bool force = false;   // replace an existing `out` (pipeline/publish.h)
-  std::string title;    // default: "Report on DATASET"
+  std::string queries;  // the query file (unless table1)
+  // A Table 1 (pipeline/table1.h) instead of the query file's queries.
+  std::optional<Table1Spec> table1;
+  std::string format;  // the query file: html only; a Table 1: text (default), csv or html
+  std::string out;     // the file ("-": standard output, a Table 1 only)
+  bool force = false;  // replace an existing `out` (pipeline/publish.h)
+  std::string title;   // default: "Report on DATASET", "Table 1 by G"
   ReleaseRules rules;
   int threads = 0;
 };
@@ -64,10 +69,12 @@ struct ReportSummary {
   size_t queries = 0;
   uint64_t records = 0;
 };
-// `cipherstat report`: RunReportQueries with the owner's key, one HTML page, published with a
-// "release" audit entry naming every query.
+// `cipherstat report`: the owner's key opened, the queries run (RunReportQueries, or
+// BuildTable1's), one document rendered (an HTML page, or the Table 1 as `format`) and
+// published with a "release" audit entry naming every query. `progress(i, total, sql)`: total
+// is 0 when not known in advance (a Table 1).
 Result<ReportSummary> WriteReport(
     const ReportRequest& request, const PassphraseSource& passphrase, const audit::Trail& trail,
-    const std::function<void(size_t, size_t, const ReportQuery&)>& progress);
+    const std::function<void(size_t, size_t, const std::string&)>& progress);
 
 }  // namespace cipherstat::pipeline

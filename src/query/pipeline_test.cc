@@ -29,8 +29,10 @@
 #include "data/generate.h"
 #include "encoding/layout.h"
 #include "encoding/schema.h"
+#include "engine/engine.h"
 #include "engine/mapreduce.h"
 #include "pipeline/release.h"
+#include "pipeline/table1.h"
 #include "query/aggregates.h"
 #include "query/decode.h"
 #include "query/plan.h"
@@ -1746,6 +1748,231 @@ TEST_F(PipelineActg175Test, PercentileContOverAHiddenGroupIsHidden) {
   ASSERT_EQ(t.rows.size(), 2u);
   EXPECT_EQ(t.rows[0][0].text, "0");
   for (size_t c = 1; c < 4; ++c) EXPECT_EQ(t.rows[0][c].kind, Cell::Kind::kSuppressed) << c;
+}
+
+// Issue 18 item 6: Table 1 (pipeline/table1.h) built from released cells, every figure
+// compared with R on the same clean CSV: n, mean, SD, n with a value, n (%), medians within
+// their stated bound, and the p-values of t.test, oneway.test and chisq.test.
+Result<pipeline::Table1Run> Table1Of(const crypto::SecretKey& sk, const Built& built,
+                                     const pipeline::Table1Spec& spec, uint64_t min_cell,
+                                     size_t* queries = nullptr) {
+  pipeline::OwnerDecryptor decryptor(sk, TestOwner().verify_key());
+  CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", {}));
+  pipeline::ReleaseRules rules;
+  rules.min_cell = min_cell;
+  return pipeline::BuildTable1(built.dataset, decryptor, spec, rules, nullptr, *engine,
+                               [&](const std::string&) {
+                                 if (queries != nullptr) ++*queries;
+                               });
+}
+
+// The row labelled `label` (a level: the first such row after its heading `under`).
+const Table1Row& Table1RowOf(const Table1& t, const std::string& label,
+                             const std::string& under = "") {
+  static const Table1Row kNone;
+  bool in = under.empty();
+  for (const Table1Row& row : t.rows) {
+    if (!under.empty() && !row.level) in = row.label == under;
+    if (in && row.label == label && row.level == !under.empty()) return row;
+  }
+  ADD_FAILURE() << "no row '" << label << "'" << (under.empty() ? "" : " under " + under);
+  return kNone;
+}
+
+// Figure `i` of every column of `row`, as numbers.
+std::vector<double> Table1Figures(const Table1Row& row, size_t i) {
+  std::vector<double> out;
+  for (const std::vector<Cell>& cell : row.cells) {
+    const Cell& c = cell.at(i);
+    EXPECT_TRUE(c.kind == Cell::Kind::kReal || c.kind == Cell::Kind::kInteger) << row.label;
+    out.push_back(c.kind == Cell::Kind::kInteger ? static_cast<double>(c.integer) : c.real);
+  }
+  return out;
+}
+
+// Per group then overall, for R: mean and SD of x; non-missing count of x.
+std::string RMeanSd(const std::string& x, const std::string& g) {
+  return "c(rbind(tapply(d$" + x + ", d$" + g + ", mean, na.rm = TRUE), tapply(d$" + x + ", d$" +
+         g + ", sd, na.rm = TRUE)), mean(d$" + x + ", na.rm = TRUE), sd(d$" + x +
+         ", na.rm = TRUE))";
+}
+
+TEST_F(PipelineActg175Test, Table1ByPublicRaceAgreesWithR) {
+  if (!HaveR()) GTEST_SKIP() << "no Rscript (scripts/setup installs r-base-core)";
+  const std::string& csv = S().main.clean_csv;
+  pipeline::Table1Spec spec;
+  spec.group = "race";
+  spec.columns = {"age", "wtkg", "cd496", "cd40", "gender", "hemo", "arms", "strat"};
+  spec.median = {"cd40"};
+  spec.categorical = {"arms", "strat"};
+  auto run = Table1Of(S().sk, S().main, spec, 11);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const Table1& t = run->table;
+  std::printf("%s", RenderTable1Text(t).c_str());
+  ASSERT_EQ(t.columns, (std::vector<std::string>{"race = 0", "race = 1", "Overall"}));
+  ExpectCloseToR("table 1 by race: N", Table1Figures(Table1RowOf(t, "N"), 0),
+                 RFigures(csv, "table(d$race), nrow(d)"));
+  for (const std::string x : {"age", "wtkg", "cd496"}) {
+    const Table1Row& row = Table1RowOf(t, x + ", mean \u00b1 SD");
+    std::vector<double> ours;
+    for (size_t c = 0; c < row.cells.size(); ++c) {
+      for (size_t i = 0; i < 2; ++i) ours.push_back(Table1Figures(row, i)[c]);
+    }
+    ExpectCloseToR("table 1 by race: " + x + " mean, SD", ours, RFigures(csv, RMeanSd(x, "race")));
+    EXPECT_EQ(row.test, "Welch t-test");
+    ExpectCloseToR("table 1 by race: " + x + " p", {row.p.real},
+                   RFigures(csv, "t.test(" + x + " ~ race, data = d)$p.value"));
+  }
+  // cd496 lacks values (797 records): its count of values is a row of its own.
+  ExpectCloseToR("table 1 by race: cd496 n with a value",
+                 Table1Figures(Table1RowOf(t, "cd496, n with a value"), 0),
+                 RFigures(csv, "tapply(!is.na(d$cd496), d$race, sum), sum(!is.na(d$cd496))"));
+  EXPECT_EQ(std::count_if(t.rows.begin(), t.rows.end(),
+                          [](const Table1Row& r) {
+                            return r.label.find("n with a value") != std::string::npos;
+                          }),
+            1);
+  // The median and quartiles of cd40 from its bins [0, 200, 350, 500, inf): R's within the
+  // stated bound; the p-value is Welch's.
+  const Table1Row& median = Table1RowOf(t, "cd40, median [IQR]");
+  const std::vector<double> r_quantiles =
+      RFigures(csv,
+               "sapply(split(d$cd40, d$race), function(v) quantile(v, c(0.5, 0.25, 0.75))), "
+               "quantile(d$cd40, c(0.5, 0.25, 0.75))");
+  ASSERT_EQ(r_quantiles.size(), 9u);
+  for (size_t c = 0; c < 3; ++c) {
+    for (size_t k = 0; k < 3; ++k) {
+      const double value = Table1Figures(median, k)[c], bound = Table1Figures(median, 3 + k)[c];
+      std::printf(
+          "[actg175 vs R] table 1 by race: cd40 quantile %zu of %s: ours %g \u00b1 %g  R %g\n", k,
+          t.columns[c].c_str(), value, bound, r_quantiles[3 * c + k]);
+      EXPECT_LE(std::fabs(value - r_quantiles[3 * c + k]), bound + 1e-9);
+      EXPECT_LE(bound, 150.0);
+    }
+  }
+  ExpectCloseToR("table 1 by race: cd40 p", {median.p.real},
+                 RFigures(csv, "t.test(cd40 ~ race, data = d)$p.value"));
+  // 0/1 columns: the ones, of the group's N.
+  for (const std::string y : {"gender", "hemo"}) {
+    const Table1Row& row = Table1RowOf(t, y + " = 1, n (%)");
+    ExpectCloseToR("table 1 by race: " + y + " n", Table1Figures(row, 0),
+                   RFigures(csv, "tapply(d$" + y + ", d$race, sum), sum(d$" + y + ")"));
+    ExpectCloseToR("table 1 by race: " + y + " N", Table1Figures(row, 1),
+                   RFigures(csv, "table(d$race), nrow(d)"));
+    EXPECT_EQ(row.test, "chi-square");
+    ExpectCloseToR(
+        "table 1 by race: " + y + " p", {row.p.real},
+        RFigures(csv, "chisq.test(table(d$race, d$" + y + "), correct = FALSE)$p.value"));
+  }
+  // Levels: n per level, per group then overall; the test is chisq.test's.
+  for (const std::string y : {"arms", "strat"}) {
+    const Table1Row& heading = Table1RowOf(t, y + ", n (%)");
+    EXPECT_EQ(heading.test, "chi-square");
+    ExpectCloseToR(
+        "table 1 by race: " + y + " p", {heading.p.real},
+        RFigures(csv, "chisq.test(table(d$race, d$" + y + "), correct = FALSE)$p.value"));
+    const std::vector<double> r =
+        RFigures(csv, "c(rbind(table(d$race, d$" + y + "), table(d$" + y + ")))");
+    const std::vector<double> levels = RFigures(csv, "as.numeric(names(table(d$" + y + ")))");
+    // Our level rows under the heading, in order: the same levels as R's, in R's order.
+    std::vector<double> ours, our_levels;
+    for (size_t i = 0; i < t.rows.size(); ++i) {
+      if (&t.rows[i] != &heading) continue;
+      for (size_t j = i + 1; j < t.rows.size() && t.rows[j].level; ++j) {
+        our_levels.push_back(std::stod(t.rows[j].label));
+        for (double n : Table1Figures(t.rows[j], 0)) ours.push_back(n);
+      }
+    }
+    EXPECT_EQ(our_levels, levels) << y;
+    ExpectCloseToR("table 1 by race: " + y + " levels", ours, r);
+  }
+}
+
+TEST_F(PipelineActg175Test, Table1ByPrivateArmsAgreesWithRAndNamesWhatItSkips) {
+  if (!HaveR()) GTEST_SKIP() << "no Rscript (scripts/setup installs r-base-core)";
+  const std::string& csv = S().main.clean_csv;
+  pipeline::Table1Spec spec;
+  spec.group = "arms";
+  auto run = Table1Of(S().sk, S().main, spec, 11);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const Table1& t = run->table;
+  std::printf("%s", RenderTable1Text(t).c_str());
+  ASSERT_EQ(t.columns,
+            (std::vector<std::string>{"arms = 0", "arms = 1", "arms = 2", "arms = 3", "Overall"}));
+  ExpectCloseToR("table 1 by arms: N", Table1Figures(Table1RowOf(t, "N"), 0),
+                 RFigures(csv, "table(d$arms), nrow(d)"));
+  // Every crossed column, and only those, in schema order, each with one-way ANOVA.
+  std::vector<std::string> shown;
+  for (const Table1Row& row : t.rows) {
+    if (row.stat != Table1Stat::kMeanSd) continue;
+    const std::string x = row.label.substr(0, row.label.find(','));
+    shown.push_back(x);
+    std::vector<double> ours;
+    for (size_t c = 0; c < row.cells.size(); ++c) {
+      for (size_t i = 0; i < 2; ++i) ours.push_back(Table1Figures(row, i)[c]);
+    }
+    ExpectCloseToR("table 1 by arms: " + x + " mean, SD", ours, RFigures(csv, RMeanSd(x, "arms")));
+    EXPECT_EQ(row.test, "ANOVA");
+    ExpectCloseToR(
+        "table 1 by arms: " + x + " p", {row.p.real},
+        RFigures(csv, "oneway.test(" + x + " ~ factor(arms), data = d, var.equal = TRUE)$p.value"));
+  }
+  std::vector<std::string> over = Over();
+  std::sort(over.begin(), over.end());
+  std::vector<std::string> sorted = shown;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, over);
+  // What is not crossed by arms is named, with the planner's reason.
+  auto noted = [&](const std::string& what) {
+    return std::any_of(t.notes.begin(), t.notes.end(),
+                       [&](const std::string& n) { return n.find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(noted("karnof skipped: ")) << RenderTable1Text(t);
+  EXPECT_TRUE(noted("crosses")) << RenderTable1Text(t);
+  EXPECT_TRUE(noted("drugs skipped: ")) << RenderTable1Text(t);
+  EXPECT_FALSE(noted("pidnum")) << "identifiers are never candidates";
+  // Named explicitly, the same columns are refused, before anything is released; a median
+  // needs a public group.
+  spec.columns = {"cd40", "karnof"};
+  size_t released = 0;
+  EXPECT_TRUE(FailsWith(Table1Of(S().sk, S().main, spec, 11, &released).status(),
+                        Status::Code::kInvalidArgument, "cannot show karnof by arms"));
+  EXPECT_EQ(released, 0u);
+  spec.columns = {"cd40", "pidnum"};
+  EXPECT_TRUE(FailsWith(Table1Of(S().sk, S().main, spec, 11, &released).status(),
+                        Status::Code::kInvalidArgument, "'pidnum' is an identifier"));
+  EXPECT_EQ(released, 0u);
+  spec.columns = {"cd40"};
+  spec.median = {"cd40"};
+  EXPECT_TRUE(FailsWith(Table1Of(S().sk, S().main, spec, 11).status(),
+                        Status::Code::kInvalidArgument, "group by a public column instead"));
+  spec.median.clear();
+  spec.columns = {"nonesuch"};
+  EXPECT_TRUE(FailsWith(Table1Of(S().sk, S().main, spec, 11).status(),
+                        Status::Code::kInvalidArgument, "unknown column 'nonesuch'"));
+}
+
+// Small cells: a hidden group's figures stay hidden, and so does every p-value over it.
+TEST_F(PipelineActg175Test, Table1KeepsHiddenCellsHidden) {
+  pipeline::Table1Spec spec;
+  spec.group = "gender";  // gender=0 has 368 records: hidden below a minimum cell of 400
+  spec.columns = {"cd40", "age"};
+  auto run = Table1Of(S().sk, S().main, spec, 400);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const Table1& t = run->table;
+  const std::string text = RenderTable1Text(t);
+  std::printf("%s", text.c_str());
+  ASSERT_EQ(t.columns, (std::vector<std::string>{"gender = 0", "gender = 1", "Overall"}));
+  EXPECT_EQ(Table1RowOf(t, "N").cells[0][0].kind, Cell::Kind::kSuppressed);
+  for (const std::string x : {"cd40", "age"}) {
+    const Table1Row& row = Table1RowOf(t, x + ", mean \u00b1 SD");
+    EXPECT_EQ(row.cells[0][0].kind, Cell::Kind::kSuppressed) << x;
+    EXPECT_EQ(Table1CellText(row, 0), CellText(row.cells[0][0]));
+    ASSERT_EQ(row.p.kind, Cell::Kind::kSuppressed) << x;
+    EXPECT_NE(SuppressedWhy(row.p).find("over hidden group gender=0"), std::string::npos);
+  }
+  EXPECT_EQ(text.find("NaN"), std::string::npos);
+  EXPECT_NE(text.find("suppressed (primary)"), std::string::npos);
 }
 
 // The generated cohort: a private arm crossed over the derived 0/1 viral_suppressed gives

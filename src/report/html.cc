@@ -705,6 +705,32 @@ std::string RenderHtmlReport(const std::vector<ReportSection>& sections,
   return Page(title, body);
 }
 
+std::string RenderHtmlTable1(const Table1& table, const ReportContext& context) {
+  const std::string title = context.title.empty() ? Table1Title(table) : context.title;
+  std::string body = "<header>\n<h1>" + HtmlEscape(title) + "</h1>\n";
+  body += Facts(table.facts, context, 1) + "</header>\n";
+  body += "<section id=\"table1\" aria-labelledby=\"table1-h\">\n<h2 id=\"table1-h\">" +
+          HtmlEscape(Table1Title(table)) + "</h2>\n";
+  // The label column is a row header; every other column holds figures.
+  const ResultTable t = Table1AsTable(table, "\u00a0\u00a0\u00a0\u00a0");
+  std::vector<ColumnInfo> columns(t.columns.size());
+  for (size_t c = 1; c < columns.size(); ++c) columns[c].aggregate = Aggregate::kCountStar;
+  body += TableHtml("table1-table", Table1Title(table), t, columns);
+  for (const std::string& note : table.notes) {
+    body += "<p class=\"note\">" + HtmlEscape(note) + "</p>\n";
+  }
+  if (!table.queries.empty()) {
+    body += "<p class=\"note\">Released from " + std::to_string(table.queries.size()) +
+            " queries:</p>\n<ol class=\"note\">";
+    for (const std::string& q : table.queries)
+      body += "<li><code>" + HtmlEscape(q) + "</code></li>";
+    body += "</ol>\n";
+  }
+  body += "</section>\n";
+  body += Footer(table.facts, context.schema);
+  return Page(title, body);
+}
+
 std::string RenderHtml(const ResultTable& table, const ReportContext& context) {
   return RenderHtmlReport({ReportSection{"", table}}, context);
 }

@@ -21,6 +21,7 @@
 
 #include "encoding/schema.h"
 #include "query/table.h"
+#include "report/table1.h"
 
 namespace cipherstat {
 
@@ -42,6 +43,10 @@ std::string RenderHtml(const ResultTable& table, const ReportContext& context = 
 // A page with several results and a table of contents (dataset facts from the first).
 std::string RenderHtmlReport(const std::vector<ReportSection>& sections,
                              const ReportContext& context);
+
+// A page with a Table 1 (report/table1.h): its facts, the table (hidden cells marked as in
+// every table), its notes, the queries it was released from, and what the compute side saw.
+std::string RenderHtmlTable1(const Table1& table, const ReportContext& context);
 
 // `text` with & < > " ' replaced by entities: safe in element content and quoted attributes.
 std::string HtmlEscape(std::string_view text);

@@ -213,10 +213,9 @@ std::string RenderText(const ResultTable& table) {
     }
     cells.push_back(std::move(line));
   }
-  // Widths in bytes, as before; in characters with differential privacy, whose "±" and "≈"
-  // take more than one byte.
-  auto length = [&](const std::string& t) {
-    if (!table.epsilon) return t.size();
+  // Widths in characters (every cell is valid UTF-8 after EscapeControls): "±" and "≈" of
+  // differential privacy and of Table 1 (report/table1.h) take more than one byte.
+  auto length = [](const std::string& t) {
     return static_cast<size_t>(
         std::count_if(t.begin(), t.end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
   };
