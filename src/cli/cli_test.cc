@@ -600,9 +600,14 @@ TEST(CliDemoTest, DemoRunsEndToEndAndMatches) {
   ScratchDir dir;
   CommandResult r = Cli("demo --records 300 --workdir " + ShellQuote(dir / "demo"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "All")) << r.output;
-  EXPECT_TRUE(Contains(r.output, "MATCH")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "All 8 queries match")) << r.output;
   EXPECT_FALSE(Contains(r.output, "MISMATCH")) << r.output;
+  // Issue 18: the demo shows Kaplan–Meier curves (a step plot in the report) and Table 1.
+  EXPECT_TRUE(Contains(r.output, "KAPLAN_MEIER(months_followed, died)")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "Table 1 by arm")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "died = 1, n (%)")) << r.output;
+  EXPECT_TRUE(Contains(ReadText(dir / "demo/report.html"), "<polyline class=\"km "));
+  EXPECT_TRUE(Contains(ReadText(dir / "demo/table1.html"), "arm = DTG"));
   // A second run into the same folder refuses rather than mixing old and new files.
   CommandResult again = Cli("demo --records 300 --workdir " + ShellQuote(dir / "demo"));
   EXPECT_NE(again.exit_code, 0) << again.output;

@@ -437,6 +437,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
     auto out = std::make_shared<std::string>();
     cmd->add_option("--records", options->records, "Number of patients")->required();
     cmd->add_option("--seed", options->seed, "Random seed");
+    cmd->add_flag("--follow-up", options->follow_up,
+                  "Add months_followed (0-60) and died (0/1) for survival analysis");
     cmd->add_option("--out", *out, "CSV to write")->required();
     auto force = std::make_shared<bool>(false);
     AddForceFlag(cmd, force.get());

@@ -71,6 +71,7 @@ void RegisterReport(CLI::App& app, Registry* registry) {
   cmd->add_option("--title", o->title,
                   "Report heading (default: \"Report on DATASET\", \"Table 1 by G\")");
   AddMinCellOption(cmd, &o->rules.min_cell);
+  AddLevelOption(cmd, &o->rules.cells.level);
   auto privacy = std::make_shared<PrivacyFlags>();
   AddPrivacyOptions(cmd, privacy.get());
   cmd->add_option("--passphrase-file", *pass_file, "Passphrase file for the secret key");

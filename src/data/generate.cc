@@ -67,7 +67,22 @@ constexpr double kMissingCd4 = 0.03;
 constexpr double kMissingViralLoad = 0.01;
 constexpr int64_t kLowerLimit = 20;  // assay lower limit of quantification, copies/mL
 
-void AppendRow(Draw* draw, uint64_t index, std::string* out) {
+// Follow-up: enrolment spread over five years, so administrative censoring at 6 to 60 months,
+// a few lost to follow-up earlier; a constant monthly hazard of death, higher when the virus
+// is not suppressed and when CD4 is below 200.
+void AppendFollowUp(Draw* draw, bool suppressed, int64_t cd4, std::string* out) {
+  const double hazard = (suppressed ? 0.002 : 0.008) * (cd4 < 200 ? 2.5 : 1.0);
+  double censor = static_cast<double>(draw->Between(6, 60));
+  if (draw->Uniform() < 0.08) censor = draw->Uniform() * censor;  // lost to follow-up
+  const double death = -std::log(1.0 - draw->Uniform()) / hazard;
+  const bool died = death <= censor;
+  const long months = static_cast<long>(std::floor(died ? death : censor));
+  char buf[32];
+  const int n = std::snprintf(buf, sizeof buf, ",%ld,%d", months, died ? 1 : 0);
+  out->append(buf, static_cast<size_t>(n));
+}
+
+void AppendRow(Draw* draw, Draw* follow_up, uint64_t index, std::string* out) {
   char buf[160];
   long age;
   do {
@@ -105,10 +120,12 @@ void AppendRow(Draw* draw, uint64_t index, std::string* out) {
     std::snprintf(vl_text, sizeof vl_text, "%lld", static_cast<long long>(viral_load));
     std::snprintf(log_text, sizeof log_text, "%.2f", std::log10(static_cast<double>(viral_load)));
   }
-  const int n = std::snprintf(buf, sizeof buf, "P%07llu,%ld,%s,%s,%s,%s,%s,%s,%lld\n",
+  const int n = std::snprintf(buf, sizeof buf, "P%07llu,%ld,%s,%s,%s,%s,%s,%s,%lld",
                               static_cast<unsigned long long>(index + 1), age, sex, site, arm.name,
                               cd4_text, vl_text, log_text, static_cast<long long>(year));
   out->append(buf, static_cast<size_t>(n));
+  if (follow_up != nullptr) AppendFollowUp(follow_up, suppressed, cd4, out);
+  out->push_back('\n');
 }
 
 }  // namespace
@@ -117,10 +134,12 @@ Status GenerateCohort(const GenerateOptions& options, const std::string& out_pat
                       const std::function<void(uint64_t)>& progress) {
   AtomicFile out;
   CS_RETURN_IF_ERROR(out.Open(out_path, kPrivateFile, options.overwrite));
-  std::string buffer = "patient_id,age,sex,site,arm,cd4,viral_load,log10_vl,visit_year\n";
+  std::string buffer = "patient_id,age,sex,site,arm,cd4,viral_load,log10_vl,visit_year";
+  buffer += options.follow_up ? ",months_followed,died\n" : "\n";
   Draw draw(options.seed);
+  Draw follow_up(options.seed ^ 0x9e3779b97f4a7c15ULL);
   for (uint64_t i = 0; i < options.records; ++i) {
-    AppendRow(&draw, i, &buffer);
+    AppendRow(&draw, options.follow_up ? &follow_up : nullptr, i, &buffer);
     if (buffer.size() >= kFlushBytes) {
       CS_RETURN_IF_ERROR(out.Append(buffer));
       buffer.clear();

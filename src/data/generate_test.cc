@@ -46,6 +46,31 @@ TEST_F(GenerateTest, HeaderAndZeroRecords) {
   EXPECT_EQ(text.substr(text.find('\n') + 1, 9), "P0000001,");
 }
 
+// --follow-up appends months_followed and died; every other value is the one drawn without it.
+TEST_F(GenerateTest, FollowUpAddsTwoColumnsAndChangesNoOther) {
+  const std::string plain = *ReadFile(Generate(3000, 5, "plain.csv"));
+  const std::string path = dir_ / "follow.csv";
+  ASSERT_TRUE(GenerateCohort({.records = 3000, .seed = 5, .follow_up = true}, path).ok());
+  const std::vector<std::string> with = cipherstat::testing::Lines(*ReadFile(path));
+  const std::vector<std::string> without = cipherstat::testing::Lines(plain);
+  ASSERT_EQ(with.size(), without.size());
+  EXPECT_EQ(with[0], std::string(kHeader) + ",months_followed,died");
+  uint64_t died = 0;
+  for (size_t i = 1; i < with.size(); ++i) {
+    if (with[i].empty()) continue;
+    ASSERT_EQ(with[i].compare(0, without[i].size() + 1, without[i] + ","), 0) << with[i];
+    const std::string tail = with[i].substr(without[i].size() + 1);
+    const long months = std::stol(tail.substr(0, tail.find(',')));
+    const std::string event = tail.substr(tail.find(',') + 1);
+    EXPECT_TRUE(months >= 0 && months <= 60) << with[i];
+    EXPECT_TRUE(event == "0" || event == "1") << with[i];
+    died += event == "1";
+  }
+  // A constant hazard of 0.2% to 2% a month over a median of about 30 months of follow-up.
+  EXPECT_GT(died, 150u);
+  EXPECT_LT(died, 900u);
+}
+
 TEST_F(GenerateTest, ValuesAndMissingFractions) {
   const uint64_t n = 10000;
   CsvReader reader;

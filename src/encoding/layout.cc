@@ -409,9 +409,9 @@ Result<Layout> Layout::FromJson(const std::string& json) {
       Slot s;
       const std::string kind = e.at("kind").get<std::string>();
       bool known = false;
-      for (SlotKind k :
-           {SlotKind::kCount, SlotKind::kObserved, SlotKind::kSum, SlotKind::kSumSquares,
-            SlotKind::kLevel, SlotKind::kBin, SlotKind::kProduct, SlotKind::kTag}) {
+      for (SlotKind k : {SlotKind::kCount, SlotKind::kObserved, SlotKind::kSum,
+                         SlotKind::kSumSquares, SlotKind::kLevel, SlotKind::kBin,
+                         SlotKind::kProduct, SlotKind::kEvent, SlotKind::kTag}) {
         if (kind == KindName(k)) s.kind = k, known = true;
       }
       if (!known) return bad("unknown slot kind '" + QuoteInput(kind) + "'");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -391,6 +392,14 @@ Status ValidateSchema(const Schema& schema) {
       return Invalid(where + " \"time\"", "'" + sv.time +
                                               "' has no \"bins\": they are the time axis of the "
                                               "curve (unit bins of whole days give the exact one)");
+    }
+    // Every follow-up time must fall in a bin, or its record would never leave the risk set.
+    if (!(time->bins.front() <= time->min && time->bins.back() > time->max)) {
+      char bounds[96];
+      std::snprintf(bounds, sizeof bounds, "[%.15g, %.15g]", time->min, time->max);
+      return Invalid(where + " \"time\"",
+                     "the bins of '" + sv.time + "' must cover its bounds " + bounds +
+                         " (the first edge at or below min, the last above max; inf is allowed)");
     }
     const Column* event = schema.FindColumn(sv.event);
     const bool zero_one = event != nullptr

@@ -12,12 +12,15 @@
 #include <vector>
 
 #include "audit/log.h"
+#include "crypto/hash.h"
 #include "data/clean.h"
 #include "data/generate.h"
 #include "pipeline/encrypt.h"
 #include "pipeline/keys.h"
+#include "pipeline/publish.h"
 #include "pipeline/query.h"
 #include "pipeline/release.h"
+#include "pipeline/table1.h"
 #include "query/decode.h"
 #include "report/format.h"
 #include "report/html.h"
@@ -80,6 +83,12 @@ std::vector<std::string> DemoQueries(const Schema& schema, const Layout& layout,
         "SELECT HISTOGRAM(cd4) FROM cohort",
         "SELECT site, COUNT(*), AVG(age) FROM cohort GROUP BY site",
         "SELECT sex, COUNT(*), AVG(log10_vl), VARIANCE(age), COUNT(cd4) FROM cohort GROUP BY sex",
+        "SELECT arm, KAPLAN_MEIER(months_followed, died) AS survival, AT_RISK(months_followed, "
+        "died) AS at_risk FROM cohort GROUP BY arm",
+        "SELECT LOGRANK(months_followed, died) FROM cohort GROUP BY arm",
+        "SELECT CORR(cd4, log10_vl) AS r, REGR_SLOPE(cd4, log10_vl) AS slope, REGR_COUNT(cd4, "
+        "log10_vl) AS n FROM cohort",
+        "SELECT LINREG(cd4, log10_vl, age) AS cd4 FROM cohort",
     };
   }
   std::vector<std::string> queries;
@@ -105,6 +114,36 @@ std::vector<std::string> DemoQueries(const Schema& schema, const Layout& layout,
     }
   }
   return queries;
+}
+
+// Table 1 by arm, as `report --table1 arm` writes it: every figure a release of its own.
+Status DemoTable1(const Dataset& dataset, Decryptor& decryptor, const ReleaseRules& rules,
+                  const audit::Trail& trail, const std::string& work, const DemoOptions& o) {
+  EngineSettings settings;
+  if (o.threads > 0) settings["--threads"] = {std::to_string(o.threads)};
+  CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", settings));
+  Table1Spec spec;
+  spec.group = "arm";
+  spec.columns = {"age", "cd4", "log10_vl", "viral_suppressed", "months_followed", "died"};
+  const auto t = std::chrono::steady_clock::now();
+  CS_ASSIGN_OR_RETURN(Table1Run run, BuildTable1(dataset, decryptor, spec, rules, &trail, *engine));
+  const std::string path = work + "/table1.html";
+  const std::string html = RenderTable1(run.table, "html", "Table 1: the cohort by arm");
+  CS_RETURN_IF_ERROR(
+      Publish(trail,
+              audit::EventOf("release")
+                  .Key(dataset.manifest.key_fingerprint)
+                  .Dataset(run.facts.content_sha256)
+                  .ResultDigest(Sha256Hex(html))
+                  .Detail("demo Table 1 by arm of " + std::to_string(run.table.queries.size()) +
+                          " queries; " + run.ledger_entries),
+              html, path, /*force=*/false));
+  std::fprintf(o.out,
+               "Table 1 by arm (report --table1 arm): %zu encrypted queries, each verified and "
+               "released, in %.1f s:\n%s",
+               run.table.queries.size(), Seconds(t), Indent(RenderTable1Text(run.table)).c_str());
+  std::fprintf(o.out, "Table 1 (HTML): %s\n", path.c_str());
+  return Status::OK();
 }
 
 }  // namespace
@@ -141,7 +180,8 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   auto t = std::chrono::steady_clock::now();
   if (generated) {
     raw = work + "/cohort.csv";
-    CS_RETURN_IF_ERROR(GenerateCohort({o.records, o.seed}, raw));
+    CS_RETURN_IF_ERROR(
+        GenerateCohort({.records = o.records, .seed = o.seed, .follow_up = true}, raw));
     std::fprintf(o.out,
                  "[owner]   generated a synthetic HIV cohort of %llu patients (seed %llu): %s\n",
                  static_cast<unsigned long long>(o.records),
@@ -166,7 +206,19 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
                sk.public_key().Fingerprint().c_str(), keys.c_str(), Seconds(t));
 
   InferOptions infer;
+  if (generated) infer.products = {{"cd4", "log10_vl"}, {"cd4", "log10_vl", "age"}};
   CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(raw, infer));
+  if (generated) {
+    // Follow-up in 12-month bins, for Kaplan–Meier curves and the log-rank test by arm.
+    for (Column& c : schema.columns) {
+      if (c.name != "months_followed") continue;
+      c.bins.clear();
+      for (int month = 0; month <= 60; month += 12) c.bins.push_back(month);
+      c.bins.push_back(INFINITY);
+    }
+    schema.survival = {{"months_followed", "died", {"arm"}}};
+    CS_RETURN_IF_ERROR(ValidateSchema(schema));
+  }
   const std::string schema_path = work + "/schema.json";
   CS_RETURN_IF_ERROR(WriteFileAtomic(schema_path, SchemaToJson(schema)));
   std::fprintf(o.out, "[owner]   inferred schema '%s' (%zu columns, %zu crosses): %s\n",
@@ -282,7 +334,8 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   const std::string report_path = work + "/report.html";
   CS_RETURN_IF_ERROR(WriteFileAtomic(report_path, RenderHtmlReport(sections, context)));
   std::fprintf(o.out, "All %d queries match. Files are in %s\n", index, work.c_str());
-  std::fprintf(o.out, "Report (HTML, open in a browser): %s\n", report_path.c_str());
+  std::fprintf(o.out, "Report (HTML, open in a browser): %s\n\n", report_path.c_str());
+  if (generated) CS_RETURN_IF_ERROR(DemoTable1(dataset, decryptor, rules, trail, work, o));
   return Status::OK();
 }
 

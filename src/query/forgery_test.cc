@@ -4,6 +4,7 @@
 #include <gmp.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,12 +50,18 @@ class ForgeryTest : public ::testing::Test {
     ASSERT_TRUE(sk.ok()) << sk.status().ToString();
     s.sk = std::move(sk).value();
     const std::string raw = s.dir / "cohort.csv";
-    ASSERT_TRUE(GenerateCohort({.records = 160, .seed = 17}, raw).ok());
-    auto schema = InferSchema(raw, InferOptions{});
+    ASSERT_TRUE(GenerateCohort({.records = 160, .seed = 17, .follow_up = true}, raw).ok());
+    InferOptions infer;
+    infer.products = {{"cd4", "log10_vl"}};
+    auto schema = InferSchema(raw, infer);
     ASSERT_TRUE(schema.ok()) << schema.status().ToString();
     s.schema = std::move(schema).value();
     for (Column& c : s.schema.columns) c.is_public = c.name == "sex" || c.name == "site";
     s.schema.crosses = {Cross{"arm", {"cd4"}}};
+    for (Column& c : s.schema.columns) {
+      if (c.name == "months_followed") c.bins = {0, 12, 24, 36, 48, 60, INFINITY};
+    }
+    s.schema.survival = {{"months_followed", "died", {"arm"}}};
     ASSERT_TRUE(ValidateSchema(s.schema).ok());
     s.clean = s.dir / "cohort.clean.csv";
     CleanReport report;
@@ -348,6 +355,37 @@ TEST_F(ForgeryTest, AnEditOfAnySlotIsRefused) {
     EXPECT_TRUE(Refused(r));
   }
   EXPECT_GT(edits, 10);
+}
+
+// The slots of products and survival pairs are tagged like every other: an honest correlation
+// and Kaplan–Meier curve are released as the plaintext computation gives them, and an edit of
+// any slot they read is refused.
+TEST_F(ForgeryTest, ProductAndSurvivalSlotsAreVerifiedToo) {
+  const std::string sql =
+      "SELECT sex, CORR(cd4, log10_vl), REGR_COUNT(cd4, log10_vl), "
+      "KAPLAN_MEIER(months_followed, died), EVENTS(months_followed, died) "
+      "FROM " +
+      S().schema.name + " GROUP BY sex";
+  const EncryptedResult honest = Query(S().a, sql);
+  auto released = Release(honest);
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  auto plain = EvaluatePlaintext(S().schema, static_cast<int>(pk().plaintext_bits()), sql,
+                                 S().clean, ReleaseOptions(0));
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(RenderCsv(*released), RenderCsv(*plain));
+  const Layout& layout = S().a.dataset.layout;
+  int edits = 0;
+  for (size_t i = 0; i < honest.ciphertexts.size(); ++i) {
+    for (const Slot& s : layout.slots()) {
+      if (s.ciphertext != honest.ciphertexts[i] || s.cases.empty()) continue;
+      EncryptedResult r = honest;
+      r.groups[0].sums[i] = crypto::AddPlain(pk(), r.groups[0].sums[i], Shifted(1, s.offset));
+      EXPECT_TRUE(Refused(r)) << "slot " << static_cast<int>(s.kind) << " " << s.variable
+                              << " cases " << s.cases << " bin " << s.bin;
+      ++edits;
+    }
+  }
+  EXPECT_GT(edits, 20);  // 6 of the product set, 12 of the survival pair
 }
 
 // A result replayed for another query, two results merged, a group list reordered or cut.

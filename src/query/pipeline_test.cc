@@ -1171,6 +1171,13 @@ class PipelineActg175Test : public PipelineSuite<PipelineActg175Test> {
     s->schema.products = {
         {"cd420", "cd40"}, {"cd496", "cd40"}, {"cd420", "cd40", "age", "wtkg", "karnof"}};
     s->schema.crosses[0].over.push_back("cd420*cd40");
+    // Follow-up in 60-day bins, death or progression (cens) the event, by arms too.
+    Column* days = MutableColumn(&s->schema, "days");
+    if (days == nullptr) return Status::InvalidArgument("inferred schema: no 'days'");
+    days->bins.clear();
+    for (int edge = 0; edge <= 1260; edge += 60) days->bins.push_back(edge);
+    days->bins.push_back(INFINITY);
+    s->schema.survival = {{"days", "cens", {"arms"}}};
     CS_RETURN_IF_ERROR(ValidateSchema(s->schema));
     return BuildDataset(s->schema, s->sk, raw, s->dir->path(), "actg175", 1000, &s->main);
   }
@@ -1280,7 +1287,7 @@ std::vector<double> RFigures(const std::string& clean_csv, const std::string& ex
     return out;
   }
   for (const std::string& line : testing::Lines(r.output)) {
-    if (!line.empty()) out.push_back(std::stod(line));
+    if (!line.empty()) out.push_back(line == "NA" ? std::nan("") : std::stod(line));
   }
   return out;
 }
@@ -1460,7 +1467,7 @@ TEST_F(PipelineActg175Test, ConfidenceIntervalsAtAnotherLevelAgreeWithR) {
                           "nrow(d), conf.level = 0.9, correct = FALSE)$conf.int"));
 }
 
-TEST_F(PipelineActg175Test, RegressionsRefuseWhatTheSchemaDidNotEncrypt) {
+TEST_F(PipelineActg175Test, RegressionsAndSurvivalRefuseWhatTheSchemaDidNotEncrypt) {
   auto refused = [&](const std::string& sql, const std::string& expected) {
     auto t = RunAndDecrypt(S().sk, S().main.dataset, sql, ReleaseOptions(11));
     ASSERT_FALSE(t.ok()) << sql;
@@ -1478,6 +1485,90 @@ TEST_F(PipelineActg175Test, RegressionsRefuseWhatTheSchemaDidNotEncrypt) {
   refused("SELECT CORR(cd420, cd420)" + from, "'cd420' twice");
   refused("SELECT CORR(cd420)" + from, "corr takes two columns");
   refused("SELECT LINREG(cd420)" + from, "linreg takes two or more columns");
+  refused("SELECT KAPLAN_MEIER(cd40, cens)" + from,
+          "kaplan_meier(cd40, cens) needs the encrypted exits and events per bin of cd40: add "
+          "{\"time\": \"cd40\", \"event\": \"cens\"} to the schema's \"survival\"");
+  refused("SELECT gender, KAPLAN_MEIER(days, cens)" + from + " GROUP BY gender",
+          "GROUP BY gender over kaplan_meier(days, cens): add \"gender\" to the \"by\"");
+  refused("SELECT LOGRANK(days, cens)" + from, "compares the groups of a GROUP BY");
+}
+
+// Issue 18 item 5: Kaplan–Meier, the number at risk, events and the log-rank test from the
+// encrypted exits and events per 60-day bin, against R's survival package (survfit, survdiff)
+// on the follow-up time rounded down to its bin's start.
+TEST_F(PipelineActg175Test, KaplanMeierAndLogrankAgreeWithRsSurvival) {
+  if (!HaveR() || testing::RunCommand("Rscript -e 'library(survival)' 2>/dev/null").exit_code != 0)
+    GTEST_SKIP() << "no Rscript with the survival package (scripts/setup installs them)";
+  const std::string& csv = S().main.clean_csv;
+  const std::string edges = "seq(0, 1260, by = 60)";
+  // S at the end of each bin, the number at risk at its start, its events; NA where no one is
+  // at risk. `g` is the subset.
+  const std::string life =
+      "function(g) { library(survival); t <- floor(g$days / 60) * 60; k <- !is.na(g$cens) & "
+      "!is.na(t); t <- t[k]; e <- g$cens[k]; s <- survfit(Surv(t, e) ~ 1); e0 <- " +
+      edges +
+      "; at <- sapply(e0, function(x) sum(t >= x)); sv <- sapply(e0, function(x) { i <- "
+      "findInterval(x, s$time); if (i == 0) 1 else s$surv[i] }); sv[at == 0] <- NA; "
+      "c(sv, at, sapply(e0, function(x) sum(t == x & e == 1))) }";
+  auto ours = [&](const ResultTable& t, size_t from) {
+    std::vector<double> out;  // NULL as NaN, to line up with R's NA
+    for (const auto& row : t.rows) {
+      for (size_t c = from; c < row.size(); ++c) {
+        out.push_back(row[c].kind == Cell::Kind::kReal      ? row[c].real
+                      : row[c].kind == Cell::Kind::kInteger ? static_cast<double>(row[c].integer)
+                                                            : std::nan(""));
+      }
+    }
+    return out;
+  };
+  auto compare = [&](const std::string& what, std::vector<double> a, std::vector<double> r) {
+    ASSERT_EQ(a.size(), r.size()) << what;
+    for (size_t i = 0; i < r.size(); ++i) {
+      EXPECT_EQ(std::isnan(a[i]), std::isnan(r[i])) << what << " [" << i << "]";
+      if (std::isnan(r[i])) a[i] = r[i] = 0;
+    }
+    ExpectCloseToR(what, a, r);
+  };
+  const std::string args = "(days, cens)";
+  const ResultTable all = Released(
+      S().sk, S().main,
+      "SELECT KAPLAN_MEIER" + args + ", AT_RISK" + args + ", EVENTS" + args + " FROM " + Table(),
+      0);
+  ASSERT_EQ(all.columns.size(), 3u * 22);
+  EXPECT_EQ(all.columns[1], "kaplan_meier(days, cens)[60,120)");
+  compare("KAPLAN_MEIER, AT_RISK, EVENTS(days, cens)", ours(all, 0),
+          RFigures(csv, "(" + life + ")(d)"));
+  // By a private column (declared in the survival entry's "by") and by a public one.
+  for (const char* group : {"arms", "race"}) {
+    const ResultTable by =
+        Released(S().sk, S().main,
+                 std::string("SELECT ") + group + ", KAPLAN_MEIER" + args + ", AT_RISK" + args +
+                     ", EVENTS" + args + " FROM " + Table() + " GROUP BY " + group,
+                 0);
+    compare(std::string("KAPLAN_MEIER, AT_RISK, EVENTS GROUP BY ") + group, ours(by, 1),
+            RFigures(csv, "unlist(lapply(split(d, d$" + std::string(group) + "), " + life + "))"));
+    const ResultTable test = Released(
+        S().sk, S().main, "SELECT LOGRANK" + args + " FROM " + Table() + " GROUP BY " + group, 11);
+    ASSERT_EQ(test.columns,
+              (std::vector<std::string>{"logrank(days, cens) chi2", "logrank(days, cens) df",
+                                        "logrank(days, cens) p"}));
+    ExpectCloseToR(std::string("LOGRANK(days, cens) GROUP BY ") + group, Reals(test, 0),
+                   RFigures(csv,
+                            "(function(r) c(r$chisq, length(r$n) - 1, pchisq(r$chisq, "
+                            "length(r$n) - 1, lower.tail = FALSE)))({library(survival); "
+                            "survdiff(Surv(floor(days / 60) * 60, cens) ~ " +
+                                std::string(group) + ", data = d)})"));
+  }
+  // Under the minimum cell size, the curve is hidden where fewer than 11 are still at risk,
+  // and shown where more are.
+  const ResultTable hidden = Released(
+      S().sk, S().main, "SELECT KAPLAN_MEIER" + args + ", AT_RISK" + args + " FROM " + Table(), 11);
+  ASSERT_EQ(hidden.rows.size(), 1u);
+  const std::vector<double> at_risk = ours(all, 22);
+  for (size_t b = 0; b < 22; ++b) {
+    const bool small = at_risk[b] >= 1 && at_risk[b] < 11;
+    EXPECT_EQ(hidden.rows[0][b].kind == Cell::Kind::kSuppressed, small) << "bin " << b;
+  }
 }
 
 TEST_F(PipelineActg175Test, GroupTestsRefuseMisuseClearly) {
@@ -1563,6 +1654,7 @@ ResultTable PlainActg175(const Schema& suite_schema, const Built& built,
   Schema schema = suite_schema;
   MutableColumn(&schema, "arms")->is_public = true;
   KeepCrosses(&schema, {"gender"}, {"cd40"});
+  schema.survival.clear();  // its "by" names arms, now public
   change(&schema);
   EXPECT_TRUE(ValidateSchema(schema).ok()) << ValidateSchema(schema).ToString();
   auto t = EvaluatePlaintext(schema, static_cast<int>(built.dataset.public_key.plaintext_bits()),

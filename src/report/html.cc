@@ -285,6 +285,65 @@ std::string Histogram(const std::string& id, const std::string& title,
   return Svg(kWidth, height, id, title, desc, body);
 }
 
+// Kaplan–Meier curves, one per row: survival 1 at the first edge, dropping at the start of each
+// bin to the released value at its end (the times are binned: the drop happens somewhere in
+// the bin); a hidden or NULL value ends the row's curve. An infinite last edge is drawn one
+// bin width after the edge before it.
+struct Curve {
+  std::string label;
+  std::vector<const Cell*> values;  // per bin
+};
+
+std::string SurvivalSteps(const std::string& id, const std::string& title,
+                          const std::vector<double>& edges, const std::vector<Curve>& curves) {
+  constexpr int kWidth = 640, kLeft = 48, kRight = 150, kTop = 12, kPlot = 220, kBottom = 34;
+  const int height = kTop + kPlot + kBottom;
+  const double first = edges.front();
+  double last = edges.back();
+  if (std::isinf(last)) last = edges[edges.size() - 2] * 2 - edges[edges.size() - 3];
+  auto x = [&](double t) {
+    if (std::isinf(t)) t = last;
+    return kLeft + (t - first) / (last - first) * (kWidth - kLeft - kRight);
+  };
+  auto y = [&](double s) { return kTop + (1 - s) * kPlot; };
+  std::string body = "<g class=\"axis\">";
+  for (double s = 0; s <= 1.0001; s += 0.25) {
+    body += Line(kLeft, y(s), kWidth - kRight, y(s), s == 0 ? "zero" : "grid");
+    body += Text(kLeft - 6, y(s) + 4, Format("%.0f", 100 * s) + "\u2009%", "text-anchor=\"end\"");
+  }
+  const Axis ticks = NiceAxis(first, last);
+  for (double t = ticks.lo; t <= last + ticks.step * 1e-9; t += ticks.step) {
+    if (t < first) continue;
+    body += Text(x(t), kTop + kPlot + 16, Short(t), "text-anchor=\"middle\"");
+  }
+  body += "</g>";
+  std::string desc;
+  for (size_t r = 0; r < curves.size(); ++r) {
+    const Curve& curve = curves[r];
+    std::string points = Format("%.1f", x(first)) + "," + Format("%.1f", y(1));
+    double s = 1, end = first;
+    desc += (r ? "; " : "") + curve.label + ":";
+    for (size_t b = 0; b < curve.values.size(); ++b) {
+      double v;
+      if (!NumericValue(*curve.values[b], &v)) {
+        desc += " ends at " + Short(edges[b]) +
+                (curve.values[b]->kind == Cell::Kind::kSuppressed ? " (hidden)" : "");
+        break;
+      }
+      points += " " + Format("%.1f", x(edges[b])) + "," + Format("%.1f", y(v)) + " " +
+                Format("%.1f", x(edges[b + 1])) + "," + Format("%.1f", y(v));
+      s = v;
+      end = edges[b + 1];
+      desc += " " + Short(edges[b + 1]) + ": " + Percent(v);
+      if (b + 1 < curve.values.size()) desc += ",";
+    }
+    body += "<polyline class=\"km km" + std::to_string(r % 6) + "\" points=\"" + points + "\"/>";
+    body += Text(x(end) + 6, y(s) + 4 + 12.0 * static_cast<double>(r % 3) - 12,
+                 Truncate(curve.label, 20), "class=\"km-t km" + std::to_string(r % 6) + "\"");
+  }
+  return Svg(kWidth, height, id, title, desc, body);
+}
+
 std::string Figure(const std::string& svg, const std::string& caption) {
   return "<figure class=\"chart\">" + svg + "<figcaption>" + HtmlEscape(caption) +
          "</figcaption></figure>\n";
@@ -349,6 +408,24 @@ std::string Charts(const std::string& section_id, const ResultTable& table,
                    table.columns[sd_index] + ").";
       }
       out += Figure(BarChart(id, title, bars, proportion, table.min_cell), caption);
+    } else if (column.chart == ChartHint::kSurvivalSteps) {
+      if (c > 0 && columns[c - 1].item == column.item) continue;  // one chart per item
+      const Column* time = schema == nullptr ? nullptr : schema->FindColumn(x);
+      if (time == nullptr || time->bins.size() < 3 || std::isinf(time->bins.front())) continue;
+      std::vector<Curve> curves;
+      for (size_t r = 0; r < table.rows.size(); ++r) {
+        Curve curve{row_label(r), {}};
+        for (size_t b = c; b < columns.size() && columns[b].item == column.item; ++b)
+          curve.values.push_back(&table.rows[r][b]);
+        curves.push_back(std::move(curve));
+      }
+      std::string title = "Kaplan\u2013Meier estimate over " + x;
+      if (!by.empty()) title += " by " + by;
+      out += Figure(SurvivalSteps(id, title, time->bins, curves),
+                    title + ": the share still free of the event at the end of each bin of " + x +
+                        " (times are binned: each drop lies within its bin). A curve ends where "
+                        "it is hidden (fewer than " +
+                        std::to_string(table.min_cell) + " still at risk) or no one is at risk.");
     } else if (column.chart == ChartHint::kHistogram) {
       if (c > 0 && columns[c - 1].item == column.item) continue;  // one chart per item, not bin
       const std::string& item_label = table.query.items[static_cast<size_t>(column.item)].label;
@@ -408,6 +485,10 @@ svg .axis text{fill:#5b6670;font-size:11px}
 .bar{fill:#4a78b0}
 .bar.prop{fill:#2f8f6b}
 .hist{fill:#7465b5}
+.km{fill:none;stroke-width:2}
+.km0{stroke:#3b6ea8;fill:#3b6ea8}.km1{stroke:#c0504d;fill:#c0504d}.km2{stroke:#2f8f6b;fill:#2f8f6b}
+.km3{stroke:#7465b5;fill:#7465b5}.km4{stroke:#b8860b;fill:#b8860b}.km5{stroke:#5b6670;fill:#5b6670}
+polyline.km{fill:none}
 .whisker{stroke:#1b1f24;stroke-width:1.5}
 .supp{fill:#fff4e5;stroke:#8a4b00;stroke-dasharray:3 2}
 svg text.supp-t{fill:#8a4b00;font-style:italic}

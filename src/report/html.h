@@ -10,6 +10,7 @@
 //                               also asks STDDEV(x) (sample, else population)
 //   AVG(x) of a 0/1 column      proportions as bars on a 0-100 % axis (needs the schema)
 //   HISTOGRAM(x)                one histogram per row, labelled with its bin edges
+//   KAPLAN_MEIER(t, e)          one step plot, a curve per row, broken where hidden
 // and ends with what the compute side could and could not see. Which column holds what comes
 // from the table's column_info; a table without it (built by hand) gets no charts.
 // Numbers in tables are CellText's, so they read exactly like the JSON renderer's.

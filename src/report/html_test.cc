@@ -255,6 +255,33 @@ TEST(HtmlRender, HistogramsGetOneChartPerRowWithBinLabels) {
   EXPECT_NE(html.find("[350, 500): suppressed (fewer than 11 records)"), std::string::npos);
 }
 
+TEST(HtmlRender, KaplanMeierIsOneStepPlotWithACurvePerRowEndingWhereHidden) {
+  ResultTable t;
+  t.sql = "SELECT site, KAPLAN_MEIER(cd4, treated) AS s FROM cohort GROUP BY site";
+  t.dataset_name = "cohort";
+  t.min_cell = 11;
+  t.columns = {"site", "s[0,200)", "s[200,350)", "s[350,500)", "s[500,inf)"};
+  t.rows = {
+      {Cell::Text("Durban"), Cell::Real(0.9), Cell::Real(0.75), Cell::Real(0.5), Cell::Null()},
+      {Cell::Text("Kampala"), Cell::Real(0.95), Cell::Suppressed(), Cell::Real(0.5),
+       Cell::Real(0.25)}};
+  Annotate(&t);
+  const Schema schema = CohortSchema();  // the bin edges are the time axis
+  ReportContext context;
+  context.schema = &schema;
+  const std::string html = RenderHtml(t, context);
+  EXPECT_EQ(Count(html, "<svg "), 1u);
+  EXPECT_EQ(Count(html, "<polyline class=\"km "), 2u);
+  EXPECT_NE(html.find("Kaplan\u2013Meier estimate over cd4 by site"), std::string::npos);
+  // The description reads the curve, and says where each ends.
+  // (Percent writes a thin space before %.)
+  for (const char* part :
+       {"Durban: 200: 90.0\u2009%, 350: 75.0\u2009%, 500: 50.0\u2009%, ends at 500",
+        "Kampala: 200: 95.0\u2009%, ends at 200 (hidden)</desc>"}) {
+    EXPECT_NE(html.find(part), std::string::npos) << part;
+  }
+}
+
 TEST(HtmlRender, NoChartForASingleMeanOrForCounts) {
   ResultTable t;
   t.sql = "SELECT COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort";
