@@ -71,7 +71,7 @@ constexpr int64_t kLowerLimit = 20;  // assay lower limit of quantification, cop
 // a few lost to follow-up earlier; a constant monthly hazard of death, higher when the virus
 // is not suppressed and when CD4 is below 200.
 void AppendFollowUp(Draw* draw, bool suppressed, int64_t cd4, std::string* out) {
-  const double hazard = (suppressed ? 0.002 : 0.008) * (cd4 < 200 ? 2.5 : 1.0);
+  const double hazard = (suppressed ? 0.004 : 0.015) * (cd4 < 200 ? 2.0 : 1.0);
   double censor = static_cast<double>(draw->Between(6, 60));
   if (draw->Uniform() < 0.08) censor = draw->Uniform() * censor;  // lost to follow-up
   const double death = -std::log(1.0 - draw->Uniform()) / hazard;

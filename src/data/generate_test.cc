@@ -66,7 +66,7 @@ TEST_F(GenerateTest, FollowUpAddsTwoColumnsAndChangesNoOther) {
     EXPECT_TRUE(event == "0" || event == "1") << with[i];
     died += event == "1";
   }
-  // A constant hazard of 0.2% to 2% a month over a median of about 30 months of follow-up.
+  // A constant hazard of 0.4% to 3% a month over a median of about 30 months of follow-up.
   EXPECT_GT(died, 150u);
   EXPECT_LT(died, 900u);
 }

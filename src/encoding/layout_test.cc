@@ -490,7 +490,7 @@ TEST(LayoutTest, ProductsAreValidatedAndTravelInTheCatalog) {
   category.products = {{"cd4", "sex"}};
   refused(category, "'sex' is not a private numeric column");
   Schema repeated = schema;
-  repeated.products.push_back({"cd4", "weight"});
+  repeated.products.push_back({"weight", "cd4"});  // the same set in another order
   refused(repeated, "declared twice");
   Schema no_bins = schema;
   no_bins.survival = {{"weight", "flag", {}}};

@@ -298,6 +298,18 @@ bool Schema::HasCross(const std::string& by, const std::string& over) const {
   return false;
 }
 
+bool BinsCoverBounds(const Column& column) {
+  if (column.bins.size() < 2) return false;
+  long double scale = 1;
+  for (int i = 0; i < column.decimals; ++i) scale *= 10;
+  // The fixed-point bounds as Layout::Build computes them (VariableCodec).
+  const double dscale = static_cast<double>(scale);
+  const long double lowest = static_cast<long double>(std::llround(column.min * dscale));
+  const long double highest = static_cast<long double>(std::llround(column.max * dscale));
+  return static_cast<long double>(column.bins.front()) * scale <= lowest &&
+         static_cast<long double>(column.bins.back()) * scale > highest;
+}
+
 std::string ProductKey(const ProductSet& members) {
   std::string key;
   for (const std::string& m : members) key += (key.empty() ? "" : "*") + m;
@@ -356,6 +368,7 @@ Status ValidateSchema(const Schema& schema) {
     if (!std::isfinite(d.value)) return Invalid(where + " \"value\"", "must be a finite number");
   }
   std::set<std::string> product_keys;
+  std::set<ProductSet> sorted_products;
   for (size_t i = 0; i < schema.products.size(); ++i) {
     const ProductSet& p = schema.products[i];
     const std::string where = "products[" + std::to_string(i) + "]";
@@ -375,7 +388,10 @@ Status ValidateSchema(const Schema& schema) {
         return Invalid(where, "'" + m + "': a column in a product may not contain '*'");
       }
     }
-    if (!product_keys.insert(ProductKey(p)).second) return Invalid(where, "declared twice");
+    ProductSet sorted = p;
+    std::sort(sorted.begin(), sorted.end());
+    if (!product_keys.insert(ProductKey(p)).second || !sorted_products.insert(sorted).second)
+      return Invalid(where, "declared twice (in any order)");
     if (names.count(ProductKey(p))) {
       return Invalid(where, "its name '" + ProductKey(p) + "' clashes with a column or indicator");
     }
@@ -394,7 +410,7 @@ Status ValidateSchema(const Schema& schema) {
                                               "curve (unit bins of whole days give the exact one)");
     }
     // Every follow-up time must fall in a bin, or its record would never leave the risk set.
-    if (!(time->bins.front() <= time->min && time->bins.back() > time->max)) {
+    if (!BinsCoverBounds(*time)) {
       char bounds[96];
       std::snprintf(bounds, sizeof bounds, "[%.15g, %.15g]", time->min, time->max);
       return Invalid(where + " \"time\"",

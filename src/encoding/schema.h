@@ -154,6 +154,11 @@ struct Schema {
   const ProductSet* FindProduct(const std::string& key) const;
 };
 
+// True when every value `column` (a numeric column with bins) allows falls in one of its bins:
+// the first edge is <= min and the last > max, compared as the encoder compares (edge·10^d in
+// long double against the fixed-point value, encoding/layout.h).
+bool BinsCoverBounds(const Column& column);
+
 // Checks internal consistency: unique names, min <= max, 0 <= decimals <= kMaxDecimals,
 // range fits the fixed-point encoding (|value|·10^decimals < 2^53) and min/max/levels are
 // exact at that scale, levels unique (numeric levels in normal form: "3.5", not "3.50"),

@@ -196,7 +196,7 @@ Result<const ProductSet*> ModelProducts(const ItemContext& item) {
       if (columns[i] == columns[j]) return Unanswerable(call + ": '" + columns[i] + "' twice");
     }
   }
-  const ProductSet* found = nullptr;
+  const ProductSet *found = nullptr, *uncrossed = nullptr;
   for (const ProductSet& set : item.catalog.products) {
     bool covers = true, same_cases = true;
     for (const std::string& c : columns)
@@ -206,8 +206,13 @@ Result<const ProductSet*> ModelProducts(const ItemContext& item) {
         same_cases = same_cases && item.layout.Find(SlotKind::kObserved, m) < 0;
     }
     if (!covers || !same_cases) continue;
-    if (found == nullptr || set.size() < found->size()) found = &set;
+    // Under a private GROUP BY, only a set crossed by it answers; else the smallest.
+    if (!item.private_group.empty() && !item.catalog.HasCross(item.private_group, ProductKey(set)))
+      uncrossed = &set;
+    else if (found == nullptr || set.size() < found->size())
+      found = &set;
   }
+  if (found == nullptr) found = uncrossed;
   if (found == nullptr) {
     std::string listed;
     for (const std::string& c : columns) listed += (listed.empty() ? "\"" : ", \"") + c + "\"";
@@ -873,8 +878,16 @@ std::vector<Cell> DecodeLinreg(const ItemContext& item, const RowSums& row) {
 // survfit's curve when the bins are unit bins of a time in whole units (events at a time come
 // before the censorings at it, as survfit counts them). NULL where no one is at risk.
 // Each cell rests on n_i: the curve is hidden where fewer than min_cell are still followed.
+//
+// Two cells of a curve give a bin's events: S_i/S_{i−1} = 1 − d_i/n_i, and n_i is AT_RISK's
+// cell or often the reduced fraction; two AT_RISK cells give the exits x_i = n_i − n_{i+1}.
+// So from the first bin whose events or exits number 1..min_cell−1, a row's curve is hidden,
+// and its AT_RISK after that bin ("a bin of t with 1 to K−1 events or exits"): the curve stops
+// where a count it would reveal is small. EVENTS cells are counts of their own, hidden by the
+// disclosure rules (query/disclosure.h).
 struct LifeTable {
   std::vector<BigInt> at_risk, events;
+  size_t cut = 0;  // the first bin with 1..min_cell−1 events or exits; bins() when none
 };
 
 LifeTable RowLifeTable(const ItemContext& item, const RowSums& row) {
@@ -893,7 +906,18 @@ LifeTable RowLifeTable(const ItemContext& item, const RowSums& row) {
     remaining += exits[static_cast<size_t>(b)];
     out.at_risk[static_cast<size_t>(b)] = remaining;
   }
+  const BigInt small(item.min_cell);
+  auto is_small = [&](const BigInt& count) { return count.sign() > 0 && count < small; };
+  out.cut = static_cast<size_t>(bins);
+  for (size_t b = 0; b < out.cut; ++b) {
+    if (is_small(out.events[b]) || is_small(exits[b])) out.cut = b;
+  }
   return out;
+}
+
+Cell AfterSmallBin(const ItemContext& item) {
+  return Cell::Complementary("a bin of " + item.column + " with 1 to " +
+                             std::to_string(item.min_cell - 1) + " events or exits");
 }
 
 std::vector<Cell> DecodeKaplanMeier(const ItemContext& item, const RowSums& row) {
@@ -906,6 +930,10 @@ std::vector<Cell> DecodeKaplanMeier(const ItemContext& item, const RowSums& row)
       cells.push_back(row.Release(n, Cell::Null()));
       continue;
     }
+    if (b >= t.cut) {
+      cells.push_back(row.Release(n, AfterSmallBin(item)));
+      continue;
+    }
     survival = survival * (Rat(n - std::min(t.events[b], n)) / Rat(n));
     cells.push_back(row.Release(n, Cell::Real(survival.ToDouble())));
   }
@@ -913,9 +941,13 @@ std::vector<Cell> DecodeKaplanMeier(const ItemContext& item, const RowSums& row)
 }
 
 std::vector<Cell> DecodeAtRisk(const ItemContext& item, const RowSums& row) {
+  const LifeTable t = RowLifeTable(item, row);
   std::vector<Cell> cells;
-  for (const BigInt& n : RowLifeTable(item, row).at_risk)
-    cells.push_back(row.Release(n, IntegerCell(n)));
+  for (size_t b = 0; b < t.at_risk.size(); ++b) {
+    const BigInt& n = t.at_risk[b];
+    cells.push_back(
+        row.Release(n, b > t.cut && n.sign() > 0 ? AfterSmallBin(item) : IntegerCell(n)));
+  }
   return cells;
 }
 

@@ -127,6 +127,9 @@ struct ItemContext {
   std::vector<std::string> regressors = {};
   // The confidence level of AVG_CI and PROPORTION_CI (ReleaseOptions::level).
   double level = 0.95;
+  // The release's minimum cell size (ReleaseOptions::min_cell): KAPLAN_MEIER and AT_RISK stop
+  // before a bin whose events or exits it would show.
+  uint64_t min_cell = 0;
 };
 
 // The differential-privacy noise in a value a RowSums returns (query/decode.h): the sum of

@@ -185,30 +185,47 @@ std::vector<Cell> ChiSquare(const std::vector<std::vector<double>>& counts) {
 // The log-rank test (R's survdiff, rho = 0) from each group's at-risk and event counts per
 // bin, bins as distinct times: O − E and its covariance V summed over the bins with events,
 // chi2 = (O − E)ᵀ V⁻¹ (O − E) over all groups but the last, df = groups − 1.
-std::vector<Cell> Logrank(const std::vector<std::vector<double>>& at_risk,
-                          const std::vector<std::vector<double>>& events) {
+std::vector<Cell> Logrank(std::vector<std::vector<double>> at_risk,
+                          std::vector<std::vector<double>> events) {
   const std::vector<Cell> none = {Cell::Null(), Cell::Null(), Cell::Null()};
-  const size_t k = at_risk.size(), bins = k ? at_risk[0].size() : 0;
+  const size_t bins = at_risk.empty() ? 0 : at_risk[0].size();
+  // Totals per bin, and each group's expected events; as survdiff, groups expecting none (all
+  // gone before the first event) are left out, and df counts the groups kept.
+  std::vector<double> n(bins), d(bins);
+  for (size_t g = 0; g < at_risk.size(); ++g) {
+    for (size_t b = 0; b < bins; ++b) {
+      n[b] += at_risk[g][b];
+      d[b] += events[g][b];
+    }
+  }
+  for (size_t g = at_risk.size(); g-- > 0;) {
+    double expected = 0;
+    for (size_t b = 0; b < bins; ++b)
+      if (n[b] > 0) expected += d[b] * at_risk[g][b] / n[b];
+    if (expected > 0) continue;
+    at_risk.erase(at_risk.begin() + static_cast<long>(g));
+    events.erase(events.begin() + static_cast<long>(g));
+  }
+  const size_t k = at_risk.size();
+  if (k < 2) return none;
   std::vector<double> observed_minus_expected(k);
   std::vector<std::vector<double>> v(k, std::vector<double>(k));
   for (size_t b = 0; b < bins; ++b) {
-    double n = 0, d = 0;
+    if (d[b] <= 0 || n[b] <= 0) continue;
     for (size_t g = 0; g < k; ++g) {
-      n += at_risk[g][b];
-      d += events[g][b];
-    }
-    if (d <= 0 || n <= 0) continue;
-    for (size_t g = 0; g < k; ++g) {
-      observed_minus_expected[g] += events[g][b] - d * at_risk[g][b] / n;
-      if (n <= 1) continue;
+      observed_minus_expected[g] += events[g][b] - d[b] * at_risk[g][b] / n[b];
+      if (n[b] <= 1) continue;
       for (size_t h = 0; h < k; ++h) {
-        v[g][h] +=
-            d * (n - d) / (n - 1) * at_risk[g][b] / n * ((g == h ? 1.0 : 0.0) - at_risk[h][b] / n);
+        v[g][h] += d[b] * (n[b] - d[b]) / (n[b] - 1) * at_risk[g][b] / n[b] *
+                   ((g == h ? 1.0 : 0.0) - at_risk[h][b] / n[b]);
       }
     }
   }
-  // Solve V' x = (O − E)' on the first k − 1 groups (Gaussian elimination, partial pivoting).
+  // Solve V' x = (O − E)' on the first k − 1 groups (Gauss–Jordan, partial pivoting; a pivot
+  // below 1e-10 of the largest diagonal entry means V' is singular).
   const size_t m = k - 1;
+  double scale = 0;
+  for (size_t i = 0; i < m; ++i) scale = std::max(scale, std::fabs(v[i][i]));
   std::vector<std::vector<double>> a(m, std::vector<double>(m + 1));
   for (size_t i = 0; i < m; ++i) {
     for (size_t j = 0; j < m; ++j) a[i][j] = v[i][j];
@@ -218,7 +235,7 @@ std::vector<Cell> Logrank(const std::vector<std::vector<double>>& at_risk,
     size_t pivot = col;
     for (size_t r = col + 1; r < m; ++r)
       if (std::fabs(a[r][col]) > std::fabs(a[pivot][col])) pivot = r;
-    if (std::fabs(a[pivot][col]) < 1e-12) return none;
+    if (!(std::fabs(a[pivot][col]) > 1e-10 * scale)) return none;
     std::swap(a[pivot], a[col]);
     for (size_t r = 0; r < m; ++r) {
       if (r == col) continue;
@@ -258,7 +275,7 @@ Result<std::vector<Cell>> Statistic(const Schema& schema, const Layout& layout, 
       events.push_back(std::move(d));
     }
     if (at_risk.size() < 2) return TooFewGroups(item, plan, at_risk.size(), 2);
-    return Logrank(at_risk, events);
+    return Logrank(std::move(at_risk), std::move(events));
   }
   if (item.aggregate == Aggregate::kChisq) {
     // Rows: the groups in table order; columns: the values of y.

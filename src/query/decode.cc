@@ -336,7 +336,7 @@ Status CheckRow(const Schema& schema, const Layout& layout, const Plan& plan,
                       "the bins add up to " + binned.ToDecimal() + " records, more than the " +
                           present->ToDecimal() + " with " + x + " present");
       }
-      if (present && binned != *present && BinsCoverBounds(c, *v)) {
+      if (present && binned != *present && BinsCoverBounds(c)) {
         const std::string why = " records, but they cover the column's bounds and ";
         return Refuse(
             name, label,
@@ -484,7 +484,7 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
         return Status::InvalidArgument("query: " + call + ": '" + item.column +
                                        "' has no bins in the owner's schema");
       }
-      if (!BinsCoverBounds(*c, *v)) {
+      if (!BinsCoverBounds(*c)) {
         return Status::InvalidArgument(
             "query: " + call + ": the bins of " + item.column + ", [" +
             FormatEdge(c->bins.front()) + ", " + FormatEdge(c->bins.back()) +
@@ -616,7 +616,8 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
                                   .fraction = item.fraction,
                                   .schema_column = schema.FindColumn(item.column),
                                   .regressors = item.regressors,
-                                  .level = options.level};
+                                  .level = options.level,
+                                  .min_cell = options.min_cell};
         for (Cell& cell : FindAggregate(item.aggregate)->decode(context, row)) {
           cells.push_back(std::move(cell));
         }

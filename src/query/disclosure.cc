@@ -325,18 +325,6 @@ void Suppress(uint64_t min_cell, const std::vector<Relation>& relations,
   Suppressor(min_cell, relations, *counts).Run();
 }
 
-bool BinsCoverBounds(const Column& column, const VariableCodec& codec) {
-  if (column.bins.size() < 2) return false;
-  // As RecordEncoder compares: edge·10^d in long double against the fixed-point value.
-  long double scale = 1;
-  for (int i = 0; i < codec.decimals; ++i) scale *= 10;
-  const long double lowest = static_cast<long double>(codec.min_fixed);
-  const long double highest =
-      static_cast<long double>(codec.min_fixed) + static_cast<long double>(codec.range);
-  return static_cast<long double>(column.bins.front()) * scale <= lowest &&
-         static_cast<long double>(column.bins.back()) * scale > highest;
-}
-
 TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& plan,
                       const ResultTable& table, const std::vector<RowCounts>& rows) {
   TableCounts out;
@@ -373,6 +361,13 @@ TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& pl
     if (!regressors.empty()) {
       std::string arguments = x;
       for (const std::string& r : regressors) arguments += ", " + r;
+      // Complete cases do not depend on the order of the columns: CORR(y, x) and
+      // REGR_COUNT(x, y) rest on one count.
+      std::vector<std::string> members = regressors;
+      members.push_back(x);
+      std::sort(members.begin(), members.end());
+      std::string cases;
+      for (const std::string& m : members) cases += (cases.empty() ? "" : ", ") + m;
       const std::string bin = std::string(1, kSep) + std::to_string(info.bin);
       switch (info.aggregate) {
         case Aggregate::kKaplanMeier:
@@ -381,7 +376,7 @@ TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& pl
         case Aggregate::kEvents:
           return "events" + std::string(1, kSep) + arguments + bin;
         default:
-          return "cases" + std::string(1, kSep) + arguments;
+          return "cases" + std::string(1, kSep) + cases;
       }
     }
     const VariableCodec* v = layout.FindVariable(x);
@@ -473,7 +468,7 @@ TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& pl
   for (const std::string& x : histograms) {
     const Column* c = schema.FindColumn(x);
     const VariableCodec* v = layout.FindVariable(x);
-    if (c == nullptr || v == nullptr || !BinsCoverBounds(*c, *v)) continue;
+    if (c == nullptr || v == nullptr || !BinsCoverBounds(*c)) continue;
     const std::string total = v->can_be_missing ? "n" + std::string(1, kSep) + x : kRecords;
     for (size_t r = 0; r < rows.size(); ++r) {
       Relation rel;

@@ -17,7 +17,12 @@
 //   - the row's records with a value of a categorical g: COUNT(g);
 //   - the row's records in a bin of HISTOGRAM(x);
 //   - the row's records with y and every x present: CORR(y, x), COVAR_*, REGR_* (REGR_COUNT
-//     shows it) and LINREG(y, x1, ...), hidden together.
+//     shows it) and LINREG(y, x1, ...), hidden together, whatever the order of the columns;
+//   - the row's records at risk in a bin of a survival pair: KAPLAN_MEIER's and AT_RISK's cell
+//     of the bin; the events in it: EVENTS's. The decoder itself hides a row's curve from the
+//     first bin whose events or exits number 1..min_cell-1, and AT_RISK after that bin
+//     (query/aggregates.cc): a ratio of two curve cells, or a difference of two AT_RISK cells,
+//     would show them; these relations are not in Relations().
 // A count is released when some column of the table shows it or cells derived from it. The
 // row's records are a count of every row, released or not: hiding them hides the row.
 //
@@ -159,9 +164,5 @@ TableCounts Relations(const Schema& schema, const Layout& layout, const Plan& pl
 // or Cell::EarlierRelease(row).
 void ApplyDisclosureRules(const Schema& schema, const Layout& layout, const Plan& plan,
                           const std::vector<RowCounts>& rows, ResultTable* table);
-
-// True when every present value of `column` (a numeric column with bins) falls in one of its
-// bins: the first edge is <= min and the last > max, compared as the encoder compares.
-bool BinsCoverBounds(const Column& column, const VariableCodec& codec);
 
 }  // namespace cipherstat

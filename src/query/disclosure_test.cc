@@ -145,20 +145,30 @@ TEST(Suppress, CountsHiddenBeforehandTakePartWithTheirReason) {
 
 TEST(BinsCoverBounds, ComparesEdgesAsTheEncoderDoes) {
   Column c;
+  c.max = 2000;
   c.bins = {0, 200, 500, HUGE_VAL};
-  VariableCodec v;
-  v.min_fixed = 0;
-  v.range = 2000;
-  EXPECT_TRUE(BinsCoverBounds(c, v));
+  EXPECT_TRUE(BinsCoverBounds(c));
   c.bins = {0, 200, 500, 2000};  // 2000 itself is in no bin
-  EXPECT_FALSE(BinsCoverBounds(c, v));
+  EXPECT_FALSE(BinsCoverBounds(c));
   c.bins = {0.1, 1};  // 0.1·10 in long double is above the fixed-point 1
-  v.decimals = 1;
-  v.min_fixed = 1;
-  v.range = 8;
-  EXPECT_FALSE(BinsCoverBounds(c, v));
+  c.decimals = 1;
+  c.min = 0.1;
+  c.max = 0.9;
+  EXPECT_FALSE(BinsCoverBounds(c));
   c.bins = {0, 1};
-  EXPECT_TRUE(BinsCoverBounds(c, v));
+  EXPECT_TRUE(BinsCoverBounds(c));
+  // A survival time's bins must cover its bounds this way too.
+  Schema s;
+  s.name = "t";
+  Column event;
+  event.name = "e";
+  event.max = 1;
+  c.name = "t";
+  c.bins = {0.1, 1};
+  s.columns = {c, event};
+  s.survival = {{"t", "e", {}}};
+  EXPECT_NE(ValidateSchema(s).message().find("must cover its bounds"), std::string::npos)
+      << ValidateSchema(s).ToString();
 }
 
 }  // namespace

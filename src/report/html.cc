@@ -318,10 +318,11 @@ std::string SurvivalSteps(const std::string& id, const std::string& title,
   }
   body += "</g>";
   std::string desc;
+  std::vector<std::pair<double, size_t>> labels;  // y, row
   for (size_t r = 0; r < curves.size(); ++r) {
     const Curve& curve = curves[r];
     std::string points = Format("%.1f", x(first)) + "," + Format("%.1f", y(1));
-    double s = 1, end = first;
+    double s = 1;
     desc += (r ? "; " : "") + curve.label + ":";
     for (size_t b = 0; b < curve.values.size(); ++b) {
       double v;
@@ -333,13 +334,19 @@ std::string SurvivalSteps(const std::string& id, const std::string& title,
       points += " " + Format("%.1f", x(edges[b])) + "," + Format("%.1f", y(v)) + " " +
                 Format("%.1f", x(edges[b + 1])) + "," + Format("%.1f", y(v));
       s = v;
-      end = edges[b + 1];
       desc += " " + Short(edges[b + 1]) + ": " + Percent(v);
       if (b + 1 < curve.values.size()) desc += ",";
     }
     body += "<polyline class=\"km km" + std::to_string(r % 6) + "\" points=\"" + points + "\"/>";
-    body += Text(x(end) + 6, y(s) + 4 + 12.0 * static_cast<double>(r % 3) - 12,
-                 Truncate(curve.label, 20), "class=\"km-t km" + std::to_string(r % 6) + "\"");
+    labels.push_back({y(s) + 4, r});
+  }
+  // Labels in the right margin, at their curve's last height, pushed apart to stay legible.
+  std::sort(labels.begin(), labels.end());
+  for (size_t i = 1; i < labels.size(); ++i)
+    labels[i].first = std::max(labels[i].first, labels[i - 1].first + 14);
+  for (const auto& [label_y, r] : labels) {
+    body += Text(kWidth - kRight + 8, label_y, Truncate(curves[r].label, 20),
+                 "class=\"km-t km" + std::to_string(r % 6) + "\"");
   }
   return Svg(kWidth, height, id, title, desc, body);
 }
@@ -424,8 +431,9 @@ std::string Charts(const std::string& section_id, const ResultTable& table,
       out += Figure(SurvivalSteps(id, title, time->bins, curves),
                     title + ": the share still free of the event at the end of each bin of " + x +
                         " (times are binned: each drop lies within its bin). A curve ends where "
-                        "it is hidden (fewer than " +
-                        std::to_string(table.min_cell) + " still at risk) or no one is at risk.");
+                        "no one is at risk, or where it is hidden: fewer than " +
+                        std::to_string(table.min_cell) +
+                        " still at risk, or after a bin with fewer events or exits.");
     } else if (column.chart == ChartHint::kHistogram) {
       if (c > 0 && columns[c - 1].item == column.item) continue;  // one chart per item, not bin
       const std::string& item_label = table.query.items[static_cast<size_t>(column.item)].label;
