@@ -254,7 +254,8 @@ TEST(HtmlBrowser, DemoReportRendersInChromiumWithTheReleasedNumbers) {
                            ReadText(dir / ("demo/released-" + std::to_string(n) + ".json")));
     ++tables;
   }
-  EXPECT_EQ(tables, 4);
+  EXPECT_EQ(tables, 8);
+  EXPECT_NE(html.find("<polyline class=\"km "), std::string::npos) << "the Kaplan–Meier plot";
   // 80 records over 5 sites: Harare's 10 are under the default threshold of 11.
   EXPECT_NE(html.find("class=\"suppressed\""), std::string::npos)
       << "the demo cohort should have at least one suppressed cell";
