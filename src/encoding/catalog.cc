@@ -129,9 +129,10 @@ Result<Catalog> CatalogFromJson(const std::string& json) {
     if (j.contains("products")) {
       for (const auto& p : j.at("products")) {
         ProductSet product = p.get<ProductSet>();
+        std::set<std::string> members;
         for (const std::string& m : product) {
-          if (names.count(m) == 0 || m.find('*') != std::string::npos)
-            return bad("product over unknown '" + QuoteInput(m) + "'");
+          if (names.count(m) == 0 || m.find('*') != std::string::npos || !members.insert(m).second)
+            return bad("product over unknown or repeated '" + QuoteInput(m) + "'");
         }
         if (product.size() < 2 || !names.insert(ProductKey(product)).second)
           return bad("product '" + QuoteInput(ProductKey(product)) + "' is repeated or malformed");
@@ -153,8 +154,11 @@ Result<Catalog> CatalogFromJson(const std::string& json) {
         Survival sv{x.at("time").get<std::string>(), x.at("event").get<std::string>(),
                     x.at("by").get<std::vector<std::string>>()};
         const CatalogColumn* time = out.FindColumn(sv.time);
-        if (time == nullptr || time->bins == 0 || names.count(sv.event) == 0)
-          return bad("survival over unknown '" + QuoteInput(sv.time) + "'");
+        const CatalogColumn* event = out.FindColumn(sv.event);
+        const bool event_known = event != nullptr ? event->numeric() : out.IsDerived(sv.event);
+        if (time == nullptr || time->bins == 0 || !event_known ||
+            out.FindSurvival(sv.time, sv.event) != nullptr)
+          return bad("survival over unknown or repeated '" + QuoteInput(sv.time) + "'");
         for (const std::string& by : sv.by) {
           const CatalogColumn* g = out.FindColumn(by);
           if (g == nullptr || g->levels == 0)

@@ -234,9 +234,9 @@ Result<Layout> Layout::Build(const Schema& schema, int plaintext_bits) {
   auto set_width = [&](Slot& s) -> Status {
     const VariableCodec *v = nullptr, *other = nullptr;
     if (s.kind == SlotKind::kProduct) {
-      const size_t star = s.variable.find('*');
-      v = layout.FindVariable(s.variable.substr(0, star));
-      other = layout.FindVariable(s.variable.substr(star + 1));
+      const ProductSet pair = SplitProductKey(s.variable);
+      v = layout.FindVariable(pair.front());
+      other = layout.FindVariable(pair.back());
     } else {
       v = layout.FindVariable(s.variable);
     }
@@ -573,17 +573,16 @@ Result<RecordEncoder> RecordEncoder::Create(const Schema& schema, const Layout& 
     plan.slot = i;
     if (!s.by.empty()) plan.by = ColumnPosition(schema, s.by);
     if (!s.cases.empty()) {
-      std::stringstream members(s.cases);
-      for (std::string m; std::getline(members, m, '*');)
+      for (const std::string& m : SplitProductKey(s.cases))
         plan.cases.push_back(VariablePosition(layout, m));
     }
     switch (s.kind) {
       case SlotKind::kCount:
         break;
       case SlotKind::kProduct: {
-        const size_t star = s.variable.find('*');
-        plan.variable = VariablePosition(layout, s.variable.substr(0, star));
-        plan.other = VariablePosition(layout, s.variable.substr(star + 1));
+        const ProductSet pair = SplitProductKey(s.variable);
+        plan.variable = VariablePosition(layout, pair.front());
+        plan.other = VariablePosition(layout, pair.back());
         break;
       }
       case SlotKind::kObserved:

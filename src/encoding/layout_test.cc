@@ -476,6 +476,15 @@ TEST(LayoutTest, ProductsAreValidatedAndTravelInTheCatalog) {
   auto compute_side = Layout::FromJson(layout.ToJson());
   ASSERT_TRUE(compute_side.ok()) << compute_side.status().ToString();
   EXPECT_TRUE(layout.CheckMatches(compute_side->ToJson()).ok());
+  // A catalog from an untrusted manifest: a repeated member or a repeated survival pair is
+  // refused as corrupt.
+  Catalog repeated_member = catalog;
+  repeated_member.products.push_back({"cd4", "cd4"});
+  EXPECT_FALSE(CatalogFromJson(CatalogToJson(repeated_member)).ok());
+  Catalog repeated_pair = catalog;
+  repeated_pair.survival.push_back(repeated_pair.survival.front());
+  EXPECT_FALSE(CatalogFromJson(CatalogToJson(repeated_pair)).ok());
+  EXPECT_EQ(SplitProductKey("temp*low_cd4*cd4"), (ProductSet{"temp", "low_cd4", "cd4"}));
   auto refused = [](Schema s, const std::string& expected) {
     const Status status = ValidateSchema(s);
     EXPECT_NE(status.message().find(expected), std::string::npos) << status.ToString();

@@ -316,6 +316,18 @@ std::string ProductKey(const ProductSet& members) {
   return key;
 }
 
+ProductSet SplitProductKey(const std::string& key) {
+  ProductSet members(1);
+  for (char c : key) {
+    if (c == '*') {
+      members.emplace_back();
+    } else {
+      members.back() += c;
+    }
+  }
+  return members;
+}
+
 const ProductSet* Schema::FindProduct(const std::string& key) const {
   for (const ProductSet& p : products) {
     if (ProductKey(p) == key) return &p;

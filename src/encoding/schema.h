@@ -122,6 +122,8 @@ struct Cross {
 using ProductSet = std::vector<std::string>;
 // The members joined by '*': "cd4*age". Member names never contain '*' (ValidateSchema).
 std::string ProductKey(const ProductSet& members);
+// The members of a ProductKey (a slot's "X*Z" or `cases`).
+ProductSet SplitProductKey(const std::string& key);
 
 // A time-to-event pair for KAPLAN_MEIER, AT_RISK, EVENTS and LOGRANK (query/aggregates.h):
 // `time` a private numeric column with "bins" (the time axis), `event` a private 0/1 column or

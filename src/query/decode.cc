@@ -59,13 +59,13 @@ using Mechanisms = std::map<int, DiscreteLaplace>;
 
 // A slot's family: the slots of one family differ only in their level or bin, and one record
 // adds to at most one of them.
-std::tuple<SlotKind, std::string, std::string> Family(const Slot& s) {
-  return {s.kind, s.variable, s.by};
+std::tuple<SlotKind, std::string, std::string, std::string> Family(const Slot& s) {
+  return {s.kind, s.variable, s.by, s.cases};
 }
 
 // The number of families among the plan's slots: the k that ε is split by.
 size_t Families(const Layout& layout, const Plan& plan) {
-  std::set<std::tuple<SlotKind, std::string, std::string>> families;
+  std::set<std::tuple<SlotKind, std::string, std::string, std::string>> families;
   for (int s : plan.slots) families.insert(Family(layout.slots()[static_cast<size_t>(s)]));
   return families.size();
 }
@@ -145,9 +145,9 @@ class GroupRow final : public RowSums {
   }
   BigInt ForRow(SlotKind kind, const std::string& variable, const std::string& cases = "",
                 int bin = -1) const override {
+    if (level_ >= 0) return LevelSum(kind, variable, level_, cases, bin);
     const BigInt total = view_.Slot(layout_.Find(kind, variable, "", -1, bin, cases));
     if (level_ == kWholeGroup) return total;
-    if (level_ >= 0) return LevelSum(kind, variable, level_, cases, bin);
     BigInt missing_group = total;
     for (int l = 0; l < private_levels_; ++l)
       missing_group -= LevelSum(kind, variable, l, cases, bin);
