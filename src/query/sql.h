@@ -10,6 +10,7 @@
 //            | PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x [ASC])   (p a number in [0, 1])
 //            | CORR(y, x) | COVAR_SAMP(y, x) | COVAR_POP(y, x) | REGR_SLOPE(y, x)
 //            | REGR_INTERCEPT(y, x) | REGR_R2(y, x) | REGR_COUNT(y, x) | LINREG(y, x1, ...)
+//            | KAPLAN_MEIER(t, e) | AT_RISK(t, e) | EVENTS(t, e) | LOGRANK(t, e)
 //            each optionally followed by [AS] alias
 //   op:      = | <> | != | < | <= | > | >=
 //   literal: 'text' (with '' for a quote) | number
