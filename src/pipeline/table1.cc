@@ -17,12 +17,6 @@ namespace {
 
 constexpr const char* kWhere = "table 1";
 
-std::optional<double> Number(const Cell& cell) {
-  if (cell.kind == Cell::Kind::kInteger) return static_cast<double>(cell.integer);
-  if (cell.kind == Cell::Kind::kReal) return cell.real;
-  return std::nullopt;
-}
-
 // A GROUP BY value: its text, or nullopt for the NULL group.
 std::optional<std::string> Key(const Cell& cell) {
   if (cell.kind == Cell::Kind::kText) return cell.text;
@@ -39,7 +33,7 @@ std::string Reason(const Status& s) {
 
 // Two counts both released and different (a hidden one tells nothing either way).
 bool Differ(const Cell& a, const Cell& b) {
-  const std::optional<double> x = Number(a), y = Number(b);
+  const std::optional<double> x = CellNumber(a), y = CellNumber(b);
   return x && y && *x != *y;
 }
 
@@ -412,7 +406,7 @@ class Builder {
         double widest = 0;
         for (std::vector<Cell>& f : PerColumn(c, 2, 6)) {
           row.cells.push_back({f[0], f[2], f[4], f[1], f[3], f[5]});
-          for (size_t i = 1; i < 6; i += 2) widest = std::max(widest, Number(f[i]).value_or(0));
+          for (size_t i = 1; i < 6; i += 2) widest = std::max(widest, CellNumber(f[i]).value_or(0));
         }
         if (widest > 0) {
           t.notes.push_back(c.name +
@@ -438,7 +432,7 @@ class Builder {
     size_t with_values = 0;
     for (size_t col = 0; col < groups_.size(); ++col) {
       const Cell& n = counts[col][0];
-      if (n.kind == Cell::Kind::kSuppressed || Number(n).value_or(0) > 0) ++with_values;
+      if (n.kind == Cell::Kind::kSuppressed || CellNumber(n).value_or(0) > 0) ++with_values;
     }
     row_of_[c.name] = t.rows.size();
     t.rows.push_back(std::move(row));
@@ -492,7 +486,7 @@ class Builder {
     for (size_t l = 0; l <= levels.size(); ++l) {
       if (l == missing) {
         const bool any = std::any_of(counts[l].begin(), counts[l].end(), [](const Cell& n) {
-          return n.kind == Cell::Kind::kSuppressed || Number(n).value_or(0) != 0;
+          return n.kind == Cell::Kind::kSuppressed || CellNumber(n).value_or(0) != 0;
         });
         if (!any) break;
       }

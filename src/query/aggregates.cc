@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "encoding/date.h"
+#include "query/sql.h"
 
 namespace cipherstat {
 
@@ -1204,6 +1205,17 @@ const std::vector<AggregateSpec>& Aggregates() {
        .decode = NothingToDecode},
   };
   return kAggregates;
+}
+
+ItemContext PlanningContext(const SelectItem& item, const std::string& private_group,
+                            const Catalog& catalog, const Layout& layout) {
+  return ItemContext{.aggregate = item.aggregate,
+                     .column = item.column,
+                     .private_group = private_group,
+                     .catalog = catalog,
+                     .layout = layout,
+                     .fraction = item.fraction,
+                     .regressors = item.regressors};
 }
 
 bool ChisqReadsLevels(const Catalog& catalog, const std::string& y, const std::string& group) {

@@ -86,6 +86,7 @@ enum class ChartHint {
 
 struct ItemContext;
 class RowSums;
+struct SelectItem;  // query/sql.h
 
 struct AggregateSpec {
   Aggregate aggregate;
@@ -131,6 +132,11 @@ struct ItemContext {
   // before a bin whose events or exits it would show.
   uint64_t min_cell = 0;
 };
+
+// The context of a SELECT item's aggregate as both sides plan it; the decoder then sets the
+// owner's fields (schema_column, level, min_cell).
+ItemContext PlanningContext(const SelectItem& item, const std::string& private_group,
+                            const Catalog& catalog, const Layout& layout);
 
 // The differential-privacy noise in a value a RowSums returns (query/decode.h): the sum of
 // `terms` independent discrete Laplace draws, one per slot read, with total `variance` in

@@ -79,6 +79,13 @@ struct Cell {
   }
 };
 
+// The value of an integer or real cell; nullopt for NULL, text and suppressed cells.
+inline std::optional<double> CellNumber(const Cell& cell) {
+  if (cell.kind == Cell::Kind::kInteger) return static_cast<double>(cell.integer);
+  if (cell.kind == Cell::Kind::kReal) return cell.real;
+  return std::nullopt;
+}
+
 // Why a suppressed cell is hidden, as every renderer says it: "primary",
 // "complementary: total of site=north" or "combines with release 3, row site=north".
 inline std::string SuppressedWhy(const Cell& cell) {

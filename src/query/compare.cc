@@ -15,12 +15,6 @@ namespace cipherstat {
 
 namespace {
 
-std::optional<double> Number(const Cell& cell) {
-  if (cell.kind == Cell::Kind::kInteger) return static_cast<double>(cell.integer);
-  if (cell.kind == Cell::Kind::kReal) return cell.real;
-  return std::nullopt;
-}
-
 SelectItem Item(Aggregate aggregate, const std::string& column) {
   const std::string label = aggregate == Aggregate::kNone ? column
                             : column.empty()              ? AggregateName(aggregate) + "(*)"
@@ -86,13 +80,14 @@ Result<PerGroup> DecodePerGroup(const Schema& schema, const Layout& layout, cons
     if (!y.empty()) {
       if (row[dims].kind != Cell::Kind::kText) {
         // Records missing y: in the population, not in the table of counts.
-        if (std::optional<double> n = Number(row[keys])) out.records += static_cast<uint64_t>(*n);
+        if (std::optional<double> n = CellNumber(row[keys]))
+          out.records += static_cast<uint64_t>(*n);
         continue;
       }
       group.y_level = row[dims].text;
     }
     group.cells.assign(row.begin() + static_cast<long>(keys), row.end());
-    if (std::optional<double> n = Number(group.cells[0])) {
+    if (std::optional<double> n = CellNumber(group.cells[0])) {
       out.records += static_cast<uint64_t>(*n);
     }
     out.rows.push_back(std::move(group));
@@ -267,8 +262,8 @@ Result<std::vector<Cell>> Statistic(const Schema& schema, const Layout& layout, 
     for (const GroupRowCells& row : table.rows) {
       std::vector<double> n(bins), d(bins);
       for (size_t b = 0; b < bins; ++b) {
-        n[b] = Number(row.cells[1 + b]).value_or(0);
-        d[b] = Number(row.cells[1 + bins + b]).value_or(0);
+        n[b] = CellNumber(row.cells[1 + b]).value_or(0);
+        d[b] = CellNumber(row.cells[1 + bins + b]).value_or(0);
       }
       if (bins == 0 || n[0] <= 0) continue;
       at_risk.push_back(std::move(n));
@@ -292,12 +287,12 @@ Result<std::vector<Cell>> Statistic(const Schema& schema, const Layout& layout, 
     for (const GroupRowCells& row : table.rows) {
       const size_t i = index(row_names, row.name);
       if (levels) {
-        cells[{i, index(column_names, row.y_level)}] += Number(row.cells[0]).value_or(0);
+        cells[{i, index(column_names, row.y_level)}] += CellNumber(row.cells[0]).value_or(0);
         continue;
       }
       // COUNT(*), COUNT(y), SUM(y) of a 0/1 y: y takes min and min + 1 (fixed-point units).
-      const double n = Number(row.cells[1]).value_or(0);
-      const double sum = Number(row.cells[2]).value_or(0);
+      const double n = CellNumber(row.cells[1]).value_or(0);
+      const double sum = CellNumber(row.cells[2]).value_or(0);
       const double ones =
           std::round(sum * std::pow(10.0, v->decimals)) - n * static_cast<double>(v->min_fixed);
       cells[{i, index(column_names, "0")}] += n - ones;
@@ -313,10 +308,10 @@ Result<std::vector<Cell>> Statistic(const Schema& schema, const Layout& layout, 
   for (const GroupRowCells& row : table.rows) {
     // COUNT(*), COUNT(x), AVG(x), VAR_SAMP(x): a group without values of x is left out.
     Moments m;
-    m.n = Number(row.cells[1]).value_or(0);
+    m.n = CellNumber(row.cells[1]).value_or(0);
     if (m.n <= 0) continue;
-    m.mean = Number(row.cells[2]).value_or(0);
-    m.variance = Number(row.cells[3]);
+    m.mean = CellNumber(row.cells[2]).value_or(0);
+    m.variance = CellNumber(row.cells[3]);
     groups.push_back(m);
   }
   if (item.aggregate == Aggregate::kTtest) {

@@ -608,16 +608,10 @@ Result<ResultTable> DecodeSums(const Schema& schema, const Layout& layout, const
           cells.push_back(GroupKeyCell(plan, group_col, level, g, item.column));
           continue;
         }
-        const ItemContext context{.aggregate = item.aggregate,
-                                  .column = item.column,
-                                  .private_group = plan.private_group,
-                                  .catalog = catalog,
-                                  .layout = layout,
-                                  .fraction = item.fraction,
-                                  .schema_column = schema.FindColumn(item.column),
-                                  .regressors = item.regressors,
-                                  .level = options.level,
-                                  .min_cell = options.min_cell};
+        ItemContext context = PlanningContext(item, plan.private_group, catalog, layout);
+        context.schema_column = schema.FindColumn(item.column);
+        context.level = options.level;
+        context.min_cell = options.min_cell;
         for (Cell& cell : FindAggregate(item.aggregate)->decode(context, row)) {
           cells.push_back(std::move(cell));
         }

@@ -91,13 +91,7 @@ Result<Plan> MakePlan(const std::string& sql, const Catalog& catalog, const Layo
       }
       continue;
     }
-    const ItemContext context{.aggregate = item.aggregate,
-                              .column = item.column,
-                              .private_group = plan.private_group,
-                              .catalog = catalog,
-                              .layout = layout,
-                              .fraction = item.fraction,
-                              .regressors = item.regressors};
+    const ItemContext context = PlanningContext(item, plan.private_group, catalog, layout);
     Status s = FindAggregate(item.aggregate)->slots(context, &slots);
     if (s.code() == Status::Code::kNotFound) {
       return Status::Corruption("layout lacks a slot for '" + s.message() + "'");

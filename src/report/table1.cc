@@ -13,12 +13,6 @@ namespace cipherstat {
 
 namespace {
 
-std::optional<double> Number(const Cell& cell) {
-  if (cell.kind == Cell::Kind::kInteger) return static_cast<double>(cell.integer);
-  if (cell.kind == Cell::Kind::kReal) return cell.real;
-  return std::nullopt;
-}
-
 std::string Fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
@@ -28,7 +22,7 @@ std::string Fixed(double v, int decimals) {
 // How many decimals a mean, SD or percentile gets: 1, 2 below 10, 3 significant digits
 // below 1.
 int Decimals(const Cell& cell) {
-  const double a = std::fabs(Number(cell).value_or(10));
+  const double a = std::fabs(CellNumber(cell).value_or(10));
   if (a >= 10) return 1;
   if (a >= 1 || a == 0) return 2;
   return std::min(12, 2 - static_cast<int>(std::floor(std::log10(a))));
@@ -43,7 +37,7 @@ std::string Figure(const Cell& cell) { return Figure(cell, Decimals(cell)); }
 
 std::string CountPercent(const Cell& n, const Cell& total) {
   std::string out = CellText(n);
-  const std::optional<double> a = Number(n), b = Number(total);
+  const std::optional<double> a = CellNumber(n), b = CellNumber(total);
   if (a && b && *b > 0) out += " (" + Fixed(100 * *a / *b, 1) + "%)";
   return out;
 }
@@ -73,7 +67,7 @@ std::string Table1CellText(const Table1Row& row, size_t column) {
 }
 
 std::string Table1PText(const Cell& p) {
-  const std::optional<double> v = Number(p);
+  const std::optional<double> v = CellNumber(p);
   if (!v) return CellText(p);
   if (*v < 0.001) return "<0.001";
   return Fixed(*v, 3);
