@@ -3,18 +3,28 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace cipherstat::crypto {
 namespace {
 
-constexpr int kWindowBits = 8;
-constexpr int kEntriesPerWindow = (1 << kWindowBits) - 1;  // digits 1..255
+constexpr size_t kWindowBits = 6;
+constexpr size_t kEntries = size_t{1} << kWindowBits;  // digits 0..63
+
+// Digit j of an exponent given as `bytes` little-endian bytes: bits [6j, 6j + 6). Which bytes
+// are read depends on j only.
+uint64_t Digit(const unsigned char* a, size_t bytes, size_t j) {
+  const size_t bit = j * kWindowBits, byte = bit / 8;
+  unsigned value = a[byte];
+  if (byte + 1 < bytes) value |= unsigned{a[byte + 1]} << 8;
+  return (value >> (bit % 8)) & (kEntries - 1);
+}
 
 }  // namespace
 
 int DjnEncryptor::ExponentBits(int key_bits) {
   // 4× the security level of the modulus (NIST SP 800-57: 2048 → 112, 3072 → 128, 4096 →
-  // about 152 bits), a multiple of the 8-bit window.
+  // about 152 bits), a multiple of 8 (whole random bytes).
   if (key_bits <= 2048) return 448;
   if (key_bits <= 3072) return 512;
   return 608;
@@ -32,61 +42,156 @@ DjnEncryptor DjnEncryptor::Create(const PublicKey& pk) {
   return FromBase(pk, h_s);
 }
 
-DjnEncryptor DjnEncryptor::FromBase(const PublicKey& pk, const BigInt& h_s) {
+DjnEncryptor DjnEncryptor::FromBase(const PublicKey& pk, const BigInt& h_s, bool allow_ifma) {
   DjnEncryptor e;
   e.n_ = pk.n();
   e.h_s_ = h_s;
   e.exponent_bits_ = ExponentBits(pk.bits());
-  e.windows_ = e.exponent_bits_ / kWindowBits;
-  e.mont_ = std::make_shared<const MontgomeryModulus>(pk.n_squared());
-  const MontgomeryModulus& mont = *e.mont_;
-  const size_t k = mont.limbs();
-  e.table_.assign(static_cast<size_t>(e.windows_) * kEntriesPerWindow * k, 0);
-  // base = h_s^(256^j)·R in Montgomery form; entry d = entry (d − 1) · base.
-  e.one_.resize(k);
-  mont.ToLimbs(mont.ToMontgomery(BigInt(1)), e.one_.data());
-  std::vector<mp_limb_t> base(k);
-  mont.ToLimbs(mont.ToMontgomery(h_s), base.data());
-  for (int j = 0; j < e.windows_; ++j) {
-    mp_limb_t* row = e.table_.data() + static_cast<size_t>(j) * kEntriesPerWindow * k;
-    std::copy(base.begin(), base.end(), row);
-    for (int d = 2; d <= kEntriesPerWindow; ++d) {
-      mont.MulRedc(row + static_cast<size_t>(d - 1) * k, row + static_cast<size_t>(d - 2) * k,
-                   base.data());
+  e.windows_ = (static_cast<size_t>(e.exponent_bits_) + kWindowBits - 1) / kWindowBits;
+  const BigInt& n2 = pk.n_squared();
+  e.mont_ = std::make_shared<const MontgomeryModulus>(n2, allow_ifma);
+  if (e.mont_->ifma() != nullptr) {
+    e.ifma_ = std::make_shared<const IfmaModulus>(n2);
+    e.n_limbs_ = (pk.n().bits() + 51) / 52;
+    const size_t wide = std::max(e.ifma_->limbs(), 2 * e.n_limbs_);
+    e.n_lanes_.resize(e.n_limbs_);
+    e.one_lanes_.resize(wide);
+    std::vector<uint64_t> digits(wide);
+    const mp_limb_t unit = 1;
+    ToLimbs52(&unit, 1, digits.data(), wide);
+    for (size_t i = 0; i < wide; ++i)
+      std::fill_n(e.one_lanes_[i].v, IfmaModulus::kLanes, digits[i]);
+    ToLimbs52(mpz_limbs_read(pk.n().get()), mpz_size(pk.n().get()), digits.data(), e.n_limbs_);
+    for (size_t i = 0; i < e.n_limbs_; ++i)
+      std::fill_n(e.n_lanes_[i].v, IfmaModulus::kLanes, digits[i]);
+  }
+  // Entry (j, d) = base_j^d with base_j = h_s^(64^j), built with mpz (public values), then
+  // stored in the chosen path's Montgomery form.
+  const size_t l = e.ifma_ ? e.ifma_->limbs() : e.mont_->limbs();
+  const size_t shift = e.ifma_ ? 52 * l : 64 * l;  // log2 of that form's R
+  (e.ifma_ ? e.table52_ : e.table_).assign(e.windows_ * kEntries * l, 0);
+  BigInt base = h_s, power, form;
+  for (size_t j = 0; j < e.windows_; ++j) {
+    power = BigInt(1);
+    for (size_t d = 0; d < kEntries; ++d) {
+      if (d > 0) {
+        mpz_mul(power.get(), power.get(), base.get());
+        mpz_mod(power.get(), power.get(), n2.get());
+      }
+      mpz_mul_2exp(form.get(), power.get(), shift);
+      mpz_mod(form.get(), form.get(), n2.get());
+      const size_t at = (j * kEntries + d) * l;
+      if (e.ifma_) {
+        ToLimbs52(mpz_limbs_read(form.get()), mpz_size(form.get()), &e.table52_[at], l);
+      } else {
+        e.mont_->ToLimbs(form, &e.table_[at]);
+      }
     }
-    // base^256 = (base^255)·base.
-    mont.MulRedc(base.data(), row + static_cast<size_t>(kEntriesPerWindow - 1) * k, base.data());
+    mpz_mul(base.get(), power.get(), base.get());  // base^64 = base^63·base
+    mpz_mod(base.get(), base.get(), n2.get());
   }
   return e;
 }
 
 Ciphertext DjnEncryptor::Encrypt(const BigInt& m) const {
-  std::vector<unsigned char> a(static_cast<size_t>(windows_));
-  randombytes_buf(a.data(), a.size());
-  Ciphertext c = Combine(m, a.data());
-  sodium_memzero(a.data(), a.size());
+  Ciphertext c;
+  EncryptBatch(std::span(&m, 1), std::span(&c, 1));
   return c;
 }
 
-Ciphertext DjnEncryptor::EncryptWithExponent(const BigInt& m, const BigInt& a) const {
-  std::vector<unsigned char> bytes(static_cast<size_t>(windows_), 0);
-  size_t count = 0;
-  mpz_export(bytes.data(), &count, -1, 1, 0, 0, a.get());  // REQUIRES a < 2^exponent_bits
-  return Combine(m, bytes.data());
+void DjnEncryptor::EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) const {
+  const size_t bytes = static_cast<size_t>(exponent_bits_) / 8;
+  std::vector<unsigned char, WipingAllocator<unsigned char>> a(IfmaModulus::kLanes * bytes);
+  const unsigned char* lanes[IfmaModulus::kLanes];
+  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) lanes[lane] = a.data() + lane * bytes;
+  const size_t step = ifma_ ? IfmaModulus::kLanes : 1;
+  for (size_t first = 0; first < ms.size(); first += step) {
+    const size_t count = std::min(step, ms.size() - first);
+    randombytes_buf(a.data(), count * bytes);
+    if (ifma_) {
+      CombineLanes(ms.subspan(first, count), lanes, out.subspan(first, count));
+    } else {
+      out[first] = CombineScalar(ms[first], lanes[0]);
+    }
+  }
 }
 
-Ciphertext DjnEncryptor::Combine(const BigInt& m, const unsigned char* a_bytes) const {
+Ciphertext DjnEncryptor::EncryptWithExponent(const BigInt& m, const BigInt& a) const {
+  Ciphertext c;
+  EncryptWithExponents(std::span(&m, 1), std::span(&a, 1), std::span(&c, 1));
+  return c;
+}
+
+void DjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms, std::span<const BigInt> as,
+                                        std::span<Ciphertext> out) const {
+  const size_t bytes = static_cast<size_t>(exponent_bits_) / 8;
+  std::vector<unsigned char> a(IfmaModulus::kLanes * bytes);
+  const unsigned char* lanes[IfmaModulus::kLanes];
+  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) lanes[lane] = a.data() + lane * bytes;
+  const size_t step = ifma_ ? IfmaModulus::kLanes : 1;
+  for (size_t first = 0; first < ms.size(); first += step) {
+    const size_t count = std::min(step, ms.size() - first);
+    std::fill(a.begin(), a.end(), 0);
+    for (size_t lane = 0; lane < count; ++lane) {
+      size_t written = 0;  // REQUIRES a < 2^exponent_bits
+      mpz_export(a.data() + lane * bytes, &written, -1, 1, 0, 0, as[first + lane].get());
+    }
+    if (ifma_) {
+      CombineLanes(ms.subspan(first, count), lanes, out.subspan(first, count));
+    } else {
+      out[first] = CombineScalar(ms[first], lanes[0]);
+    }
+  }
+}
+
+void DjnEncryptor::CombineLanes(std::span<const BigInt> ms, const unsigned char* const* a_bytes,
+                                std::span<Ciphertext> out) const {
+  const IfmaModulus& ifma = *ifma_;
+  const size_t l = ifma.limbs(), bytes = static_cast<size_t>(exponent_bits_) / 8;
+  const size_t wide = one_lanes_.size();
+  SecretLanes acc(wide), pick(l), m(n_limbs_), gm(wide);
+  const std::vector<LaneBlock> zero(wide);
+  uint64_t digits[IfmaModulus::kLanes];
+  auto select = [&](LaneBlock* to, size_t j) {
+    for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane)
+      digits[lane] = Digit(a_bytes[lane], bytes, j);
+    SelectPerLane(to, &table52_[j * kEntries * l], kEntries, l, digits);
+  };
+  select(acc.data(), 0);
+  for (size_t j = 1; j < windows_; ++j) {
+    select(pick.data(), j);
+    ifma.Multiply(acc.data(), acc.data(), pick.data());
+  }
+  sodium_memzero(digits, sizeof(digits));
+  // g^m = 1 + m·n < n² (m < n), as a plain number: Multiply leaves h_s^a·R·g^m·R^−1.
+  uint64_t limbs[IfmaModulus::kMaxLimbs];
+  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
+    BigInt mm = lane < ms.size() ? ms[lane] : BigInt(0);
+    if (mm.sign() < 0 || mm >= n_) mpz_mod(mm.get(), mm.get(), n_.get());
+    ToLimbs52(mpz_limbs_read(mm.get()), mpz_size(mm.get()), limbs, n_limbs_);
+    for (size_t i = 0; i < n_limbs_; ++i) m[i].v[lane] = limbs[i];
+  }
+  sodium_memzero(limbs, sizeof(limbs));
+  MultiplyLanes(gm.data(), m.data(), n_limbs_, n_lanes_.data(), n_limbs_);
+  AddSubtractLanes(gm.data(), gm.data(), one_lanes_.data(), zero.data(), wide);
+  ifma.Multiply(acc.data(), acc.data(), gm.data());
+  for (size_t lane = 0; lane < ms.size(); ++lane)
+    out[lane] = Ciphertext{ifma.GetLane(acc.data(), lane)};
+}
+
+Ciphertext DjnEncryptor::CombineScalar(const BigInt& m, const unsigned char* a_bytes) const {
   const MontgomeryModulus& mont = *mont_;
-  const size_t k = mont.limbs();
-  thread_local std::vector<mp_limb_t> acc, factor;
-  acc = one_;  // so a = 0 needs no special case
-  factor.resize(k);
-  for (int j = 0; j < windows_; ++j) {
-    const unsigned d = a_bytes[j];
-    if (d == 0) continue;
-    const mp_limb_t* entry =
-        table_.data() + (static_cast<size_t>(j) * kEntriesPerWindow + d - 1) * k;
-    mont.MulRedc(acc.data(), acc.data(), entry);
+  const size_t k = mont.limbs(), bytes = static_cast<size_t>(exponent_bits_) / 8;
+  thread_local std::vector<mp_limb_t> acc, pick;
+  acc.resize(k);
+  pick.resize(k);
+  const auto entries = static_cast<mp_size_t>(kEntries);
+  mpn_sec_tabselect(acc.data(), table_.data(), static_cast<mp_size_t>(k), entries,
+                    static_cast<mp_size_t>(Digit(a_bytes, bytes, 0)));
+  for (size_t j = 1; j < windows_; ++j) {
+    mpn_sec_tabselect(pick.data(), &table_[j * kEntries * k], static_cast<mp_size_t>(k), entries,
+                      static_cast<mp_size_t>(Digit(a_bytes, bytes, j)));
+    mont.MulRedcSecret(acc.data(), acc.data(), pick.data());
   }
   // Leaving Montgomery form and multiplying by g^m = 1 + m·n (< n² for m < n) in one step:
   // Redc(h_s^a·R · (1 + m·n)) = h_s^a·(1 + m·n).
@@ -94,9 +199,11 @@ Ciphertext DjnEncryptor::Combine(const BigInt& m, const unsigned char* a_bytes) 
   mpz_mod(gm.get(), m.get(), n_.get());
   mpz_mul(gm.get(), gm.get(), n_.get());
   mpz_add_ui(gm.get(), gm.get(), 1);
-  mont.ToLimbs(gm, factor.data());
-  mont.MulRedc(acc.data(), acc.data(), factor.data());
-  return Ciphertext{mont.FromLimbs(acc.data())};
+  mont.ToLimbs(gm, pick.data());
+  mont.MulRedcSecret(acc.data(), acc.data(), pick.data());
+  Ciphertext c{mont.FromLimbs(acc.data())};
+  sodium_memzero(acc.data(), k * sizeof(mp_limb_t));
+  return c;
 }
 
 }  // namespace cipherstat::crypto

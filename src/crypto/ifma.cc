@@ -1,7 +1,9 @@
 #include "crypto/ifma.h"
 
 #include <immintrin.h>
+#include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -62,6 +64,22 @@ __attribute__((target("avx512f,avx512ifma"))) void Multiply8(LaneBlock* out, con
   }
 }
 
+// 2^bits mod m, with mpn_sec_div_r (side-channel silent) since m may be p² or q².
+BigInt PowerOfTwoMod(size_t bits, const BigInt& m) {
+  const auto dn = static_cast<mp_size_t>(mpz_size(m.get()));
+  const auto nn = std::max(static_cast<mp_size_t>(bits / 64 + 1), dn);
+  std::vector<mp_limb_t, WipingAllocator<mp_limb_t>> x(static_cast<size_t>(nn), 0);
+  x[bits / 64] = mp_limb_t{1} << (bits % 64);
+  std::vector<mp_limb_t, WipingAllocator<mp_limb_t>> scratch(
+      static_cast<size_t>(mpn_sec_div_r_itch(nn, dn)));
+  mpn_sec_div_r(x.data(), nn, mpz_limbs_read(m.get()), dn, scratch.data());
+  BigInt out;
+  mp_limb_t* limbs = mpz_limbs_write(out.get(), dn);
+  std::copy(x.begin(), x.begin() + dn, limbs);
+  mpz_limbs_finish(out.get(), dn);
+  return out;
+}
+
 }  // namespace
 
 bool IfmaModulus::Available() {
@@ -74,8 +92,10 @@ bool IfmaModulus::Available() {
   return available;
 }
 
-IfmaModulus::IfmaModulus(const BigInt& modulus)
-    : modulus_(modulus), limbs_((mpz_sizeinbase(modulus.get(), 2) + 2 + 51) / 52) {
+IfmaModulus::IfmaModulus(const BigInt& modulus, Secrecy secrecy)
+    : modulus_(modulus),
+      limbs_((mpz_sizeinbase(modulus.get(), 2) + 2 + 51) / 52),
+      secrecy_(secrecy) {
   n_.resize(limbs_);
   const size_t k = mpz_size(modulus_.get());
   for (size_t lane = 0; lane < kLanes; ++lane)
@@ -85,9 +105,20 @@ IfmaModulus::IfmaModulus(const BigInt& modulus)
   uint64_t inv = n0;
   for (int i = 0; i < 5; ++i) inv *= 2 - n0 * inv;
   k0_ = (0 - inv) & kMask52;
-  mpz_setbit(r_mod_n_.get(), 52 * limbs_);
-  mpz_mod(r_mod_n_.get(), r_mod_n_.get(), modulus_.get());
-  mpz_invert(r_inverse_.get(), r_mod_n_.get(), modulus_.get());  // public values: N = n²
+  r_mod_n_ = PowerOfTwoMod(52 * limbs_, modulus_);
+  if (secrecy_ == Secrecy::kPublic) mpz_invert(r_inverse_.get(), r_mod_n_.get(), modulus_.get());
+  const BigInt r_squared = PowerOfTwoMod(2 * 52 * limbs_, modulus_);
+  r_squared_.resize(limbs_);
+  one_.resize(limbs_);
+  const mp_limb_t one = 1;
+  for (size_t lane = 0; lane < kLanes; ++lane) {
+    SetLane(r_squared_.data(), lane, mpz_limbs_read(r_squared.get()), mpz_size(r_squared.get()));
+    SetLane(one_.data(), lane, &one, 1);
+  }
+}
+
+IfmaModulus::~IfmaModulus() {
+  if (secrecy_ == Secrecy::kSecret) sodium_memzero(n_.data(), n_.size() * sizeof(LaneBlock));
 }
 
 void IfmaModulus::Multiply(LaneBlock* out, const LaneBlock* a, const LaneBlock* b) const {
@@ -95,23 +126,14 @@ void IfmaModulus::Multiply(LaneBlock* out, const LaneBlock* a, const LaneBlock* 
 }
 
 void IfmaModulus::SetLane(LaneBlock* out, size_t lane, const mp_limb_t* x, size_t k) const {
-  for (size_t i = 0; i < limbs_; ++i) {
-    const size_t bit = 52 * i, word = bit / 64, shift = bit % 64;
-    uint64_t limb = word < k ? x[word] >> shift : 0;
-    if (shift > 12 && word + 1 < k) limb |= x[word + 1] << (64 - shift);
-    out[i].v[lane] = limb & kMask52;
-  }
+  uint64_t limbs[kMaxLimbs];
+  ToLimbs52(x, k, limbs, limbs_);
+  for (size_t i = 0; i < limbs_; ++i) out[i].v[lane] = limbs[i];
 }
 
 BigInt IfmaModulus::GetLane(const LaneBlock* in, size_t lane) const {
-  const size_t words = (52 * limbs_ + 63) / 64;
-  std::vector<mp_limb_t> x(words + 1, 0);
-  for (size_t i = 0; i < limbs_; ++i) {
-    const size_t bit = 52 * i, word = bit / 64, shift = bit % 64;
-    const uint64_t limb = in[i].v[lane];
-    x[word] |= limb << shift;
-    if (shift > 12) x[word + 1] |= limb >> (64 - shift);
-  }
+  std::vector<mp_limb_t> x((52 * limbs_ + 63) / 64);
+  ExportLane(in, limbs_, lane, x.data(), x.size());
   BigInt out;
   mpz_import(out.get(), x.size(), -1, sizeof(mp_limb_t), 0, 0, x.data());
   mpz_mod(out.get(), out.get(), modulus_.get());
@@ -126,9 +148,145 @@ void IfmaModulus::SetOne(LaneBlock* out, size_t first_lane) const {
 
 BigInt IfmaModulus::RPower(int64_t e) const {
   BigInt out;
+  if (e < 0 && secrecy_ == Secrecy::kSecret) std::abort();  // no inverse kept: a caller's bug
   const uint64_t magnitude = e < 0 ? static_cast<uint64_t>(-e) : static_cast<uint64_t>(e);
   mpz_powm_ui(out.get(), e < 0 ? r_inverse_.get() : r_mod_n_.get(), magnitude, modulus_.get());
   return out;
+}
+
+namespace {
+
+constexpr size_t kWindowBits = 5;
+constexpr size_t kWindowEntries = size_t{1} << kWindowBits;
+
+// Bits [pos, pos + kWindowBits) of the e_bits-bit exponent e. Which limbs are read depends on
+// pos and e_bits only.
+uint64_t ExponentWindow(const mp_limb_t* e, size_t e_bits, size_t pos) {
+  const size_t word = pos / 64, shift = pos % 64, words = (e_bits + 63) / 64;
+  uint64_t bits = e[word] >> shift;
+  if (shift + kWindowBits > 64 && word + 1 < words) bits |= e[word + 1] << (64 - shift);
+  const size_t width = std::min(kWindowBits, e_bits - pos);
+  return bits & ((uint64_t{1} << width) - 1);
+}
+
+// out = table entry `index` (the same in every lane) of `entries` entries of `limbs` blocks.
+__attribute__((target("avx512f"))) void SelectSame(LaneBlock* out, const LaneBlock* table,
+                                                   size_t entries, size_t limbs, uint64_t index) {
+  const __m512i wanted = _mm512_set1_epi64(static_cast<long long>(index));
+  for (size_t i = 0; i < limbs; ++i) _mm512_store_si512(out[i].v, _mm512_setzero_si512());
+  for (size_t d = 0; d < entries; ++d) {
+    const __mmask8 take =
+        _mm512_cmpeq_epi64_mask(wanted, _mm512_set1_epi64(static_cast<long long>(d)));
+    const LaneBlock* entry = table + d * limbs;
+    for (size_t i = 0; i < limbs; ++i) {
+      const __m512i x = _mm512_load_si512(out[i].v);
+      _mm512_store_si512(out[i].v, _mm512_mask_mov_epi64(x, take, _mm512_load_si512(entry[i].v)));
+    }
+  }
+}
+
+}  // namespace
+
+void IfmaModulus::ToMontgomery(LaneBlock* out, const LaneBlock* a) const {
+  Multiply(out, a, r_squared_.data());
+}
+
+void IfmaModulus::FromMontgomery(LaneBlock* out, const LaneBlock* a) const {
+  // a·1·R^−1 = (a + m·N)/R < (2N + R·N)/R: at most N, and N only for a ≡ 0.
+  Multiply(out, a, one_.data());
+}
+
+void IfmaModulus::PowSecret(LaneBlock* out, const LaneBlock* base, const mp_limb_t* e,
+                            size_t e_bits) const {
+  const size_t l = limbs_;
+  SecretLanes table(kWindowEntries * l), acc(l), pick(l);
+  SetOne(table.data());
+  std::copy(base, base + l, table.begin() + static_cast<ptrdiff_t>(l));
+  for (size_t d = 2; d < kWindowEntries; ++d)
+    Multiply(table.data() + d * l, table.data() + (d - 1) * l, base);
+  const size_t windows = (e_bits + kWindowBits - 1) / kWindowBits;
+  SelectSame(acc.data(), table.data(), kWindowEntries, l,
+             ExponentWindow(e, e_bits, (windows - 1) * kWindowBits));
+  for (size_t w = windows - 1; w-- > 0;) {
+    for (size_t i = 0; i < kWindowBits; ++i) Multiply(acc.data(), acc.data(), acc.data());
+    SelectSame(pick.data(), table.data(), kWindowEntries, l,
+               ExponentWindow(e, e_bits, w * kWindowBits));
+    Multiply(acc.data(), acc.data(), pick.data());
+  }
+  std::copy(acc.begin(), acc.end(), out);
+}
+
+__attribute__((target("avx512f,avx512ifma"))) void MultiplyLanes(LaneBlock* out, const LaneBlock* a,
+                                                                 size_t la, const LaneBlock* b,
+                                                                 size_t lb) {
+  // Column sums gather at most 2·min(la, lb) terms below 2^52: below 2^61.
+  __m512i t[2 * IfmaModulus::kMaxLimbs];
+  const __m512i zero = _mm512_setzero_si512();
+  for (size_t i = 0; i < la + lb; ++i) t[i] = zero;
+  for (size_t i = 0; i < la; ++i) {
+    const __m512i ai = _mm512_load_si512(a[i].v);
+    for (size_t j = 0; j < lb; ++j) {
+      const __m512i bj = _mm512_load_si512(b[j].v);
+      t[i + j] = _mm512_madd52lo_epu64(t[i + j], ai, bj);
+      t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], ai, bj);
+    }
+  }
+  const __m512i mask = _mm512_set1_epi64(static_cast<long long>(kMask52));
+  __m512i carry = zero;
+  for (size_t i = 0; i < la + lb; ++i) {
+    const __m512i x = _mm512_add_epi64(t[i], carry);
+    carry = ShiftDown52(x);
+    _mm512_store_si512(out[i].v, _mm512_and_si512(x, mask));
+  }
+}
+
+__attribute__((target("avx512f"))) void AddSubtractLanes(LaneBlock* out, const LaneBlock* a,
+                                                         const LaneBlock* b, const LaneBlock* c,
+                                                         size_t limbs) {
+  const __m512i mask = _mm512_set1_epi64(static_cast<long long>(kMask52));
+  __m512i carry = _mm512_setzero_si512();  // −1, 0 or 1 per lane
+  for (size_t i = 0; i < limbs; ++i) {
+    __m512i x = _mm512_add_epi64(_mm512_load_si512(a[i].v), _mm512_load_si512(b[i].v));
+    x = _mm512_add_epi64(_mm512_sub_epi64(x, _mm512_load_si512(c[i].v)), carry);
+    carry = reinterpret_cast<__m512i>(reinterpret_cast<__v8di>(x) >> 52);  // floor(x / 2^52)
+    _mm512_store_si512(out[i].v, _mm512_and_si512(x, mask));
+  }
+}
+
+__attribute__((target("avx512f"))) void SelectPerLane(LaneBlock* out, const uint64_t* entries,
+                                                      size_t count, size_t limbs,
+                                                      const uint64_t index[IfmaModulus::kLanes]) {
+  const __m512i wanted = _mm512_loadu_si512(index);
+  std::vector<__mmask8> take(count);
+  for (size_t d = 0; d < count; ++d)
+    take[d] = _mm512_cmpeq_epi64_mask(wanted, _mm512_set1_epi64(static_cast<long long>(d)));
+  for (size_t i = 0; i < limbs; ++i) {
+    __m512i x = _mm512_setzero_si512();
+    for (size_t d = 0; d < count; ++d) {
+      x = _mm512_mask_mov_epi64(x, take[d],
+                                _mm512_set1_epi64(static_cast<long long>(entries[d * limbs + i])));
+    }
+    _mm512_store_si512(out[i].v, x);
+  }
+}
+
+void ToLimbs52(const mp_limb_t* x, size_t k, uint64_t* out, size_t limbs) {
+  for (size_t i = 0; i < limbs; ++i) {
+    const size_t bit = 52 * i, word = bit / 64, shift = bit % 64;
+    uint64_t limb = word < k ? x[word] >> shift : 0;
+    if (shift > 12 && word + 1 < k) limb |= x[word + 1] << (64 - shift);
+    out[i] = limb & kMask52;
+  }
+}
+
+void ExportLane(const LaneBlock* in, size_t limbs, size_t lane, mp_limb_t* out, size_t k) {
+  std::fill(out, out + k, 0);
+  for (size_t i = 0; i < limbs; ++i) {
+    const size_t bit = 52 * i, word = bit / 64, shift = bit % 64;
+    const uint64_t limb = in[i].v[lane];
+    if (word < k) out[word] |= limb << shift;
+    if (shift > 12 && word + 1 < k) out[word + 1] |= limb >> (64 - shift);
+  }
 }
 
 }  // namespace cipherstat::crypto

@@ -23,25 +23,41 @@ MontgomeryModulus::MontgomeryModulus(const BigInt& modulus, bool allow_ifma)
 void MontgomeryModulus::MulRedc(mp_limb_t* out, const mp_limb_t* a, const mp_limb_t* b) const {
   const size_t k = limbs_;
   // Per-thread scratch: the double-width product and the deferred row carries.
-  thread_local std::vector<mp_limb_t> t, carries;
+  thread_local std::vector<mp_limb_t> t;
   if (t.size() < 2 * k) t.resize(2 * k);
-  if (carries.size() < k) carries.resize(k);
   if (a == b) {
     mpn_sqr(t.data(), a, static_cast<mp_size_t>(k));
   } else {
     mpn_mul_n(t.data(), a, b, static_cast<mp_size_t>(k));
   }
+  Redc(out, t.data());
+}
+
+void MontgomeryModulus::MulRedcSecret(mp_limb_t* out, const mp_limb_t* a,
+                                      const mp_limb_t* b) const {
+  const auto k = static_cast<mp_size_t>(limbs_);
+  thread_local std::vector<mp_limb_t> t, scratch;
+  if (t.size() < 2 * limbs_) t.resize(2 * limbs_);
+  scratch.resize(static_cast<size_t>(mpn_sec_mul_itch(k, k)));
+  mpn_sec_mul(t.data(), a, k, b, k, scratch.data());
+  Redc(out, t.data());
+}
+
+void MontgomeryModulus::Redc(mp_limb_t* out, mp_limb_t* t) const {
+  const size_t k = limbs_;
+  thread_local std::vector<mp_limb_t> carries;
+  if (carries.size() < k) carries.resize(k);
   // Row i clears limb i by adding u·N·2^(64i); its carry belongs at limb i + k, which no later
   // row reads to choose its u, so all carries are added in one pass at the end.
   for (size_t i = 0; i < k; ++i) {
     const mp_limb_t u = t[i] * n_inv_;
-    carries[i] = mpn_addmul_1(t.data() + i, n_.data(), static_cast<mp_size_t>(k), u);
+    carries[i] = mpn_addmul_1(t + i, n_.data(), static_cast<mp_size_t>(k), u);
   }
-  // (a·b + U·N)/R < 2N since a, b < N < R: at most one subtraction.
-  mp_limb_t carry = mpn_add_n(out, t.data() + k, carries.data(), static_cast<mp_size_t>(k));
-  if (carry != 0 || mpn_cmp(out, n_.data(), static_cast<mp_size_t>(k)) >= 0) {
-    mpn_sub_n(out, out, n_.data(), static_cast<mp_size_t>(k));
-  }
+  // (a·b + U·N)/R < 2N since a, b < N < R: at most one subtraction, made without a branch.
+  const auto size = static_cast<mp_size_t>(k);
+  const mp_limb_t carry = mpn_add_n(out, t + k, carries.data(), size);
+  const mp_limb_t borrow = mpn_sub_n(t, out, n_.data(), size);  // out − N < 0?
+  mpn_cnd_sub_n(carry | (borrow ^ 1), out, out, n_.data(), size);
 }
 
 void MontgomeryModulus::ToLimbs(const BigInt& x, mp_limb_t* out) const {

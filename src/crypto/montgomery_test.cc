@@ -185,6 +185,107 @@ TEST(IfmaTest, AChainOfProductsStaysBelowTwoNAndCorrect) {
   }
 }
 
+// PowSecret against mpz_powm lane by lane: secret-style moduli (squares of odd numbers, as p²
+// is) and random odd ones; exponents of every length class and edge shape; bases from 0 to 2N.
+TEST(IfmaTest, PowSecretMatchesMpzLaneByLane) {
+  REQUIRE_IFMA();
+  for (size_t bits : {64u, 1023u, 2048u, 3072u}) {
+    for (const bool square : {false, true}) {
+      BigInt n = RandomOddModulus(square ? bits / 2 : bits);
+      if (square) n = n * n;
+      const IfmaModulus ifma(
+          n, square ? IfmaModulus::Secrecy::kSecret : IfmaModulus::Secrecy::kPublic);
+      std::vector<BigInt> exponents = {BigInt(1), BigInt(2), BigInt(31), BigInt(32)};
+      for (size_t e_bits : {5u, 6u, 64u, 65u, 1024u}) {
+        BigInt ones;
+        mpz_setbit(ones.get(), e_bits);
+        mpz_sub_ui(ones.get(), ones.get(), 1);
+        exponents.push_back(ones);
+        BigInt power;
+        mpz_setbit(power.get(), e_bits - 1);
+        exponents.push_back(power);
+        BigInt random = RandomBelow(power);
+        mpz_setbit(random.get(), e_bits - 1);
+        exponents.push_back(random);
+      }
+      for (const BigInt& e : exponents) {
+        std::vector<LaneBlock> x(ifma.limbs()), out(ifma.limbs());
+        std::vector<BigInt> bases;
+        for (size_t lane = 0; lane < 8; ++lane) {
+          BigInt b = lane == 0   ? BigInt(0)
+                     : lane == 1 ? BigInt(1)
+                     : lane == 2 ? n - BigInt(1)
+                                 : RandomBelow(n);
+          if (lane == 3) b += n;  // in [N, 2N)
+          WriteLane(ifma, &x, lane, b);
+          bases.push_back(b);
+        }
+        ifma.ToMontgomery(x.data(), x.data());
+        ifma.PowSecret(out.data(), x.data(), mpz_limbs_read(e.get()), e.bits());
+        ifma.FromMontgomery(out.data(), out.data());
+        for (size_t lane = 0; lane < 8; ++lane) {
+          BigInt expected;
+          mpz_powm(expected.get(), bases[lane].get(), e.get(), n.get());
+          EXPECT_EQ(ReadLane(ifma, out, lane), expected)
+              << bits << " bits, square " << square << ", e of " << e.bits() << " bits, lane "
+              << lane;
+        }
+      }
+    }
+  }
+}
+
+// The plain lane arithmetic against mpz: a product of different widths, a + b − c, selection.
+TEST(IfmaTest, PlainLaneArithmeticMatchesMpz) {
+  REQUIRE_IFMA();
+  constexpr size_t la = 40, lb = 39, wide = la + lb;
+  std::vector<LaneBlock> a(wide), b(wide), c(wide), out(wide), sum(wide);
+  std::vector<BigInt> av, bv, cv;
+  BigInt bound_a, bound_b;
+  mpz_setbit(bound_a.get(), 52 * la);
+  mpz_setbit(bound_b.get(), 52 * lb);
+  for (size_t lane = 0; lane < 8; ++lane) {
+    // Lane 0: all-ones limbs, the largest columns.
+    const BigInt x = lane == 0 ? bound_a - BigInt(1) : RandomBelow(bound_a);
+    const BigInt y = lane == 0 ? bound_b - BigInt(1) : RandomBelow(bound_b);
+    const BigInt z = lane == 1 ? x : RandomBelow(x);  // a − c >= 0 with b = 0 below
+    av.push_back(x);
+    bv.push_back(y);
+    cv.push_back(z);
+    for (auto [v, buffer] : {std::pair{&x, &a}, std::pair{&y, &b}, std::pair{&z, &c}}) {
+      std::vector<uint64_t> digits(wide);
+      ToLimbs52(mpz_limbs_read(v->get()), mpz_size(v->get()), digits.data(), wide);
+      for (size_t i = 0; i < wide; ++i) (*buffer)[i].v[lane] = digits[i];
+    }
+  }
+  MultiplyLanes(out.data(), a.data(), la, b.data(), lb);
+  const std::vector<LaneBlock> zero(wide);
+  AddSubtractLanes(sum.data(), a.data(), zero.data(), c.data(), wide);
+  std::vector<mp_limb_t> limbs((52 * wide + 63) / 64);
+  auto read = [&](const std::vector<LaneBlock>& x, size_t lane) {
+    ExportLane(x.data(), wide, lane, limbs.data(), limbs.size());
+    BigInt v;
+    mpz_import(v.get(), limbs.size(), -1, sizeof(mp_limb_t), 0, 0, limbs.data());
+    return v;
+  };
+  for (size_t lane = 0; lane < 8; ++lane) {
+    EXPECT_EQ(read(out, lane), av[lane] * bv[lane]) << "lane " << lane;
+    EXPECT_EQ(read(sum, lane), av[lane] - cv[lane]) << "lane " << lane;
+  }
+  // Selection: lane j takes entry index[j], whatever the others take.
+  constexpr size_t kEntries = 64, kLimbs = 3;
+  std::vector<uint64_t> entries(kEntries * kLimbs);
+  for (size_t i = 0; i < entries.size(); ++i) entries[i] = i * 7919;
+  const uint64_t index[8] = {0, 63, 5, 5, 17, 62, 1, 40};
+  std::vector<LaneBlock> picked(kLimbs);
+  SelectPerLane(picked.data(), entries.data(), kEntries, kLimbs, index);
+  for (size_t lane = 0; lane < 8; ++lane) {
+    for (size_t i = 0; i < kLimbs; ++i) {
+      EXPECT_EQ(picked[i].v[lane], entries[index[lane] * kLimbs + i]) << lane << ", " << i;
+    }
+  }
+}
+
 // Every count around the switch to the lanes and around a full batch of eight, with and
 // without IFMA, against mpz; merges in every combination of scalar and lane state.
 TEST(IfmaTest, AccumulatorOnLanesEqualsMpzAndTheMpnPath) {

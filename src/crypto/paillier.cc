@@ -10,6 +10,7 @@
 
 #include "crypto/flat_json.h"
 #include "crypto/hex.h"
+#include "crypto/ifma.h"
 #include "crypto/secure_memory.h"
 #include "util/json.h"
 
@@ -233,6 +234,66 @@ std::string PublicKey::Fingerprint() const {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
+// The key's constants in IFMA lanes, for EncryptCrtLanes and DecryptBatch. p² and q² are
+// secret moduli (set up and wiped as such, crypto/ifma.h); n² is public.
+struct CrtLanes {
+  CrtLanes(const BigInt& p, const BigInt& q, const BigInt& p_squared, const BigInt& q_squared,
+           const BigInt& n, const BigInt& n_squared, const BigInt& q2_inv_mod_p2)
+      : p2(p_squared, IfmaModulus::Secrecy::kSecret),
+        q2(q_squared, IfmaModulus::Secrecy::kSecret),
+        n2(n_squared),
+        n_limbs((n.bits() + 51) / 52),
+        wide(std::max({p2.limbs() + q2.limbs(), 2 * n_limbs, n2.limbs()})),
+        p_bits(p.bits()),
+        q_bits(q.bits()),
+        p_exponent(Limbs(p)),
+        q_exponent(Limbs(q)),
+        p_minus_1(Limbs(p - BigInt(1))),
+        q_minus_1(Limbs(q - BigInt(1))),
+        two_p2(wide),
+        p2_one(wide),
+        q2_inverse(p2.limbs()),
+        n_lanes(n_limbs),
+        one(wide) {
+    BigInt two_p_squared = p_squared;
+    mpz_mul_2exp(two_p_squared.get(), two_p_squared.get(), 1);
+    const mp_limb_t unit = 1;
+    for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
+      SetWide(two_p2.data(), lane, two_p_squared);
+      SetWide(q2_inverse.data(), lane, q2_inv_mod_p2, p2.limbs());
+      SetWide(n_lanes.data(), lane, n, n_limbs);
+      ToLanes(&unit, 1, one.data(), lane, wide);
+    }
+    p2.SetOne(p2_one.data());
+    p2.ToMontgomery(q2_inverse.data(), q2_inverse.data());
+  }
+
+  using WipedLimbs = std::vector<mp_limb_t, WipingAllocator<mp_limb_t>>;
+  static WipedLimbs Limbs(const BigInt& x) {
+    const mp_limb_t* limbs = mpz_limbs_read(x.get());
+    return WipedLimbs(limbs, limbs + mpz_size(x.get()));
+  }
+  static void ToLanes(const mp_limb_t* x, size_t k, LaneBlock* out, size_t lane, size_t limbs) {
+    uint64_t digits[2 * IfmaModulus::kMaxLimbs];
+    ToLimbs52(x, k, digits, limbs);
+    for (size_t i = 0; i < limbs; ++i) out[i].v[lane] = digits[i];
+    sodium_memzero(digits, sizeof(digits));
+  }
+  // x into `lane`, as `limbs` limbs (default: wide).
+  void SetWide(LaneBlock* out, size_t lane, const BigInt& x, size_t limbs = 0) const {
+    ToLanes(mpz_limbs_read(x.get()), mpz_size(x.get()), out, lane, limbs == 0 ? wide : limbs);
+  }
+
+  IfmaModulus p2, q2, n2;
+  size_t n_limbs;  // 52-bit limbs of n (and of any plaintext m < n)
+  size_t wide;     // limbs of the widest intermediate: q²·h, m·n and numbers mod n²
+  size_t p_bits, q_bits;
+  WipedLimbs p_exponent, q_exponent, p_minus_1, q_minus_1;
+  SecretLanes two_p2, p2_one;  // 2p²; R mod p² (1 in p²'s Montgomery form)
+  SecretLanes q2_inverse;      // (q²)^−1 mod p² in p²'s Montgomery form
+  std::vector<LaneBlock> n_lanes, one;
+};
+
 Result<SecretKey> SecretKeyFromPrimes(const BigInt& p, const BigInt& q, bool allow_small) {
   const std::string what = "secret key";
   if (mpz_cmp_ui(p.get(), 2) <= 0 || mpz_even_p(p.get())) {
@@ -290,6 +351,12 @@ Result<SecretKey> SecretKeyFromPrimes(const BigInt& p, const BigInt& q, bool all
   PowmSec(&sk.q2_inv_mod_p2_, Mod(sk.q_squared_, sk.p_squared_), exp, sk.p_squared_);
 
   sk.public_key_ = PublicKey(std::move(n));
+  if (IfmaModulus::Available() &&
+      sk.public_key_.n_squared().bits() + 2 <= 52 * IfmaModulus::kMaxLimbs) {
+    sk.lanes_ =
+        std::make_shared<const CrtLanes>(p, q, sk.p_squared_, sk.q_squared_, sk.public_key_.n(),
+                                         sk.public_key_.n_squared(), sk.q2_inv_mod_p2_);
+  }
   return sk;
 }
 
@@ -374,14 +441,76 @@ Ciphertext EncryptCrtWithR(const SecretKey& sk, const BigInt& m, const BigInt& r
   return Ciphertext{CrtCombine(x_p, x_q, sk.p_squared_, sk.q_squared_, sk.q2_inv_mod_p2_)};
 }
 
-Result<BigInt> Decrypt(const SecretKey& sk, const Ciphertext& c) {
-  CS_RETURN_IF_ERROR(ValidateCiphertext(sk.public_key_, c));
-  BigInt x, m_p, m_q;
-  PowmSec(&x, Mod(c.value, sk.p_squared_), sk.p_minus_1_, sk.p_squared_);
-  mpz_mul(m_p.get(), LFunction(x, sk.p_).get(), sk.h_p_.get());
+namespace {
+
+// x = x^e mod N per lane, in constant time; fully reduced when x is a unit (FromMontgomery).
+void PowInLanes(const IfmaModulus& modulus, LaneBlock* x, const CrtLanes::WipedLimbs& e,
+                size_t e_bits) {
+  modulus.ToMontgomery(x, x);
+  modulus.PowSecret(x, x, e.data(), e_bits);
+  modulus.FromMontgomery(x, x);
+}
+
+}  // namespace
+
+void EncryptCrtLanes(const SecretKey& sk, std::span<const BigInt> ms, std::span<const BigInt> s_p,
+                     std::span<const BigInt> s_q, std::span<Ciphertext> out) {
+  const CrtLanes& k = *sk.lanes_;
+  const size_t lp = k.p2.limbs(), lq = k.q2.limbs(), wide = k.wide;
+  SecretLanes xp(wide), xq(wide), u(wide), v(wide), h(wide), x(wide), gm(wide), m(k.n_limbs);
+  const std::vector<LaneBlock> zero(wide);
+  const BigInt unit(1);
+  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
+    const bool used = lane < ms.size();  // unused lanes encrypt 0 with s = 1
+    k.SetWide(xp.data(), lane, used ? s_p[lane] : unit);
+    k.SetWide(xq.data(), lane, used ? s_q[lane] : unit);
+    k.SetWide(m.data(), lane, used ? ReduceModN(sk.public_key_, ms[lane]) : BigInt(0), k.n_limbs);
+  }
+  // x_p = s_p^p mod p², x_q = s_q^q mod q².
+  PowInLanes(k.p2, xp.data(), k.p_exponent, k.p_bits);
+  PowInLanes(k.q2, xq.data(), k.q_exponent, k.q_bits);
+  // Garner: h ≡ (x_p − x_q)·(q²)^−1 (mod p²), below 2p². Multiply's bound is a·b < R·N
+  // (its output then stays below 2N): x_q < q² < 4p² (p and q have equal lengths) times
+  // (q²)^−1 < p² is below R_p·p² since R_p > 4p²; so are u − v + 2p² < 4p² times R mod p².
+  k.p2.Multiply(u.data(), xp.data(), k.q2_inverse.data());
+  k.p2.Multiply(v.data(), xq.data(), k.q2_inverse.data());
+  AddSubtractLanes(h.data(), u.data(), k.two_p2.data(), v.data(), lp);
+  k.p2.Multiply(h.data(), h.data(), k.p2_one.data());
+  // x = x_q + q²·h ≡ r^n (mod n²), below q² + q²·(2p² − 1) < 2n².
+  MultiplyLanes(x.data(), k.q2.modulus_lanes(), lq, h.data(), lp);
+  AddSubtractLanes(x.data(), x.data(), xq.data(), zero.data(), wide);
+  // c = x·(1 + m·n) mod n², and out of Montgomery form: Multiply leaves x·g^m·R^−1.
+  MultiplyLanes(gm.data(), m.data(), k.n_limbs, k.n_lanes.data(), k.n_limbs);
+  AddSubtractLanes(gm.data(), gm.data(), k.one.data(), zero.data(), wide);
+  k.n2.Multiply(x.data(), x.data(), gm.data());
+  k.n2.ToMontgomery(x.data(), x.data());
+  for (size_t lane = 0; lane < ms.size(); ++lane)
+    out[lane] = Ciphertext{k.n2.GetLane(x.data(), lane)};
+}
+
+void EncryptCrtBatch(const SecretKey& sk, std::span<const BigInt> ms, std::span<Ciphertext> out) {
+  if (sk.lanes_ == nullptr) {
+    for (size_t i = 0; i < ms.size(); ++i) out[i] = EncryptCrt(sk, ms[i]);
+    return;
+  }
+  std::vector<BigInt> s_p(IfmaModulus::kLanes), s_q(IfmaModulus::kLanes);
+  for (size_t first = 0; first < ms.size(); first += IfmaModulus::kLanes) {
+    const size_t count = std::min(IfmaModulus::kLanes, ms.size() - first);
+    for (size_t lane = 0; lane < count; ++lane) {
+      s_p[lane] = RandomNonzeroBelow(sk.p());
+      s_q[lane] = RandomNonzeroBelow(sk.q());
+    }
+    EncryptCrtLanes(sk, ms.subspan(first, count), std::span(s_p).first(count),
+                    std::span(s_q).first(count), out.subspan(first, count));
+  }
+}
+
+// m from x_p = c^(p−1) mod p² and x_q = c^(q−1) mod q².
+BigInt DecryptFromPowers(const SecretKey& sk, const BigInt& x_p, const BigInt& x_q) {
+  BigInt m_p, m_q;
+  mpz_mul(m_p.get(), LFunction(x_p, sk.p_).get(), sk.h_p_.get());
   mpz_mod(m_p.get(), m_p.get(), sk.p_.get());
-  PowmSec(&x, Mod(c.value, sk.q_squared_), sk.q_minus_1_, sk.q_squared_);
-  mpz_mul(m_q.get(), LFunction(x, sk.q_).get(), sk.h_q_.get());
+  mpz_mul(m_q.get(), LFunction(x_q, sk.q_).get(), sk.h_q_.get());
   mpz_mod(m_q.get(), m_q.get(), sk.q_.get());
   // m = m_q + q·((m_p − m_q)·q^−1 mod p)
   BigInt m;
@@ -391,6 +520,53 @@ Result<BigInt> Decrypt(const SecretKey& sk, const Ciphertext& c) {
   mpz_mul(m.get(), m.get(), sk.q_.get());
   mpz_add(m.get(), m.get(), m_q.get());
   return m;
+}
+
+Result<BigInt> Decrypt(const SecretKey& sk, const Ciphertext& c) {
+  CS_RETURN_IF_ERROR(ValidateCiphertext(sk.public_key_, c));
+  BigInt x_p, x_q;
+  PowmSec(&x_p, Mod(c.value, sk.p_squared_), sk.p_minus_1_, sk.p_squared_);
+  PowmSec(&x_q, Mod(c.value, sk.q_squared_), sk.q_minus_1_, sk.q_squared_);
+  return DecryptFromPowers(sk, x_p, x_q);
+}
+
+Result<std::vector<BigInt>> DecryptBatch(const SecretKey& sk, std::span<const Ciphertext> cs) {
+  for (size_t i = 0; i < cs.size(); ++i) {
+    Status valid = ValidateCiphertext(sk.public_key_, cs[i]);
+    if (!valid.ok()) return valid.WithContext("ciphertext " + std::to_string(i + 1));
+  }
+  std::vector<BigInt> out;
+  out.reserve(cs.size());
+  if (sk.lanes_ == nullptr) {
+    for (const Ciphertext& c : cs) {
+      CS_ASSIGN_OR_RETURN(BigInt m, Decrypt(sk, c));
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+  // c mod p² and c mod q² are public (c is): mpz_mod is fine before the secret exponents.
+  const CrtLanes& k = *sk.lanes_;
+  SecretLanes xp(k.p2.limbs()), xq(k.q2.limbs());
+  CrtLanes::WipedLimbs limbs(k.wide);
+  for (size_t first = 0; first < cs.size(); first += IfmaModulus::kLanes) {
+    const size_t count = std::min(IfmaModulus::kLanes, cs.size() - first);
+    for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
+      const BigInt& c = cs[first + std::min(lane, count - 1)].value;
+      k.SetWide(xp.data(), lane, Mod(c, sk.p_squared_), k.p2.limbs());
+      k.SetWide(xq.data(), lane, Mod(c, sk.q_squared_), k.q2.limbs());
+    }
+    PowInLanes(k.p2, xp.data(), k.p_minus_1, k.p_bits);  // p − 1 has p's length (p odd)
+    PowInLanes(k.q2, xq.data(), k.q_minus_1, k.q_bits);
+    for (size_t lane = 0; lane < count; ++lane) {
+      BigInt x_p, x_q;
+      ExportLane(xp.data(), k.p2.limbs(), lane, limbs.data(), limbs.size());
+      mpz_import(x_p.get(), limbs.size(), -1, sizeof(mp_limb_t), 0, 0, limbs.data());
+      ExportLane(xq.data(), k.q2.limbs(), lane, limbs.data(), limbs.size());
+      mpz_import(x_q.get(), limbs.size(), -1, sizeof(mp_limb_t), 0, 0, limbs.data());
+      out.push_back(DecryptFromPowers(sk, x_p, x_q));
+    }
+  }
+  return out;
 }
 
 Status ValidateCiphertext(const PublicKey& pk, const Ciphertext& c) {

@@ -12,17 +12,28 @@
 namespace cipherstat::crypto {
 
 // A std::allocator that wipes every block it frees, so that strings holding the
-// hex of p and q leave nothing behind in the heap.
+// hex of p and q, or vectors of lanes holding powers of secret values, leave nothing behind in
+// the heap. Over-aligned types (crypto/ifma.h's 64-byte LaneBlock) get aligned blocks.
 template <class T>
 struct WipingAllocator {
   using value_type = T;
   WipingAllocator() noexcept = default;
   template <class U>
   WipingAllocator(const WipingAllocator<U>&) noexcept {}  // NOLINT: rebinding must be implicit
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  T* allocate(size_t n) {
+    if constexpr (alignof(T) > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+      return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(alignof(T))));
+    } else {
+      return static_cast<T*>(::operator new(n * sizeof(T)));
+    }
+  }
   void deallocate(T* p, size_t n) noexcept {
     sodium_memzero(p, n * sizeof(T));
-    ::operator delete(p);
+    if constexpr (alignof(T) > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+      ::operator delete(p, std::align_val_t(alignof(T)));
+    } else {
+      ::operator delete(p);
+    }
   }
   template <class U>
   bool operator==(const WipingAllocator<U>&) const noexcept {

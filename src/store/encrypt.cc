@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
 #include "crypto/djn.h"
+#include "crypto/ifma.h"
 #include "data/csv.h"
 #include "encoding/authenticator.h"
 #include "encoding/layout.h"
@@ -26,27 +29,44 @@ struct PendingRecord {
   std::vector<crypto::Ciphertext> ciphertexts;
 };
 
-// Encrypts every plaintext of the batch, spreading single ciphertexts over the threads.
+// Encrypts every plaintext of the batch, spreading chunks of eight (one round of the IFMA
+// lanes, crypto/ifma.h) over the threads.
 void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
                   const crypto::PublicKey* pk, const crypto::SecretKey* sk,
                   const crypto::DjnEncryptor* djn) {
+  constexpr size_t kChunk = crypto::IfmaModulus::kLanes;
   const size_t per_record = (*batch)[0].plaintexts.size();
-  const size_t jobs = count * per_record;
-  for (size_t r = 0; r < count; ++r) (*batch)[r].ciphertexts.resize(per_record);
+  std::vector<crypto::BigInt> plaintexts;
+  plaintexts.reserve(count * per_record);
+  for (size_t r = 0; r < count; ++r) {
+    for (crypto::BigInt& m : (*batch)[r].plaintexts) plaintexts.push_back(std::move(m));
+  }
+  std::vector<crypto::Ciphertext> ciphertexts(plaintexts.size());
+  const std::span<const crypto::BigInt> in(plaintexts);
+  const std::span<crypto::Ciphertext> out(ciphertexts);
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t j; (j = next.fetch_add(1)) < jobs;) {
-      PendingRecord& rec = (*batch)[j / per_record];
-      const crypto::BigInt& m = rec.plaintexts[j % per_record];
-      rec.ciphertexts[j % per_record] = djn  ? djn->Encrypt(m)
-                                        : sk ? crypto::EncryptCrt(*sk, m)
-                                             : crypto::Encrypt(*pk, m);
+    for (size_t first; (first = next.fetch_add(kChunk)) < in.size();) {
+      const size_t size = std::min(kChunk, in.size() - first);
+      if (djn) {
+        djn->EncryptBatch(in.subspan(first, size), out.subspan(first, size));
+      } else if (sk) {
+        crypto::EncryptCrtBatch(*sk, in.subspan(first, size), out.subspan(first, size));
+      } else {
+        for (size_t i = first; i < first + size; ++i) out[i] = crypto::Encrypt(*pk, in[i]);
+      }
     }
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& th : pool) th.join();
+  for (size_t r = 0; r < count; ++r) {
+    PendingRecord& rec = (*batch)[r];
+    rec.plaintexts.clear();
+    rec.ciphertexts.assign(std::make_move_iterator(ciphertexts.begin() + r * per_record),
+                           std::make_move_iterator(ciphertexts.begin() + (r + 1) * per_record));
+  }
 }
 
 }  // namespace
