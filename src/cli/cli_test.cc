@@ -225,6 +225,26 @@ TEST_F(CliTest, SuppressedCellsAreNullAndListed) {
   EXPECT_TRUE(Contains(text.output, "suppressed")) << text.output;
 }
 
+// The default crosses go by sex, site and arm (not the year); --cross and --no-crosses choose.
+TEST_F(CliTest, SchemaCrossFlagsChooseTheCrosses) {
+  EXPECT_TRUE(Contains(steps_[2].output, "crosses: 3 (by sex, site, arm)\n")) << steps_[2].output;
+  const std::string in = "schema --in " + ShellQuote(P("cohort.csv")) + " --out ";
+  CommandResult chosen =
+      Cli(in + ShellQuote(P("crossed.json")) + " --cross visit_year --cross arm");
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.output;
+  EXPECT_TRUE(Contains(chosen.output, "crosses: 2 (by visit_year, arm)\n")) << chosen.output;
+  CommandResult none = Cli(in + ShellQuote(P("uncrossed.json")) + " --no-crosses");
+  ASSERT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_TRUE(Contains(none.output, "crosses: none\n")) << none.output;
+  CommandResult numeric = Cli(in + ShellQuote(P("bad.json")) + " --cross cd4");
+  EXPECT_NE(numeric.exit_code, 0);
+  EXPECT_TRUE(Contains(numeric.output, "--cross cd4: 'cd4' is not a groupable column"))
+      << numeric.output;
+  CommandResult both = Cli(in + ShellQuote(P("bad.json")) + " --cross arm --no-crosses");
+  EXPECT_NE(both.exit_code, 0) << both.output;
+  EXPECT_FALSE(fs::exists(P("bad.json")));
+}
+
 TEST_F(CliTest, QueryRunsWithoutTheSecretKey) {
   // Only the dataset (with its public key) is used; move the secret key out of reach.
   ScratchDir away;

@@ -186,8 +186,21 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                     "all are present, for CORR(y, x), COVAR_*, REGR_* and LINREG(y, x1, ...) "
                     "(repeatable)")
         ->type_name("Y,X[,X...]");
+    auto cross = std::make_shared<std::vector<std::string>>();
+    auto* cross_option =
+        cmd->add_option("--cross", *cross,
+                        "Cross by this groupable column over every numeric column and "
+                        "indicator, for AVG and the like GROUP BY it (repeatable; replaces the "
+                        "inferred crosses, which go by categorical columns and by codes named "
+                        "like an arm, sex, race or site)")
+            ->type_name("COLUMN");
+    auto no_crosses = std::make_shared<bool>(false);
+    cmd->add_flag("--no-crosses", *no_crosses,
+                  "No crosses: the smallest records; GROUP BY a private column counts only")
+        ->excludes(cross_option);
     registry->emplace_back(cmd, [=]() -> Status {
       InferOptions infer = *options;
+      if (!cross->empty() || *no_crosses) infer.cross_by = *cross;
       for (const std::string& spec : *ranges) CS_RETURN_IF_ERROR(AddDeclaredRange(spec, &infer));
       for (const std::string& spec : *products) {
         infer.products.emplace_back();

@@ -94,6 +94,38 @@ bool LooksLikeViralLoad(const std::string& lower) {
   return false;
 }
 
+// A numeric code named like a grouping key: a word of the name starts with a treatment arm's,
+// sex's, race's or site's name ("arms", "tx", "txgrp", "trt01p", "gender", "raceth", "centre"),
+// so `GROUP BY arms` works out of the box while flags such as "hemo" or "offtrt" and scores
+// cost no cross.
+bool LooksLikeGroupingKey(const std::string& lower) {
+  static const std::vector<std::string> kStems = {"arm",  "treat",  "trt",    "tx",      "group",
+                                                  "grp",  "sex",    "gender", "race",    "ethnic",
+                                                  "site", "center", "centre", "country", "region"};
+  for (const std::string& t : Tokens(lower)) {
+    for (const std::string& stem : kStems) {
+      if (t.compare(0, stem.size(), stem) == 0) return true;
+    }
+  }
+  return false;
+}
+
+// A year: computed from a date, or a groupable whole-number column named like one whose levels
+// are all calendar years ("visit_year"). Its average is a date's, so nothing is crossed over
+// it, and its many levels make a cross by it cost as much as several others.
+bool IsYearColumn(const Column& c) {
+  if (!c.year_of.empty()) return true;
+  if (!c.numeric() || c.decimals != 0 || c.levels.empty() ||
+      Lower(c.name).find("year") == std::string::npos) {
+    return false;
+  }
+  return std::all_of(c.levels.begin(), c.levels.end(), [](const std::string& level) {
+    char* end = nullptr;
+    const long year = std::strtol(level.c_str(), &end, 10);
+    return !level.empty() && *end == '\0' && year >= 1900 && year <= 2100;
+  });
+}
+
 // A table name the SQL parser accepts without quotes: letters, digits and '_', not starting
 // with a digit.
 std::string TableName(const std::string& path) {
@@ -709,15 +741,39 @@ Result<Schema> InferSchema(const std::string& csv_path, const InferOptions& opti
       break;
     }
   }
-  // A year column has many levels: it is crossed with the follow-up times alone, and nothing is
-  // crossed with it (the average of a year is the average date's).
-  for (const Column& by : schema.columns) {
-    if (!by.groupable() || by.is_public) continue;
-    Cross cross;
-    cross.by = by.name;
-    const bool year = !by.year_of.empty();
+  // Crosses by the plausible grouping keys only, or by the columns the owner named (clean.h).
+  std::vector<const Column*> keys;
+  if (options.cross_by.has_value()) {
+    for (const std::string& name : *options.cross_by) {
+      const Column* by = schema.FindColumn(name);
+      if (by == nullptr || !by->groupable()) {
+        return Status::InvalidArgument(
+            "--cross " + name + ": '" + name +
+            "' is not a groupable column of the file (a categorical column, or numbers with at "
+            "most " +
+            std::to_string(options.max_levels) + " distinct values)");
+      }
+      if (std::find(keys.begin(), keys.end(), by) != keys.end())
+        return Status::InvalidArgument("--cross " + name + ": named twice");
+      keys.push_back(by);
+    }
+  } else {
     for (const Column& c : schema.columns) {
-      if (!c.numeric() || c.is_public || c.name == by.name || !c.year_of.empty()) continue;
+      if (c.groupable() && c.levels.size() >= 2 &&
+          (c.kind == ColumnKind::kCategorical || IsYearColumn(c) ||
+           LooksLikeGroupingKey(Lower(c.name)))) {
+        keys.push_back(&c);
+      }
+    }
+  }
+  for (const Column* by : keys) {
+    Cross cross;
+    cross.by = by->name;
+    // An inferred year key is crossed with the follow-up times alone; one the owner named, with
+    // everything.
+    const bool year = !options.cross_by.has_value() && IsYearColumn(*by);
+    for (const Column& c : schema.columns) {
+      if (!c.numeric() || c.is_public || c.name == by->name || IsYearColumn(c)) continue;
       if (!year || !c.days_from.empty()) cross.over.push_back(c.name);
     }
     if (!year) {

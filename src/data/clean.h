@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct InferOptions {
   uint64_t max_records = 1000000;               // written into the schema
   std::map<std::string, DeclaredRange> ranges;  // by column name (`schema --range`)
   std::vector<ProductSet> products;             // written into the schema (`schema --product`)
+  // The columns to cross by (`schema --cross`, `--no-crosses`), each over every numeric column
+  // and indicator but the years; unset: the plausible grouping keys (InferSchema).
+  std::optional<std::vector<std::string>> cross_by;
 };
 
 // Parses "COLUMN=MIN:MAX" (`schema --range`; the name is everything before the last '=') into
@@ -113,10 +117,18 @@ inline constexpr int kMaxYearLevels = 30;
 // An identifier is thus what the owner declares in the schema, or a column unique per row (2,
 // 5), or a patient id by name (3). A missing value never drops a row — identifiers and
 // excluded columns included — unless the owner's schema says "on_invalid": "drop_row" for the
-// column. Crosses go by every private groupable column over every other numeric column and
-// indicator. The schema is named after the file stem, made a plain SQL identifier ("2024-x" ->
-// "t_2024_x"). The file must pass CsvReader::OpenTable's header checks (data/csv.h); ragged
-// rows say nothing about the columns, so inference skips them and `notes` lists their lines.
+// column. Each cross costs slots per level of its column, and so ciphertexts per record, so
+// crosses go only by the plausible grouping keys — categorical columns (their values are
+// labels: sex, site, arm) and numeric codes named like a key ("arms", "tx", "gender",
+// "raceth", "site"; LooksLikeGroupingKey in clean.cc), each with at least two levels — over
+// every other numeric column and indicator but the years; a year (computed from a date, or
+// calendar years named like one, "visit_year") is crossed with the follow-up times alone. A
+// 0/1 flag, a score or a count is not crossed by: options.cross_by names the keys instead,
+// each crossed over every numeric column and indicator but the years, and fails naming one
+// that is not a groupable column of the file. The schema is named after the file stem, made a plain
+// SQL identifier ("2024-x" -> "t_2024_x"). The file must pass CsvReader::OpenTable's header checks
+// (data/csv.h); ragged rows say nothing about the columns, so inference skips them and `notes`
+// lists their lines.
 //
 // Bounds are never the data's extremes (the highest viral load is one patient's value); they are
 // rounded outward to a coarse decimal grid. In the column's fixed-point units (value·10^decimals,

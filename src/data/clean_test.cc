@@ -359,18 +359,81 @@ TEST_F(InferSchemaTest, SmallFile) {
   EXPECT_EQ(code->min, -3);                                                    // on the grid of 1
   EXPECT_EQ(code->max, 0);
   EXPECT_TRUE(s->derived.empty());
-  // Crosses by every groupable column over every other numeric column.
+  // One cross, by the categorical "group", over every other numeric column but the year; none
+  // by the 0/1 flag, the codes or the year (CrossesGoByThePlausibleGroupingKeys).
+  ASSERT_EQ(s->crosses.size(), 1u);
   EXPECT_TRUE(s->HasCross("group", "score"));
-  EXPECT_TRUE(s->HasCross("flag", "year"));
-  EXPECT_FALSE(s->HasCross("flag", "flag"));
-  EXPECT_TRUE(s->HasCross("year", "flag"));
-  EXPECT_FALSE(s->HasCross("score", "flag"));
+  EXPECT_TRUE(s->HasCross("group", "flag"));
+  EXPECT_FALSE(s->HasCross("group", "year"));
 
   // The inferred schema accepts its own file without a change.
   CleanReport report;
   ASSERT_TRUE(CleanCsv(*s, dir_ / "raw.csv", dir_ / "clean.csv", &report).ok());
   EXPECT_EQ(report.rows_written, 30u);
   EXPECT_EQ(report.rows_dropped, 0u);
+}
+
+// Issue 19: each cross costs slots per level, and so ciphertexts per record; the default goes by
+// the columns one groups by, and `schema --cross` / `--no-crosses` choose instead.
+TEST_F(InferSchemaTest, CrossesGoByThePlausibleGroupingKeys) {
+  std::string text = "pid,arms,gender,hemo,karnof,site,visit_year,zprior,cd4\n";
+  for (int i = 0; i < 40; ++i) {
+    text += "P" + std::to_string(i) + "," + std::to_string(i % 4) + "," + std::to_string(i % 2) +
+            "," + std::to_string(i / 3 % 2) + "," + std::to_string(70 + 10 * (i % 4)) + "," +
+            (i % 3 == 0 ? "Lusaka" : "Harare") + "," + std::to_string(2015 + i % 5) + ",1," +
+            std::to_string(100 + 17 * i) + "\n";
+  }
+  const std::string raw = Raw(text);
+  Result<Schema> s = InferSchema(raw, InferOptions());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  for (const char* c : {"arms", "gender", "hemo", "karnof", "site", "visit_year", "zprior"})
+    EXPECT_TRUE(s->FindColumn(c)->groupable()) << c;
+  // By the codes named like an arm or a sex and by the categorical site; not by the flag
+  // "hemo", the score "karnof", the year or "zprior", whose one level groups nothing.
+  ASSERT_EQ(s->crosses.size(), 3u);
+  EXPECT_EQ(s->crosses[0].by, "arms");
+  EXPECT_EQ(s->crosses[1].by, "gender");
+  EXPECT_EQ(s->crosses[2].by, "site");
+  // Over every other numeric column (AVG(gender) by arms is the share of men), but the year.
+  EXPECT_EQ(s->crosses[0].over,
+            (std::vector<std::string>{"gender", "hemo", "karnof", "zprior", "cd4"}));
+  EXPECT_FALSE(s->HasCross("site", "visit_year"));
+
+  // --cross: exactly the columns named, a year or a flag too, over every numeric column but
+  // the years.
+  InferOptions named;
+  named.cross_by = std::vector<std::string>{"visit_year", "hemo"};
+  Result<Schema> chosen = InferSchema(raw, named);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  ASSERT_EQ(chosen->crosses.size(), 2u);
+  EXPECT_EQ(chosen->crosses[0].by, "visit_year");
+  EXPECT_EQ(chosen->crosses[0].over,
+            (std::vector<std::string>{"arms", "gender", "hemo", "karnof", "zprior", "cd4"}));
+  EXPECT_EQ(chosen->crosses[1].by, "hemo");
+  EXPECT_FALSE(chosen->HasCross("hemo", "visit_year"));
+
+  // --no-crosses.
+  InferOptions none;
+  none.cross_by = std::vector<std::string>{};
+  Result<Schema> bare = InferSchema(raw, none);
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_TRUE(bare->crosses.empty());
+
+  // A column that cannot be grouped by, one the file lacks, or one named twice.
+  for (const auto& [columns, needle] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"cd4"}, "--cross cd4: 'cd4' is not a groupable column"},
+           {{"pid"}, "--cross pid: 'pid' is not a groupable column"},
+           {{"absent"}, "--cross absent: 'absent' is not a groupable column"},
+           {{"arms", "arms"}, "--cross arms: named twice"}}) {
+    InferOptions bad;
+    bad.cross_by = columns;
+    Result<Schema> refused = InferSchema(raw, bad);
+    ASSERT_FALSE(refused.ok()) << needle;
+    EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find(needle), std::string::npos)
+        << refused.status().ToString();
+  }
 }
 
 TEST_F(InferSchemaTest, UniqueTextIsAnIdentifier) {
@@ -431,6 +494,11 @@ TEST_F(InferSchemaTest, Actg175) {
   EXPECT_TRUE(s->HasCross("gender", "cd496"));
   EXPECT_FALSE(s->HasCross("arms", "pidnum"));
   EXPECT_FALSE(s->HasCross("arms", "arms"));
+  // Crosses by the grouping keys alone (issue 19: 17 crosses made 34 ciphertexts per record):
+  // not by the flags (hemo, offtrt, cens...), karnof, strat or the single-level zprior.
+  std::vector<std::string> by;
+  for (const Cross& cross : s->crosses) by.push_back(cross.by);
+  EXPECT_EQ(by, (std::vector<std::string>{"race", "gender", "treat", "arms"}));
 
   Result<Schema> again = SchemaFromJson(SchemaToJson(*s));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
@@ -501,7 +569,8 @@ TEST_F(InferSchemaTest, JmAidsAndUtiVl) {
   EXPECT_EQ(uti->derived[0].column, "RNA");
   EXPECT_EQ(uti->derived[0].op, "<");
   EXPECT_EQ(uti->derived[0].value, 200);
-  EXPECT_TRUE(uti->HasCross("RNAcens", "viral_suppressed"));
+  // RNAcens (0/1: below the detection limit) is a flag, not a grouping key: no cross by it.
+  EXPECT_TRUE(uti->crosses.empty());
   ASSERT_TRUE(CleanCsv(*uti, Data("uti_vl.csv"), dir_ / "uti.csv", &report).ok());
   EXPECT_EQ(report.rows_written, 373u);
   EXPECT_EQ(report.hits.at("missing:RNA").count, 11u);

@@ -167,8 +167,10 @@ TEST_F(GenerateTest, InferredSchemaAndCleanOfTheCohort) {
   EXPECT_EQ(s->derived[0].column, "viral_load");
   EXPECT_TRUE(s->HasCross("arm", "cd4"));
   EXPECT_TRUE(s->HasCross("arm", "viral_suppressed"));
-  EXPECT_TRUE(s->HasCross("visit_year", "cd4"));
-  EXPECT_FALSE(s->HasCross("visit_year", "visit_year"));
+  // The year is neither crossed by (it has no follow-up times) nor over (issue 19: that cost
+  // 3 of the 6 ciphertexts per record).
+  EXPECT_FALSE(s->HasCross("visit_year", "cd4"));
+  EXPECT_FALSE(s->HasCross("arm", "visit_year"));
 
   CleanReport report;
   ASSERT_TRUE(CleanCsv(*s, path, dir_ / "clean.csv", &report).ok());

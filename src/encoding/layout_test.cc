@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -119,39 +120,85 @@ TEST(LayoutTest, WidthsAreBitsOfMaxRecordsTimesTheLargestPerRecordValue) {
   EXPECT_EQ(layout.slots()[static_cast<size_t>(layout.Find(SlotKind::kSum, "temp"))].width, 20);
 }
 
+// Every slot inside its plaintext, the data slots contiguous from bit 0, then the tag; no
+// plaintext empty.
+void ExpectPackedSoundly(const Layout& layout) {
+  const int bits = layout.plaintext_bits();
+  std::map<int, std::vector<std::pair<int, int>>> by_ciphertext;
+  double data_bits = 0;
+  for (const Slot& s : layout.slots()) {
+    EXPECT_GE(s.offset, 0);
+    EXPECT_GT(s.width, 0);
+    EXPECT_LE(s.offset + s.width, bits) << s.variable << " crosses the plaintext boundary";
+    EXPECT_GE(s.ciphertext, 0);
+    EXPECT_LT(s.ciphertext, layout.num_ciphertexts());
+    by_ciphertext[s.ciphertext].push_back({s.offset, s.offset + s.width});
+    if (s.kind != SlotKind::kTag) data_bits += s.width;
+  }
+  EXPECT_EQ(static_cast<int>(by_ciphertext.size()), layout.num_ciphertexts())
+      << "an empty plaintext";
+  for (auto& [ct, ranges] : by_ciphertext) {
+    std::sort(ranges.begin(), ranges.end());
+    EXPECT_EQ(ranges[0].first, 0);
+    for (size_t i = 1; i < ranges.size(); ++i) {
+      EXPECT_EQ(ranges[i - 1].second, ranges[i].first) << "a gap or overlap in plaintext " << ct;
+    }
+    // The tag comes last, after every data slot of its plaintext.
+    const Slot& tag = layout.slots()[static_cast<size_t>(layout.TagSlot(ct))];
+    EXPECT_EQ(tag.offset + tag.width, ranges.back().second);
+  }
+  EXPECT_DOUBLE_EQ(layout.density(), data_bits / (layout.num_ciphertexts() * double(bits)));
+}
+
 TEST(LayoutTest, SlotsStayInsideOnePlaintextAndNeverOverlap) {
   for (int bits : {2046, 3070, 4094, 512, 300}) {
     SCOPED_TRACE(bits);
     const Layout layout = MustBuild(TestSchema(100000), bits);
     EXPECT_EQ(layout.plaintext_bits(), bits);
-    std::map<int, std::vector<std::pair<int, int>>> by_ciphertext;
-    double data_bits = 0;
-    for (const Slot& s : layout.slots()) {
-      EXPECT_GE(s.offset, 0);
-      EXPECT_GT(s.width, 0);
-      EXPECT_LE(s.offset + s.width, bits) << s.variable << " crosses the plaintext boundary";
-      EXPECT_GE(s.ciphertext, 0);
-      EXPECT_LT(s.ciphertext, layout.num_ciphertexts());
-      by_ciphertext[s.ciphertext].push_back({s.offset, s.offset + s.width});
-      if (s.kind != SlotKind::kTag) data_bits += s.width;
-    }
-    EXPECT_EQ(static_cast<int>(by_ciphertext.size()), layout.num_ciphertexts())
-        << "an empty plaintext";
-    for (auto& [ct, ranges] : by_ciphertext) {
-      std::sort(ranges.begin(), ranges.end());
-      EXPECT_EQ(ranges[0].first, 0);
-      for (size_t i = 1; i < ranges.size(); ++i) {
-        EXPECT_EQ(ranges[i - 1].second, ranges[i].first) << "a gap or overlap in plaintext " << ct;
-      }
-      // The tag comes last, after every data slot of its plaintext.
-      const Slot& tag = layout.slots()[static_cast<size_t>(layout.TagSlot(ct))];
-      EXPECT_EQ(tag.offset + tag.width, ranges.back().second);
-    }
-    EXPECT_DOUBLE_EQ(layout.density(), data_bits / (layout.num_ciphertexts() * double(bits)));
+    ExpectPackedSoundly(layout);
   }
   // Smaller plaintexts need more of them.
   EXPECT_GT(MustBuild(TestSchema(100000), 300).num_ciphertexts(),
             MustBuild(TestSchema(100000), 2046).num_ciphertexts());
+}
+
+// Issue 19: units over half a plaintext cannot share one. Four crosses by two-level columns
+// over six variables of [0, 1000] are 1,120 bits each (per level 6 × (20 observed + 30 sum +
+// 40 sumsq), and 2 level slots of 20), with 560 more for the count and whole-dataset sums:
+// 5,040 bits. Whole, the units take four plaintexts of 1,899 (2046 less a 147-bit tag); the
+// crosses that fit no open plaintext fill the gaps instead, and three hold them all.
+TEST(LayoutTest, UnitsFillTheGapsWhenThatSavesAPlaintext) {
+  Schema s;
+  s.name = "t";
+  s.max_records = 1000000;
+  std::vector<std::string> over;
+  for (int i = 1; i <= 6; ++i) {
+    over.push_back("x" + std::to_string(i));
+    s.columns.push_back(Numeric(over.back(), 0, 1000, 0));
+  }
+  for (int g = 1; g <= 4; ++g) {
+    const std::string by = "g" + std::to_string(g);
+    s.columns.push_back(Categorical(by, {"a", "b"}));
+    s.crosses.push_back({by, over});
+  }
+  const Layout layout = MustBuild(s);
+  double data_bits = 0;
+  for (const Slot& slot : layout.slots()) data_bits += slot.kind == SlotKind::kTag ? 0 : slot.width;
+  EXPECT_EQ(data_bits, 5040);
+  EXPECT_EQ(layout.num_ciphertexts(), 3);
+  ExpectPackedSoundly(layout);
+
+  // Where filling gaps saves nothing, each unit stays in one plaintext: a GROUP BY reads one
+  // ciphertext besides the totals'.
+  const Layout whole = MustBuild(TestSchema());
+  for (const char* by : {"arm", "sex"}) {
+    std::set<int> plaintexts;
+    for (const Slot& slot : whole.slots()) {
+      if (slot.by == by || (slot.kind == SlotKind::kLevel && slot.variable == by))
+        plaintexts.insert(slot.ciphertext);
+    }
+    EXPECT_EQ(plaintexts.size(), 1u) << by;
+  }
 }
 
 TEST(LayoutTest, SlotInventoryFollowsTheSchema) {

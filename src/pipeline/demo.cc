@@ -74,7 +74,53 @@ bool SameTable(const ResultTable& a, const ResultTable& b) {
   return true;
 }
 
-// Queries that make sense for whatever schema was inferred.
+// Table 1 by arm, as `report --table1 arm` writes it: every figure a release of its own.
+Status DemoTable1(const Dataset& dataset, Decryptor& decryptor, const ReleaseRules& rules,
+                  const audit::Trail& trail, const std::string& work, const DemoOptions& o) {
+  EngineSettings settings;
+  if (o.threads > 0) settings["--threads"] = {std::to_string(o.threads)};
+  CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", settings));
+  const Table1Spec spec = DemoTable1Spec();
+  const auto t = std::chrono::steady_clock::now();
+  CS_ASSIGN_OR_RETURN(Table1Run run, BuildTable1(dataset, decryptor, spec, rules, &trail, *engine));
+  const std::string path = work + "/table1.html";
+  const std::string html = RenderTable1(run.table, "html", "Table 1: the cohort by arm");
+  CS_RETURN_IF_ERROR(
+      Publish(trail,
+              audit::EventOf("release")
+                  .Key(dataset.manifest.key_fingerprint)
+                  .Dataset(run.facts.content_sha256)
+                  .ResultDigest(Sha256Hex(html))
+                  .Detail("demo Table 1 by arm of " + std::to_string(run.table.queries.size()) +
+                          " queries; " + run.ledger_entries),
+              html, path, /*force=*/false));
+  std::fprintf(o.out,
+               "Table 1 by arm (report --table1 arm): %zu encrypted queries, each verified and "
+               "released, in %.1f s:\n%s",
+               run.table.queries.size(), Seconds(t), Indent(RenderTable1Text(run.table)).c_str());
+  std::fprintf(o.out, "Table 1 (HTML): %s\n", path.c_str());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Schema> DemoSchema(const std::string& raw, bool generated) {
+  InferOptions infer;
+  if (generated) infer.products = {{"cd4", "log10_vl"}, {"cd4", "log10_vl", "age"}};
+  CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(raw, infer));
+  if (!generated) return schema;
+  // Follow-up in 12-month bins, for Kaplan–Meier curves and the log-rank test by arm.
+  for (Column& c : schema.columns) {
+    if (c.name != "months_followed") continue;
+    c.bins.clear();
+    for (int month = 0; month <= 60; month += 12) c.bins.push_back(month);
+    c.bins.push_back(INFINITY);
+  }
+  schema.survival = {{"months_followed", "died", {"arm"}}};
+  CS_RETURN_IF_ERROR(ValidateSchema(schema));
+  return schema;
+}
+
 std::vector<std::string> DemoQueries(const Schema& schema, const Layout& layout, bool generated) {
   if (generated) {
     return {
@@ -116,37 +162,12 @@ std::vector<std::string> DemoQueries(const Schema& schema, const Layout& layout,
   return queries;
 }
 
-// Table 1 by arm, as `report --table1 arm` writes it: every figure a release of its own.
-Status DemoTable1(const Dataset& dataset, Decryptor& decryptor, const ReleaseRules& rules,
-                  const audit::Trail& trail, const std::string& work, const DemoOptions& o) {
-  EngineSettings settings;
-  if (o.threads > 0) settings["--threads"] = {std::to_string(o.threads)};
-  CS_ASSIGN_OR_RETURN(auto engine, MakeEngine("local", settings));
+Table1Spec DemoTable1Spec() {
   Table1Spec spec;
   spec.group = "arm";
   spec.columns = {"age", "cd4", "log10_vl", "viral_suppressed", "months_followed", "died"};
-  const auto t = std::chrono::steady_clock::now();
-  CS_ASSIGN_OR_RETURN(Table1Run run, BuildTable1(dataset, decryptor, spec, rules, &trail, *engine));
-  const std::string path = work + "/table1.html";
-  const std::string html = RenderTable1(run.table, "html", "Table 1: the cohort by arm");
-  CS_RETURN_IF_ERROR(
-      Publish(trail,
-              audit::EventOf("release")
-                  .Key(dataset.manifest.key_fingerprint)
-                  .Dataset(run.facts.content_sha256)
-                  .ResultDigest(Sha256Hex(html))
-                  .Detail("demo Table 1 by arm of " + std::to_string(run.table.queries.size()) +
-                          " queries; " + run.ledger_entries),
-              html, path, /*force=*/false));
-  std::fprintf(o.out,
-               "Table 1 by arm (report --table1 arm): %zu encrypted queries, each verified and "
-               "released, in %.1f s:\n%s",
-               run.table.queries.size(), Seconds(t), Indent(RenderTable1Text(run.table)).c_str());
-  std::fprintf(o.out, "Table 1 (HTML): %s\n", path.c_str());
-  return Status::OK();
+  return spec;
 }
-
-}  // namespace
 
 Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   std::string work = o.workdir;
@@ -205,20 +226,7 @@ Status RunDemo(const DemoOptions& o, const audit::Trail& user_trail) {
   std::fprintf(o.out, "[owner]   %d-bit Paillier key %.16s… in %s (%.1f s)\n", o.bits,
                sk.public_key().Fingerprint().c_str(), keys.c_str(), Seconds(t));
 
-  InferOptions infer;
-  if (generated) infer.products = {{"cd4", "log10_vl"}, {"cd4", "log10_vl", "age"}};
-  CS_ASSIGN_OR_RETURN(Schema schema, InferSchema(raw, infer));
-  if (generated) {
-    // Follow-up in 12-month bins, for Kaplan–Meier curves and the log-rank test by arm.
-    for (Column& c : schema.columns) {
-      if (c.name != "months_followed") continue;
-      c.bins.clear();
-      for (int month = 0; month <= 60; month += 12) c.bins.push_back(month);
-      c.bins.push_back(INFINITY);
-    }
-    schema.survival = {{"months_followed", "died", {"arm"}}};
-    CS_RETURN_IF_ERROR(ValidateSchema(schema));
-  }
+  CS_ASSIGN_OR_RETURN(Schema schema, DemoSchema(raw, generated));
   const std::string schema_path = work + "/schema.json";
   CS_RETURN_IF_ERROR(WriteFileAtomic(schema_path, SchemaToJson(schema)));
   std::fprintf(o.out, "[owner]   inferred schema '%s' (%zu columns, %zu crosses): %s\n",

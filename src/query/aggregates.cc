@@ -128,7 +128,8 @@ Status MomentSlots(const ItemContext& item, std::set<int>* slots) {
   if (!item.catalog.HasCross(group, x)) {
     return Unanswerable("GROUP BY " + group + " over " + x + ": add {\"by\": \"" + group +
                         "\", \"over\": [\"" + x +
-                        "\"]} to the schema's \"crosses\" and re-encrypt");
+                        "\"]} to the schema's \"crosses\" (`schema --cross " + group +
+                        "` writes one over every numeric column) and re-encrypt");
   }
   const int levels = item.catalog.FindColumn(group)->levels;
   for (int l = 0; l < levels; ++l) CS_RETURN_IF_ERROR(need_moments(group, l));
