@@ -2,12 +2,23 @@
 # End to end on the single-node Hadoop: the same aggregate query as a Hadoop Streaming job over
 # the encrypted dataset (cipherstat query --engine hadoop) and over the plaintext CSV (a plain
 # Streaming job: awk mapper with in-mapper combining, awk combiner/reducer), both on YARN.
-#   bench/hadoop_e2e.sh [RECORDS] [BUILD_DIR]     (default 1000000 records, build/)
+#   bench/hadoop_e2e.sh [--mode standard|djn] [RECORDS] [BUILD_DIR]
+#   (default: standard mode, 1000000 records, build/)
 # Env: SEGMENT_RECORDS (default RECORDS/4: four map tasks), KEEP_CLUSTER=1 leaves it running.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
-records=${1:-1000000}
-build=${2:-build}
+mode=standard
+positional=()
+while (($#)); do
+  case $1 in
+    --mode) mode=$2; shift 2 ;;
+    -h|--help) sed -n 2,7p "$0"; exit 0 ;;
+    *) positional+=("$1"); shift ;;
+  esac
+done
+case $mode in standard|djn) ;; *) echo "--mode standard|djn, not '$mode'" >&2; exit 2 ;; esac
+records=${positional[0]:-1000000}
+build=${positional[1]:-build}
 bin=$build/cipherstat
 segment_records=${SEGMENT_RECORDS:-$(((records + 3) / 4))}
 sql="SELECT arm, COUNT(*), AVG(cd4) FROM cohort GROUP BY arm"
@@ -29,13 +40,13 @@ export CIPHERSTAT_PASSPHRASE=bench
 now() { date +%s.%N; }
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 
-echo "== preparing $records records (key 2048 bits, $segment_records records per segment)"
+echo "== preparing $records records (key 2048 bits, $mode encryption, $segment_records records per segment)"
 "$bin" keygen --fast-kdf --bits 2048 --out "$work/keys" >/dev/null
 "$bin" generate --records "$records" --seed 1 --out "$work/cohort.csv" >/dev/null
 "$bin" schema --in "$work/cohort.csv" --out "$work/schema.json" --max-records $((records * 2)) >/dev/null
 "$bin" clean --schema "$work/schema.json" --in "$work/cohort.csv" --out "$work/clean.csv" >/dev/null
 t0=$(now)
-"$bin" encrypt --schema "$work/schema.json" --key "$work/keys" --in "$work/clean.csv" \
+"$bin" encrypt --mode "$mode" --schema "$work/schema.json" --key "$work/keys" --in "$work/clean.csv" \
   --segment-records "$segment_records" --out "$hdfs/encrypted"
 t1=$(now)
 echo "encrypt + upload: $(minus "$t1" "$t0") s"
@@ -68,7 +79,7 @@ hadoop_java org.apache.hadoop.fs.FsShell -cat "$root/plain-out/part-*" 2>/dev/nu
   awk -F'\t' '{printf "%s,%d,%.4f\n", $1, $2, $4 / $3}' | sort
 hadoop_java org.apache.hadoop.fs.FsShell -rm -r -f -skipTrash /cipherstat-bench >/dev/null 2>&1 || true
 
-echo "== $records records, query: $sql"
+echo "== $records records ($mode encryption), query: $sql"
 printf "encrypted (cipherstat, Hadoop Streaming on YARN): %8.1f s\n" "$enc"
 printf "plaintext (awk, Hadoop Streaming on YARN):        %8.1f s\n" "$plain"
 printf "ratio encrypted / plaintext:                      %8.2f x\n" "$(awk -v a="$enc" -v b="$plain" 'BEGIN { print a / b }')"

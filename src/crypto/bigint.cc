@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -173,6 +174,20 @@ BigInt RandomBelow(const BigInt& bound,
   }
   sodium_memzero(buf.data(), buf.size());
   return out;
+}
+
+WipedLimbs SecretRemainder(const BigInt& x, size_t x_limbs, const BigInt& m) {
+  const auto dn = static_cast<mp_size_t>(mpz_size(m.get()));
+  if (dn == 0 || mpz_sgn(x.get()) < 0 || mpz_size(x.get()) > x_limbs) {
+    RequirementFailed("SecretRemainder needs m > 0 and 0 <= x < 2^(64 x_limbs)");
+  }
+  const auto nn = std::max(static_cast<mp_size_t>(x_limbs), dn);
+  WipedLimbs n(static_cast<size_t>(nn), 0);
+  std::copy(mpz_limbs_read(x.get()), mpz_limbs_read(x.get()) + mpz_size(x.get()), n.begin());
+  WipedLimbs scratch(static_cast<size_t>(mpn_sec_div_r_itch(nn, dn)));
+  mpn_sec_div_r(n.data(), nn, mpz_limbs_read(m.get()), dn, scratch.data());
+  n.resize(static_cast<size_t>(dn));
+  return n;
 }
 
 BigInt RandomUnit(const BigInt& m) {

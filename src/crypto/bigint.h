@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/secure_memory.h"
 #include "util/status.h"
 
 namespace cipherstat::crypto {
@@ -89,6 +90,15 @@ BigInt RandomBelow(const BigInt& bound);
 // bytes to `out`: for callers that read libsodium's output in larger blocks.
 BigInt RandomBelow(const BigInt& bound,
                    const std::function<void(unsigned char* out, size_t size)>& fill);
+
+// Limbs that are wiped when freed.
+using WipedLimbs = std::vector<mp_limb_t, WipingAllocator<mp_limb_t>>;
+
+// x mod m as exactly mpz_size(m) little-endian limbs (zero-padded), computed with GMP's
+// side-channel-silent mpn_sec_div_r: no branch or memory address depends on x or m, and the
+// time on their sizes only, with x counted as `x_limbs` limbs (>= mpz_size(x)). For secret
+// moduli (p², p − 1). REQUIRES: m > 0, x >= 0.
+WipedLimbs SecretRemainder(const BigInt& x, size_t x_limbs, const BigInt& m);
 
 // Uniform in Z*_m: 1 <= x < m with gcd(x, m) = 1.
 BigInt RandomUnit(const BigInt& m);

@@ -71,6 +71,7 @@ DjnEncryptor DjnEncryptor::FromBase(const PublicKey& pk, const BigInt& h_s, bool
   const size_t shift = e.ifma_ ? 52 * l : 64 * l;  // log2 of that form's R
   (e.ifma_ ? e.table52_ : e.table_).assign(e.windows_ * kEntries * l, 0);
   BigInt base = h_s, power, form;
+  std::vector<uint64_t> digits(l);
   for (size_t j = 0; j < e.windows_; ++j) {
     power = BigInt(1);
     for (size_t d = 0; d < kEntries; ++d) {
@@ -80,11 +81,11 @@ DjnEncryptor DjnEncryptor::FromBase(const PublicKey& pk, const BigInt& h_s, bool
       }
       mpz_mul_2exp(form.get(), power.get(), shift);
       mpz_mod(form.get(), form.get(), n2.get());
-      const size_t at = (j * kEntries + d) * l;
       if (e.ifma_) {
-        ToLimbs52(mpz_limbs_read(form.get()), mpz_size(form.get()), &e.table52_[at], l);
+        ToLimbs52(mpz_limbs_read(form.get()), mpz_size(form.get()), digits.data(), l);
+        for (size_t i = 0; i < l; ++i) e.table52_[(j * l + i) * kEntries + d] = digits[i];
       } else {
-        e.mont_->ToLimbs(form, &e.table_[at]);
+        e.mont_->ToLimbs(form, &e.table_[(j * kEntries + d) * l]);
       }
     }
     mpz_mul(base.get(), power.get(), base.get());  // base^64 = base^63·base
@@ -125,7 +126,7 @@ Ciphertext DjnEncryptor::EncryptWithExponent(const BigInt& m, const BigInt& a) c
 void DjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms, std::span<const BigInt> as,
                                         std::span<Ciphertext> out) const {
   const size_t bytes = static_cast<size_t>(exponent_bits_) / 8;
-  std::vector<unsigned char> a(IfmaModulus::kLanes * bytes);
+  std::vector<unsigned char, WipingAllocator<unsigned char>> a(IfmaModulus::kLanes * bytes);
   const unsigned char* lanes[IfmaModulus::kLanes];
   for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) lanes[lane] = a.data() + lane * bytes;
   const size_t step = ifma_ ? IfmaModulus::kLanes : 1;
@@ -203,6 +204,7 @@ Ciphertext DjnEncryptor::CombineScalar(const BigInt& m, const unsigned char* a_b
   mont.MulRedcSecret(acc.data(), acc.data(), pick.data());
   Ciphertext c{mont.FromLimbs(acc.data())};
   sodium_memzero(acc.data(), k * sizeof(mp_limb_t));
+  sodium_memzero(pick.data(), k * sizeof(mp_limb_t));  // 1 + m·n: the plaintext
   return c;
 }
 

@@ -66,9 +66,9 @@ class DjnEncryptor {
   BigInt h_s_;
   int exponent_bits_ = 0;
   size_t windows_ = 0;
-  // With IFMA: entry (j, d) = h_s^(d·64^j)·R mod n² as 52-bit limbs at
-  // table52_[((j·64) + d)·L ...], L = ifma_->limbs(). Without: the same in the mpn Montgomery
-  // form of mont_ at table_[((j·64) + d)·k ...].
+  // With IFMA: entry (j, d) = h_s^(d·64^j)·R mod n² as 52-bit limbs, limb i at
+  // table52_[(j·L + i)·64 + d], L = ifma_->limbs() (limb-major rows, for SelectPerLane).
+  // Without: the same in the mpn Montgomery form of mont_ at table_[((j·64) + d)·k ...].
   std::shared_ptr<const IfmaModulus> ifma_;
   std::vector<uint64_t> table52_;
   std::vector<LaneBlock> n_lanes_, one_lanes_;  // n and 1, in 52-bit lanes

@@ -22,7 +22,7 @@ __attribute__((target("avx512f"))) inline __m512i ShiftDown52(__m512i x) {
 // Word-by-word Montgomery multiplication, eight lanes per instruction. T holds the running
 // sum in redundant form (limbs above 52 bits): each round adds a·b_i and m·N, where m makes
 // limb 0 vanish mod 2^52, then shifts T down one limb. A limb gathers at most four 52-bit
-// terms per round over L rounds, 4·L·2^52 < 2^61 for L <= kMaxLimbs, so nothing overflows
+// terms per round over L rounds, 4·L·2^52 < 2^62 for L <= kMaxLimbs, so nothing overflows
 // before the single carry pass at the end.
 __attribute__((target("avx512f,avx512ifma"))) void Multiply8(LaneBlock* out, const LaneBlock* a,
                                                              const LaneBlock* b, const LaneBlock* n,
@@ -64,19 +64,13 @@ __attribute__((target("avx512f,avx512ifma"))) void Multiply8(LaneBlock* out, con
   }
 }
 
-// 2^bits mod m, with mpn_sec_div_r (side-channel silent) since m may be p² or q².
+// 2^bits mod m without secret-dependent branches, since m may be p² or q².
 BigInt PowerOfTwoMod(size_t bits, const BigInt& m) {
-  const auto dn = static_cast<mp_size_t>(mpz_size(m.get()));
-  const auto nn = std::max(static_cast<mp_size_t>(bits / 64 + 1), dn);
-  std::vector<mp_limb_t, WipingAllocator<mp_limb_t>> x(static_cast<size_t>(nn), 0);
-  x[bits / 64] = mp_limb_t{1} << (bits % 64);
-  std::vector<mp_limb_t, WipingAllocator<mp_limb_t>> scratch(
-      static_cast<size_t>(mpn_sec_div_r_itch(nn, dn)));
-  mpn_sec_div_r(x.data(), nn, mpz_limbs_read(m.get()), dn, scratch.data());
+  BigInt power;
+  mpz_setbit(power.get(), bits);
+  const WipedLimbs limbs = SecretRemainder(power, mpz_size(power.get()), m);
   BigInt out;
-  mp_limb_t* limbs = mpz_limbs_write(out.get(), dn);
-  std::copy(x.begin(), x.begin() + dn, limbs);
-  mpz_limbs_finish(out.get(), dn);
+  mpz_import(out.get(), limbs.size(), -1, sizeof(mp_limb_t), 0, 0, limbs.data());
   return out;
 }
 
@@ -118,7 +112,10 @@ IfmaModulus::IfmaModulus(const BigInt& modulus, Secrecy secrecy)
 }
 
 IfmaModulus::~IfmaModulus() {
-  if (secrecy_ == Secrecy::kSecret) sodium_memzero(n_.data(), n_.size() * sizeof(LaneBlock));
+  if (secrecy_ == Secrecy::kSecret) {
+    sodium_memzero(n_.data(), n_.size() * sizeof(LaneBlock));
+    sodium_memzero(&k0_, sizeof(k0_));
+  }
 }
 
 void IfmaModulus::Multiply(LaneBlock* out, const LaneBlock* a, const LaneBlock* b) const {
@@ -129,6 +126,7 @@ void IfmaModulus::SetLane(LaneBlock* out, size_t lane, const mp_limb_t* x, size_
   uint64_t limbs[kMaxLimbs];
   ToLimbs52(x, k, limbs, limbs_);
   for (size_t i = 0; i < limbs_; ++i) out[i].v[lane] = limbs[i];
+  sodium_memzero(limbs, limbs_ * sizeof(uint64_t));  // x may be secret (p², a random base)
 }
 
 BigInt IfmaModulus::GetLane(const LaneBlock* in, size_t lane) const {
@@ -256,18 +254,28 @@ __attribute__((target("avx512f"))) void AddSubtractLanes(LaneBlock* out, const L
 __attribute__((target("avx512f"))) void SelectPerLane(LaneBlock* out, const uint64_t* entries,
                                                       size_t count, size_t limbs,
                                                       const uint64_t index[IfmaModulus::kLanes]) {
+  // Per limb, the entries' values sit in count/8 vectors: vpermi2q picks, in every lane, entry
+  // (index mod 16) of each group of 16 — a register shuffle whose time does not depend on the
+  // indices — and a masked move keeps the group index/16 names. Every entry is loaded.
   const __m512i wanted = _mm512_loadu_si512(index);
-  std::vector<__mmask8> take(count);
-  for (size_t d = 0; d < count; ++d)
-    take[d] = _mm512_cmpeq_epi64_mask(wanted, _mm512_set1_epi64(static_cast<long long>(d)));
+  const __m512i within = _mm512_and_si512(wanted, _mm512_set1_epi64(15));
+  const __m512i group_of = reinterpret_cast<__m512i>(reinterpret_cast<__v8du>(wanted) >> 4);
+  const size_t groups = count / 16;
+  __mmask8 take[kMaxSelectEntries / 16];  // secret: which lanes take group g
+  for (size_t g = 0; g < groups; ++g) {
+    take[g] = _mm512_cmpeq_epi64_mask(group_of, _mm512_set1_epi64(static_cast<long long>(g)));
+  }
   for (size_t i = 0; i < limbs; ++i) {
+    const uint64_t* row = entries + i * count;
     __m512i x = _mm512_setzero_si512();
-    for (size_t d = 0; d < count; ++d) {
-      x = _mm512_mask_mov_epi64(x, take[d],
-                                _mm512_set1_epi64(static_cast<long long>(entries[d * limbs + i])));
+    for (size_t g = 0; g < groups; ++g) {
+      const __m512i low = _mm512_loadu_si512(row + 16 * g);
+      const __m512i high = _mm512_loadu_si512(row + 16 * g + 8);
+      x = _mm512_mask_mov_epi64(x, take[g], _mm512_permutex2var_epi64(low, within, high));
     }
     _mm512_store_si512(out[i].v, x);
   }
+  sodium_memzero(take, sizeof(take));
 }
 
 void ToLimbs52(const mp_limb_t* x, size_t k, uint64_t* out, size_t limbs) {

@@ -11,11 +11,13 @@
 //
 // The owner's side uses the same lanes for secrets: CRT encryption raises eight random bases
 // to p mod p² (and q mod q²), decryption raises eight ciphertexts to p − 1, and DJN encryption
-// combines fixed-base table entries chosen by eight secret exponents. Every function below is
-// constant-time in the lane values and in exponents: no branch and no memory address depends on
-// them (table entries are chosen by scanning every entry under a mask), only on sizes, which
-// are public. A modulus built with Secrecy::kSecret (p², q²) is set up without variable-time
-// GMP calls and wiped when destroyed.
+// combines fixed-base table entries chosen by eight secret exponents. Multiply, ToMontgomery,
+// FromMontgomery, PowSecret and the lane helpers below are constant-time in the lane values and
+// in exponents: no branch and no memory address depends on them (table entries are chosen by
+// scanning every entry under a mask), only on sizes, which are public. Not so GetLane (mpz_mod:
+// for public results only), RPower, and SetLane/ToLimbs52, whose time follows the size `k` the
+// caller passes (pass a fixed one for secrets). A modulus built with Secrecy::kSecret (p², q²)
+// is set up with side-channel-silent GMP calls and wiped when destroyed.
 //
 // With GMP's mpn routines one 4096-bit Montgomery product costs ~4.7 µs on this machine
 // class; eight lanes of IFMA do one in ~0.8 µs. Available() says whether the CPU has IFMA
@@ -104,8 +106,10 @@ void MultiplyLanes(LaneBlock* out, const LaneBlock* a, size_t la, const LaneBloc
 void AddSubtractLanes(LaneBlock* out, const LaneBlock* a, const LaneBlock* b, const LaneBlock* c,
                       size_t limbs);
 // Per lane j: out = entry index[j] of `entries`, which holds `count` numbers of `limbs` 52-bit
-// limbs each (entry d at entries[d·limbs ...]). Reads every entry whatever the indices.
-// REQUIRES: Available(); index[j] < count.
+// limbs each, limb-major: limb i of entry d at entries[i·count + d]. Reads every entry whatever
+// the indices. REQUIRES: Available(); index[j] < count; count a multiple of 16, at most
+// kMaxSelectEntries.
+inline constexpr size_t kMaxSelectEntries = 256;
 void SelectPerLane(LaneBlock* out, const uint64_t* entries, size_t count, size_t limbs,
                    const uint64_t index[IfmaModulus::kLanes]);
 // x (k little-endian 64-bit limbs, below 2^(52·limbs)) as `limbs` 52-bit limbs, and back

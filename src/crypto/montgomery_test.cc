@@ -272,7 +272,7 @@ TEST(IfmaTest, PlainLaneArithmeticMatchesMpz) {
     EXPECT_EQ(read(out, lane), av[lane] * bv[lane]) << "lane " << lane;
     EXPECT_EQ(read(sum, lane), av[lane] - cv[lane]) << "lane " << lane;
   }
-  // Selection: lane j takes entry index[j], whatever the others take.
+  // Selection: lane j takes entry index[j], whatever the others take (limb-major entries).
   constexpr size_t kEntries = 64, kLimbs = 3;
   std::vector<uint64_t> entries(kEntries * kLimbs);
   for (size_t i = 0; i < entries.size(); ++i) entries[i] = i * 7919;
@@ -281,7 +281,7 @@ TEST(IfmaTest, PlainLaneArithmeticMatchesMpz) {
   SelectPerLane(picked.data(), entries.data(), kEntries, kLimbs, index);
   for (size_t lane = 0; lane < 8; ++lane) {
     for (size_t i = 0; i < kLimbs; ++i) {
-      EXPECT_EQ(picked[i].v[lane], entries[index[lane] * kLimbs + i]) << lane << ", " << i;
+      EXPECT_EQ(picked[i].v[lane], entries[i * kEntries + index[lane]]) << lane << ", " << i;
     }
   }
 }

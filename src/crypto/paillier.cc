@@ -268,7 +268,6 @@ struct CrtLanes {
     p2.ToMontgomery(q2_inverse.data(), q2_inverse.data());
   }
 
-  using WipedLimbs = std::vector<mp_limb_t, WipingAllocator<mp_limb_t>>;
   static WipedLimbs Limbs(const BigInt& x) {
     const mp_limb_t* limbs = mpz_limbs_read(x.get());
     return WipedLimbs(limbs, limbs + mpz_size(x.get()));
@@ -402,12 +401,20 @@ Ciphertext EncryptWithR(const PublicKey& pk, const BigInt& m, const BigInt& r) {
 namespace {
 
 // A uniform s in [1, p): every such s is a unit mod the prime p, so unlike RandomUnit no
-// (variable-time, secret-dependent) gcd with p is needed.
-BigInt RandomNonzeroBelow(const BigInt& p) {
-  for (;;) {
-    BigInt s = RandomBelow(p);
-    if (mpz_sgn(s.get()) != 0) return s;
-  }
+// (variable-time, secret-dependent) gcd with p is needed. Drawn as 1 + (x mod (p − 1)) for x of
+// 128 bits more than p (statistically 2^−128-close to uniform) with SecretRemainder: rejection
+// sampling against p would let the number of draws, and so the time, reveal p's top bits.
+BigInt RandomNonzeroBelow(const BigInt& p_minus_1) {
+  const size_t limbs = mpz_size(p_minus_1.get()) + 2;
+  WipedLimbs random(limbs);
+  randombytes_buf(random.data(), limbs * sizeof(mp_limb_t));
+  BigInt x;
+  mpz_import(x.get(), limbs, -1, sizeof(mp_limb_t), 0, 0, random.data());
+  WipedLimbs s = SecretRemainder(x, limbs, p_minus_1);
+  mpn_add_1(s.data(), s.data(), static_cast<mp_size_t>(s.size()), 1);  // < p: no carry out
+  BigInt out;
+  mpz_import(out.get(), s.size(), -1, sizeof(mp_limb_t), 0, 0, s.data());
+  return out;
 }
 
 }  // namespace
@@ -417,8 +424,8 @@ Ciphertext EncryptCrt(const SecretKey& sk, const BigInt& m) {
   // s^p mod p² depends only on s mod p and is uniform over the (p−1)-torsion where r^n mod p²
   // lives; see the header for why this is the distribution of Encrypt.
   BigInt x_p, x_q;
-  PowmSec(&x_p, RandomNonzeroBelow(sk.p_), sk.p_, sk.p_squared_);
-  PowmSec(&x_q, RandomNonzeroBelow(sk.q_), sk.q_, sk.q_squared_);
+  PowmSec(&x_p, RandomNonzeroBelow(sk.p_minus_1_), sk.p_, sk.p_squared_);
+  PowmSec(&x_q, RandomNonzeroBelow(sk.q_minus_1_), sk.q_, sk.q_squared_);
   MulPlaintextFactor(&x_p, mm, sk.p_, sk.q_, sk.p_squared_);
   MulPlaintextFactor(&x_q, mm, sk.q_, sk.p_, sk.q_squared_);
   return Ciphertext{CrtCombine(x_p, x_q, sk.p_squared_, sk.q_squared_, sk.q2_inv_mod_p2_)};
@@ -444,8 +451,7 @@ Ciphertext EncryptCrtWithR(const SecretKey& sk, const BigInt& m, const BigInt& r
 namespace {
 
 // x = x^e mod N per lane, in constant time; fully reduced when x is a unit (FromMontgomery).
-void PowInLanes(const IfmaModulus& modulus, LaneBlock* x, const CrtLanes::WipedLimbs& e,
-                size_t e_bits) {
+void PowInLanes(const IfmaModulus& modulus, LaneBlock* x, const WipedLimbs& e, size_t e_bits) {
   modulus.ToMontgomery(x, x);
   modulus.PowSecret(x, x, e.data(), e_bits);
   modulus.FromMontgomery(x, x);
@@ -470,8 +476,9 @@ void EncryptCrtLanes(const SecretKey& sk, std::span<const BigInt> ms, std::span<
   PowInLanes(k.p2, xp.data(), k.p_exponent, k.p_bits);
   PowInLanes(k.q2, xq.data(), k.q_exponent, k.q_bits);
   // Garner: h ≡ (x_p − x_q)·(q²)^−1 (mod p²), below 2p². Multiply's bound is a·b < R·N
-  // (its output then stays below 2N): x_q < q² < 4p² (p and q have equal lengths) times
-  // (q²)^−1 < p² is below R_p·p² since R_p > 4p²; so are u − v + 2p² < 4p² times R mod p².
+  // (its output then stays below 2N): p and q have b bits each, so x_q < q² < 2^(2b) and
+  // R_p >= 2^(bits(p²) + 2) >= 2^(2b + 1), while (q²)^−1 in Montgomery form is below 2p²; so
+  // x_q·(q²)^−1 < 2^(2b)·2p² <= R_p·p². u − v + 2p² < 4p² times R mod p² (< p²) is too.
   k.p2.Multiply(u.data(), xp.data(), k.q2_inverse.data());
   k.p2.Multiply(v.data(), xq.data(), k.q2_inverse.data());
   AddSubtractLanes(h.data(), u.data(), k.two_p2.data(), v.data(), lp);
@@ -497,8 +504,8 @@ void EncryptCrtBatch(const SecretKey& sk, std::span<const BigInt> ms, std::span<
   for (size_t first = 0; first < ms.size(); first += IfmaModulus::kLanes) {
     const size_t count = std::min(IfmaModulus::kLanes, ms.size() - first);
     for (size_t lane = 0; lane < count; ++lane) {
-      s_p[lane] = RandomNonzeroBelow(sk.p());
-      s_q[lane] = RandomNonzeroBelow(sk.q());
+      s_p[lane] = RandomNonzeroBelow(sk.p_minus_1_);
+      s_q[lane] = RandomNonzeroBelow(sk.q_minus_1_);
     }
     EncryptCrtLanes(sk, ms.subspan(first, count), std::span(s_p).first(count),
                     std::span(s_q).first(count), out.subspan(first, count));
@@ -544,16 +551,19 @@ Result<std::vector<BigInt>> DecryptBatch(const SecretKey& sk, std::span<const Ci
     }
     return out;
   }
-  // c mod p² and c mod q² are public (c is): mpz_mod is fine before the secret exponents.
+  // c mod p² and c mod q² depend on the secret moduli: SecretRemainder, at fixed sizes.
   const CrtLanes& k = *sk.lanes_;
+  const size_t c_limbs = mpz_size(sk.public_key_.n_squared().get());
   SecretLanes xp(k.p2.limbs()), xq(k.q2.limbs());
-  CrtLanes::WipedLimbs limbs(k.wide);
+  WipedLimbs limbs(k.wide);
   for (size_t first = 0; first < cs.size(); first += IfmaModulus::kLanes) {
     const size_t count = std::min(IfmaModulus::kLanes, cs.size() - first);
     for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
       const BigInt& c = cs[first + std::min(lane, count - 1)].value;
-      k.SetWide(xp.data(), lane, Mod(c, sk.p_squared_), k.p2.limbs());
-      k.SetWide(xq.data(), lane, Mod(c, sk.q_squared_), k.q2.limbs());
+      const WipedLimbs c_p = SecretRemainder(c, c_limbs, sk.p_squared_);
+      const WipedLimbs c_q = SecretRemainder(c, c_limbs, sk.q_squared_);
+      CrtLanes::ToLanes(c_p.data(), c_p.size(), xp.data(), lane, k.p2.limbs());
+      CrtLanes::ToLanes(c_q.data(), c_q.size(), xq.data(), lane, k.q2.limbs());
     }
     PowInLanes(k.p2, xp.data(), k.p_minus_1, k.p_bits);  // p − 1 has p's length (p odd)
     PowInLanes(k.q2, xq.data(), k.q_minus_1, k.q_bits);

@@ -10,7 +10,9 @@
 //   On a CPU with AVX-512 IFMA (the batch functions, eight at a time): CRT encryption from the
 //   random bases through s^p mod p², s^q mod q², Garner's recombination and the product with
 //   1 + m·n, and decryption's c^(p−1) mod p², c^(q−1) mod q², are branch- and index-free lane
-//   arithmetic (crypto/ifma.h); only the final reduction of the public ciphertext is mpz_mod.
+//   arithmetic (crypto/ifma.h), and so is the reduction of a ciphertext mod p², q²
+//   (mpn_sec_div_r); only the final reduction of the public ciphertext is mpz_mod. The random
+//   bases s are drawn without rejection against p (SecretRemainder).
 //   The one-at-a-time functions (and the batches without IFMA) use mpz_powm_sec for the
 //   exponentiations, and the key set-up computes inverses by Fermat/Euler instead of
 //   mpz_invert — an attacker who times decryptions or encryptions must not learn p or q.
@@ -20,7 +22,8 @@
 //   limbs, not on exponent bits. Key generation's primality tests (mpz_probab_prime_p) and the
 //   gcd checks on p, q are variable-time, run once per key on the owner's machine.
 //   EncryptCrt draws s uniformly from [1, p) without a gcd: every such s is a unit mod the
-//   prime p, and a gcd with p would be variable-time in p on every encryption.
+//   prime p, and a gcd with p would be variable-time in p on every encryption. The plaintext's
+//   size in limbs (mpz) is not hidden.
 //   bench/constant_time.cc tests the lane code for timing differences (dudect's method).
 #pragma once
 

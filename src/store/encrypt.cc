@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <span>
@@ -102,11 +103,28 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   if (options.mode == EncryptMode::kDjn) {
     djn = std::make_unique<crypto::DjnEncryptor>(crypto::DjnEncryptor::Create(key));
   }
-  std::vector<PendingRecord> batch(kBatchRecords);
+  // Two batches in flight: while the threads encrypt one, this thread reads and encodes the
+  // next and writes the one before (declared before `encrypting`, whose destructor waits).
+  std::vector<PendingRecord> batches[2] = {std::vector<PendingRecord>(kBatchRecords),
+                                           std::vector<PendingRecord>(kBatchRecords)};
+  size_t counts[2] = {0, 0};
   uint64_t records = 0;
-  while (!eof) {
-    size_t count = 0;
-    while (count < kBatchRecords) {
+  auto write = [&](std::vector<PendingRecord>& batch, size_t count) -> Status {
+    for (size_t r = 0; r < count; ++r) {
+      CS_RETURN_IF_ERROR(writer.AppendLine(
+          FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts), batch[r].r));
+      batch[r].r = 0;
+    }
+    records += count;
+    if (options.progress) options.progress(records);
+    return Status::OK();
+  };
+  std::future<void> encrypting;
+  for (int current = 0;; current = 1 - current) {
+    std::vector<PendingRecord>& batch = batches[current];
+    size_t& count = counts[current];
+    count = 0;
+    while (!eof && count < kBatchRecords) {
       CS_RETURN_IF_ERROR(reader.Next(&row, &eof));
       if (eof) break;
       if (row.size() != header.size()) {
@@ -115,7 +133,7 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
                                        " fields, found " + std::to_string(row.size()) +
                                        " (run clean first)");
       }
-      if (records + count >= schema.max_records) {
+      if (records + counts[1 - current] + count >= schema.max_records) {
         return Status::InvalidArgument(csv_path + " line " + std::to_string(reader.line()) +
                                        ": dataset larger than its schema allows (max_records=" +
                                        std::to_string(schema.max_records) + ")");
@@ -126,15 +144,14 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
       if (!s.ok()) return s.WithContext(csv_path + " line " + std::to_string(reader.line()));
       ++count;
     }
-    if (count == 0) break;
-    EncryptBatch(&batch, count, threads, pk, sk, djn.get());
-    for (size_t r = 0; r < count; ++r) {
-      CS_RETURN_IF_ERROR(writer.AppendLine(
-          FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts), batch[r].r));
-      batch[r].r = 0;
+    if (encrypting.valid()) {
+      encrypting.get();
+      CS_RETURN_IF_ERROR(write(batches[1 - current], counts[1 - current]));
+      counts[1 - current] = 0;
     }
-    records += count;
-    if (options.progress) options.progress(records);
+    if (count == 0) break;
+    encrypting =
+        std::async(std::launch::async, EncryptBatch, &batch, count, threads, pk, sk, djn.get());
   }
   if (options.clean) {
     if (options.clean->rows_written != records) {
