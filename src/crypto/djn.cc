@@ -44,27 +44,13 @@ DjnEncryptor DjnEncryptor::Create(const PublicKey& pk) {
 
 DjnEncryptor DjnEncryptor::FromBase(const PublicKey& pk, const BigInt& h_s, bool allow_ifma) {
   DjnEncryptor e;
-  e.n_ = pk.n();
+  e.pk_ = pk;
   e.h_s_ = h_s;
   e.exponent_bits_ = ExponentBits(pk.bits());
   e.windows_ = (static_cast<size_t>(e.exponent_bits_) + kWindowBits - 1) / kWindowBits;
   const BigInt& n2 = pk.n_squared();
   e.mont_ = std::make_shared<const MontgomeryModulus>(n2, allow_ifma);
-  if (e.mont_->ifma() != nullptr) {
-    e.ifma_ = std::make_shared<const IfmaModulus>(n2);
-    e.n_limbs_ = (pk.n().bits() + 51) / 52;
-    const size_t wide = std::max(e.ifma_->limbs(), 2 * e.n_limbs_);
-    e.n_lanes_.resize(e.n_limbs_);
-    e.one_lanes_.resize(wide);
-    std::vector<uint64_t> digits(wide);
-    const mp_limb_t unit = 1;
-    ToLimbs52(&unit, 1, digits.data(), wide);
-    for (size_t i = 0; i < wide; ++i)
-      std::fill_n(e.one_lanes_[i].v, IfmaModulus::kLanes, digits[i]);
-    ToLimbs52(mpz_limbs_read(pk.n().get()), mpz_size(pk.n().get()), digits.data(), e.n_limbs_);
-    for (size_t i = 0; i < e.n_limbs_; ++i)
-      std::fill_n(e.n_lanes_[i].v, IfmaModulus::kLanes, digits[i]);
-  }
+  if (e.mont_->ifma() != nullptr) e.ifma_ = std::make_shared<const IfmaModulus>(n2);
   // Entry (j, d) = base_j^d with base_j = h_s^(64^j), built with mpz (public values), then
   // stored in the chosen path's Montgomery form.
   const size_t l = e.ifma_ ? e.ifma_->limbs() : e.mont_->limbs();
@@ -149,9 +135,7 @@ void DjnEncryptor::CombineLanes(std::span<const BigInt> ms, const unsigned char*
                                 std::span<Ciphertext> out) const {
   const IfmaModulus& ifma = *ifma_;
   const size_t l = ifma.limbs(), bytes = static_cast<size_t>(exponent_bits_) / 8;
-  const size_t wide = one_lanes_.size();
-  SecretLanes acc(wide), pick(l), m(n_limbs_), gm(wide);
-  const std::vector<LaneBlock> zero(wide);
+  SecretLanes acc(l), pick(l);
   uint64_t digits[IfmaModulus::kLanes];
   auto select = [&](LaneBlock* to, size_t j) {
     for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane)
@@ -164,20 +148,7 @@ void DjnEncryptor::CombineLanes(std::span<const BigInt> ms, const unsigned char*
     ifma.Multiply(acc.data(), acc.data(), pick.data());
   }
   sodium_memzero(digits, sizeof(digits));
-  // g^m = 1 + m·n < n² (m < n), as a plain number: Multiply leaves h_s^a·R·g^m·R^−1.
-  uint64_t limbs[IfmaModulus::kMaxLimbs];
-  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
-    BigInt mm = lane < ms.size() ? ms[lane] : BigInt(0);
-    if (mm.sign() < 0 || mm >= n_) mpz_mod(mm.get(), mm.get(), n_.get());
-    ToLimbs52(mpz_limbs_read(mm.get()), mpz_size(mm.get()), limbs, n_limbs_);
-    for (size_t i = 0; i < n_limbs_; ++i) m[i].v[lane] = limbs[i];
-  }
-  sodium_memzero(limbs, sizeof(limbs));
-  MultiplyLanes(gm.data(), m.data(), n_limbs_, n_lanes_.data(), n_limbs_);
-  AddSubtractLanes(gm.data(), gm.data(), one_lanes_.data(), zero.data(), wide);
-  ifma.Multiply(acc.data(), acc.data(), gm.data());
-  for (size_t lane = 0; lane < ms.size(); ++lane)
-    out[lane] = Ciphertext{ifma.GetLane(acc.data(), lane)};
+  FinishLaneEncryptions(ifma, pk_, acc.data(), ms, out);  // acc = h_s^a·R
 }
 
 Ciphertext DjnEncryptor::CombineScalar(const BigInt& m, const unsigned char* a_bytes) const {
@@ -197,8 +168,8 @@ Ciphertext DjnEncryptor::CombineScalar(const BigInt& m, const unsigned char* a_b
   // Leaving Montgomery form and multiplying by g^m = 1 + m·n (< n² for m < n) in one step:
   // Redc(h_s^a·R · (1 + m·n)) = h_s^a·(1 + m·n).
   BigInt gm;
-  mpz_mod(gm.get(), m.get(), n_.get());
-  mpz_mul(gm.get(), gm.get(), n_.get());
+  mpz_mod(gm.get(), m.get(), pk_.n().get());
+  mpz_mul(gm.get(), gm.get(), pk_.n().get());
   mpz_add_ui(gm.get(), gm.get(), 1);
   mont.ToLimbs(gm, pick.data());
   mont.MulRedcSecret(acc.data(), acc.data(), pick.data());

@@ -62,7 +62,7 @@ class DjnEncryptor {
                     std::span<Ciphertext> out) const;
   Ciphertext CombineScalar(const BigInt& m, const unsigned char* a_bytes) const;
 
-  BigInt n_;
+  PublicKey pk_;
   BigInt h_s_;
   int exponent_bits_ = 0;
   size_t windows_ = 0;
@@ -71,8 +71,6 @@ class DjnEncryptor {
   // Without: the same in the mpn Montgomery form of mont_ at table_[((j·64) + d)·k ...].
   std::shared_ptr<const IfmaModulus> ifma_;
   std::vector<uint64_t> table52_;
-  std::vector<LaneBlock> n_lanes_, one_lanes_;  // n and 1, in 52-bit lanes
-  size_t n_limbs_ = 0;                          // 52-bit limbs of n
   std::shared_ptr<const MontgomeryModulus> mont_;
   std::vector<mp_limb_t> table_;
 };

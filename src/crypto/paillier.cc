@@ -234,16 +234,27 @@ std::string PublicKey::Fingerprint() const {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
+namespace {
+
+// x (k limbs) into `lane` of `out` as `limbs` 52-bit limbs; its time depends on k and limbs.
+void ToLanes(const mp_limb_t* x, size_t k, LaneBlock* out, size_t lane, size_t limbs) {
+  uint64_t digits[2 * IfmaModulus::kMaxLimbs];
+  ToLimbs52(x, k, digits, limbs);
+  for (size_t i = 0; i < limbs; ++i) out[i].v[lane] = digits[i];
+  sodium_memzero(digits, sizeof(digits));
+}
+
+}  // namespace
+
 // The key's constants in IFMA lanes, for EncryptCrtLanes and DecryptBatch. p² and q² are
 // secret moduli (set up and wiped as such, crypto/ifma.h); n² is public.
 struct CrtLanes {
   CrtLanes(const BigInt& p, const BigInt& q, const BigInt& p_squared, const BigInt& q_squared,
-           const BigInt& n, const BigInt& n_squared, const BigInt& q2_inv_mod_p2)
+           const BigInt& n_squared, const BigInt& q2_inv_mod_p2)
       : p2(p_squared, IfmaModulus::Secrecy::kSecret),
         q2(q_squared, IfmaModulus::Secrecy::kSecret),
         n2(n_squared),
-        n_limbs((n.bits() + 51) / 52),
-        wide(std::max({p2.limbs() + q2.limbs(), 2 * n_limbs, n2.limbs()})),
+        wide(std::max(p2.limbs() + q2.limbs(), n2.limbs())),
         p_bits(p.bits()),
         q_bits(q.bits()),
         p_exponent(Limbs(p)),
@@ -252,17 +263,12 @@ struct CrtLanes {
         q_minus_1(Limbs(q - BigInt(1))),
         two_p2(wide),
         p2_one(wide),
-        q2_inverse(p2.limbs()),
-        n_lanes(n_limbs),
-        one(wide) {
+        q2_inverse(p2.limbs()) {
     BigInt two_p_squared = p_squared;
     mpz_mul_2exp(two_p_squared.get(), two_p_squared.get(), 1);
-    const mp_limb_t unit = 1;
     for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
       SetWide(two_p2.data(), lane, two_p_squared);
       SetWide(q2_inverse.data(), lane, q2_inv_mod_p2, p2.limbs());
-      SetWide(n_lanes.data(), lane, n, n_limbs);
-      ToLanes(&unit, 1, one.data(), lane, wide);
     }
     p2.SetOne(p2_one.data());
     p2.ToMontgomery(q2_inverse.data(), q2_inverse.data());
@@ -272,25 +278,17 @@ struct CrtLanes {
     const mp_limb_t* limbs = mpz_limbs_read(x.get());
     return WipedLimbs(limbs, limbs + mpz_size(x.get()));
   }
-  static void ToLanes(const mp_limb_t* x, size_t k, LaneBlock* out, size_t lane, size_t limbs) {
-    uint64_t digits[2 * IfmaModulus::kMaxLimbs];
-    ToLimbs52(x, k, digits, limbs);
-    for (size_t i = 0; i < limbs; ++i) out[i].v[lane] = digits[i];
-    sodium_memzero(digits, sizeof(digits));
-  }
   // x into `lane`, as `limbs` limbs (default: wide).
   void SetWide(LaneBlock* out, size_t lane, const BigInt& x, size_t limbs = 0) const {
     ToLanes(mpz_limbs_read(x.get()), mpz_size(x.get()), out, lane, limbs == 0 ? wide : limbs);
   }
 
   IfmaModulus p2, q2, n2;
-  size_t n_limbs;  // 52-bit limbs of n (and of any plaintext m < n)
-  size_t wide;     // limbs of the widest intermediate: q²·h, m·n and numbers mod n²
+  size_t wide;  // limbs of the widest intermediate: q²·h and numbers mod n²
   size_t p_bits, q_bits;
   WipedLimbs p_exponent, q_exponent, p_minus_1, q_minus_1;
   SecretLanes two_p2, p2_one;  // 2p²; R mod p² (1 in p²'s Montgomery form)
   SecretLanes q2_inverse;      // (q²)^−1 mod p² in p²'s Montgomery form
-  std::vector<LaneBlock> n_lanes, one;
 };
 
 Result<SecretKey> SecretKeyFromPrimes(const BigInt& p, const BigInt& q, bool allow_small) {
@@ -352,9 +350,8 @@ Result<SecretKey> SecretKeyFromPrimes(const BigInt& p, const BigInt& q, bool all
   sk.public_key_ = PublicKey(std::move(n));
   if (IfmaModulus::Available() &&
       sk.public_key_.n_squared().bits() + 2 <= 52 * IfmaModulus::kMaxLimbs) {
-    sk.lanes_ =
-        std::make_shared<const CrtLanes>(p, q, sk.p_squared_, sk.q_squared_, sk.public_key_.n(),
-                                         sk.public_key_.n_squared(), sk.q2_inv_mod_p2_);
+    sk.lanes_ = std::make_shared<const CrtLanes>(p, q, sk.p_squared_, sk.q_squared_,
+                                                 sk.public_key_.n_squared(), sk.q2_inv_mod_p2_);
   }
   return sk;
 }
@@ -448,6 +445,73 @@ Ciphertext EncryptCrtWithR(const SecretKey& sk, const BigInt& m, const BigInt& r
   return Ciphertext{CrtCombine(x_p, x_q, sk.p_squared_, sk.q_squared_, sk.q2_inv_mod_p2_)};
 }
 
+void FinishLaneEncryptions(const IfmaModulus& n2, const PublicKey& pk, LaneBlock* x,
+                           std::span<const BigInt> ms, std::span<Ciphertext> out) {
+  const size_t n_limbs = (pk.n().bits() + 51) / 52;  // of n, and of any m < n
+  const size_t wide = std::max(2 * n_limbs, n2.limbs());
+  SecretLanes m(n_limbs), g_m(wide);
+  std::vector<LaneBlock> n(n_limbs), one(wide);
+  const std::vector<LaneBlock> zero(wide);
+  const mp_limb_t unit = 1;
+  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
+    const BigInt plain = lane < ms.size() ? ReduceModN(pk, ms[lane]) : BigInt(0);
+    ToLanes(mpz_limbs_read(plain.get()), mpz_size(plain.get()), m.data(), lane, n_limbs);
+    ToLanes(mpz_limbs_read(pk.n().get()), mpz_size(pk.n().get()), n.data(), lane, n_limbs);
+    ToLanes(&unit, 1, one.data(), lane, wide);
+  }
+  // g^m = 1 + m·n < n², as a plain number: Multiply leaves x·R·g^m·R^−1.
+  MultiplyLanes(g_m.data(), m.data(), n_limbs, n.data(), n_limbs);
+  AddSubtractLanes(g_m.data(), g_m.data(), one.data(), zero.data(), wide);
+  n2.Multiply(x, x, g_m.data());
+  for (size_t lane = 0; lane < ms.size(); ++lane) out[lane] = Ciphertext{n2.GetLane(x, lane)};
+}
+
+PublicEncryptor::PublicEncryptor(const PublicKey& pk) : pk_(pk) {
+  if (IfmaModulus::Available() && pk.n_squared().bits() + 2 <= 52 * IfmaModulus::kMaxLimbs) {
+    n2_ = std::make_shared<const IfmaModulus>(pk.n_squared());
+  }
+}
+
+void PublicEncryptor::EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) const {
+  if (n2_ == nullptr) {
+    for (size_t i = 0; i < ms.size(); ++i) out[i] = Encrypt(pk_, ms[i]);
+    return;
+  }
+  std::vector<BigInt> rs(IfmaModulus::kLanes);
+  for (size_t first = 0; first < ms.size(); first += IfmaModulus::kLanes) {
+    const size_t count = std::min(IfmaModulus::kLanes, ms.size() - first);
+    for (size_t lane = 0; lane < count; ++lane) {
+      do {
+        rs[lane] = RandomBelow(pk_.n());  // rejection against the public n only
+      } while (rs[lane].sign() == 0);
+    }
+    EncryptWithRs(ms.subspan(first, count), std::span(rs).first(count), out.subspan(first, count));
+  }
+}
+
+void PublicEncryptor::EncryptWithRs(std::span<const BigInt> ms, std::span<const BigInt> rs,
+                                    std::span<Ciphertext> out) const {
+  if (n2_ == nullptr) {
+    for (size_t i = 0; i < ms.size(); ++i) out[i] = EncryptWithR(pk_, ms[i], rs[i]);
+    return;
+  }
+  const IfmaModulus& n2 = *n2_;
+  const size_t wide = std::max(n2.limbs(), 2 * ((pk_.n().bits() + 51) / 52));
+  SecretLanes x(wide);
+  const mp_limb_t unit = 1;
+  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
+    if (lane < rs.size()) {
+      ToLanes(mpz_limbs_read(rs[lane].get()), mpz_size(rs[lane].get()), x.data(), lane, n2.limbs());
+    } else {
+      ToLanes(&unit, 1, x.data(), lane, n2.limbs());  // unused lanes: r = 1
+    }
+  }
+  // r^n with the public exponent n over the secret bases r.
+  n2.ToMontgomery(x.data(), x.data());
+  n2.PowSecret(x.data(), x.data(), mpz_limbs_read(pk_.n().get()), pk_.n().bits());
+  FinishLaneEncryptions(n2, pk_, x.data(), ms, out);
+}
+
 namespace {
 
 // x = x^e mod N per lane, in constant time; fully reduced when x is a unit (FromMontgomery).
@@ -463,14 +527,13 @@ void EncryptCrtLanes(const SecretKey& sk, std::span<const BigInt> ms, std::span<
                      std::span<const BigInt> s_q, std::span<Ciphertext> out) {
   const CrtLanes& k = *sk.lanes_;
   const size_t lp = k.p2.limbs(), lq = k.q2.limbs(), wide = k.wide;
-  SecretLanes xp(wide), xq(wide), u(wide), v(wide), h(wide), x(wide), gm(wide), m(k.n_limbs);
+  SecretLanes xp(wide), xq(wide), u(wide), v(wide), h(wide), x(wide);
   const std::vector<LaneBlock> zero(wide);
   const BigInt unit(1);
   for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
-    const bool used = lane < ms.size();  // unused lanes encrypt 0 with s = 1
+    const bool used = lane < ms.size();  // unused lanes get s = 1
     k.SetWide(xp.data(), lane, used ? s_p[lane] : unit);
     k.SetWide(xq.data(), lane, used ? s_q[lane] : unit);
-    k.SetWide(m.data(), lane, used ? ReduceModN(sk.public_key_, ms[lane]) : BigInt(0), k.n_limbs);
   }
   // x_p = s_p^p mod p², x_q = s_q^q mod q².
   PowInLanes(k.p2, xp.data(), k.p_exponent, k.p_bits);
@@ -486,13 +549,8 @@ void EncryptCrtLanes(const SecretKey& sk, std::span<const BigInt> ms, std::span<
   // x = x_q + q²·h ≡ r^n (mod n²), below q² + q²·(2p² − 1) < 2n².
   MultiplyLanes(x.data(), k.q2.modulus_lanes(), lq, h.data(), lp);
   AddSubtractLanes(x.data(), x.data(), xq.data(), zero.data(), wide);
-  // c = x·(1 + m·n) mod n², and out of Montgomery form: Multiply leaves x·g^m·R^−1.
-  MultiplyLanes(gm.data(), m.data(), k.n_limbs, k.n_lanes.data(), k.n_limbs);
-  AddSubtractLanes(gm.data(), gm.data(), k.one.data(), zero.data(), wide);
-  k.n2.Multiply(x.data(), x.data(), gm.data());
   k.n2.ToMontgomery(x.data(), x.data());
-  for (size_t lane = 0; lane < ms.size(); ++lane)
-    out[lane] = Ciphertext{k.n2.GetLane(x.data(), lane)};
+  FinishLaneEncryptions(k.n2, sk.public_key_, x.data(), ms, out);
 }
 
 void EncryptCrtBatch(const SecretKey& sk, std::span<const BigInt> ms, std::span<Ciphertext> out) {
@@ -562,8 +620,8 @@ Result<std::vector<BigInt>> DecryptBatch(const SecretKey& sk, std::span<const Ci
       const BigInt& c = cs[first + std::min(lane, count - 1)].value;
       const WipedLimbs c_p = SecretRemainder(c, c_limbs, sk.p_squared_);
       const WipedLimbs c_q = SecretRemainder(c, c_limbs, sk.q_squared_);
-      CrtLanes::ToLanes(c_p.data(), c_p.size(), xp.data(), lane, k.p2.limbs());
-      CrtLanes::ToLanes(c_q.data(), c_q.size(), xq.data(), lane, k.q2.limbs());
+      ToLanes(c_p.data(), c_p.size(), xp.data(), lane, k.p2.limbs());
+      ToLanes(c_q.data(), c_q.size(), xq.data(), lane, k.q2.limbs());
     }
     PowInLanes(k.p2, xp.data(), k.p_minus_1, k.p_bits);  // p − 1 has p's length (p odd)
     PowInLanes(k.q2, xq.data(), k.q_minus_1, k.q_bits);

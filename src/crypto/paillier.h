@@ -68,6 +68,8 @@ class PublicKey {
 
 // The secret key's constants laid out for eight-lane AVX-512 IFMA arithmetic (paillier.cc).
 struct CrtLanes;
+class IfmaModulus;
+struct LaneBlock;
 
 // Holds p, q and the CRT constants. Movable, not copyable; wiped on destruction.
 class SecretKey {
@@ -130,6 +132,30 @@ void EncryptCrtBatch(const SecretKey& sk, std::span<const BigInt> ms, std::span<
 // s_q^q mod q²)·(1 + m·n) mod n². REQUIRES: sk has lanes (IFMA), all spans of one size <= 8.
 void EncryptCrtLanes(const SecretKey& sk, std::span<const BigInt> ms, std::span<const BigInt> s_p,
                      std::span<const BigInt> s_q, std::span<Ciphertext> out);
+
+// Standard encryption with the public key alone (`encrypt --public-only`: a site encrypting
+// under a registry's key), in batches: on a CPU with AVX-512 IFMA eight at a time in lanes, r^n
+// mod n² by PowSecret with the public exponent n, constant-time in r; else Encrypt one by one.
+// r is uniform in [1, n) without Encrypt's gcd check, which is variable-time in the secret r:
+// an r sharing a factor with n (it would factor n) turns up with probability below 2^−1000.
+class PublicEncryptor {
+ public:
+  explicit PublicEncryptor(const PublicKey& pk);
+  void EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) const;
+  // With given r in [1, n): out[i] = EncryptWithR(pk, ms[i], rs[i]) (known-answer tests).
+  void EncryptWithRs(std::span<const BigInt> ms, std::span<const BigInt> rs,
+                     std::span<Ciphertext> out) const;
+
+ private:
+  PublicKey pk_;
+  std::shared_ptr<const IfmaModulus> n2_;  // null without IFMA
+};
+
+// The last step of every lane encryption: per lane, c = x·(1 + m·n) mod n² from the randomizer
+// in Montgomery form, x·R mod n² (n2.limbs() limbs below 2n², overwritten), for ms.size() <= 8
+// lanes; out[i] gets lane i. For crypto/djn.cc and this file.
+void FinishLaneEncryptions(const IfmaModulus& n2, const PublicKey& pk, LaneBlock* x,
+                           std::span<const BigInt> ms, std::span<Ciphertext> out);
 
 // CRT decryption. Fails (InvalidArgument) for a ciphertext outside Z*_{n²}.
 Result<BigInt> Decrypt(const SecretKey& sk, const Ciphertext& c);

@@ -96,7 +96,7 @@ void CheckKnownAnswers(int n_bits) {
     const PublicKey& pk = sk->public_key();
     ASSERT_EQ(pk.n(), Hex(key.at("n")));
     EXPECT_EQ(pk.bits(), n_bits);
-    std::vector<BigInt> ms, s_p, s_q;
+    std::vector<BigInt> ms, rs, s_p, s_q;
     std::vector<Ciphertext> cs;
     for (const nlohmann::json& v : key.at("encryptions")) {
       SCOPED_TRACE("m = " + v.at("m").get<std::string>());
@@ -108,6 +108,7 @@ void CheckKnownAnswers(int n_bits) {
       // The lane path's randomizer is s_p^p mod p² and s_q^q mod q²; with s_p = r^q mod p²
       // and s_q = r^p mod q² it is r^n, so the vector's ciphertext comes out.
       ms.push_back(m);
+      rs.push_back(r);
       s_p.push_back(PowMod(r, sk->q(), sk->p() * sk->p()));
       s_q.push_back(PowMod(r, sk->p(), sk->q() * sk->q()));
       cs.push_back(Ciphertext{c});
@@ -120,8 +121,12 @@ void CheckKnownAnswers(int n_bits) {
         EncryptCrtLanes(*sk, std::span(ms).subspan(first, count),
                         std::span(s_p).subspan(first, count), std::span(s_q).subspan(first, count),
                         out);
+        std::vector<Ciphertext> public_out(count);
+        PublicEncryptor(pk).EncryptWithRs(std::span(ms).subspan(first, count),
+                                          std::span(rs).subspan(first, count), public_out);
         for (size_t i = 0; i < count; ++i) {
           EXPECT_EQ(out[i].value, cs[first + i].value) << "lane " << i << " of " << count;
+          EXPECT_EQ(public_out[i].value, cs[first + i].value) << "public, lane " << i;
           ++lane_checks;
         }
       }
@@ -156,7 +161,8 @@ TEST(PaillierKatTest, Keys3072) { CheckKnownAnswers(3072); }
 // --- batches: eight lanes of AVX-512 IFMA where the CPU has them ------------------------------
 
 // Every batch size around a multiple of eight, edge plaintexts included, decrypts to what was
-// encrypted, one by one and in a batch; equal plaintexts get different ciphertexts.
+// encrypted, one by one and in a batch; equal plaintexts get different ciphertexts, with the
+// secret key and with the public key alone.
 TEST(PaillierBatchTest, EncryptCrtBatchAndDecryptBatchRoundTrip) {
   Result<SecretKey> sk = GenerateKey(2048);
   ASSERT_TRUE(sk.ok());
@@ -180,11 +186,19 @@ TEST(PaillierBatchTest, EncryptCrtBatchAndDecryptBatchRoundTrip) {
     ASSERT_TRUE(decrypted.ok()) << decrypted.status().ToString();
     EXPECT_EQ(*decrypted, ms) << "size " << size;
   }
-  std::vector<BigInt> same(9, BigInt(42));
-  std::vector<Ciphertext> cs(same.size());
-  EncryptCrtBatch(*sk, same, cs);
-  for (size_t i = 0; i < cs.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) EXPECT_NE(cs[i].value, cs[j].value) << i << ", " << j;
+  const PublicEncryptor public_only(pk);
+  for (bool with_secret_key : {true, false}) {
+    std::vector<BigInt> same(9, BigInt(42));
+    std::vector<Ciphertext> cs(same.size());
+    if (with_secret_key) {
+      EncryptCrtBatch(*sk, same, cs);
+    } else {
+      public_only.EncryptBatch(same, cs);
+    }
+    for (size_t i = 0; i < cs.size(); ++i) {
+      EXPECT_EQ(MustDecrypt(*sk, cs[i]), BigInt(42)) << with_secret_key << ", " << i;
+      for (size_t j = 0; j < i; ++j) EXPECT_NE(cs[i].value, cs[j].value) << i << ", " << j;
+    }
   }
 }
 

@@ -33,7 +33,7 @@ struct PendingRecord {
 // Encrypts every plaintext of the batch, spreading chunks of eight (one round of the IFMA
 // lanes, crypto/ifma.h) over the threads.
 void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
-                  const crypto::PublicKey* pk, const crypto::SecretKey* sk,
+                  const crypto::PublicEncryptor* public_only, const crypto::SecretKey* sk,
                   const crypto::DjnEncryptor* djn) {
   constexpr size_t kChunk = crypto::IfmaModulus::kLanes;
   const size_t per_record = (*batch)[0].plaintexts.size();
@@ -54,7 +54,7 @@ void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
       } else if (sk) {
         crypto::EncryptCrtBatch(*sk, in.subspan(first, size), out.subspan(first, size));
       } else {
-        for (size_t i = first; i < first + size; ++i) out[i] = crypto::Encrypt(*pk, in[i]);
+        public_only->EncryptBatch(in.subspan(first, size), out.subspan(first, size));
       }
     }
   };
@@ -100,6 +100,10 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::unique_ptr<crypto::DjnEncryptor> djn;
+  std::unique_ptr<crypto::PublicEncryptor> public_only;
+  if (sk == nullptr && options.mode == EncryptMode::kStandard) {
+    public_only = std::make_unique<crypto::PublicEncryptor>(key);
+  }
   if (options.mode == EncryptMode::kDjn) {
     djn = std::make_unique<crypto::DjnEncryptor>(crypto::DjnEncryptor::Create(key));
   }
@@ -150,8 +154,8 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
       counts[1 - current] = 0;
     }
     if (count == 0) break;
-    encrypting =
-        std::async(std::launch::async, EncryptBatch, &batch, count, threads, pk, sk, djn.get());
+    encrypting = std::async(std::launch::async, EncryptBatch, &batch, count, threads,
+                            public_only.get(), sk, djn.get());
   }
   if (options.clean) {
     if (options.clean->rows_written != records) {
