@@ -5,25 +5,31 @@
 // checked with ValidateCiphertext before use: outside Z*_{n²} it is rejected, never decrypted.
 //
 // Constant time: every exponentiation whose exponent is secret (p, q, p−1, q−1 and their
-// derivatives) runs in time independent of it. Exponentiations with public exponents (n,
-// scalars) use mpz_powm.
-//   On a CPU with AVX-512 IFMA (the batch functions, eight at a time): CRT encryption from the
-//   random bases through s^p mod p², s^q mod q², Garner's recombination and the product with
-//   1 + m·n, and decryption's c^(p−1) mod p², c^(q−1) mod q², are branch- and index-free lane
-//   arithmetic (crypto/ifma.h), and so is the reduction of a ciphertext mod p², q²
-//   (mpn_sec_div_r); only the final reduction of the public ciphertext is mpz_mod. The random
-//   bases s are drawn without rejection against p (SecretRemainder).
-//   The one-at-a-time functions (and the batches without IFMA) use mpz_powm_sec for the
-//   exponentiations, and the key set-up computes inverses by Fermat/Euler instead of
-//   mpz_invert — an attacker who times decryptions or encryptions must not learn p or q.
-//   Not constant-time (GMP's ordinary mpz_mul/mpz_mod/mpz_divexact on secret operands): on the
-//   one-at-a-time path the CRT recombination and reductions mod p, p²; on both paths the L
-//   function and the recombination of a decrypted m, whose time depends on operand sizes in
-//   limbs, not on exponent bits. Key generation's primality tests (mpz_probab_prime_p) and the
-//   gcd checks on p, q are variable-time, run once per key on the owner's machine.
+// derivatives) runs in time independent of it.
+//   On a CPU with AVX-512 IFMA (the batch functions, eight at a time), these are branch- and
+//   index-free lane arithmetic (crypto/ifma.h):
+//   - CRT encryption, from the random bases through s^p mod p², s^q mod q², Garner's
+//     recombination and the product with 1 + m·n;
+//   - public-key encryption's r^n with secret bases r (PublicEncryptor);
+//   - decryption's c^(p−1) mod p², c^(q−1) mod q², after reducing c mod p² and q² with
+//     mpn_sec_div_r.
+//   Only the final reduction of the public ciphertext is mpz_mod. The random bases s are drawn
+//   without rejection against p (SecretRemainder).
+//   The one-at-a-time functions, and the batches without IFMA, use mpz_powm_sec for secret
+//   exponents, and the key set-up computes inverses by Fermat/Euler instead of mpz_invert, so
+//   an attacker who times decryptions or encryptions must not learn p or q.
+//   Not constant-time:
+//   - Encrypt and Rerandomize, one at a time, raise the secret r to the public n with mpz_powm,
+//     whose multiplications branch on r's value.
+//   - GMP's ordinary mpz_mul/mpz_mod/mpz_divexact on secret operands: on the one-at-a-time path
+//     the CRT recombination and reductions mod p, p²; on both paths the L function and the
+//     recombination of a decrypted m. Their time depends on operand sizes in limbs, not on
+//     exponent bits.
+//   - Key generation's primality tests (mpz_probab_prime_p) and the gcd checks on p, q, run
+//     once per key on the owner's machine.
+//   - The plaintext's size in limbs (mpz).
 //   EncryptCrt draws s uniformly from [1, p) without a gcd: every such s is a unit mod the
-//   prime p, and a gcd with p would be variable-time in p on every encryption. The plaintext's
-//   size in limbs (mpz) is not hidden.
+//   prime p, and a gcd with p would be variable-time in p on every encryption.
 //   bench/constant_time.cc tests the lane code for timing differences (dudect's method).
 #pragma once
 
