@@ -87,20 +87,9 @@ Ciphertext DjnEncryptor::Encrypt(const BigInt& m) const {
 }
 
 void DjnEncryptor::EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) const {
-  const size_t bytes = static_cast<size_t>(exponent_bits_) / 8;
-  std::vector<unsigned char, WipingAllocator<unsigned char>> a(IfmaModulus::kLanes * bytes);
-  const unsigned char* lanes[IfmaModulus::kLanes];
-  for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) lanes[lane] = a.data() + lane * bytes;
-  const size_t step = ifma_ ? IfmaModulus::kLanes : 1;
-  for (size_t first = 0; first < ms.size(); first += step) {
-    const size_t count = std::min(step, ms.size() - first);
-    randombytes_buf(a.data(), count * bytes);
-    if (ifma_) {
-      CombineLanes(ms.subspan(first, count), lanes, out.subspan(first, count));
-    } else {
-      out[first] = CombineScalar(ms[first], lanes[0]);
-    }
-  }
+  EncryptChunks(ms, out, [](size_t, size_t count, size_t bytes, unsigned char* a) {
+    randombytes_buf(a, count * bytes);
+  });
 }
 
 Ciphertext DjnEncryptor::EncryptWithExponent(const BigInt& m, const BigInt& a) const {
@@ -111,6 +100,17 @@ Ciphertext DjnEncryptor::EncryptWithExponent(const BigInt& m, const BigInt& a) c
 
 void DjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms, std::span<const BigInt> as,
                                         std::span<Ciphertext> out) const {
+  EncryptChunks(ms, out, [&](size_t first, size_t count, size_t bytes, unsigned char* a) {
+    std::fill(a, a + count * bytes, 0);
+    for (size_t lane = 0; lane < count; ++lane) {
+      size_t written = 0;  // REQUIRES a < 2^exponent_bits
+      mpz_export(a + lane * bytes, &written, -1, 1, 0, 0, as[first + lane].get());
+    }
+  });
+}
+
+void DjnEncryptor::EncryptChunks(std::span<const BigInt> ms, std::span<Ciphertext> out,
+                                 const ExponentFill& fill) const {
   const size_t bytes = static_cast<size_t>(exponent_bits_) / 8;
   std::vector<unsigned char, WipingAllocator<unsigned char>> a(IfmaModulus::kLanes * bytes);
   const unsigned char* lanes[IfmaModulus::kLanes];
@@ -118,11 +118,7 @@ void DjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms, std::span<co
   const size_t step = ifma_ ? IfmaModulus::kLanes : 1;
   for (size_t first = 0; first < ms.size(); first += step) {
     const size_t count = std::min(step, ms.size() - first);
-    std::fill(a.begin(), a.end(), 0);
-    for (size_t lane = 0; lane < count; ++lane) {
-      size_t written = 0;  // REQUIRES a < 2^exponent_bits
-      mpz_export(a.data() + lane * bytes, &written, -1, 1, 0, 0, as[first + lane].get());
-    }
+    fill(first, count, bytes, a.data());
     if (ifma_) {
       CombineLanes(ms.subspan(first, count), lanes, out.subspan(first, count));
     } else {

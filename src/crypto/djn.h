@@ -22,6 +22,7 @@
 // about half as fast as it was. The table is ~3 MB for 2048-bit n.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -57,6 +58,13 @@ class DjnEncryptor {
 
  private:
   DjnEncryptor() = default;
+  // Writes the little-endian exponents of ms[first, first + count) into `a`, `bytes` each.
+  using ExponentFill =
+      std::function<void(size_t first, size_t count, size_t bytes, unsigned char* a)>;
+  // Encrypts ms a chunk at a time (eight lanes with IFMA, else one), the exponents from `fill`
+  // in a buffer wiped when done.
+  void EncryptChunks(std::span<const BigInt> ms, std::span<Ciphertext> out,
+                     const ExponentFill& fill) const;
   // Up to eight encryptions from the exponents' little-endian bytes (exponent_bits/8 each).
   void CombineLanes(std::span<const BigInt> ms, const unsigned char* const* a_bytes,
                     std::span<Ciphertext> out) const;

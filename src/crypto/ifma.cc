@@ -123,10 +123,7 @@ void IfmaModulus::Multiply(LaneBlock* out, const LaneBlock* a, const LaneBlock* 
 }
 
 void IfmaModulus::SetLane(LaneBlock* out, size_t lane, const mp_limb_t* x, size_t k) const {
-  uint64_t limbs[kMaxLimbs];
-  ToLimbs52(x, k, limbs, limbs_);
-  for (size_t i = 0; i < limbs_; ++i) out[i].v[lane] = limbs[i];
-  sodium_memzero(limbs, limbs_ * sizeof(uint64_t));  // x may be secret (p², a random base)
+  SetLaneLimbs(out, lane, x, k, limbs_);
 }
 
 BigInt IfmaModulus::GetLane(const LaneBlock* in, size_t lane) const {
@@ -276,6 +273,13 @@ __attribute__((target("avx512f"))) void SelectPerLane(LaneBlock* out, const uint
     _mm512_store_si512(out[i].v, x);
   }
   sodium_memzero(take, sizeof(take));
+}
+
+void SetLaneLimbs(LaneBlock* out, size_t lane, const mp_limb_t* x, size_t k, size_t limbs) {
+  uint64_t digits[2 * IfmaModulus::kMaxLimbs];
+  ToLimbs52(x, k, digits, limbs);
+  for (size_t i = 0; i < limbs; ++i) out[i].v[lane] = digits[i];
+  sodium_memzero(digits, limbs * sizeof(uint64_t));  // x may be secret (p², a random base)
 }
 
 void ToLimbs52(const mp_limb_t* x, size_t k, uint64_t* out, size_t limbs) {

@@ -112,6 +112,9 @@ void AddSubtractLanes(LaneBlock* out, const LaneBlock* a, const LaneBlock* b, co
 inline constexpr size_t kMaxSelectEntries = 256;
 void SelectPerLane(LaneBlock* out, const uint64_t* entries, size_t count, size_t limbs,
                    const uint64_t index[IfmaModulus::kLanes]);
+// x (k little-endian 64-bit limbs, below 2^(52·limbs)) into `lane` of `out` as `limbs` 52-bit
+// limbs, at most 2·IfmaModulus::kMaxLimbs (IfmaModulus::SetLane is this with its limbs()).
+void SetLaneLimbs(LaneBlock* out, size_t lane, const mp_limb_t* x, size_t k, size_t limbs);
 // x (k little-endian 64-bit limbs, below 2^(52·limbs)) as `limbs` 52-bit limbs, and back
 // (`lane` of `in` into k limbs, which must hold it). Constant-time for fixed sizes.
 void ToLimbs52(const mp_limb_t* x, size_t k, uint64_t* out, size_t limbs);

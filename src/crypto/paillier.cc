@@ -234,18 +234,6 @@ std::string PublicKey::Fingerprint() const {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-namespace {
-
-// x (k limbs) into `lane` of `out` as `limbs` 52-bit limbs; its time depends on k and limbs.
-void ToLanes(const mp_limb_t* x, size_t k, LaneBlock* out, size_t lane, size_t limbs) {
-  uint64_t digits[2 * IfmaModulus::kMaxLimbs];
-  ToLimbs52(x, k, digits, limbs);
-  for (size_t i = 0; i < limbs; ++i) out[i].v[lane] = digits[i];
-  sodium_memzero(digits, sizeof(digits));
-}
-
-}  // namespace
-
 // The key's constants in IFMA lanes, for EncryptCrtLanes and DecryptBatch. p² and q² are
 // secret moduli (set up and wiped as such, crypto/ifma.h); n² is public.
 struct CrtLanes {
@@ -280,7 +268,7 @@ struct CrtLanes {
   }
   // x into `lane`, as `limbs` limbs (default: wide).
   void SetWide(LaneBlock* out, size_t lane, const BigInt& x, size_t limbs = 0) const {
-    ToLanes(mpz_limbs_read(x.get()), mpz_size(x.get()), out, lane, limbs == 0 ? wide : limbs);
+    SetLaneLimbs(out, lane, mpz_limbs_read(x.get()), mpz_size(x.get()), limbs == 0 ? wide : limbs);
   }
 
   IfmaModulus p2, q2, n2;
@@ -455,9 +443,9 @@ void FinishLaneEncryptions(const IfmaModulus& n2, const PublicKey& pk, LaneBlock
   const mp_limb_t unit = 1;
   for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
     const BigInt plain = lane < ms.size() ? ReduceModN(pk, ms[lane]) : BigInt(0);
-    ToLanes(mpz_limbs_read(plain.get()), mpz_size(plain.get()), m.data(), lane, n_limbs);
-    ToLanes(mpz_limbs_read(pk.n().get()), mpz_size(pk.n().get()), n.data(), lane, n_limbs);
-    ToLanes(&unit, 1, one.data(), lane, wide);
+    SetLaneLimbs(m.data(), lane, mpz_limbs_read(plain.get()), mpz_size(plain.get()), n_limbs);
+    SetLaneLimbs(n.data(), lane, mpz_limbs_read(pk.n().get()), mpz_size(pk.n().get()), n_limbs);
+    SetLaneLimbs(one.data(), lane, &unit, 1, wide);
   }
   // g^m = 1 + m·n < n², as a plain number: Multiply leaves x·R·g^m·R^−1.
   MultiplyLanes(g_m.data(), m.data(), n_limbs, n.data(), n_limbs);
@@ -501,9 +489,10 @@ void PublicEncryptor::EncryptWithRs(std::span<const BigInt> ms, std::span<const 
   const mp_limb_t unit = 1;
   for (size_t lane = 0; lane < IfmaModulus::kLanes; ++lane) {
     if (lane < rs.size()) {
-      ToLanes(mpz_limbs_read(rs[lane].get()), mpz_size(rs[lane].get()), x.data(), lane, n2.limbs());
+      SetLaneLimbs(x.data(), lane, mpz_limbs_read(rs[lane].get()), mpz_size(rs[lane].get()),
+                   n2.limbs());
     } else {
-      ToLanes(&unit, 1, x.data(), lane, n2.limbs());  // unused lanes: r = 1
+      SetLaneLimbs(x.data(), lane, &unit, 1, n2.limbs());  // unused lanes: r = 1
     }
   }
   // r^n with the public exponent n over the secret bases r.
@@ -620,8 +609,8 @@ Result<std::vector<BigInt>> DecryptBatch(const SecretKey& sk, std::span<const Ci
       const BigInt& c = cs[first + std::min(lane, count - 1)].value;
       const WipedLimbs c_p = SecretRemainder(c, c_limbs, sk.p_squared_);
       const WipedLimbs c_q = SecretRemainder(c, c_limbs, sk.q_squared_);
-      ToLanes(c_p.data(), c_p.size(), xp.data(), lane, k.p2.limbs());
-      ToLanes(c_q.data(), c_q.size(), xq.data(), lane, k.q2.limbs());
+      SetLaneLimbs(xp.data(), lane, c_p.data(), c_p.size(), k.p2.limbs());
+      SetLaneLimbs(xq.data(), lane, c_q.data(), c_q.size(), k.q2.limbs());
     }
     PowInLanes(k.p2, xp.data(), k.p_minus_1, k.p_bits);  // p − 1 has p's length (p odd)
     PowInLanes(k.q2, xq.data(), k.q_minus_1, k.q_bits);
