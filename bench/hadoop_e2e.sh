@@ -4,7 +4,9 @@
 # Streaming job: awk mapper with in-mapper combining, awk combiner/reducer), both on YARN.
 #   bench/hadoop_e2e.sh [--mode standard|djn] [RECORDS] [BUILD_DIR]
 #   (default: standard mode, 1000000 records, build/)
-# Env: SEGMENT_RECORDS (default RECORDS/4: four map tasks), KEEP_CLUSTER=1 leaves it running.
+# Env: SEGMENT_RECORDS (default RECORDS: one segment), MAP_RECORDS (records a map task reads,
+# default 524288: two map tasks at 1M records, whatever the segments), KEEP_CLUSTER=1 leaves
+# the cluster running.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 mode=standard
@@ -12,7 +14,7 @@ positional=()
 while (($#)); do
   case $1 in
     --mode) mode=$2; shift 2 ;;
-    -h|--help) sed -n 2,7p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
     *) positional+=("$1"); shift ;;
   esac
 done
@@ -20,7 +22,8 @@ case $mode in standard|djn) ;; *) echo "--mode standard|djn, not '$mode'" >&2; e
 records=${positional[0]:-1000000}
 build=${positional[1]:-build}
 bin=$build/cipherstat
-segment_records=${SEGMENT_RECORDS:-$(((records + 3) / 4))}
+segment_records=${SEGMENT_RECORDS:-$records}
+map_records=${MAP_RECORDS:-524288}
 sql="SELECT arm, COUNT(*), AVG(cd4) FROM cohort GROUP BY arm"
 
 was_running=0
@@ -40,7 +43,7 @@ export CIPHERSTAT_PASSPHRASE=bench
 now() { date +%s.%N; }
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 
-echo "== preparing $records records (key 2048 bits, $mode encryption, $segment_records records per segment)"
+echo "== preparing $records records (key 2048 bits, $mode encryption, $segment_records records per segment, $map_records per map task)"
 "$bin" keygen --fast-kdf --bits 2048 --out "$work/keys" >/dev/null
 "$bin" generate --records "$records" --seed 1 --out "$work/cohort.csv" >/dev/null
 "$bin" schema --in "$work/cohort.csv" --out "$work/schema.json" --max-records $((records * 2)) >/dev/null
@@ -54,8 +57,8 @@ hadoop_java org.apache.hadoop.fs.FsShell -put "$work/clean.csv" "$root/plain.csv
 
 echo "== encrypted: cipherstat query --engine hadoop (YARN)"
 t0=$(now)
-"$bin" query --engine hadoop --hadoop-framework yarn --data "$hdfs/encrypted" --sql "$sql" \
-  --out "$hdfs/result.json" 2>"$work/enc.log"
+"$bin" query --engine hadoop --hadoop-framework yarn --map-records "$map_records" \
+  --data "$hdfs/encrypted" --sql "$sql" --out "$hdfs/result.json" 2>"$work/enc.log"
 t1=$(now)
 enc=$(minus "$t1" "$t0")
 "$bin" decrypt --key "$work/keys" --in "$hdfs/result.json" --format csv

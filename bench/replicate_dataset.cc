@@ -39,10 +39,14 @@ int main(int argc, char** argv) {
     for (const SegmentInfo& segment : dataset->manifest.segments) {
       SegmentInfo repeated = segment;
       repeated.name = "r" + std::to_string(copy) + "-" + segment.name;
-      if (::link(dataset->SegmentPath(segment).c_str(),
-                 (dst + "/segments/" + repeated.name).c_str()) != 0) {
-        std::perror(repeated.name.c_str());
-        return 1;
+      // The public file and every ciphertext column's file, by hard link.
+      for (int column = -1; column < dataset->layout.num_ciphertexts(); ++column) {
+        const std::string from = dataset->SegmentFile(segment, column);
+        const std::string to = dst + "/segments/" + repeated.name + from.substr(from.rfind('.'));
+        if (::link(from.c_str(), to.c_str()) != 0) {
+          std::perror(to.c_str());
+          return 1;
+        }
       }
       manifest.record_count += repeated.records;
       manifest.segments.push_back(repeated);

@@ -1,8 +1,9 @@
-// Ciphertext decoding (standalone "CSCT" form, fixed bytes, base64 segment field) and the
-// segment record-line splitter.
+// Ciphertext decoding (standalone "CSCT" form, fixed bytes, base64 result/partial field) and
+// the splitter of a segment's .pub lines.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_common.h"
 #include "store/dataset.h"
@@ -22,8 +23,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!crypto::ValidateCiphertext(pk, *field).ok()) __builtin_trap();
     (void)crypto::Decrypt(fixture.sk, *field);
   }
-  RecordLine line;
-  (void)SplitRecordLine(bytes, 1, static_cast<size_t>(fixture.layout.num_ciphertexts()), &line);
-  (void)SplitRecordLine(bytes, 0, 1, &line);
+  // A .pub line: the fixture has one public column (site); 0 and 2 cover the other branches.
+  // An accepted line must split into exactly that many values that join back to the line.
+  std::vector<std::string_view> values;
+  for (size_t columns : {size_t{0}, size_t{1}, size_t{2}}) {
+    if (!SplitPublicLine(bytes, columns, &values).ok()) continue;
+    if (values.size() != columns) __builtin_trap();
+    std::string joined;
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) joined += '\t';
+      joined.append(values[i]);
+    }
+    if (joined != bytes) __builtin_trap();
+  }
   return 0;
 }

@@ -1,7 +1,7 @@
 // Shared fixtures for the libFuzzer targets: a fixed key, schema, layout and scratch files.
 //
 // The key below is a TEST KEY published with the source; it protects nothing. It is fixed so
-// that the checked-in seed corpora (segment lines, result files) are valid under it and the
+// that the checked-in seed corpora (segment records, result files) are valid under it and the
 // fuzzer starts from inputs that reach deep into the readers.
 #pragma once
 

@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
   Seed("ciphertext_fuzz", "fixed.bin", crypto::CiphertextToFixedBytes(pk, c));
   Seed("ciphertext_fuzz", "field.b64", EncodeCiphertextField(pk, c));
 
-  // A dataset: segment lines, manifest, and a query result over it.
+  // A dataset: its records, manifest, and a query result over it.
   const std::string rows_path = tmp + "-rows.csv";
   Check(WriteFileAtomic(rows_path,
                         "patient_id,site,sex,arm,age,wtkg,cd4,viral_load\n"
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
   const TagKey tag_key = TagKey::Generate();
   const Authenticator tags(tag_key, f.layout);
   writer.SetTagKey(tag_key);
-  std::string segment;
+  std::string segment, first_line;
   for (bool eof = false;;) {
     Check(reader.Next(&row, &eof), "read row");
     if (eof) break;
@@ -163,13 +163,20 @@ int main(int argc, char** argv) {
     Check(encoder->Encode(row, &plaintexts, &public_values, &tags, r), "encode");
     std::vector<crypto::Ciphertext> cts;
     for (const auto& plaintext : plaintexts) cts.push_back(crypto::EncryptCrt(f.sk, plaintext));
-    const std::string line = FormatRecordLine(pk, public_values, cts);
-    Check(writer.AppendLine(line, r), "append");
+    Check(writer.Append(public_values, cts, r), "append");
+    // The record as ReadChunks hands it out: its .pub line, then each column's fixed bytes.
+    std::string line;
+    for (size_t i = 0; i < public_values.size(); ++i) {
+      if (i > 0) line += '\t';
+      line += public_values[i];
+    }
+    if (first_line.empty()) first_line = line;
     segment += line + "\n";
+    for (const crypto::Ciphertext& ct : cts) segment += crypto::CiphertextToFixedBytes(pk, ct);
   }
   Check(writer.Commit(), "commit");
-  Seed("segment_fuzz", "lines.txt", segment);
-  Seed("ciphertext_fuzz", "line.txt", segment.substr(0, segment.find('\n')));
+  Seed("segment_fuzz", "records.bin", segment);
+  Seed("ciphertext_fuzz", "line.txt", first_line);
   Seed("manifest_fuzz", "manifest.json",
        WithoutChecksum(*ReadFile(dataset_path + "/manifest.json")));
   auto dataset = OpenDataset(dataset_path);

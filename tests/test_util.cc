@@ -99,18 +99,14 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-std::string AlterFirstLineCiphertexts(std::string text) {
-  const size_t end = text.find('\n');
-  size_t start = 0;
-  while (start < end) {
-    size_t tab = std::min(text.find('\t', start), end);
-    if (tab - start > 64) {
-      char& c = text[start + 40];
-      c = c == 'A' ? 'B' : 'A';
-    }
-    start = tab + 1;
+void AlterFirstRecordCiphertexts(const std::string& dataset, const std::string& segment) {
+  for (int column = 0;; ++column) {
+    const std::string path = dataset + "/segments/" + segment + ".c" + std::to_string(column);
+    if (!std::filesystem::exists(path)) break;
+    std::string bytes = ReadText(path);
+    bytes.at(200) ^= 0x10;
+    WriteText(path, bytes);
   }
-  return text;
 }
 
 std::string HtmlText(const std::string& html) {

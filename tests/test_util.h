@@ -54,9 +54,10 @@ std::string ReadText(const std::string& path);
 void WriteText(const std::string& path, const std::string& text);
 std::vector<std::string> Lines(const std::string& text);
 
-// A segment's text with one base64 character changed inside every ciphertext of its first
-// line (the fields of more than 64 characters), so a query notices whichever it reads.
-std::string AlterFirstLineCiphertexts(std::string segment_text);
+// Changes one byte inside the first record's ciphertext in every ciphertext column file of a
+// segment (DATASET/segments/SEGMENT.cK), so a query notices whichever it reads. The value stays
+// below n² (a byte far from the top).
+void AlterFirstRecordCiphertexts(const std::string& dataset, const std::string& segment);
 
 // The text of an HTML fragment as a reader gets it: tags dropped, entities the renderers write
 // (&lt; &gt; &quot; &#39; &amp; &nbsp;) decoded.

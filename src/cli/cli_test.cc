@@ -385,7 +385,7 @@ TEST_F(CliTest, EncryptOfAnUncleanCsvFailsNamingTheLineAndLeavesNoDataset) {
 
 TEST_F(CliTest, QueryOnATamperedSegmentFailsNamingItAndWritesNoResult) {
   fs::copy(P("dataset"), P("tampered"), fs::copy_options::recursive);
-  const std::string seg = P("tampered/segments/part-00000");
+  const std::string seg = P("tampered/segments/part-00000.c0");
   const std::string text = ReadText(seg);
   CommandResult v = Cli("verify --data " + ShellQuote(P("tampered")));
   EXPECT_EQ(v.exit_code, 0) << v.output;
@@ -394,10 +394,10 @@ TEST_F(CliTest, QueryOnATamperedSegmentFailsNamingItAndWritesNoResult) {
   EXPECT_TRUE(Contains(v.output, "sex: private categorical, encrypted; 2 levels, by number only"))
       << v.output;
   EXPECT_FALSE(Contains(v.output, "Kampala")) << v.output;
-  WriteText(seg, testing::AlterFirstLineCiphertexts(text));
+  testing::AlterFirstRecordCiphertexts(P("tampered"), "part-00000");
   v = Cli("verify --data " + ShellQuote(P("tampered")));
   EXPECT_NE(v.exit_code, 0) << v.output;
-  EXPECT_TRUE(Contains(v.output, "part-00000: ciphertext column 0 differs")) << v.output;
+  EXPECT_TRUE(Contains(v.output, "part-00000.c0: chunk 0 (records 1-")) << v.output;
   CommandResult r = Cli("query --data " + ShellQuote(P("tampered")) + " --sql " + ShellQuote(kSql) +
                         " --out " + ShellQuote(P("tampered-result.json")));
   EXPECT_NE(r.exit_code, 0) << r.output;
@@ -669,8 +669,9 @@ TEST(CliPrivateFilesTest, PatientFilesAreOwnerOnlyWhateverTheUmask) {
         "demo/clean.csv", "demo/clean-report.json", "demo/released-1.json", "demo/report.html"}) {
     EXPECT_EQ(mode(name), 0600u) << name;
   }
-  for (const char* name : {"keys/public.key", "dataset/manifest.json", "dataset/manifest.sig",
-                           "dataset/public.key", "dataset/segments/part-00000"}) {
+  for (const char* name :
+       {"keys/public.key", "dataset/manifest.json", "dataset/manifest.sig", "dataset/public.key",
+        "dataset/segments/part-00000.pub", "dataset/segments/part-00000.c0"}) {
     EXPECT_EQ(mode(name), 0644u) << name;
   }
 }

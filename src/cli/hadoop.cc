@@ -34,7 +34,7 @@ void RegisterHadoop(CLI::App& app, Registry* registry) {
   group->require_subcommand(1);
   for (const std::string mode : {"map", "reduce"}) {
     auto* cmd = group->add_subcommand(
-        mode, mode == "map" ? "Streaming mapper: segment lines on stdin, partial sums on stdout"
+        mode, mode == "map" ? "Streaming mapper: chunk ranges on stdin, partial sums on stdout"
                             : "Streaming combiner/reducer: merges partial sums");
     auto plan = std::make_shared<std::string>();
     auto key = std::make_shared<std::string>();
@@ -47,13 +47,7 @@ void RegisterHadoop(CLI::App& app, Registry* registry) {
       }
       CS_ASSIGN_OR_RETURN(StreamingContext context, LoadStreamingContext(*plan, *key));
       if (mode == "reduce") return RunStreamingReduce(context, std::cin, std::cout);
-      MapTaskInput task;
-      task.input_file = Env("mapreduce_map_input_file");
-      if (task.input_file.empty()) task.input_file = Env("map_input_file");
-      task.split_start = std::strtoull(Env("mapreduce_map_input_start").c_str(), nullptr, 10);
-      const std::string length = Env("mapreduce_map_input_length");
-      task.split_length = length.empty() ? -1 : std::strtoll(length.c_str(), nullptr, 10);
-      return RunStreamingMap(context, task, std::cin, std::cout, std::cerr);
+      return RunStreamingMap(context, std::cin, std::cout, std::cerr);
     });
   }
 }

@@ -4,6 +4,7 @@
 // outsider holding them cannot combine), every kind of bad partial, unsigned datasets, and
 // the compute side refusing secret key material.
 #include <gtest/gtest.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -413,19 +414,24 @@ TEST_F(KeysCliTest, CustodianRefusesRawRecordsPosingAsGroups) {
   nlohmann::json result = nlohmann::json::parse(ReadText(D("tresult.json")));
   const std::vector<int> summed = result.at("ciphertexts").get<std::vector<int>>();
   nlohmann::json groups = nlohmann::json::array();
-  const std::string segment = ReadText(D("tdataset/segments/part-00000"));
-  for (const std::string& line : testing::Lines(segment)) {
-    std::vector<std::string> fields;
-    for (size_t at = 0, tab; at <= line.size(); at = tab + 1) {
-      tab = line.find('\t', at);
-      if (tab == std::string::npos) tab = line.size();
-      fields.push_back(line.substr(at, tab - at));
-    }
+  // The first 20 records' ciphertexts, from the columns the result sums.
+  const auto manifest = nlohmann::json::parse(ReadText(D("tdataset/manifest.json")));
+  const size_t records = manifest.at("segments").at(0).at("records").get<size_t>();
+  ASSERT_GE(records, 20u);
+  for (size_t r = 0; r < 20; ++r) {
     nlohmann::json sums = nlohmann::json::array();
-    // No public columns in this schema: the ciphertexts are the whole line.
-    for (int k : summed) sums.push_back(fields.at(static_cast<size_t>(k)));
+    for (int k : summed) {
+      const std::string column = ReadText(D("tdataset/segments/part-00000.c" + std::to_string(k)));
+      const size_t width = column.size() / records;
+      std::string b64(sodium_base64_encoded_len(width, sodium_base64_VARIANT_ORIGINAL_NO_PADDING),
+                      '\0');
+      sodium_bin2base64(b64.data(), b64.size(),
+                        reinterpret_cast<const unsigned char*>(column.data()) + r * width, width,
+                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+      b64.pop_back();  // the terminating NUL
+      sums.push_back(b64);
+    }
     groups.push_back({{"key", nlohmann::json::array()}, {"records", 1}, {"sums", sums}});
-    if (groups.size() == 20) break;
   }
   result["groups"] = groups;
   result.erase("checksum");

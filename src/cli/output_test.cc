@@ -194,8 +194,8 @@ TEST_F(OutputCliTest, DatasetFolderIsNeverWrittenInto) {
                      "dataset folder");
   ExpectNeverWritten(query + ShellQuote(D("dataset/result.json")), D("dataset/result.json"),
                      "dataset folder");
-  ExpectNeverWritten(query + ShellQuote(D("dataset/segments/part-00000")),
-                     D("dataset/segments/part-00000"), "dataset folder");
+  ExpectNeverWritten(query + ShellQuote(D("dataset/segments/part-00000.pub")),
+                     D("dataset/segments/part-00000.pub"), "dataset folder");
   ExpectNeverWritten("decrypt --key " + ShellQuote(D("keys")) + " --in " +
                          ShellQuote(D("result.json")) + " --out " +
                          ShellQuote(D("dataset/segments/table.txt")),

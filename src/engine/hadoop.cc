@@ -263,12 +263,15 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
     }
   } cleanup{work};
 
-  // What the tasks get: the program, the plan (SQL + manifest) and the public key.
+  // What the tasks get: the program, the plan (SQL, manifest, where the dataset is) and the
+  // public key.
   const std::string& manifest_text = dataset.manifest_json;
   CS_ASSIGN_OR_RETURN(std::string binary, ReadFile(config.binary, size_t{1} << 30));
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/cipherstat", binary, 0755));
-  CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/plan.json",
-                                     StreamingPlanToJson({plan.sql, manifest_text}), kSharedFile));
+  const StreamingPlan shipped_plan{
+      plan.sql, manifest_text, dataset.path, {{"hdfs_user", storage->user()}}};
+  CS_RETURN_IF_ERROR(
+      WriteFileAtomic(work + "/plan.json", StreamingPlanToJson(shipped_plan), kSharedFile));
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/public.key",
                                      crypto::PublicKeyToJson(dataset.public_key), kSharedFile));
   const std::vector<std::string> shipped = {work + "/cipherstat", work + "/plan.json",
@@ -277,6 +280,20 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
 
   WebHdfs hdfs = storage->Client(uri);
   const std::string output = "/tmp/cipherstat-jobs/" + storage->user() + "-" + RandomSuffix();
+  // The job's input: one line per map task, each a range of chunks (streaming.h).
+  const std::vector<ChunkRange> ranges =
+      SplitIntoRanges(dataset.manifest, static_cast<uint64_t>(config.records_per_map));
+  std::string range_lines;
+  for (const ChunkRange& range : ranges) range_lines += RangeLine(dataset.manifest, range);
+  const std::string input = output + ".ranges";
+  CS_RETURN_IF_ERROR(hdfs.Mkdirs("/tmp/cipherstat-jobs"));
+  // Readable by the job whichever HDFS user it runs as; it holds names and counts only.
+  CS_RETURN_IF_ERROR(hdfs.Create(input, range_lines, false, kSharedFile));
+  struct RemoveInput {
+    WebHdfs* hdfs;
+    std::string path;
+    ~RemoveInput() { (void)hdfs->Delete(path, false); }
+  } remove_input{&hdfs, input};
   std::string files;
   for (const std::string& f : shipped) files += (files.empty() ? "" : ",") + ("file://" + f);
   const std::string task = "cipherstat mapreduce ";
@@ -289,8 +306,8 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
   auto define = [&](const std::string& kv) { argv.insert(argv.end(), {"-D", kv}); };
   // Generic options (-D, -files) come before the streaming options.
   define("mapreduce.job.name=cipherstat: " + plan.sql);
-  // One split per segment, so each mapper can verify its segment's checksum.
-  define("mapreduce.input.fileinputformat.split.minsize=9223372036854775807");
+  // One map task per range line.
+  define("mapreduce.input.lineinputformat.linespermap=1");
   define("mapreduce.job.reduces=" + std::to_string(config.reducers));
   define("mapreduce.map.maxattempts=4");
   define("stream.non.zero.exit.is.failure=true");
@@ -300,9 +317,10 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
   }
   if (!config.default_fs.empty()) define("fs.defaultFS=" + config.default_fs);
   for (const std::string& d : config.defines) define(d);
-  argv.insert(argv.end(), {"-files", files, "-input", uri.path + "/segments", "-output", output,
-                           "-mapper", task + "map" + args, "-combiner", task + "reduce" + args,
-                           "-reducer", task + "reduce" + args});
+  argv.insert(argv.end(),
+              {"-files", files, "-inputformat", "org.apache.hadoop.mapred.lib.NLineInputFormat",
+               "-input", input, "-output", output, "-mapper", task + "map" + args, "-combiner",
+               task + "reduce" + args, "-reducer", task + "reduce" + args});
 
   HadoopRun run;
   run.log_path = work + "/streaming.log";
@@ -311,6 +329,7 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
   CS_RETURN_IF_ERROR(WriteFileAtomic(work + "/command.sh", command + "\n", 0600));
   if (log) {
     log("submitting a Hadoop Streaming job over " + dataset.path + " (" +
+        std::to_string(ranges.size()) + " map tasks over " +
         std::to_string(dataset.manifest.segments.size()) + " segments)");
   }
   CS_ASSIGN_OR_RETURN(int rc, RunLogged(argv, run.log_path, [&](const std::string& line) {
@@ -347,10 +366,8 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
   if (!texts.ok()) return texts.status();
 
   StreamingContext context;
-  context.shipped = {plan.sql, manifest_text};
-  context.manifest = dataset.manifest;
-  context.public_key = dataset.public_key;
-  context.layout = dataset.layout;
+  context.shipped = shipped_plan;
+  context.dataset = dataset;
   context.plan = plan;
   auto parsed = ParseStreamingOutput(context, *texts);
   if (!parsed.ok()) return parsed.status().WithContext(uri.ToString());
@@ -364,7 +381,7 @@ Result<HadoopRun> RunHadoop(const Dataset& dataset, const Plan& plan, const Hado
     return Status::Corruption(
         uri.ToString() + ": the job read " + std::to_string(result.records_read) +
         " records but the manifest lists " + std::to_string(dataset.manifest.record_count) +
-        " (a segment missing from the segments folder?)");
+        " (a chunk range missing from the job?)");
   }
   return run;
 }
@@ -406,6 +423,11 @@ Result<std::unique_ptr<Engine>> MakeHadoopEngine(const EngineSettings& settings)
   config.framework = Setting(settings, "--hadoop-framework");
   if (auto it = settings.find("--hadoop-define"); it != settings.end()) config.defines = it->second;
   CS_ASSIGN_OR_RETURN(config.reducers, IntSetting(settings, "--reducers", 1));
+  CS_ASSIGN_OR_RETURN(config.records_per_map,
+                      IntSetting(settings, "--map-records", config.records_per_map));
+  if (config.records_per_map < 1) {
+    return Status::InvalidArgument("--map-records must be at least 1");
+  }
   std::string hdfs_user;
   if (const std::string file = Setting(settings, "--hadoop-config"); !file.empty()) {
     CS_RETURN_IF_ERROR(HadoopConfigFromFile(file, &config, &hdfs_user));
@@ -436,6 +458,9 @@ EngineEntry HadoopStreamingEngineEntry() {
                "hdfs_user; flags and env win",
                "CIPHERSTAT_HADOOP_CONFIG"},
               {"--reducers", "Reduce tasks", "", /*integer=*/true},
+              {"--map-records",
+               "Records a map task reads (default 524288; rounded to whole chunks of 4096)", "",
+               /*integer=*/true},
           },
           MakeHadoopEngine};
 }

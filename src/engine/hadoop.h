@@ -2,10 +2,14 @@
 //
 // The job's mapper, combiner and reducer are this same `cipherstat` binary (`cipherstat
 // mapreduce map|reduce`, see streaming.h), shipped with `-files` together with the public key
-// and the plan (SQL + manifest). The input is the dataset's segments folder in HDFS, one split
-// per segment; the output goes to a temporary HDFS folder that is read back over WebHDFS and
-// removed. Before anything is submitted every shipped file is checked: a keystore or a secret
-// key among them stops the job (the secret key never leaves the owner's machine).
+// and the plan (SQL, manifest, where the dataset is). The job's input is a small HDFS file of
+// chunk ranges, one line per map task (about --map-records records each, engine/streaming.h);
+// each mapper reads its range's files from HDFS itself, only the columns the plan sums, at the
+// address the dataset was given to `query` by: on a cluster of several machines that must be
+// the NameNode's address as every node reaches it, not 127.0.0.1. The
+// output goes to a temporary HDFS folder that is read back over WebHDFS and removed. Before
+// anything is submitted every shipped file is checked: a keystore or a secret key among them
+// stops the job (the secret key never leaves the owner's machine).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,10 @@ struct HadoopConfig {
   std::string java = "java";
   std::string binary;  // the cipherstat executable to ship (default: /proc/self/exe)
   int reducers = 1;
+  // Records a map task reads (whole chunks, store/dataset.h). A map task costs seconds to
+  // start (a YARN container) and sums a million records a second or two: on the 2-core
+  // single-node cluster 1M records ran fastest as two map tasks (bench/hadoop_e2e.sh).
+  int records_per_map = 524288;
   std::vector<std::string> defines;  // extra -D KEY=VALUE
 };
 

@@ -67,7 +67,9 @@ TEST(HadoopShipping, RefusesSecretsAndUnknownFiles) {
   // A secret key hidden inside something that otherwise looks harmless.
   testing::WriteText(dir / "plan.json",
                      StreamingPlanToJson({"SELECT COUNT(*) FROM t",
-                                          testing::ReadText(crypto::SecretKeyPath(dir / "keys"))}));
+                                          testing::ReadText(crypto::SecretKeyPath(dir / "keys")),
+                                          "hdfs://nn:9870/d",
+                                          {}}));
   EXPECT_FALSE(CheckShippable(dir / "plan.json").ok());
   // An audit signing key is no file to ship either.
   testing::WriteText(dir / "actor.key", R"({"format": "cipherstat-audit-key", "version": 1})");
@@ -245,8 +247,8 @@ TEST_F(HadoopCluster, YarnJobSurvivesAFailedMapAttempt) {
 }
 
 TEST_F(HadoopCluster, CorruptedSegmentIsNamed) {
-  // A second copy of the dataset, then swap two records of one segment in place: every line
-  // is still well-formed, only the checksum can tell.
+  // A second copy of the dataset, then one byte changed in a ciphertext the query sums, in
+  // place: still a valid ciphertext, only the chunk's digest can tell.
   const std::string bad = root_ + "/tampered";
   CommandResult up = Cli("encrypt --segment-records 100 --schema " + ShellQuote(P("schema.json")) +
                              " --key " + ShellQuote(P("keys")) + " --in " +
@@ -256,28 +258,30 @@ TEST_F(HadoopCluster, CorruptedSegmentIsNamed) {
   auto uri = ParseHdfsUri(bad);
   ASSERT_TRUE(uri.ok());
   WebHdfs hdfs = HdfsStorage({}).Client(*uri);
-  auto text = hdfs.Open(uri->path + "/segments/part-00001");
+  auto opened = OpenDataset(bad);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto plan =
+      MakePlan("SELECT COUNT(*), AVG(cd4) FROM cohort", opened->manifest.catalog, opened->layout);
+  ASSERT_TRUE(plan.ok());
+  const std::string column = "part-00001.c" + std::to_string(plan->ciphertexts.at(0));
+  auto text = hdfs.Open(uri->path + "/segments/" + column);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
-  auto lines = testing::Lines(*text);
-  ASSERT_GT(lines.size(), 2u);
-  std::swap(lines[0], lines[1]);
-  std::string swapped;
-  for (const auto& l : lines) swapped += l + "\n";
-  ASSERT_EQ(swapped.size(), text->size());
-  ASSERT_TRUE(hdfs.Create(uri->path + "/segments/part-00001", swapped, true, kSharedFile).ok());
+  std::string altered = *text;
+  altered.at(altered.size() / 2) ^= 1;
+  ASSERT_TRUE(hdfs.Create(uri->path + "/segments/" + column, altered, true, kSharedFile).ok());
 
   const std::string sql = "SELECT COUNT(*), AVG(cd4) FROM cohort";
   CommandResult h = Cli("query --engine hadoop --hadoop-framework local --data " + ShellQuote(bad) +
                         " --sql " + ShellQuote(sql) + " --out " + ShellQuote(P("tampered.json")));
   EXPECT_NE(h.exit_code, 0) << h.output;
-  EXPECT_TRUE(Contains(h.output, "part-00001")) << h.output;
+  EXPECT_TRUE(Contains(h.output, column + ": chunk 0")) << h.output;
   EXPECT_TRUE(Contains(h.output, "digest")) << h.output;
   EXPECT_FALSE(testing::ReadText(P("tampered.json")).size() > 0);
   // The local engine reading the same HDFS dataset says the same.
   CommandResult l = Cli("query --data " + ShellQuote(bad) + " --sql " + ShellQuote(sql) +
                         " --out " + ShellQuote(P("tampered-local.json")));
   EXPECT_NE(l.exit_code, 0) << l.output;
-  EXPECT_TRUE(Contains(l.output, "part-00001")) << l.output;
+  EXPECT_TRUE(Contains(l.output, column + ": chunk 0")) << l.output;
 }
 
 // Issue 17 on the Hadoop engine: an honest Hadoop result decrypts (above); the same result

@@ -1,5 +1,5 @@
-// Regression (segment_fuzz): a line whose ciphertext fails to decode left a group with no
-// sums in the Mapper; a later Merge indexed past its end. A failed line now leaves no trace.
+// Regression (segment_fuzz): a record whose ciphertext fails to decode left a group with no
+// sums in the Mapper; a later Merge indexed past its end. A failed record now leaves no trace.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,7 +10,7 @@
 namespace cipherstat {
 namespace {
 
-TEST(MapperErrorTest, AFailedLineLeavesNoHalfBuiltGroup) {
+TEST(MapperErrorTest, AFailedRecordLeavesNoHalfBuiltGroup) {
   auto sk = crypto::GenerateKey(2048);
   ASSERT_TRUE(sk.ok());
   const crypto::PublicKey& pk = sk->public_key();
@@ -23,16 +23,22 @@ TEST(MapperErrorTest, AFailedLineLeavesNoHalfBuiltGroup) {
   ASSERT_EQ(layout->num_ciphertexts(), 1);
   auto plan = MakePlan("SELECT site, COUNT(*) FROM t GROUP BY site", CatalogOf(*schema), *layout);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  auto one = crypto::BigInt::FromHex("1");
-  const std::string good = FormatRecordLine(pk, {"A"}, {crypto::Encrypt(pk, *one)});
-  const std::string bad = "B\tnot-base64";
+  const std::string one =
+      crypto::CiphertextToFixedBytes(pk, crypto::Encrypt(pk, crypto::BigInt(1)));
+  const std::string short_bytes = one.substr(1);
+  auto record = [](std::string_view site, std::string_view bytes) {
+    RecordView r;
+    r.public_values = {site};
+    r.ciphertexts = {bytes};
+    return r;
+  };
 
-  Mapper mapper(pk, *plan, 1);
-  EXPECT_FALSE(mapper.AddLine(bad).ok());
-  EXPECT_TRUE(mapper.AddLine(good).ok());
-  Mapper other(pk, *plan, 1);
-  EXPECT_TRUE(other.AddLine("B\t" + good.substr(2)).ok());
-  EXPECT_FALSE(mapper.AddLine(bad).ok());
+  Mapper mapper(pk, *plan);
+  EXPECT_FALSE(mapper.AddRecord(record("B", short_bytes)).ok());
+  EXPECT_TRUE(mapper.AddRecord(record("A", one)).ok());
+  Mapper other(pk, *plan);
+  EXPECT_TRUE(other.AddRecord(record("B", one)).ok());
+  EXPECT_FALSE(mapper.AddRecord(record("B", short_bytes)).ok());
   mapper.Merge(std::move(other));  // used to index the empty sums of group B
   std::vector<EncryptedGroup> groups = mapper.TakeGroups();
   ASSERT_EQ(groups.size(), 2u);

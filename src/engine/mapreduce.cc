@@ -15,75 +15,23 @@
 
 namespace cipherstat {
 
-Mapper::Mapper(const crypto::PublicKey& pk, const Plan& plan, size_t ciphertexts_per_record)
+Mapper::Mapper(const crypto::PublicKey& pk, const Plan& plan)
     : pk_(pk),
       plan_(plan),
-      ciphertexts_per_record_(ciphertexts_per_record),
       modulus_(std::make_shared<const crypto::MontgomeryModulus>(pk.n_squared())) {}
 
 namespace {
 
-// Standard base64 alphabet → 6-bit value, 0xff for anything else. Ciphertexts are public,
-// so a table lookup (not libsodium's constant-time decoder, 5× slower) is fine here.
-struct Base64Table {
-  unsigned char value[256];
-  constexpr Base64Table() : value() {
-    for (int i = 0; i < 256; ++i) value[i] = 0xff;
-    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 64; ++i)
-      value[static_cast<unsigned char>(alphabet[i])] = static_cast<unsigned char>(i);
-  }
-};
-constexpr Base64Table kBase64;
-
-// Decodes unpadded base64 of exactly `bytes` bytes; rejects other lengths, characters
-// outside the alphabet and non-zero unused trailing bits (so every value has one spelling).
-bool DecodeBase64Exact(std::string_view in, unsigned char* out, size_t bytes) {
-  if (in.size() != (bytes * 4 + 2) / 3) return false;
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(in.data());
-  size_t o = 0, i = 0;
-  for (; i + 4 <= in.size(); i += 4, o += 3) {
-    const uint32_t a = kBase64.value[p[i]], b = kBase64.value[p[i + 1]],
-                   c = kBase64.value[p[i + 2]], d = kBase64.value[p[i + 3]];
-    if ((a | b | c | d) & 0x80) return false;
-    const uint32_t v = a << 18 | b << 12 | c << 6 | d;
-    out[o] = static_cast<unsigned char>(v >> 16);
-    out[o + 1] = static_cast<unsigned char>(v >> 8);
-    out[o + 2] = static_cast<unsigned char>(v);
-  }
-  const size_t rest = in.size() - i;  // 0, 2 or 3 characters
-  if (rest == 1) return false;
-  if (rest >= 2) {
-    uint32_t v = 0;
-    for (size_t j = 0; j < rest; ++j) {
-      const uint32_t x = kBase64.value[p[i + j]];
-      if (x & 0x80) return false;
-      v = v << 6 | x;
-    }
-    if (rest == 2) {
-      if (v & 0xf) return false;
-      out[o] = static_cast<unsigned char>(v >> 4);
-    } else {
-      if (v & 0x3) return false;
-      out[o] = static_cast<unsigned char>(v >> 10);
-      out[o + 1] = static_cast<unsigned char>(v >> 2);
-    }
-  }
-  return true;
-}
-
-// Base64 → the k + 1 little-endian limbs at `limbs` of an integer in (0, n²); `raw` is scratch.
-Status DecodeIntoRange(const crypto::PublicKey& pk, const crypto::MontgomeryModulus& mont,
-                       std::string_view base64, std::string* raw, mp_limb_t* limbs) {
+// Big-endian fixed-width bytes → the k + 1 little-endian limbs at `limbs` of an integer in
+// (0, n²).
+Status ReadIntoRange(const crypto::PublicKey& pk, const crypto::MontgomeryModulus& mont,
+                     std::string_view bytes_view, mp_limb_t* limbs) {
   const size_t bytes = pk.ciphertext_bytes();
-  raw->resize(bytes);
-  unsigned char* b = reinterpret_cast<unsigned char*>(raw->data());
-  if (!DecodeBase64Exact(base64, b, bytes)) {
-    return Status::Corruption("ciphertext field is not valid base64 of the right length");
-  }
+  if (bytes_view.size() != bytes) return Status::Corruption("ciphertext of the wrong length");
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes_view.data());
   const size_t k = mont.limbs();
   std::fill(limbs, limbs + k + 1, mp_limb_t{0});
-  // Big-endian bytes: the last 8 are limb 0, and so on; a short leading group is the top limb.
+  // The last 8 bytes are limb 0, and so on; a short leading group is the top limb.
   static_assert(std::endian::native == std::endian::little, "limbs are read little-endian");
   const size_t full = bytes / 8, top = bytes % 8;
   if (full + (top != 0 ? 1 : 0) > k + 1) {
@@ -105,32 +53,29 @@ Status DecodeIntoRange(const crypto::PublicKey& pk, const crypto::MontgomeryModu
 
 }  // namespace
 
-Status Mapper::AddLine(std::string_view line) {
-  Status split =
-      SplitRecordLine(line, plan_.public_columns.size(), ciphertexts_per_record_, &fields_);
-  if (!split.ok()) {
-    ++records_read_;
-    return split;
-  }
-  return AddRecord(fields_);
-}
-
-Status Mapper::AddRecord(const RecordLine& fields) {
+Status Mapper::AddRecord(const RecordView& record) {
   ++records_read_;
-  if (!PassesFilters(plan_, fields.public_values)) return Status::OK();
+  if (record.public_values.size() != plan_.public_columns.size()) {
+    return Status::Corruption("expected " + std::to_string(plan_.public_columns.size()) +
+                              " public values, found " +
+                              std::to_string(record.public_values.size()));
+  }
+  if (!PassesFilters(plan_, record.public_values)) return Status::OK();
   ++records_matched_;
   key_.resize(plan_.group_public.size());
   for (size_t k = 0; k < key_.size(); ++k)
-    key_[k].assign(fields.public_values[static_cast<size_t>(plan_.group_public[k])]);
-  // Decode the whole line before touching any sum, so a bad field leaves no trace of the line
-  // (no half-added record, no empty group).
+    key_[k].assign(record.public_values[static_cast<size_t>(plan_.group_public[k])]);
+  // Read the whole record before touching any sum, so a bad ciphertext leaves no trace of the
+  // record (no half-added record, no empty group).
   const size_t stride = modulus_->limbs() + 1;
-  line_limbs_.resize(plan_.ciphertexts.size() * stride);
+  record_limbs_.resize(plan_.ciphertexts.size() * stride);
   for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
-    const size_t field = static_cast<size_t>(plan_.ciphertexts[i]);
-    Status s = DecodeIntoRange(pk_, *modulus_, fields.ciphertext_fields[field], &raw_,
-                               line_limbs_.data() + i * stride);
-    if (!s.ok()) return s.WithContext("ciphertext " + std::to_string(field));
+    const size_t column = static_cast<size_t>(plan_.ciphertexts[i]);
+    Status s = column < record.ciphertexts.size()
+                   ? ReadIntoRange(pk_, *modulus_, record.ciphertexts[column],
+                                   record_limbs_.data() + i * stride)
+                   : Status::Corruption("missing");
+    if (!s.ok()) return s.WithContext("ciphertext " + std::to_string(column));
   }
   auto it = groups_.find(key_);
   if (it == groups_.end()) {
@@ -140,7 +85,7 @@ Status Mapper::AddRecord(const RecordLine& fields) {
   }
   RunningGroup& group = it->second;
   for (size_t i = 0; i < plan_.ciphertexts.size(); ++i) {
-    group.sums[i].MultiplyLimbs(line_limbs_.data() + i * stride);
+    group.sums[i].MultiplyLimbs(record_limbs_.data() + i * stride);
   }
   ++group.group.records;
   return Status::OK();
@@ -174,19 +119,35 @@ std::vector<EncryptedGroup> Mapper::TakeGroups() {
   return out;
 }
 
-namespace {
-
-// Streams one segment through a mapper, checking its size, line count and the digests of the
-// columns the plan reads.
-Status MapSegment(const Dataset& dataset, const SegmentInfo& segment, const Plan& plan,
-                  Mapper* mapper, std::atomic<uint64_t>* done) {
-  return ReadSegment(dataset, segment, plan.ciphertexts, [&](const RecordLine& fields) {
-    done->fetch_add(1, std::memory_order_relaxed);
-    return mapper->AddRecord(fields);
-  });
+std::vector<ChunkRange> SplitIntoRanges(const Manifest& manifest, uint64_t records_per_range) {
+  std::vector<ChunkRange> ranges;
+  for (size_t s = 0; s < manifest.segments.size(); ++s) {
+    const auto& chunks = manifest.segments[s].chunks;
+    ChunkRange range{s, 0, 0, 0};
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      if (range.chunks > 0 && range.records + chunks[c].records > records_per_range) {
+        ranges.push_back(range);
+        range = ChunkRange{s, c, 0, 0};
+      }
+      ++range.chunks;
+      range.records += chunks[c].records;
+    }
+    if (range.chunks > 0) ranges.push_back(range);
+  }
+  return ranges;
 }
 
-}  // namespace
+Status MapRange(const Dataset& dataset, const ChunkRange& range, Mapper* mapper,
+                std::atomic<uint64_t>* done) {
+  if (range.segment >= dataset.manifest.segments.size()) {
+    return Status::InvalidArgument("no segment " + std::to_string(range.segment));
+  }
+  return ReadChunks(dataset, dataset.manifest.segments[range.segment], range.first_chunk,
+                    range.chunks, mapper->plan().ciphertexts, [&](const RecordView& record) {
+                      if (done != nullptr) done->fetch_add(1, std::memory_order_relaxed);
+                      return mapper->AddRecord(record);
+                    });
+}
 
 EncryptedResult ResultHeader(const Dataset& dataset, const Plan& plan, std::string engine) {
   EncryptedResult result;
@@ -208,15 +169,15 @@ EncryptedResult ResultHeader(const Dataset& dataset, const Plan& plan, std::stri
 
 Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
                                  const LocalOptions& options) {
-  const auto& segments = dataset.manifest.segments;
+  // One chunk a unit: threads stay busy to the end whatever the segments' sizes.
+  const std::vector<ChunkRange> ranges = SplitIntoRanges(dataset.manifest, 1);
   int threads = options.threads > 0
                     ? options.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(segments.size())));
-  const size_t per_record = static_cast<size_t>(dataset.layout.num_ciphertexts());
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(ranges.size())));
 
   std::vector<Mapper> mappers;
-  for (int t = 0; t < threads; ++t) mappers.emplace_back(dataset.public_key, plan, per_record);
+  for (int t = 0; t < threads; ++t) mappers.emplace_back(dataset.public_key, plan);
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> done{0};
   std::atomic<bool> failed{false};
@@ -228,8 +189,8 @@ Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
   auto worker = [&](int t) {
     while (!failed.load()) {
       size_t i = next.fetch_add(1);
-      if (i >= segments.size()) break;
-      Status s = MapSegment(dataset, segments[i], plan, &mappers[static_cast<size_t>(t)], &done);
+      if (i >= ranges.size()) break;
+      Status s = MapRange(dataset, ranges[i], &mappers[static_cast<size_t>(t)], &done);
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(error_mu);
         if (first_error.ok()) first_error = s;
@@ -257,7 +218,6 @@ Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
 
   for (size_t t = 1; t < mappers.size(); ++t) mappers[0].Merge(std::move(mappers[t]));
   EncryptedResult result = ResultHeader(dataset, plan, "local");
-  if (mappers.empty()) return result;  // a dataset with no segments has no records
   result.records_read = mappers[0].records_read();
   result.records_matched = mappers[0].records_matched();
   result.groups = mappers[0].TakeGroups();

@@ -2,6 +2,7 @@
 // The local engine and the Hadoop Streaming entry points both run these.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,13 +29,13 @@ namespace cipherstat {
 // than the product itself.
 class Mapper {
  public:
-  Mapper(const crypto::PublicKey& pk, const Plan& plan, size_t ciphertexts_per_record);
-  // Adds one record line. Errors say what is wrong with the line (the caller adds where).
-  Status AddLine(std::string_view line);
-  // Adds one record already split by SplitRecordLine (or a SegmentVerifier).
-  Status AddRecord(const RecordLine& fields);
+  Mapper(const crypto::PublicKey& pk, const Plan& plan);
+  // Adds one record as ReadChunks hands it out (the plan's ciphertext columns read). Errors
+  // say what is wrong with the record (the caller adds where).
+  Status AddRecord(const RecordView& record);
   // Merges another mapper's partial sums into this one (the reduce step).
   void Merge(Mapper&& other);
+  const Plan& plan() const { return plan_; }
   uint64_t records_read() const { return records_read_; }
   uint64_t records_matched() const { return records_matched_; }
   // Groups sorted by key.
@@ -43,19 +44,33 @@ class Mapper {
  private:
   const crypto::PublicKey& pk_;
   const Plan& plan_;
-  size_t ciphertexts_per_record_;
   struct RunningGroup {
     EncryptedGroup group;  // key and record count; sums filled by TakeGroups
     std::vector<crypto::ProductAccumulator> sums;
   };
   std::shared_ptr<const crypto::MontgomeryModulus> modulus_;  // mod n²
   std::map<std::vector<std::string>, RunningGroup> groups_;
-  std::string raw_;                    // scratch for one decoded ciphertext
-  std::vector<std::string> key_;       // scratch for the current record's group key
-  std::vector<mp_limb_t> line_limbs_;  // every plan ciphertext of the current line
+  std::vector<std::string> key_;         // scratch for the current record's group key
+  std::vector<mp_limb_t> record_limbs_;  // every plan ciphertext of the current record
   uint64_t records_read_ = 0, records_matched_ = 0;
-  RecordLine fields_;
 };
+
+// A run of consecutive chunks of one segment (store/dataset.h): the unit of work a map thread
+// or a Hadoop map task takes, so that parallelism does not depend on how many segments there are.
+struct ChunkRange {
+  size_t segment = 0;  // index into the manifest's segments
+  size_t first_chunk = 0, chunks = 0;
+  uint64_t records = 0;
+  bool operator==(const ChunkRange&) const = default;
+};
+// The dataset's chunks in order, cut into ranges of about `records_per_range` records (at least
+// one chunk each, never across segments).
+std::vector<ChunkRange> SplitIntoRanges(const Manifest& manifest, uint64_t records_per_range);
+
+// Reads a range's chunks (checked against the manifest, ReadChunks) into `mapper`, adding each
+// record to `done` if given.
+Status MapRange(const Dataset& dataset, const ChunkRange& range, Mapper* mapper,
+                std::atomic<uint64_t>* done = nullptr);
 
 struct LocalOptions {
   int threads = 0;  // 0: all cores
@@ -66,9 +81,9 @@ struct LocalOptions {
 // counts, the dataset's digest and the owner's signed manifest, copied from `dataset`.
 EncryptedResult ResultHeader(const Dataset& dataset, const Plan& plan, std::string engine);
 
-// Runs the plan over every segment of the dataset with a thread pool, verifying each
-// segment's size, line count and the digests of the columns the plan reads against the
-// manifest. Errors name the segment and line.
+// Runs the plan over every chunk of the dataset with a thread pool, checking each chunk's
+// public lines and the columns the plan reads against the manifest's digests (ReadChunks).
+// Errors name the file and chunk.
 Result<EncryptedResult> RunLocal(const Dataset& dataset, const Plan& plan,
                                  const LocalOptions& options);
 

@@ -39,8 +39,16 @@ class MapperTest : public ::testing::Test {
     ASSERT_EQ(layout_.num_ciphertexts(), 1);
   }
   static const crypto::PublicKey& pk() { return sk_->public_key(); }
-  std::string Line(const crypto::Ciphertext& c) { return FormatRecordLine(pk(), {}, {c}); }
-  std::unique_ptr<Mapper> NewMapper() { return std::make_unique<Mapper>(pk(), *plan_, 1); }
+  // A record of one ciphertext column, as ReadChunks hands it out: fixed-width bytes.
+  static Status Add(Mapper* m, std::string_view bytes) {
+    RecordView record;
+    record.ciphertexts = {bytes};
+    return m->AddRecord(record);
+  }
+  static Status Add(Mapper* m, const crypto::Ciphertext& c) {
+    return Add(m, crypto::CiphertextToFixedBytes(pk(), c));
+  }
+  std::unique_ptr<Mapper> NewMapper() { return std::make_unique<Mapper>(pk(), *plan_); }
 
   static crypto::SecretKey* sk_;
   Schema schema_;
@@ -57,8 +65,8 @@ TEST_F(MapperTest, SumEqualsTextbookProductAndMergeIsExact) {
     const crypto::Ciphertext c = crypto::EncryptCrt(*sk_, crypto::BigInt(i * 1000 + 7));
     plain += i * 1000 + 7;
     crypto::AddInPlace(pk(), &expected, c);
-    ASSERT_TRUE(all->AddLine(Line(c)).ok());
-    ASSERT_TRUE((i % 4 == 0 ? left : right)->AddLine(Line(c)).ok());
+    ASSERT_TRUE(Add(all.get(), c).ok());
+    ASSERT_TRUE(Add((i % 4 == 0 ? left : right).get(), c).ok());
   }
   left->Merge(std::move(*right));
   for (Mapper* m : {all.get(), left.get()}) {
@@ -74,28 +82,22 @@ TEST_F(MapperTest, SumEqualsTextbookProductAndMergeIsExact) {
   }
 }
 
-TEST_F(MapperTest, RejectsMalformedCiphertextFields) {
-  const std::string good = Line(crypto::EncryptCrt(*sk_, crypto::BigInt(5)));
-  auto rejects = [&](const std::string& line, const char* what) {
+TEST_F(MapperTest, RejectsMalformedCiphertexts) {
+  const std::string good =
+      crypto::CiphertextToFixedBytes(pk(), crypto::EncryptCrt(*sk_, crypto::BigInt(5)));
+  auto rejects = [&](const std::string& bytes, const char* what) {
     auto m = NewMapper();
-    Status s = m->AddLine(line);
+    Status s = Add(m.get(), bytes);
     EXPECT_EQ(s.code(), Status::Code::kCorruption) << what << ": " << s.ToString();
+    EXPECT_EQ(m->TakeGroups().size(), 0u) << what << ": a rejected record left a group";
   };
-  std::string bad = good;
-  bad[100] = '!';
-  rejects(bad, "a character outside base64");
-  rejects(good.substr(0, good.size() - 1), "one character short");
-  rejects(good + "A", "one character long");
-  rejects(good + "==", "padding");
-  // 512 bytes encode to 683 characters, the last holding 4 data bits and 2 zero bits: a set
-  // zero bit spells the same bytes differently, which a canonical decoder refuses.
-  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  bad = good;
-  bad.back() = alphabet[alphabet.find(bad.back()) ^ 1];
-  rejects(bad, "non-zero unused bits");
-  rejects(FormatRecordLine(pk(), {}, {crypto::Ciphertext{pk().n_squared()}}), "n squared");
-  rejects(FormatRecordLine(pk(), {}, {crypto::Ciphertext{crypto::BigInt(0)}}), "zero");
-  EXPECT_TRUE(NewMapper()->AddLine(good).ok());
+  rejects(good.substr(0, good.size() - 1), "one byte short");
+  rejects(good + "A", "one byte long");
+  rejects("", "empty");
+  rejects(crypto::CiphertextToFixedBytes(pk(), crypto::Ciphertext{pk().n_squared()}), "n squared");
+  rejects(crypto::CiphertextToFixedBytes(pk(), crypto::Ciphertext{crypto::BigInt(0)}), "zero");
+  rejects(std::string(good.size(), '\xff'), "above n squared");
+  EXPECT_TRUE(Add(NewMapper().get(), good).ok());
 }
 
 // A ciphertext sharing a factor with n passes the per-line range check; the sum it enters
@@ -104,11 +106,37 @@ TEST_F(MapperTest, NonUnitInputLeavesAnInvalidSum) {
   auto m = NewMapper();
   crypto::BigInt p_multiple;
   mpz_mul_ui(p_multiple.get(), sk_->p().get(), 3);
-  ASSERT_TRUE(m->AddLine(Line(crypto::EncryptCrt(*sk_, crypto::BigInt(1)))).ok());
-  ASSERT_TRUE(m->AddLine(FormatRecordLine(pk(), {}, {crypto::Ciphertext{p_multiple}})).ok());
+  ASSERT_TRUE(Add(m.get(), crypto::EncryptCrt(*sk_, crypto::BigInt(1))).ok());
+  ASSERT_TRUE(Add(m.get(), crypto::Ciphertext{p_multiple}).ok());
   std::vector<EncryptedGroup> groups = m->TakeGroups();
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_FALSE(crypto::ValidateCiphertext(pk(), groups[0].sums[0]).ok());
+}
+
+// Map work is cut by chunks, not segments: ranges of about the asked records, never across a
+// segment, every chunk in exactly one range, in order.
+TEST(SplitIntoRangesTest, RangesCoverEveryChunkOnceWithinSegments) {
+  Manifest m;
+  auto segment = [](const std::string& name, std::vector<uint64_t> chunk_records) {
+    SegmentInfo s;
+    s.name = name;
+    for (uint64_t r : chunk_records) {
+      ChunkInfo c;
+      c.records = r;
+      s.records += r;
+      s.chunks.push_back(c);
+    }
+    return s;
+  };
+  m.segments = {segment("a", {4096, 4096, 4096, 4096, 100}), segment("b", {4096, 7}),
+                segment("c", {})};
+  EXPECT_EQ(
+      SplitIntoRanges(m, 8192),
+      (std::vector<ChunkRange>{{0, 0, 2, 8192}, {0, 2, 2, 8192}, {0, 4, 1, 100}, {1, 0, 2, 4103}}));
+  // One chunk a range at the least; one range a segment at the most.
+  EXPECT_EQ(SplitIntoRanges(m, 1).size(), 7u);
+  EXPECT_EQ(SplitIntoRanges(m, uint64_t{1} << 40),
+            (std::vector<ChunkRange>{{0, 0, 5, 16484}, {1, 0, 2, 4103}}));
 }
 
 }  // namespace

@@ -12,7 +12,9 @@ namespace cipherstat {
 
 namespace {
 constexpr char kPlanFormat[] = "cipherstat-streaming-plan";
-constexpr int kPlanVersion = 1;
+// 1 carried no dataset location: the segments were the job's input.
+constexpr int kPlanVersion = 2;
+constexpr char kRangeTag[] = "range";
 }  // namespace
 
 std::string StreamingPlanToJson(const StreamingPlan& plan) {
@@ -21,6 +23,8 @@ std::string StreamingPlanToJson(const StreamingPlan& plan) {
   j["version"] = kPlanVersion;
   j["sql"] = plan.sql;
   j["manifest"] = plan.manifest_json;
+  j["dataset"] = plan.dataset;
+  j["storage"] = plan.storage;
   return j.dump();
 }
 
@@ -28,11 +32,12 @@ Result<StreamingPlan> StreamingPlanFromJson(const std::string& json) {
   auto parsed = ParseFormat(json, kPlanFormat, "cipherstat streaming plan", kPlanVersion);
   if (!parsed.ok()) return parsed.status();
   const nlohmann::json& j = *parsed;
-  if (!j.contains("sql") || !j["sql"].is_string() || !j.contains("manifest") ||
-      !j["manifest"].is_string()) {
+  try {
+    return StreamingPlan{j.at("sql").get<std::string>(), j.at("manifest").get<std::string>(),
+                         j.at("dataset").get<std::string>(), j.at("storage").get<StorageConfig>()};
+  } catch (const nlohmann::json::exception&) {
     return Status::Corruption("not a cipherstat streaming plan");
   }
-  return StreamingPlan{j["sql"].get<std::string>(), j["manifest"].get<std::string>()};
 }
 
 Result<StreamingContext> LoadStreamingContext(const std::string& plan_file,
@@ -42,20 +47,24 @@ Result<StreamingContext> LoadStreamingContext(const std::string& plan_file,
   auto shipped = StreamingPlanFromJson(plan_text);
   if (!shipped.ok()) return shipped.status().WithContext(plan_file);
   c.shipped = std::move(shipped).value();
-  auto manifest = ManifestFromJson(c.shipped.manifest_json);
+  Dataset& d = c.dataset;
+  d.path = c.shipped.dataset;
+  CS_ASSIGN_OR_RETURN(d.storage, StorageFor(d.path, c.shipped.storage));
+  d.manifest_json = c.shipped.manifest_json;
+  auto manifest = ManifestFromJson(d.manifest_json);
   if (!manifest.ok()) return manifest.status().WithContext(plan_file + " manifest");
-  c.manifest = std::move(manifest).value();
+  d.manifest = std::move(manifest).value();
   CS_ASSIGN_OR_RETURN(std::string key_text, ReadFile(key_file, 1 << 20));
   auto pk = crypto::PublicKeyFromJson(key_text);
   if (!pk.ok()) return pk.status().WithContext(key_file);
-  c.public_key = std::move(pk).value();
-  if (c.public_key.Fingerprint() != c.manifest.key_fingerprint) {
+  d.public_key = std::move(pk).value();
+  if (d.public_key.Fingerprint() != d.manifest.key_fingerprint) {
     return Status::InvalidArgument(key_file + " does not match the manifest's key fingerprint");
   }
-  auto layout = Layout::FromJson(c.manifest.layout_json);
+  auto layout = Layout::FromJson(d.manifest.layout_json);
   if (!layout.ok()) return layout.status().WithContext(plan_file + " manifest");
-  c.layout = std::move(layout).value();
-  CS_ASSIGN_OR_RETURN(c.plan, MakePlan(c.shipped.sql, c.manifest.catalog, c.layout));
+  d.layout = std::move(layout).value();
+  CS_ASSIGN_OR_RETURN(c.plan, MakePlan(c.shipped.sql, d.manifest.catalog, d.layout));
   return c;
 }
 
@@ -165,11 +174,11 @@ class PartialMerger {
     it->second.records += records;
     for (size_t i = 0; i < c_.plan.ciphertexts.size(); ++i) {
       CS_ASSIGN_OR_RETURN(crypto::Ciphertext sum,
-                          DecodeCiphertextField(c_.public_key, fields[2 + i]));
+                          DecodeCiphertextField(c_.dataset.public_key, fields[2 + i]));
       if (fresh) {
         it->second.sums.push_back(std::move(sum));
       } else {
-        crypto::AddInPlace(c_.public_key, &it->second.sums[i], sum);
+        crypto::AddInPlace(c_.dataset.public_key, &it->second.sums[i], sum);
       }
     }
     return Status::OK();
@@ -178,7 +187,7 @@ class PartialMerger {
   void Write(std::ostream& out) const {
     for (const std::string& e : errors_) out << kErrorKey << '\t' << e << '\n';
     out << kStatsKey << '\t' << read_ << '\t' << matched_ << '\n';
-    for (const auto& [key, group] : groups_) WritePartial(c_.public_key, group, out);
+    for (const auto& [key, group] : groups_) WritePartial(c_.dataset.public_key, group, out);
   }
 
   const std::vector<std::string>& errors() const { return errors_; }
@@ -195,48 +204,62 @@ class PartialMerger {
 
 }  // namespace
 
-Status RunStreamingMap(const StreamingContext& context, const MapTaskInput& task, std::istream& in,
-                       std::ostream& out, std::ostream& counters) {
-  const std::string segment_name = task.input_file.substr(task.input_file.rfind('/') + 1);
-  const SegmentInfo* segment = nullptr;
-  for (const SegmentInfo& s : context.manifest.segments) {
-    if (s.name == segment_name) segment = &s;
+std::string RangeLine(const Manifest& manifest, const ChunkRange& range) {
+  return std::string(kRangeTag) + '\t' + manifest.segments[range.segment].name + '\t' +
+         std::to_string(range.first_chunk) + '\t' + std::to_string(range.chunks) + '\n';
+}
+
+Result<ChunkRange> ParseRangeLine(const Manifest& manifest, std::string_view line) {
+  std::vector<std::string_view> fields = SplitTabs(line);
+  if (fields.size() == 5 && ParseCount(fields[0]).ok()) {
+    fields.erase(fields.begin());  // the byte offset NLineInputFormat puts first
   }
-  const std::string where = "segment " + segment_name + " (" + task.input_file + ")";
+  const std::string bad = "bad chunk range line '" + QuoteInput(std::string(line)) + "'";
+  if (fields.size() != 4 || fields[0] != kRangeTag) return Status::InvalidArgument(bad);
+  ChunkRange range;
+  auto first = ParseCount(fields[2]), chunks = ParseCount(fields[3]);
+  if (!first.ok() || !chunks.ok()) return Status::InvalidArgument(bad);
+  range.first_chunk = *first;
+  range.chunks = *chunks;
+  size_t s = 0;
+  while (s < manifest.segments.size() && manifest.segments[s].name != fields[1]) ++s;
+  if (s == manifest.segments.size()) {
+    return Status::InvalidArgument(bad + ": no such segment in the manifest");
+  }
+  range.segment = s;
+  const auto& segment_chunks = manifest.segments[s].chunks;
+  if (range.chunks == 0 || range.first_chunk >= segment_chunks.size() ||
+      range.chunks > segment_chunks.size() - range.first_chunk) {
+    return Status::InvalidArgument(bad + ": the segment has " +
+                                   std::to_string(segment_chunks.size()) + " chunks");
+  }
+  for (size_t c = range.first_chunk; c < range.first_chunk + range.chunks; ++c)
+    range.records += segment_chunks[c].records;
+  return range;
+}
+
+Status RunStreamingMap(const StreamingContext& context, std::istream& in, std::ostream& out,
+                       std::ostream& counters) {
+  const Dataset& dataset = context.dataset;
+  Mapper mapper(dataset.public_key, context.plan);
   std::string error;
-  if (segment == nullptr) {
-    error = where + ": not listed in the manifest";
-  } else if (task.split_start != 0 ||
-             (task.split_length >= 0 &&
-              static_cast<uint64_t>(task.split_length) != segment->bytes)) {
-    error = where + ": the task got part of the segment (split " +
-            std::to_string(task.split_start) + "+" + std::to_string(task.split_length) +
-            ", segment " + std::to_string(segment->bytes) +
-            " bytes), so its checksum cannot be verified";
-  }
-  Mapper mapper(context.public_key, context.plan,
-                static_cast<size_t>(context.layout.num_ciphertexts()));
-  static const SegmentInfo kUnlisted;
-  SegmentVerifier verifier(segment ? *segment : kUnlisted, context.plan.public_columns.size(),
-                           static_cast<size_t>(context.layout.num_ciphertexts()),
-                           context.plan.ciphertexts);
-  RecordLine fields;
-  uint64_t lines = 0;
+  uint64_t expected = 0;  // the records of the ranges named
   std::string line;
   while (std::getline(in, line)) {
-    ++lines;
+    if (line.empty()) continue;
+    auto range = ParseRangeLine(dataset.manifest, line);
+    if (range.ok()) expected += range->records;
     if (!error.empty()) continue;  // keep reading: Streaming wants all input consumed
-    Status s = verifier.AddLine(line, &fields);
-    if (s.ok()) s = mapper.AddRecord(fields);
-    if (!s.ok()) error = where + " line " + std::to_string(lines) + ": " + s.ToString();
+    Status s = range.status();
+    if (s.ok()) s = MapRange(dataset, *range, &mapper);
+    // Storage that failed to answer is worth another attempt (the task fails, Hadoop retries
+    // it); data that failed its checks is not, and becomes an !error line.
+    if (s.code() == Status::Code::kIOError) return s;
+    if (!s.ok()) error = s.ToString();
   }
-  if (error.empty()) {
-    Status s = verifier.Finish();
-    if (!s.ok()) error = where + ": " + s.message();
-  }
-  counters << "reporter:counter:cipherstat,records_read," << lines << '\n';
+  counters << "reporter:counter:cipherstat,records_read," << mapper.records_read() << '\n';
   if (!error.empty()) {
-    counters << "reporter:counter:cipherstat,records_rejected," << lines << '\n';
+    counters << "reporter:counter:cipherstat,records_rejected," << expected << '\n';
     counters << "reporter:status:" << OneLine(error) << '\n';
     out << kErrorKey << '\t' << OneLine(error) << '\n';
     return out.good() ? Status::OK() : Status::IOError("cannot write map output");
@@ -244,7 +267,7 @@ Status RunStreamingMap(const StreamingContext& context, const MapTaskInput& task
   counters << "reporter:counter:cipherstat,records_matched," << mapper.records_matched() << '\n';
   counters << "reporter:counter:cipherstat,records_rejected,0\n";  // shown even when none
   out << kStatsKey << '\t' << mapper.records_read() << '\t' << mapper.records_matched() << '\n';
-  for (const EncryptedGroup& g : mapper.TakeGroups()) WritePartial(context.public_key, g, out);
+  for (const EncryptedGroup& g : mapper.TakeGroups()) WritePartial(dataset.public_key, g, out);
   out.flush();
   return out.good() ? Status::OK() : Status::IOError("cannot write map output");
 }

@@ -1,4 +1,4 @@
-// The Streaming mapper/reducer against the local engine, without Hadoop: map each segment,
+// The Streaming mapper/reducer against the local engine, without Hadoop: map each chunk range,
 // shuffle the partial lines (reversed, to show order does not matter), combine, reduce; the
 // encrypted sums must equal the local engine's exactly (products of the same ciphertexts).
 #include "engine/streaming.h"
@@ -32,28 +32,33 @@ class StreamingTest : public ::testing::Test {
   }
   void SetUp() override { ASSERT_TRUE(error_.empty()) << error_; }
 
-  // Runs `sql` through map → combine → reduce; returns the output or the error.
-  static Result<StreamingOutput> RunPipeline(const Dataset& ds, const std::string& sql,
-                                             const std::string& tamper_segment = "") {
+  static Result<StreamingContext> Context(const Dataset& ds, const std::string& sql) {
     const ScratchDir& d = *dir_;
     CS_ASSIGN_OR_RETURN(std::string manifest, ReadFile(ds.path + "/manifest.json"));
-    CS_RETURN_IF_ERROR(WriteFileAtomic(d / "plan.json", StreamingPlanToJson({sql, manifest})));
-    CS_ASSIGN_OR_RETURN(StreamingContext c,
-                        LoadStreamingContext(d / "plan.json", ds.path + "/public.key"));
+    CS_RETURN_IF_ERROR(
+        WriteFileAtomic(d / "plan.json", StreamingPlanToJson({sql, manifest, ds.path, {}})));
+    return LoadStreamingContext(d / "plan.json", ds.path + "/public.key");
+  }
+
+  // Runs `sql` through map → combine → reduce, one map task per range line as the job's
+  // NLineInputFormat hands them out (a byte offset, a tab, the line); returns the output or
+  // the error.
+  static Result<StreamingOutput> RunPipeline(const Dataset& ds, const std::string& sql) {
+    CS_ASSIGN_OR_RETURN(StreamingContext c, Context(ds, sql));
     std::vector<std::string> partials;
-    for (const SegmentInfo& s : ds.manifest.segments) {
-      CS_ASSIGN_OR_RETURN(std::string text, ReadFile(ds.SegmentPath(s)));
-      if (s.name == tamper_segment) {
-        size_t nl = text.find('\n');
-        text = text.substr(nl + 1) + text.substr(0, nl + 1);  // same lines, other order
-      }
-      std::istringstream in(text);
+    uint64_t offset = 0;
+    for (const ChunkRange& range : SplitIntoRanges(ds.manifest, 1)) {
+      const std::string line = RangeLine(ds.manifest, range);
+      std::istringstream in(std::to_string(offset) + "\t" + line);
+      offset += line.size();
       std::ostringstream out, counters;
-      MapTaskInput task{"hdfs://nn:9000/x/segments/" + s.name, 0, static_cast<int64_t>(s.bytes)};
-      CS_RETURN_IF_ERROR(RunStreamingMap(c, task, in, out, counters));
-      EXPECT_NE(counters.str().find("reporter:counter:cipherstat,records_read," +
-                                    std::to_string(s.records)),
-                std::string::npos);
+      CS_RETURN_IF_ERROR(RunStreamingMap(c, in, out, counters));
+      if (out.str().find("!error") == std::string::npos) {
+        EXPECT_NE(counters.str().find("reporter:counter:cipherstat,records_read," +
+                                      std::to_string(range.records)),
+                  std::string::npos)
+            << counters.str();
+      }
       std::ostringstream combined;  // the combiner, per map task
       std::istringstream map_out(out.str());
       CS_RETURN_IF_ERROR(RunStreamingReduce(c, map_out, combined));
@@ -102,30 +107,45 @@ TEST_F(StreamingTest, SameCiphertextsAsTheLocalEngine) {
   }
 }
 
-TEST_F(StreamingTest, ReorderedSegmentFailsItsChecksumAndIsNamed) {
+TEST_F(StreamingTest, AnAlteredChunkFailsItsDigestAndIsNamed) {
   auto ds = OpenDataset(*dir_ / "ds");
   ASSERT_TRUE(ds.ok());
-  auto r = RunPipeline(*ds, "SELECT COUNT(*) FROM cohort", "part-00001");
+  const std::string sql = "SELECT COUNT(*), AVG(cd4) FROM cohort";
+  auto plan = MakePlan(sql, ds->manifest.catalog, ds->layout);
+  ASSERT_TRUE(plan.ok());
+  const std::string file = ds->SegmentFile(ds->manifest.segments.at(1), plan->ciphertexts.at(0));
+  const std::string honest = *ReadFile(file);
+  std::string altered = honest;
+  altered[altered.size() / 2] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(file, altered, kSharedFile).ok());
+  auto r = RunPipeline(*ds, sql);
+  ASSERT_TRUE(WriteFileAtomic(file, honest, kSharedFile).ok());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
-  EXPECT_NE(r.status().ToString().find("part-00001"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().ToString().find(file.substr(file.rfind('/') + 1) + ": chunk 0"),
+            std::string::npos)
+      << r.status().ToString();
   EXPECT_NE(r.status().ToString().find("digest"), std::string::npos) << r.status().ToString();
 }
 
-TEST_F(StreamingTest, PartialSplitIsRefused) {
+TEST_F(StreamingTest, ARangeLineTheManifestDoesNotHaveIsAnError) {
   auto ds = OpenDataset(*dir_ / "ds");
   ASSERT_TRUE(ds.ok());
-  ASSERT_TRUE(WriteFileAtomic(*dir_ / "p.json",
-                              StreamingPlanToJson({"SELECT COUNT(*) FROM cohort",
-                                                   *ReadFile(ds->path + "/manifest.json")}))
-                  .ok());
-  auto c = LoadStreamingContext(*dir_ / "p.json", ds->path + "/public.key");
+  auto c = Context(*ds, "SELECT COUNT(*) FROM cohort");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  std::istringstream in("");
-  std::ostringstream out, counters;
-  ASSERT_TRUE(RunStreamingMap(*c, {"/x/segments/part-00000", 100, 50}, in, out, counters).ok());
-  EXPECT_NE(out.str().find("!error\t"), std::string::npos) << out.str();
-  EXPECT_NE(out.str().find("part of the segment"), std::string::npos) << out.str();
+  const size_t chunks = ds->manifest.segments[0].chunks.size();
+  for (const std::string& line :
+       {std::string("range\tpart-99999\t0\t1"),
+        "range\tpart-00000\t0\t" + std::to_string(chunks + 1),
+        "range\tpart-00000\t" + std::to_string(chunks) + "\t1",
+        std::string("range\tpart-00000\t0\t0"), std::string("part-00000\t0\t1"),
+        std::string("range\tpart-00000\t-1\t1")}) {
+    std::istringstream in(line + "\n");
+    std::ostringstream out, counters;
+    ASSERT_TRUE(RunStreamingMap(*c, in, out, counters).ok());
+    EXPECT_NE(out.str().find("!error\t"), std::string::npos) << line << ": " << out.str();
+    EXPECT_NE(out.str().find("bad chunk range line"), std::string::npos) << out.str();
+  }
 }
 
 }  // namespace

@@ -93,21 +93,21 @@ class ForgeryTest : public ::testing::Test {
     auto dataset = OpenDataset(e.path);
     EXPECT_TRUE(dataset.ok()) << dataset.status().ToString();
     e.dataset = std::move(dataset).value();
-    const size_t cts = static_cast<size_t>(e.dataset.layout.num_ciphertexts());
+    std::vector<int> all(static_cast<size_t>(e.dataset.layout.num_ciphertexts()));
+    for (size_t c = 0; c < all.size(); ++c) all[c] = static_cast<int>(c);
     for (const SegmentInfo& seg : e.dataset.manifest.segments) {
-      for (const std::string& line :
-           testing::Lines(testing::ReadText(e.dataset.SegmentPath(seg)))) {
-        RecordLine fields;
-        EXPECT_TRUE(SplitRecordLine(line, 2, cts, &fields).ok());
+      Status read = ReadChunks(e.dataset, seg, 0, seg.chunks.size(), all, [&](const RecordView& v) {
         Record r;
-        r.public_values.assign(fields.public_values.begin(), fields.public_values.end());
-        for (std::string_view f : fields.ciphertext_fields) {
-          auto c = DecodeCiphertextField(e.dataset.public_key, f);
-          EXPECT_TRUE(c.ok());
-          r.ciphertexts.push_back(*c);
+        r.public_values.assign(v.public_values.begin(), v.public_values.end());
+        for (std::string_view bytes : v.ciphertexts) {
+          CS_ASSIGN_OR_RETURN(crypto::Ciphertext c,
+                              crypto::CiphertextFromFixedBytes(e.dataset.public_key, bytes));
+          r.ciphertexts.push_back(c);
         }
         e.records.push_back(std::move(r));
-      }
+        return Status::OK();
+      });
+      EXPECT_TRUE(read.ok()) << read.ToString();
     }
     return e;
   }

@@ -865,6 +865,7 @@ class TamperedCopy {
     fs::copy(source, path_, fs::copy_options::recursive);
   }
   const std::string& path() const { return path_; }
+  // A segment's public file ("part-00001.pub") or column file ("part-00001.c0").
   std::string Segment(const std::string& name) const { return path_ + "/segments/" + name; }
 
  private:
@@ -875,7 +876,7 @@ class TamperedCopy {
 TEST_F(PipelineCohortTest, SegmentWithALineRemovedIsRejectedNamingIt) {
   ASSERT_GE(S().tiny.dataset.manifest.segments.size(), 3u);
   TamperedCopy copy(S().tiny.dataset.path);
-  const std::string seg = copy.Segment("part-00001");
+  const std::string seg = copy.Segment("part-00001.pub");
   std::string text = ReadText(seg);
   const size_t first_nl = text.find('\n');
   ASSERT_NE(first_nl, std::string::npos);
@@ -890,7 +891,8 @@ TEST_F(PipelineCohortTest, SegmentWithALineRemovedIsRejectedNamingIt) {
   const std::string msg = result.status().ToString();
   EXPECT_EQ(result.status().code(), Status::Code::kCorruption) << msg;
   EXPECT_NE(msg.find("part-00001"), std::string::npos) << msg;
-  EXPECT_TRUE(msg.find("size") != std::string::npos || msg.find("digest") != std::string::npos)
+  EXPECT_TRUE(msg.find("ends before") != std::string::npos ||
+              msg.find("digest") != std::string::npos)
       << msg;
 }
 
@@ -902,26 +904,25 @@ TEST_F(PipelineCohortTest, SegmentWithAByteChangedFailsTheChecksum) {
                          d.manifest.catalog, d.layout));
     return RunLocal(d, p, LocalOptions{}).status();
   };
-  // A character in the middle of a ciphertext (still valid base64 of a valid ciphertext).
+  // A byte in the middle of a ciphertext (still a valid ciphertext).
   {
     TamperedCopy copy(S().tiny.dataset.path);
-    const std::string seg = copy.Segment("part-00002");
-    ASSERT_TRUE(WriteText(seg, testing::AlterFirstLineCiphertexts(ReadText(seg))).ok());
+    testing::AlterFirstRecordCiphertexts(copy.path(), "part-00002");
     Status s = run(copy.path());
-    EXPECT_TRUE(FailsWith(s, Status::Code::kCorruption, "ciphertext column"));
-    EXPECT_NE(s.ToString().find("part-00002"), std::string::npos) << s.ToString();
+    EXPECT_TRUE(FailsWith(s, Status::Code::kCorruption, "differs from the manifest's digest"));
+    EXPECT_NE(s.ToString().find("part-00002.c"), std::string::npos) << s.ToString();
   }
   // A public value changed to another site of the same length.
   {
     TamperedCopy copy(S().tiny.dataset.path);
-    const std::string seg = copy.Segment("part-00000");
+    const std::string seg = copy.Segment("part-00000.pub");
     std::string text = ReadText(seg);
-    ASSERT_NE(text.find('\t'), std::string::npos);
+    ASSERT_FALSE(text.empty());
     text[0] = text[0] == 'Z' ? 'Y' : 'Z';
     ASSERT_TRUE(WriteText(seg, text).ok());
     Status s = run(copy.path());
-    EXPECT_TRUE(FailsWith(s, Status::Code::kCorruption, "public values differ"));
-    EXPECT_NE(s.ToString().find("part-00000"), std::string::npos) << s.ToString();
+    EXPECT_TRUE(FailsWith(s, Status::Code::kCorruption, "differs from the manifest's digest"));
+    EXPECT_NE(s.ToString().find("part-00000.pub: chunk 0"), std::string::npos) << s.ToString();
   }
 }
 
@@ -935,21 +936,23 @@ TEST_F(PipelineCohortTest, ResultWithWrongRecordCountsIsRejected) {
       pipeline::DecryptResult(S().sk, TestOwner().verify_key(), *result, ReleaseOptions(0)).ok());
 
   // One record's ciphertexts, to add to or take from the sums of the group it belongs to.
-  const std::string segment = ReadText(d.SegmentPath(d.manifest.segments[0]));
-  const std::string first_line = segment.substr(0, segment.find('\n'));
-  RecordLine fields;
-  ASSERT_TRUE(
-      SplitRecordLine(first_line, 1, static_cast<size_t>(d.layout.num_ciphertexts()), &fields)
-          .ok());
-  size_t g = 0;
-  while (g < result->groups.size() && result->groups[g].key.at(0) != fields.public_values[0]) ++g;
-  ASSERT_LT(g, result->groups.size());
+  std::string site;
   std::vector<crypto::Ciphertext> record;
-  for (int ct : result->ciphertexts) {
-    auto c = DecodeCiphertextField(pk, fields.ciphertext_fields[static_cast<size_t>(ct)]);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    record.push_back(*c);
-  }
+  ASSERT_TRUE(
+      ReadChunks(d, d.manifest.segments[0], 0, 1, result->ciphertexts, [&](const RecordView& r) {
+        if (!record.empty()) return Status::OK();  // the first record only
+        site = r.public_values.at(0);
+        for (int ct : result->ciphertexts) {
+          CS_ASSIGN_OR_RETURN(
+              crypto::Ciphertext c,
+              crypto::CiphertextFromFixedBytes(pk, r.ciphertexts[static_cast<size_t>(ct)]));
+          record.push_back(c);
+        }
+        return Status::OK();
+      }).ok());
+  size_t g = 0;
+  while (g < result->groups.size() && result->groups[g].key.at(0) != site) ++g;
+  ASSERT_LT(g, result->groups.size());
   crypto::BigInt minus_one;
   mpz_sub_ui(minus_one.get(), pk.n().get(), 1);
 

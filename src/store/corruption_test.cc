@@ -199,49 +199,40 @@ TEST_F(CorruptionTest, EverySampledBitFlipAQueryReadsIsDetectedAndNamesTheSegmen
   auto expected = RunPipeline(P("dataset"), sql, nullptr);
   ASSERT_TRUE(expected.ok()) << expected.status().ToString();
   ASSERT_EQ(*expected, PlaintextAnswer(sql));
-  const size_t public_columns = plan->public_columns.size();
-  // Which ciphertext column byte `pos` of a segment lies in; -1 for public values, tabs and
-  // newlines.
-  auto ciphertext_column = [&](const std::string& text, size_t pos) {
-    const size_t line_start = text.rfind('\n', pos == 0 ? 0 : pos - 1);
-    size_t field = 0;
-    for (size_t i = line_start == std::string::npos || pos == 0 ? 0 : line_start + 1; i < pos;
-         ++i) {
-      if (text[i] == '\t') ++field;
-    }
-    if (text[pos] == '\t' || text[pos] == '\n' || field < public_columns) return -1;
-    return static_cast<int>(field - public_columns);
-  };
+  const int columns = dataset->layout.num_ciphertexts();
   int detected = 0, unread = 0;
   for (const SegmentInfo& segment : dataset->manifest.segments) {
-    const std::string path = dataset->SegmentPath(segment);
-    const std::string original = ReadText(path);
-    ASSERT_FALSE(original.empty());
-    for (size_t pos : SamplePositions(original.size(), 24)) {
-      const int bit = static_cast<int>(pos % 8);
-      const int column = ciphertext_column(original, pos);
+    // The public file (-1), always read, and each ciphertext column's file.
+    for (int column = -1; column < columns; ++column) {
+      const std::string path = dataset->SegmentFile(segment, column);
+      const std::string name = path.substr(path.rfind('/') + 1);
+      const std::string original = ReadText(path);
+      ASSERT_FALSE(original.empty());
       const bool read = column < 0 || std::find(plan->ciphertexts.begin(), plan->ciphertexts.end(),
                                                 column) != plan->ciphertexts.end();
-      WriteText(path, FlipBit(original, pos, bit));
-      auto table = RunPipeline(P("dataset"), sql, nullptr);
-      // `cipherstat verify` checks every column, so it notices every flip.
-      Status whole = VerifyDataset(*dataset, nullptr);
-      WriteText(path, original);
-      EXPECT_EQ(whole.code(), Status::Code::kCorruption)
-          << segment.name << ": " << Describe(pos, bit, original) << ": " << whole.ToString();
-      EXPECT_NE(whole.ToString().find(segment.name), std::string::npos) << whole.ToString();
-      if (!read && table.ok()) {
-        ASSERT_EQ(*table, *expected)
-            << segment.name << ": " << Describe(pos, bit, original) << " gave a wrong answer";
-        ++unread;
-        continue;
+      for (size_t pos : SamplePositions(original.size(), 6)) {
+        const int bit = static_cast<int>(pos % 8);
+        WriteText(path, FlipBit(original, pos, bit));
+        auto table = RunPipeline(P("dataset"), sql, nullptr);
+        // `cipherstat verify` checks every column, so it notices every flip.
+        Status whole = VerifyDataset(*dataset, nullptr);
+        WriteText(path, original);
+        EXPECT_EQ(whole.code(), Status::Code::kCorruption)
+            << name << ": " << Describe(pos, bit, original) << ": " << whole.ToString();
+        EXPECT_NE(whole.ToString().find(name), std::string::npos) << whole.ToString();
+        if (!read && table.ok()) {
+          ASSERT_EQ(*table, *expected)
+              << name << ": " << Describe(pos, bit, original) << " gave a wrong answer";
+          ++unread;
+          continue;
+        }
+        ASSERT_FALSE(table.ok()) << name << ": " << Describe(pos, bit, original)
+                                 << " (a column the query reads) was not detected";
+        EXPECT_EQ(table.status().code(), Status::Code::kCorruption) << table.status().ToString();
+        EXPECT_NE(table.status().ToString().find(name + ": chunk 0"), std::string::npos)
+            << table.status().ToString();
+        ++detected;
       }
-      ASSERT_FALSE(table.ok()) << segment.name << ": " << Describe(pos, bit, original)
-                               << " (ciphertext column " << column << ") was not detected";
-      EXPECT_EQ(table.status().code(), Status::Code::kCorruption) << table.status().ToString();
-      EXPECT_NE(table.status().ToString().find(segment.name), std::string::npos)
-          << table.status().ToString();
-      ++detected;
     }
   }
   EXPECT_GE(detected, 30);
@@ -249,39 +240,55 @@ TEST_F(CorruptionTest, EverySampledBitFlipAQueryReadsIsDetectedAndNamesTheSegmen
   std::printf("segment flips: %d detected, %d in unread columns (same answer)\n", detected, unread);
 }
 
-TEST_F(CorruptionTest, ALineThatFailsToParseIsNamedBySegmentAndLine) {
+TEST_F(CorruptionTest, AnAlteredPublicLineIsNamedByFileAndChunk) {
   auto dataset = OpenDataset(P("dataset"));
   ASSERT_TRUE(dataset.ok());
-  const std::string path = dataset->SegmentPath(dataset->manifest.segments[1]);
+  const SegmentInfo& segment = dataset->manifest.segments[1];
+  const std::string path = dataset->SegmentFile(segment, -1);
   const std::string original = ReadText(path);
-  // A tab into the third line: one field too many, caught while parsing, before the checksum.
+  // A tab into the third line: one field too many. The chunk's digest catches it before any
+  // line is parsed.
   size_t third = original.find('\n', original.find('\n') + 1) + 1;
   std::string damaged = original;
-  damaged[third + 10] = '\t';
+  damaged[third] = '\t';
   WriteText(path, damaged);
   auto table = RunPipeline(P("dataset"), kGroupedSql, nullptr);
   WriteText(path, original);
   ASSERT_FALSE(table.ok());
-  EXPECT_NE(table.status().ToString().find("part-00001 line 3"), std::string::npos)
+  EXPECT_NE(table.status().ToString().find("part-00001.pub: chunk 0 (records 1-" +
+                                           std::to_string(segment.records) + ")"),
+            std::string::npos)
       << table.status().ToString();
 }
 
-TEST_F(CorruptionTest, TruncatedSegmentsAreDetected) {
+TEST_F(CorruptionTest, TruncatedSegmentFilesAreDetected) {
   auto dataset = OpenDataset(P("dataset"));
   ASSERT_TRUE(dataset.ok());
   const SegmentInfo& segment = dataset->manifest.segments.back();
-  const std::string path = dataset->SegmentPath(segment);
-  const std::string original = ReadText(path);
-  const size_t first_line = original.find('\n') + 1;
-  for (size_t keep : {size_t{0}, size_t{1}, first_line, first_line - 1, original.size() / 2,
-                      original.size() - 1}) {
-    WriteText(path, original.substr(0, keep));
-    auto table = RunPipeline(P("dataset"), kGroupedSql, nullptr);
-    WriteText(path, original);
-    ASSERT_FALSE(table.ok()) << "truncated to " << keep << " bytes";
-    EXPECT_NE(table.status().ToString().find(segment.name), std::string::npos)
-        << table.status().ToString();
+  auto plan = MakePlan(kGroupedSql, dataset->manifest.catalog, dataset->layout);
+  ASSERT_TRUE(plan.ok());
+  for (int column : {-1, plan->ciphertexts.at(0)}) {
+    const std::string path = dataset->SegmentFile(segment, column);
+    const std::string name = path.substr(path.rfind('/') + 1);
+    const std::string original = ReadText(path);
+    for (size_t keep : {size_t{0}, size_t{1}, original.size() / 2, original.size() - 1}) {
+      WriteText(path, original.substr(0, keep));
+      auto table = RunPipeline(P("dataset"), kGroupedSql, nullptr);
+      WriteText(path, original);
+      ASSERT_FALSE(table.ok()) << name << " truncated to " << keep << " bytes";
+      EXPECT_NE(table.status().ToString().find(name + ": ends before byte"), std::string::npos)
+          << table.status().ToString();
+    }
   }
+  // Bytes appended change no answer (no reader looks past the manifest's chunks), but
+  // `cipherstat verify` reports them.
+  const std::string path = dataset->SegmentFile(segment, 0);
+  const std::string original = ReadText(path);
+  WriteText(path, original + "extra");
+  Status whole = VerifyDataset(*dataset, nullptr);
+  WriteText(path, original);
+  EXPECT_EQ(whole.code(), Status::Code::kCorruption) << whole.ToString();
+  EXPECT_NE(whole.ToString().find("truncated or altered"), std::string::npos) << whole.ToString();
 }
 
 TEST_F(CorruptionTest, BitFlipsInTheManifestAreDetectedOrChangeNothing) {

@@ -19,8 +19,9 @@ namespace {
 
 constexpr const char* kManifestFormat = "cipherstat-dataset";
 // 1 had a SHA-256 per segment file; 2 carried the owner's schema in the clear; 3 had no
-// tags (encoding/authenticator.h), public tuples, dataset identity or release policy.
-constexpr int kManifestVersion = 4;
+// tags (encoding/authenticator.h), public tuples, dataset identity or release policy; 4 kept
+// each segment as text lines of base64 ciphertexts, with one digest per column.
+constexpr int kManifestVersion = 5;
 constexpr char kSealedContext[] = "cipherstat sealed schema and verifier v2, key ";
 
 std::string HexOf(const unsigned char* bytes, size_t n) {
@@ -30,7 +31,7 @@ std::string HexOf(const unsigned char* bytes, size_t n) {
   return hex;
 }
 
-// 0, 1, ..., ciphertexts − 1: every ciphertext column of a line.
+// 0, 1, ..., ciphertexts − 1: every ciphertext column of a record.
 std::vector<int> AllCiphertextColumns(size_t ciphertexts) {
   std::vector<int> all(ciphertexts);
   std::iota(all.begin(), all.end(), 0);
@@ -94,7 +95,8 @@ Status RefuseOldFormat(Status status, const std::string& what) {
   return Status::NotSupported(
       what + ": " + status.message() +
       "; it was written by an older cipherstat, whose datasets showed the compute party the "
-      "schema (version 2) or carried no tags for the owner to verify results with (version 3): "
+      "schema (version 2), carried no tags for the owner to verify results with (version 3) or "
+      "stored ciphertexts as base64 text (version 4): "
       "re-encrypt the dataset from its clean CSV with this version, then query it again");
 }
 
@@ -137,16 +139,22 @@ Result<std::vector<PublicTuple>> PublicTuplesFromJson(const nlohmann::json& json
   return tuples;
 }
 
-std::string ManifestToJson(const Manifest& m) {
-  nlohmann::json segments = nlohmann::json::array();
-  for (const SegmentInfo& s : m.segments) {
-    segments.push_back(
-        {{"name", s.name},
-         {"records", s.records},
-         {"bytes", s.bytes},
-         {"digests",
-          {{"public", s.digests.public_values}, {"ciphertexts", s.digests.ciphertexts}}}});
+nlohmann::json SegmentsToJson(const std::vector<SegmentInfo>& segments) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SegmentInfo& s : segments) {
+    nlohmann::json chunks = nlohmann::json::array();
+    for (const ChunkInfo& c : s.chunks) {
+      chunks.push_back({{"records", c.records},
+                        {"public_bytes", c.public_bytes},
+                        {"public", c.public_digest},
+                        {"ciphertexts", c.ciphertext_digests}});
+    }
+    out.push_back({{"name", s.name}, {"records", s.records}, {"chunks", std::move(chunks)}});
   }
+  return out;
+}
+
+std::string ManifestToJson(const Manifest& m) {
   nlohmann::json j = {
       {"format", kManifestFormat},
       {"version", kManifestVersion},
@@ -160,7 +168,7 @@ std::string ManifestToJson(const Manifest& m) {
       {"layout", nlohmann::json::parse(m.layout_json)},
       {"sealed_schema", nlohmann::json::parse(crypto::SealedToJson(m.sealed_schema))},
       {"public_tuples", PublicTuplesToJson(m.public_tuples)},
-      {"segments", std::move(segments)}};
+      {"segments", SegmentsToJson(m.segments)}};
   if (m.rows_read) j["rows_read"] = *m.rows_read;
   return DumpWithChecksum(std::move(j));
 }
@@ -188,17 +196,38 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
       SegmentInfo info;
       info.name = s.at("name").get<std::string>();
       info.records = s.at("records").get<uint64_t>();
-      info.bytes = s.at("bytes").get<uint64_t>();
-      const auto& digests = s.at("digests");
-      info.digests.public_values = digests.at("public").get<std::string>();
-      info.digests.ciphertexts = digests.at("ciphertexts").get<std::vector<std::string>>();
-      if (info.digests.ciphertexts.size() != static_cast<size_t>(ciphertexts)) {
-        return Status::Corruption("manifest: segment " + QuoteInput(info.name) + " has " +
-                                  std::to_string(info.digests.ciphertexts.size()) +
-                                  " ciphertext digests, the layout " + std::to_string(ciphertexts));
-      }
       if (info.name.empty() || info.name.find('/') != std::string::npos || info.name[0] == '.') {
         return Status::Corruption("manifest: bad segment name '" + QuoteInput(info.name) + "'");
+      }
+      const std::string where = "manifest: segment " + QuoteInput(info.name);
+      uint64_t chunk_total = 0;
+      for (const auto& c : s.at("chunks")) {
+        ChunkInfo chunk;
+        chunk.records = c.at("records").get<uint64_t>();
+        chunk.public_bytes = c.at("public_bytes").get<uint64_t>();
+        chunk.public_digest = c.at("public").get<std::string>();
+        chunk.ciphertext_digests = c.at("ciphertexts").get<std::vector<std::string>>();
+        // Bounded so that no reader allocates or adds past what a writer could have written:
+        // the manifest is input the compute party does not control.
+        if (chunk.records == 0 || chunk.records > kChunkRecords ||
+            chunk.public_bytes < chunk.records || chunk.public_bytes > kMaxChunkPublicBytes) {
+          return Status::Corruption(where + ": a chunk of " + std::to_string(chunk.records) +
+                                    " records and " + std::to_string(chunk.public_bytes) +
+                                    " public bytes (1-" + std::to_string(kChunkRecords) +
+                                    " records, at least a byte each and at most " +
+                                    std::to_string(kMaxChunkPublicBytes) + " in all)");
+        }
+        if (chunk.ciphertext_digests.size() != static_cast<size_t>(ciphertexts)) {
+          return Status::Corruption(
+              where + " has a chunk with " + std::to_string(chunk.ciphertext_digests.size()) +
+              " ciphertext digests, the layout " + std::to_string(ciphertexts));
+        }
+        chunk_total += chunk.records;
+        info.chunks.push_back(std::move(chunk));
+      }
+      if (chunk_total != info.records) {
+        return Status::Corruption(where + ": its chunks hold " + std::to_string(chunk_total) +
+                                  " records, the segment " + std::to_string(info.records));
       }
       total += info.records;
       m.segments.push_back(std::move(info));
@@ -223,6 +252,8 @@ Result<Manifest> ManifestFromJson(const std::string& json) {
 }
 
 // --- Writer --------------------------------------------------------------------------------
+
+DatasetWriter::DatasetWriter() = default;
 
 DatasetWriter::~DatasetWriter() {
   // An open segment's temporary file goes with the folder.
@@ -259,41 +290,102 @@ Status DatasetWriter::Open(const std::string& path, const crypto::PublicKey& pk,
   return Status::OK();
 }
 
+// BLAKE2b-256 states of one chunk's columns: the public lines and each ciphertext column.
+class DatasetWriter::ChunkHasher {
+ public:
+  explicit ChunkHasher(size_t ciphertexts) : states_(ciphertexts + 1) { Reset(); }
+  void Reset() {
+    for (State& state : states_) crypto_generichash_init(&state.s, nullptr, 0, kDigestBytes);
+  }
+  // Column -1 is the public lines.
+  void Update(int column, std::string_view bytes) {
+    crypto_generichash_update(&states_[static_cast<size_t>(column + 1)].s,
+                              reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  }
+  std::string FinishHex(int column) {
+    unsigned char digest[kDigestBytes];
+    crypto_generichash_final(&states_[static_cast<size_t>(column + 1)].s, digest, sizeof digest);
+    return HexOf(digest, sizeof digest);
+  }
+
+ private:
+  static constexpr size_t kDigestBytes = crypto_generichash_BYTES;
+  struct alignas(64) State {
+    crypto_generichash_state s;
+  };
+  std::vector<State> states_;
+};
+
 Status DatasetWriter::StartSegment() {
   char name[32];
   std::snprintf(name, sizeof name, "part-%05zu", manifest_.segments.size());
   current_ = SegmentInfo();
   current_.name = name;
-  hasher_ = std::make_unique<ColumnHasher>(ciphertexts_, AllCiphertextColumns(ciphertexts_));
-  CS_RETURN_IF_ERROR(segment_.Open(temp_path_ + "/segments/" + current_.name, kSharedFile));
+  const std::string base = temp_path_ + "/segments/" + current_.name;
+  CS_RETURN_IF_ERROR(public_file_.Open(base + ".pub", kSharedFile));
+  ciphertext_files_.clear();
+  for (size_t k = 0; k < ciphertexts_; ++k) {
+    ciphertext_files_.push_back(std::make_unique<AtomicFile>());
+    CS_RETURN_IF_ERROR(
+        ciphertext_files_.back()->Open(base + ".c" + std::to_string(k), kSharedFile));
+  }
+  if (hasher_ == nullptr) hasher_ = std::make_unique<ChunkHasher>(ciphertexts_);
+  hasher_->Reset();
+  chunk_ = ChunkInfo();
   segment_open_ = true;
   return Status::OK();
 }
 
+void DatasetWriter::FinishChunk() {
+  chunk_.public_digest = hasher_->FinishHex(-1);
+  for (size_t k = 0; k < ciphertexts_; ++k)
+    chunk_.ciphertext_digests.push_back(hasher_->FinishHex(static_cast<int>(k)));
+  current_.chunks.push_back(std::move(chunk_));
+  chunk_ = ChunkInfo();
+  hasher_->Reset();
+}
+
 Status DatasetWriter::FinishSegment() {
-  CS_RETURN_IF_ERROR(segment_.Commit());
+  if (chunk_.records > 0) FinishChunk();
+  CS_RETURN_IF_ERROR(public_file_.Commit());
+  for (auto& file : ciphertext_files_) CS_RETURN_IF_ERROR(file->Commit());
   segment_open_ = false;
-  current_.digests = hasher_->Finish();
-  manifest_.segments.push_back(current_);
+  manifest_.segments.push_back(std::move(current_));
   return Status::OK();
 }
 
-Status DatasetWriter::AppendLine(std::string_view line, TagValue r) {
-  CS_RETURN_IF_ERROR(SplitRecordLine(line, public_columns_, ciphertexts_, &fields_));
-  TupleSums& tuple =
-      tuples_[std::vector<std::string>(fields_.public_values.begin(), fields_.public_values.end())];
+Status DatasetWriter::Append(const std::vector<std::string>& public_values,
+                             const std::vector<crypto::Ciphertext>& ciphertexts, TagValue r) {
+  if (public_values.size() != public_columns_ || ciphertexts.size() != ciphertexts_) {
+    return Status::InvalidArgument("dataset writer: expected " + std::to_string(public_columns_) +
+                                   " public values and " + std::to_string(ciphertexts_) +
+                                   " ciphertexts per record");
+  }
+  std::string line;
+  for (size_t i = 0; i < public_values.size(); ++i) {
+    if (public_values[i].find_first_of("\t\n\r") != std::string::npos) {
+      return Status::InvalidArgument("dataset writer: a public value holds a tab or newline");
+    }
+    if (i > 0) line += '\t';
+    line += public_values[i];
+  }
+  line += '\n';
+  TupleSums& tuple = tuples_[public_values];
   ++tuple.records;
   tuple.randoms = TagAdd(tuple.randoms, r);
   if (!segment_open_) CS_RETURN_IF_ERROR(StartSegment());
-  hasher_->Add(fields_);
-  std::string with_newline;
-  with_newline.reserve(line.size() + 1);
-  with_newline.append(line);
-  with_newline.push_back('\n');
-  CS_RETURN_IF_ERROR(segment_.Append(with_newline));
-  current_.bytes += with_newline.size();
+  CS_RETURN_IF_ERROR(public_file_.Append(line));
+  hasher_->Update(-1, line);
+  chunk_.public_bytes += line.size();
+  for (size_t k = 0; k < ciphertexts_; ++k) {
+    const std::string bytes = crypto::CiphertextToFixedBytes(*pk_, ciphertexts[k]);
+    CS_RETURN_IF_ERROR(ciphertext_files_[k]->Append(bytes));
+    hasher_->Update(static_cast<int>(k), bytes);
+  }
+  ++chunk_.records;
   ++current_.records;
   ++manifest_.record_count;
+  if (chunk_.records >= kChunkRecords) FinishChunk();
   if (current_.records >= records_per_segment_) CS_RETURN_IF_ERROR(FinishSegment());
   return Status::OK();
 }
@@ -319,7 +411,7 @@ Status DatasetWriter::Commit() {
   return Status::OK();
 }
 
-// --- Record lines --------------------------------------------------------------------------
+// --- Fields ------------------------------------------------------------------------------
 
 std::string EncodeCiphertextField(const crypto::PublicKey& pk, const crypto::Ciphertext& c) {
   const std::string raw = crypto::CiphertextToFixedBytes(pk, c);
@@ -331,143 +423,23 @@ std::string EncodeCiphertextField(const crypto::PublicKey& pk, const crypto::Cip
   return b64;
 }
 
-std::string FormatRecordLine(const crypto::PublicKey& pk,
-                             const std::vector<std::string>& public_values,
-                             const std::vector<crypto::Ciphertext>& ciphertexts) {
-  std::string line;
-  for (const std::string& v : public_values) {
-    line += v;
-    line += '\t';
+Status SplitPublicLine(std::string_view line, size_t public_columns,
+                       std::vector<std::string_view>* values) {
+  values->clear();
+  if (public_columns == 0) {
+    if (line.empty()) return Status::OK();
+    return Status::Corruption("expected no public values, found a non-empty line");
   }
-  for (size_t i = 0; i < ciphertexts.size(); ++i) {
-    if (i > 0) line += '\t';
-    line += EncodeCiphertextField(pk, ciphertexts[i]);
-  }
-  return line;
-}
-
-Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciphertexts,
-                       RecordLine* out) {
-  out->public_values.clear();
-  out->ciphertext_fields.clear();
   size_t start = 0;
-  const size_t expected = public_columns + ciphertexts;
-  size_t fields = 0;
   while (true) {
-    size_t tab = line.find('\t', start);
-    std::string_view field =
-        line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
-    if (fields < public_columns) {
-      out->public_values.push_back(field);
-    } else if (fields < expected) {
-      out->ciphertext_fields.push_back(field);
-    }
-    ++fields;
+    const size_t tab = line.find('\t', start);
+    values->push_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
     if (tab == std::string_view::npos) break;
     start = tab + 1;
   }
-  if (fields != expected) {
-    return Status::Corruption("expected " + std::to_string(public_columns) + " public values and " +
-                              std::to_string(ciphertexts) + " ciphertexts, found " +
-                              std::to_string(fields) + " fields");
-  }
-  return Status::OK();
-}
-
-// --- Column digests ------------------------------------------------------------------------
-
-ColumnHasher::ColumnHasher(size_t ciphertexts, const std::vector<int>& hashed)
-    : ciphertexts_(ciphertexts) {
-  // An index past the line's ciphertexts is never hashed, so SegmentVerifier reports it.
-  for (int i : hashed) {
-    if (i >= 0 && static_cast<size_t>(i) < ciphertexts) hashed_.push_back(i);
-  }
-  static_assert(sizeof(crypto_generichash_state) <= sizeof(State::bytes));
-  crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(public_.bytes), nullptr, 0,
-                          crypto_generichash_BYTES);
-  for (int i : hashed_) {
-    crypto_generichash_init(
-        reinterpret_cast<crypto_generichash_state*>(ciphertexts_[static_cast<size_t>(i)].bytes),
-        nullptr, 0, crypto_generichash_BYTES);
-  }
-}
-
-void ColumnHasher::Update(State* state, std::string_view field) {
-  auto* s = reinterpret_cast<crypto_generichash_state*>(state->bytes);
-  crypto_generichash_update(s, reinterpret_cast<const unsigned char*>(field.data()), field.size());
-  crypto_generichash_update(s, reinterpret_cast<const unsigned char*>("\n"), 1);
-}
-
-std::string ColumnHasher::FinishHex(State* state) {
-  unsigned char digest[crypto_generichash_BYTES];
-  crypto_generichash_final(reinterpret_cast<crypto_generichash_state*>(state->bytes), digest,
-                           sizeof digest);
-  return HexOf(digest, sizeof digest);
-}
-
-void ColumnHasher::Add(const RecordLine& line) {
-  // The public values are one contiguous run of the line, tabs included.
-  std::string_view public_values;
-  if (!line.public_values.empty()) {
-    const char* begin = line.public_values.front().data();
-    const char* end = line.public_values.back().data() + line.public_values.back().size();
-    public_values = std::string_view(begin, static_cast<size_t>(end - begin));
-  }
-  Update(&public_, public_values);
-  for (int i : hashed_) {
-    const size_t c = static_cast<size_t>(i);
-    Update(&ciphertexts_[c], line.ciphertext_fields[c]);
-  }
-}
-
-SegmentDigests ColumnHasher::Finish() {
-  SegmentDigests d;
-  d.public_values = FinishHex(&public_);
-  d.ciphertexts.assign(ciphertexts_.size(), std::string());
-  for (int i : hashed_) {
-    const size_t c = static_cast<size_t>(i);
-    d.ciphertexts[c] = FinishHex(&ciphertexts_[c]);
-  }
-  return d;
-}
-
-SegmentVerifier::SegmentVerifier(const SegmentInfo& segment, size_t public_columns,
-                                 size_t ciphertexts, const std::vector<int>& read)
-    : segment_(segment),
-      public_columns_(public_columns),
-      ciphertexts_(ciphertexts),
-      read_(read),
-      hasher_(ciphertexts, read) {}
-
-Status SegmentVerifier::AddLine(std::string_view line, RecordLine* fields) {
-  ++lines_;
-  bytes_ += line.size() + 1;
-  CS_RETURN_IF_ERROR(SplitRecordLine(line, public_columns_, ciphertexts_, fields));
-  hasher_.Add(*fields);
-  return Status::OK();
-}
-
-Status SegmentVerifier::Finish() {
-  if (bytes_ != segment_.bytes) {
-    return Status::Corruption(std::to_string(bytes_) + " bytes, the manifest says " +
-                              std::to_string(segment_.bytes) + ": truncated or altered");
-  }
-  if (lines_ != segment_.records) {
-    return Status::Corruption("holds " + std::to_string(lines_) + " records, the manifest says " +
-                              std::to_string(segment_.records));
-  }
-  const SegmentDigests got = hasher_.Finish();
-  if (got.public_values != segment_.digests.public_values) {
-    return Status::Corruption(
-        "the public values differ from the manifest's digest: the segment was altered");
-  }
-  for (int i : read_) {
-    const size_t c = static_cast<size_t>(i);
-    if (c >= segment_.digests.ciphertexts.size() ||
-        got.ciphertexts[c] != segment_.digests.ciphertexts[c]) {
-      return Status::Corruption("ciphertext column " + std::to_string(c) +
-                                " differs from the manifest's digest: the segment was altered");
-    }
+  if (values->size() != public_columns) {
+    return Status::Corruption("expected " + std::to_string(public_columns) +
+                              " public values, found " + std::to_string(values->size()));
   }
   return Status::OK();
 }
@@ -527,66 +499,157 @@ Result<Dataset> OpenDataset(const std::string& path, const StorageConfig& config
   return d;
 }
 
-Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
-                   const std::vector<int>& ciphertexts,
-                   const std::function<Status(const RecordLine&)>& use) {
-  const std::string path = dataset.SegmentPath(segment);
+std::string Dataset::SegmentFile(const SegmentInfo& s, int column) const {
+  return path + "/segments/" + s.name + (column < 0 ? ".pub" : ".c" + std::to_string(column));
+}
+
+namespace {
+
+// Chunks read with one request per file (ReadChunks): 4 × 4,096 records × 512 bytes is 8 MiB
+// per ciphertext column read with a 2048-bit key.
+constexpr size_t kChunksPerRead = 4;
+
+std::string DigestHex(std::string_view bytes) {
+  unsigned char digest[crypto_generichash_BYTES];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size(), nullptr, 0);
+  return HexOf(digest, sizeof digest);
+}
+
+std::string ChunkName(size_t chunk, uint64_t first_record, uint64_t records) {
+  return "chunk " + std::to_string(chunk) + " (records " + std::to_string(first_record + 1) + "-" +
+         std::to_string(first_record + records) + ")";
+}
+
+}  // namespace
+
+Status ReadChunks(const Dataset& dataset, const SegmentInfo& segment, size_t first_chunk,
+                  size_t chunk_count, const std::vector<int>& ciphertexts,
+                  const std::function<Status(const RecordView&)>& use) {
+  if (first_chunk > segment.chunks.size() || chunk_count > segment.chunks.size() - first_chunk) {
+    return Status::InvalidArgument("segment " + segment.name + " has " +
+                                   std::to_string(segment.chunks.size()) + " chunks, not " +
+                                   std::to_string(first_chunk + chunk_count));
+  }
   std::shared_ptr<const Storage> storage = dataset.storage;
   if (storage == nullptr) {  // a Dataset put together by hand rather than by OpenDataset
     CS_ASSIGN_OR_RETURN(storage, StorageFor(dataset.path));
   }
-  SegmentVerifier verifier(segment, dataset.manifest.catalog.PublicColumns().size(),
-                           static_cast<size_t>(dataset.layout.num_ciphertexts()), ciphertexts);
-  RecordLine fields;
-  std::string pending;  // a line not yet complete
-  bool opened = false;
-  auto check_size = [&](uint64_t size) -> Status {
-    opened = true;
-    if (size == segment.bytes) return Status::OK();
-    return Status::Corruption(path + ": size differs from the manifest (" +
-                              std::to_string(segment.bytes) +
-                              " bytes expected): truncated or altered");
-  };
-  auto add_lines = [&](std::string_view chunk) -> Status {
-    size_t start = 0;
-    while (true) {
-      size_t nl = chunk.find('\n', start);
-      if (nl == std::string_view::npos) {
-        pending.append(chunk.substr(start));
-        return Status::OK();
-      }
-      std::string_view line;
-      if (pending.empty()) {
-        line = chunk.substr(start, nl - start);
-      } else {
-        pending.append(chunk.substr(start, nl - start));
-        line = pending;
-      }
-      Status status = verifier.AddLine(line, &fields);
-      if (status.ok()) status = use(fields);
-      if (!status.ok()) {
-        return status.WithContext(path + " line " + std::to_string(verifier.lines()));
-      }
-      pending.clear();
-      start = nl + 1;
+  const size_t public_columns = dataset.manifest.catalog.PublicColumns().size();
+  const size_t columns = static_cast<size_t>(dataset.layout.num_ciphertexts());
+  const uint64_t width = dataset.public_key.ciphertext_bytes();
+  for (int c : ciphertexts) {
+    if (c < 0 || static_cast<size_t>(c) >= columns) {
+      return Status::InvalidArgument("no ciphertext column " + std::to_string(c));
     }
-  };
-  Status status = storage->StreamFile(path, check_size, add_lines);
-  if (!status.ok() && !opened) {
-    return status.WithContext(path + ": cannot open segment listed in the manifest");
   }
-  CS_RETURN_IF_ERROR(status);
-  if (!pending.empty()) return Status::Corruption(path + ": last line is incomplete");
-  return verifier.Finish().WithContext(path);
+  uint64_t first_record = 0, public_offset = 0;
+  for (size_t i = 0; i < first_chunk; ++i) {
+    first_record += segment.chunks[i].records;
+    public_offset += segment.chunks[i].public_bytes;
+  }
+  const std::string public_path = dataset.SegmentFile(segment, -1);
+  std::vector<std::string> column_bytes(columns);
+  RecordView record;
+  record.ciphertexts.assign(columns, std::string_view());
+  const size_t end = first_chunk + chunk_count;
+  // A few chunks a request: fewer round trips to remote storage, memory still bounded.
+  for (size_t read_first = first_chunk; read_first < end;) {
+    const size_t read_end = std::min(end, read_first + kChunksPerRead);
+    uint64_t read_records = 0, read_public_bytes = 0;
+    for (size_t i = read_first; i < read_end; ++i) {
+      read_records += segment.chunks[i].records;
+      read_public_bytes += segment.chunks[i].public_bytes;
+    }
+    auto public_bytes = storage->ReadRange(public_path, public_offset, read_public_bytes);
+    if (!public_bytes.ok()) return public_bytes.status().WithContext(public_path);
+    for (int c : ciphertexts) {
+      const std::string path = dataset.SegmentFile(segment, c);
+      auto bytes = storage->ReadRange(path, first_record * width, read_records * width);
+      if (!bytes.ok()) return bytes.status().WithContext(path);
+      column_bytes[static_cast<size_t>(c)] = std::move(bytes).value();
+    }
+    std::string_view lines = *public_bytes;
+    uint64_t read_offset = 0;  // records of this read before the current chunk
+    for (size_t i = read_first; i < read_end; ++i) {
+      const ChunkInfo& chunk = segment.chunks[i];
+      const std::string chunk_name = ChunkName(i, first_record, chunk.records);
+      // Check the whole chunk before handing out any of its records.
+      if (chunk.public_bytes > lines.size())
+        return Status::Corruption(public_path + ": short read");
+      const std::string_view chunk_lines = lines.substr(0, chunk.public_bytes);
+      if (DigestHex(chunk_lines) != chunk.public_digest) {
+        return Status::Corruption(public_path + ": " + chunk_name +
+                                  " differs from the manifest's digest: the segment was altered");
+      }
+      for (int c : ciphertexts) {
+        const std::string_view bytes = std::string_view(column_bytes[static_cast<size_t>(c)])
+                                           .substr(read_offset * width, chunk.records * width);
+        if (DigestHex(bytes) != chunk.ciphertext_digests[static_cast<size_t>(c)]) {
+          return Status::Corruption(dataset.SegmentFile(segment, c) + ": " + chunk_name +
+                                    " differs from the manifest's digest: the segment was altered");
+        }
+      }
+      std::string_view rest = chunk_lines;
+      for (uint64_t r = 0; r < chunk.records; ++r) {
+        const size_t nl = rest.find('\n');
+        if (nl == std::string_view::npos) {
+          return Status::Corruption(public_path + ": " + chunk_name + " holds fewer lines (" +
+                                    std::to_string(r) + ") than its records");
+        }
+        Status s = SplitPublicLine(rest.substr(0, nl), public_columns, &record.public_values);
+        for (int c : ciphertexts) {
+          record.ciphertexts[static_cast<size_t>(c)] =
+              std::string_view(column_bytes[static_cast<size_t>(c)])
+                  .substr((read_offset + r) * width, width);
+        }
+        if (s.ok()) s = use(record);
+        if (!s.ok()) {
+          return s.WithContext(dataset.path + "/segments/" + segment.name + " record " +
+                               std::to_string(first_record + r + 1));
+        }
+        rest.remove_prefix(nl + 1);
+      }
+      if (!rest.empty()) {
+        return Status::Corruption(public_path + ": " + chunk_name + " holds more lines than its " +
+                                  std::to_string(chunk.records) + " records");
+      }
+      lines.remove_prefix(chunk.public_bytes);
+      read_offset += chunk.records;
+      first_record += chunk.records;
+      public_offset += chunk.public_bytes;
+    }
+    read_first = read_end;
+  }
+  return Status::OK();
 }
 
 Status VerifyDataset(const Dataset& dataset, const std::function<void(uint64_t)>& progress) {
-  const std::vector<int> all =
-      AllCiphertextColumns(static_cast<size_t>(dataset.layout.num_ciphertexts()));
+  const size_t columns = static_cast<size_t>(dataset.layout.num_ciphertexts());
+  const std::vector<int> all = AllCiphertextColumns(columns);
+  const uint64_t width = dataset.public_key.ciphertext_bytes();
+  std::shared_ptr<const Storage> storage = dataset.storage;
+  if (storage == nullptr) {
+    CS_ASSIGN_OR_RETURN(storage, StorageFor(dataset.path));
+  }
   uint64_t done = 0;
   for (const SegmentInfo& segment : dataset.manifest.segments) {
-    CS_RETURN_IF_ERROR(
-        ReadSegment(dataset, segment, all, [](const RecordLine&) { return Status::OK(); }));
+    // Sizes first: a reader of chunks never looks past the last one, so bytes appended to a
+    // file would go unseen.
+    uint64_t public_size = 0;
+    for (const ChunkInfo& chunk : segment.chunks) public_size += chunk.public_bytes;
+    for (int c = -1; c < static_cast<int>(columns); ++c) {
+      const std::string path = dataset.SegmentFile(segment, c);
+      const uint64_t expected = c < 0 ? public_size : segment.records * width;
+      CS_ASSIGN_OR_RETURN(uint64_t size, storage->FileSize(path));
+      if (size != expected) {
+        return Status::Corruption(path + ": " + std::to_string(size) +
+                                  " bytes, the manifest says " + std::to_string(expected) +
+                                  ": truncated or altered");
+      }
+    }
+    CS_RETURN_IF_ERROR(ReadChunks(dataset, segment, 0, segment.chunks.size(), all,
+                                  [](const RecordView&) { return Status::OK(); }));
     done += segment.records;
     if (progress) progress(done);
   }

@@ -1,26 +1,31 @@
 // The encrypted dataset on storage the owner does not trust.
 //
-//   DATASET/manifest.json        catalog (encoding/catalog.h), slot layout, the owner's
-//                                schema sealed for the key holders, key fingerprint, record
-//                                count, and for each segment its record count, size and
-//                                column digests
-//   DATASET/public.key           the public key (all the compute party needs)
-//   DATASET/segments/part-NNNNN  one record per line:
-//                                public values (tab-separated, schema order), then one
-//                                base64 ciphertext per packed plaintext, tab-separated
-// Text lines keep segments splittable for Hadoop; the manifest's digests catch tampering.
-// The digests are per column (see SegmentDigests) so that a query checks every byte it uses
-// without hashing the ciphertexts it skips: hashing whole lines cost more than the sums.
+//   DATASET/manifest.json             catalog (encoding/catalog.h), slot layout, the owner's
+//                                     schema sealed for the key holders, key fingerprint,
+//                                     record count, and each segment's chunks with their
+//                                     digests
+//   DATASET/public.key                the public key (all the compute party needs)
+//   DATASET/segments/part-NNNNN.pub   one line per record: its public values, tab-separated,
+//                                     in schema order
+//   DATASET/segments/part-NNNNN.cK    ciphertext column K: each record's K-th packed
+//                                     ciphertext as pk.ciphertext_bytes() big-endian bytes,
+//                                     record after record (fixed width, no separators)
+// Columns in files of their own make a query's I/O proportional to the ciphertexts its plan
+// reads, and fixed-width binary needs no decoding and lets any reader seek to a record.
+// A segment is cut into chunks of kChunkRecords records; the manifest holds each chunk's
+// public-file length and a digest per column, so that any range of chunks can be read and
+// checked on its own (a Hadoop map task takes a range, not a whole segment) and a query hashes
+// only the columns it reads. A chunk is checked whole before any of its records is used.
 // A dataset is written into a temporary folder and renamed into place when complete.
 //
 // What the compute party learns from a dataset is exactly: the catalog (column names and
 // kinds, which are public, how many level and bin slots a private column has), the slot
 // layout (which ciphertext, offset and width hold what, by index), the public columns' values,
-// the record count, segment sizes and digests, the creation time and the public key. The
-// schema as the owner wrote it (bounds, decimals, level names, bin edges, derived rules) is
-// sealed (crypto/seal.h) under the dataset's own Paillier key, so that exactly who can decrypt
-// a result can decode it: the owner, or t custodians in `combine`. Manifest version 3; older
-// manifests carried that schema in the clear and are refused with a request to re-encrypt.
+// the record count, segment and chunk sizes and digests, the creation time and the public key.
+// The schema as the owner wrote it (bounds, decimals, level names, bin edges, derived rules)
+// is sealed (crypto/seal.h) under the dataset's own Paillier key, so that exactly who can
+// decrypt a result can decode it: the owner, or t custodians in `combine`. Manifest version 5;
+// older manifests are refused with a request to re-encrypt.
 #pragma once
 
 #include <cstdint>
@@ -44,21 +49,25 @@
 
 namespace cipherstat {
 
-// BLAKE2b-256 digests (hex) of a segment's columns. Column "public" is each line's public
-// values with the tabs between them; ciphertext column i is each line's i-th base64 field.
-// A column's digest covers its fields line after line, each followed by '\n', so it also
-// fixes the line count and the order.
-struct SegmentDigests {
-  std::string public_values;
-  std::vector<std::string> ciphertexts;  // one per packed ciphertext; "" if not hashed
-  bool operator==(const SegmentDigests&) const = default;
+// Records per chunk, the unit a reader reads and checks at once (the last chunk of a segment
+// may be shorter). Readers take each chunk's size from the manifest, not from this constant.
+inline constexpr uint64_t kChunkRecords = 4096;
+// The most bytes of public values a chunk may hold (a manifest claiming more is corrupt).
+inline constexpr uint64_t kMaxChunkPublicBytes = uint64_t{64} << 20;
+
+// A chunk's place in its segment's files and its BLAKE2b-256 digests (hex).
+struct ChunkInfo {
+  uint64_t records = 0;
+  uint64_t public_bytes = 0;                    // its lines in the .pub file, each '\n' included
+  std::string public_digest;                    // of those bytes
+  std::vector<std::string> ciphertext_digests;  // per column: of its records' fixed-width bytes
+  bool operator==(const ChunkInfo&) const = default;
 };
 
 struct SegmentInfo {
-  std::string name;  // relative to DATASET/segments/
+  std::string name;  // files DATASET/segments/NAME.pub and NAME.c0, NAME.c1, ...
   uint64_t records = 0;
-  uint64_t bytes = 0;
-  SegmentDigests digests;
+  std::vector<ChunkInfo> chunks;
 };
 
 // One combination of public values and the number of records that have it. The manifest
@@ -124,61 +133,26 @@ Result<std::vector<PublicTuple>> PublicTuplesFromJson(const nlohmann::json& json
                                                       const std::string& source);
 Result<Manifest> ManifestFromJson(const std::string& json);
 
-// A parsed view of a record line: public values and undecoded ciphertext fields, as views
-// into the line.
-struct RecordLine {
+// Manifest fields shared with the signed manifest (store/signed_manifest.h).
+nlohmann::json SegmentsToJson(const std::vector<SegmentInfo>& segments);
+
+// One record as a reader sees it: views into the chunk being read.
+struct RecordView {
   std::vector<std::string_view> public_values;
-  std::vector<std::string_view> ciphertext_fields;  // base64
-};
-// Splits a line; errors name what is wrong ("expected 3 public values and 7 ciphertexts").
-Status SplitRecordLine(std::string_view line, size_t public_columns, size_t ciphertexts,
-                       RecordLine* out);
-
-// Hashes the public column and the chosen ciphertext columns of a segment, line by line.
-class ColumnHasher {
- public:
-  // `hashed`: indices of the ciphertext columns to hash, out of `ciphertexts` per line.
-  ColumnHasher(size_t ciphertexts, const std::vector<int>& hashed);
-  void Add(const RecordLine& line);
-  SegmentDigests Finish();
-
- private:
-  struct alignas(64) State {
-    unsigned char bytes[512];
-  };
-  void Update(State* state, std::string_view field);
-  std::string FinishHex(State* state);
-
-  State public_;
-  std::vector<State> ciphertexts_;
-  std::vector<int> hashed_;
+  // Per ciphertext column, pk.ciphertext_bytes() big-endian bytes; empty for a column the
+  // reader did not ask for.
+  std::vector<std::string_view> ciphertexts;
 };
 
-// Checks a segment against its manifest entry as its lines stream past: the record count,
-// the size and the digests of the columns a reader uses (the public column and `read`).
-// Errors say what differs; the caller adds which file.
-class SegmentVerifier {
- public:
-  SegmentVerifier(const SegmentInfo& segment, size_t public_columns, size_t ciphertexts,
-                  const std::vector<int>& read);
-  // Splits one line (without its '\n') into `fields` and hashes the columns read.
-  Status AddLine(std::string_view line, RecordLine* fields);
-  // After the last line.
-  Status Finish();
-  uint64_t lines() const { return lines_; }
-
- private:
-  const SegmentInfo& segment_;
-  size_t public_columns_, ciphertexts_;
-  std::vector<int> read_;
-  ColumnHasher hasher_;
-  uint64_t lines_ = 0, bytes_ = 0;
-};
+// Splits one line of a .pub file into exactly `public_columns` values (none for an empty
+// line when there are no public columns); Corruption saying what differs otherwise.
+Status SplitPublicLine(std::string_view line, size_t public_columns,
+                       std::vector<std::string_view>* values);
 
 // Writes a dataset. Non-copyable. Destroying an uncommitted writer removes what it wrote.
 class DatasetWriter {
  public:
-  DatasetWriter() = default;
+  DatasetWriter();
   ~DatasetWriter();
   DatasetWriter(const DatasetWriter&) = delete;
   DatasetWriter& operator=(const DatasetWriter&) = delete;
@@ -186,10 +160,12 @@ class DatasetWriter {
   // Fails with AlreadyExists if `path` exists.
   Status Open(const std::string& path, const crypto::PublicKey& pk, const Schema& schema,
               const Layout& layout, uint64_t records_per_segment);
-  // Appends one encoded record line (without '\n'), see FormatRecordLine, whose ciphertexts
-  // carry tags made with the record's random `r` (RecordEncoder::Encode): the writer counts the
-  // records of each public tuple and sums their randoms for the sealed verifier.
-  Status AppendLine(std::string_view line, TagValue r);
+  // Appends one record: its public values (schema order; no tabs or newlines) and its
+  // ciphertexts, which carry tags made with the record's random `r` (RecordEncoder::Encode):
+  // the writer counts the records of each public tuple and sums their randoms for the sealed
+  // verifier.
+  Status Append(const std::vector<std::string>& public_values,
+                const std::vector<crypto::Ciphertext>& ciphertexts, TagValue r);
   // Called by Commit with the final manifest; its text becomes DATASET/manifest.sig (the
   // owner's signature, store/signed_manifest.h). Without a signer the dataset is unsigned.
   void SetSigner(std::function<std::string(const Manifest&)> signer) {
@@ -205,17 +181,20 @@ class DatasetWriter {
 
  private:
   Status StartSegment();
+  void FinishChunk();
   Status FinishSegment();
 
   std::string final_path_, temp_path_;
   Manifest manifest_;
   uint64_t records_per_segment_ = 0;
-  AtomicFile segment_;
+  AtomicFile public_file_;
+  std::vector<std::unique_ptr<AtomicFile>> ciphertext_files_;  // one per column
   bool segment_open_ = false;
   SegmentInfo current_;
+  ChunkInfo chunk_;
+  class ChunkHasher;
+  std::unique_ptr<ChunkHasher> hasher_;
   size_t public_columns_ = 0, ciphertexts_ = 0;
-  std::unique_ptr<ColumnHasher> hasher_;
-  RecordLine fields_;
   bool committed_ = false;
   std::function<std::string(const Manifest&)> signer_;
   const crypto::PublicKey* pk_ = nullptr;  // Open's, which the caller keeps until Commit
@@ -228,11 +207,8 @@ class DatasetWriter {
   std::map<std::vector<std::string>, TupleSums> tuples_;
 };
 
-// Formats / parses one record line.
-std::string FormatRecordLine(const crypto::PublicKey& pk,
-                             const std::vector<std::string>& public_values,
-                             const std::vector<crypto::Ciphertext>& ciphertexts);
-
+// A ciphertext as result files and Streaming partials carry it: base64 of its fixed-width
+// bytes.
 std::string EncodeCiphertextField(const crypto::PublicKey& pk, const crypto::Ciphertext& c);
 Result<crypto::Ciphertext> DecodeCiphertextField(const crypto::PublicKey& pk,
                                                  std::string_view base64);
@@ -248,21 +224,25 @@ struct Dataset {
   crypto::PublicKey public_key;
   Layout layout;
   std::string manifest_signature;  // DATASET/manifest.sig verbatim; empty when unsigned
-  std::string SegmentPath(const SegmentInfo& s) const { return path + "/segments/" + s.name; }
+  // The segment's .pub file (column -1) or ciphertext column `column`'s file.
+  std::string SegmentFile(const SegmentInfo& s, int column) const;
 };
 // Reads the manifest, key and signature through the storage that serves `path` (configured
 // by `config`); segments are read later, as a query streams them.
 Result<Dataset> OpenDataset(const std::string& path, const StorageConfig& config = {});
 
-// Streams a segment from the dataset's storage: checks its size, splits each line, hands it to
-// `use`, and checks the line count and the digests of the public column and `ciphertexts`
-// (store/dataset.h above). Errors name the segment file and, for a line, its number.
-Status ReadSegment(const Dataset& dataset, const SegmentInfo& segment,
-                   const std::vector<int>& ciphertexts,
-                   const std::function<Status(const RecordLine&)>& use);
+// Reads chunks [first_chunk, first_chunk + chunk_count) of a segment from the dataset's
+// storage, reading the .pub file and the files of the ciphertext columns `ciphertexts` only.
+// Each chunk is checked against the manifest (sizes, line count, the digests of the public
+// values and of the columns read) before `use` sees any of its records, in order. Errors name
+// the file and chunk, or for a malformed line its record number in the segment.
+Status ReadChunks(const Dataset& dataset, const SegmentInfo& segment, size_t first_chunk,
+                  size_t chunk_count, const std::vector<int>& ciphertexts,
+                  const std::function<Status(const RecordView&)>& use);
 
-// Checks every column of every segment against the manifest (`cipherstat verify`); a query
-// checks only what it reads. `progress` gets the records checked so far after each segment.
+// Checks every file of every segment against the manifest, their sizes included
+// (`cipherstat verify`); a query checks only the chunks and columns it reads. `progress` gets the
+// records checked so far after each segment.
 Status VerifyDataset(const Dataset& dataset, const std::function<void(uint64_t)>& progress);
 
 }  // namespace cipherstat

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -107,8 +108,7 @@ class DatasetTest : public ::testing::Test {
         plain.emplace_back(static_cast<unsigned long>(1000 * c + i + 1));
         cts.push_back(crypto::Encrypt(pk(), plain.back()));
       }
-      s = writer.AppendLine(FormatRecordLine(pk(), {i % 2 ? "south" : "north"}, cts),
-                            RandomTagValue());
+      s = writer.Append({i % 2 ? "south" : "north"}, cts, RandomTagValue());
       EXPECT_TRUE(s.ok()) << s.ToString();
       written.push_back(std::move(plain));
     }
@@ -143,38 +143,89 @@ TEST_F(DatasetTest, WriterAndReaderRoundTrip) {
 
   size_t record = 0;
   const uint64_t expected_records[] = {2, 2, 1};
+  const size_t columns = static_cast<size_t>(layout_.num_ciphertexts());
+  const size_t width = pk().ciphertext_bytes();
   for (size_t si = 0; si < m.segments.size(); ++si) {
     const SegmentInfo& seg = m.segments[si];
-    const std::string bytes = ReadText(dataset->SegmentPath(seg));
     EXPECT_EQ(seg.records, expected_records[si]);
-    EXPECT_EQ(seg.bytes, bytes.size());
-    // The column digests, recomputed from the file's text with one-shot BLAKE2b.
-    std::string public_column;
-    std::vector<std::string> ciphertext_columns(static_cast<size_t>(layout_.num_ciphertexts()));
-    for (const std::string& line : Lines(bytes)) {
-      RecordLine fields;
-      Status s = SplitRecordLine(line, 1, static_cast<size_t>(layout_.num_ciphertexts()), &fields);
-      ASSERT_TRUE(s.ok()) << s.ToString();
-      public_column += line.substr(0, line.find('\t')) + "\n";
-      for (size_t c = 0; c < ciphertext_columns.size(); ++c)
-        ciphertext_columns[c] += std::string(fields.ciphertext_fields[c]) + "\n";
+    ASSERT_EQ(seg.chunks.size(), 1u);
+    const ChunkInfo& chunk = seg.chunks[0];
+    EXPECT_EQ(chunk.records, seg.records);
+    // The files, read back as bytes, and the digests recomputed with one-shot BLAKE2b.
+    const std::string public_file = ReadText(dataset->SegmentFile(seg, -1));
+    EXPECT_EQ(chunk.public_bytes, public_file.size());
+    EXPECT_EQ(chunk.public_digest, Blake2bHex(public_file));
+    std::vector<std::string> column_files;
+    ASSERT_EQ(chunk.ciphertext_digests.size(), columns);
+    for (size_t c = 0; c < columns; ++c) {
+      column_files.push_back(ReadText(dataset->SegmentFile(seg, static_cast<int>(c))));
+      EXPECT_EQ(column_files[c].size(), seg.records * width);
+      EXPECT_EQ(chunk.ciphertext_digests[c], Blake2bHex(column_files[c])) << c;
+    }
+    const std::vector<std::string> lines = Lines(public_file);
+    ASSERT_EQ(lines.size(), seg.records);
+    for (size_t r = 0; r < lines.size(); ++r, ++record) {
       ASSERT_LT(record, written.size());
-      EXPECT_EQ(fields.public_values[0], record % 2 ? "south" : "north");
-      for (size_t c = 0; c < fields.ciphertext_fields.size(); ++c) {
-        auto ct = DecodeCiphertextField(dataset->public_key, fields.ciphertext_fields[c]);
+      EXPECT_EQ(lines[r], record % 2 ? "south" : "north");
+      for (size_t c = 0; c < columns; ++c) {
+        auto ct = crypto::CiphertextFromFixedBytes(dataset->public_key,
+                                                   column_files[c].substr(r * width, width));
         ASSERT_TRUE(ct.ok()) << ct.status().ToString();
         auto m_ = crypto::Decrypt(*sk_, *ct);
         ASSERT_TRUE(m_.ok());
         EXPECT_TRUE(*m_ == written[record][c]) << "record " << record << " ciphertext " << c;
       }
-      ++record;
     }
-    EXPECT_EQ(seg.digests.public_values, Blake2bHex(public_column));
-    ASSERT_EQ(seg.digests.ciphertexts.size(), ciphertext_columns.size());
-    for (size_t c = 0; c < ciphertext_columns.size(); ++c)
-      EXPECT_EQ(seg.digests.ciphertexts[c], Blake2bHex(ciphertext_columns[c])) << c;
   }
   EXPECT_EQ(record, 5u);
+}
+
+// Segments are cut into chunks of kChunkRecords; ReadChunks reads any run of them, in order,
+// only the columns asked for.
+TEST_F(DatasetTest, ChunksSplitASegmentAndReadOnTheirOwn) {
+  const std::string path = dir_ / "chunked";
+  const uint64_t n = 5 * kChunkRecords + 5;  // 6 chunks: more than one read's worth
+  const size_t columns = static_cast<size_t>(layout_.num_ciphertexts());
+  // Record i holds ciphertext pool[(i + c) % 7] in column c (encrypting 8,197 records
+  // one by one would be slow; the reader does not care).
+  std::vector<crypto::Ciphertext> pool;
+  for (unsigned long v = 1; v <= 7; ++v) pool.push_back(crypto::Encrypt(pk(), crypto::BigInt(v)));
+  {
+    DatasetWriter writer;
+    ASSERT_TRUE(writer.Open(path, pk(), schema_, layout_, 1u << 20).ok());
+    writer.SetTagKey(TagKey::Generate());
+    for (uint64_t i = 0; i < n; ++i) {
+      std::vector<crypto::Ciphertext> cts;
+      for (size_t c = 0; c < columns; ++c) cts.push_back(pool[(i + c) % pool.size()]);
+      ASSERT_TRUE(writer.Append({std::to_string(i)}, cts, 0).ok());
+    }
+    ASSERT_TRUE(writer.Commit().ok());
+  }
+  auto dataset = OpenDataset(path);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  ASSERT_EQ(dataset->manifest.segments.size(), 1u);
+  const SegmentInfo& seg = dataset->manifest.segments[0];
+  ASSERT_EQ(seg.chunks.size(), 6u);
+  EXPECT_EQ(seg.chunks[0].records, kChunkRecords);
+  EXPECT_EQ(seg.chunks[5].records, 5u);
+  const int last = static_cast<int>(columns) - 1;
+  uint64_t seen = 0;
+  Status s = ReadChunks(*dataset, seg, 1, 5, {last}, [&](const RecordView& record) {
+    const uint64_t i = kChunkRecords + seen++;
+    EXPECT_EQ(record.public_values.at(0), std::to_string(i));
+    for (int c = 0; c < last; ++c) EXPECT_TRUE(record.ciphertexts[static_cast<size_t>(c)].empty());
+    EXPECT_EQ(
+        record.ciphertexts[static_cast<size_t>(last)],
+        crypto::CiphertextToFixedBytes(pk(), pool[(i + static_cast<uint64_t>(last)) % pool.size()]))
+        << i;
+    return Status::OK();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen, 4 * kChunkRecords + 5);
+  EXPECT_FALSE(
+      ReadChunks(*dataset, seg, 5, 2, {0}, [](const RecordView&) { return Status::OK(); }).ok())
+      << "past the last chunk";
+  EXPECT_TRUE(VerifyDataset(*dataset, nullptr).ok());
 }
 
 TEST_F(DatasetTest, Sha256KnownAnswerAndIncremental) {
@@ -194,8 +245,7 @@ TEST_F(DatasetTest, UncommittedWriterLeavesNothing) {
     ASSERT_TRUE(writer.Open(path, pk(), schema_, layout_, 2).ok());
     std::vector<crypto::Ciphertext> cts(static_cast<size_t>(layout_.num_ciphertexts()),
                                         crypto::Encrypt(pk(), crypto::BigInt(7)));
-    for (int i = 0; i < 3; ++i)
-      ASSERT_TRUE(writer.AppendLine(FormatRecordLine(pk(), {"north"}, cts), 0).ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(writer.Append({"north"}, cts, 0).ok());
     EXPECT_FALSE(fs::exists(path)) << "visible before Commit";
   }
   EXPECT_FALSE(fs::exists(path));
@@ -286,13 +336,13 @@ TEST_F(DatasetManifestTest, RejectsAnotherFormat) {
   EXPECT_FALSE(Parse(j).ok());
 }
 
-TEST_F(DatasetManifestTest, RejectsVersion5) {
+TEST_F(DatasetManifestTest, RejectsVersion6) {
   auto j = json_;
-  j["version"] = 5;
+  j["version"] = 6;
   Status s = Parse(j);
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.ToString().find("version 5"), std::string::npos) << s.ToString();
-  j["version"] = "4";
+  EXPECT_NE(s.ToString().find("version 6"), std::string::npos) << s.ToString();
+  j["version"] = "5";
   EXPECT_FALSE(Parse(j).ok()) << "a version that is a string";
 }
 
@@ -391,6 +441,34 @@ TEST_F(DatasetManifestTest, RejectsARecordCountThatDisagreesWithTheSegments) {
   EXPECT_EQ(Parse(j).code(), Status::Code::kCorruption) << "a segment left out";
 }
 
+// The manifest is input the compute side does not control: chunk fields that no writer could
+// have written are refused before any reader sizes a buffer or an offset by them (sums that
+// wrapped around 2^64 once let a reader run off the end of its buffer).
+TEST_F(DatasetManifestTest, RejectsChunksNoWriterWrites) {
+  ASSERT_EQ(json_["segments"][0]["chunks"].size(), 1u);
+  auto rejects = [&](const std::function<void(nlohmann::json&)>& change, const char* what,
+                     const char* message) {
+    auto j = json_;
+    change(j["segments"][0]["chunks"][0]);
+    const Status s = Parse(j);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << what << ": " << s.ToString();
+    EXPECT_NE(s.message().find(message), std::string::npos) << what << ": " << s.ToString();
+  };
+  rejects([](nlohmann::json& c) { c["records"] = 0; }, "no records", "a chunk of 0 records");
+  rejects([](nlohmann::json& c) { c["records"] = kChunkRecords + 1; }, "too many records",
+          "a chunk of");
+  rejects([](nlohmann::json& c) { c["records"] = uint64_t{1} << 55; }, "a huge count",
+          "a chunk of");
+  rejects([](nlohmann::json& c) { c["public_bytes"] = 1; }, "lines shorter than a byte",
+          "public bytes");
+  rejects([](nlohmann::json& c) { c["public_bytes"] = uint64_t{1} << 63; }, "a huge length",
+          "public bytes");
+  rejects([](nlohmann::json& c) { c["ciphertexts"].erase(0); }, "a digest missing",
+          "ciphertext digests");
+  rejects([](nlohmann::json& c) { c["records"] = c["records"].get<int>() + 1; },
+          "chunks that do not add up to the segment", "its chunks hold");
+}
+
 // The public tuples are the owner's map of what a query selects (query/verify.h): they must
 // list each combination once, in order, with counts adding up to the dataset's.
 TEST_F(DatasetManifestTest, RejectsPublicTuplesThatDoNotDescribeTheRecords) {
@@ -429,27 +507,23 @@ TEST_F(DatasetManifestTest, RejectsMissingOrMistypedFields) {
   EXPECT_FALSE(Parse(j).ok());
 }
 
-// --- Record lines ------------------------------------------------------------------------------
+// --- Public lines ------------------------------------------------------------------------------
 
-TEST_F(DatasetTest, SplitRecordLineChecksTheFieldCount) {
-  RecordLine out;
-  ASSERT_TRUE(SplitRecordLine("north\tAAA\tBBB", 1, 2, &out).ok());
-  ASSERT_EQ(out.public_values.size(), 1u);
-  EXPECT_EQ(out.public_values[0], "north");
-  ASSERT_EQ(out.ciphertext_fields.size(), 2u);
-  EXPECT_EQ(out.ciphertext_fields[1], "BBB");
-  ASSERT_TRUE(SplitRecordLine("\tAAA\tBBB", 1, 2, &out).ok()) << "an empty (NULL) public value";
-  EXPECT_EQ(out.public_values[0], "");
-  ASSERT_TRUE(SplitRecordLine("AAA", 0, 1, &out).ok());
-  EXPECT_TRUE(out.public_values.empty());
-
-  for (const char* bad : {"north\tAAA", "north\tAAA\tBBB\tCCC", "", "north", "north\tAAA\tBBB\t"}) {
-    Status s = SplitRecordLine(bad, 1, 2, &out);
+TEST_F(DatasetTest, SplitPublicLineChecksTheValueCount) {
+  std::vector<std::string_view> out;
+  ASSERT_TRUE(SplitPublicLine("north\t2020", 2, &out).ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1], "2020");
+  ASSERT_TRUE(SplitPublicLine("", 1, &out).ok()) << "an empty (NULL) public value";
+  EXPECT_EQ(out.at(0), "");
+  ASSERT_TRUE(SplitPublicLine("", 0, &out).ok());
+  EXPECT_TRUE(out.empty());
+  for (const char* bad : {"north", "north\t2020\tx", "\t\t"}) {
+    Status s = SplitPublicLine(bad, 2, &out);
     EXPECT_EQ(s.code(), Status::Code::kCorruption) << "'" << bad << "'";
-    EXPECT_NE(s.message().find("expected 1 public values and 2 ciphertexts"), std::string::npos)
-        << s.ToString();
+    EXPECT_NE(s.message().find("expected 2 public values"), std::string::npos) << s.ToString();
   }
-  EXPECT_FALSE(SplitRecordLine("AAA\tBBB", 0, 1, &out).ok());
+  EXPECT_FALSE(SplitPublicLine("x", 0, &out).ok());
 }
 
 std::string Base64(const std::string& raw,
@@ -579,6 +653,8 @@ TEST_F(SignedDatasetTest, AnEditedRecordCountIsRefused) {
   j.erase("checksum");
   j["record_count"] = 4;
   j["segments"][1]["records"] = j["segments"][1]["records"].get<int>() + 1;
+  j["segments"][1]["chunks"][0]["records"] =
+      j["segments"][1]["chunks"][0]["records"].get<int>() + 1;
   j["public_tuples"][0][1] = j["public_tuples"][0][1].get<int>() + 1;
   WriteText(a_ + "/manifest.json", DumpWithChecksum(j));
   ASSERT_TRUE(ManifestFromJson(ReadText(a_ + "/manifest.json")).ok());

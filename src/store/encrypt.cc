@@ -115,8 +115,7 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   uint64_t records = 0;
   auto write = [&](std::vector<PendingRecord>& batch, size_t count) -> Status {
     for (size_t r = 0; r < count; ++r) {
-      CS_RETURN_IF_ERROR(writer.AppendLine(
-          FormatRecordLine(key, batch[r].public_values, batch[r].ciphertexts), batch[r].r));
+      CS_RETURN_IF_ERROR(writer.Append(batch[r].public_values, batch[r].ciphertexts, batch[r].r));
       batch[r].r = 0;
     }
     records += count;

@@ -125,6 +125,37 @@ Status HdfsStorage::StreamFile(const std::string& path, const std::function<Stat
   return s;
 }
 
+Result<std::string> HdfsStorage::ReadRange(const std::string& path, uint64_t offset,
+                                           uint64_t length) const {
+  CS_ASSIGN_OR_RETURN(HdfsUri uri, ParseHdfsUri(path));
+  std::string out;
+  out.reserve(length);
+  WebHdfs hdfs = Client(uri);
+  Status read = hdfs.ReadRange(uri.path, offset, length, [&](std::string_view data) {
+    if (out.size() + data.size() > length) return false;
+    out.append(data);
+    return true;
+  });
+  if (!read.ok()) {
+    // HDFS refuses an offset past the end outright: say "truncated", as for a short answer,
+    // rather than pass on a refusal that looks like an unreachable server.
+    auto status = hdfs.GetFileStatus(uri.path);
+    if (!status.ok() || status->length >= offset + length) return read;
+  }
+  if (out.size() != length) {
+    return Status::Corruption(path + ": ends before byte " + std::to_string(offset + length) +
+                              ": truncated");
+  }
+  return out;
+}
+
+Result<uint64_t> HdfsStorage::FileSize(const std::string& path) const {
+  CS_ASSIGN_OR_RETURN(HdfsUri uri, ParseHdfsUri(path));
+  CS_ASSIGN_OR_RETURN(HdfsFileStatus status, Client(uri).GetFileStatus(uri.path));
+  if (status.directory) return Status::IOError(path + ": a folder, not a file");
+  return status.length;
+}
+
 Result<bool> HdfsStorage::Exists(const std::string& path) const {
   CS_ASSIGN_OR_RETURN(HdfsUri uri, ParseHdfsUri(path));
   auto status = Client(uri).GetFileStatus(uri.path);

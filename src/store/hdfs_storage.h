@@ -40,6 +40,9 @@ class HdfsStorage : public Storage {
   // The length from GETFILESTATUS, then OPEN streamed.
   Status StreamFile(const std::string& path, const std::function<Status(uint64_t)>& size,
                     const std::function<Status(std::string_view)>& chunk) const override;
+  Result<std::string> ReadRange(const std::string& path, uint64_t offset,
+                                uint64_t length) const override;
+  Result<uint64_t> FileSize(const std::string& path) const override;
   Result<bool> Exists(const std::string& path) const override;
   // A local temporary folder, once `path` is known to be a valid URI (so that a typo fails
   // before the dataset is encrypted, not after).

@@ -1,7 +1,10 @@
 #include "store/local_storage.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <vector>
 
@@ -37,6 +40,35 @@ Status LocalStorage::StreamFile(const std::string& path,
   }
   if (std::ferror(f) != 0) return Status::IOError(path + ": read error");
   return Status::OK();
+}
+
+Result<std::string> LocalStorage::ReadRange(const std::string& path, uint64_t offset,
+                                            uint64_t length) const {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(path + ": cannot open");
+  std::string out(length, '\0');
+  uint64_t got = 0;
+  bool failed = false;
+  while (got < length) {
+    const ssize_t n = ::pread(fd, out.data() + got, length - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    failed = n < 0;
+    if (n <= 0) break;
+    got += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  if (failed) return Status::IOError(path + ": read error");
+  if (got < length) {
+    return Status::Corruption(path + ": ends before byte " + std::to_string(offset + length) +
+                              ": truncated");
+  }
+  return out;
+}
+
+Result<uint64_t> LocalStorage::FileSize(const std::string& path) const {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::IOError(path + ": cannot stat");
+  return static_cast<uint64_t>(st.st_size);
 }
 
 Result<bool> LocalStorage::Exists(const std::string& path) const { return PathExists(path); }

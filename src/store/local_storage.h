@@ -13,6 +13,9 @@ class LocalStorage : public Storage {
                          bool overwrite) const override;
   Status StreamFile(const std::string& path, const std::function<Status(uint64_t)>& size,
                     const std::function<Status(std::string_view)>& chunk) const override;
+  Result<std::string> ReadRange(const std::string& path, uint64_t offset,
+                                uint64_t length) const override;
+  Result<uint64_t> FileSize(const std::string& path) const override;
   Result<bool> Exists(const std::string& path) const override;
   // In place: the dataset writer already writes under a temporary name and renames.
   Result<std::unique_ptr<StagedDataset>> StageDataset(const std::string& path) const override;

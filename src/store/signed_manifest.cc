@@ -11,8 +11,9 @@ namespace {
 constexpr char kSignatureFormat[] = "cipherstat-manifest-signature";
 constexpr char kContentFormat[] = "cipherstat-signed-manifest";
 // 1 signed a SHA-256 per segment file; 2 signed the owner's schema in the clear; 3 had no
-// dataset identity, release policy, public tuples or sum verifier.
-constexpr int kVersion = 4;
+// dataset identity, release policy, public tuples or sum verifier; 4 signed one digest per
+// segment column (manifest version 4) rather than per chunk.
+constexpr int kVersion = 5;
 constexpr char kWhat[] = "signed manifest";
 
 // A manifest.sig file's JSON; an older version is refused with a request to re-encrypt.
@@ -51,15 +52,6 @@ std::string FirstDifferingField(const std::string& signed_content, const std::st
 }  // namespace
 
 std::string SignedManifestContent(const Manifest& m) {
-  nlohmann::ordered_json segments = nlohmann::ordered_json::array();
-  for (const SegmentInfo& s : m.segments) {
-    nlohmann::ordered_json seg;
-    seg["name"] = s.name;
-    seg["records"] = s.records;
-    seg["bytes"] = s.bytes;
-    seg["digests"] = {{"public", s.digests.public_values}, {"ciphertexts", s.digests.ciphertexts}};
-    segments.push_back(std::move(seg));
-  }
   nlohmann::ordered_json j;
   j["format"] = kContentFormat;
   j["version"] = kVersion;
@@ -74,7 +66,7 @@ std::string SignedManifestContent(const Manifest& m) {
   j["layout"] = nlohmann::ordered_json::parse(m.layout_json);
   j["sealed_schema"] = nlohmann::ordered_json::parse(crypto::SealedToJson(m.sealed_schema));
   j["public_tuples"] = PublicTuplesToJson(m.public_tuples);
-  j["segments"] = std::move(segments);
+  j["segments"] = nlohmann::ordered_json::parse(SegmentsToJson(m.segments).dump());
   return j.dump();
 }
 

@@ -51,6 +51,13 @@ class Storage {
   virtual Status StreamFile(const std::string& path, const std::function<Status(uint64_t)>& size,
                             const std::function<Status(std::string_view)>& chunk) const = 0;
 
+  // Exactly `length` bytes from `offset`; Corruption naming the file if it ends sooner.
+  virtual Result<std::string> ReadRange(const std::string& path, uint64_t offset,
+                                        uint64_t length) const = 0;
+
+  // A file's length in bytes.
+  virtual Result<uint64_t> FileSize(const std::string& path) const = 0;
+
   virtual Result<bool> Exists(const std::string& path) const = 0;
 
   // Where to write a new dataset bound for `path` on this machine. By default a folder in a

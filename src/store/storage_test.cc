@@ -33,7 +33,8 @@ namespace {
 using testing::CommandResult;
 using testing::ScratchDir;
 
-// Serves the files under `root` as HDFS paths: GETFILESTATUS and OPEN, one request per
+// Serves the files under `root` as HDFS paths: GETFILESTATUS and OPEN (with offset and
+// length), one request per
 // connection. Records each request as "OP PATH USER".
 class FakeWebHdfs {
  public:
@@ -115,7 +116,18 @@ class FakeWebHdfs {
                                 std::string(folder ? "DIRECTORY" : "FILE") + R"(","length":)" +
                                 std::to_string(folder ? 0 : text->size()) + "}}");
     }
-    if (op == "OPEN" && !folder) return Http("200 OK", *text);
+    if (op == "OPEN" && !folder) {
+      // offset and length as WebHDFS takes them: a range past the end is cut short, an
+      // offset past the end refused.
+      const std::string offset = param("offset"), length = param("length");
+      const size_t from = offset.empty() ? 0 : std::stoull(offset);
+      if (from > text->size()) {
+        return Http("403 Forbidden", R"({"RemoteException":{"exception":"IOException",)"
+                                     R"("message":"Offset out of the range"}})");
+      }
+      const size_t count = length.empty() ? std::string::npos : std::stoull(length);
+      return Http("200 OK", text->substr(from, count));
+    }
     return Http("400 Bad Request", "{}");
   }
 
@@ -275,12 +287,22 @@ TEST_F(HdfsDatasetTest, LocalEngineStreamsSegmentsFromHdfs) {
   EXPECT_EQ(testing::ReadText(*dir_ / "local.json"), testing::ReadText(*dir_ / "remote.json"));
   auto dataset = OpenDataset(*dir_ / "root/ds");
   ASSERT_TRUE(dataset.ok());
+  // Each segment's public file and the columns the query sums, one OPEN a chunk; no other
+  // column is read.
+  auto plan = MakePlan(sql, dataset->manifest.catalog, dataset->layout);
+  ASSERT_TRUE(plan.ok());
+  size_t chunks = 0;
+  for (const SegmentInfo& segment : dataset->manifest.segments) chunks += segment.chunks.size();
   int opened = 0;
   for (const std::string& request : server.requests()) {
     EXPECT_TRUE(request.ends_with(" alice")) << request;
-    opened += request.starts_with("OPEN /ds/segments/") ? 1 : 0;
+    if (!request.starts_with("OPEN /ds/segments/")) continue;
+    ++opened;
+    bool summed = request.find(".pub ") != std::string::npos;
+    for (int c : plan->ciphertexts) summed |= Contains(request, ".c" + std::to_string(c) + " ");
+    EXPECT_TRUE(summed) << "read a column the query does not sum: " << request;
   }
-  EXPECT_EQ(opened, static_cast<int>(dataset->manifest.segments.size()));
+  EXPECT_EQ(opened, static_cast<int>(chunks * (1 + plan->ciphertexts.size())));
 }
 
 TEST_F(HdfsDatasetTest, SegmentsFromHdfsAreVerified) {
@@ -289,29 +311,39 @@ TEST_F(HdfsDatasetTest, SegmentsFromHdfsAreVerified) {
       testing::RunCommand("cp -r '" + *dir_ / "root/ds" + "' '" + copy / "ds" + "'").exit_code, 0);
   auto dataset = OpenDataset(copy / "ds");
   ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  auto plan =
+      MakePlan("SELECT COUNT(*), AVG(cd4) FROM cohort", dataset->manifest.catalog, dataset->layout);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   const SegmentInfo& first = dataset->manifest.segments[0];
-  auto lines = testing::Lines(testing::ReadText(dataset->SegmentPath(first)));
-  ASSERT_GT(lines.size(), 2u);
-  std::swap(lines[0], lines[1]);  // well-formed, same size: only the digests can tell
-  std::string swapped;
-  for (const auto& l : lines) swapped += l + "\n";
-  testing::WriteText(dataset->SegmentPath(first), swapped);
-  testing::WriteText(dataset->SegmentPath(dataset->manifest.segments[1]), "short\n");
+  // One byte of a ciphertext the query sums: only the digests can tell.
+  const std::string first_column = dataset->SegmentFile(first, plan->ciphertexts.at(0));
+  std::string altered_bytes = testing::ReadText(first_column);
+  altered_bytes.at(altered_bytes.size() / 2) ^= 1;
+  testing::WriteText(first_column, altered_bytes);
+  testing::WriteText(dataset->SegmentFile(dataset->manifest.segments[1], -1), "short\n");
 
   FakeWebHdfs server(copy.path());
   auto remote = OpenDataset("hdfs://" + server.address() + "/ds");
   ASSERT_TRUE(remote.ok()) << remote.status().ToString();
   EXPECT_EQ(remote->manifest_sha256, dataset->manifest_sha256);
-  auto plan =
-      MakePlan("SELECT COUNT(*), AVG(cd4) FROM cohort", remote->manifest.catalog, remote->layout);
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  Status altered = ReadSegment(*remote, first, plan->ciphertexts,
-                               [](const RecordLine&) { return Status::OK(); });
-  EXPECT_TRUE(Contains(altered.ToString(), first.name)) << altered.ToString();
+  auto read = [&](const SegmentInfo& segment) {
+    return ReadChunks(*remote, segment, 0, segment.chunks.size(), plan->ciphertexts,
+                      [](const RecordView&) { return Status::OK(); });
+  };
+  Status altered = read(first);
+  EXPECT_TRUE(
+      Contains(altered.ToString(), first_column.substr(first_column.rfind('/') + 1) + ": chunk 0"))
+      << altered.ToString();
   EXPECT_TRUE(Contains(altered.ToString(), "digest")) << altered.ToString();
-  Status truncated = ReadSegment(*remote, remote->manifest.segments[1], plan->ciphertexts,
-                                 [](const RecordLine&) { return Status::OK(); });
-  EXPECT_TRUE(Contains(truncated.ToString(), "size differs")) << truncated.ToString();
+  Status truncated = read(remote->manifest.segments[1]);
+  EXPECT_TRUE(Contains(truncated.ToString(), "ends before byte")) << truncated.ToString();
+  // A range that starts past the end, which HDFS refuses rather than cuts short, reads as
+  // truncated too.
+  const std::string key = "hdfs://" + server.address() + "/ds/public.key";
+  auto past_end = remote->storage->ReadRange(key, 1 << 20, 10);
+  EXPECT_EQ(past_end.status().code(), Status::Code::kCorruption) << past_end.status().ToString();
+  EXPECT_TRUE(Contains(past_end.status().ToString(), "ends before byte"))
+      << past_end.status().ToString();
   auto result = RunLocal(*remote, *plan, LocalOptions{});
   EXPECT_FALSE(result.ok());
 }

@@ -294,6 +294,18 @@ Status WebHdfs::Read(const std::string& path, const Sink& sink) {
   return Status::OK();
 }
 
+Status WebHdfs::ReadRange(const std::string& path, uint64_t offset, uint64_t length,
+                          const Sink& sink) {
+  const std::string what = "hdfs OPEN " + path;
+  Response r;
+  CS_RETURN_IF_ERROR(Perform(
+      "GET",
+      Url(path, "OPEN", "&offset=" + std::to_string(offset) + "&length=" + std::to_string(length)),
+      what, true, nullptr, 0, {}, true, &sink, &r));
+  if (r.code != 200) return ErrorFrom(r, what);
+  return Status::OK();
+}
+
 Result<std::string> WebHdfs::Open(const std::string& path, size_t max_bytes) {
   std::string out;
   bool too_big = false;

@@ -52,6 +52,8 @@ class WebHdfs {
   // OPEN streamed to `sink` chunk by chunk; a false return stops the transfer (IOError).
   using Sink = std::function<bool(std::string_view)>;
   Status Read(const std::string& path, const Sink& sink);
+  // OPEN of `length` bytes from `offset` (fewer if the file ends sooner).
+  Status ReadRange(const std::string& path, uint64_t offset, uint64_t length, const Sink& sink);
   // Fails (IOError) if HDFS refuses, e.g. when `to` exists.
   Status Rename(const std::string& from, const std::string& to);
   // Deleting a missing path is not an error.

@@ -40,7 +40,8 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
-  // "Corruption: segment-00003.seg line 17: bad base64" — for humans.
+  // "Corruption: DATASET/segments/part-00003.c1: chunk 2 (records 8193-12288) differs from
+  // the manifest's digest: the segment was altered" — for humans.
   std::string ToString() const;
 
   // Returns a copy whose message is prefixed with `context: `.
