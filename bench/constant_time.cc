@@ -14,9 +14,10 @@
 // Targets: IFMA PowSecret with a fixed sparse exponent vs random ones (the exponent is p or
 // p − 1 in CRT encryption and decryption), PowSecret with base 1 vs random bases (the bases
 // are encryption randomness), DJN encryption with exponent 2^447 vs random ones on the IFMA
-// and on the GMP path, and a control that must leak: GMP's variable-time mpz_powm with the
-// same two exponent classes. Not run by CI: it measures a shared, noisy machine, and it states
-// evidence, not proof.
+// and on the GMP path, one-at-a-time encryption's r^n (mpz_powm_sec with the secret base r)
+// with a sparse r vs random ones, and a control that must leak: GMP's variable-time mpz_powm
+// with the same two exponent classes as PowSecret. Not run by CI: it measures a shared, noisy
+// machine, and it states evidence, not proof.
 #include <gmp.h>
 #include <sodium.h>
 #include <x86intrin.h>
@@ -173,6 +174,26 @@ int Main(size_t samples) {
                                                            std::span(as).first(batch),
                                                            std::span(cs).first(batch));
                                }),
+                       false);
+  }
+
+  // One-at-a-time encryption's r^n: mpz_powm_sec with the secret r as base. The fixed r is
+  // sparse but full size (mpz_powm_sec's time may follow the operands' sizes in limbs).
+  {
+    const PublicKey& key = sk->public_key();
+    const size_t n_bits = mpz_sizeinbase(key.n().get(), 2);
+    BigInt sparse_r;
+    mpz_setbit(sparse_r.get(), n_bits - 2);
+    mpz_setbit(sparse_r.get(), 0);
+    BigInt r, m(12345);
+    failures += Report("Encrypt (GMP, one at a time): r sparse vs random",
+                       Measure(
+                           samples,
+                           [&](bool random_class) {
+                             r = RandomBits(n_bits - 1);
+                             if (!random_class) r = sparse_r;
+                           },
+                           [&] { (void)EncryptWithR(key, m, r); }),
                        false);
   }
 

@@ -16,11 +16,10 @@
 //   Only the final reduction of the public ciphertext is mpz_mod. The random bases s are drawn
 //   without rejection against p (SecretRemainder).
 //   The one-at-a-time functions, and the batches without IFMA, use mpz_powm_sec for secret
-//   exponents, and the key set-up computes inverses by Fermat/Euler instead of mpz_invert, so
-//   an attacker who times decryptions or encryptions must not learn p or q.
+//   exponents and for the secret bases r of Encrypt and Rerandomize (r^n), and the key set-up
+//   computes inverses by Fermat/Euler instead of mpz_invert, so an attacker who times
+//   decryptions or encryptions must not learn p, q or r.
 //   Not constant-time:
-//   - Encrypt and Rerandomize, one at a time, raise the secret r to the public n with mpz_powm,
-//     whose multiplications branch on r's value.
 //   - GMP's ordinary mpz_mul/mpz_mod/mpz_divexact on secret operands: on the one-at-a-time path
 //     the CRT recombination and reductions mod p, p²; on both paths the L function and the
 //     recombination of a decrypted m. Their time depends on operand sizes in limbs, not on
