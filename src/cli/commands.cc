@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -309,8 +310,20 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
             std::map<std::string, EncryptMode>{{"standard", EncryptMode::kStandard},
                                                {"djn", EncryptMode::kDjn}},
             CLI::ignore_case));
+    cmd->add_option("--device", options->device,
+                    "cpu (default), gpu, or auto: the GPU when one is usable, else the CPU "
+                    "(DJN mode only so far; the driver is libcuda.so.1, or "
+                    "CIPHERSTAT_CUDA_LIBRARY)")
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, EncryptDevice>{{"cpu", EncryptDevice::kCpu},
+                                                 {"gpu", EncryptDevice::kGpu},
+                                                 {"auto", EncryptDevice::kAuto}},
+            CLI::ignore_case));
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
+      if (const char* driver = std::getenv("CIPHERSTAT_CUDA_LIBRARY")) {
+        options->gpu_driver = driver;
+      }
       Progress progress("encrypting");
       pipeline::EncryptRequest request{*key, *in, *out, *public_only, *clean_report, *options};
       request.options.progress = [&](uint64_t done) { progress.Update(done); };

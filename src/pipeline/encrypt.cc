@@ -31,7 +31,10 @@ Result<Encrypted> EncryptWithKeys(const Schema& schema, const EncryptKeys& keys,
                 : keys.sk != nullptr           ? "CRT with the secret key"
                                                : "public key";
   // Which arithmetic ran (crypto/ifma.h): the lanes are several times faster, and constant-time.
-  done.method += crypto::IfmaModulus::Available() ? ", 8 AVX-512 IFMA lanes" : ", GMP";
+  done.method += done.stats.on_gpu                  ? ", on the GPU"
+                 : crypto::IfmaModulus::Available() ? ", 8 AVX-512 IFMA lanes"
+                                                    : ", GMP";
+  if (!done.stats.gpu.empty()) done.method += " (no GPU: " + done.stats.gpu + ")";
   // The dataset's digest exists only now: it is recorded before the dataset is published, and
   // a dataset that cannot be recorded is removed.
   auto written = OpenDataset(local_out);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/djn.h"
+#include "crypto/gpu_djn.h"
 #include "crypto/ifma.h"
 #include "data/csv.h"
 #include "encoding/authenticator.h"
@@ -22,6 +23,8 @@ namespace cipherstat {
 namespace {
 
 constexpr size_t kBatchRecords = 512;
+// A GPU launch needs tens of thousands of threads to fill the device: one per plaintext.
+constexpr size_t kGpuBatchRecords = 16384;
 
 struct PendingRecord {
   TagValue r = 0;  // the random in its tags (encoding/authenticator.h)
@@ -32,9 +35,9 @@ struct PendingRecord {
 
 // Encrypts every plaintext of the batch, spreading chunks of eight (one round of the IFMA
 // lanes, crypto/ifma.h) over the threads.
-void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
-                  const crypto::PublicEncryptor* public_only, const crypto::SecretKey* sk,
-                  const crypto::DjnEncryptor* djn) {
+Status EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
+                    const crypto::PublicEncryptor* public_only, const crypto::SecretKey* sk,
+                    const crypto::DjnEncryptor* djn, const crypto::GpuDjnEncryptor* gpu) {
   constexpr size_t kChunk = crypto::IfmaModulus::kLanes;
   const size_t per_record = (*batch)[0].plaintexts.size();
   std::vector<crypto::BigInt> plaintexts;
@@ -45,6 +48,10 @@ void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
   std::vector<crypto::Ciphertext> ciphertexts(plaintexts.size());
   const std::span<const crypto::BigInt> in(plaintexts);
   const std::span<crypto::Ciphertext> out(ciphertexts);
+  if (gpu != nullptr) {
+    CS_RETURN_IF_ERROR(gpu->EncryptBatch(in, out));
+    threads = 0;  // nothing left for the CPU
+  }
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t first; (first = next.fetch_add(kChunk)) < in.size();) {
@@ -60,7 +67,7 @@ void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
+  if (threads > 0) worker();
   for (auto& th : pool) th.join();
   for (size_t r = 0; r < count; ++r) {
     PendingRecord& rec = (*batch)[r];
@@ -68,6 +75,7 @@ void EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
     rec.ciphertexts.assign(std::make_move_iterator(ciphertexts.begin() + r * per_record),
                            std::make_move_iterator(ciphertexts.begin() + (r + 1) * per_record));
   }
+  return Status::OK();
 }
 
 }  // namespace
@@ -107,10 +115,26 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   if (options.mode == EncryptMode::kDjn) {
     djn = std::make_unique<crypto::DjnEncryptor>(crypto::DjnEncryptor::Create(key));
   }
+  EncryptStats stats;
+  std::unique_ptr<crypto::GpuDjnEncryptor> gpu;
+  if (options.device != EncryptDevice::kCpu) {
+    Status usable = Status::NotSupported("only DJN mode runs on a GPU so far (--mode djn)");
+    if (djn != nullptr) {
+      auto created = crypto::GpuDjnEncryptor::Create(key, djn->h_s(), options.gpu_driver);
+      usable = created.status();
+      if (created.ok()) gpu = std::move(created).value();
+    }
+    if (!usable.ok() && options.device == EncryptDevice::kGpu) {
+      return usable.WithContext("--device gpu");
+    }
+    stats.gpu = usable.ok() ? "" : usable.message();
+    stats.on_gpu = gpu != nullptr;
+  }
   // Two batches in flight: while the threads encrypt one, this thread reads and encodes the
   // next and writes the one before (declared before `encrypting`, whose destructor waits).
-  std::vector<PendingRecord> batches[2] = {std::vector<PendingRecord>(kBatchRecords),
-                                           std::vector<PendingRecord>(kBatchRecords)};
+  const size_t batch_records = gpu != nullptr ? kGpuBatchRecords : kBatchRecords;
+  std::vector<PendingRecord> batches[2] = {std::vector<PendingRecord>(batch_records),
+                                           std::vector<PendingRecord>(batch_records)};
   size_t counts[2] = {0, 0};
   uint64_t records = 0;
   auto write = [&](std::vector<PendingRecord>& batch, size_t count) -> Status {
@@ -122,12 +146,12 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
     if (options.progress) options.progress(records);
     return Status::OK();
   };
-  std::future<void> encrypting;
+  std::future<Status> encrypting;
   for (int current = 0;; current = 1 - current) {
     std::vector<PendingRecord>& batch = batches[current];
     size_t& count = counts[current];
     count = 0;
-    while (!eof && count < kBatchRecords) {
+    while (!eof && count < batch_records) {
       CS_RETURN_IF_ERROR(reader.Next(&row, &eof));
       if (eof) break;
       if (row.size() != header.size()) {
@@ -148,13 +172,13 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
       ++count;
     }
     if (encrypting.valid()) {
-      encrypting.get();
+      CS_RETURN_IF_ERROR(encrypting.get());
       CS_RETURN_IF_ERROR(write(batches[1 - current], counts[1 - current]));
       counts[1 - current] = 0;
     }
     if (count == 0) break;
     encrypting = std::async(std::launch::async, EncryptBatch, &batch, count, threads,
-                            public_only.get(), sk, djn.get());
+                            public_only.get(), sk, djn.get(), gpu.get());
   }
   if (options.clean) {
     if (options.clean->rows_written != records) {
@@ -166,7 +190,6 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
     writer.SetRowsRead(options.clean->rows_read);
   }
   CS_RETURN_IF_ERROR(writer.Commit());
-  EncryptStats stats;
   stats.records = records;
   stats.ciphertexts_per_record = layout.num_ciphertexts();
   stats.packing_density = layout.density();

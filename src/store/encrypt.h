@@ -19,10 +19,16 @@ namespace cipherstat {
 // but its security adds an assumption (README, "DJN mode").
 enum class EncryptMode { kStandard, kDjn };
 
+// Where the exponentiations run: kGpu fails when no GPU is usable, kAuto then uses the CPU.
+// Only DJN mode runs on a GPU so far (crypto/gpu_djn.h).
+enum class EncryptDevice { kCpu, kGpu, kAuto };
+
 struct EncryptOptions {
   EncryptMode mode = EncryptMode::kStandard;
-  int threads = 0;                      // 0: all cores
-  uint64_t records_per_segment = 4096;  // records per segment file
+  EncryptDevice device = EncryptDevice::kCpu;
+  std::string gpu_driver = "libcuda.so.1";  // the driver library to load for the GPU
+  int threads = 0;                          // 0: all cores
+  uint64_t records_per_segment = 4096;      // records per segment file
   std::function<void(uint64_t records_done)> progress;
   // The data owner's signing key: signs the manifest (store/signed_manifest.h). Without it
   // the dataset is unsigned and decrypt refuses its results unless told --allow-unsigned.
@@ -41,6 +47,8 @@ struct EncryptOptions {
 
 struct EncryptStats {
   uint64_t records = 0;
+  std::string gpu;  // why the GPU was not used under kAuto, or "" (also "" on the CPU path)
+  bool on_gpu = false;
   int ciphertexts_per_record = 0;
   double packing_density = 0;  // data bits / plaintext bits
 };

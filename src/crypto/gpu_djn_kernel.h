@@ -1,0 +1,122 @@
+// DJN encryption arithmetic for one encryption per GPU thread, written once for two
+// compilers: as CUDA device code (clang -x cuda → PTX, loaded through the driver at run time)
+// and as ordinary C++, which is how the tests compare it with GMP on a machine without a GPU.
+//
+// Numbers are little-endian arrays of 32-bit limbs (the GPU's native word), `limbs` of them for
+// the modulus N = n² (128 for 2048-bit n). Products are Montgomery products, R = 2^(32·limbs),
+// by CIOS (coarsely integrated operand scanning) with a branch-free final subtraction.
+//
+// DJN's h_s^a is a product of table entries T[j][d] = h_s^(d·64^j)·R mod N, one per 6-bit
+// window d of the secret exponent a (crypto/djn.h). The entry is chosen by reading all 64
+// entries of the row and keeping one under a mask, so no address depends on a: on a GPU shared
+// with others, a table lookup indexed by secret bits is a timing channel through the caches.
+// The table (3 MB at 2048 bits) sits in L2 on the GPUs this is meant for, so the full scans
+// cost bandwidth from L2, not from memory.
+//
+// crypto/gpu_djn.h runs it through the driver; gpu_djn_kernel.cu is the CUDA entry point.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__CUDA__)
+#define CS_GPU_FN __attribute__((device)) inline
+#else
+#define CS_GPU_FN inline
+#endif
+
+namespace cipherstat::gpu {
+
+inline constexpr int kWindowBits = 6;
+inline constexpr int kWindowEntries = 1 << kWindowBits;
+inline constexpr int kMaxLimbs = 192;  // N = n² of 6144 bits: n of up to 3072 bits
+
+// −N⁻¹ mod 2^32, for N odd (Newton's iteration, host or device).
+CS_GPU_FN uint32_t MontgomeryFactor(uint32_t n0) {
+  uint32_t inv = n0;  // correct to 3 bits for odd n0
+  for (int i = 0; i < 4; ++i) inv *= 2 - n0 * inv;
+  return 0u - inv;
+}
+
+// out = a·b·R⁻¹ mod N for a, b < N; out may alias neither. Time and memory accesses depend on
+// `limbs` only.
+CS_GPU_FN void MontgomeryMultiply(uint32_t* out, const uint32_t* a, const uint32_t* b,
+                                  const uint32_t* n, uint32_t n_factor, int limbs) {
+  uint32_t t[kMaxLimbs + 2];
+  for (int i = 0; i < limbs + 2; ++i) t[i] = 0;
+  for (int i = 0; i < limbs; ++i) {
+    // t += a[i]·b
+    uint64_t carry = 0;
+    for (int j = 0; j < limbs; ++j) {
+      const uint64_t s = static_cast<uint64_t>(a[i]) * b[j] + t[j] + carry;
+      t[j] = static_cast<uint32_t>(s);
+      carry = s >> 32;
+    }
+    uint64_t s = static_cast<uint64_t>(t[limbs]) + carry;
+    t[limbs] = static_cast<uint32_t>(s);
+    t[limbs + 1] = static_cast<uint32_t>(s >> 32);
+    // t = (t + m·N) / 2^32 with m making the low limb zero
+    const uint32_t m = t[0] * n_factor;
+    s = static_cast<uint64_t>(m) * n[0] + t[0];
+    carry = s >> 32;
+    for (int j = 1; j < limbs; ++j) {
+      s = static_cast<uint64_t>(m) * n[j] + t[j] + carry;
+      t[j - 1] = static_cast<uint32_t>(s);
+      carry = s >> 32;
+    }
+    s = static_cast<uint64_t>(t[limbs]) + carry;
+    t[limbs - 1] = static_cast<uint32_t>(s);
+    t[limbs] = t[limbs + 1] + static_cast<uint32_t>(s >> 32);
+  }
+  // t < 2N: subtract N, keep the difference unless it borrowed (and t had no top limb).
+  uint64_t borrow = 0;
+  for (int j = 0; j < limbs; ++j) {
+    const uint64_t d = static_cast<uint64_t>(t[j]) - n[j] - borrow;
+    out[j] = static_cast<uint32_t>(d);
+    borrow = (d >> 32) & 1;
+  }
+  const uint32_t top_set = (t[limbs] | (0u - t[limbs])) >> 31;  // 1 iff t[limbs] != 0
+  const uint32_t keep_t = static_cast<uint32_t>(borrow) & (top_set ^ 1u);
+  const uint32_t mask = 0u - keep_t;  // all ones: t was already below N
+  for (int j = 0; j < limbs; ++j) out[j] = (t[j] & mask) | (out[j] & ~mask);
+}
+
+// out = row[digit], reading every entry of the row (kWindowEntries entries of `limbs` limbs).
+CS_GPU_FN void SelectEntry(uint32_t* out, const uint32_t* row, uint32_t digit, int limbs) {
+  for (int j = 0; j < limbs; ++j) out[j] = 0;
+  for (uint32_t d = 0; d < static_cast<uint32_t>(kWindowEntries); ++d) {
+    const uint32_t mask = 0u - static_cast<uint32_t>(d == digit);
+    const uint32_t* entry = row + static_cast<uint64_t>(d) * static_cast<uint64_t>(limbs);
+    for (int j = 0; j < limbs; ++j) out[j] |= entry[j] & mask;
+  }
+}
+
+// The `w`-th 6-bit window of the little-endian exponent bytes (zero past the end).
+CS_GPU_FN uint32_t ExponentWindow(const uint8_t* a, int a_bytes, int w) {
+  const int bit = w * kWindowBits;
+  uint32_t v = 0;
+  for (int k = 0; k < 2; ++k) {  // a window spans at most two bytes
+    const int byte = bit / 8 + k;
+    if (byte < a_bytes) v |= static_cast<uint32_t>(a[byte]) << (8 * k);
+  }
+  return (v >> (bit % 8)) & (kWindowEntries - 1);
+}
+
+// out = (1 + m·n)·h_s^a mod N, normal form. `table` holds `windows` rows of kWindowEntries
+// Montgomery-form entries; `one_r` is R mod N; `g_m` is 1 + m·n mod N in normal form.
+CS_GPU_FN void DjnEncrypt(uint32_t* out, const uint32_t* table, int windows, const uint8_t* a,
+                          int a_bytes, const uint32_t* g_m, const uint32_t* one_r,
+                          const uint32_t* n, uint32_t n_factor, int limbs) {
+  uint32_t acc[kMaxLimbs], entry[kMaxLimbs], next[kMaxLimbs];
+  for (int j = 0; j < limbs; ++j) acc[j] = one_r[j];
+  for (int w = 0; w < windows; ++w) {
+    const uint32_t* row =
+        table + static_cast<uint64_t>(w) * kWindowEntries * static_cast<uint64_t>(limbs);
+    SelectEntry(entry, row, ExponentWindow(a, a_bytes, w), limbs);
+    MontgomeryMultiply(next, acc, entry, n, n_factor, limbs);
+    for (int j = 0; j < limbs; ++j) acc[j] = next[j];
+  }
+  // acc = h_s^a·R; one more product with g_m (normal form) leaves g_m·h_s^a, normal form.
+  MontgomeryMultiply(out, acc, g_m, n, n_factor, limbs);
+}
+
+}  // namespace cipherstat::gpu

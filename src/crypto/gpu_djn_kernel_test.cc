@@ -1,0 +1,234 @@
+// The GPU kernel's arithmetic (gpu_djn_kernel.h), compiled for the CPU, against GMP.
+#include "crypto/gpu_djn_kernel.h"
+
+#include <gmp.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "crypto/bigint.h"
+#include "crypto/cuda_driver.h"
+#include "crypto/init.h"
+
+namespace cipherstat::gpu {
+namespace {
+
+using crypto::BigInt;
+
+std::vector<uint32_t> Limbs(const BigInt& x, int limbs) {
+  std::vector<uint32_t> out(static_cast<size_t>(limbs), 0);
+  size_t count = 0;
+  mpz_export(out.data(), &count, -1, sizeof(uint32_t), 0, 0, x.get());
+  EXPECT_LE(count, out.size());
+  return out;
+}
+
+BigInt FromLimbs(const std::vector<uint32_t>& limbs) {
+  BigInt x;
+  mpz_import(x.get(), limbs.size(), -1, sizeof(uint32_t), 0, 0, limbs.data());
+  return x;
+}
+
+BigInt RandomOdd(int bits) {
+  BigInt bound;
+  mpz_setbit(bound.get(), static_cast<mp_bitcnt_t>(bits));
+  BigInt x = crypto::RandomBelow(bound);
+  mpz_setbit(x.get(), static_cast<mp_bitcnt_t>(bits - 1));
+  mpz_setbit(x.get(), 0);
+  return x;
+}
+
+class GpuKernelTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ASSERT_TRUE(crypto::Init().ok()); }
+};
+
+TEST_F(GpuKernelTest, MontgomeryMultiplyEqualsGmp) {
+  for (int bits : {32, 64, 1000, 2048, 4096}) {
+    const int limbs = (bits + 31) / 32;
+    for (int trial = 0; trial < 6; ++trial) {
+      const BigInt n = RandomOdd(bits);
+      BigInt r, r_inv;
+      mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * limbs));
+      ASSERT_NE(mpz_invert(r_inv.get(), r.get(), n.get()), 0);
+      BigInt n_minus_1;
+      mpz_sub_ui(n_minus_1.get(), n.get(), 1);
+      std::vector<BigInt> values = {BigInt(0), BigInt(1), n_minus_1, crypto::RandomBelow(n),
+                                    crypto::RandomBelow(n)};
+      const auto n_limbs = Limbs(n, limbs);
+      const uint32_t factor = MontgomeryFactor(n_limbs[0]);
+      EXPECT_EQ(static_cast<uint32_t>(factor * n_limbs[0]), 0xffffffffu) << "−N⁻¹ mod 2^32";
+      for (const BigInt& a : values) {
+        for (const BigInt& b : values) {
+          std::vector<uint32_t> out(static_cast<size_t>(limbs));
+          MontgomeryMultiply(out.data(), Limbs(a, limbs).data(), Limbs(b, limbs).data(),
+                             n_limbs.data(), factor, limbs);
+          BigInt expected;
+          mpz_mul(expected.get(), a.get(), b.get());
+          mpz_mul(expected.get(), expected.get(), r_inv.get());
+          mpz_mod(expected.get(), expected.get(), n.get());
+          ASSERT_EQ(mpz_cmp(FromLimbs(out).get(), expected.get()), 0)
+              << bits << " bits, trial " << trial;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(GpuKernelTest, ExponentWindowsCoverEveryBitOnce) {
+  const uint8_t a[3] = {0xb7, 0x5c, 0x03};  // 0x035cb7
+  const uint32_t value = 0x035cb7;
+  for (int w = 0; w < 4; ++w) EXPECT_EQ(ExponentWindow(a, 3, w), (value >> (6 * w)) & 63) << w;
+  EXPECT_EQ(ExponentWindow(a, 3, 4), 0u) << "past the end";
+}
+
+// A DJN table over a random odd n (the arithmetic does not need n to be an RSA modulus).
+struct DjnSetup {
+  static constexpr int kNBits = 2048, kExponentBits = 448;
+  static constexpr int kLimbs = 2 * kNBits / 32;
+  static constexpr int kWindows = (kExponentBits + kWindowBits - 1) / kWindowBits;
+  BigInt n = RandomOdd(kNBits), n2, h_s, one_r;
+  std::vector<uint32_t> table, n2_limbs, one_r_limbs;
+  uint32_t factor = 0;
+
+  DjnSetup() {
+    mpz_mul(n2.get(), n.get(), n.get());
+    h_s = crypto::RandomBelow(n2);
+    BigInt r;
+    mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * kLimbs));
+    mpz_mod(one_r.get(), r.get(), n2.get());
+    // T[j][d] = h_s^(d·64^j)·R mod n²
+    table.resize(static_cast<size_t>(kWindows) * kWindowEntries * kLimbs);
+    BigInt base = h_s;  // h_s^(64^j)
+    for (int j = 0; j < kWindows; ++j) {
+      BigInt power(1);
+      for (int d = 0; d < kWindowEntries; ++d) {
+        BigInt entry;
+        mpz_mul(entry.get(), power.get(), r.get());
+        mpz_mod(entry.get(), entry.get(), n2.get());
+        const auto entry_limbs = Limbs(entry, kLimbs);
+        std::copy(entry_limbs.begin(), entry_limbs.end(),
+                  table.begin() + (static_cast<ptrdiff_t>(j) * kWindowEntries + d) * kLimbs);
+        mpz_mul(power.get(), power.get(), base.get());
+        mpz_mod(power.get(), power.get(), n2.get());
+      }
+      mpz_powm_ui(base.get(), base.get(), kWindowEntries, n2.get());
+    }
+    n2_limbs = Limbs(n2, kLimbs);
+    factor = MontgomeryFactor(n2_limbs[0]);
+    one_r_limbs = Limbs(one_r, kLimbs);
+  }
+  BigInt GOf(const BigInt& m) const {  // 1 + m·n
+    BigInt g;
+    mpz_mul(g.get(), m.get(), n.get());
+    mpz_add_ui(g.get(), g.get(), 1);
+    return g;
+  }
+  BigInt Expected(const BigInt& m, const BigInt& a) const {
+    BigInt c;
+    mpz_powm(c.get(), h_s.get(), a.get(), n2.get());
+    mpz_mul(c.get(), c.get(), GOf(m).get());
+    mpz_mod(c.get(), c.get(), n2.get());
+    return c;
+  }
+  static std::vector<uint8_t> ExponentBytes(const BigInt& a) {
+    std::vector<uint8_t> bytes(kExponentBits / 8, 0);
+    size_t count = 0;
+    mpz_export(bytes.data(), &count, -1, 1, 0, 0, a.get());
+    return bytes;
+  }
+};
+
+// (1 + m·n)·h_s^a mod n² from the fixed-base table, as the kernel computes it, equals GMP's
+// for edge and random exponents.
+TEST_F(GpuKernelTest, DjnEncryptEqualsGmp) {
+  const DjnSetup s;
+  BigInt all_ones, top, bound;
+  mpz_setbit(all_ones.get(), DjnSetup::kExponentBits);
+  mpz_sub_ui(all_ones.get(), all_ones.get(), 1);
+  mpz_setbit(top.get(), DjnSetup::kExponentBits - 1);
+  mpz_setbit(bound.get(), DjnSetup::kExponentBits);
+  for (const BigInt& a : {BigInt(0), BigInt(1), BigInt(63), BigInt(64), all_ones, top,
+                          crypto::RandomBelow(bound), crypto::RandomBelow(bound)}) {
+    const BigInt m = crypto::RandomBelow(s.n);
+    const auto a_bytes = DjnSetup::ExponentBytes(a);
+    std::vector<uint32_t> out(DjnSetup::kLimbs);
+    DjnEncrypt(out.data(), s.table.data(), DjnSetup::kWindows, a_bytes.data(),
+               static_cast<int>(a_bytes.size()), Limbs(s.GOf(m), DjnSetup::kLimbs).data(),
+               s.one_r_limbs.data(), s.n2_limbs.data(), s.factor, DjnSetup::kLimbs);
+    EXPECT_EQ(mpz_cmp(FromLimbs(out).get(), s.Expected(m, a).get()), 0) << "a = " << a.ToHex();
+  }
+}
+
+// The host side (crypto/cuda_driver.h) against a stub driver that runs the kernel's source on
+// the CPU: buffers, copies, module loading, a launch of 37 threads in blocks of 16, and the
+// failures a machine without a GPU gives.
+TEST_F(GpuKernelTest, DriverRunsTheKernelThroughAStub) {
+  auto missing = crypto::CudaDriver::Load("/nonexistent/libcuda.so.1");
+  EXPECT_EQ(missing.status().code(), Status::Code::kNotSupported);
+  EXPECT_NE(missing.status().message().find("no GPU driver"), std::string::npos);
+
+  auto driver = crypto::CudaDriver::Load(CIPHERSTAT_CUDA_STUB);
+  ASSERT_TRUE(driver.ok()) << driver.status().ToString();
+  crypto::CudaDriver& gpu = **driver;
+  const Status bad = gpu.LoadKernel("not ptx", "cipherstat_djn_encrypt");
+  EXPECT_NE(bad.message().find("device kernel image is invalid"), std::string::npos)
+      << bad.ToString();
+  ASSERT_TRUE(
+      gpu.LoadKernel("// PTX\n.visible .entry cipherstat_djn_encrypt(", "cipherstat_djn_encrypt")
+          .ok());
+
+  const DjnSetup s;
+  const int count = 37, limbs = DjnSetup::kLimbs, windows = DjnSetup::kWindows;
+  const int exponent_bytes = DjnSetup::kExponentBits / 8;
+  BigInt bound;
+  mpz_setbit(bound.get(), DjnSetup::kExponentBits);
+  std::vector<BigInt> ms, as;
+  std::vector<uint8_t> exponents;
+  std::vector<uint32_t> g_ms;
+  for (int i = 0; i < count; ++i) {
+    ms.push_back(crypto::RandomBelow(s.n));
+    as.push_back(crypto::RandomBelow(bound));
+    const auto bytes = DjnSetup::ExponentBytes(as.back());
+    exponents.insert(exponents.end(), bytes.begin(), bytes.end());
+    const auto g = Limbs(s.GOf(ms.back()), limbs);
+    g_ms.insert(g_ms.end(), g.begin(), g.end());
+  }
+  auto upload = [&](const void* data, size_t bytes) {
+    auto buffer = gpu.Allocate(bytes);
+    EXPECT_TRUE(buffer.ok());
+    EXPECT_TRUE(gpu.CopyToDevice(*buffer, data, bytes).ok());
+    return std::move(buffer).value();
+  };
+  const auto table = upload(s.table.data(), s.table.size() * 4);
+  const auto exps = upload(exponents.data(), exponents.size());
+  const auto gs = upload(g_ms.data(), g_ms.size() * 4);
+  const auto one = upload(s.one_r_limbs.data(), s.one_r_limbs.size() * 4);
+  const auto n2 = upload(s.n2_limbs.data(), s.n2_limbs.size() * 4);
+  auto out = gpu.Allocate(static_cast<size_t>(count) * limbs * 4);
+  ASSERT_TRUE(out.ok());
+  uint64_t table_address = table.address(), exps_address = exps.address(),
+           gs_address = gs.address(), one_address = one.address(), n2_address = n2.address(),
+           out_address = out->address();
+  int windows_arg = windows, bytes_arg = exponent_bytes, limbs_arg = limbs, count_arg = count;
+  uint32_t factor = s.factor;
+  ASSERT_TRUE(gpu.Launch(count, 16,
+                         {&table_address, &windows_arg, &exps_address, &bytes_arg, &gs_address,
+                          &one_address, &n2_address, &factor, &limbs_arg, &count_arg, &out_address})
+                  .ok());
+  std::vector<uint32_t> results(static_cast<size_t>(count) * limbs);
+  ASSERT_TRUE(gpu.CopyFromDevice(results.data(), *out, results.size() * 4).ok());
+  for (int i = 0; i < count; ++i) {
+    const std::vector<uint32_t> c(results.begin() + i * limbs, results.begin() + (i + 1) * limbs);
+    EXPECT_EQ(mpz_cmp(FromLimbs(c).get(), s.Expected(ms[i], as[i]).get()), 0) << i;
+  }
+
+  ::setenv("CIPHERSTAT_CUDA_STUB_DEVICES", "0", 1);
+  auto no_gpu = crypto::CudaDriver::Load(CIPHERSTAT_CUDA_STUB);
+  ::unsetenv("CIPHERSTAT_CUDA_STUB_DEVICES");
+  EXPECT_EQ(no_gpu.status().code(), Status::Code::kNotSupported) << no_gpu.status().ToString();
+}
+
+}  // namespace
+}  // namespace cipherstat::gpu
