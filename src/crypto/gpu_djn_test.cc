@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -23,6 +24,12 @@ class GpuDjnTest : public ::testing::Test {
     sk_ = new SecretKey(std::move(sk).value());
   }
   static void TearDownTestSuite() { delete sk_; }
+  // A CPU encryptor and a GPU one (through the stub driver) over the same h_s.
+  static std::unique_ptr<GpuDjnEncryptor> OnGpu(const DjnEncryptor& cpu) {
+    auto gpu = GpuDjnEncryptor::Create(sk_->public_key(), cpu.h_s(), CIPHERSTAT_CUDA_STUB);
+    EXPECT_TRUE(gpu.ok()) << gpu.status().ToString();
+    return gpu.ok() ? std::move(gpu).value() : nullptr;
+  }
   static SecretKey* sk_;
 };
 SecretKey* GpuDjnTest::sk_ = nullptr;
@@ -31,9 +38,9 @@ TEST_F(GpuDjnTest, SameCiphertextsAsTheCpuForTheSameExponents) {
   if (kDjnKernelPtx[0] == '\0') GTEST_SKIP() << "built without clang: no GPU kernel";
   const PublicKey& pk = sk_->public_key();
   const DjnEncryptor cpu = DjnEncryptor::Create(pk);
-  auto gpu = GpuDjnEncryptor::Create(pk, cpu.h_s(), CIPHERSTAT_CUDA_STUB);
-  ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
-  const size_t count = 70, bytes = (*gpu)->exponent_bytes();
+  const auto gpu = OnGpu(cpu);
+  ASSERT_NE(gpu, nullptr);
+  const size_t count = 70, bytes = gpu->exponent_bytes();
   ASSERT_EQ(bytes * 8, static_cast<size_t>(cpu.exponent_bits()));
   std::vector<BigInt> ms, as;
   std::vector<unsigned char> exponents(count * bytes);
@@ -46,20 +53,18 @@ TEST_F(GpuDjnTest, SameCiphertextsAsTheCpuForTheSameExponents) {
     mpz_export(exponents.data() + i * bytes, &written, -1, 1, 0, 0, as.back().get());
   }
   std::vector<Ciphertext> on_gpu(count), on_cpu(count);
-  ASSERT_TRUE((*gpu)->EncryptWithExponents(ms, exponents.data(), on_gpu).ok());
+  ASSERT_TRUE(gpu->EncryptWithExponents(ms, exponents.data(), on_gpu).ok());
   cpu.EncryptWithExponents(ms, as, on_cpu);
   for (size_t i = 0; i < count; ++i) EXPECT_EQ(on_gpu[i].value, on_cpu[i].value) << i;
 }
 
 TEST_F(GpuDjnTest, EveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
   if (kDjnKernelPtx[0] == '\0') GTEST_SKIP() << "built without clang: no GPU kernel";
-  const PublicKey& pk = sk_->public_key();
-  const DjnEncryptor cpu = DjnEncryptor::Create(pk);
-  auto gpu = GpuDjnEncryptor::Create(pk, cpu.h_s(), CIPHERSTAT_CUDA_STUB);
-  ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
+  const auto gpu = OnGpu(DjnEncryptor::Create(sk_->public_key()));
+  ASSERT_NE(gpu, nullptr);
   const std::vector<BigInt> ms(40, BigInt(7));  // equal messages: only the randomizers differ
   std::vector<Ciphertext> cs(ms.size());
-  ASSERT_TRUE((*gpu)->EncryptBatch(ms, cs).ok());
+  ASSERT_TRUE(gpu->EncryptBatch(ms, cs).ok());
   std::set<std::string> distinct;
   for (const Ciphertext& c : cs) {
     distinct.insert(c.value.ToHex());

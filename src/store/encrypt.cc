@@ -33,8 +33,8 @@ struct PendingRecord {
   std::vector<crypto::Ciphertext> ciphertexts;
 };
 
-// Encrypts every plaintext of the batch, spreading chunks of eight (one round of the IFMA
-// lanes, crypto/ifma.h) over the threads.
+// Encrypts every plaintext of the batch on the GPU if given, else spreading chunks of eight
+// (one round of the IFMA lanes, crypto/ifma.h) over the threads.
 Status EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
                     const crypto::PublicEncryptor* public_only, const crypto::SecretKey* sk,
                     const crypto::DjnEncryptor* djn, const crypto::GpuDjnEncryptor* gpu) {
@@ -50,25 +50,25 @@ Status EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads
   const std::span<crypto::Ciphertext> out(ciphertexts);
   if (gpu != nullptr) {
     CS_RETURN_IF_ERROR(gpu->EncryptBatch(in, out));
-    threads = 0;  // nothing left for the CPU
-  }
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t first; (first = next.fetch_add(kChunk)) < in.size();) {
-      const size_t size = std::min(kChunk, in.size() - first);
-      if (djn) {
-        djn->EncryptBatch(in.subspan(first, size), out.subspan(first, size));
-      } else if (sk) {
-        crypto::EncryptCrtBatch(*sk, in.subspan(first, size), out.subspan(first, size));
-      } else {
-        public_only->EncryptBatch(in.subspan(first, size), out.subspan(first, size));
+  } else {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t first; (first = next.fetch_add(kChunk)) < in.size();) {
+        const size_t size = std::min(kChunk, in.size() - first);
+        if (djn) {
+          djn->EncryptBatch(in.subspan(first, size), out.subspan(first, size));
+        } else if (sk) {
+          crypto::EncryptCrtBatch(*sk, in.subspan(first, size), out.subspan(first, size));
+        } else {
+          public_only->EncryptBatch(in.subspan(first, size), out.subspan(first, size));
+        }
       }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  if (threads > 0) worker();
-  for (auto& th : pool) th.join();
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& th : pool) th.join();
+  }
   for (size_t r = 0; r < count; ++r) {
     PendingRecord& rec = (*batch)[r];
     rec.plaintexts.clear();

@@ -285,25 +285,21 @@ Status WebHdfs::CreateFromFile(const std::string& path, const std::string& local
   return s;
 }
 
-Status WebHdfs::Read(const std::string& path, const Sink& sink) {
+Status WebHdfs::OpenTo(const std::string& path, const std::string& params, const Sink& sink) {
   const std::string what = "hdfs OPEN " + path;
   Response r;
   CS_RETURN_IF_ERROR(
-      Perform("GET", Url(path, "OPEN", ""), what, true, nullptr, 0, {}, true, &sink, &r));
+      Perform("GET", Url(path, "OPEN", params), what, true, nullptr, 0, {}, true, &sink, &r));
   if (r.code != 200) return ErrorFrom(r, what);
   return Status::OK();
 }
 
+Status WebHdfs::Read(const std::string& path, const Sink& sink) { return OpenTo(path, "", sink); }
+
 Status WebHdfs::ReadRange(const std::string& path, uint64_t offset, uint64_t length,
                           const Sink& sink) {
-  const std::string what = "hdfs OPEN " + path;
-  Response r;
-  CS_RETURN_IF_ERROR(Perform(
-      "GET",
-      Url(path, "OPEN", "&offset=" + std::to_string(offset) + "&length=" + std::to_string(length)),
-      what, true, nullptr, 0, {}, true, &sink, &r));
-  if (r.code != 200) return ErrorFrom(r, what);
-  return Status::OK();
+  return OpenTo(path, "&offset=" + std::to_string(offset) + "&length=" + std::to_string(length),
+                sink);
 }
 
 Result<std::string> WebHdfs::Open(const std::string& path, size_t max_bytes) {

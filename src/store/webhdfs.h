@@ -70,6 +70,8 @@ class WebHdfs {
                  bool data_transfer, std::FILE* upload, uint64_t upload_size,
                  std::string_view upload_data, bool follow, const Sink* sink, Response* out);
   Status ErrorFrom(const Response& r, const std::string& what) const;
+  // OPEN with extra query parameters ("&offset=...&length=..."), streamed to `sink`.
+  Status OpenTo(const std::string& path, const std::string& params, const Sink& sink);
   Status PutData(const std::string& path, bool overwrite, unsigned permission, std::FILE* file,
                  uint64_t size, std::string_view data);
 
