@@ -1,16 +1,68 @@
 // A stand-in for the NVIDIA driver (libcuda.so.1) in tests: the driver API entry points that
-// crypto/cuda_driver.cc resolves, with "device" memory in host memory and the one kernel,
-// cipherstat_djn_encrypt, run on the CPU from the same source the PTX is built from
-// (crypto/gpu_djn_kernel.h). CIPHERSTAT_CUDA_STUB_DEVICES=0 makes it a driver without a GPU.
+// crypto/cuda_driver.cc resolves, with "device" memory in host memory and the kernels of
+// crypto/gpu_kernel.cu run on the CPU from the same source the PTX is built from
+// (crypto/gpu_kernel.h). CIPHERSTAT_CUDA_STUB_DEVICES=0 makes it a driver without a GPU;
+// CIPHERSTAT_CUDA_STUB_WRONG=1 a GPU whose last thread of every launch computes wrongly.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
-#include "crypto/gpu_djn_kernel.h"
+#include "crypto/gpu_kernel.h"
 
 namespace {
-const char kKernel[] = "cipherstat_djn_encrypt";
+const char kDjnKernel[] = "cipherstat_djn_encrypt";
+const char kPowKernel[] = "cipherstat_pow_mod";
 int modules_loaded = 0;
+
+// Flips a bit of the last thread's result when told to compute wrongly.
+void MaybeWrong(uint32_t* out, unsigned long long threads, int count, int limbs) {
+  const char* wrong = std::getenv("CIPHERSTAT_CUDA_STUB_WRONG");
+  if (wrong == nullptr || std::strcmp(wrong, "1") != 0 || count <= 0) return;
+  const unsigned long long last = std::min(threads, static_cast<unsigned long long>(count)) - 1;
+  out[last * static_cast<unsigned long long>(limbs) + 1] ^= 1u;
+}
+
+template <typename T>
+T Param(void** params, int i) {
+  return *static_cast<T*>(params[i]);
+}
+template <typename T>
+T* Pointer(void** params, int i) {
+  return reinterpret_cast<T*>(Param<unsigned long long>(params, i));
+}
+
+// cipherstat_djn_encrypt's parameters, in order: table, windows, exponents, exponent_bytes,
+// g_ms, one_r, n, n_factor, limbs, count, out (crypto/gpu_kernel.cu).
+void DjnEncrypt(unsigned long long threads, void** params) {
+  const int exponent_bytes = Param<int>(params, 3), limbs = Param<int>(params, 8);
+  const unsigned long long count = static_cast<unsigned long long>(Param<int>(params, 9));
+  for (unsigned long long i = 0; i < threads && i < count; ++i) {
+    cipherstat::gpu::DjnEncrypt(
+        Pointer<uint32_t>(params, 10) + i * limbs, Pointer<const uint32_t>(params, 0),
+        Param<int>(params, 1), Pointer<const uint8_t>(params, 2) + i * exponent_bytes,
+        exponent_bytes, Pointer<const uint32_t>(params, 4) + i * limbs,
+        Pointer<const uint32_t>(params, 5), Pointer<const uint32_t>(params, 6),
+        Param<uint32_t>(params, 7), limbs);
+  }
+  MaybeWrong(Pointer<uint32_t>(params, 10), threads, static_cast<int>(count), limbs);
+}
+
+// cipherstat_pow_mod's: bases, exponent, exponent_bytes, r2, one_r, n, n_factor, limbs, count,
+// out.
+void PowMod(unsigned long long threads, void** params) {
+  const int limbs = Param<int>(params, 7);
+  const unsigned long long count = static_cast<unsigned long long>(Param<int>(params, 8));
+  for (unsigned long long i = 0; i < threads && i < count; ++i) {
+    cipherstat::gpu::PowMod(Pointer<uint32_t>(params, 9) + i * limbs,
+                            Pointer<const uint32_t>(params, 0) + i * limbs,
+                            Pointer<const uint8_t>(params, 1), Param<int>(params, 2),
+                            Pointer<const uint32_t>(params, 3), Pointer<const uint32_t>(params, 4),
+                            Pointer<const uint32_t>(params, 5), Param<uint32_t>(params, 6), limbs);
+  }
+  MaybeWrong(Pointer<uint32_t>(params, 9), threads, static_cast<int>(count), limbs);
+}
+
 }  // namespace
 
 extern "C" {
@@ -32,16 +84,20 @@ int cuCtxCreate_v2(void** context, unsigned, int) {
 int cuCtxDestroy_v2(void*) { return 0; }
 int cuModuleLoadData(void** module, const void* image) {
   // Real PTX names its entry; anything else is refused as the driver would (200: invalid image).
-  if (std::strstr(static_cast<const char*>(image), kKernel) == nullptr) return 200;
+  if (std::strstr(static_cast<const char*>(image), kDjnKernel) == nullptr) return 200;
   ++modules_loaded;
   *module = &modules_loaded;
   return 0;
 }
 int cuModuleUnload(void*) { return 0; }
 int cuModuleGetFunction(void** function, void*, const char* name) {
-  if (std::strcmp(name, kKernel) != 0) return 500;  // CUDA_ERROR_NOT_FOUND
-  *function = const_cast<char*>(kKernel);
-  return 0;
+  for (const char* kernel : {kDjnKernel, kPowKernel}) {
+    if (std::strcmp(name, kernel) == 0) {
+      *function = const_cast<char*>(kernel);
+      return 0;
+    }
+  }
+  return 500;  // CUDA_ERROR_NOT_FOUND
 }
 int cuMemAlloc_v2(unsigned long long* address, size_t bytes) {
   void* p = std::malloc(bytes == 0 ? 1 : bytes);
@@ -61,27 +117,16 @@ int cuMemcpyDtoH_v2(void* to, unsigned long long from, size_t bytes) {
   std::memcpy(to, reinterpret_cast<const void*>(from), bytes);
   return 0;
 }
-// The kernel's parameters, in order: table, windows, exponents, exponent_bytes, g_ms, one_r,
-// n, n_factor, limbs, count, out (gpu_djn_kernel.cu).
+
 int cuLaunchKernel(void* function, unsigned grid_x, unsigned, unsigned, unsigned block_x, unsigned,
                    unsigned, unsigned, void*, void** params, void**) {
-  if (function != kKernel) return 400;  // CUDA_ERROR_INVALID_HANDLE
-  auto pointer = [&](int i) { return *static_cast<unsigned long long*>(params[i]); };
-  auto integer = [&](int i) { return *static_cast<int*>(params[i]); };
-  const auto* table = reinterpret_cast<const uint32_t*>(pointer(0));
-  const int windows = integer(1);
-  const auto* exponents = reinterpret_cast<const uint8_t*>(pointer(2));
-  const int exponent_bytes = integer(3);
-  const auto* g_ms = reinterpret_cast<const uint32_t*>(pointer(4));
-  const auto* one_r = reinterpret_cast<const uint32_t*>(pointer(5));
-  const auto* n = reinterpret_cast<const uint32_t*>(pointer(6));
-  const uint32_t n_factor = *static_cast<uint32_t*>(params[7]);
-  const int limbs = integer(8), count = integer(9);
-  auto* out = reinterpret_cast<uint32_t*>(pointer(10));
-  for (unsigned long long i = 0; i < static_cast<unsigned long long>(grid_x) * block_x; ++i) {
-    if (i >= static_cast<unsigned long long>(count)) break;
-    cipherstat::gpu::DjnEncrypt(out + i * limbs, table, windows, exponents + i * exponent_bytes,
-                                exponent_bytes, g_ms + i * limbs, one_r, n, n_factor, limbs);
+  const unsigned long long threads = static_cast<unsigned long long>(grid_x) * block_x;
+  if (function == kDjnKernel) {
+    DjnEncrypt(threads, params);
+  } else if (function == kPowKernel) {
+    PowMod(threads, params);
+  } else {
+    return 400;  // CUDA_ERROR_INVALID_HANDLE
   }
   return 0;
 }

@@ -312,8 +312,8 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
             CLI::ignore_case));
     cmd->add_option("--device", options->device,
                     "cpu (default), gpu, or auto: the GPU when one is usable, else the CPU "
-                    "(DJN mode only so far; the driver is libcuda.so.1, or "
-                    "CIPHERSTAT_CUDA_LIBRARY)")
+                    "(both modes; standard mode needs the secret key, not --public-only; the "
+                    "driver is libcuda.so.1, or CIPHERSTAT_CUDA_LIBRARY)")
         ->transform(CLI::CheckedTransformer(
             std::map<std::string, EncryptDevice>{{"cpu", EncryptDevice::kCpu},
                                                  {"gpu", EncryptDevice::kGpu},
@@ -335,6 +335,9 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
           "%s)\n",
           static_cast<unsigned long long>(done.stats.records), out->c_str(),
           done.stats.ciphertexts_per_record, 100 * done.stats.packing_density, done.method.c_str());
+      if (!done.stats.gpu_steps.empty()) {
+        std::printf("GPU steps: %s\n", done.stats.gpu_steps.c_str());
+      }
       return Status::OK();
     });
   }

@@ -25,10 +25,10 @@ class GpuCliTest : public ::testing::Test {
     const std::string error = testing::MakeCohortDataset(dir_, 300, 5, 100, dir_ / "cpu");
     ASSERT_TRUE(error.empty()) << error;
   }
-  CommandResult Encrypt(const std::string& driver, const std::string& flags,
-                        const std::string& out) {
+  CommandResult Encrypt(const std::string& driver, const std::string& flags, const std::string& out,
+                        const std::string& env = "") {
     return testing::RunCommand(
-        "CIPHERSTAT_PASSPHRASE=x CIPHERSTAT_CUDA_LIBRARY=" + ShellQuote(driver) + " " +
+        env + " CIPHERSTAT_PASSPHRASE=x CIPHERSTAT_CUDA_LIBRARY=" + ShellQuote(driver) + " " +
         ShellQuote(testing::Binary()) + " encrypt " + flags + " --schema " +
         ShellQuote(dir_ / "schema.json") + " --key " + ShellQuote(dir_ / "keys") + " --in " +
         ShellQuote(dir_ / "clean.csv") + " --out " + ShellQuote(out));
@@ -53,16 +53,20 @@ class GpuCliTest : public ::testing::Test {
 };
 
 TEST_F(GpuCliTest, AGpuEncryptedDatasetAnswersLikeACpuEncryptedOne) {
-  CommandResult gpu = Encrypt(CIPHERSTAT_CUDA_STUB, "--mode djn --device gpu", dir_ / "gpu");
-  if (Contains(gpu.output, "built without the GPU kernel")) GTEST_SKIP() << gpu.output;
-  ASSERT_EQ(gpu.exit_code, 0) << gpu.output;
-  EXPECT_TRUE(Contains(gpu.output, "on the GPU")) << gpu.output;
-  for (const std::string sql :
-       {"SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm",
-        "SELECT COUNT(*), AVG(age) FROM cohort"}) {
-    const std::string on_cpu = Released(dir_ / "cpu", sql);
-    EXPECT_FALSE(on_cpu.empty());
-    EXPECT_EQ(Released(dir_ / "gpu", sql), on_cpu) << sql;
+  for (const std::string mode : {"djn", "standard"}) {
+    const std::string out = dir_ / ("gpu-" + mode);
+    CommandResult gpu = Encrypt(CIPHERSTAT_CUDA_STUB, "--mode " + mode + " --device gpu", out);
+    if (Contains(gpu.output, "built without the GPU kernel")) GTEST_SKIP() << gpu.output;
+    ASSERT_EQ(gpu.exit_code, 0) << gpu.output;
+    EXPECT_TRUE(Contains(gpu.output, "on the GPU")) << gpu.output;
+    EXPECT_TRUE(Contains(gpu.output, "GPU steps: prepare ")) << gpu.output;
+    for (const std::string sql :
+         {"SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm",
+          "SELECT COUNT(*), AVG(age) FROM cohort"}) {
+      const std::string on_cpu = Released(dir_ / "cpu", sql);
+      EXPECT_FALSE(on_cpu.empty());
+      EXPECT_EQ(Released(out, sql), on_cpu) << mode << ": " << sql;
+    }
   }
 }
 
@@ -72,14 +76,45 @@ TEST_F(GpuCliTest, NoDriverIsARefusalOnGpuAndTheCpuOnAuto) {
   EXPECT_NE(gpu.exit_code, 0) << gpu.output;
   EXPECT_TRUE(Contains(gpu.output, "--device gpu")) << gpu.output;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "gpu"));
-  CommandResult standard = Encrypt(CIPHERSTAT_CUDA_STUB, "--device gpu", dir_ / "standard");
-  EXPECT_NE(standard.exit_code, 0) << standard.output;
-  EXPECT_TRUE(Contains(standard.output, "only DJN mode runs on a GPU")) << standard.output;
+  CommandResult public_only =
+      Encrypt(CIPHERSTAT_CUDA_STUB, "--public-only --device gpu", dir_ / "public");
+  EXPECT_NE(public_only.exit_code, 0) << public_only.output;
+  EXPECT_TRUE(Contains(public_only.output, "with the secret key only")) << public_only.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "public"));
   CommandResult fallback = Encrypt(none, "--mode djn --device auto", dir_ / "auto");
   ASSERT_EQ(fallback.exit_code, 0) << fallback.output;
   EXPECT_TRUE(Contains(fallback.output, "(no GPU: ")) << fallback.output;
   EXPECT_EQ(Released(dir_ / "auto", "SELECT COUNT(*), AVG(cd4) FROM cohort"),
             Released(dir_ / "cpu", "SELECT COUNT(*), AVG(cd4) FROM cohort"));
+}
+
+// A GPU that computes wrongly (the stub's last thread flips a bit) stops encrypt in either mode
+// with the spot check's message, and leaves no dataset.
+TEST_F(GpuCliTest, AGpuThatComputesWronglyIsCaughtAndNothingIsWritten) {
+  for (const std::string mode : {"djn", "standard"}) {
+    const std::string out = dir_ / ("wrong-" + mode);
+    CommandResult gpu = Encrypt(CIPHERSTAT_CUDA_STUB, "--mode " + mode + " --device gpu", out,
+                                "CIPHERSTAT_CUDA_STUB_WRONG=1");
+    if (Contains(gpu.output, "built without the GPU kernel")) GTEST_SKIP() << gpu.output;
+    EXPECT_NE(gpu.exit_code, 0) << gpu.output;
+    EXPECT_TRUE(Contains(gpu.output, "differs from the CPU's recomputation")) << gpu.output;
+    EXPECT_FALSE(std::filesystem::exists(out)) << mode;
+  }
+}
+
+// bench/gpu_check.sh, the script a machine with a GPU runs, against the stub at small counts:
+// both modes on both devices, every released table checked against awk's plaintext answer.
+TEST(GpuCheckScript, PassesAgainstTheStubDriver) {
+  CommandResult check = testing::RunCommand(
+      "CIPHERSTAT_CUDA_LIBRARY=" + ShellQuote(CIPHERSTAT_CUDA_STUB) + " " +
+      ShellQuote(std::string(CIPHERSTAT_SOURCE_DIR) + "/bench/gpu_check.sh") + " --bin " +
+      ShellQuote(testing::Binary()) + " --records 120 --standard-records 40");
+  if (Contains(check.output, "built without the GPU kernel")) GTEST_SKIP() << check.output;
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_TRUE(Contains(check.output, "All released tables equal the plaintext computation"))
+      << check.output;
+  EXPECT_TRUE(Contains(check.output, "standard gpu: GPU steps: prepare ")) << check.output;
+  EXPECT_TRUE(Contains(check.output, "djn       gpu/cpu speed-up: ")) << check.output;
 }
 
 }  // namespace

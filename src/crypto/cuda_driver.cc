@@ -123,22 +123,29 @@ Status CudaDriver::CopyFromDevice(void* to, const Buffer& from, size_t bytes) co
   return Check(api_->cuMemcpyDtoH_v2(to, from.address(), bytes), "cuMemcpyDtoH");
 }
 
-Status CudaDriver::LoadKernel(const std::string& ptx, const std::string& kernel) {
+Result<std::vector<CudaDriver::Kernel>> CudaDriver::LoadModule(
+    const std::string& ptx, const std::vector<std::string>& kernels) {
   if (module_ != nullptr) {
     api_->cuModuleUnload(module_);
     module_ = nullptr;
   }
   CS_RETURN_IF_ERROR(Check(api_->cuModuleLoadData(&module_, ptx.c_str()), "cuModuleLoadData"));
-  return Check(api_->cuModuleGetFunction(&function_, module_, kernel.c_str()),
-               "cuModuleGetFunction");
+  std::vector<Kernel> found(kernels.size());
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    CS_RETURN_IF_ERROR(
+        Check(api_->cuModuleGetFunction(&found[i].function, module_, kernels[i].c_str()),
+              "cuModuleGetFunction"));
+  }
+  return found;
 }
 
-Status CudaDriver::Launch(unsigned threads, unsigned block, std::vector<void*> params) const {
-  if (function_ == nullptr) return Status::InvalidArgument("GPU: no kernel loaded");
+Status CudaDriver::Launch(Kernel kernel, unsigned threads, unsigned block,
+                          std::vector<void*> params) const {
+  if (kernel.function == nullptr) return Status::InvalidArgument("GPU: no kernel loaded");
   if (threads == 0) return Status::OK();
   const unsigned blocks = (threads + block - 1) / block;
-  CS_RETURN_IF_ERROR(Check(api_->cuLaunchKernel(function_, blocks, 1, 1, block, 1, 1, 0, nullptr,
-                                                params.data(), nullptr),
+  CS_RETURN_IF_ERROR(Check(api_->cuLaunchKernel(kernel.function, blocks, 1, 1, block, 1, 1, 0,
+                                                nullptr, params.data(), nullptr),
                            "cuLaunchKernel"));
   return Check(api_->cuCtxSynchronize(), "cuCtxSynchronize");
 }

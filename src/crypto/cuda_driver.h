@@ -44,11 +44,17 @@ class CudaDriver {
   Status CopyToDevice(const Buffer& to, const void* from, size_t bytes) const;
   Status CopyFromDevice(void* to, const Buffer& from, size_t bytes) const;
 
-  // Loads a PTX module (NUL-terminated text) and finds `kernel` in it.
-  Status LoadKernel(const std::string& ptx, const std::string& kernel);
-  // Runs the loaded kernel on `threads` threads in blocks of `block`, with `params` the
-  // addresses of its arguments in order, and waits for it.
-  Status Launch(unsigned threads, unsigned block, std::vector<void*> params) const;
+  // A kernel of the loaded module.
+  struct Kernel {
+    void* function = nullptr;
+  };
+  // Loads a PTX module (NUL-terminated text), replacing any loaded before, and finds each of
+  // `kernels` in it, in order.
+  Result<std::vector<Kernel>> LoadModule(const std::string& ptx,
+                                         const std::vector<std::string>& kernels);
+  // Runs `kernel` on `threads` threads in blocks of `block`, with `params` the addresses of
+  // its arguments in order, and waits for it.
+  Status Launch(Kernel kernel, unsigned threads, unsigned block, std::vector<void*> params) const;
 
  private:
   struct Api;
@@ -59,7 +65,6 @@ class CudaDriver {
   std::unique_ptr<Api> api_;
   void* context_ = nullptr;
   void* module_ = nullptr;
-  void* function_ = nullptr;
 };
 
 }  // namespace cipherstat::crypto

@@ -406,20 +406,29 @@ BigInt RandomNonzeroBelow(const BigInt& p_minus_1) {
 
 }  // namespace
 
-Ciphertext EncryptCrt(const SecretKey& sk, const BigInt& m) {
+void DrawCrtBases(const SecretKey& sk, BigInt* s_p, BigInt* s_q) {
+  *s_p = RandomNonzeroBelow(sk.p_minus_1_);
+  *s_q = RandomNonzeroBelow(sk.q_minus_1_);
+}
+
+Ciphertext FinishCrtEncryption(const SecretKey& sk, const BigInt& m, BigInt x_p, BigInt x_q) {
   const BigInt mm = ReduceModN(sk.public_key_, m);
-  // s^p mod p² depends only on s mod p and is uniform over the (p−1)-torsion where r^n mod p²
-  // lives; see the header for why this is the distribution of Encrypt.
-  BigInt x_p, x_q;
-  PowmSec(&x_p, RandomNonzeroBelow(sk.p_minus_1_), sk.p_, sk.p_squared_);
-  PowmSec(&x_q, RandomNonzeroBelow(sk.q_minus_1_), sk.q_, sk.q_squared_);
   MulPlaintextFactor(&x_p, mm, sk.p_, sk.q_, sk.p_squared_);
   MulPlaintextFactor(&x_q, mm, sk.q_, sk.p_, sk.q_squared_);
   return Ciphertext{CrtCombine(x_p, x_q, sk.p_squared_, sk.q_squared_, sk.q2_inv_mod_p2_)};
 }
 
+Ciphertext EncryptCrt(const SecretKey& sk, const BigInt& m) {
+  // s^p mod p² depends only on s mod p and is uniform over the (p−1)-torsion where r^n mod p²
+  // lives; see the header for why this is the distribution of Encrypt.
+  BigInt s_p, s_q, x_p, x_q;
+  DrawCrtBases(sk, &s_p, &s_q);
+  PowmSec(&x_p, s_p, sk.p_, sk.p_squared_);
+  PowmSec(&x_q, s_q, sk.q_, sk.q_squared_);
+  return FinishCrtEncryption(sk, m, std::move(x_p), std::move(x_q));
+}
+
 Ciphertext EncryptCrtWithR(const SecretKey& sk, const BigInt& m, const BigInt& r) {
-  const BigInt mm = ReduceModN(sk.public_key_, m);
   const BigInt& n = sk.public_key_.n();
   // r^n mod p² = (r mod p²)^(n mod φ(p²)) since r is a unit; φ(p²) = p² − p. The reduced
   // exponent is never 0: p(p−1) | pq would need (p−1) | q.
@@ -430,9 +439,7 @@ Ciphertext EncryptCrtWithR(const SecretKey& sk, const BigInt& m, const BigInt& r
   mpz_sub(phi.get(), sk.q_squared_.get(), sk.q_.get());
   mpz_mod(e.get(), n.get(), phi.get());
   PowmSec(&x_q, Mod(r, sk.q_squared_), e, sk.q_squared_);
-  MulPlaintextFactor(&x_p, mm, sk.p_, sk.q_, sk.p_squared_);
-  MulPlaintextFactor(&x_q, mm, sk.q_, sk.p_, sk.q_squared_);
-  return Ciphertext{CrtCombine(x_p, x_q, sk.p_squared_, sk.q_squared_, sk.q2_inv_mod_p2_)};
+  return FinishCrtEncryption(sk, m, std::move(x_p), std::move(x_q));
 }
 
 void FinishLaneEncryptions(const IfmaModulus& n2, const PublicKey& pk, LaneBlock* x,
@@ -553,8 +560,7 @@ void EncryptCrtBatch(const SecretKey& sk, std::span<const BigInt> ms, std::span<
   for (size_t first = 0; first < ms.size(); first += IfmaModulus::kLanes) {
     const size_t count = std::min(IfmaModulus::kLanes, ms.size() - first);
     for (size_t lane = 0; lane < count; ++lane) {
-      s_p[lane] = RandomNonzeroBelow(sk.p_minus_1_);
-      s_q[lane] = RandomNonzeroBelow(sk.q_minus_1_);
+      DrawCrtBases(sk, &s_p[lane], &s_q[lane]);
     }
     EncryptCrtLanes(sk, ms.subspan(first, count), std::span(s_p).first(count),
                     std::span(s_q).first(count), out.subspan(first, count));

@@ -92,6 +92,8 @@ class SecretKey {
  private:
   friend Result<SecretKey> SecretKeyFromPrimes(const BigInt& p, const BigInt& q, bool allow_small);
   friend Ciphertext EncryptCrt(const SecretKey&, const BigInt&);
+  friend void DrawCrtBases(const SecretKey&, BigInt*, BigInt*);
+  friend Ciphertext FinishCrtEncryption(const SecretKey&, const BigInt&, BigInt, BigInt);
   friend Ciphertext EncryptCrtWithR(const SecretKey&, const BigInt&, const BigInt&);
   friend Result<BigInt> Decrypt(const SecretKey&, const Ciphertext&);
   friend void EncryptCrtLanes(const SecretKey&, std::span<const BigInt>, std::span<const BigInt>,
@@ -127,6 +129,11 @@ Ciphertext EncryptWithR(const PublicKey& pk, const BigInt& m, const BigInt& r);
 // by CRT from s_p^p mod p² and s_q^q mod q² with s_p, s_q uniform in Z*_p, Z*_q (r^n mod p²
 // depends only on r mod p, and s ↦ s^q permutes Z*_p because gcd(q, p−1) = 1).
 Ciphertext EncryptCrt(const SecretKey& sk, const BigInt& m);
+// EncryptCrt in steps, for an encryptor that raises the bases elsewhere (the GPU's,
+// crypto/gpu_encrypt.h): EncryptCrt(sk, m) is FinishCrtEncryption(sk, m, s_p^p mod p²,
+// s_q^q mod q²) with s_p, s_q from DrawCrtBases.
+void DrawCrtBases(const SecretKey& sk, BigInt* s_p, BigInt* s_q);
+Ciphertext FinishCrtEncryption(const SecretKey& sk, const BigInt& m, BigInt x_p, BigInt x_q);
 // CRT encryption with a caller-chosen r: gives exactly EncryptWithR(pk, m, r).
 Ciphertext EncryptCrtWithR(const SecretKey& sk, const BigInt& m, const BigInt& r);
 // EncryptCrt of every m into `out` (the same size). On a CPU with AVX-512 IFMA eight at a time

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "crypto/djn.h"
-#include "crypto/gpu_djn.h"
+#include "crypto/gpu_encrypt.h"
 #include "crypto/ifma.h"
 #include "data/csv.h"
 #include "encoding/authenticator.h"
@@ -37,7 +37,7 @@ struct PendingRecord {
 // (one round of the IFMA lanes, crypto/ifma.h) over the threads.
 Status EncryptBatch(std::vector<PendingRecord>* batch, size_t count, int threads,
                     const crypto::PublicEncryptor* public_only, const crypto::SecretKey* sk,
-                    const crypto::DjnEncryptor* djn, const crypto::GpuDjnEncryptor* gpu) {
+                    const crypto::DjnEncryptor* djn, crypto::GpuEncryptor* gpu) {
   constexpr size_t kChunk = crypto::IfmaModulus::kLanes;
   const size_t per_record = (*batch)[0].plaintexts.size();
   std::vector<crypto::BigInt> plaintexts;
@@ -116,13 +116,20 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
     djn = std::make_unique<crypto::DjnEncryptor>(crypto::DjnEncryptor::Create(key));
   }
   EncryptStats stats;
-  std::unique_ptr<crypto::GpuDjnEncryptor> gpu;
+  std::unique_ptr<crypto::GpuEncryptor> gpu;
   if (options.device != EncryptDevice::kCpu) {
-    Status usable = Status::NotSupported("only DJN mode runs on a GPU so far (--mode djn)");
+    Status usable = Status::OK();
     if (djn != nullptr) {
       auto created = crypto::GpuDjnEncryptor::Create(key, djn->h_s(), options.gpu_driver);
       usable = created.status();
       if (created.ok()) gpu = std::move(created).value();
+    } else if (sk != nullptr) {
+      auto created = crypto::GpuCrtEncryptor::Create(*sk, options.gpu_driver, threads);
+      usable = created.status();
+      if (created.ok()) gpu = std::move(created).value();
+    } else {
+      usable = Status::NotSupported(
+          "standard mode runs on a GPU with the secret key only, not with the public key");
     }
     if (!usable.ok() && options.device == EncryptDevice::kGpu) {
       return usable.WithContext("--device gpu");
@@ -130,8 +137,9 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
     stats.gpu = usable.ok() ? "" : usable.message();
     stats.on_gpu = gpu != nullptr;
   }
-  // Two batches in flight: while the threads encrypt one, this thread reads and encodes the
-  // next and writes the one before (declared before `encrypting`, whose destructor waits).
+  // Two batches in flight: while the threads (or the GPU) encrypt one, this thread writes the
+  // one before and reads and encodes the next (declared before `encrypting`, whose destructor
+  // waits).
   const size_t batch_records = gpu != nullptr ? kGpuBatchRecords : kBatchRecords;
   std::vector<PendingRecord> batches[2] = {std::vector<PendingRecord>(batch_records),
                                            std::vector<PendingRecord>(batch_records)};
@@ -171,14 +179,18 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
       if (!s.ok()) return s.WithContext(csv_path + " line " + std::to_string(reader.line()));
       ++count;
     }
-    if (encrypting.valid()) {
-      CS_RETURN_IF_ERROR(encrypting.get());
+    // The batch before is encrypted: start this one, then write that one meanwhile.
+    const bool previous = encrypting.valid();
+    if (previous) CS_RETURN_IF_ERROR(encrypting.get());
+    if (count > 0) {
+      encrypting = std::async(std::launch::async, EncryptBatch, &batch, count, threads,
+                              public_only.get(), sk, djn.get(), gpu.get());
+    }
+    if (previous) {
       CS_RETURN_IF_ERROR(write(batches[1 - current], counts[1 - current]));
       counts[1 - current] = 0;
     }
     if (count == 0) break;
-    encrypting = std::async(std::launch::async, EncryptBatch, &batch, count, threads,
-                            public_only.get(), sk, djn.get(), gpu.get());
   }
   if (options.clean) {
     if (options.clean->rows_written != records) {
@@ -191,6 +203,7 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   }
   CS_RETURN_IF_ERROR(writer.Commit());
   stats.records = records;
+  if (gpu != nullptr) stats.gpu_steps = gpu->steps().ToString();
   stats.ciphertexts_per_record = layout.num_ciphertexts();
   stats.packing_density = layout.density();
   return stats;

@@ -20,7 +20,7 @@ namespace cipherstat {
 enum class EncryptMode { kStandard, kDjn };
 
 // Where the exponentiations run: kGpu fails when no GPU is usable, kAuto then uses the CPU.
-// Only DJN mode runs on a GPU so far (crypto/gpu_djn.h).
+// Both modes run on a GPU (crypto/gpu_encrypt.h); standard mode there needs the secret key.
 enum class EncryptDevice { kCpu, kGpu, kAuto };
 
 struct EncryptOptions {
@@ -49,6 +49,7 @@ struct EncryptStats {
   uint64_t records = 0;
   std::string gpu;  // why the GPU was not used under kAuto, or "" (also "" on the CPU path)
   bool on_gpu = false;
+  std::string gpu_steps;  // on the GPU: the seconds each step took (crypto::GpuSteps)
   int ciphertexts_per_record = 0;
   double packing_density = 0;  // data bits / plaintext bits
 };

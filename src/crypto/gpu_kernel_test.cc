@@ -1,5 +1,5 @@
-// The GPU kernel's arithmetic (gpu_djn_kernel.h), compiled for the CPU, against GMP.
-#include "crypto/gpu_djn_kernel.h"
+// The GPU kernels' arithmetic (gpu_kernel.h), compiled for the CPU, against GMP.
+#include "crypto/gpu_kernel.h"
 
 #include <gmp.h>
 #include <gtest/gtest.h>
@@ -79,8 +79,52 @@ TEST_F(GpuKernelTest, MontgomeryMultiplyEqualsGmp) {
 TEST_F(GpuKernelTest, ExponentWindowsCoverEveryBitOnce) {
   const uint8_t a[3] = {0xb7, 0x5c, 0x03};  // 0x035cb7
   const uint32_t value = 0x035cb7;
-  for (int w = 0; w < 4; ++w) EXPECT_EQ(ExponentWindow(a, 3, w), (value >> (6 * w)) & 63) << w;
-  EXPECT_EQ(ExponentWindow(a, 3, 4), 0u) << "past the end";
+  for (int w = 0; w < 4; ++w) {
+    EXPECT_EQ(ExponentWindow(a, 3, w, 6), (value >> (6 * w)) & 63) << w;
+  }
+  EXPECT_EQ(ExponentWindow(a, 3, 4, 6), 0u) << "past the end";
+  for (int w = 0; w < 6; ++w) {
+    EXPECT_EQ(ExponentWindow(a, 3, w, 4), (value >> (4 * w)) & 15) << w;
+  }
+}
+
+// s^e mod N as PowMod computes it (N = p², e = p in standard encryption) equals GMP's for
+// edge and random bases and exponents, at the sizes of 2048- and 3072-bit keys and odd sizes.
+TEST_F(GpuKernelTest, PowModEqualsGmp) {
+  for (int bits : {64, 1000, 2048, 3072}) {
+    const int limbs = (bits + 31) / 32;
+    const BigInt n = RandomOdd(bits);
+    BigInt r, r2, one_r, n_minus_1, e_bound;
+    mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * limbs));
+    mpz_mul(r2.get(), r.get(), r.get());
+    mpz_mod(r2.get(), r2.get(), n.get());
+    mpz_mod(one_r.get(), r.get(), n.get());
+    mpz_sub_ui(n_minus_1.get(), n.get(), 1);
+    const int e_bits = bits / 2;  // p's size beside p²
+    const int e_bytes = (e_bits + 31) / 32 * 4;
+    mpz_setbit(e_bound.get(), static_cast<mp_bitcnt_t>(e_bits));
+    BigInt all_ones;
+    mpz_sub_ui(all_ones.get(), e_bound.get(), 1);
+    const auto n_limbs = Limbs(n, limbs);
+    const uint32_t factor = MontgomeryFactor(n_limbs[0]);
+    const std::vector<BigInt> bases = {BigInt(0), BigInt(1), n_minus_1, crypto::RandomBelow(n)};
+    const std::vector<BigInt> exponents = {BigInt(0), BigInt(1), all_ones, RandomOdd(e_bits),
+                                           crypto::RandomBelow(e_bound)};
+    for (const BigInt& s : bases) {
+      for (const BigInt& e : exponents) {
+        std::vector<uint8_t> e_le(static_cast<size_t>(e_bytes), 0);
+        size_t written = 0;
+        mpz_export(e_le.data(), &written, -1, 1, 0, 0, e.get());
+        std::vector<uint32_t> out(static_cast<size_t>(limbs));
+        PowMod(out.data(), Limbs(s, limbs).data(), e_le.data(), e_bytes, Limbs(r2, limbs).data(),
+               Limbs(one_r, limbs).data(), n_limbs.data(), factor, limbs);
+        BigInt expected;
+        mpz_powm(expected.get(), s.get(), e.get(), n.get());
+        ASSERT_EQ(mpz_cmp(FromLimbs(out).get(), expected.get()), 0)
+            << bits << " bits, s = " << s.ToHex() << ", e = " << e.ToHex();
+      }
+    }
+  }
 }
 
 // A DJN table over a random odd n (the arithmetic does not need n to be an RSA modulus).
@@ -172,12 +216,16 @@ TEST_F(GpuKernelTest, DriverRunsTheKernelThroughAStub) {
   auto driver = crypto::CudaDriver::Load(CIPHERSTAT_CUDA_STUB);
   ASSERT_TRUE(driver.ok()) << driver.status().ToString();
   crypto::CudaDriver& gpu = **driver;
-  const Status bad = gpu.LoadKernel("not ptx", "cipherstat_djn_encrypt");
-  EXPECT_NE(bad.message().find("device kernel image is invalid"), std::string::npos)
-      << bad.ToString();
-  ASSERT_TRUE(
-      gpu.LoadKernel("// PTX\n.visible .entry cipherstat_djn_encrypt(", "cipherstat_djn_encrypt")
-          .ok());
+  const auto bad = gpu.LoadModule("not ptx", {"cipherstat_djn_encrypt"});
+  EXPECT_NE(bad.status().message().find("device kernel image is invalid"), std::string::npos)
+      << bad.status().ToString();
+  const auto unknown = gpu.LoadModule("// PTX\n.visible .entry cipherstat_djn_encrypt(",
+                                      {"cipherstat_djn_encrypt", "no_such_kernel"});
+  EXPECT_NE(unknown.status().message().find("cuModuleGetFunction"), std::string::npos)
+      << unknown.status().ToString();
+  const auto kernels =
+      gpu.LoadModule("// PTX\n.visible .entry cipherstat_djn_encrypt(", {"cipherstat_djn_encrypt"});
+  ASSERT_TRUE(kernels.ok()) << kernels.status().ToString();
 
   const DjnSetup s;
   const int count = 37, limbs = DjnSetup::kLimbs, windows = DjnSetup::kWindows;
@@ -213,7 +261,7 @@ TEST_F(GpuKernelTest, DriverRunsTheKernelThroughAStub) {
            out_address = out->address();
   int windows_arg = windows, bytes_arg = exponent_bytes, limbs_arg = limbs, count_arg = count;
   uint32_t factor = s.factor;
-  ASSERT_TRUE(gpu.Launch(count, 16,
+  ASSERT_TRUE(gpu.Launch((*kernels)[0], count, 16,
                          {&table_address, &windows_arg, &exps_address, &bytes_arg, &gs_address,
                           &one_address, &n2_address, &factor, &limbs_arg, &count_arg, &out_address})
                   .ok());

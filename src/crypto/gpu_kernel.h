@@ -1,19 +1,27 @@
-// DJN encryption arithmetic for one encryption per GPU thread, written once for two
+// Paillier encryption arithmetic for one encryption per GPU thread, written once for two
 // compilers: as CUDA device code (clang -x cuda → PTX, loaded through the driver at run time)
 // and as ordinary C++, which is how the tests compare it with GMP on a machine without a GPU.
 //
 // Numbers are little-endian arrays of 32-bit limbs (the GPU's native word), `limbs` of them for
-// the modulus N = n² (128 for 2048-bit n). Products are Montgomery products, R = 2^(32·limbs),
-// by CIOS (coarsely integrated operand scanning) with a branch-free final subtraction.
+// the modulus N (n² for DJN: 128 limbs for 2048-bit n; p² or q² for CRT encryption: 64).
+// Products are Montgomery products, R = 2^(32·limbs), by CIOS (coarsely integrated operand
+// scanning) with a branch-free final subtraction.
 //
+// Two operations:
+// - DjnEncrypt, for `encrypt --mode djn`:
 // DJN's h_s^a is a product of table entries T[j][d] = h_s^(d·64^j)·R mod N, one per 6-bit
 // window d of the secret exponent a (crypto/djn.h). The entry is chosen by reading all 64
 // entries of the row and keeping one under a mask, so no address depends on a: on a GPU shared
 // with others, a table lookup indexed by secret bits is a timing channel through the caches.
-// The table (3 MB at 2048 bits) sits in L2 on the GPUs this is meant for, so the full scans
-// cost bandwidth from L2, not from memory.
+// The table (3 MB at 2048 bits) sits in L2 on the GPUs this is meant for, and every thread of a
+// warp reads the same entry at the same step, so the full scans are broadcast loads from L2.
+// - PowMod, for standard (CRT) encryption: x = s^e mod N with a secret base s per thread and an
+// exponent e shared by the launch (the prime p, with N = p²: secret too). Left-to-right with
+// 4-bit windows over a per-thread table of s^0..s^15, each entry chosen by the same masked scan
+// and the window count fixed by the exponent's byte length, so neither time nor addresses
+// depend on e or s.
 //
-// crypto/gpu_djn.h runs it through the driver; gpu_djn_kernel.cu is the CUDA entry point.
+// crypto/gpu_encrypt.h runs them through the driver; gpu_kernel.cu holds the CUDA entry points.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +34,12 @@
 
 namespace cipherstat::gpu {
 
-inline constexpr int kWindowBits = 6;
+inline constexpr int kWindowBits = 6;  // DJN's fixed-base table
 inline constexpr int kWindowEntries = 1 << kWindowBits;
-inline constexpr int kMaxLimbs = 192;  // N = n² of 6144 bits: n of up to 3072 bits
+inline constexpr int kMaxLimbs = 192;     // N = n² of 6144 bits: n of up to 3072 bits
+inline constexpr int kPowWindowBits = 4;  // PowMod's per-thread table
+inline constexpr int kPowEntries = 1 << kPowWindowBits;
+inline constexpr int kMaxPowLimbs = 96;  // N = p² of 3072 bits: n of up to 3072 bits
 
 // −N⁻¹ mod 2^32, for N odd (Newton's iteration, host or device).
 CS_GPU_FN uint32_t MontgomeryFactor(uint32_t n0) {
@@ -80,25 +91,27 @@ CS_GPU_FN void MontgomeryMultiply(uint32_t* out, const uint32_t* a, const uint32
   for (int j = 0; j < limbs; ++j) out[j] = (t[j] & mask) | (out[j] & ~mask);
 }
 
-// out = row[digit], reading every entry of the row (kWindowEntries entries of `limbs` limbs).
-CS_GPU_FN void SelectEntry(uint32_t* out, const uint32_t* row, uint32_t digit, int limbs) {
+// out = row[digit], reading every one of the row's `entries` entries of `limbs` limbs.
+CS_GPU_FN void SelectEntry(uint32_t* out, const uint32_t* row, int entries, uint32_t digit,
+                           int limbs) {
   for (int j = 0; j < limbs; ++j) out[j] = 0;
-  for (uint32_t d = 0; d < static_cast<uint32_t>(kWindowEntries); ++d) {
+  for (uint32_t d = 0; d < static_cast<uint32_t>(entries); ++d) {
     const uint32_t mask = 0u - static_cast<uint32_t>(d == digit);
     const uint32_t* entry = row + static_cast<uint64_t>(d) * static_cast<uint64_t>(limbs);
     for (int j = 0; j < limbs; ++j) out[j] |= entry[j] & mask;
   }
 }
 
-// The `w`-th 6-bit window of the little-endian exponent bytes (zero past the end).
-CS_GPU_FN uint32_t ExponentWindow(const uint8_t* a, int a_bytes, int w) {
-  const int bit = w * kWindowBits;
+// The `w`-th window of `bits` bits (at most 8) of the little-endian exponent bytes (zero past
+// the end).
+CS_GPU_FN uint32_t ExponentWindow(const uint8_t* a, int a_bytes, int w, int bits) {
+  const int bit = w * bits;
   uint32_t v = 0;
   for (int k = 0; k < 2; ++k) {  // a window spans at most two bytes
     const int byte = bit / 8 + k;
     if (byte < a_bytes) v |= static_cast<uint32_t>(a[byte]) << (8 * k);
   }
-  return (v >> (bit % 8)) & (kWindowEntries - 1);
+  return (v >> (bit % 8)) & ((1u << bits) - 1);
 }
 
 // out = (1 + m·n)·h_s^a mod N, normal form. `table` holds `windows` rows of kWindowEntries
@@ -111,12 +124,42 @@ CS_GPU_FN void DjnEncrypt(uint32_t* out, const uint32_t* table, int windows, con
   for (int w = 0; w < windows; ++w) {
     const uint32_t* row =
         table + static_cast<uint64_t>(w) * kWindowEntries * static_cast<uint64_t>(limbs);
-    SelectEntry(entry, row, ExponentWindow(a, a_bytes, w), limbs);
+    SelectEntry(entry, row, kWindowEntries, ExponentWindow(a, a_bytes, w, kWindowBits), limbs);
     MontgomeryMultiply(next, acc, entry, n, n_factor, limbs);
     for (int j = 0; j < limbs; ++j) acc[j] = next[j];
   }
   // acc = h_s^a·R; one more product with g_m (normal form) leaves g_m·h_s^a, normal form.
   MontgomeryMultiply(out, acc, g_m, n, n_factor, limbs);
+}
+
+// out = s^e mod N, normal form, for s < N. `r2` is R² mod N and `one_r` R mod N; `e` has
+// e_bytes little-endian bytes, all of whose bits are processed (time depends on e_bytes only).
+// REQUIRES: limbs <= kMaxPowLimbs.
+CS_GPU_FN void PowMod(uint32_t* out, const uint32_t* s, const uint8_t* e, int e_bytes,
+                      const uint32_t* r2, const uint32_t* one_r, const uint32_t* n,
+                      uint32_t n_factor, int limbs) {
+  uint32_t table[kPowEntries * kMaxPowLimbs], acc[kMaxPowLimbs], next[kMaxPowLimbs],
+      entry[kMaxPowLimbs];
+  // table[d] = s^d·R mod N
+  for (int j = 0; j < limbs; ++j) table[j] = one_r[j];
+  MontgomeryMultiply(table + limbs, s, r2, n, n_factor, limbs);
+  for (int d = 2; d < kPowEntries; ++d) {
+    MontgomeryMultiply(table + d * limbs, table + (d - 1) * limbs, table + limbs, n, n_factor,
+                       limbs);
+  }
+  for (int j = 0; j < limbs; ++j) acc[j] = one_r[j];
+  for (int w = e_bytes * 8 / kPowWindowBits - 1; w >= 0; --w) {
+    for (int k = 0; k < kPowWindowBits; ++k) {
+      MontgomeryMultiply(next, acc, acc, n, n_factor, limbs);
+      for (int j = 0; j < limbs; ++j) acc[j] = next[j];
+    }
+    SelectEntry(entry, table, kPowEntries, ExponentWindow(e, e_bytes, w, kPowWindowBits), limbs);
+    MontgomeryMultiply(next, acc, entry, n, n_factor, limbs);
+    for (int j = 0; j < limbs; ++j) acc[j] = next[j];
+  }
+  // acc = s^e·R; a product with 1 leaves s^e in normal form.
+  for (int j = 0; j < limbs; ++j) entry[j] = j == 0 ? 1u : 0u;
+  MontgomeryMultiply(out, acc, entry, n, n_factor, limbs);
 }
 
 }  // namespace cipherstat::gpu

@@ -1,0 +1,130 @@
+// Paillier encryption on a GPU: the kernels of gpu_kernel.h, as PTX embedded at build time,
+// run through the driver loaded at run time (cuda_driver.h). Two encryptors, one per mode of
+// `encrypt`:
+// - GpuDjnEncryptor: DJN, (1 + m·n)·h_s^a mod n², the fixed-base power on the GPU. Equals
+//   DjnEncryptor::EncryptWithExponents for the same h_s and exponents.
+// - GpuCrtEncryptor: standard encryption by CRT, as EncryptCrt (crypto/paillier.h): the GPU
+//   raises s_p^p mod p² and s_q^q mod q²; the host draws the bases and finishes (the product
+//   with the plaintext's factor and the recombination mod n², EncryptCrt's last step).
+//
+// The randomness stays on the host: each ciphertext's exponent a (DJN) or bases s_p, s_q (CRT)
+// are drawn with libsodium and copied to the GPU with the batch; the GPU has no generator of
+// its own. What the GPU sees is secret: the randomness, the messages (DJN) and, for CRT, the
+// primes p and q (the exponents and the moduli p², q²). The kernels' table reads cover every
+// entry, so no address depends on a secret, and the Montgomery products' time does not depend
+// on the operands; other tenants of a shared GPU can still observe the memory traffic's volume
+// and timing, which depend on the batch size and key size only. Device memory is not wiped:
+// the secrets stay there until the buffers are reused by another allocation (ARCHITECTURE.md).
+//
+// A GPU result is never taken on trust: in every batch the host recomputes three of the GPU's
+// powers (the first, middle and last thread: a fault in the kernel, its compilation by the
+// driver or the launch geometry shows there) with GMP and fails the batch on a difference, so
+// a GPU that computes wrongly stops `encrypt` instead of writing ciphertexts that decrypt to
+// something else.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "crypto/cuda_driver.h"
+#include "crypto/paillier.h"
+
+namespace cipherstat::crypto {
+
+// The PTX clang made from gpu_kernel.cu; empty in a build without clang.
+extern const char kGpuKernelPtx[];
+
+// Wall-clock seconds spent in each step of an encryptor's batches, summed; the steps of one
+// batch run one after another.
+struct GpuSteps {
+  double prepare = 0;   // host: randomness, and numbers into 32-bit limbs
+  double upload = 0;    // host to device copies
+  double kernel = 0;    // the launches, to completion
+  double download = 0;  // device to host copies
+  double finish = 0;    // host: limbs into ciphertexts (CRT: the product and recombination)
+  double check = 0;     // host: the spot checks of the GPU's results
+  uint64_t encryptions = 0;
+  std::string ToString() const;  // "prepare 0.12 s, upload …" for `encrypt`'s report
+};
+
+class GpuEncryptor {
+ public:
+  virtual ~GpuEncryptor() = default;
+  // out[i] encrypts ms[i] (0 <= ms[i] < n) with fresh randomness. One batch at a time.
+  virtual Status EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) = 0;
+  const GpuSteps& steps() const { return steps_; }
+
+ protected:
+  GpuEncryptor() = default;
+  // Loads the driver from `library` and the kernels of this build. NotSupported without a
+  // driver, a GPU or a kernel in this build.
+  Status Load(const std::string& library);
+  // A device buffer holding `words`.
+  Result<std::unique_ptr<CudaDriver::Buffer>> Upload(std::span<const uint32_t> words);
+
+  // The indices of a batch of `count` the host recomputes.
+  static std::vector<size_t> SpotChecked(size_t count);
+  // The error for a GPU power that differs from the host's.
+  static Status Differs(size_t index, const char* what);
+
+  std::unique_ptr<CudaDriver> gpu_;
+  CudaDriver::Kernel djn_kernel_, pow_kernel_;
+  GpuSteps steps_;
+};
+
+class GpuDjnEncryptor : public GpuEncryptor {
+ public:
+  // Loads the GPU and uploads h_s's fixed-base table. InvalidArgument for a key larger than
+  // the kernel handles (3072-bit n).
+  static Result<std::unique_ptr<GpuDjnEncryptor>> Create(const PublicKey& pk, const BigInt& h_s,
+                                                         const std::string& library);
+  Status EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) override;
+  // The same with given exponents, little-endian, exponent_bytes() each (tests).
+  Status EncryptWithExponents(std::span<const BigInt> ms, const unsigned char* exponents,
+                              std::span<Ciphertext> out);
+  size_t exponent_bytes() const { return exponent_bytes_; }
+
+ private:
+  GpuDjnEncryptor() = default;
+  PublicKey pk_;
+  BigInt h_s_;
+  int exponent_bits_ = 0;
+  size_t exponent_bytes_ = 0;
+  int limbs_ = 0, windows_ = 0;
+  uint32_t n_factor_ = 0;
+  std::unique_ptr<CudaDriver::Buffer> table_, n2_, one_r_;
+};
+
+class GpuCrtEncryptor : public GpuEncryptor {
+ public:
+  // Loads the GPU and uploads p, q and their squares' Montgomery constants. `sk` must outlive
+  // the encryptor; `threads` host threads finish each batch. InvalidArgument for a key larger
+  // than the kernel handles (3072-bit n).
+  static Result<std::unique_ptr<GpuCrtEncryptor>> Create(const SecretKey& sk,
+                                                         const std::string& library, int threads);
+  Status EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) override;
+  // The same with given bases, s_p in [1, p) and s_q in [1, q) (tests).
+  Status EncryptWithBases(std::span<const BigInt> ms, std::span<const BigInt> s_p,
+                          std::span<const BigInt> s_q, std::span<Ciphertext> out);
+
+ private:
+  // One prime's half: x = s^prime mod prime² on the GPU.
+  struct Half {
+    BigInt prime, square;  // prime²
+    int limbs = 0;         // of prime²
+    int exponent_bytes = 0;
+    uint32_t factor = 0;
+    std::unique_ptr<CudaDriver::Buffer> modulus, r2, one_r, exponent;  // on the GPU
+  };
+  GpuCrtEncryptor() = default;
+  Result<Half> MakeHalf(const BigInt& prime);
+  // xs[i] = bases[i]^prime mod prime² for every base.
+  Status Raise(const Half& half, std::span<const BigInt> bases, std::vector<BigInt>* xs);
+  const SecretKey* sk_ = nullptr;
+  int threads_ = 1;
+  Half p_, q_;
+};
+
+}  // namespace cipherstat::crypto

@@ -1,0 +1,37 @@
+// The CUDA entry points of Paillier encryption on a GPU: one thread per encryption
+// (gpu_kernel.h). Compiled to PTX by Debian's clang, no CUDA toolkit:
+//   clang++ -x cuda --cuda-device-only -nocudainc -nocudalib --cuda-gpu-arch=sm_80 -O3 -S
+// and loaded by the driver, which compiles the PTX for the GPU it has.
+#include "crypto/gpu_kernel.h"
+
+namespace {
+__attribute__((device)) inline int ThreadIndex() {
+  return static_cast<int>(__nvvm_read_ptx_sreg_ctaid_x() * __nvvm_read_ptx_sreg_ntid_x() +
+                          __nvvm_read_ptx_sreg_tid_x());
+}
+}  // namespace
+
+extern "C" __attribute__((global)) void cipherstat_djn_encrypt(
+    const uint32_t* table, int windows, const uint8_t* exponents, int exponent_bytes,
+    const uint32_t* g_ms, const uint32_t* one_r, const uint32_t* n, uint32_t n_factor, int limbs,
+    int count, uint32_t* out) {
+  const int i = ThreadIndex();
+  if (i >= count) return;
+  const int64_t offset = static_cast<int64_t>(i) * limbs;
+  cipherstat::gpu::DjnEncrypt(out + offset, table, windows,
+                              exponents + static_cast<int64_t>(i) * exponent_bytes, exponent_bytes,
+                              g_ms + offset, one_r, n, n_factor, limbs);
+}
+
+extern "C" __attribute__((global)) void cipherstat_pow_mod(const uint32_t* bases,
+                                                           const uint8_t* exponent,
+                                                           int exponent_bytes, const uint32_t* r2,
+                                                           const uint32_t* one_r, const uint32_t* n,
+                                                           uint32_t n_factor, int limbs, int count,
+                                                           uint32_t* out) {
+  const int i = ThreadIndex();
+  if (i >= count) return;
+  const int64_t offset = static_cast<int64_t>(i) * limbs;
+  cipherstat::gpu::PowMod(out + offset, bases + offset, exponent, exponent_bytes, r2, one_r, n,
+                          n_factor, limbs);
+}
