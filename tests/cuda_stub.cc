@@ -11,8 +11,7 @@
 #include "crypto/gpu_kernel.h"
 
 namespace {
-const char kDjnKernel[] = "cipherstat_djn_encrypt";
-const char kPowKernel[] = "cipherstat_pow_mod";
+const char kModuleMark[] = "cipherstat_djn_encrypt";  // in the real PTX's text
 int modules_loaded = 0;
 
 // Flips a bit of the last thread's result when told to compute wrongly.
@@ -32,36 +31,44 @@ T* Pointer(void** params, int i) {
   return reinterpret_cast<T*>(Param<unsigned long long>(params, i));
 }
 
-// cipherstat_djn_encrypt's parameters, in order: table, windows, exponents, exponent_bytes,
-// g_ms, one_r, n, n_factor, limbs, count, out (crypto/gpu_kernel.cu).
+// cipherstat_djn_encrypt_L's parameters, in order: table, windows, exponents, exponent_bytes,
+// g_ms, one_r, n, n_factor, count, out (crypto/gpu_kernel.cu).
+template <int L>
 void DjnEncrypt(unsigned long long threads, void** params) {
-  const int exponent_bytes = Param<int>(params, 3), limbs = Param<int>(params, 8);
-  const unsigned long long count = static_cast<unsigned long long>(Param<int>(params, 9));
-  for (unsigned long long i = 0; i < threads && i < count; ++i) {
-    cipherstat::gpu::DjnEncrypt(
-        Pointer<uint32_t>(params, 10) + i * limbs, Pointer<const uint32_t>(params, 0),
-        Param<int>(params, 1), Pointer<const uint8_t>(params, 2) + i * exponent_bytes,
-        exponent_bytes, Pointer<const uint32_t>(params, 4) + i * limbs,
-        Pointer<const uint32_t>(params, 5), Pointer<const uint32_t>(params, 6),
-        Param<uint32_t>(params, 7), limbs);
+  const int exponent_bytes = Param<int>(params, 3), count = Param<int>(params, 8);
+  for (unsigned long long i = 0; i < threads && i < static_cast<unsigned long long>(count); ++i) {
+    cipherstat::gpu::DjnEncrypt<L>(Pointer<uint32_t>(params, 9) + i * L,
+                                   Pointer<const uint32_t>(params, 0), Param<int>(params, 1),
+                                   Pointer<const uint8_t>(params, 2) + i * exponent_bytes,
+                                   exponent_bytes, Pointer<const uint32_t>(params, 4) + i * L,
+                                   Pointer<const uint32_t>(params, 5),
+                                   Pointer<const uint32_t>(params, 6), Param<uint32_t>(params, 7));
   }
-  MaybeWrong(Pointer<uint32_t>(params, 10), threads, static_cast<int>(count), limbs);
+  MaybeWrong(Pointer<uint32_t>(params, 9), threads, count, L);
 }
 
-// cipherstat_pow_mod's: bases, exponent, exponent_bytes, r2, one_r, n, n_factor, limbs, count,
-// out.
+// cipherstat_pow_mod_L's: bases, exponent, exponent_bytes, r2, one_r, n, n_factor, count, out.
+template <int L>
 void PowMod(unsigned long long threads, void** params) {
-  const int limbs = Param<int>(params, 7);
-  const unsigned long long count = static_cast<unsigned long long>(Param<int>(params, 8));
-  for (unsigned long long i = 0; i < threads && i < count; ++i) {
-    cipherstat::gpu::PowMod(Pointer<uint32_t>(params, 9) + i * limbs,
-                            Pointer<const uint32_t>(params, 0) + i * limbs,
-                            Pointer<const uint8_t>(params, 1), Param<int>(params, 2),
-                            Pointer<const uint32_t>(params, 3), Pointer<const uint32_t>(params, 4),
-                            Pointer<const uint32_t>(params, 5), Param<uint32_t>(params, 6), limbs);
+  const int count = Param<int>(params, 7);
+  for (unsigned long long i = 0; i < threads && i < static_cast<unsigned long long>(count); ++i) {
+    cipherstat::gpu::PowMod<L>(
+        Pointer<uint32_t>(params, 8) + i * L, Pointer<const uint32_t>(params, 0) + i * L,
+        Pointer<const uint8_t>(params, 1), Param<int>(params, 2),
+        Pointer<const uint32_t>(params, 3), Pointer<const uint32_t>(params, 4),
+        Pointer<const uint32_t>(params, 5), Param<uint32_t>(params, 6));
   }
-  MaybeWrong(Pointer<uint32_t>(params, 9), threads, static_cast<int>(count), limbs);
+  MaybeWrong(Pointer<uint32_t>(params, 8), threads, count, L);
 }
+
+struct StubKernel {
+  const char* name;
+  void (*run)(unsigned long long threads, void** params);
+};
+const StubKernel kKernels[] = {{"cipherstat_djn_encrypt_128", DjnEncrypt<128>},
+                               {"cipherstat_djn_encrypt_192", DjnEncrypt<192>},
+                               {"cipherstat_pow_mod_64", PowMod<64>},
+                               {"cipherstat_pow_mod_96", PowMod<96>}};
 
 }  // namespace
 
@@ -84,16 +91,16 @@ int cuCtxCreate_v2(void** context, unsigned, int) {
 int cuCtxDestroy_v2(void*) { return 0; }
 int cuModuleLoadData(void** module, const void* image) {
   // Real PTX names its entry; anything else is refused as the driver would (200: invalid image).
-  if (std::strstr(static_cast<const char*>(image), kDjnKernel) == nullptr) return 200;
+  if (std::strstr(static_cast<const char*>(image), kModuleMark) == nullptr) return 200;
   ++modules_loaded;
   *module = &modules_loaded;
   return 0;
 }
 int cuModuleUnload(void*) { return 0; }
 int cuModuleGetFunction(void** function, void*, const char* name) {
-  for (const char* kernel : {kDjnKernel, kPowKernel}) {
-    if (std::strcmp(name, kernel) == 0) {
-      *function = const_cast<char*>(kernel);
+  for (const StubKernel& kernel : kKernels) {
+    if (std::strcmp(name, kernel.name) == 0) {
+      *function = const_cast<StubKernel*>(&kernel);
       return 0;
     }
   }
@@ -120,15 +127,13 @@ int cuMemcpyDtoH_v2(void* to, unsigned long long from, size_t bytes) {
 
 int cuLaunchKernel(void* function, unsigned grid_x, unsigned, unsigned, unsigned block_x, unsigned,
                    unsigned, unsigned, void*, void** params, void**) {
-  const unsigned long long threads = static_cast<unsigned long long>(grid_x) * block_x;
-  if (function == kDjnKernel) {
-    DjnEncrypt(threads, params);
-  } else if (function == kPowKernel) {
-    PowMod(threads, params);
-  } else {
-    return 400;  // CUDA_ERROR_INVALID_HANDLE
+  for (const StubKernel& kernel : kKernels) {
+    if (function == &kernel) {
+      kernel.run(static_cast<unsigned long long>(grid_x) * block_x, params);
+      return 0;
+    }
   }
-  return 0;
+  return 400;  // CUDA_ERROR_INVALID_HANDLE
 }
 int cuCtxSynchronize() { return 0; }
 int cuGetErrorString(int error, const char** text) {

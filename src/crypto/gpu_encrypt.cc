@@ -62,16 +62,22 @@ std::string GpuSteps::ToString() const {
   return text;
 }
 
-Status GpuEncryptor::Load(const std::string& library) {
+int GpuEncryptor::KernelLimbs(const BigInt& modulus, std::span<const int> built) {
+  const int needed = Limbs32(modulus);
+  for (int limbs : built) {
+    if (limbs >= needed) return limbs;
+  }
+  return 0;
+}
+
+Status GpuEncryptor::Load(const std::string& library, const std::string& kernel) {
   if (kGpuKernelPtx[0] == '\0') {
     return Status::NotSupported("this cipherstat was built without the GPU kernel (no clang)");
   }
   CS_ASSIGN_OR_RETURN(gpu_, CudaDriver::Load(library));
-  CS_ASSIGN_OR_RETURN(
-      std::vector<CudaDriver::Kernel> kernels,
-      gpu_->LoadModule(kGpuKernelPtx, {"cipherstat_djn_encrypt", "cipherstat_pow_mod"}));
-  djn_kernel_ = kernels[0];
-  pow_kernel_ = kernels[1];
+  CS_ASSIGN_OR_RETURN(std::vector<CudaDriver::Kernel> kernels,
+                      gpu_->LoadModule(kGpuKernelPtx, {kernel}));
+  kernel_ = kernels[0];
   return Status::OK();
 }
 
@@ -101,12 +107,10 @@ Result<std::unique_ptr<GpuDjnEncryptor>> GpuDjnEncryptor::Create(const PublicKey
                                                                  const BigInt& h_s,
                                                                  const std::string& library) {
   const BigInt& n2 = pk.n_squared();
-  const int limbs = Limbs32(n2);
-  if (limbs > gpu::kMaxLimbs) {
-    return Status::InvalidArgument("GPU encryption handles keys of up to 3072 bits");
-  }
+  const int limbs = KernelLimbs(n2, gpu::kDjnLimbs);
+  if (limbs == 0) return Status::InvalidArgument("GPU encryption handles keys of up to 3072 bits");
   std::unique_ptr<GpuDjnEncryptor> e(new GpuDjnEncryptor());
-  CS_RETURN_IF_ERROR(e->Load(library));
+  CS_RETURN_IF_ERROR(e->Load(library, "cipherstat_djn_encrypt_" + std::to_string(limbs)));
   e->pk_ = pk;
   e->h_s_ = h_s;
   e->limbs_ = limbs;
@@ -180,12 +184,12 @@ Status GpuDjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms,
   clock.Charge(&steps_.upload);
   uint64_t table = table_->address(), exps_at = exps.address(), gs_at = gs.address(),
            one = one_r_->address(), n2 = n2_->address(), results_at = results.address();
-  int windows = windows_, bytes = static_cast<int>(exponent_bytes_), limbs_arg = limbs_,
+  int windows = windows_, bytes = static_cast<int>(exponent_bytes_),
       count_arg = static_cast<int>(count);
   uint32_t factor = n_factor_;
-  CS_RETURN_IF_ERROR(gpu_->Launch(djn_kernel_, static_cast<unsigned>(count), kBlock,
-                                  {&table, &windows, &exps_at, &bytes, &gs_at, &one, &n2, &factor,
-                                   &limbs_arg, &count_arg, &results_at}));
+  CS_RETURN_IF_ERROR(gpu_->Launch(
+      kernel_, static_cast<unsigned>(count), kBlock,
+      {&table, &windows, &exps_at, &bytes, &gs_at, &one, &n2, &factor, &count_arg, &results_at}));
   clock.Charge(&steps_.kernel);
   std::vector<uint32_t> c(count * limbs);
   CS_RETURN_IF_ERROR(gpu_->CopyFromDevice(c.data(), results, c.size() * sizeof(uint32_t)));
@@ -216,27 +220,27 @@ Status GpuDjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms,
 Result<std::unique_ptr<GpuCrtEncryptor>> GpuCrtEncryptor::Create(const SecretKey& sk,
                                                                  const std::string& library,
                                                                  int threads) {
+  // p and q have the same size (SecretKeyFromPrimes), so one kernel serves both halves.
   BigInt p2;
   mpz_mul(p2.get(), sk.p().get(), sk.p().get());
-  if (Limbs32(p2) > gpu::kMaxPowLimbs) {
-    return Status::InvalidArgument("GPU encryption handles keys of up to 3072 bits");
-  }
+  const int limbs = KernelLimbs(p2, gpu::kPowLimbs);
+  if (limbs == 0) return Status::InvalidArgument("GPU encryption handles keys of up to 3072 bits");
   std::unique_ptr<GpuCrtEncryptor> e(new GpuCrtEncryptor());
-  CS_RETURN_IF_ERROR(e->Load(library));
+  CS_RETURN_IF_ERROR(e->Load(library, "cipherstat_pow_mod_" + std::to_string(limbs)));
   e->sk_ = &sk;
   e->threads_ = std::max(1, threads);
-  CS_ASSIGN_OR_RETURN(e->p_, e->MakeHalf(sk.p()));
-  CS_ASSIGN_OR_RETURN(e->q_, e->MakeHalf(sk.q()));
+  CS_ASSIGN_OR_RETURN(e->p_, e->MakeHalf(sk.p(), limbs));
+  CS_ASSIGN_OR_RETURN(e->q_, e->MakeHalf(sk.q(), limbs));
   return e;
 }
 
-Result<GpuCrtEncryptor::Half> GpuCrtEncryptor::MakeHalf(const BigInt& prime) {
+Result<GpuCrtEncryptor::Half> GpuCrtEncryptor::MakeHalf(const BigInt& prime, int limbs_of_kernel) {
   Half h;
   h.prime = prime;
   mpz_mul(h.square.get(), prime.get(), prime.get());
   const BigInt& modulus = h.square;
   BigInt r, r2;
-  h.limbs = Limbs32(modulus);
+  h.limbs = limbs_of_kernel;
   const size_t limbs = static_cast<size_t>(h.limbs);
   mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * h.limbs));
   mpz_mul(r2.get(), r.get(), r.get());
@@ -275,11 +279,11 @@ Status GpuCrtEncryptor::Raise(const Half& half, std::span<const BigInt> bases,
   clock.Charge(&steps_.upload);
   uint64_t bases_at = in.address(), exponent = half.exponent->address(), r2 = half.r2->address(),
            one = half.one_r->address(), n = half.modulus->address(), results_at = results.address();
-  int bytes = half.exponent_bytes, limbs_arg = half.limbs, count_arg = static_cast<int>(count);
+  int bytes = half.exponent_bytes, count_arg = static_cast<int>(count);
   uint32_t factor = half.factor;
   CS_RETURN_IF_ERROR(gpu_->Launch(
-      pow_kernel_, static_cast<unsigned>(count), kBlock,
-      {&bases_at, &exponent, &bytes, &r2, &one, &n, &factor, &limbs_arg, &count_arg, &results_at}));
+      kernel_, static_cast<unsigned>(count), kBlock,
+      {&bases_at, &exponent, &bytes, &r2, &one, &n, &factor, &count_arg, &results_at}));
   clock.Charge(&steps_.kernel);
   CS_RETURN_IF_ERROR(gpu_->CopyFromDevice(words.data(), results, words.size() * sizeof(uint32_t)));
   clock.Charge(&steps_.download);

@@ -58,9 +58,12 @@ class GpuEncryptor {
 
  protected:
   GpuEncryptor() = default;
-  // Loads the driver from `library` and the kernels of this build. NotSupported without a
+  // The smallest limb count of `built` (gpu::kDjnLimbs or gpu::kPowLimbs) that holds
+  // `modulus`, or 0 if none does.
+  static int KernelLimbs(const BigInt& modulus, std::span<const int> built);
+  // Loads the driver from `library` and `kernel` from this build's PTX. NotSupported without a
   // driver, a GPU or a kernel in this build.
-  Status Load(const std::string& library);
+  Status Load(const std::string& library, const std::string& kernel);
   // A device buffer holding `words`.
   Result<std::unique_ptr<CudaDriver::Buffer>> Upload(std::span<const uint32_t> words);
 
@@ -70,7 +73,7 @@ class GpuEncryptor {
   static Status Differs(size_t index, const char* what);
 
   std::unique_ptr<CudaDriver> gpu_;
-  CudaDriver::Kernel djn_kernel_, pow_kernel_;
+  CudaDriver::Kernel kernel_;
   GpuSteps steps_;
 };
 
@@ -119,7 +122,7 @@ class GpuCrtEncryptor : public GpuEncryptor {
     std::unique_ptr<CudaDriver::Buffer> modulus, r2, one_r, exponent;  // on the GPU
   };
   GpuCrtEncryptor() = default;
-  Result<Half> MakeHalf(const BigInt& prime);
+  Result<Half> MakeHalf(const BigInt& prime, int limbs_of_kernel);
   // xs[i] = bases[i]^prime mod prime² for every base.
   Status Raise(const Half& half, std::span<const BigInt> bases, std::vector<BigInt>* xs);
   const SecretKey* sk_ = nullptr;

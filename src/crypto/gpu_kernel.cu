@@ -11,27 +11,47 @@ __attribute__((device)) inline int ThreadIndex() {
 }
 }  // namespace
 
-extern "C" __attribute__((global)) void cipherstat_djn_encrypt(
-    const uint32_t* table, int windows, const uint8_t* exponents, int exponent_bytes,
-    const uint32_t* g_ms, const uint32_t* one_r, const uint32_t* n, uint32_t n_factor, int limbs,
-    int count, uint32_t* out) {
+template <int L>
+__attribute__((device)) inline void DjnEntry(const uint32_t* table, int windows,
+                                             const uint8_t* exponents, int exponent_bytes,
+                                             const uint32_t* g_ms, const uint32_t* one_r,
+                                             const uint32_t* n, uint32_t n_factor, int count,
+                                             uint32_t* out) {
   const int i = ThreadIndex();
   if (i >= count) return;
-  const int64_t offset = static_cast<int64_t>(i) * limbs;
-  cipherstat::gpu::DjnEncrypt(out + offset, table, windows,
-                              exponents + static_cast<int64_t>(i) * exponent_bytes, exponent_bytes,
-                              g_ms + offset, one_r, n, n_factor, limbs);
+  const int64_t offset = static_cast<int64_t>(i) * L;
+  cipherstat::gpu::DjnEncrypt<L>(out + offset, table, windows,
+                                 exponents + static_cast<int64_t>(i) * exponent_bytes,
+                                 exponent_bytes, g_ms + offset, one_r, n, n_factor);
 }
 
-extern "C" __attribute__((global)) void cipherstat_pow_mod(const uint32_t* bases,
-                                                           const uint8_t* exponent,
-                                                           int exponent_bytes, const uint32_t* r2,
-                                                           const uint32_t* one_r, const uint32_t* n,
-                                                           uint32_t n_factor, int limbs, int count,
-                                                           uint32_t* out) {
+template <int L>
+__attribute__((device)) inline void PowEntry(const uint32_t* bases, const uint8_t* exponent,
+                                             int exponent_bytes, const uint32_t* r2,
+                                             const uint32_t* one_r, const uint32_t* n,
+                                             uint32_t n_factor, int count, uint32_t* out) {
   const int i = ThreadIndex();
   if (i >= count) return;
-  const int64_t offset = static_cast<int64_t>(i) * limbs;
-  cipherstat::gpu::PowMod(out + offset, bases + offset, exponent, exponent_bytes, r2, one_r, n,
-                          n_factor, limbs);
+  const int64_t offset = static_cast<int64_t>(i) * L;
+  cipherstat::gpu::PowMod<L>(out + offset, bases + offset, exponent, exponent_bytes, r2, one_r, n,
+                             n_factor);
 }
+
+// One entry point per limb count of gpu::kDjnLimbs and gpu::kPowLimbs, named by it.
+#define CIPHERSTAT_DJN_KERNEL(L)                                                                  \
+  extern "C" __attribute__((global)) void cipherstat_djn_encrypt_##L(                             \
+      const uint32_t* table, int windows, const uint8_t* exponents, int exponent_bytes,           \
+      const uint32_t* g_ms, const uint32_t* one_r, const uint32_t* n, uint32_t n_factor,          \
+      int count, uint32_t* out) {                                                                 \
+    DjnEntry<L>(table, windows, exponents, exponent_bytes, g_ms, one_r, n, n_factor, count, out); \
+  }
+#define CIPHERSTAT_POW_KERNEL(L)                                                               \
+  extern "C" __attribute__((global)) void cipherstat_pow_mod_##L(                              \
+      const uint32_t* bases, const uint8_t* exponent, int exponent_bytes, const uint32_t* r2,  \
+      const uint32_t* one_r, const uint32_t* n, uint32_t n_factor, int count, uint32_t* out) { \
+    PowEntry<L>(bases, exponent, exponent_bytes, r2, one_r, n, n_factor, count, out);          \
+  }
+CIPHERSTAT_DJN_KERNEL(128)
+CIPHERSTAT_DJN_KERNEL(192)
+CIPHERSTAT_POW_KERNEL(64)
+CIPHERSTAT_POW_KERNEL(96)

@@ -4,8 +4,10 @@
 //
 // Numbers are little-endian arrays of 32-bit limbs (the GPU's native word), `limbs` of them for
 // the modulus N (n² for DJN: 128 limbs for 2048-bit n; p² or q² for CRT encryption: 64).
-// Products are Montgomery products, R = 2^(32·limbs), by CIOS (coarsely integrated operand
-// scanning) with a branch-free final subtraction.
+// Products are Montgomery products, R = 2^(32·L), by CIOS (coarsely integrated operand
+// scanning) with a branch-free final subtraction. The limb count L is a compile-time constant
+// (one kernel per key size): the inner loops unroll fully and the product's running sum stays
+// in registers instead of local memory, which a loop over a run-time count would force.
 //
 // Two operations:
 // - DjnEncrypt, for `encrypt --mode djn`:
@@ -28,18 +30,27 @@
 
 #if defined(__CUDA__)
 #define CS_GPU_FN __attribute__((device)) inline
+// Fully unrolled loops over a compile-time limb count turn the arrays they index into
+// registers; the loop over a product's rows stays a loop.
+#define CS_UNROLL _Pragma("unroll")
+#define CS_NO_UNROLL _Pragma("unroll 1")
 #else
 #define CS_GPU_FN inline
+#define CS_UNROLL
+#define CS_NO_UNROLL
 #endif
 
 namespace cipherstat::gpu {
 
 inline constexpr int kWindowBits = 6;  // DJN's fixed-base table
 inline constexpr int kWindowEntries = 1 << kWindowBits;
-inline constexpr int kMaxLimbs = 192;     // N = n² of 6144 bits: n of up to 3072 bits
 inline constexpr int kPowWindowBits = 4;  // PowMod's per-thread table
 inline constexpr int kPowEntries = 1 << kPowWindowBits;
-inline constexpr int kMaxPowLimbs = 96;  // N = p² of 3072 bits: n of up to 3072 bits
+// The limb counts the kernels are built for (gpu_kernel.cu): N = n² for 2048- and 3072-bit n
+// (DJN), N = p² for the same keys (PowMod). A smaller N runs in the next size up: Montgomery
+// arithmetic needs N < R only.
+inline constexpr int kDjnLimbs[] = {128, 192};
+inline constexpr int kPowLimbs[] = {64, 96};
 
 // −N⁻¹ mod 2^32, for N odd (Newton's iteration, host or device).
 CS_GPU_FN uint32_t MontgomeryFactor(uint32_t n0) {
@@ -48,57 +59,81 @@ CS_GPU_FN uint32_t MontgomeryFactor(uint32_t n0) {
   return 0u - inv;
 }
 
-// out = a·b·R⁻¹ mod N for a, b < N; out may alias neither. Time and memory accesses depend on
-// `limbs` only.
+// a·b as 64 bits: on the GPU one mul.wide.u32, which clang does not always find by itself in
+// unrolled code (it emitted 64-bit products of masked operands, several instructions each).
+CS_GPU_FN uint64_t MulWide(uint32_t a, uint32_t b) {
+#if defined(__CUDA_ARCH__)
+  uint64_t product;
+  asm("mul.wide.u32 %0, %1, %2;" : "=l"(product) : "r"(a), "r"(b));
+  return product;
+#else
+  return static_cast<uint64_t>(a) * b;
+#endif
+}
+
+// out = a·b·R⁻¹ mod N for a, b < N < R = 2^(32·L); out may alias neither. Time and memory
+// accesses depend on L only. The running sum t is indexed only by unrolled loops, so on the
+// GPU it stays in registers; a, b and N are read limb by limb.
+template <int L>
 CS_GPU_FN void MontgomeryMultiply(uint32_t* out, const uint32_t* a, const uint32_t* b,
-                                  const uint32_t* n, uint32_t n_factor, int limbs) {
-  uint32_t t[kMaxLimbs + 2];
-  for (int i = 0; i < limbs + 2; ++i) t[i] = 0;
-  for (int i = 0; i < limbs; ++i) {
+                                  const uint32_t* n, uint32_t n_factor) {
+  uint32_t t[L + 2];
+  CS_UNROLL
+  for (int i = 0; i < L + 2; ++i) t[i] = 0;
+  CS_NO_UNROLL
+  for (int i = 0; i < L; ++i) {
     // t += a[i]·b
+    const uint32_t ai = a[i];
     uint64_t carry = 0;
-    for (int j = 0; j < limbs; ++j) {
-      const uint64_t s = static_cast<uint64_t>(a[i]) * b[j] + t[j] + carry;
+    CS_UNROLL
+    for (int j = 0; j < L; ++j) {
+      const uint64_t s = MulWide(ai, b[j]) + t[j] + carry;
       t[j] = static_cast<uint32_t>(s);
       carry = s >> 32;
     }
-    uint64_t s = static_cast<uint64_t>(t[limbs]) + carry;
-    t[limbs] = static_cast<uint32_t>(s);
-    t[limbs + 1] = static_cast<uint32_t>(s >> 32);
+    uint64_t s = static_cast<uint64_t>(t[L]) + carry;
+    t[L] = static_cast<uint32_t>(s);
+    t[L + 1] = static_cast<uint32_t>(s >> 32);
     // t = (t + m·N) / 2^32 with m making the low limb zero
     const uint32_t m = t[0] * n_factor;
-    s = static_cast<uint64_t>(m) * n[0] + t[0];
+    s = MulWide(m, n[0]) + t[0];
     carry = s >> 32;
-    for (int j = 1; j < limbs; ++j) {
-      s = static_cast<uint64_t>(m) * n[j] + t[j] + carry;
+    CS_UNROLL
+    for (int j = 1; j < L; ++j) {
+      s = MulWide(m, n[j]) + t[j] + carry;
       t[j - 1] = static_cast<uint32_t>(s);
       carry = s >> 32;
     }
-    s = static_cast<uint64_t>(t[limbs]) + carry;
-    t[limbs - 1] = static_cast<uint32_t>(s);
-    t[limbs] = t[limbs + 1] + static_cast<uint32_t>(s >> 32);
+    s = static_cast<uint64_t>(t[L]) + carry;
+    t[L - 1] = static_cast<uint32_t>(s);
+    t[L] = t[L + 1] + static_cast<uint32_t>(s >> 32);
   }
   // t < 2N: subtract N, keep the difference unless it borrowed (and t had no top limb).
   uint64_t borrow = 0;
-  for (int j = 0; j < limbs; ++j) {
+  CS_UNROLL
+  for (int j = 0; j < L; ++j) {
     const uint64_t d = static_cast<uint64_t>(t[j]) - n[j] - borrow;
     out[j] = static_cast<uint32_t>(d);
     borrow = (d >> 32) & 1;
   }
-  const uint32_t top_set = (t[limbs] | (0u - t[limbs])) >> 31;  // 1 iff t[limbs] != 0
+  const uint32_t top_set = (t[L] | (0u - t[L])) >> 31;  // 1 iff t[L] != 0
   const uint32_t keep_t = static_cast<uint32_t>(borrow) & (top_set ^ 1u);
   const uint32_t mask = 0u - keep_t;  // all ones: t was already below N
-  for (int j = 0; j < limbs; ++j) out[j] = (t[j] & mask) | (out[j] & ~mask);
+  CS_UNROLL
+  for (int j = 0; j < L; ++j) out[j] = (t[j] & mask) | (out[j] & ~mask);
 }
 
-// out = row[digit], reading every one of the row's `entries` entries of `limbs` limbs.
-CS_GPU_FN void SelectEntry(uint32_t* out, const uint32_t* row, int entries, uint32_t digit,
-                           int limbs) {
-  for (int j = 0; j < limbs; ++j) out[j] = 0;
+// out = row[digit], reading every one of the row's `entries` entries of L limbs.
+template <int L>
+CS_GPU_FN void SelectEntry(uint32_t* out, const uint32_t* row, int entries, uint32_t digit) {
+  CS_UNROLL
+  for (int j = 0; j < L; ++j) out[j] = 0;
+  CS_NO_UNROLL
   for (uint32_t d = 0; d < static_cast<uint32_t>(entries); ++d) {
     const uint32_t mask = 0u - static_cast<uint32_t>(d == digit);
-    const uint32_t* entry = row + static_cast<uint64_t>(d) * static_cast<uint64_t>(limbs);
-    for (int j = 0; j < limbs; ++j) out[j] |= entry[j] & mask;
+    const uint32_t* entry = row + static_cast<uint64_t>(d) * static_cast<uint64_t>(L);
+    CS_UNROLL
+    for (int j = 0; j < L; ++j) out[j] |= entry[j] & mask;
   }
 }
 
@@ -114,52 +149,62 @@ CS_GPU_FN uint32_t ExponentWindow(const uint8_t* a, int a_bytes, int w, int bits
   return (v >> (bit % 8)) & ((1u << bits) - 1);
 }
 
+template <int L>
+CS_GPU_FN void Copy(uint32_t* out, const uint32_t* in) {
+  CS_UNROLL
+  for (int j = 0; j < L; ++j) out[j] = in[j];
+}
+
 // out = (1 + m·n)·h_s^a mod N, normal form. `table` holds `windows` rows of kWindowEntries
 // Montgomery-form entries; `one_r` is R mod N; `g_m` is 1 + m·n mod N in normal form.
+template <int L>
 CS_GPU_FN void DjnEncrypt(uint32_t* out, const uint32_t* table, int windows, const uint8_t* a,
                           int a_bytes, const uint32_t* g_m, const uint32_t* one_r,
-                          const uint32_t* n, uint32_t n_factor, int limbs) {
-  uint32_t acc[kMaxLimbs], entry[kMaxLimbs], next[kMaxLimbs];
-  for (int j = 0; j < limbs; ++j) acc[j] = one_r[j];
+                          const uint32_t* n, uint32_t n_factor) {
+  uint32_t acc[L], entry[L], next[L];
+  Copy<L>(acc, one_r);
+  CS_NO_UNROLL
   for (int w = 0; w < windows; ++w) {
     const uint32_t* row =
-        table + static_cast<uint64_t>(w) * kWindowEntries * static_cast<uint64_t>(limbs);
-    SelectEntry(entry, row, kWindowEntries, ExponentWindow(a, a_bytes, w, kWindowBits), limbs);
-    MontgomeryMultiply(next, acc, entry, n, n_factor, limbs);
-    for (int j = 0; j < limbs; ++j) acc[j] = next[j];
+        table + static_cast<uint64_t>(w) * kWindowEntries * static_cast<uint64_t>(L);
+    SelectEntry<L>(entry, row, kWindowEntries, ExponentWindow(a, a_bytes, w, kWindowBits));
+    MontgomeryMultiply<L>(next, acc, entry, n, n_factor);
+    Copy<L>(acc, next);
   }
   // acc = h_s^a·R; one more product with g_m (normal form) leaves g_m·h_s^a, normal form.
-  MontgomeryMultiply(out, acc, g_m, n, n_factor, limbs);
+  MontgomeryMultiply<L>(out, acc, g_m, n, n_factor);
 }
 
 // out = s^e mod N, normal form, for s < N. `r2` is R² mod N and `one_r` R mod N; `e` has
 // e_bytes little-endian bytes, all of whose bits are processed (time depends on e_bytes only).
-// REQUIRES: limbs <= kMaxPowLimbs.
+template <int L>
 CS_GPU_FN void PowMod(uint32_t* out, const uint32_t* s, const uint8_t* e, int e_bytes,
                       const uint32_t* r2, const uint32_t* one_r, const uint32_t* n,
-                      uint32_t n_factor, int limbs) {
-  uint32_t table[kPowEntries * kMaxPowLimbs], acc[kMaxPowLimbs], next[kMaxPowLimbs],
-      entry[kMaxPowLimbs];
+                      uint32_t n_factor) {
+  uint32_t table[kPowEntries * L], acc[L], next[L], entry[L];
   // table[d] = s^d·R mod N
-  for (int j = 0; j < limbs; ++j) table[j] = one_r[j];
-  MontgomeryMultiply(table + limbs, s, r2, n, n_factor, limbs);
+  Copy<L>(table, one_r);
+  MontgomeryMultiply<L>(table + L, s, r2, n, n_factor);
+  CS_NO_UNROLL
   for (int d = 2; d < kPowEntries; ++d) {
-    MontgomeryMultiply(table + d * limbs, table + (d - 1) * limbs, table + limbs, n, n_factor,
-                       limbs);
+    MontgomeryMultiply<L>(table + d * L, table + (d - 1) * L, table + L, n, n_factor);
   }
-  for (int j = 0; j < limbs; ++j) acc[j] = one_r[j];
+  Copy<L>(acc, one_r);
+  CS_NO_UNROLL
   for (int w = e_bytes * 8 / kPowWindowBits - 1; w >= 0; --w) {
+    CS_NO_UNROLL
     for (int k = 0; k < kPowWindowBits; ++k) {
-      MontgomeryMultiply(next, acc, acc, n, n_factor, limbs);
-      for (int j = 0; j < limbs; ++j) acc[j] = next[j];
+      MontgomeryMultiply<L>(next, acc, acc, n, n_factor);
+      Copy<L>(acc, next);
     }
-    SelectEntry(entry, table, kPowEntries, ExponentWindow(e, e_bytes, w, kPowWindowBits), limbs);
-    MontgomeryMultiply(next, acc, entry, n, n_factor, limbs);
-    for (int j = 0; j < limbs; ++j) acc[j] = next[j];
+    SelectEntry<L>(entry, table, kPowEntries, ExponentWindow(e, e_bytes, w, kPowWindowBits));
+    MontgomeryMultiply<L>(next, acc, entry, n, n_factor);
+    Copy<L>(acc, next);
   }
   // acc = s^e·R; a product with 1 leaves s^e in normal form.
-  for (int j = 0; j < limbs; ++j) entry[j] = j == 0 ? 1u : 0u;
-  MontgomeryMultiply(out, acc, entry, n, n_factor, limbs);
+  CS_UNROLL
+  for (int j = 0; j < L; ++j) entry[j] = j == 0 ? 1u : 0u;
+  MontgomeryMultiply<L>(out, acc, entry, n, n_factor);
 }
 
 }  // namespace cipherstat::gpu

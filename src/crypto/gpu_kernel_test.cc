@@ -44,36 +44,48 @@ class GpuKernelTest : public ::testing::Test {
   static void SetUpTestSuite() { ASSERT_TRUE(crypto::Init().ok()); }
 };
 
-TEST_F(GpuKernelTest, MontgomeryMultiplyEqualsGmp) {
-  for (int bits : {32, 64, 1000, 2048, 4096}) {
-    const int limbs = (bits + 31) / 32;
-    for (int trial = 0; trial < 6; ++trial) {
-      const BigInt n = RandomOdd(bits);
-      BigInt r, r_inv;
-      mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * limbs));
-      ASSERT_NE(mpz_invert(r_inv.get(), r.get(), n.get()), 0);
-      BigInt n_minus_1;
-      mpz_sub_ui(n_minus_1.get(), n.get(), 1);
-      std::vector<BigInt> values = {BigInt(0), BigInt(1), n_minus_1, crypto::RandomBelow(n),
-                                    crypto::RandomBelow(n)};
-      const auto n_limbs = Limbs(n, limbs);
-      const uint32_t factor = MontgomeryFactor(n_limbs[0]);
-      EXPECT_EQ(static_cast<uint32_t>(factor * n_limbs[0]), 0xffffffffu) << "−N⁻¹ mod 2^32";
-      for (const BigInt& a : values) {
-        for (const BigInt& b : values) {
-          std::vector<uint32_t> out(static_cast<size_t>(limbs));
-          MontgomeryMultiply(out.data(), Limbs(a, limbs).data(), Limbs(b, limbs).data(),
-                             n_limbs.data(), factor, limbs);
-          BigInt expected;
-          mpz_mul(expected.get(), a.get(), b.get());
-          mpz_mul(expected.get(), expected.get(), r_inv.get());
-          mpz_mod(expected.get(), expected.get(), n.get());
-          ASSERT_EQ(mpz_cmp(FromLimbs(out).get(), expected.get()), 0)
-              << bits << " bits, trial " << trial;
-        }
+// The product for an odd N of `bits` bits in the kernel built for L limbs (N may be far below
+// R = 2^(32·L): a smaller key runs in the next size up).
+template <int L>
+void CheckMontgomery(int bits) {
+  for (int trial = 0; trial < 4; ++trial) {
+    const BigInt n = RandomOdd(bits);
+    BigInt r, r_inv;
+    mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * L));
+    ASSERT_NE(mpz_invert(r_inv.get(), r.get(), n.get()), 0);
+    BigInt n_minus_1;
+    mpz_sub_ui(n_minus_1.get(), n.get(), 1);
+    std::vector<BigInt> values = {BigInt(0), BigInt(1), n_minus_1, crypto::RandomBelow(n),
+                                  crypto::RandomBelow(n)};
+    const auto n_limbs = Limbs(n, L);
+    const uint32_t factor = MontgomeryFactor(n_limbs[0]);
+    EXPECT_EQ(static_cast<uint32_t>(factor * n_limbs[0]), 0xffffffffu) << "−N⁻¹ mod 2^32";
+    for (const BigInt& a : values) {
+      for (const BigInt& b : values) {
+        std::vector<uint32_t> out(static_cast<size_t>(L));
+        MontgomeryMultiply<L>(out.data(), Limbs(a, L).data(), Limbs(b, L).data(), n_limbs.data(),
+                              factor);
+        BigInt expected;
+        mpz_mul(expected.get(), a.get(), b.get());
+        mpz_mul(expected.get(), expected.get(), r_inv.get());
+        mpz_mod(expected.get(), expected.get(), n.get());
+        ASSERT_EQ(mpz_cmp(FromLimbs(out).get(), expected.get()), 0)
+            << bits << " bits in " << L << " limbs, trial " << trial;
       }
     }
   }
+}
+
+TEST_F(GpuKernelTest, MontgomeryMultiplyEqualsGmp) {
+  CheckMontgomery<1>(32);
+  CheckMontgomery<2>(64);
+  CheckMontgomery<64>(1000);
+  CheckMontgomery<64>(2048);
+  CheckMontgomery<96>(3072);
+  CheckMontgomery<128>(2048);
+  CheckMontgomery<128>(4096);
+  CheckMontgomery<192>(4096);
+  CheckMontgomery<192>(6144);
 }
 
 TEST_F(GpuKernelTest, ExponentWindowsCoverEveryBitOnce) {
@@ -88,43 +100,49 @@ TEST_F(GpuKernelTest, ExponentWindowsCoverEveryBitOnce) {
   }
 }
 
-// s^e mod N as PowMod computes it (N = p², e = p in standard encryption) equals GMP's for
-// edge and random bases and exponents, at the sizes of 2048- and 3072-bit keys and odd sizes.
-TEST_F(GpuKernelTest, PowModEqualsGmp) {
-  for (int bits : {64, 1000, 2048, 3072}) {
-    const int limbs = (bits + 31) / 32;
-    const BigInt n = RandomOdd(bits);
-    BigInt r, r2, one_r, n_minus_1, e_bound;
-    mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * limbs));
-    mpz_mul(r2.get(), r.get(), r.get());
-    mpz_mod(r2.get(), r2.get(), n.get());
-    mpz_mod(one_r.get(), r.get(), n.get());
-    mpz_sub_ui(n_minus_1.get(), n.get(), 1);
-    const int e_bits = bits / 2;  // p's size beside p²
-    const int e_bytes = (e_bits + 31) / 32 * 4;
-    mpz_setbit(e_bound.get(), static_cast<mp_bitcnt_t>(e_bits));
-    BigInt all_ones;
-    mpz_sub_ui(all_ones.get(), e_bound.get(), 1);
-    const auto n_limbs = Limbs(n, limbs);
-    const uint32_t factor = MontgomeryFactor(n_limbs[0]);
-    const std::vector<BigInt> bases = {BigInt(0), BigInt(1), n_minus_1, crypto::RandomBelow(n)};
-    const std::vector<BigInt> exponents = {BigInt(0), BigInt(1), all_ones, RandomOdd(e_bits),
-                                           crypto::RandomBelow(e_bound)};
-    for (const BigInt& s : bases) {
-      for (const BigInt& e : exponents) {
-        std::vector<uint8_t> e_le(static_cast<size_t>(e_bytes), 0);
-        size_t written = 0;
-        mpz_export(e_le.data(), &written, -1, 1, 0, 0, e.get());
-        std::vector<uint32_t> out(static_cast<size_t>(limbs));
-        PowMod(out.data(), Limbs(s, limbs).data(), e_le.data(), e_bytes, Limbs(r2, limbs).data(),
-               Limbs(one_r, limbs).data(), n_limbs.data(), factor, limbs);
-        BigInt expected;
-        mpz_powm(expected.get(), s.get(), e.get(), n.get());
-        ASSERT_EQ(mpz_cmp(FromLimbs(out).get(), expected.get()), 0)
-            << bits << " bits, s = " << s.ToHex() << ", e = " << e.ToHex();
-      }
+// s^e mod N as PowMod computes it (N = p², e = p in standard encryption) in the kernel built
+// for L limbs equals GMP's, for edge and random bases and exponents.
+template <int L>
+void CheckPowMod(int bits) {
+  const BigInt n = RandomOdd(bits);
+  BigInt r, r2, one_r, n_minus_1, e_bound;
+  mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * L));
+  mpz_mul(r2.get(), r.get(), r.get());
+  mpz_mod(r2.get(), r2.get(), n.get());
+  mpz_mod(one_r.get(), r.get(), n.get());
+  mpz_sub_ui(n_minus_1.get(), n.get(), 1);
+  const int e_bits = bits / 2;  // p's size beside p²
+  const int e_bytes = (e_bits + 31) / 32 * 4;
+  mpz_setbit(e_bound.get(), static_cast<mp_bitcnt_t>(e_bits));
+  BigInt all_ones;
+  mpz_sub_ui(all_ones.get(), e_bound.get(), 1);
+  const auto n_limbs = Limbs(n, L);
+  const uint32_t factor = MontgomeryFactor(n_limbs[0]);
+  const std::vector<BigInt> bases = {BigInt(0), BigInt(1), n_minus_1, crypto::RandomBelow(n)};
+  const std::vector<BigInt> exponents = {BigInt(0), BigInt(1), all_ones, RandomOdd(e_bits),
+                                         crypto::RandomBelow(e_bound)};
+  for (const BigInt& s : bases) {
+    for (const BigInt& e : exponents) {
+      std::vector<uint8_t> e_le(static_cast<size_t>(e_bytes), 0);
+      size_t written = 0;
+      mpz_export(e_le.data(), &written, -1, 1, 0, 0, e.get());
+      std::vector<uint32_t> out(static_cast<size_t>(L));
+      PowMod<L>(out.data(), Limbs(s, L).data(), e_le.data(), e_bytes, Limbs(r2, L).data(),
+                Limbs(one_r, L).data(), n_limbs.data(), factor);
+      BigInt expected;
+      mpz_powm(expected.get(), s.get(), e.get(), n.get());
+      ASSERT_EQ(mpz_cmp(FromLimbs(out).get(), expected.get()), 0)
+          << bits << " bits in " << L << " limbs, s = " << s.ToHex() << ", e = " << e.ToHex();
     }
   }
+}
+
+TEST_F(GpuKernelTest, PowModEqualsGmp) {
+  CheckPowMod<2>(64);
+  CheckPowMod<64>(1000);
+  CheckPowMod<64>(2048);
+  CheckPowMod<96>(2048);
+  CheckPowMod<96>(3072);
 }
 
 // A DJN table over a random odd n (the arithmetic does not need n to be an RSA modulus).
@@ -198,9 +216,10 @@ TEST_F(GpuKernelTest, DjnEncryptEqualsGmp) {
     const BigInt m = crypto::RandomBelow(s.n);
     const auto a_bytes = DjnSetup::ExponentBytes(a);
     std::vector<uint32_t> out(DjnSetup::kLimbs);
-    DjnEncrypt(out.data(), s.table.data(), DjnSetup::kWindows, a_bytes.data(),
-               static_cast<int>(a_bytes.size()), Limbs(s.GOf(m), DjnSetup::kLimbs).data(),
-               s.one_r_limbs.data(), s.n2_limbs.data(), s.factor, DjnSetup::kLimbs);
+    DjnEncrypt<DjnSetup::kLimbs>(out.data(), s.table.data(), DjnSetup::kWindows, a_bytes.data(),
+                                 static_cast<int>(a_bytes.size()),
+                                 Limbs(s.GOf(m), DjnSetup::kLimbs).data(), s.one_r_limbs.data(),
+                                 s.n2_limbs.data(), s.factor);
     EXPECT_EQ(mpz_cmp(FromLimbs(out).get(), s.Expected(m, a).get()), 0) << "a = " << a.ToHex();
   }
 }
@@ -219,12 +238,12 @@ TEST_F(GpuKernelTest, DriverRunsTheKernelThroughAStub) {
   const auto bad = gpu.LoadModule("not ptx", {"cipherstat_djn_encrypt"});
   EXPECT_NE(bad.status().message().find("device kernel image is invalid"), std::string::npos)
       << bad.status().ToString();
-  const auto unknown = gpu.LoadModule("// PTX\n.visible .entry cipherstat_djn_encrypt(",
-                                      {"cipherstat_djn_encrypt", "no_such_kernel"});
+  const auto unknown = gpu.LoadModule("// PTX\n.visible .entry cipherstat_djn_encrypt_128(",
+                                      {"cipherstat_djn_encrypt_128", "no_such_kernel"});
   EXPECT_NE(unknown.status().message().find("cuModuleGetFunction"), std::string::npos)
       << unknown.status().ToString();
-  const auto kernels =
-      gpu.LoadModule("// PTX\n.visible .entry cipherstat_djn_encrypt(", {"cipherstat_djn_encrypt"});
+  const auto kernels = gpu.LoadModule("// PTX\n.visible .entry cipherstat_djn_encrypt_128(",
+                                      {"cipherstat_djn_encrypt_128"});
   ASSERT_TRUE(kernels.ok()) << kernels.status().ToString();
 
   const DjnSetup s;
@@ -259,11 +278,11 @@ TEST_F(GpuKernelTest, DriverRunsTheKernelThroughAStub) {
   uint64_t table_address = table.address(), exps_address = exps.address(),
            gs_address = gs.address(), one_address = one.address(), n2_address = n2.address(),
            out_address = out->address();
-  int windows_arg = windows, bytes_arg = exponent_bytes, limbs_arg = limbs, count_arg = count;
+  int windows_arg = windows, bytes_arg = exponent_bytes, count_arg = count;
   uint32_t factor = s.factor;
   ASSERT_TRUE(gpu.Launch((*kernels)[0], count, 16,
                          {&table_address, &windows_arg, &exps_address, &bytes_arg, &gs_address,
-                          &one_address, &n2_address, &factor, &limbs_arg, &count_arg, &out_address})
+                          &one_address, &n2_address, &factor, &count_arg, &out_address})
                   .ok());
   std::vector<uint32_t> results(static_cast<size_t>(count) * limbs);
   ASSERT_TRUE(gpu.CopyFromDevice(results.data(), *out, results.size() * 4).ok());
