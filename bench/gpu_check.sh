@@ -2,36 +2,38 @@
 # The GPU check of `encrypt --device gpu`, in one run: encrypts the same generated cohort on the
 # CPU and on the GPU in both modes, prints records/s and encryptions/s side by side (and the GPU's
 # time per step), then queries every dataset, decrypts, and checks each released table against
-# the CPU dataset's and against a plaintext computation (awk) on the same CSV. Exits non-zero on
-# any difference.
+# a plaintext computation (awk) on the same CSV. Exits non-zero on any difference.
 #   bench/gpu_check.sh [--bin PATH] [--records N] [--standard-records M]
 #     --bin               cipherstat to run (default build/cipherstat)
 #     --records           records of the DJN comparison (default 1000000)
 #     --standard-records  records of the standard-mode comparison (default 100000: standard
 #                         encryption costs about 8 times DJN's on the GPU)
+#   Env GPU_BATCHES: the --gpu-batch sizes DJN runs on the GPU with (default "16384 65536").
 #   bench/gpu_check.sh --bundle DIR [BUILD_DIR]
-#     copies BUILD_DIR/cipherstat (stripped) and the shared libraries it loads, except the C
-#     library's own, into DIR, for a GPU machine that has no packages: then run there
-#     `bench/gpu_check.sh --bin DIR/cipherstat` (DIR/lib is put on LD_LIBRARY_PATH).
+#     copies this script, BUILD_DIR/cipherstat (stripped) and the shared libraries it loads,
+#     except the C library's own, into DIR, for a GPU machine that has no packages: then run
+#     there `DIR/gpu_check.sh --bin DIR/cipherstat` (DIR/lib goes on LD_LIBRARY_PATH). That
+#     machine needs a C library at least as new as this one's (DIR/GLIBC_MIN; checked).
 # The driver is libcuda.so.1 as the loader finds it, else CIPHERSTAT_CUDA_LIBRARY, else the
 # first libcuda.so.1 under /usr/local/nvidia or /usr/lib*. A test runs this script against the
 # stub driver (tests/cuda_stub.cc) with small counts.
 set -Eeuo pipefail
-cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = --bundle ]; then
-  dir=${2:?--bundle DIR [BUILD_DIR]}
-  build=${3:-build}
+  dir=$(realpath -m "${2:?--bundle DIR [BUILD_DIR]}")
+  build=$(realpath "${3:-$(dirname "$0")/../build}")
   mkdir -p "$dir/lib"
+  cp "$0" "$dir/gpu_check.sh"
   strip -o "$dir/cipherstat" "$build/cipherstat"
   ldd "$build/cipherstat" | awk '$3 ~ /^\// {print $3}' |
     grep -Ev '/(libc|libm|libdl|libpthread|librt|libresolv|ld-linux[^/]*)\.so' |
     while read -r lib; do cp -L "$lib" "$dir/lib/"; done
+  getconf GNU_LIBC_VERSION | awk '{print $2}' >"$dir/GLIBC_MIN"
   du -sh "$dir"
   exit 0
 fi
 
-bin=build/cipherstat
+bin=$(dirname "$0")/../build/cipherstat
 records=1000000
 standard_records=100000
 while (($#)); do
@@ -39,14 +41,24 @@ while (($#)); do
     --bin) bin=$2; shift 2 ;;
     --records) records=$2; shift 2 ;;
     --standard-records) standard_records=$2; shift 2 ;;
-    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 bin=$(realpath "$bin")
-[ -d "$(dirname "$bin")/lib" ] && export LD_LIBRARY_PATH="$(dirname "$bin")/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-if [ -z "${CIPHERSTAT_CUDA_LIBRARY:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
-  found=$(find /usr/local/nvidia /usr/lib /usr/lib64 -name libcuda.so.1 2>/dev/null | head -1 || true)
+bundle=$(dirname "$bin")
+if [ -f "$bundle/GLIBC_MIN" ]; then
+  have=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
+  need=$(cat "$bundle/GLIBC_MIN")
+  if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+    echo "this machine's C library is $have; the bundle in $bundle was built against $need" >&2
+    exit 2
+  fi
+fi
+[ -d "$bundle/lib" ] && export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+if [ -z "${CIPHERSTAT_CUDA_LIBRARY:-}" ] && ! grep -q 'libcuda\.so\.1 ' < <(ldconfig -p 2>/dev/null); then
+  found=$(find /usr/local/nvidia /usr/lib/x86_64-linux-gnu /usr/lib64 -name libcuda.so.1 2>/dev/null |
+    head -1 || true)
   [ -n "$found" ] && export CIPHERSTAT_CUDA_LIBRARY=$found
 fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
@@ -85,38 +97,42 @@ released() {
 failures=0
 rows=()
 for mode in djn standard; do
-  csv=$work/clean.csv; n=$records
+  csv=$work/clean.csv; n=$records; runs="cpu gpu:16384"
+  [ "$mode" = djn ] && runs="cpu $(for b in ${GPU_BATCHES:-16384 65536}; do echo -n "gpu:$b "; done)"
   [ "$mode" = standard ] && csv=$work/clean-standard.csv && n=$standard_records
   expected=$(plaintext "$csv")
-  declare -A seconds=()
-  for device in cpu gpu; do
-    out=$work/$mode-$device
+  cpu_seconds=
+  for run in $runs; do
+    device=${run%%:*}; batch=16384
+    [ "$device" = gpu ] && batch=${run#gpu:}
+    name=$mode-$device-$batch; out=$work/$name
     t0=$(now)
     # --min-cell 1: no cell hidden, so every cell can be compared with the plaintext answer.
-    "$bin" encrypt --mode "$mode" --device "$device" --min-cell 1 --schema "$work/schema.json" \
-      --key "$work/keys" --in "$csv" --out "$out" >"$out.log" 2>&1 || { cat "$out.log"; exit 1; }
+    "$bin" encrypt --mode "$mode" --device "$device" --gpu-batch "$batch" --min-cell 1 \
+      --schema "$work/schema.json" --key "$work/keys" --in "$csv" --out "$out" >"$out.log" 2>&1 ||
+      { cat "$out.log"; exit 1; }
     t1=$(now)
-    seconds[$device]=$(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
+    seconds=$(awk -v a="$t1" -v b="$t0" 'BEGIN { s = a - b; printf "%.2f", s < 0.01 ? 0.01 : s }')
+    [ "$device" = cpu ] && cpu_seconds=$seconds
     per_record=$(sed -n 's/.*(\([0-9]*\) ciphertexts per record.*/\1/p' "$out.log")
-    grep -h "encrypted into\|GPU steps" "$out.log" | sed "s/^/  $mode $device: /"
-    rows+=("$(awk -v m="$mode" -v d="$device" -v n="$n" -v k="$per_record" -v s="${seconds[$device]}" \
-      'BEGIN { printf "%-9s %-4s %9d %8.2f %12.0f %14.0f", m, d, n, s, n / s, n * k / s }')")
+    label=$device; [ "$device" = gpu ] && label="gpu, batch $batch"
+    grep -h "encrypted into\|GPU steps" "$out.log" | sed "s/^/  $mode $label: /"
+    rows+=("$(awk -v m="$mode" -v d="$label" -v n="$n" -v k="$per_record" -v s="$seconds" -v c="$cpu_seconds" \
+      'BEGIN { printf "%-9s %-16s %9d %8.2f %12.0f %14.0f %8.2fx", m, d, n, s, n / s, n * k / s, c / s }')")
     got=$(released "$out")
     if [ "$got" = "$expected" ]; then
-      echo "  $mode $device: released table equals the plaintext computation ($(echo "$got" | wc -l) groups)"
+      echo "  $mode $label: released table equals the plaintext computation ($(echo "$got" | wc -l) groups)"
     else
-      echo "  $mode $device: MISMATCH against the plaintext computation"
+      echo "  $mode $label: MISMATCH against the plaintext computation"
       diff <(echo "$expected") <(echo "$got") | sed 's/^/    /' || true
       failures=$((failures + 1))
     fi
+    rm -rf "$out" "$out.result.json"
   done
-  rows+=("$(awk -v m="$mode" -v c="${seconds[cpu]}" -v g="${seconds[gpu]}" \
-    'BEGIN { printf "%-9s gpu/cpu speed-up: %.2fx", m, c / g }')")
-  unset seconds
 done
 
 echo "== $(nproc) CPU cores beside the GPU; query: $sql"
-printf "%-9s %-4s %9s %8s %12s %14s\n" mode dev records seconds records/s encryptions/s
+printf "%-9s %-16s %9s %8s %12s %14s %9s\n" mode device records seconds records/s encryptions/s "vs cpu"
 printf "%s\n" "${rows[@]}"
 if [ "$failures" -gt 0 ]; then
   echo "FAILED: $failures released tables differ from the plaintext computation"

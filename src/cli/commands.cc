@@ -319,6 +319,11 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                                                  {"gpu", EncryptDevice::kGpu},
                                                  {"auto", EncryptDevice::kAuto}},
             CLI::ignore_case));
+    cmd->add_option("--gpu-batch", options->gpu_batch_records,
+                    "Records per GPU batch (two in flight; larger fills the GPU better and holds "
+                    "more memory)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 22))
+        ->capture_default_str();
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
       if (const char* driver = std::getenv("CIPHERSTAT_CUDA_LIBRARY")) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -47,9 +48,16 @@ class StepClock {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-void Wipe(std::vector<uint32_t>* words) {
-  sodium_memzero(words->data(), words->size() * sizeof(uint32_t));
-}
+// Limbs of secrets (messages, randomness, primes), wiped however the scope is left.
+struct SecretWords {
+  explicit SecretWords(size_t count) : words(count) {}
+  SecretWords(const SecretWords&) = delete;
+  SecretWords& operator=(const SecretWords&) = delete;
+  ~SecretWords() { sodium_memzero(words.data(), words.size() * sizeof(uint32_t)); }
+  uint32_t* data() { return words.data(); }
+  size_t bytes() const { return words.size() * sizeof(uint32_t); }
+  std::vector<uint32_t> words;
+};
 
 }  // namespace
 
@@ -82,19 +90,40 @@ Status GpuEncryptor::Load(const std::string& library, const std::string& kernel)
 }
 
 std::vector<size_t> GpuEncryptor::SpotChecked(size_t count) {
-  if (count <= 3) {
-    std::vector<size_t> all(count);
-    for (size_t i = 0; i < count; ++i) all[i] = i;
-    return all;
+  constexpr size_t kRandom = 6;
+  std::vector<size_t> chosen;
+  if (count <= kRandom + 2) {
+    for (size_t i = 0; i < count; ++i) chosen.push_back(i);
+    return chosen;
   }
-  return {0, count / 2, count - 1};
+  chosen = {0, count - 1};
+  for (size_t k = 0; k < kRandom; ++k) {
+    chosen.push_back(randombytes_uniform(static_cast<uint32_t>(count)));
+  }
+  return chosen;
 }
 
 Status GpuEncryptor::Differs(size_t index, const char* what) {
   return Status::IOError(
       "GPU: " + std::string(what) + " " + std::to_string(index) +
-      " of a batch differs from the CPU's recomputation: this GPU or its "
-      "driver computes wrongly; nothing was written (encrypt with --device cpu)");
+      " of a batch differs from the CPU's check: this GPU or its driver computes wrongly; "
+      "nothing was written (encrypt with --device cpu)");
+}
+
+void GpuEncryptor::ForEach(size_t count, const std::function<void(size_t)>& step) const {
+  constexpr size_t kGrain = 256;
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t first; (first = next.fetch_add(kGrain)) < count;) {
+      for (size_t i = first; i < std::min(count, first + kGrain); ++i) step(i);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < static_cast<size_t>(threads_) && t * kGrain < count; ++t) {
+    pool.emplace_back(worker);
+  }
+  worker();
+  for (auto& th : pool) th.join();
 }
 
 Result<std::unique_ptr<CudaDriver::Buffer>> GpuEncryptor::Upload(std::span<const uint32_t> words) {
@@ -105,12 +134,14 @@ Result<std::unique_ptr<CudaDriver::Buffer>> GpuEncryptor::Upload(std::span<const
 
 Result<std::unique_ptr<GpuDjnEncryptor>> GpuDjnEncryptor::Create(const PublicKey& pk,
                                                                  const BigInt& h_s,
-                                                                 const std::string& library) {
+                                                                 const std::string& library,
+                                                                 int threads) {
   const BigInt& n2 = pk.n_squared();
   const int limbs = KernelLimbs(n2, gpu::kDjnLimbs);
   if (limbs == 0) return Status::InvalidArgument("GPU encryption handles keys of up to 3072 bits");
   std::unique_ptr<GpuDjnEncryptor> e(new GpuDjnEncryptor());
   CS_RETURN_IF_ERROR(e->Load(library, "cipherstat_djn_encrypt_" + std::to_string(limbs)));
+  e->threads_ = std::max(1, threads);
   e->pk_ = pk;
   e->h_s_ = h_s;
   e->limbs_ = limbs;
@@ -148,6 +179,7 @@ Result<std::unique_ptr<GpuDjnEncryptor>> GpuDjnEncryptor::Create(const PublicKey
 }
 
 Status GpuDjnEncryptor::EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) {
+  StepClock clock;
   std::vector<unsigned char> a(ms.size() * exponent_bytes_);
   randombytes_buf(a.data(), a.size());
   // Exactly exponent_bits_ bits each: clear the bits above them in each top byte.
@@ -155,6 +187,7 @@ Status GpuDjnEncryptor::EncryptBatch(std::span<const BigInt> ms, std::span<Ciphe
   for (size_t i = 0; spare > 0 && i < ms.size(); ++i) {
     a[(i + 1) * exponent_bytes_ - 1] &= static_cast<unsigned char>(0xffu >> spare);
   }
+  clock.Charge(&steps_.prepare);
   Status s = EncryptWithExponents(ms, a.data(), out);
   sodium_memzero(a.data(), a.size());
   return s;
@@ -165,22 +198,26 @@ Status GpuDjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms,
                                              std::span<Ciphertext> out) {
   if (ms.size() != out.size()) return Status::InvalidArgument("GPU: batch sizes differ");
   if (ms.empty()) return Status::OK();
+  for (const BigInt& m : ms) {
+    if (mpz_sgn(m.get()) < 0 || mpz_cmp(m.get(), pk_.n().get()) >= 0) {
+      return Status::InvalidArgument("GPU: a plaintext outside [0, n)");
+    }
+  }
   StepClock clock;
   const size_t count = ms.size(), limbs = static_cast<size_t>(limbs_);
-  std::vector<uint32_t> g_ms(count * limbs);
-  BigInt g;
-  for (size_t i = 0; i < count; ++i) {
+  SecretWords g_ms(count * limbs);  // the messages
+  ForEach(count, [&](size_t i) {
+    BigInt g;
     mpz_mul(g.get(), ms[i].get(), pk_.n().get());  // 1 + m·n < n² for 0 <= m < n
     mpz_add_ui(g.get(), g.get(), 1);
     ToLimbs32(g, limbs_, g_ms.data() + i * limbs);
-  }
+  });
   clock.Charge(&steps_.prepare);
   CS_ASSIGN_OR_RETURN(CudaDriver::Buffer exps, gpu_->Allocate(count * exponent_bytes_));
-  CS_ASSIGN_OR_RETURN(CudaDriver::Buffer gs, gpu_->Allocate(g_ms.size() * sizeof(uint32_t)));
-  CS_ASSIGN_OR_RETURN(CudaDriver::Buffer results, gpu_->Allocate(g_ms.size() * sizeof(uint32_t)));
+  CS_ASSIGN_OR_RETURN(CudaDriver::Buffer gs, gpu_->Allocate(g_ms.bytes()));
+  CS_ASSIGN_OR_RETURN(CudaDriver::Buffer results, gpu_->Allocate(g_ms.bytes()));
   CS_RETURN_IF_ERROR(gpu_->CopyToDevice(exps, exponents, count * exponent_bytes_));
-  CS_RETURN_IF_ERROR(gpu_->CopyToDevice(gs, g_ms.data(), g_ms.size() * sizeof(uint32_t)));
-  Wipe(&g_ms);  // the messages
+  CS_RETURN_IF_ERROR(gpu_->CopyToDevice(gs, g_ms.data(), g_ms.bytes()));
   clock.Charge(&steps_.upload);
   uint64_t table = table_->address(), exps_at = exps.address(), gs_at = gs.address(),
            one = one_r_->address(), n2 = n2_->address(), results_at = results.address();
@@ -194,10 +231,10 @@ Status GpuDjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms,
   std::vector<uint32_t> c(count * limbs);
   CS_RETURN_IF_ERROR(gpu_->CopyFromDevice(c.data(), results, c.size() * sizeof(uint32_t)));
   clock.Charge(&steps_.download);
-  for (size_t i = 0; i < count; ++i) FromLimbs32(c.data() + i * limbs, limbs_, &out[i].value);
+  ForEach(count, [&](size_t i) { FromLimbs32(c.data() + i * limbs, limbs_, &out[i].value); });
   clock.Charge(&steps_.finish);
   // (1 + m·n)·h_s^a mod n² on the host; a is secret: mpz_powm_sec (which needs a > 0).
-  BigInt a, expected;
+  BigInt a, expected, g;
   for (size_t i : SpotChecked(count)) {
     mpz_import(a.get(), exponent_bytes_, -1, 1, 0, 0, exponents + i * exponent_bytes_);
     if (mpz_sgn(a.get()) == 0) {
@@ -211,7 +248,6 @@ Status GpuDjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms,
     mpz_mod(expected.get(), expected.get(), pk_.n_squared().get());
     if (mpz_cmp(expected.get(), out[i].value.get()) != 0) return Differs(i, "ciphertext");
   }
-  mpz_set_ui(a.get(), 0);
   clock.Charge(&steps_.check);
   steps_.encryptions += count;
   return Status::OK();
@@ -239,6 +275,9 @@ Result<GpuCrtEncryptor::Half> GpuCrtEncryptor::MakeHalf(const BigInt& prime, int
   h.prime = prime;
   mpz_mul(h.square.get(), prime.get(), prime.get());
   const BigInt& modulus = h.square;
+  if (Limbs32(modulus) > limbs_of_kernel) {
+    return Status::InvalidArgument("GPU: p and q differ in size");
+  }
   BigInt r, r2;
   h.limbs = limbs_of_kernel;
   const size_t limbs = static_cast<size_t>(h.limbs);
@@ -248,21 +287,21 @@ Result<GpuCrtEncryptor::Half> GpuCrtEncryptor::MakeHalf(const BigInt& prime, int
   mpz_mod(r.get(), r.get(), modulus.get());
   // The exponent, the prime itself, as little-endian bytes padded to whole 32-bit words.
   h.exponent_bytes = Limbs32(prime) * 4;
-  std::vector<uint32_t> m(limbs), r_limbs(limbs), r2_limbs(limbs),
+  // All four follow from the secret prime.
+  SecretWords m(limbs), r_limbs(limbs), r2_limbs(limbs),
       exponent(static_cast<size_t>(h.exponent_bytes) / 4);
   ToLimbs32(modulus, h.limbs, m.data());
   ToLimbs32(r, h.limbs, r_limbs.data());
   ToLimbs32(r2, h.limbs, r2_limbs.data());
-  ToLimbs32(prime, static_cast<int>(exponent.size()), exponent.data());
-  h.factor = gpu::MontgomeryFactor(m[0]);
+  ToLimbs32(prime, static_cast<int>(exponent.words.size()), exponent.data());
+  h.factor = gpu::MontgomeryFactor(m.words[0]);
   // The bytes of little-endian 32-bit words are the little-endian bytes of the number on the
   // little-endian hosts and GPUs this runs on.
   static_assert(std::endian::native == std::endian::little);
-  CS_ASSIGN_OR_RETURN(h.modulus, Upload(m));
-  CS_ASSIGN_OR_RETURN(h.r2, Upload(r2_limbs));
-  CS_ASSIGN_OR_RETURN(h.one_r, Upload(r_limbs));
-  CS_ASSIGN_OR_RETURN(h.exponent, Upload(exponent));
-  for (auto* words : {&m, &r_limbs, &r2_limbs, &exponent}) Wipe(words);
+  CS_ASSIGN_OR_RETURN(h.modulus, Upload(m.words));
+  CS_ASSIGN_OR_RETURN(h.r2, Upload(r2_limbs.words));
+  CS_ASSIGN_OR_RETURN(h.one_r, Upload(r_limbs.words));
+  CS_ASSIGN_OR_RETURN(h.exponent, Upload(exponent.words));
   return h;
 }
 
@@ -270,12 +309,12 @@ Status GpuCrtEncryptor::Raise(const Half& half, std::span<const BigInt> bases,
                               std::vector<BigInt>* xs) {
   StepClock clock;
   const size_t count = bases.size(), limbs = static_cast<size_t>(half.limbs);
-  std::vector<uint32_t> words(count * limbs);
-  for (size_t i = 0; i < count; ++i) ToLimbs32(bases[i], half.limbs, words.data() + i * limbs);
+  SecretWords words(count * limbs);  // the bases, then their powers: the randomness
+  ForEach(count, [&](size_t i) { ToLimbs32(bases[i], half.limbs, words.data() + i * limbs); });
   clock.Charge(&steps_.prepare);
-  CS_ASSIGN_OR_RETURN(CudaDriver::Buffer in, gpu_->Allocate(words.size() * sizeof(uint32_t)));
-  CS_ASSIGN_OR_RETURN(CudaDriver::Buffer results, gpu_->Allocate(words.size() * sizeof(uint32_t)));
-  CS_RETURN_IF_ERROR(gpu_->CopyToDevice(in, words.data(), words.size() * sizeof(uint32_t)));
+  CS_ASSIGN_OR_RETURN(CudaDriver::Buffer in, gpu_->Allocate(words.bytes()));
+  CS_ASSIGN_OR_RETURN(CudaDriver::Buffer results, gpu_->Allocate(words.bytes()));
+  CS_RETURN_IF_ERROR(gpu_->CopyToDevice(in, words.data(), words.bytes()));
   clock.Charge(&steps_.upload);
   uint64_t bases_at = in.address(), exponent = half.exponent->address(), r2 = half.r2->address(),
            one = half.one_r->address(), n = half.modulus->address(), results_at = results.address();
@@ -285,12 +324,20 @@ Status GpuCrtEncryptor::Raise(const Half& half, std::span<const BigInt> bases,
       kernel_, static_cast<unsigned>(count), kBlock,
       {&bases_at, &exponent, &bytes, &r2, &one, &n, &factor, &count_arg, &results_at}));
   clock.Charge(&steps_.kernel);
-  CS_RETURN_IF_ERROR(gpu_->CopyFromDevice(words.data(), results, words.size() * sizeof(uint32_t)));
+  CS_RETURN_IF_ERROR(gpu_->CopyFromDevice(words.data(), results, words.bytes()));
   clock.Charge(&steps_.download);
   xs->resize(count);
-  for (size_t i = 0; i < count; ++i) FromLimbs32(words.data() + i * limbs, half.limbs, &(*xs)[i]);
-  Wipe(&words);  // the bases' powers are the encryptions' randomness
+  ForEach(count, [&](size_t i) { FromLimbs32(words.data() + i * limbs, half.limbs, &(*xs)[i]); });
   clock.Charge(&steps_.finish);
+  // Every power: x = s^prime mod prime² gives x ≡ s (mod prime) by Fermat, one reduction each.
+  std::atomic<size_t> wrong{count};
+  ForEach(count, [&](size_t i) {
+    BigInt residue;
+    mpz_mod(residue.get(), (*xs)[i].get(), half.prime.get());
+    if (mpz_cmp(residue.get(), bases[i].get()) != 0) wrong.store(i);
+  });
+  if (wrong.load() < count) return Differs(wrong.load(), "power");
+  // A sample in full, which the residue alone cannot tell from a multiple of prime off.
   BigInt expected;
   for (size_t i : SpotChecked(count)) {
     if (mpz_sgn(bases[i].get()) == 0) {
@@ -300,7 +347,6 @@ Status GpuCrtEncryptor::Raise(const Half& half, std::span<const BigInt> bases,
     }
     if (mpz_cmp(expected.get(), (*xs)[i].get()) != 0) return Differs(i, "power");
   }
-  mpz_set_ui(expected.get(), 0);
   clock.Charge(&steps_.check);
   return Status::OK();
 }
@@ -308,7 +354,7 @@ Status GpuCrtEncryptor::Raise(const Half& half, std::span<const BigInt> bases,
 Status GpuCrtEncryptor::EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) {
   StepClock clock;
   std::vector<BigInt> s_p(ms.size()), s_q(ms.size());
-  for (size_t i = 0; i < ms.size(); ++i) DrawCrtBases(*sk_, &s_p[i], &s_q[i]);
+  ForEach(ms.size(), [&](size_t i) { DrawCrtBases(*sk_, &s_p[i], &s_q[i]); });
   clock.Charge(&steps_.prepare);
   return EncryptWithBases(ms, s_p, s_q, out);
 }
@@ -323,16 +369,9 @@ Status GpuCrtEncryptor::EncryptWithBases(std::span<const BigInt> ms, std::span<c
   CS_RETURN_IF_ERROR(Raise(p_, s_p, &x_p));
   CS_RETURN_IF_ERROR(Raise(q_, s_q, &x_q));
   StepClock clock;
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < ms.size();) {
-      out[i] = FinishCrtEncryption(*sk_, ms[i], std::move(x_p[i]), std::move(x_q[i]));
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads_; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
+  ForEach(ms.size(), [&](size_t i) {
+    out[i] = FinishCrtEncryption(*sk_, ms[i], std::move(x_p[i]), std::move(x_q[i]));
+  });
   clock.Charge(&steps_.finish);
   steps_.encryptions += ms.size();
   return Status::OK();

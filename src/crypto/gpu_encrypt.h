@@ -16,13 +16,15 @@
 // and timing, which depend on the batch size and key size only. Device memory is not wiped:
 // the secrets stay there until the buffers are reused by another allocation (ARCHITECTURE.md).
 //
-// A GPU result is never taken on trust: in every batch the host recomputes three of the GPU's
-// powers (the first, middle and last thread: a fault in the kernel, its compilation by the
-// driver or the launch geometry shows there) with GMP and fails the batch on a difference, so
-// a GPU that computes wrongly stops `encrypt` instead of writing ciphertexts that decrypt to
-// something else.
+// The host checks the GPU's results before using them, and fails the batch on a difference
+// (so `encrypt` stops and writes nothing, instead of writing ciphertexts that decrypt to
+// something else): in standard mode every power, x ≡ s (mod p) by Fermat, one reduction each;
+// in both modes a sample recomputed in full with GMP (the first and last thread, where a
+// launch-geometry fault shows, and six drawn at random after the download). DJN has no cheap
+// whole-batch check, so there a fault confined to a few threads can pass the sample.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -64,6 +66,8 @@ class GpuEncryptor {
   // Loads the driver from `library` and `kernel` from this build's PTX. NotSupported without a
   // driver, a GPU or a kernel in this build.
   Status Load(const std::string& library, const std::string& kernel);
+  // step(i) for every i < count, spread over threads_ host threads.
+  void ForEach(size_t count, const std::function<void(size_t)>& step) const;
   // A device buffer holding `words`.
   Result<std::unique_ptr<CudaDriver::Buffer>> Upload(std::span<const uint32_t> words);
 
@@ -74,15 +78,16 @@ class GpuEncryptor {
 
   std::unique_ptr<CudaDriver> gpu_;
   CudaDriver::Kernel kernel_;
+  int threads_ = 1;  // host threads that prepare and finish a batch
   GpuSteps steps_;
 };
 
 class GpuDjnEncryptor : public GpuEncryptor {
  public:
-  // Loads the GPU and uploads h_s's fixed-base table. InvalidArgument for a key larger than
-  // the kernel handles (3072-bit n).
+  // Loads the GPU and uploads h_s's fixed-base table; `threads` host threads prepare and
+  // finish each batch. InvalidArgument for a key larger than the kernel handles (3072-bit n).
   static Result<std::unique_ptr<GpuDjnEncryptor>> Create(const PublicKey& pk, const BigInt& h_s,
-                                                         const std::string& library);
+                                                         const std::string& library, int threads);
   Status EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) override;
   // The same with given exponents, little-endian, exponent_bytes() each (tests).
   Status EncryptWithExponents(std::span<const BigInt> ms, const unsigned char* exponents,
@@ -126,7 +131,6 @@ class GpuCrtEncryptor : public GpuEncryptor {
   // xs[i] = bases[i]^prime mod prime² for every base.
   Status Raise(const Half& half, std::span<const BigInt> bases, std::vector<BigInt>* xs);
   const SecretKey* sk_ = nullptr;
-  int threads_ = 1;
   Half p_, q_;
 };
 

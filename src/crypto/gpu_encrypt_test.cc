@@ -27,7 +27,7 @@ class GpuEncryptTest : public ::testing::Test {
   static void TearDownTestSuite() { delete sk_; }
   // A CPU encryptor and a GPU one (through the stub driver) over the same h_s.
   static std::unique_ptr<GpuDjnEncryptor> OnGpu(const DjnEncryptor& cpu) {
-    auto gpu = GpuDjnEncryptor::Create(sk_->public_key(), cpu.h_s(), CIPHERSTAT_CUDA_STUB);
+    auto gpu = GpuDjnEncryptor::Create(sk_->public_key(), cpu.h_s(), CIPHERSTAT_CUDA_STUB, 3);
     EXPECT_TRUE(gpu.ok()) << gpu.status().ToString();
     return gpu.ok() ? std::move(gpu).value() : nullptr;
   }
@@ -140,7 +140,7 @@ TEST_F(GpuEncryptTest, CrtEveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
 TEST_F(GpuEncryptTest, NoDriverOrNoGpuIsNotSupported) {
   const PublicKey& pk = sk_->public_key();
   const BigInt h_s(4);
-  auto missing = GpuDjnEncryptor::Create(pk, h_s, "/nonexistent/libcuda.so.1");
+  auto missing = GpuDjnEncryptor::Create(pk, h_s, "/nonexistent/libcuda.so.1", 1);
   EXPECT_EQ(missing.status().code(), Status::Code::kNotSupported) << missing.status().ToString();
   auto missing_crt = GpuCrtEncryptor::Create(*sk_, "/nonexistent/libcuda.so.1", 1);
   EXPECT_EQ(missing_crt.status().code(), Status::Code::kNotSupported)

@@ -23,8 +23,6 @@ namespace cipherstat {
 namespace {
 
 constexpr size_t kBatchRecords = 512;
-// A GPU launch needs tens of thousands of threads to fill the device: one per plaintext.
-constexpr size_t kGpuBatchRecords = 16384;
 
 struct PendingRecord {
   TagValue r = 0;  // the random in its tags (encoding/authenticator.h)
@@ -120,7 +118,7 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   if (options.device != EncryptDevice::kCpu) {
     Status usable = Status::OK();
     if (djn != nullptr) {
-      auto created = crypto::GpuDjnEncryptor::Create(key, djn->h_s(), options.gpu_driver);
+      auto created = crypto::GpuDjnEncryptor::Create(key, djn->h_s(), options.gpu_driver, threads);
       usable = created.status();
       if (created.ok()) gpu = std::move(created).value();
     } else if (sk != nullptr) {
@@ -140,7 +138,8 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   // Two batches in flight: while the threads (or the GPU) encrypt one, this thread writes the
   // one before and reads and encodes the next (declared before `encrypting`, whose destructor
   // waits).
-  const size_t batch_records = gpu != nullptr ? kGpuBatchRecords : kBatchRecords;
+  const size_t batch_records =
+      gpu != nullptr ? std::max<size_t>(1, options.gpu_batch_records) : kBatchRecords;
   std::vector<PendingRecord> batches[2] = {std::vector<PendingRecord>(batch_records),
                                            std::vector<PendingRecord>(batch_records)};
   size_t counts[2] = {0, 0};

@@ -27,8 +27,12 @@ struct EncryptOptions {
   EncryptMode mode = EncryptMode::kStandard;
   EncryptDevice device = EncryptDevice::kCpu;
   std::string gpu_driver = "libcuda.so.1";  // the driver library to load for the GPU
-  int threads = 0;                          // 0: all cores
-  uint64_t records_per_segment = 4096;      // records per segment file
+  // Records per GPU batch: a launch runs one thread per plaintext, and needs many waves of
+  // the GPU's resident threads to keep its last wave's idle share small; host memory grows
+  // with it (two batches in flight).
+  uint64_t gpu_batch_records = 16384;
+  int threads = 0;                      // 0: all cores
+  uint64_t records_per_segment = 4096;  // records per segment file
   std::function<void(uint64_t records_done)> progress;
   // The data owner's signing key: signs the manifest (store/signed_manifest.h). Without it
   // the dataset is unsigned and decrypt refuses its results unless told --allow-unsigned.
