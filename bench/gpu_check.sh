@@ -3,12 +3,14 @@
 # CPU and on the GPU in both modes, prints records/s and encryptions/s side by side (and the GPU's
 # time per step), then queries every dataset, decrypts, and checks each released table against
 # a plaintext computation (awk) on the same CSV. Exits non-zero on any difference.
-#   bench/gpu_check.sh [--bin PATH] [--records N] [--standard-records M]
-#     --bin               cipherstat to run (default build/cipherstat)
-#     --records           records of the DJN comparison (default 1000000)
-#     --standard-records  records of the standard-mode comparison (default 100000: standard
-#                         encryption costs about 8 times DJN's on the GPU)
-#   Env GPU_BATCHES: the --gpu-batch sizes DJN runs on the GPU with (default "16384 65536").
+#   bench/gpu_check.sh [--bin PATH] [--records N] [--sample-records M] [--alt-batch B]
+#     --bin             cipherstat to run (default build/cipherstat)
+#     --records         records of the main comparison, DJN on the CPU and on the GPU with the
+#                       defaults (default 1000000)
+#     --sample-records  the first M of them, for the other runs (default 100000): both GPU
+#                       kernels (--gpu-kernel group|thread), DJN with --gpu-batch B too, and
+#                       standard mode (about 8 times DJN's cost on the GPU)
+#     --alt-batch       that other --gpu-batch (default 65536)
 #   bench/gpu_check.sh --bundle DIR [BUILD_DIR]
 #     copies this script, BUILD_DIR/cipherstat (stripped) and the shared libraries it loads,
 #     except the C library's own, into DIR, for a GPU machine that has no packages: then run
@@ -35,12 +37,14 @@ fi
 
 bin=$(dirname "$0")/../build/cipherstat
 records=1000000
-standard_records=100000
+sample_records=100000
+alt_batch=65536
 while (($#)); do
   case $1 in
     --bin) bin=$2; shift 2 ;;
     --records) records=$2; shift 2 ;;
-    --standard-records) standard_records=$2; shift 2 ;;
+    --sample-records) sample_records=$2; shift 2 ;;
+    --alt-batch) alt_batch=$2; shift 2 ;;
     -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -75,7 +79,7 @@ echo "== preparing $records records (2048-bit key)"
 "$bin" generate --records "$records" --seed 1 --out "$work/cohort.csv" >/dev/null
 "$bin" schema --in "$work/cohort.csv" --out "$work/schema.json" --max-records $((records * 2)) >/dev/null
 "$bin" clean --schema "$work/schema.json" --in "$work/cohort.csv" --out "$work/clean.csv" >/dev/null
-head -n $((standard_records + 1)) "$work/clean.csv" >"$work/clean-standard.csv"
+head -n $((sample_records + 1)) "$work/clean.csv" >"$work/clean-sample.csv"
 
 # The plaintext answer of $sql over a clean CSV, as "arm,count,sum,avg" lines: COUNT(*) counts
 # every row of the arm; SUM and AVG are over the rows where cd4 is present.
@@ -94,45 +98,56 @@ released() {
     awk -F, 'NR > 1 && $1 != "" {printf "%s,%d,%d,%.4f\n", $1, $2, $3, $4}' | sort
 }
 
+# mode, device, kernel, --gpu-batch, records (full or sample)
+runs=(
+  "djn cpu - 16384 full"
+  "djn gpu group 16384 full"
+  "djn cpu - 16384 sample"
+  "djn gpu group $alt_batch sample"
+  "djn gpu thread 16384 sample"
+  "standard cpu - 16384 sample"
+  "standard gpu group 16384 sample"
+  "standard gpu thread 16384 sample"
+)
+declare -A expected=([full]=$(plaintext "$work/clean.csv") [sample]=$(plaintext "$work/clean-sample.csv"))
+declare -A cpu_rate=()
 failures=0
 rows=()
-for mode in djn standard; do
-  csv=$work/clean.csv; n=$records; runs="cpu gpu:16384"
-  [ "$mode" = djn ] && runs="cpu $(for b in ${GPU_BATCHES:-16384 65536}; do echo -n "gpu:$b "; done)"
-  [ "$mode" = standard ] && csv=$work/clean-standard.csv && n=$standard_records
-  expected=$(plaintext "$csv")
-  cpu_seconds=
-  for run in $runs; do
-    device=${run%%:*}; batch=16384
-    [ "$device" = gpu ] && batch=${run#gpu:}
-    name=$mode-$device-$batch; out=$work/$name
-    t0=$(now)
-    # --min-cell 1: no cell hidden, so every cell can be compared with the plaintext answer.
-    "$bin" encrypt --mode "$mode" --device "$device" --gpu-batch "$batch" --min-cell 1 \
-      --schema "$work/schema.json" --key "$work/keys" --in "$csv" --out "$out" >"$out.log" 2>&1 ||
-      { cat "$out.log"; exit 1; }
-    t1=$(now)
-    seconds=$(awk -v a="$t1" -v b="$t0" 'BEGIN { s = a - b; printf "%.2f", s < 0.01 ? 0.01 : s }')
-    [ "$device" = cpu ] && cpu_seconds=$seconds
-    per_record=$(sed -n 's/.*(\([0-9]*\) ciphertexts per record.*/\1/p' "$out.log")
-    label=$device; [ "$device" = gpu ] && label="gpu, batch $batch"
-    grep -h "encrypted into\|GPU steps" "$out.log" | sed "s/^/  $mode $label: /"
-    rows+=("$(awk -v m="$mode" -v d="$label" -v n="$n" -v k="$per_record" -v s="$seconds" -v c="$cpu_seconds" \
-      'BEGIN { printf "%-9s %-16s %9d %8.2f %12.0f %14.0f %8.2fx", m, d, n, s, n / s, n * k / s, c / s }')")
-    got=$(released "$out")
-    if [ "$got" = "$expected" ]; then
-      echo "  $mode $label: released table equals the plaintext computation ($(echo "$got" | wc -l) groups)"
-    else
-      echo "  $mode $label: MISMATCH against the plaintext computation"
-      diff <(echo "$expected") <(echo "$got") | sed 's/^/    /' || true
-      failures=$((failures + 1))
-    fi
-    rm -rf "$out" "$out.result.json"
-  done
+for run in "${runs[@]}"; do
+  read -r mode device kernel batch set <<<"$run"
+  csv=$work/clean.csv; n=$records
+  [ "$set" = sample ] && csv=$work/clean-sample.csv && n=$sample_records
+  label=$device; flags=(--device "$device")
+  if [ "$device" = gpu ]; then
+    label="gpu $kernel $batch"; flags+=(--gpu-kernel "$kernel" --gpu-batch "$batch")
+  fi
+  out=$work/$mode-$device-$kernel-$batch-$set
+  t0=$(now)
+  # --min-cell 1: no cell hidden, so every cell can be compared with the plaintext answer.
+  "$bin" encrypt --mode "$mode" "${flags[@]}" --min-cell 1 --schema "$work/schema.json" \
+    --key "$work/keys" --in "$csv" --out "$out" >"$out.log" 2>&1 || { cat "$out.log"; exit 1; }
+  t1=$(now)
+  seconds=$(awk -v a="$t1" -v b="$t0" 'BEGIN { s = a - b; printf "%.2f", s < 0.01 ? 0.01 : s }')
+  rate=$(awk -v n="$n" -v s="$seconds" 'BEGIN { printf "%.1f", n / s }')
+  [ "$device" = cpu ] && cpu_rate[$mode]=$rate
+  per_record=$(sed -n 's/.*(\([0-9]*\) ciphertexts per record.*/\1/p' "$out.log")
+  grep -h "encrypted into\|GPU steps" "$out.log" | sed "s/^/  $mode $label: /"
+  rows+=("$(awk -v m="$mode" -v d="$label" -v n="$n" -v k="$per_record" -v s="$seconds" \
+    -v r="$rate" -v c="${cpu_rate[$mode]}" \
+    'BEGIN { printf "%-9s %-18s %9d %8.2f %12.0f %14.0f %8.2fx", m, d, n, s, r, r * k, r / c }')")
+  got=$(released "$out")
+  if [ "$got" = "${expected[$set]}" ]; then
+    echo "  $mode $label: released table equals the plaintext computation ($(echo "$got" | wc -l) groups)"
+  else
+    echo "  $mode $label: MISMATCH against the plaintext computation"
+    diff <(echo "${expected[$set]}") <(echo "$got") | sed 's/^/    /' || true
+    failures=$((failures + 1))
+  fi
+  rm -rf "$out" "$out.result.json"
 done
 
 echo "== $(nproc) CPU cores beside the GPU; query: $sql"
-printf "%-9s %-16s %9s %8s %12s %14s %9s\n" mode device records seconds records/s encryptions/s "vs cpu"
+printf "%-9s %-18s %9s %8s %12s %14s %9s\n" mode device records seconds records/s encryptions/s "vs cpu"
 printf "%s\n" "${rows[@]}"
 if [ "$failures" -gt 0 ]; then
   echo "FAILED: $failures released tables differ from the plaintext computation"

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "crypto/gpu_group_kernel.h"
 #include "crypto/gpu_kernel.h"
 
 namespace {
@@ -61,6 +62,39 @@ void PowMod(unsigned long long threads, void** params) {
   MaybeWrong(Pointer<uint32_t>(params, 8), threads, count, L);
 }
 
+// The group kernels run each group whole (gpu_group_kernel.h's CPU form): `threads` / TPI
+// encryptions.
+template <int L>
+void GroupDjnEncrypt(unsigned long long threads, void** params) {
+  constexpr int kLanes = cipherstat::gpu::kDjnLanes;
+  const int exponent_bytes = Param<int>(params, 3), count = Param<int>(params, 8);
+  for (unsigned long long i = 0; i < threads / kLanes && i < static_cast<unsigned long long>(count);
+       ++i) {
+    cipherstat::gpu::GroupDjnEncrypt<kLanes, L / kLanes>(
+        Pointer<uint32_t>(params, 9) + i * L, Pointer<const uint32_t>(params, 0),
+        Param<int>(params, 1), Pointer<const uint8_t>(params, 2) + i * exponent_bytes,
+        exponent_bytes, Pointer<const uint32_t>(params, 4) + i * L,
+        Pointer<const uint32_t>(params, 5), Pointer<const uint32_t>(params, 6),
+        Param<uint32_t>(params, 7));
+  }
+  MaybeWrong(Pointer<uint32_t>(params, 9), threads / kLanes, count, L);
+}
+
+template <int L>
+void GroupPowMod(unsigned long long threads, void** params) {
+  constexpr int kLanes = cipherstat::gpu::kPowLanes;
+  const int count = Param<int>(params, 7);
+  for (unsigned long long i = 0; i < threads / kLanes && i < static_cast<unsigned long long>(count);
+       ++i) {
+    cipherstat::gpu::GroupPowMod<kLanes, L / kLanes>(
+        Pointer<uint32_t>(params, 8) + i * L, Pointer<const uint32_t>(params, 0) + i * L,
+        Pointer<const uint8_t>(params, 1), Param<int>(params, 2),
+        Pointer<const uint32_t>(params, 3), Pointer<const uint32_t>(params, 4),
+        Pointer<const uint32_t>(params, 5), Param<uint32_t>(params, 6));
+  }
+  MaybeWrong(Pointer<uint32_t>(params, 8), threads / kLanes, count, L);
+}
+
 struct StubKernel {
   const char* name;
   void (*run)(unsigned long long threads, void** params);
@@ -68,7 +102,11 @@ struct StubKernel {
 const StubKernel kKernels[] = {{"cipherstat_djn_encrypt_128", DjnEncrypt<128>},
                                {"cipherstat_djn_encrypt_192", DjnEncrypt<192>},
                                {"cipherstat_pow_mod_64", PowMod<64>},
-                               {"cipherstat_pow_mod_96", PowMod<96>}};
+                               {"cipherstat_pow_mod_96", PowMod<96>},
+                               {"cipherstat_djn_encrypt_128_group", GroupDjnEncrypt<128>},
+                               {"cipherstat_djn_encrypt_192_group", GroupDjnEncrypt<192>},
+                               {"cipherstat_pow_mod_64_group", GroupPowMod<64>},
+                               {"cipherstat_pow_mod_96_group", GroupPowMod<96>}};
 
 }  // namespace
 

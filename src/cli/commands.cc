@@ -324,6 +324,13 @@ void RegisterCommands(CLI::App& app, Registry* registry) {
                     "more memory)")
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 22))
         ->capture_default_str();
+    cmd->add_option("--gpu-kernel", options->gpu_kernel,
+                    "group (default): each number split over a group of GPU threads; thread: "
+                    "one thread per encryption (bench/gpu_check.sh compares them)")
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, crypto::GpuKernel>{{"group", crypto::GpuKernel::kGroup},
+                                                     {"thread", crypto::GpuKernel::kThread}},
+            CLI::ignore_case));
     registry->emplace_back(cmd, [=]() -> Status {
       CS_ASSIGN_OR_RETURN(Schema schema, ReadSchemaFile(*schema_path));
       if (const char* driver = std::getenv("CIPHERSTAT_CUDA_LIBRARY")) {

@@ -53,9 +53,11 @@ class GpuCliTest : public ::testing::Test {
 };
 
 TEST_F(GpuCliTest, AGpuEncryptedDatasetAnswersLikeACpuEncryptedOne) {
-  for (const std::string mode : {"djn", "standard"}) {
-    const std::string out = dir_ / ("gpu-" + mode);
-    CommandResult gpu = Encrypt(CIPHERSTAT_CUDA_STUB, "--mode " + mode + " --device gpu", out);
+  for (const std::string run : {"djn group", "djn thread", "standard group", "standard thread"}) {
+    const std::string mode = run.substr(0, run.find(' ')), kernel = run.substr(run.find(' ') + 1);
+    const std::string out = dir_ / ("gpu-" + mode + "-" + kernel);
+    CommandResult gpu = Encrypt(CIPHERSTAT_CUDA_STUB,
+                                "--mode " + mode + " --device gpu --gpu-kernel " + kernel, out);
     if (Contains(gpu.output, "built without the GPU kernel")) GTEST_SKIP() << gpu.output;
     ASSERT_EQ(gpu.exit_code, 0) << gpu.output;
     EXPECT_TRUE(Contains(gpu.output, "on the GPU")) << gpu.output;
@@ -65,7 +67,7 @@ TEST_F(GpuCliTest, AGpuEncryptedDatasetAnswersLikeACpuEncryptedOne) {
           "SELECT COUNT(*), AVG(age) FROM cohort"}) {
       const std::string on_cpu = Released(dir_ / "cpu", sql);
       EXPECT_FALSE(on_cpu.empty());
-      EXPECT_EQ(Released(out, sql), on_cpu) << mode << ": " << sql;
+      EXPECT_EQ(Released(out, sql), on_cpu) << run << ": " << sql;
     }
   }
 }
@@ -105,18 +107,22 @@ TEST_F(GpuCliTest, AGpuThatComputesWronglyIsCaughtAndNothingIsWritten) {
 // bench/gpu_check.sh, the script a machine with a GPU runs, against the stub at small counts:
 // both modes on both devices, every released table checked against awk's plaintext answer.
 TEST(GpuCheckScript, PassesAgainstTheStubDriver) {
-  // Batches of 50 records: 120 records make three GPU batches, two of them in flight at once.
+  // --alt-batch 16: the sample's 40 records make three GPU batches, two in flight at once.
   CommandResult check = testing::RunCommand(
-      "GPU_BATCHES=50 CIPHERSTAT_CUDA_LIBRARY=" + ShellQuote(CIPHERSTAT_CUDA_STUB) + " " +
+      "CIPHERSTAT_CUDA_LIBRARY=" + ShellQuote(CIPHERSTAT_CUDA_STUB) + " " +
       ShellQuote(std::string(CIPHERSTAT_SOURCE_DIR) + "/bench/gpu_check.sh") + " --bin " +
-      ShellQuote(testing::Binary()) + " --records 120 --standard-records 40");
+      ShellQuote(testing::Binary()) + " --records 120 --sample-records 40 --alt-batch 16");
   if (Contains(check.output, "built without the GPU kernel")) GTEST_SKIP() << check.output;
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_TRUE(Contains(check.output, "All released tables equal the plaintext computation"))
       << check.output;
-  EXPECT_TRUE(Contains(check.output, "standard gpu, batch 16384: GPU steps: prepare "))
+  for (const std::string row :
+       {"djn       gpu group 16384 ", "djn       gpu group 16 ", "djn       gpu thread 16384 ",
+        "standard  gpu group 16384 ", "standard  gpu thread 16384 "}) {
+    EXPECT_TRUE(Contains(check.output, row)) << row << "\n" << check.output;
+  }
+  EXPECT_TRUE(Contains(check.output, "standard gpu thread 16384: GPU steps: prepare "))
       << check.output;
-  EXPECT_TRUE(Contains(check.output, "djn       gpu, batch 50    ")) << check.output;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "crypto/djn.h"
+#include "crypto/gpu_group_kernel.h"
 #include "crypto/gpu_kernel.h"
 
 namespace cipherstat::crypto {
@@ -78,15 +79,26 @@ int GpuEncryptor::KernelLimbs(const BigInt& modulus, std::span<const int> built)
   return 0;
 }
 
-Status GpuEncryptor::Load(const std::string& library, const std::string& kernel) {
+Status GpuEncryptor::Load(const std::string& library, const std::string& name, GpuKernel shape,
+                          int group_lanes) {
   if (kGpuKernelPtx[0] == '\0') {
     return Status::NotSupported("this cipherstat was built without the GPU kernel (no clang)");
   }
+  lanes_ = shape == GpuKernel::kGroup ? group_lanes : 1;
   CS_ASSIGN_OR_RETURN(gpu_, CudaDriver::Load(library));
-  CS_ASSIGN_OR_RETURN(std::vector<CudaDriver::Kernel> kernels,
-                      gpu_->LoadModule(kGpuKernelPtx, {kernel}));
+  CS_ASSIGN_OR_RETURN(
+      std::vector<CudaDriver::Kernel> kernels,
+      gpu_->LoadModule(kGpuKernelPtx, {shape == GpuKernel::kGroup ? name + "_group" : name}));
   kernel_ = kernels[0];
   return Status::OK();
+}
+
+Status GpuEncryptor::Launch(size_t count, std::vector<void*> params) const {
+  // Blocks of kBlock threads hold whole groups (kBlock is a multiple of every lane count).
+  static_assert(kBlock % gpu::kDjnLanes == 0 && kBlock % gpu::kPowLanes == 0);
+  const size_t threads = count * static_cast<size_t>(lanes_);
+  if (threads > (size_t{1} << 31)) return Status::InvalidArgument("GPU: batch too large");
+  return gpu_->Launch(kernel_, static_cast<unsigned>(threads), kBlock, std::move(params));
 }
 
 std::vector<size_t> GpuEncryptor::SpotChecked(size_t count) {
@@ -135,12 +147,13 @@ Result<std::unique_ptr<CudaDriver::Buffer>> GpuEncryptor::Upload(std::span<const
 Result<std::unique_ptr<GpuDjnEncryptor>> GpuDjnEncryptor::Create(const PublicKey& pk,
                                                                  const BigInt& h_s,
                                                                  const std::string& library,
-                                                                 int threads) {
+                                                                 int threads, GpuKernel shape) {
   const BigInt& n2 = pk.n_squared();
   const int limbs = KernelLimbs(n2, gpu::kDjnLimbs);
   if (limbs == 0) return Status::InvalidArgument("GPU encryption handles keys of up to 3072 bits");
   std::unique_ptr<GpuDjnEncryptor> e(new GpuDjnEncryptor());
-  CS_RETURN_IF_ERROR(e->Load(library, "cipherstat_djn_encrypt_" + std::to_string(limbs)));
+  CS_RETURN_IF_ERROR(
+      e->Load(library, "cipherstat_djn_encrypt_" + std::to_string(limbs), shape, gpu::kDjnLanes));
   e->threads_ = std::max(1, threads);
   e->pk_ = pk;
   e->h_s_ = h_s;
@@ -224,9 +237,8 @@ Status GpuDjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms,
   int windows = windows_, bytes = static_cast<int>(exponent_bytes_),
       count_arg = static_cast<int>(count);
   uint32_t factor = n_factor_;
-  CS_RETURN_IF_ERROR(gpu_->Launch(
-      kernel_, static_cast<unsigned>(count), kBlock,
-      {&table, &windows, &exps_at, &bytes, &gs_at, &one, &n2, &factor, &count_arg, &results_at}));
+  CS_RETURN_IF_ERROR(Launch(count, {&table, &windows, &exps_at, &bytes, &gs_at, &one, &n2, &factor,
+                                    &count_arg, &results_at}));
   clock.Charge(&steps_.kernel);
   std::vector<uint32_t> c(count * limbs);
   CS_RETURN_IF_ERROR(gpu_->CopyFromDevice(c.data(), results, c.size() * sizeof(uint32_t)));
@@ -255,14 +267,15 @@ Status GpuDjnEncryptor::EncryptWithExponents(std::span<const BigInt> ms,
 
 Result<std::unique_ptr<GpuCrtEncryptor>> GpuCrtEncryptor::Create(const SecretKey& sk,
                                                                  const std::string& library,
-                                                                 int threads) {
+                                                                 int threads, GpuKernel shape) {
   // p and q have the same size (SecretKeyFromPrimes), so one kernel serves both halves.
   BigInt p2;
   mpz_mul(p2.get(), sk.p().get(), sk.p().get());
   const int limbs = KernelLimbs(p2, gpu::kPowLimbs);
   if (limbs == 0) return Status::InvalidArgument("GPU encryption handles keys of up to 3072 bits");
   std::unique_ptr<GpuCrtEncryptor> e(new GpuCrtEncryptor());
-  CS_RETURN_IF_ERROR(e->Load(library, "cipherstat_pow_mod_" + std::to_string(limbs)));
+  CS_RETURN_IF_ERROR(
+      e->Load(library, "cipherstat_pow_mod_" + std::to_string(limbs), shape, gpu::kPowLanes));
   e->sk_ = &sk;
   e->threads_ = std::max(1, threads);
   CS_ASSIGN_OR_RETURN(e->p_, e->MakeHalf(sk.p(), limbs));
@@ -320,9 +333,8 @@ Status GpuCrtEncryptor::Raise(const Half& half, std::span<const BigInt> bases,
            one = half.one_r->address(), n = half.modulus->address(), results_at = results.address();
   int bytes = half.exponent_bytes, count_arg = static_cast<int>(count);
   uint32_t factor = half.factor;
-  CS_RETURN_IF_ERROR(gpu_->Launch(
-      kernel_, static_cast<unsigned>(count), kBlock,
-      {&bases_at, &exponent, &bytes, &r2, &one, &n, &factor, &count_arg, &results_at}));
+  CS_RETURN_IF_ERROR(Launch(
+      count, {&bases_at, &exponent, &bytes, &r2, &one, &n, &factor, &count_arg, &results_at}));
   clock.Charge(&steps_.kernel);
   CS_RETURN_IF_ERROR(gpu_->CopyFromDevice(words.data(), results, words.bytes()));
   clock.Charge(&steps_.download);

@@ -1,5 +1,5 @@
-// Paillier encryption on a GPU: the kernels of gpu_kernel.h, as PTX embedded at build time,
-// run through the driver loaded at run time (cuda_driver.h). Two encryptors, one per mode of
+// Paillier encryption on a GPU: the kernels of gpu_kernel.h and gpu_group_kernel.h, as PTX
+// embedded at build time, run through the driver loaded at run time (cuda_driver.h). Two encryptors, one per mode of
 // `encrypt`:
 // - GpuDjnEncryptor: DJN, (1 + m·n)·h_s^a mod n², the fixed-base power on the GPU. Equals
 //   DjnEncryptor::EncryptWithExponents for the same h_s and exponents.
@@ -35,6 +35,13 @@
 
 namespace cipherstat::crypto {
 
+// How a kernel maps encryptions to GPU threads. kGroup splits each number over a group of
+// threads that exchange limbs by warp shuffles, every operand in registers
+// (gpu_group_kernel.h); kThread runs one encryption per thread, its running sums in registers
+// and its operands in local memory (gpu_kernel.h). Which is faster is for a GPU to say:
+// bench/gpu_check.sh runs both.
+enum class GpuKernel { kGroup, kThread };
+
 // The PTX clang made from gpu_kernel.cu; empty in a build without clang.
 extern const char kGpuKernelPtx[];
 
@@ -63,9 +70,13 @@ class GpuEncryptor {
   // The smallest limb count of `built` (gpu::kDjnLimbs or gpu::kPowLimbs) that holds
   // `modulus`, or 0 if none does.
   static int KernelLimbs(const BigInt& modulus, std::span<const int> built);
-  // Loads the driver from `library` and `kernel` from this build's PTX. NotSupported without a
+  // Loads the driver from `library` and the kernel named `name` (+ "_group" for kGroup, which
+  // runs `group_lanes` threads per encryption) from this build's PTX. NotSupported without a
   // driver, a GPU or a kernel in this build.
-  Status Load(const std::string& library, const std::string& kernel);
+  Status Load(const std::string& library, const std::string& name, GpuKernel shape,
+              int group_lanes);
+  // Runs the loaded kernel over `count` encryptions and waits for it.
+  Status Launch(size_t count, std::vector<void*> params) const;
   // step(i) for every i < count, spread over threads_ host threads.
   void ForEach(size_t count, const std::function<void(size_t)>& step) const;
   // A device buffer holding `words`.
@@ -78,6 +89,7 @@ class GpuEncryptor {
 
   std::unique_ptr<CudaDriver> gpu_;
   CudaDriver::Kernel kernel_;
+  int lanes_ = 1;    // GPU threads per encryption
   int threads_ = 1;  // host threads that prepare and finish a batch
   GpuSteps steps_;
 };
@@ -87,7 +99,8 @@ class GpuDjnEncryptor : public GpuEncryptor {
   // Loads the GPU and uploads h_s's fixed-base table; `threads` host threads prepare and
   // finish each batch. InvalidArgument for a key larger than the kernel handles (3072-bit n).
   static Result<std::unique_ptr<GpuDjnEncryptor>> Create(const PublicKey& pk, const BigInt& h_s,
-                                                         const std::string& library, int threads);
+                                                         const std::string& library, int threads,
+                                                         GpuKernel shape = GpuKernel::kGroup);
   Status EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) override;
   // The same with given exponents, little-endian, exponent_bytes() each (tests).
   Status EncryptWithExponents(std::span<const BigInt> ms, const unsigned char* exponents,
@@ -111,7 +124,8 @@ class GpuCrtEncryptor : public GpuEncryptor {
   // the encryptor; `threads` host threads finish each batch. InvalidArgument for a key larger
   // than the kernel handles (3072-bit n).
   static Result<std::unique_ptr<GpuCrtEncryptor>> Create(const SecretKey& sk,
-                                                         const std::string& library, int threads);
+                                                         const std::string& library, int threads,
+                                                         GpuKernel shape = GpuKernel::kGroup);
   Status EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) override;
   // The same with given bases, s_p in [1, p) and s_q in [1, q) (tests).
   Status EncryptWithBases(std::span<const BigInt> ms, std::span<const BigInt> s_p,

@@ -16,7 +16,8 @@
 namespace cipherstat::crypto {
 namespace {
 
-class GpuEncryptTest : public ::testing::Test {
+// Every test runs with both kernel shapes (GpuKernel).
+class GpuEncryptTest : public ::testing::TestWithParam<GpuKernel> {
  protected:
   static void SetUpTestSuite() {
     ASSERT_TRUE(Init().ok());
@@ -26,8 +27,9 @@ class GpuEncryptTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete sk_; }
   // A CPU encryptor and a GPU one (through the stub driver) over the same h_s.
-  static std::unique_ptr<GpuDjnEncryptor> OnGpu(const DjnEncryptor& cpu) {
-    auto gpu = GpuDjnEncryptor::Create(sk_->public_key(), cpu.h_s(), CIPHERSTAT_CUDA_STUB, 3);
+  std::unique_ptr<GpuDjnEncryptor> OnGpu(const DjnEncryptor& cpu) {
+    auto gpu =
+        GpuDjnEncryptor::Create(sk_->public_key(), cpu.h_s(), CIPHERSTAT_CUDA_STUB, 3, GetParam());
     EXPECT_TRUE(gpu.ok()) << gpu.status().ToString();
     return gpu.ok() ? std::move(gpu).value() : nullptr;
   }
@@ -35,7 +37,7 @@ class GpuEncryptTest : public ::testing::Test {
 };
 SecretKey* GpuEncryptTest::sk_ = nullptr;
 
-TEST_F(GpuEncryptTest, SameCiphertextsAsTheCpuForTheSameExponents) {
+TEST_P(GpuEncryptTest, SameCiphertextsAsTheCpuForTheSameExponents) {
   if (kGpuKernelPtx[0] == '\0') GTEST_SKIP() << "built without clang: no GPU kernel";
   const PublicKey& pk = sk_->public_key();
   const DjnEncryptor cpu = DjnEncryptor::Create(pk);
@@ -59,7 +61,7 @@ TEST_F(GpuEncryptTest, SameCiphertextsAsTheCpuForTheSameExponents) {
   for (size_t i = 0; i < count; ++i) EXPECT_EQ(on_gpu[i].value, on_cpu[i].value) << i;
 }
 
-TEST_F(GpuEncryptTest, EveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
+TEST_P(GpuEncryptTest, EveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
   if (kGpuKernelPtx[0] == '\0') GTEST_SKIP() << "built without clang: no GPU kernel";
   const auto gpu = OnGpu(DjnEncryptor::Create(sk_->public_key()));
   ASSERT_NE(gpu, nullptr);
@@ -78,9 +80,9 @@ TEST_F(GpuEncryptTest, EveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
 
 // c ≡ (1 + m·n)·s_p^p (mod p²) and likewise mod q², computed here with mpz_powm: what
 // EncryptCrt's distribution argument (crypto/paillier.h) is about.
-TEST_F(GpuEncryptTest, CrtCiphertextsAreGmpsPowersOfTheBases) {
+TEST_P(GpuEncryptTest, CrtCiphertextsAreGmpsPowersOfTheBases) {
   if (kGpuKernelPtx[0] == '\0') GTEST_SKIP() << "built without clang: no GPU kernel";
-  auto gpu = GpuCrtEncryptor::Create(*sk_, CIPHERSTAT_CUDA_STUB, 2);
+  auto gpu = GpuCrtEncryptor::Create(*sk_, CIPHERSTAT_CUDA_STUB, 2, GetParam());
   ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
   const PublicKey& pk = sk_->public_key();
   const BigInt &p = sk_->p(), &q = sk_->q();
@@ -120,9 +122,9 @@ TEST_F(GpuEncryptTest, CrtCiphertextsAreGmpsPowersOfTheBases) {
   EXPECT_EQ((*gpu)->steps().encryptions, count);
 }
 
-TEST_F(GpuEncryptTest, CrtEveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
+TEST_P(GpuEncryptTest, CrtEveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
   if (kGpuKernelPtx[0] == '\0') GTEST_SKIP() << "built without clang: no GPU kernel";
-  auto gpu = GpuCrtEncryptor::Create(*sk_, CIPHERSTAT_CUDA_STUB, 3);
+  auto gpu = GpuCrtEncryptor::Create(*sk_, CIPHERSTAT_CUDA_STUB, 3, GetParam());
   ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
   const std::vector<BigInt> ms(12, BigInt(5));  // equal messages: only the randomizers differ
   std::vector<Ciphertext> cs(ms.size());
@@ -137,7 +139,7 @@ TEST_F(GpuEncryptTest, CrtEveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
   EXPECT_EQ(distinct.size(), ms.size()) << "two ciphertexts share r^n";
 }
 
-TEST_F(GpuEncryptTest, NoDriverOrNoGpuIsNotSupported) {
+TEST_P(GpuEncryptTest, NoDriverOrNoGpuIsNotSupported) {
   const PublicKey& pk = sk_->public_key();
   const BigInt h_s(4);
   auto missing = GpuDjnEncryptor::Create(pk, h_s, "/nonexistent/libcuda.so.1", 1);
@@ -146,6 +148,12 @@ TEST_F(GpuEncryptTest, NoDriverOrNoGpuIsNotSupported) {
   EXPECT_EQ(missing_crt.status().code(), Status::Code::kNotSupported)
       << missing_crt.status().ToString();
 }
+
+INSTANTIATE_TEST_SUITE_P(Shapes, GpuEncryptTest,
+                         ::testing::Values(GpuKernel::kGroup, GpuKernel::kThread),
+                         [](const ::testing::TestParamInfo<GpuKernel>& shape) {
+                           return shape.param == GpuKernel::kGroup ? "Group" : "Thread";
+                         });
 
 }  // namespace
 }  // namespace cipherstat::crypto

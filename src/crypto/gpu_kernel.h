@@ -30,12 +30,16 @@
 
 #if defined(__CUDA__)
 #define CS_GPU_FN __attribute__((device)) inline
+// Inlined even where clang would not: a caller's arrays passed by reference stay in registers
+// only if the callee is inlined (else they live in local memory behind a pointer).
+#define CS_GPU_INLINE __attribute__((device, always_inline)) inline
 // Fully unrolled loops over a compile-time limb count turn the arrays they index into
 // registers; the loop over a product's rows stays a loop.
 #define CS_UNROLL _Pragma("unroll")
 #define CS_NO_UNROLL _Pragma("unroll 1")
 #else
 #define CS_GPU_FN inline
+#define CS_GPU_INLINE inline
 #define CS_UNROLL
 #define CS_NO_UNROLL
 #endif

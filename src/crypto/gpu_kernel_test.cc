@@ -9,6 +9,7 @@
 
 #include "crypto/bigint.h"
 #include "crypto/cuda_driver.h"
+#include "crypto/gpu_group_kernel.h"
 #include "crypto/init.h"
 
 namespace cipherstat::gpu {
@@ -39,6 +40,13 @@ BigInt RandomOdd(int bits) {
   return x;
 }
 
+BigInt AllOnes(int bits) {
+  BigInt x;
+  mpz_setbit(x.get(), static_cast<mp_bitcnt_t>(bits));
+  mpz_sub_ui(x.get(), x.get(), 1);
+  return x;
+}
+
 class GpuKernelTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { ASSERT_TRUE(crypto::Init().ok()); }
@@ -49,7 +57,7 @@ class GpuKernelTest : public ::testing::Test {
 template <int L>
 void CheckMontgomery(int bits) {
   for (int trial = 0; trial < 4; ++trial) {
-    const BigInt n = RandomOdd(bits);
+    const BigInt n = trial == 0 ? AllOnes(bits) : RandomOdd(bits);  // all ones: longest carries
     BigInt r, r_inv;
     mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * L));
     ASSERT_NE(mpz_invert(r_inv.get(), r.get(), n.get()), 0);
@@ -86,6 +94,52 @@ TEST_F(GpuKernelTest, MontgomeryMultiplyEqualsGmp) {
   CheckMontgomery<128>(4096);
   CheckMontgomery<192>(4096);
   CheckMontgomery<192>(6144);
+}
+
+// The product split over a group of TPI lanes (gpu_group_kernel.h, the whole group run here on
+// the CPU) equals GMP's, for N up to R = 2^(32·TPI·LPT), edge and random operands.
+template <int TPI, int LPT>
+void CheckGroupMontgomery(int bits) {
+  constexpr int L = TPI * LPT;
+  for (int trial = 0; trial < 4; ++trial) {
+    const BigInt n = trial == 0 ? AllOnes(bits) : RandomOdd(bits);  // all ones: longest carries
+    BigInt r, r_inv, n_minus_1;
+    mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * L));
+    ASSERT_NE(mpz_invert(r_inv.get(), r.get(), n.get()), 0);
+    mpz_sub_ui(n_minus_1.get(), n.get(), 1);
+    const std::vector<BigInt> values = {BigInt(0), BigInt(1), n_minus_1, crypto::RandomBelow(n),
+                                        crypto::RandomBelow(n)};
+    Split<TPI, LPT> modulus, a, b, out;
+    Load(&modulus, Limbs(n, L).data());
+    const uint32_t factor = MontgomeryFactor(Limbs(n, L)[0]);
+    for (const BigInt& x : values) {
+      for (const BigInt& y : values) {
+        Load(&a, Limbs(x, L).data());
+        Load(&b, Limbs(y, L).data());
+        GroupMultiply(&out, a, b, modulus, factor);
+        std::vector<uint32_t> limbs(static_cast<size_t>(L));
+        Store(limbs.data(), out);
+        BigInt expected;
+        mpz_mul(expected.get(), x.get(), y.get());
+        mpz_mul(expected.get(), expected.get(), r_inv.get());
+        mpz_mod(expected.get(), expected.get(), n.get());
+        ASSERT_EQ(mpz_cmp(FromLimbs(limbs).get(), expected.get()), 0)
+            << bits << " bits over " << TPI << " lanes of " << LPT << " limbs, trial " << trial;
+      }
+    }
+  }
+}
+
+TEST_F(GpuKernelTest, GroupMultiplyEqualsGmp) {
+  CheckGroupMontgomery<1, 4>(128);
+  CheckGroupMontgomery<2, 1>(64);
+  CheckGroupMontgomery<4, 2>(200);
+  CheckGroupMontgomery<4, 16>(1000);
+  CheckGroupMontgomery<4, 16>(2048);
+  CheckGroupMontgomery<4, 24>(3072);
+  CheckGroupMontgomery<8, 16>(2048);
+  CheckGroupMontgomery<8, 16>(4096);
+  CheckGroupMontgomery<8, 24>(6144);
 }
 
 TEST_F(GpuKernelTest, ExponentWindowsCoverEveryBitOnce) {
@@ -222,6 +276,59 @@ TEST_F(GpuKernelTest, DjnEncryptEqualsGmp) {
                                  s.n2_limbs.data(), s.factor);
     EXPECT_EQ(mpz_cmp(FromLimbs(out).get(), s.Expected(m, a).get()), 0) << "a = " << a.ToHex();
   }
+}
+
+// The same encryptions by a group of 8 lanes of 16 limbs (the 2048-bit key's GPU kernel).
+TEST_F(GpuKernelTest, GroupDjnEncryptEqualsGmp) {
+  const DjnSetup s;
+  BigInt bound;
+  mpz_setbit(bound.get(), DjnSetup::kExponentBits);
+  for (const BigInt& a : {BigInt(0), BigInt(1), AllOnes(DjnSetup::kExponentBits),
+                          crypto::RandomBelow(bound), crypto::RandomBelow(bound)}) {
+    const BigInt m = crypto::RandomBelow(s.n);
+    const auto a_bytes = DjnSetup::ExponentBytes(a);
+    std::vector<uint32_t> out(DjnSetup::kLimbs);
+    GroupDjnEncrypt<8, 16>(out.data(), s.table.data(), DjnSetup::kWindows, a_bytes.data(),
+                           static_cast<int>(a_bytes.size()),
+                           Limbs(s.GOf(m), DjnSetup::kLimbs).data(), s.one_r_limbs.data(),
+                           s.n2_limbs.data(), s.factor);
+    EXPECT_EQ(mpz_cmp(FromLimbs(out).get(), s.Expected(m, a).get()), 0) << "a = " << a.ToHex();
+  }
+}
+
+// s^e mod N by a group (the standard-mode kernels: 4 lanes of 16 or 24 limbs).
+template <int TPI, int LPT>
+void CheckGroupPowMod(int bits) {
+  constexpr int L = TPI * LPT;
+  const BigInt n = RandomOdd(bits);
+  BigInt r, r2, one_r, n_minus_1;
+  mpz_setbit(r.get(), static_cast<mp_bitcnt_t>(32 * L));
+  mpz_mul(r2.get(), r.get(), r.get());
+  mpz_mod(r2.get(), r2.get(), n.get());
+  mpz_mod(one_r.get(), r.get(), n.get());
+  mpz_sub_ui(n_minus_1.get(), n.get(), 1);
+  const int e_bytes = (bits / 2 + 31) / 32 * 4;
+  for (const BigInt& base : {BigInt(0), BigInt(1), n_minus_1, crypto::RandomBelow(n)}) {
+    for (const BigInt& e : {BigInt(1), AllOnes(bits / 2), RandomOdd(bits / 2)}) {
+      std::vector<uint8_t> e_le(static_cast<size_t>(e_bytes), 0);
+      size_t written = 0;
+      mpz_export(e_le.data(), &written, -1, 1, 0, 0, e.get());
+      std::vector<uint32_t> out(static_cast<size_t>(L));
+      GroupPowMod<TPI, LPT>(out.data(), Limbs(base, L).data(), e_le.data(), e_bytes,
+                            Limbs(r2, L).data(), Limbs(one_r, L).data(), Limbs(n, L).data(),
+                            MontgomeryFactor(Limbs(n, L)[0]));
+      BigInt expected;
+      mpz_powm(expected.get(), base.get(), e.get(), n.get());
+      ASSERT_EQ(mpz_cmp(FromLimbs(out).get(), expected.get()), 0)
+          << bits << " bits, s = " << base.ToHex() << ", e = " << e.ToHex();
+    }
+  }
+}
+
+TEST_F(GpuKernelTest, GroupPowModEqualsGmp) {
+  CheckGroupPowMod<4, 16>(2048);
+  CheckGroupPowMod<4, 24>(3072);
+  CheckGroupPowMod<2, 2>(100);
 }
 
 // The host side (crypto/cuda_driver.h) against a stub driver that runs the kernel's source on

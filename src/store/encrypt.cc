@@ -118,11 +118,13 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   if (options.device != EncryptDevice::kCpu) {
     Status usable = Status::OK();
     if (djn != nullptr) {
-      auto created = crypto::GpuDjnEncryptor::Create(key, djn->h_s(), options.gpu_driver, threads);
+      auto created = crypto::GpuDjnEncryptor::Create(key, djn->h_s(), options.gpu_driver, threads,
+                                                     options.gpu_kernel);
       usable = created.status();
       if (created.ok()) gpu = std::move(created).value();
     } else if (sk != nullptr) {
-      auto created = crypto::GpuCrtEncryptor::Create(*sk, options.gpu_driver, threads);
+      auto created =
+          crypto::GpuCrtEncryptor::Create(*sk, options.gpu_driver, threads, options.gpu_kernel);
       usable = created.status();
       if (created.ok()) gpu = std::move(created).value();
     } else {

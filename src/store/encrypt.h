@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "crypto/gpu_encrypt.h"
 #include "crypto/paillier.h"
 #include "crypto/signing.h"
 #include "encoding/schema.h"
@@ -31,8 +32,9 @@ struct EncryptOptions {
   // the GPU's resident threads to keep its last wave's idle share small; host memory grows
   // with it (two batches in flight).
   uint64_t gpu_batch_records = 16384;
-  int threads = 0;                      // 0: all cores
-  uint64_t records_per_segment = 4096;  // records per segment file
+  crypto::GpuKernel gpu_kernel = crypto::GpuKernel::kGroup;  // crypto/gpu_encrypt.h
+  int threads = 0;                                           // 0: all cores
+  uint64_t records_per_segment = 4096;                       // records per segment file
   std::function<void(uint64_t records_done)> progress;
   // The data owner's signing key: signs the manifest (store/signed_manifest.h). Without it
   // the dataset is unsigned and decrypt refuses its results unless told --allow-unsigned.
