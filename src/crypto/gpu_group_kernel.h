@@ -162,27 +162,13 @@ CS_GPU_INLINE void GroupMultiply(Split<TPI, LPT>* out, const Split<TPI, LPT>& a,
       CS_FOR_LANE(TPI) { word[h] = a.limb[h][k]; }
       Broadcast<TPI>(word, src);
       CS_FOR_LANE(TPI) {
-        uint64_t carry = 0;
-        CS_UNROLL
-        for (int j = 0; j < LPT; ++j) {
-          const uint64_t s = MulWide(word[h], b.limb[h][j]) + t[h][j] + carry;
-          t[h][j] = static_cast<uint32_t>(s);
-          carry = s >> 32;
-        }
-        spill[h] += carry;
+        spill[h] += MultiplyAdd<LPT>(t[h], word[h], b.limb[h]);
         word[h] = t[h][0] * n_factor;  // m, meaningful in lane 0
       }
       Broadcast<TPI>(word, 0);
       // t += m·N: lane 0's low limb becomes 0
       CS_FOR_LANE(TPI) {
-        uint64_t carry = 0;
-        CS_UNROLL
-        for (int j = 0; j < LPT; ++j) {
-          const uint64_t s = MulWide(word[h], n.limb[h][j]) + t[h][j] + carry;
-          t[h][j] = static_cast<uint32_t>(s);
-          carry = s >> 32;
-        }
-        spill[h] += carry;
+        spill[h] += MultiplyAdd<LPT>(t[h], word[h], n.limb[h]);
         word[h] = t[h][0];
       }
       // t /= 2^32: each lane's top limb takes the next lane's low limb and its own spill

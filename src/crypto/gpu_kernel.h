@@ -75,6 +75,19 @@ CS_GPU_FN uint64_t MulWide(uint32_t a, uint32_t b) {
 #endif
 }
 
+// t += w·x over K limbs; returns the carry out of the top limb.
+template <int K>
+CS_GPU_INLINE uint64_t MultiplyAdd(uint32_t* t, uint32_t w, const uint32_t* x) {
+  uint64_t carry = 0;
+  CS_UNROLL
+  for (int j = 0; j < K; ++j) {
+    const uint64_t s = MulWide(w, x[j]) + t[j] + carry;
+    t[j] = static_cast<uint32_t>(s);
+    carry = s >> 32;
+  }
+  return carry;
+}
+
 // out = a·b·R⁻¹ mod N for a, b < N < R = 2^(32·L); out may alias neither. Time and memory
 // accesses depend on L only. The running sum t is indexed only by unrolled loops, so on the
 // GPU it stays in registers; a, b and N are read limb by limb.
@@ -87,21 +100,13 @@ CS_GPU_FN void MontgomeryMultiply(uint32_t* out, const uint32_t* a, const uint32
   CS_NO_UNROLL
   for (int i = 0; i < L; ++i) {
     // t += a[i]·b
-    const uint32_t ai = a[i];
-    uint64_t carry = 0;
-    CS_UNROLL
-    for (int j = 0; j < L; ++j) {
-      const uint64_t s = MulWide(ai, b[j]) + t[j] + carry;
-      t[j] = static_cast<uint32_t>(s);
-      carry = s >> 32;
-    }
-    uint64_t s = static_cast<uint64_t>(t[L]) + carry;
+    uint64_t s = static_cast<uint64_t>(t[L]) + MultiplyAdd<L>(t, a[i], b);
     t[L] = static_cast<uint32_t>(s);
     t[L + 1] = static_cast<uint32_t>(s >> 32);
     // t = (t + m·N) / 2^32 with m making the low limb zero
     const uint32_t m = t[0] * n_factor;
     s = MulWide(m, n[0]) + t[0];
-    carry = s >> 32;
+    uint64_t carry = s >> 32;
     CS_UNROLL
     for (int j = 1; j < L; ++j) {
       s = MulWide(m, n[j]) + t[j] + carry;
