@@ -22,7 +22,7 @@ bool Contains(const std::string& s, const std::string& part) {
 class GpuCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string error = testing::MakeCohortDataset(dir_, 300, 5, 100, dir_ / "cpu");
+    const std::string error = testing::MakeCohortDataset(dir_, 120, 5, 100, dir_ / "cpu");
     ASSERT_TRUE(error.empty()) << error;
   }
   CommandResult Encrypt(const std::string& driver, const std::string& flags, const std::string& out,
@@ -53,7 +53,9 @@ class GpuCliTest : public ::testing::Test {
 };
 
 TEST_F(GpuCliTest, AGpuEncryptedDatasetAnswersLikeACpuEncryptedOne) {
-  for (const std::string run : {"djn group", "djn thread", "standard group", "standard thread"}) {
+  // The kernels' own tests cover both shapes in both modes; bench/gpu_check.sh's test runs
+  // standard mode's thread kernel end to end.
+  for (const std::string run : {"djn group", "djn thread", "standard group"}) {
     const std::string mode = run.substr(0, run.find(' ')), kernel = run.substr(run.find(' ') + 1);
     const std::string out = dir_ / ("gpu-" + mode + "-" + kernel);
     CommandResult gpu = Encrypt(CIPHERSTAT_CUDA_STUB,
@@ -61,7 +63,7 @@ TEST_F(GpuCliTest, AGpuEncryptedDatasetAnswersLikeACpuEncryptedOne) {
     if (Contains(gpu.output, "built without the GPU kernel")) GTEST_SKIP() << gpu.output;
     ASSERT_EQ(gpu.exit_code, 0) << gpu.output;
     EXPECT_TRUE(Contains(gpu.output, "on the GPU")) << gpu.output;
-    EXPECT_TRUE(Contains(gpu.output, "GPU steps: prepare ")) << gpu.output;
+    EXPECT_TRUE(Contains(gpu.output, "GPU steps: load ")) << gpu.output;
     for (const std::string sql :
          {"SELECT arm, COUNT(*), AVG(cd4), STDDEV(cd4) FROM cohort GROUP BY arm",
           "SELECT COUNT(*), AVG(age) FROM cohort"}) {
@@ -95,8 +97,9 @@ TEST_F(GpuCliTest, NoDriverIsARefusalOnGpuAndTheCpuOnAuto) {
 TEST_F(GpuCliTest, AGpuThatComputesWronglyIsCaughtAndNothingIsWritten) {
   for (const std::string mode : {"djn", "standard"}) {
     const std::string out = dir_ / ("wrong-" + mode);
-    CommandResult gpu = Encrypt(CIPHERSTAT_CUDA_STUB, "--mode " + mode + " --device gpu", out,
-                                "CIPHERSTAT_CUDA_STUB_WRONG=1");
+    CommandResult gpu =
+        Encrypt(CIPHERSTAT_CUDA_STUB, "--mode " + mode + " --device gpu --gpu-batch 20", out,
+                "CIPHERSTAT_CUDA_STUB_WRONG=1");
     if (Contains(gpu.output, "built without the GPU kernel")) GTEST_SKIP() << gpu.output;
     EXPECT_NE(gpu.exit_code, 0) << gpu.output;
     EXPECT_TRUE(Contains(gpu.output, "differs from the CPU's check")) << gpu.output;
@@ -121,7 +124,7 @@ TEST(GpuCheckScript, PassesAgainstTheStubDriver) {
         "standard  gpu group 16384 ", "standard  gpu thread 16384 "}) {
     EXPECT_TRUE(Contains(check.output, row)) << row << "\n" << check.output;
   }
-  EXPECT_TRUE(Contains(check.output, "standard gpu thread 16384: GPU steps: prepare "))
+  EXPECT_TRUE(Contains(check.output, "standard gpu thread 16384: GPU steps: load "))
       << check.output;
 }
 

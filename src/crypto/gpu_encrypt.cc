@@ -65,9 +65,9 @@ struct SecretWords {
 std::string GpuSteps::ToString() const {
   char text[200];
   std::snprintf(text, sizeof text,
-                "prepare %.2f s, upload %.2f s, kernel %.2f s, download %.2f s, finish %.2f s, "
-                "check %.2f s",
-                prepare, upload, kernel, download, finish, check);
+                "load %.2f s, prepare %.2f s, upload %.2f s, kernel %.2f s, download %.2f s, "
+                "finish %.2f s, check %.2f s",
+                load, prepare, upload, kernel, download, finish, check);
   return text;
 }
 
@@ -85,11 +85,13 @@ Status GpuEncryptor::Load(const std::string& library, const std::string& name, G
     return Status::NotSupported("this cipherstat was built without the GPU kernel (no clang)");
   }
   lanes_ = shape == GpuKernel::kGroup ? group_lanes : 1;
+  StepClock clock;
   CS_ASSIGN_OR_RETURN(gpu_, CudaDriver::Load(library));
   CS_ASSIGN_OR_RETURN(
       std::vector<CudaDriver::Kernel> kernels,
       gpu_->LoadModule(kGpuKernelPtx, {shape == GpuKernel::kGroup ? name + "_group" : name}));
   kernel_ = kernels[0];
+  clock.Charge(&steps_.load);
   return Status::OK();
 }
 

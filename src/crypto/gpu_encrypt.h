@@ -1,6 +1,6 @@
 // Paillier encryption on a GPU: the kernels of gpu_kernel.h and gpu_group_kernel.h, as PTX
-// embedded at build time, run through the driver loaded at run time (cuda_driver.h). Two encryptors, one per mode of
-// `encrypt`:
+// embedded at build time, run through the driver loaded at run time (cuda_driver.h). Two
+// encryptors, one per mode of `encrypt`:
 // - GpuDjnEncryptor: DJN, (1 + m·n)·h_s^a mod n², the fixed-base power on the GPU. Equals
 //   DjnEncryptor::EncryptWithExponents for the same h_s and exponents.
 // - GpuCrtEncryptor: standard encryption by CRT, as EncryptCrt (crypto/paillier.h): the GPU
@@ -48,6 +48,7 @@ extern const char kGpuKernelPtx[];
 // Wall-clock seconds spent in each step of an encryptor's batches, summed; the steps of one
 // batch run one after another.
 struct GpuSteps {
+  double load = 0;      // the driver, a context, and the kernel (the driver compiles its PTX)
   double prepare = 0;   // host: randomness, and numbers into 32-bit limbs
   double upload = 0;    // host to device copies
   double kernel = 0;    // the launches, to completion
@@ -55,7 +56,7 @@ struct GpuSteps {
   double finish = 0;    // host: limbs into ciphertexts (CRT: the product and recombination)
   double check = 0;     // host: the spot checks of the GPU's results
   uint64_t encryptions = 0;
-  std::string ToString() const;  // "prepare 0.12 s, upload …" for `encrypt`'s report
+  std::string ToString() const;  // "load 0.80 s, prepare 0.12 s, …" for `encrypt`'s report
 };
 
 class GpuEncryptor {
