@@ -12,8 +12,8 @@
 #                       standard mode (about 8 times DJN's cost on the GPU)
 #     --alt-batch       that other --gpu-batch (default 65536)
 #   bench/gpu_check.sh --bundle DIR [BUILD_DIR]
-#     copies this script, BUILD_DIR/cipherstat (stripped) and the shared libraries it loads,
-#     except the C library's own, into DIR, for a GPU machine that has no packages: then run
+#     copies this script, BUILD_DIR/cipherstat (stripped), the shared libraries it loads
+#     except the C library's own, and the kernels' PTX into DIR, for a GPU machine that has no packages: then run
 #     there `DIR/gpu_check.sh --bin DIR/cipherstat` (DIR/lib goes on LD_LIBRARY_PATH). That
 #     machine needs a C library at least as new as this one's (DIR/GLIBC_MIN; checked).
 # The driver is libcuda.so.1 as the loader finds it, else CIPHERSTAT_CUDA_LIBRARY, else the
@@ -27,6 +27,7 @@ if [ "${1:-}" = --bundle ]; then
   mkdir -p "$dir/lib"
   cp "$0" "$dir/gpu_check.sh"
   strip -o "$dir/cipherstat" "$build/cipherstat"
+  cp "$build/generated/gpu_kernel.ptx" "$dir/"
   ldd "$build/cipherstat" | awk '$3 ~ /^\// {print $3}' |
     grep -Ev '/(libc|libm|libdl|libpthread|librt|libresolv|ld-linux[^/]*)\.so' |
     while read -r lib; do cp -L "$lib" "$dir/lib/"; done
@@ -67,6 +68,16 @@ if [ -z "${CIPHERSTAT_CUDA_LIBRARY:-}" ] && ! grep -q 'libcuda\.so\.1 ' < <(ldco
 fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 echo "cores: $(nproc); driver: ${CIPHERSTAT_CUDA_LIBRARY:-libcuda.so.1}"
+# Where a CUDA toolkit is installed: each kernel's registers, stack and spills for this GPU, and
+# how long compiling the PTX takes (what the driver does at `load`, before caching it).
+ptxas=$(command -v ptxas || ls /usr/local/cuda/bin/ptxas 2>/dev/null || true)
+if [ -n "$ptxas" ] && [ -f "$bundle/gpu_kernel.ptx" ]; then
+  arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d . || true)
+  t0=$(date +%s.%N)
+  "$ptxas" -arch="sm_${arch:-90}" -v "$bundle/gpu_kernel.ptx" -o /dev/null 2>&1 |
+    grep -E "Compiling entry|bytes stack frame|Used [0-9]+ registers" | sed 's/^/  ptxas: /' || true
+  echo "  ptxas: the whole module in $(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s"
+fi
 
 work=$(mktemp -d /tmp/cipherstat-gpu-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -135,8 +146,10 @@ for run in "${runs[@]}"; do
   rows+=("$(awk -v m="$mode" -v d="$label" -v n="$n" -v k="$per_record" -v s="$seconds" \
     -v r="$rate" -v c="${cpu_rate[$mode]}" \
     'BEGIN { printf "%-9s %-18s %9d %8.2f %12.0f %14.0f %8.2fx", m, d, n, s, r, r * k, r / c }')")
-  got=$(released "$out")
-  if [ "$got" = "${expected[$set]}" ]; then
+  if ! got=$(released "$out" 2>"$out.err"); then
+    echo "  $mode $label: FAILED to query or decrypt: $(tail -3 "$out.err")"
+    failures=$((failures + 1))
+  elif [ "$got" = "${expected[$set]}" ]; then
     echo "  $mode $label: released table equals the plaintext computation ($(echo "$got" | wc -l) groups)"
   else
     echo "  $mode $label: MISMATCH against the plaintext computation"
