@@ -1,5 +1,6 @@
 // The CUDA entry points of Paillier encryption on a GPU: one thread per encryption
-// (gpu_kernel.h). Compiled to PTX by Debian's clang, no CUDA toolkit:
+// (gpu_kernel.h) or a group of threads per encryption (gpu_group_kernel.h), for each limb count.
+// Compiled to PTX by Debian's clang, no CUDA toolkit:
 //   clang++ -x cuda --cuda-device-only -nocudainc -nocudalib --cuda-gpu-arch=sm_80 -O3 -S
 // and loaded by the driver, which compiles the PTX for the GPU it has.
 #include "crypto/gpu_group_kernel.h"

@@ -2,8 +2,8 @@
 // compilers: as CUDA device code (clang -x cuda → PTX, loaded through the driver at run time)
 // and as ordinary C++, which is how the tests compare it with GMP on a machine without a GPU.
 //
-// Numbers are little-endian arrays of 32-bit limbs (the GPU's native word), `limbs` of them for
-// the modulus N (n² for DJN: 128 limbs for 2048-bit n; p² or q² for CRT encryption: 64).
+// Numbers are little-endian arrays of 32-bit limbs (the GPU's native word), L of them for the
+// modulus N (n² for DJN: 128 limbs for 2048-bit n; p² or q² for CRT encryption: 64).
 // Products are Montgomery products, R = 2^(32·L), by CIOS (coarsely integrated operand
 // scanning) with a branch-free final subtraction. The limb count L is a compile-time constant
 // (one kernel per key size): the inner loops unroll fully and the product's running sum stays
@@ -23,7 +23,9 @@
 // and the window count fixed by the exponent's byte length, so neither time nor addresses
 // depend on e or s.
 //
-// crypto/gpu_encrypt.h runs them through the driver; gpu_kernel.cu holds the CUDA entry points.
+// gpu_group_kernel.h does the same with each number split over a group of threads, and shares
+// this file's pieces (MulWide, MultiplyAdd, ExponentWindow). crypto/gpu_encrypt.h runs them
+// through the driver; gpu_kernel.cu holds the CUDA entry points.
 #pragma once
 
 #include <cstdint>
