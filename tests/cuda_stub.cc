@@ -32,81 +32,65 @@ T* Pointer(void** params, int i) {
   return reinterpret_cast<T*>(Param<unsigned long long>(params, i));
 }
 
+// A kernel of `threads` threads, `per` threads per encryption (1, or a group's lanes: the group
+// kernels' CPU form runs a whole group per call), each encryption by `Encrypt`.
 // cipherstat_djn_encrypt_L's parameters, in order: table, windows, exponents, exponent_bytes,
 // g_ms, one_r, n, n_factor, count, out (crypto/gpu_kernel.cu).
-template <int L>
-void DjnEncrypt(unsigned long long threads, void** params) {
+template <int L, int per, auto Encrypt>
+void Djn(unsigned long long threads, void** params) {
   const int exponent_bytes = Param<int>(params, 3), count = Param<int>(params, 8);
-  for (unsigned long long i = 0; i < threads && i < static_cast<unsigned long long>(count); ++i) {
-    cipherstat::gpu::DjnEncrypt<L>(Pointer<uint32_t>(params, 9) + i * L,
-                                   Pointer<const uint32_t>(params, 0), Param<int>(params, 1),
-                                   Pointer<const uint8_t>(params, 2) + i * exponent_bytes,
-                                   exponent_bytes, Pointer<const uint32_t>(params, 4) + i * L,
-                                   Pointer<const uint32_t>(params, 5),
-                                   Pointer<const uint32_t>(params, 6), Param<uint32_t>(params, 7));
+  const unsigned long long encryptions = threads / per;
+  for (unsigned long long i = 0; i < encryptions && i < static_cast<unsigned long long>(count);
+       ++i) {
+    Encrypt(Pointer<uint32_t>(params, 9) + i * L, Pointer<const uint32_t>(params, 0),
+            Param<int>(params, 1), Pointer<const uint8_t>(params, 2) + i * exponent_bytes,
+            exponent_bytes, Pointer<const uint32_t>(params, 4) + i * L,
+            Pointer<const uint32_t>(params, 5), Pointer<const uint32_t>(params, 6),
+            Param<uint32_t>(params, 7));
   }
-  MaybeWrong(Pointer<uint32_t>(params, 9), threads, count, L);
+  MaybeWrong(Pointer<uint32_t>(params, 9), encryptions, count, L);
 }
 
 // cipherstat_pow_mod_L's: bases, exponent, exponent_bytes, r2, one_r, n, n_factor, count, out.
-template <int L>
-void PowMod(unsigned long long threads, void** params) {
+template <int L, int per, auto Raise>
+void Pow(unsigned long long threads, void** params) {
   const int count = Param<int>(params, 7);
-  for (unsigned long long i = 0; i < threads && i < static_cast<unsigned long long>(count); ++i) {
-    cipherstat::gpu::PowMod<L>(
-        Pointer<uint32_t>(params, 8) + i * L, Pointer<const uint32_t>(params, 0) + i * L,
-        Pointer<const uint8_t>(params, 1), Param<int>(params, 2),
-        Pointer<const uint32_t>(params, 3), Pointer<const uint32_t>(params, 4),
-        Pointer<const uint32_t>(params, 5), Param<uint32_t>(params, 6));
+  const unsigned long long encryptions = threads / per;
+  for (unsigned long long i = 0; i < encryptions && i < static_cast<unsigned long long>(count);
+       ++i) {
+    Raise(Pointer<uint32_t>(params, 8) + i * L, Pointer<const uint32_t>(params, 0) + i * L,
+          Pointer<const uint8_t>(params, 1), Param<int>(params, 2),
+          Pointer<const uint32_t>(params, 3), Pointer<const uint32_t>(params, 4),
+          Pointer<const uint32_t>(params, 5), Param<uint32_t>(params, 6));
   }
-  MaybeWrong(Pointer<uint32_t>(params, 8), threads, count, L);
+  MaybeWrong(Pointer<uint32_t>(params, 8), encryptions, count, L);
 }
 
-// The group kernels run each group whole (gpu_group_kernel.h's CPU form): `threads` / TPI
-// encryptions.
+using cipherstat::gpu::kDjnLanes;
+using cipherstat::gpu::kPowLanes;
 template <int L>
-void GroupDjnEncrypt(unsigned long long threads, void** params) {
-  constexpr int kLanes = cipherstat::gpu::kDjnLanes;
-  const int exponent_bytes = Param<int>(params, 3), count = Param<int>(params, 8);
-  for (unsigned long long i = 0; i < threads / kLanes && i < static_cast<unsigned long long>(count);
-       ++i) {
-    cipherstat::gpu::GroupDjnEncrypt<kLanes, L / kLanes>(
-        Pointer<uint32_t>(params, 9) + i * L, Pointer<const uint32_t>(params, 0),
-        Param<int>(params, 1), Pointer<const uint8_t>(params, 2) + i * exponent_bytes,
-        exponent_bytes, Pointer<const uint32_t>(params, 4) + i * L,
-        Pointer<const uint32_t>(params, 5), Pointer<const uint32_t>(params, 6),
-        Param<uint32_t>(params, 7));
-  }
-  MaybeWrong(Pointer<uint32_t>(params, 9), threads / kLanes, count, L);
-}
-
+constexpr auto kDjnThread = Djn<L, 1, cipherstat::gpu::DjnEncrypt<L>>;
 template <int L>
-void GroupPowMod(unsigned long long threads, void** params) {
-  constexpr int kLanes = cipherstat::gpu::kPowLanes;
-  const int count = Param<int>(params, 7);
-  for (unsigned long long i = 0; i < threads / kLanes && i < static_cast<unsigned long long>(count);
-       ++i) {
-    cipherstat::gpu::GroupPowMod<kLanes, L / kLanes>(
-        Pointer<uint32_t>(params, 8) + i * L, Pointer<const uint32_t>(params, 0) + i * L,
-        Pointer<const uint8_t>(params, 1), Param<int>(params, 2),
-        Pointer<const uint32_t>(params, 3), Pointer<const uint32_t>(params, 4),
-        Pointer<const uint32_t>(params, 5), Param<uint32_t>(params, 6));
-  }
-  MaybeWrong(Pointer<uint32_t>(params, 8), threads / kLanes, count, L);
-}
+constexpr auto kDjnGroup =
+    Djn<L, kDjnLanes, cipherstat::gpu::GroupDjnEncrypt<kDjnLanes, L / kDjnLanes>>;
+template <int L>
+constexpr auto kPowThread = Pow<L, 1, cipherstat::gpu::PowMod<L>>;
+template <int L>
+constexpr auto kPowGroup =
+    Pow<L, kPowLanes, cipherstat::gpu::GroupPowMod<kPowLanes, L / kPowLanes>>;
 
 struct StubKernel {
   const char* name;
   void (*run)(unsigned long long threads, void** params);
 };
-const StubKernel kKernels[] = {{"cipherstat_djn_encrypt_128", DjnEncrypt<128>},
-                               {"cipherstat_djn_encrypt_192", DjnEncrypt<192>},
-                               {"cipherstat_pow_mod_64", PowMod<64>},
-                               {"cipherstat_pow_mod_96", PowMod<96>},
-                               {"cipherstat_djn_encrypt_128_group", GroupDjnEncrypt<128>},
-                               {"cipherstat_djn_encrypt_192_group", GroupDjnEncrypt<192>},
-                               {"cipherstat_pow_mod_64_group", GroupPowMod<64>},
-                               {"cipherstat_pow_mod_96_group", GroupPowMod<96>}};
+const StubKernel kKernels[] = {{"cipherstat_djn_encrypt_128", kDjnThread<128>},
+                               {"cipherstat_djn_encrypt_192", kDjnThread<192>},
+                               {"cipherstat_pow_mod_64", kPowThread<64>},
+                               {"cipherstat_pow_mod_96", kPowThread<96>},
+                               {"cipherstat_djn_encrypt_128_group", kDjnGroup<128>},
+                               {"cipherstat_djn_encrypt_192_group", kDjnGroup<192>},
+                               {"cipherstat_pow_mod_64_group", kPowGroup<64>},
+                               {"cipherstat_pow_mod_96_group", kPowGroup<96>}};
 
 }  // namespace
 

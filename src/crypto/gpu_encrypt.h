@@ -19,9 +19,10 @@
 // The host checks the GPU's results before using them, and fails the batch on a difference
 // (so `encrypt` stops and writes nothing, instead of writing ciphertexts that decrypt to
 // something else): in standard mode every power, x ≡ s (mod p) by Fermat, one reduction each;
-// in both modes a sample recomputed in full with GMP (the first and last thread, where a
-// launch-geometry fault shows, and six drawn at random after the download). DJN has no cheap
-// whole-batch check, so there a fault confined to a few threads can pass the sample.
+// in both modes a sample recomputed in full on the CPU (DJN: by the DjnEncryptor whose h_s the
+// GPU uses; CRT: mpz_powm_sec) — the first and last thread, where a launch-geometry fault
+// shows, and six drawn at random after the download. DJN has no cheap whole-batch check, so
+// there a fault confined to a few threads can pass the sample.
 #pragma once
 
 #include <functional>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "crypto/cuda_driver.h"
+#include "crypto/djn.h"
 #include "crypto/paillier.h"
 
 namespace cipherstat::crypto {
@@ -97,9 +99,11 @@ class GpuEncryptor {
 
 class GpuDjnEncryptor : public GpuEncryptor {
  public:
-  // Loads the GPU and uploads h_s's fixed-base table; `threads` host threads prepare and
+  // Loads the GPU and uploads the fixed-base table of `cpu`'s h_s; `cpu`, which recomputes the
+  // spot-checked ciphertexts, must outlive the encryptor. `threads` host threads prepare and
   // finish each batch. InvalidArgument for a key larger than the kernel handles (3072-bit n).
-  static Result<std::unique_ptr<GpuDjnEncryptor>> Create(const PublicKey& pk, const BigInt& h_s,
+  static Result<std::unique_ptr<GpuDjnEncryptor>> Create(const PublicKey& pk,
+                                                         const DjnEncryptor& cpu,
                                                          const std::string& library, int threads,
                                                          GpuKernel shape = GpuKernel::kGroup);
   Status EncryptBatch(std::span<const BigInt> ms, std::span<Ciphertext> out) override;
@@ -111,7 +115,7 @@ class GpuDjnEncryptor : public GpuEncryptor {
  private:
   GpuDjnEncryptor() = default;
   PublicKey pk_;
-  BigInt h_s_;
+  const DjnEncryptor* cpu_ = nullptr;
   int exponent_bits_ = 0;
   size_t exponent_bytes_ = 0;
   int limbs_ = 0, windows_ = 0;

@@ -28,11 +28,12 @@ class GpuEncryptTest : public ::testing::TestWithParam<GpuKernel> {
   static void TearDownTestSuite() { delete sk_; }
   // A CPU encryptor and a GPU one (through the stub driver) over the same h_s.
   std::unique_ptr<GpuDjnEncryptor> OnGpu(const DjnEncryptor& cpu) {
-    auto gpu =
-        GpuDjnEncryptor::Create(sk_->public_key(), cpu.h_s(), CIPHERSTAT_CUDA_STUB, 3, GetParam());
+    auto gpu = GpuDjnEncryptor::Create(sk_->public_key(), cpu, CIPHERSTAT_CUDA_STUB, 3, GetParam());
     EXPECT_TRUE(gpu.ok()) << gpu.status().ToString();
     return gpu.ok() ? std::move(gpu).value() : nullptr;
   }
+  // The GPU encryptor keeps a pointer to `cpu`: no temporaries.
+  std::unique_ptr<GpuDjnEncryptor> OnGpu(const DjnEncryptor&&) = delete;
   static SecretKey* sk_;
 };
 SecretKey* GpuEncryptTest::sk_ = nullptr;
@@ -63,7 +64,8 @@ TEST_P(GpuEncryptTest, SameCiphertextsAsTheCpuForTheSameExponents) {
 
 TEST_P(GpuEncryptTest, EveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
   if (kGpuKernelPtx[0] == '\0') GTEST_SKIP() << "built without clang: no GPU kernel";
-  const auto gpu = OnGpu(DjnEncryptor::Create(sk_->public_key()));
+  const DjnEncryptor cpu = DjnEncryptor::Create(sk_->public_key());
+  const auto gpu = OnGpu(cpu);
   ASSERT_NE(gpu, nullptr);
   const std::vector<BigInt> ms(40, BigInt(7));  // equal messages: only the randomizers differ
   std::vector<Ciphertext> cs(ms.size());
@@ -141,8 +143,8 @@ TEST_P(GpuEncryptTest, CrtEveryCiphertextGetsItsOwnRandomnessAndDecrypts) {
 
 TEST_P(GpuEncryptTest, NoDriverOrNoGpuIsNotSupported) {
   const PublicKey& pk = sk_->public_key();
-  const BigInt h_s(4);
-  auto missing = GpuDjnEncryptor::Create(pk, h_s, "/nonexistent/libcuda.so.1", 1);
+  const DjnEncryptor cpu = DjnEncryptor::Create(pk);
+  auto missing = GpuDjnEncryptor::Create(pk, cpu, "/nonexistent/libcuda.so.1", 1);
   EXPECT_EQ(missing.status().code(), Status::Code::kNotSupported) << missing.status().ToString();
   auto missing_crt = GpuCrtEncryptor::Create(*sk_, "/nonexistent/libcuda.so.1", 1);
   EXPECT_EQ(missing_crt.status().code(), Status::Code::kNotSupported)

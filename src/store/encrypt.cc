@@ -117,16 +117,15 @@ Result<EncryptStats> EncryptCsv(const Schema& schema, const crypto::PublicKey* p
   std::unique_ptr<crypto::GpuEncryptor> gpu;
   if (options.device != EncryptDevice::kCpu) {
     Status usable = Status::OK();
+    auto take = [&](auto created) {
+      usable = created.status();
+      if (created.ok()) gpu = std::move(created).value();
+    };
     if (djn != nullptr) {
-      auto created = crypto::GpuDjnEncryptor::Create(key, djn->h_s(), options.gpu_driver, threads,
-                                                     options.gpu_kernel);
-      usable = created.status();
-      if (created.ok()) gpu = std::move(created).value();
+      take(crypto::GpuDjnEncryptor::Create(key, *djn, options.gpu_driver, threads,
+                                           options.gpu_kernel));
     } else if (sk != nullptr) {
-      auto created =
-          crypto::GpuCrtEncryptor::Create(*sk, options.gpu_driver, threads, options.gpu_kernel);
-      usable = created.status();
-      if (created.ok()) gpu = std::move(created).value();
+      take(crypto::GpuCrtEncryptor::Create(*sk, options.gpu_driver, threads, options.gpu_kernel));
     } else {
       usable = Status::NotSupported(
           "standard mode runs on a GPU with the secret key only, not with the public key");

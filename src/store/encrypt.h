@@ -28,9 +28,9 @@ struct EncryptOptions {
   EncryptMode mode = EncryptMode::kStandard;
   EncryptDevice device = EncryptDevice::kCpu;
   std::string gpu_driver = "libcuda.so.1";  // the driver library to load for the GPU
-  // Records per GPU batch: a launch runs one thread per plaintext, and needs many waves of
-  // the GPU's resident threads to keep its last wave's idle share small; host memory grows
-  // with it (two batches in flight).
+  // Records per GPU batch: a launch runs one thread (or group of threads) per plaintext, and
+  // needs many waves of the GPU's resident threads to keep its last wave's idle share small;
+  // host memory grows with it (two batches in flight).
   uint64_t gpu_batch_records = 16384;
   crypto::GpuKernel gpu_kernel = crypto::GpuKernel::kGroup;  // crypto/gpu_encrypt.h
   int threads = 0;                                           // 0: all cores
